@@ -1,0 +1,188 @@
+import { Hono } from "hono";
+import { compress } from "hono/compress";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import type { Deps } from "./deps.ts";
+import { randomToken, safeEqual } from "./lib/random.ts";
+import { enterpriseRoutes } from "./modules/enterprises/routes.ts";
+import { identityRoutes } from "./modules/identity/routes.ts";
+import { portalRoutes } from "./modules/portal/routes.ts";
+import { type AppEnv, formFields, render } from "./web/http.ts";
+import { getSession, sessions } from "./web/session.ts";
+
+const FORM_BODY_LIMIT = 256 * 1024;
+const UPLOAD_BODY_LIMIT = 11 * 1024 * 1024;
+
+/** Masks mainland mobile numbers wherever they appear in a logged string. */
+export const maskPhonesIn = (s: string) => s.replace(/(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g, "$1****$2");
+
+/** Builds the whole HTTP application from its dependencies. Tests call this with their own adapters. */
+export function buildApp(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  const production = deps.config.env === "production";
+
+  // Request id, dependencies and one JSON log line per request.
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("X-Request-Id");
+    const requestId = incoming && /^[A-Za-z0-9._-]{8,64}$/.test(incoming) ? incoming : randomToken(12);
+    c.set("requestId", requestId);
+    c.set("deps", deps);
+    c.set("viewer", {});
+    const started = performance.now();
+    await next();
+    c.header("X-Request-Id", requestId);
+    const url = new URL(c.req.url);
+    deps.log.info(
+      {
+        reqId: requestId,
+        method: c.req.method,
+        path: maskPhonesIn(url.pathname + url.search),
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      "request",
+    );
+  });
+
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      strictTransportSecurity: production ? "max-age=31536000; includeSubDomains" : false,
+      referrerPolicy: "same-origin",
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  app.use("*", compress());
+
+  // Content-hashed static files: cached for a year, pre-compressed.
+  app.get("/static/:file", (c) => {
+    const asset = deps.assets.byPath.get(c.req.path);
+    if (!asset) return c.text("Not Found", 404);
+    const gz = /\bgzip\b/.test(c.req.header("Accept-Encoding") ?? "");
+    const headers: Record<string, string> = {
+      "Content-Type": asset.type,
+      "Cache-Control": "public, max-age=31536000, immutable",
+      Vary: "Accept-Encoding",
+    };
+    if (gz) headers["Content-Encoding"] = "gzip";
+    return c.body((gz ? asset.gzip : asset.body) as Uint8Array<ArrayBuffer>, 200, headers);
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    const checks = await Promise.allSettled([deps.db.query("select 1"), deps.cache.ping()]);
+    const [db, cache] = checks.map((r) => (r.status === "fulfilled" ? "ok" : "down"));
+    const ready = db === "ok" && cache === "ok";
+    return c.json({ status: ready ? "ok" : "unavailable", database: db, cache }, ready ? 200 : 503);
+  });
+
+  // Body size limits before anything reads the body.
+  app.use("*", async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    const type = c.req.header("Content-Type") ?? "";
+    const limit = /^multipart\/form-data/i.test(type) ? UPLOAD_BODY_LIMIT : FORM_BODY_LIMIT;
+    const length = Number(c.req.header("Content-Length") ?? "0");
+    if (length > limit) {
+      return render(c, "errors/error", { title: "提交的内容过大", message: "提交的内容超过了允许的大小，请减小后重试。" }, 400);
+    }
+    await next();
+  });
+
+  app.use(
+    "*",
+    sessions({
+      cache: deps.cache,
+      site: deps.config.session,
+      admin: deps.config.adminSession,
+      secureCookies: production,
+      now: () => deps.clock.now().getTime(),
+    }),
+  );
+
+  // CSRF, layer 1: the browser says the request comes from our own origin.
+  const allowedOrigins = new Set([deps.config.publicOrigin].filter(Boolean) as string[]);
+  app.use(
+    "*",
+    csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || allowedOrigins.has(origin) }),
+  );
+  // CSRF, layer 2: the synchronizer token of the session is in the form (or the X-CSRF-Token header).
+  app.use("*", async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next();
+    const session = getSession(c);
+    const sent = c.req.header("X-CSRF-Token") ?? (await formFields(c))._csrf ?? "";
+    if (!session.data || !sent || !safeEqual(sent, session.data.csrf)) {
+      return render(
+        c,
+        "errors/error",
+        { title: "页面已过期", message: "页面已过期或请求来源无法验证，请返回上一页刷新后重试。" },
+        403,
+      );
+    }
+    await next();
+  });
+
+  // Who is signed in (enterprise account and/or staff), loaded once per request.
+  app.use("*", async (c, next) => {
+    const session = getSession(c);
+    const data = session.data;
+    if (data?.accountId) {
+      const account = await deps.identity.account(data.accountId);
+      const enterprise = account && (await deps.enterprises.ofAccount(account.id));
+      if (account && enterprise) {
+        c.set("viewer", {
+          account: {
+            id: account.id,
+            phone: account.phone,
+            hasPassword: account.hasPassword,
+            enterpriseId: enterprise.id,
+            enterpriseName: enterprise.name,
+            isProvider: enterprise.isProvider,
+            certificationStatus: enterprise.certificationStatus,
+          },
+        });
+      } else {
+        session.destroy();
+      }
+    } else if (data?.adminId) {
+      const admin = await deps.identity.admin(data.adminId);
+      if (admin) c.set("viewer", { admin });
+      else session.destroy();
+    }
+    await next();
+  });
+
+  app.route("/", identityRoutes());
+  app.route("/", enterpriseRoutes());
+  app.route("/", portalRoutes());
+
+  app.notFound((c) => render(c, "errors/404", { title: "页面不存在" }, 404));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException && err.status === 403) {
+      return render(c, "errors/error", { title: "请求被拒绝", message: "请求来源无法验证，请返回上一页刷新后重试。" }, 403);
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      return render(c, "errors/error", { title: "请求有误", message: "请求格式不正确，请返回上一页重试。" }, 400);
+    }
+    deps.log.error({ reqId: c.var.requestId, err: { message: err.message, stack: err.stack } }, "unhandled error");
+    try {
+      return render(c, "errors/500", { title: "系统繁忙", requestId: c.var.requestId }, 500);
+    } catch {
+      return c.text("系统繁忙，请稍后再试", 500);
+    }
+  });
+  return app;
+}
+export type App = ReturnType<typeof buildApp>;

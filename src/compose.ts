@@ -1,0 +1,109 @@
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import pino, { type Logger } from "pino";
+import type { Config } from "./config.ts";
+import type { Deps } from "./deps.ts";
+import { memoryCache } from "./adapters/memory-cache.ts";
+import { outboxSms } from "./adapters/outbox-sms.ts";
+import { openPglite } from "./adapters/pglite.ts";
+import { openPostgres } from "./adapters/postgres.ts";
+import { redisCache } from "./adapters/redis-cache.ts";
+import { scryptPasswords } from "./adapters/scrypt-passwords.ts";
+import { unavailableSms } from "./adapters/unavailable-sms.ts";
+import type { Cache } from "./ports/cache.ts";
+import { type Clock, systemClock } from "./ports/clock.ts";
+import type { Db } from "./ports/db.ts";
+import type { PasswordHasher } from "./ports/passwords.ts";
+import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
+import { audit } from "./modules/audit/service.ts";
+import { pgEnterprises } from "./modules/enterprises/pg.ts";
+import { enterpriseService } from "./modules/enterprises/service.ts";
+import { pgAccounts, pgAdmins } from "./modules/identity/pg.ts";
+import { identityService } from "./modules/identity/service.ts";
+import { loadAssets } from "./web/assets.ts";
+import { createViews } from "./web/views.ts";
+
+export function createLogger(config: Pick<Config, "logLevel">): Logger {
+  return pino({
+    level: config.logLevel,
+    base: undefined,
+    redact: { paths: ["password", "*.password", "smsCode", "*.smsCode", "req.headers.cookie"], censor: "[redacted]" },
+  });
+}
+
+/** Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR. */
+export async function openDatabase(config: Pick<Config, "databaseUrl" | "dataDir">): Promise<Db> {
+  if (config.databaseUrl) return openPostgres(config.databaseUrl);
+  const dir = resolve(config.dataDir, "pglite");
+  await mkdir(dir, { recursive: true });
+  return openPglite(dir);
+}
+
+export async function openCache(config: Pick<Config, "redisUrl">): Promise<Cache> {
+  return config.redisUrl ? redisCache(config.redisUrl) : memoryCache();
+}
+
+export type Overrides = Partial<{
+  db: Db;
+  cache: Cache;
+  sms: SmsSender & Partial<SmsOutbox>;
+  clock: Clock;
+  passwords: PasswordHasher;
+  log: Logger;
+}>;
+
+/** The composition root: the one place that decides which adapter serves each port. */
+export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Deps> {
+  const log = overrides.log ?? createLogger(config);
+  const db = overrides.db ?? (await openDatabase(config));
+  const cache = overrides.cache ?? (await openCache(config));
+  const clock = overrides.clock ?? systemClock;
+  const passwords = overrides.passwords ?? scryptPasswords();
+  let sms: SmsSender;
+  let smsOutbox: SmsOutbox | undefined;
+  if (overrides.sms) {
+    sms = overrides.sms;
+    smsOutbox = overrides.sms.latest ? (overrides.sms as SmsOutbox) : undefined;
+  } else if (config.devSmsOutbox) {
+    const outbox = outboxSms();
+    sms = outbox;
+    smsOutbox = outbox;
+  } else {
+    sms = unavailableSms(log);
+  }
+  const enterprises = enterpriseService({ db, enterprises: pgEnterprises });
+  const identity = identityService({
+    db,
+    cache,
+    sms,
+    clock,
+    passwords,
+    accounts: pgAccounts,
+    admins: pgAdmins,
+    enterprises,
+    audit,
+    captchaTestAnswer: config.captchaTestAnswer,
+    smsCaps: config.sms,
+    log,
+  });
+  return {
+    config,
+    log,
+    db,
+    cache,
+    sms,
+    smsOutbox,
+    clock,
+    passwords,
+    views: createViews({ cache: config.env === "production" }),
+    assets: await loadAssets(),
+    identity,
+    enterprises,
+  };
+}
+
+export async function closeDeps(deps: Pick<Deps, "db" | "cache">): Promise<void> {
+  await Promise.allSettled([deps.db.close(), deps.cache.close()]);
+}
+
+export const dataPath = (config: Pick<Config, "dataDir">, ...parts: string[]) => join(resolve(config.dataDir), ...parts);

@@ -1,0 +1,89 @@
+import { z } from "zod";
+
+/** Every setting of the platform, read from the environment in one place. */
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  DATA_DIR: z.string().default("./data"),
+  DATABASE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  /** Origin the platform is reached at (used for CSRF origin checks behind proxies). */
+  PUBLIC_ORIGIN: z.string().optional(),
+  CAPTCHA_TEST_ANSWER: z.string().optional(),
+  /** "true" loads demo data on start (default outside production on the embedded database). */
+  DEMO_DATA: z.enum(["true", "false"]).optional(),
+  /** "true" mounts /dev/sms (default outside production). */
+  DEV_SMS_OUTBOX: z.enum(["true", "false"]).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().positive().default(12),
+  ADMIN_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(15),
+  ADMIN_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().positive().default(8),
+  SMS_DAILY_CAP_PER_PHONE: z.coerce.number().int().positive().default(10),
+  SMS_DAILY_CAP_PER_IP: z.coerce.number().int().positive().default(50),
+});
+
+export type Config = {
+  env: "development" | "production" | "test";
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  publicOrigin?: string;
+  captchaTestAnswer?: string;
+  demoData: boolean;
+  devSmsOutbox: boolean;
+  logLevel: string;
+  trustProxy: boolean;
+  session: { idleSeconds: number; absoluteSeconds: number };
+  adminSession: { idleSeconds: number; absoluteSeconds: number };
+  sms: { dailyCapPerPhone: number; dailyCapPerIp: number };
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      "Invalid configuration: " + parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+    );
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  const devSmsOutbox = e.DEV_SMS_OUTBOX ? e.DEV_SMS_OUTBOX === "true" : !production;
+  const captchaTestAnswer = e.CAPTCHA_TEST_ANSWER || undefined;
+  if (production && captchaTestAnswer) {
+    throw new ConfigError("CAPTCHA_TEST_ANSWER must not be set when NODE_ENV=production");
+  }
+  if (production && devSmsOutbox) {
+    throw new ConfigError("DEV_SMS_OUTBOX (the /dev/sms outbox) must not be enabled when NODE_ENV=production");
+  }
+  const demoData = e.DEMO_DATA ? e.DEMO_DATA === "true" : !production && !e.DATABASE_URL;
+  if (production && demoData) {
+    throw new ConfigError("DEMO_DATA must not be enabled when NODE_ENV=production");
+  }
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL || undefined,
+    redisUrl: e.REDIS_URL || undefined,
+    publicOrigin: e.PUBLIC_ORIGIN,
+    captchaTestAnswer,
+    demoData,
+    devSmsOutbox,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY === "true",
+    session: { idleSeconds: e.SESSION_IDLE_MINUTES * 60, absoluteSeconds: e.SESSION_ABSOLUTE_HOURS * 3600 },
+    adminSession: {
+      idleSeconds: e.ADMIN_SESSION_IDLE_MINUTES * 60,
+      absoluteSeconds: e.ADMIN_SESSION_ABSOLUTE_HOURS * 3600,
+    },
+    sms: { dailyCapPerPhone: e.SMS_DAILY_CAP_PER_PHONE, dailyCapPerIp: e.SMS_DAILY_CAP_PER_IP },
+  };
+}

@@ -1,0 +1,27 @@
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+import type { Cache } from "./ports/cache.ts";
+import type { Clock } from "./ports/clock.ts";
+import type { Db } from "./ports/db.ts";
+import type { PasswordHasher } from "./ports/passwords.ts";
+import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
+import type { EnterpriseService } from "./modules/enterprises/service.ts";
+import type { IdentityService } from "./modules/identity/service.ts";
+import type { Assets } from "./web/assets.ts";
+import type { Views } from "./web/views.ts";
+
+/** Everything the app needs, built by the composition root (src/compose.ts) and by tests. */
+export type Deps = {
+  config: Config;
+  log: Logger;
+  db: Db;
+  cache: Cache;
+  sms: SmsSender;
+  smsOutbox?: SmsOutbox;
+  clock: Clock;
+  passwords: PasswordHasher;
+  views: Views;
+  assets: Assets;
+  identity: IdentityService;
+  enterprises: EnterpriseService;
+};

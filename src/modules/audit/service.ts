@@ -1,0 +1,63 @@
+import type { Db } from "../../ports/db.ts";
+
+export type ActorType = "account" | "admin" | "system" | "provider_callback";
+
+export type AuditEvent = {
+  actorType: ActorType;
+  actorId?: string | null;
+  entityType: string;
+  entityId?: string | null;
+  action: string;
+  fromStatus?: string | null;
+  toStatus?: string | null;
+  reason?: string | null;
+  requestId?: string | null;
+  data?: Record<string, unknown>;
+};
+
+export type AuditRow = {
+  id: number;
+  occurred_at: Date;
+  actor_type: ActorType;
+  actor_id: string | null;
+  entity_type: string;
+  entity_id: string | null;
+  action: string;
+  from_status: string | null;
+  to_status: string | null;
+  reason: string | null;
+  request_id: string | null;
+};
+
+/**
+ * The append-only audit trail. Callers pass their transaction handle so the event commits
+ * or rolls back together with the change it records.
+ */
+export const audit = {
+  async record(db: Db, e: AuditEvent): Promise<void> {
+    await db.query(
+      `insert into audit_events (actor_type, actor_id, entity_type, entity_id, action, from_status, to_status, reason, request_id, data)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
+      [
+        e.actorType,
+        e.actorId ?? null,
+        e.entityType,
+        e.entityId ?? null,
+        e.action,
+        e.fromStatus ?? null,
+        e.toStatus ?? null,
+        e.reason ?? null,
+        e.requestId ?? null,
+        JSON.stringify(e.data ?? {}),
+      ],
+    );
+  },
+  async forEntity(db: Db, entityType: string, entityId: string): Promise<AuditRow[]> {
+    return db.query<AuditRow>(
+      `select id, occurred_at, actor_type, actor_id, entity_type, entity_id, action, from_status, to_status, reason, request_id
+         from audit_events where entity_type = $1 and entity_id = $2 order by occurred_at, id`,
+      [entityType, entityId],
+    );
+  },
+};
+export type Audit = typeof audit;

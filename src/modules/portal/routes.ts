@@ -1,0 +1,57 @@
+import { Hono } from "hono";
+import { ADMIN_ROLE_TEXT, type AdminRole } from "../identity/domain.ts";
+import { requireAccount, requireAdmin } from "../../web/guards.ts";
+import { type AppEnv, render } from "../../web/http.ts";
+
+/** Public pages whose content lands with later issues; the shell links to them already. */
+const PUBLIC_COMING_SOON: Record<string, string> = {
+  "/services/general": "通用券服务",
+  "/services/special": "专项券服务",
+  "/demands": "企业需求",
+  "/news": "政策资讯",
+  "/messages/new": "我要留言",
+  "/quota": "服务券配额申请",
+};
+
+/** The four portal shells: public home, provider center, admin home, and the development SMS outbox. */
+export function portalRoutes() {
+  const r = new Hono<AppEnv>();
+
+  r.get("/", (c) => render(c, "public/home", { title: "首页" }));
+  for (const [path, name] of Object.entries(PUBLIC_COMING_SOON)) {
+    r.get(path, (c) => render(c, "public/coming-soon", { title: name, feature: name }));
+  }
+
+  // 服务机构端: only for enterprises whose 服务商 application was approved.
+  r.use("/provider", requireAccount);
+  r.use("/provider/*", requireAccount);
+  r.get("/provider", (c) => {
+    const account = c.var.viewer.account!;
+    if (!account.isProvider) {
+      return render(
+        c,
+        "errors/403",
+        { title: "服务机构中心", message: "服务机构中心仅对审核通过的服务商开放。请先在个人中心申请成为服务商。", link: { href: "/me/provider-application", text: "申请成为服务商" } },
+        403,
+      );
+    }
+    return render(c, "provider/home", { title: "服务机构中心", account });
+  });
+
+  // 管理端
+  r.use("/admin", requireAdmin());
+  r.get("/admin", (c) => {
+    const admin = c.var.viewer.admin!;
+    return render(c, "admin/home", { title: "管理端首页", admin, roleText: ADMIN_ROLE_TEXT[admin.role as AdminRole] });
+  });
+
+  // Development only: the SMS outbox (never mounted in production; the config refuses it there).
+  r.get("/dev/sms", async (c) => {
+    const { deps } = c.var;
+    if (!deps.config.devSmsOutbox || !deps.smsOutbox) return c.notFound();
+    const messages = await deps.smsOutbox.latest(50);
+    c.header("Cache-Control", "no-store");
+    return render(c, "dev/sms", { title: "短信发件箱（开发）", messages });
+  });
+  return r;
+}

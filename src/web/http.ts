@@ -1,0 +1,74 @@
+import type { Context } from "hono";
+import type { Deps } from "../deps.ts";
+import type { FieldErrors } from "../lib/result.ts";
+import { type Session, getSession } from "./session.ts";
+import { fmt } from "./views.ts";
+
+export type Viewer = {
+  account?: { id: string; phone: string; hasPassword: boolean; enterpriseId: string; enterpriseName: string; isProvider: boolean; certificationStatus: string };
+  admin?: { id: string; username: string; displayName: string; role: string };
+};
+
+export type AppEnv = {
+  Variables: { session: Session; requestId: string; deps: Deps; viewer: Viewer };
+  Bindings: { incoming?: { socket?: { remoteAddress?: string } }; remoteAddr?: { hostname?: string } };
+};
+export type Ctx = Context<AppEnv>;
+
+export function isHtmx(c: Ctx): boolean {
+  return c.req.header("HX-Request") === "true";
+}
+
+export function clientIp(c: Ctx): string {
+  if (c.var.deps.config.trustProxy) {
+    const xff = c.req.header("X-Forwarded-For");
+    if (xff) return xff.split(",")[0]!.trim();
+  }
+  return c.env?.incoming?.socket?.remoteAddress ?? c.env?.remoteAddr?.hostname ?? "unknown";
+}
+
+/** The form fields of a POST as strings (files are read separately by upload routes). */
+export async function formFields(c: Ctx): Promise<Record<string, string>> {
+  const type = c.req.header("Content-Type") ?? "";
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return {};
+  const body = await c.req.parseBody();
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (typeof v === "string") out[k] = v;
+  }
+  return out;
+}
+
+/** Only same-site relative paths may be redirect targets. */
+export function safeNext(next: string | undefined, fallback: string): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return fallback;
+  return next;
+}
+
+export type PageData = Record<string, unknown> & { title?: string; errors?: FieldErrors; values?: Record<string, string> };
+
+/** Renders a full page (or a fragment for htmx) with the shared page context. */
+export function render(c: Ctx, view: string, data: PageData = {}, status: 200 | 400 | 403 | 404 | 409 | 422 | 429 | 500 | 503 = 200) {
+  const { deps } = c.var;
+  const session = getSession(c);
+  const html = deps.views.render(view, {
+    errors: {},
+    values: {},
+    ...data,
+    page: {
+      path: c.req.path,
+      viewer: c.var.viewer ?? {},
+      flash: session?.takeFlash(),
+      csrf: () => session.csrfToken,
+      asset: (name: string) => deps.assets.url(name),
+      devSms: deps.config.devSmsOutbox,
+    },
+    fmt,
+  });
+  if (status === 422 || status === 409 || status === 429 || status === 400) c.header("Cache-Control", "no-store");
+  return c.html(html, status);
+}
+
+export function flash(c: Ctx, text: string, kind: "success" | "info" | "error" = "success") {
+  getSession(c).update({ flash: { kind, text } });
+}

@@ -1,0 +1,72 @@
+import pino from "pino";
+import { buildApp } from "../../src/app.ts";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { migrate } from "../../src/adapters/migrate.ts";
+import { outboxSms } from "../../src/adapters/outbox-sms.ts";
+import { scryptPasswords } from "../../src/adapters/scrypt-passwords.ts";
+import { buildDeps } from "../../src/compose.ts";
+import type { Deps } from "../../src/deps.ts";
+import { seedDemo } from "../../src/demo.ts";
+import type { Clock } from "../../src/ports/clock.ts";
+import { freshCache, freshDb } from "./db.ts";
+
+export const TEST_CAPTCHA = "TEST";
+
+/** A settable clock for expiry tests. */
+export function testClock(start = new Date("2026-11-27T02:00:00Z")): Clock & { advance(ms: number): void; set(d: Date): void } {
+  let t = start.getTime();
+  return {
+    now: () => new Date(t),
+    advance(ms) {
+      t += ms;
+    },
+    set(d) {
+      t = d.getTime();
+    },
+  };
+}
+
+export type TestApp = {
+  app: ReturnType<typeof buildApp>;
+  deps: Deps;
+  sms: ReturnType<typeof outboxSms>;
+  close: () => Promise<void>;
+};
+
+/**
+ * The real app on a fresh database (PostgreSQL schema in CI, else PGlite) and cache
+ * (Redis prefix in CI, else memory), with the development SMS outbox and a cheap scrypt setting.
+ */
+export async function makeTestApp(
+  opts: { env?: Record<string, string>; clock?: Clock; demo?: boolean; captchaTestAnswer?: string | null } = {},
+): Promise<TestApp> {
+  const config: Config = loadConfig({
+    NODE_ENV: "test",
+    CAPTCHA_TEST_ANSWER: opts.captchaTestAnswer === null ? "" : (opts.captchaTestAnswer ?? TEST_CAPTCHA),
+    LOG_LEVEL: "silent",
+    DEMO_DATA: "false",
+    ...opts.env,
+  });
+  const { db, cleanup } = await freshDb();
+  const cache = await freshCache();
+  const sms = outboxSms();
+  const deps = await buildDeps(config, {
+    db,
+    cache,
+    sms,
+    clock: opts.clock,
+    passwords: scryptPasswords({ logN: 10, r: 8, p: 1 }),
+    log: pino({ level: "silent" }),
+  });
+  await migrate(db);
+  if (opts.demo) await seedDemo(deps);
+  return {
+    app: buildApp(deps),
+    deps,
+    sms,
+    close: async () => {
+      await cache.close();
+      await cleanup();
+    },
+  };
+}
