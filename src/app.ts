@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
@@ -89,16 +90,15 @@ export function buildApp(deps: Deps) {
     return c.json({ status: ready ? "ok" : "unavailable", database: db, cache }, ready ? 200 : 503);
   });
 
-  // Body size limits before anything reads the body.
+  // Body size limits before anything reads the body (checks Content-Length and the streamed size).
+  const tooLarge = (c: Parameters<typeof render>[0]) =>
+    render(c, "errors/error", { title: "提交的内容过大", message: "提交的内容超过了允许的大小，请减小后重试。" }, 413);
+  const formLimit = bodyLimit({ maxSize: FORM_BODY_LIMIT, onError: tooLarge });
+  const uploadLimit = bodyLimit({ maxSize: UPLOAD_BODY_LIMIT, onError: tooLarge });
   app.use("*", async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    const type = c.req.header("Content-Type") ?? "";
-    const limit = /^multipart\/form-data/i.test(type) ? UPLOAD_BODY_LIMIT : FORM_BODY_LIMIT;
-    const length = Number(c.req.header("Content-Length") ?? "0");
-    if (length > limit) {
-      return render(c, "errors/error", { title: "提交的内容过大", message: "提交的内容超过了允许的大小，请减小后重试。" }, 400);
-    }
-    await next();
+    const multipart = /^multipart\/form-data/i.test(c.req.header("Content-Type") ?? "");
+    return (multipart ? uploadLimit : formLimit)(c, next);
   });
 
   app.use(

@@ -48,7 +48,7 @@ export function safeNext(next: string | undefined, fallback: string): string {
 export type PageData = Record<string, unknown> & { title?: string; errors?: FieldErrors; values?: Record<string, string> };
 
 /** Renders a full page (or a fragment for htmx) with the shared page context. */
-export function render(c: Ctx, view: string, data: PageData = {}, status: 200 | 400 | 403 | 404 | 409 | 422 | 429 | 500 | 503 = 200) {
+export function render(c: Ctx, view: string, data: PageData = {}, status: 200 | 400 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503 = 200) {
   const { deps } = c.var;
   const session = getSession(c);
   const html = deps.views.render(view, {
@@ -65,7 +65,7 @@ export function render(c: Ctx, view: string, data: PageData = {}, status: 200 | 
     },
     fmt,
   });
-  if (status === 422 || status === 409 || status === 429 || status === 400) c.header("Cache-Control", "no-store");
+  if (status >= 400) c.header("Cache-Control", "no-store");
   return c.html(html, status);
 }
 

@@ -37,7 +37,7 @@ export const audit = {
   async record(db: Db, e: AuditEvent): Promise<void> {
     await db.query(
       `insert into audit_events (actor_type, actor_id, entity_type, entity_id, action, from_status, to_status, reason, request_id, data)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb)`,
       [
         e.actorType,
         e.actorId ?? null,

@@ -46,7 +46,7 @@ export function identityRoutes() {
   r.get("/captcha/new", async (c) => {
     const captchaId = await c.var.deps.identity.issueCaptcha();
     c.header("Cache-Control", "no-store");
-    return render(c, "partials/captcha", { captchaId, error: "" });
+    return render(c, "partials/captcha", { captchaId, error: "", verified: c.req.query("verified") === "1" });
   });
 
   // ---- 注册 ----

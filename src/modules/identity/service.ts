@@ -139,11 +139,12 @@ export function identityService(deps: IdentityDeps) {
       const errors: FieldErrors = {};
       const phoneError = checkPhone(phone);
       if (phoneError) errors.phone = phoneError;
-      const captchaFormat = input.captcha.preverified ? null : checkCaptchaFormat(input.captcha.answer.trim());
+      // Every send needs a freshly solved captcha (a pass from an earlier send does not count).
+      const captchaFormat = checkCaptchaFormat(input.captcha.answer.trim());
       if (captchaFormat) errors.captcha = captchaFormat;
       if (Object.keys(errors).length) return fail(errors);
 
-      const captchaError = await checkCaptcha(input.captcha);
+      const captchaError = await checkCaptcha({ ...input.captcha, preverified: false });
       if (captchaError) return fail({ captcha: captchaError });
 
       const account = await deps.accounts(deps.db).byPhone(phone);
