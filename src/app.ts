@@ -6,6 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { Deps } from "./deps.ts";
 import { randomToken, safeEqual } from "./lib/random.ts";
+import { auditRoutes } from "./modules/audit/routes.ts";
 import { enterpriseRoutes } from "./modules/enterprises/routes.ts";
 import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";
@@ -166,6 +167,7 @@ export function buildApp(deps: Deps) {
 
   app.route("/", identityRoutes());
   app.route("/", enterpriseRoutes());
+  app.route("/", auditRoutes());
   app.route("/", portalRoutes());
 
   app.notFound((c) => render(c, "errors/404", { title: "页面不存在" }, 404));

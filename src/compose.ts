@@ -16,7 +16,11 @@ import type { Db } from "./ports/db.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
 import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
 import { audit } from "./modules/audit/service.ts";
-import { pgEnterprises } from "./modules/enterprises/pg.ts";
+import { pgBankAccounts, pgCertifications, pgEnterprises } from "./modules/enterprises/pg.ts";
+import { pgFiles } from "./modules/files/pg.ts";
+import { fileService } from "./modules/files/service.ts";
+import { fsFiles } from "./adapters/fs-files.ts";
+import type { FileStore } from "./ports/files.ts";
 import { enterpriseService } from "./modules/enterprises/service.ts";
 import { pgAccounts, pgAdmins } from "./modules/identity/pg.ts";
 import { identityService } from "./modules/identity/service.ts";
@@ -50,6 +54,7 @@ export type Overrides = Partial<{
   clock: Clock;
   passwords: PasswordHasher;
   log: Logger;
+  files: FileStore;
 }>;
 
 /** The composition root: the one place that decides which adapter serves each port. */
@@ -71,7 +76,17 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   } else {
     sms = unavailableSms(log);
   }
-  const enterprises = enterpriseService({ db, enterprises: pgEnterprises });
+  const fileStore = overrides.files ?? fsFiles(join(resolve(config.dataDir), "files"));
+  const files = fileService({ db, store: fileStore, files: pgFiles });
+  const enterprises = enterpriseService({
+    db,
+    clock,
+    enterprises: pgEnterprises,
+    certifications: pgCertifications,
+    bankAccounts: pgBankAccounts,
+    files,
+    audit,
+  });
   const identity = identityService({
     db,
     cache,
@@ -99,6 +114,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     assets: await loadAssets(),
     identity,
     enterprises,
+    files,
   };
 }
 

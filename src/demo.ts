@@ -1,4 +1,5 @@
 import type { Deps } from "./deps.ts";
+import { creditCodeCheckChar, idNumberCheckChar } from "./modules/enterprises/codes.ts";
 
 export const DEMO_PASSWORD = "Demo#2026";
 
@@ -9,18 +10,47 @@ export const DEMO_ADMINS = [
   { username: "operator", displayName: "运营人员", role: "operator" },
 ] as const;
 
-/** Demo enterprises: phones 13800000001 to 13800000009. Names are invented. */
-export const DEMO_ENTERPRISES = [
-  "广西南宁示例机械制造有限公司",
-  "柳州示例汽车零部件有限公司",
-  "桂林示例电子科技有限公司",
-  "梧州示例陶瓷制品有限公司",
-  "北海示例新材料股份有限公司",
-  "玉林示例动力设备有限公司",
-  "广西示例智能制造服务有限公司",
-  "广西示例检验检测技术有限公司",
-  "广西示例工业互联网科技有限公司",
-].map((name, i) => ({ phone: `1380000000${i + 1}`, name }));
+type DemoCert = "certified" | "pending" | "rejected";
+
+/**
+ * Demo enterprises: phones 13800000001 to 13800000009. Names, codes and people are invented
+ * (codes and ID numbers are well-formed with valid check characters).
+ */
+export const demoCodes = (i: number) => ({ creditCode: demoCreditCode(i), idNumber: demoIdNumber(i) });
+
+export const DEMO_ENTERPRISES: {
+  phone: string;
+  name: string;
+  cert: DemoCert;
+  city: [string, string];
+  staff: string;
+  revenueWan: string;
+  industry: string;
+  role: "manufacturer" | "provider";
+}[] = [
+  { name: "广西南宁示例机械制造有限公司", cert: "certified", city: ["450100", "450103"], staff: "350", revenueWan: "2500", industry: "通用设备制造业", role: "manufacturer" },
+  { name: "柳州示例汽车零部件有限公司", cert: "certified", city: ["450200", "450204"], staff: "1200", revenueWan: "52000", industry: "汽车制造业", role: "manufacturer" },
+  { name: "桂林示例电子科技有限公司", cert: "certified", city: ["450300", "450305"], staff: "80", revenueWan: "900", industry: "计算机、通信和其他电子设备制造业", role: "manufacturer" },
+  { name: "梧州示例陶瓷制品有限公司", cert: "certified", city: ["450400", "450403"], staff: "15", revenueWan: "260", industry: "非金属矿物制品业", role: "manufacturer" },
+  { name: "北海示例新材料股份有限公司", cert: "pending", city: ["450500", "450502"], staff: "120", revenueWan: "1800", industry: "化学原料和化学制品制造业", role: "manufacturer" },
+  { name: "玉林示例动力设备有限公司", cert: "rejected", city: ["450900", "450902"], staff: "600", revenueWan: "8000", industry: "专用设备制造业", role: "manufacturer" },
+  { name: "广西示例智能制造服务有限公司", cert: "certified", city: ["450100", "450107"], staff: "60", revenueWan: "1500", industry: "科学研究和技术服务业", role: "provider" },
+  { name: "广西示例检验检测技术有限公司", cert: "certified", city: ["450100", "450105"], staff: "45", revenueWan: "1100", industry: "科学研究和技术服务业", role: "provider" },
+  { name: "广西示例工业互联网科技有限公司", cert: "certified", city: ["450200", "450205"], staff: "70", revenueWan: "1300", industry: "信息传输、软件和信息技术服务业", role: "provider" },
+].map((e, i) => ({ ...e, city: e.city as [string, string], role: e.role as "manufacturer" | "provider", phone: `1380000000${i + 1}`, cert: e.cert as DemoCert }));
+
+const demoCreditCode = (i: number) => {
+  const first17 = `914501007${String(100000 + i).slice(1)}D000`.slice(0, 17);
+  return first17 + creditCodeCheckChar(first17);
+};
+const demoIdNumber = (i: number) => {
+  const first17 = `450102198001${10 + i}123`;
+  return first17 + idNumberCheckChar(first17);
+};
+/** A one-page PDF standing in for a scanned business licence. */
+const DEMO_LICENCE = new TextEncoder().encode(
+  "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+);
 
 /**
  * Loads the demo data once (it checks before creating, so every start may call it).
@@ -40,6 +70,59 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
     const res = await deps.identity.seedAccount({ phone: e.phone, name: e.name, passwordHash: hash });
     if (res.created) created++;
   }
+  await certifyDemo(deps);
   if (created) deps.log.info({ created }, "demo data loaded");
   return { created };
+}
+
+/** Walks the demo enterprises through the real certification use cases (once). */
+async function certifyDemo(deps: Deps) {
+  const [reviewer] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
+  if (!reviewer) return;
+  const staff = { id: reviewer.id, role: "reviewer" };
+  for (const [i, e] of DEMO_ENTERPRISES.entries()) {
+    const [row] = await deps.db.query<{ account_id: string; n: number }>(
+      `select a.id as account_id, (select count(*)::int from enterprise_certifications c where c.enterprise_id = en.id) as n
+         from accounts a join enterprises en on en.account_id = a.id where a.phone = $1`,
+      [e.phone],
+    );
+    if (!row || row.n > 0) continue;
+    const accountId = row.account_id;
+    const must = (r: { ok: boolean; errors?: unknown }, what: string) => {
+      if (!r.ok) throw new Error(`demo ${what} failed for ${e.phone}: ${JSON.stringify(r.errors)}`);
+    };
+    must(await deps.enterprises.saveStep1(accountId, { identityRole: e.role, enterpriseType: "llc" }), "step 1");
+    must(
+      await deps.enterprises.saveStep2(
+        accountId,
+        {
+          name: e.name,
+          creditCode: demoCreditCode(i + 1),
+          staffCount: e.staff,
+          revenueWan: e.revenueWan,
+          sizeDeclared: "",
+          industry: e.industry,
+          cityCode: e.city[0],
+          districtCode: e.city[1],
+          address: "示例路" + (i + 1) + "号",
+          legalName: ["张伟", "王芳", "李娜", "刘强", "陈静", "杨洋", "黄磊", "赵敏", "周杰"][i]!,
+          legalIdNumber: demoIdNumber(i + 1),
+          legalPhone: e.phone,
+          agree: "yes",
+        },
+        { name: "营业执照.pdf", bytes: DEMO_LICENCE },
+      ),
+      "step 2",
+    );
+    must(await deps.enterprises.submit(accountId, {}), "submit");
+    if (e.cert === "pending") continue;
+    const [app] = await deps.db.query<{ id: string }>(
+      "select c.id from enterprise_certifications c join enterprises en on en.id = c.enterprise_id where en.account_id = $1 and c.status = 'pending'",
+      [accountId],
+    );
+    must(
+      await deps.enterprises.decide(staff, app!.id, e.cert === "certified" ? { decision: "approve", reason: "" } : { decision: "reject", reason: "营业执照照片不清晰，请上传清晰的扫描件（演示数据）" }),
+      "review",
+    );
+  }
 }

@@ -6,6 +6,7 @@ import type { Db } from "./ports/db.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
 import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
 import type { EnterpriseService } from "./modules/enterprises/service.ts";
+import type { FileService } from "./modules/files/service.ts";
 import type { IdentityService } from "./modules/identity/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
@@ -24,4 +25,5 @@ export type Deps = {
   assets: Assets;
   identity: IdentityService;
   enterprises: EnterpriseService;
+  files: FileService;
 };

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { buildApp } from "../../src/app.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
@@ -41,8 +44,10 @@ export type TestApp = {
 export async function makeTestApp(
   opts: { env?: Record<string, string>; clock?: Clock; demo?: boolean; captchaTestAnswer?: string | null } = {},
 ): Promise<TestApp> {
+  const dataDir = await mkdtemp(join(tmpdir(), "gxv-test-"));
   const config: Config = loadConfig({
     NODE_ENV: "test",
+    DATA_DIR: dataDir,
     CAPTCHA_TEST_ANSWER: opts.captchaTestAnswer === null ? "" : (opts.captchaTestAnswer ?? TEST_CAPTCHA),
     LOG_LEVEL: "silent",
     DEMO_DATA: "false",
@@ -71,6 +76,7 @@ export async function makeTestApp(
     close: async () => {
       await cache.close();
       await cleanup();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -78,7 +78,27 @@ export class Browser {
     if ((res.headers.get("Content-Type") ?? "").includes("text/html")) this.lastHtml = await res.clone().text();
     return res;
   }
+
+  /** Posts a multipart form with files, as a browser does for enctype="multipart/form-data". */
+  async postMultipart(
+    path: string,
+    fields: Record<string, string>,
+    files: Record<string, { name: string; bytes: Uint8Array; type?: string }> = {},
+    opts: { csrf?: string | null } = {},
+  ) {
+    const body = new FormData();
+    for (const [k, v] of Object.entries(fields)) body.set(k, v);
+    if (opts.csrf !== null) body.set("_csrf", opts.csrf ?? this.csrf());
+    for (const [k, f] of Object.entries(files)) body.set(k, new File([f.bytes as Uint8Array<ArrayBuffer>], f.name, { type: f.type ?? "application/octet-stream" }));
+    const res = await this.request(path, { method: "POST", body, headers: { Origin: this.origin } });
+    if ((res.headers.get("Content-Type") ?? "").includes("text/html")) this.lastHtml = await res.clone().text();
+    return res;
+  }
 }
+
+/** Minimal valid-looking file contents for upload tests. */
+export const SAMPLE_PDF = new TextEncoder().encode("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+export const SAMPLE_PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
 
 /** The latest SMS code sent to a phone. */
 export async function latestCode(t: TestApp, phone: string): Promise<string> {

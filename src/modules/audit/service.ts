@@ -15,6 +15,15 @@ export type AuditEvent = {
   data?: Record<string, unknown>;
 };
 
+export type AuditFilter = {
+  entityType?: string;
+  entityId?: string;
+  action?: string;
+  actorType?: ActorType;
+  from?: Date;
+  to?: Date;
+};
+
 export type AuditRow = {
   id: number;
   occurred_at: Date;
@@ -58,6 +67,29 @@ export const audit = {
          from audit_events where entity_type = $1 and entity_id = $2 order by occurred_at, id`,
       [entityType, entityId],
     );
+  },
+  /** Newest first, filtered in SQL, one page at a time. */
+  async browse(db: Db, f: AuditFilter, limit: number, offset: number): Promise<{ rows: AuditRow[]; total: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (col: string, op: string, v: unknown) => {
+      params.push(v);
+      where.push(`${col} ${op} $${params.length}`);
+    };
+    if (f.entityType) add("entity_type", "=", f.entityType);
+    if (f.entityId) add("entity_id", "=", f.entityId);
+    if (f.action) add("action", "=", f.action);
+    if (f.actorType) add("actor_type", "=", f.actorType);
+    if (f.from) add("occurred_at", ">=", f.from);
+    if (f.to) add("occurred_at", "<", f.to);
+    const w = where.length ? `where ${where.join(" and ")}` : "";
+    const rows = await db.query<AuditRow>(
+      `select id, occurred_at, actor_type, actor_id, entity_type, entity_id, action, from_status, to_status, reason, request_id
+         from audit_events ${w} order by occurred_at desc, id desc limit ${Number(limit)} offset ${Number(offset)}`,
+      params,
+    );
+    const [count] = await db.query<{ n: number }>(`select count(*)::int as n from audit_events ${w}`, params);
+    return { rows, total: count!.n };
   },
 };
 export type Audit = typeof audit;

@@ -1,0 +1,45 @@
+import type { Db } from "../../ports/db.ts";
+import type { AllowedType } from "./domain.ts";
+import type { FileRepository, StoredFile } from "./ports.ts";
+
+type Row = {
+  id: string;
+  owner_enterprise_id: string | null;
+  purpose: string;
+  original_name: string;
+  content_type: AllowedType;
+  size_bytes: number;
+  sha256: string;
+  storage_key: string;
+  created_at: Date;
+};
+const COLUMNS = "id, owner_enterprise_id, purpose, original_name, content_type, size_bytes, sha256, storage_key, created_at";
+const toFile = (r: Row): StoredFile => ({
+  id: r.id,
+  ownerEnterpriseId: r.owner_enterprise_id,
+  purpose: r.purpose,
+  originalName: r.original_name,
+  contentType: r.content_type,
+  sizeBytes: r.size_bytes,
+  sha256: r.sha256,
+  storageKey: r.storage_key,
+  createdAt: r.created_at,
+});
+
+export function pgFiles(db: Db): FileRepository {
+  return {
+    async insert(f) {
+      const [row] = await db.query<Row>(
+        `insert into files (owner_enterprise_id, purpose, original_name, content_type, size_bytes, sha256, storage_key, uploaded_by_account)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning ${COLUMNS}`,
+        [f.ownerEnterpriseId, f.purpose, f.originalName, f.contentType, f.sizeBytes, f.sha256, f.storageKey, f.uploadedByAccount],
+      );
+      return toFile(row!);
+    },
+    async byId(id) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const [row] = await db.query<Row>(`select ${COLUMNS} from files where id = $1`, [id]);
+      return row && toFile(row);
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import type { Db } from "../../ports/db.ts";
+import type { AllowedType } from "./domain.ts";
+
+export type StoredFile = {
+  id: string;
+  ownerEnterpriseId: string | null;
+  purpose: string;
+  originalName: string;
+  contentType: AllowedType;
+  sizeBytes: number;
+  sha256: string;
+  storageKey: string;
+  createdAt: Date;
+};
+
+export interface FileRepository {
+  insert(f: Omit<StoredFile, "id" | "createdAt"> & { uploadedByAccount: string | null }): Promise<StoredFile>;
+  byId(id: string): Promise<StoredFile | undefined>;
+}
+export type FileRepositoryFactory = (db: Db) => FileRepository;
