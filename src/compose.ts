@@ -20,6 +20,8 @@ import { pgBankAccounts, pgCertifications, pgEnterprises } from "./modules/enter
 import { pgFiles } from "./modules/files/pg.ts";
 import { fileService } from "./modules/files/service.ts";
 import { fsFiles } from "./adapters/fs-files.ts";
+import { pgLedger, pgProgrammes, pgQuota } from "./modules/vouchers/pg.ts";
+import { voucherService } from "./modules/vouchers/service.ts";
 import type { FileStore } from "./ports/files.ts";
 import { enterpriseService } from "./modules/enterprises/service.ts";
 import { pgAccounts, pgAdmins } from "./modules/identity/pg.ts";
@@ -87,6 +89,16 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     audit,
   });
+  const vouchers = voucherService({
+    db,
+    clock,
+    programmes: pgProgrammes,
+    quota: pgQuota,
+    ledger: pgLedger,
+    enterprises,
+    files,
+    audit,
+  });
   const identity = identityService({
     db,
     cache,
@@ -115,6 +127,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     identity,
     enterprises,
     files,
+    vouchers,
   };
 }
 

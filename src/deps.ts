@@ -7,6 +7,7 @@ import type { PasswordHasher } from "./ports/passwords.ts";
 import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
 import type { EnterpriseService } from "./modules/enterprises/service.ts";
 import type { FileService } from "./modules/files/service.ts";
+import type { VoucherService } from "./modules/vouchers/service.ts";
 import type { IdentityService } from "./modules/identity/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
@@ -26,4 +27,5 @@ export type Deps = {
   identity: IdentityService;
   enterprises: EnterpriseService;
   files: FileService;
+  vouchers: VoucherService;
 };

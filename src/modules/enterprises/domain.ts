@@ -29,6 +29,10 @@ export type Enterprise = {
   certificationStatus: CertificationStatus;
   isProvider: boolean;
   createdAt: Date;
+  /** Certified facts, set when a certification is approved. */
+  creditCode: string | null;
+  sizeClass: SizeClass | null;
+  cityCode: string | null;
 };
 
 /** 身份角色: what the enterprise is on the platform. */

@@ -1,5 +1,5 @@
 import type { Db } from "../../ports/db.ts";
-import type { CertificationStatus, Enterprise } from "./domain.ts";
+import type { CertificationStatus, Enterprise, SizeClass } from "./domain.ts";
 import type {
   BankAccount,
   BankAccountRepository,
@@ -16,9 +16,12 @@ type EnterpriseRow = {
   certification_status: CertificationStatus;
   is_provider: boolean;
   created_at: Date;
+  credit_code: string | null;
+  size_class: SizeClass | null;
+  city_code: string | null;
 };
 
-const ENTERPRISE_COLUMNS = "id, account_id, name, certification_status, is_provider, created_at";
+const ENTERPRISE_COLUMNS = "id, account_id, name, certification_status, is_provider, created_at, credit_code, size_class, city_code";
 
 function toEnterprise(r: EnterpriseRow): Enterprise {
   return {
@@ -28,6 +31,9 @@ function toEnterprise(r: EnterpriseRow): Enterprise {
     certificationStatus: r.certification_status,
     isProvider: r.is_provider,
     createdAt: r.created_at,
+    creditCode: r.credit_code,
+    sizeClass: r.size_class,
+    cityCode: r.city_code,
   };
 }
 

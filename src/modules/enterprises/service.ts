@@ -68,6 +68,10 @@ export function enterpriseService(deps: EnterpriseDeps) {
       return deps.enterprises(db).byAccount(accountId);
     },
 
+    async byId(enterpriseId: string): Promise<Enterprise | undefined> {
+      return deps.enterprises(db).byId(enterpriseId);
+    },
+
     /** 基本信息 / 企业信息认证 overview for the owner: standing, open and past applications, own timeline. */
     async overview(accountId: string) {
       const enterprise = await enterpriseOf(accountId);

@@ -1,0 +1,258 @@
+import type { Db } from "../../ports/db.ts";
+import type { LedgerKind, Programme } from "./domain.ts";
+import type {
+  AllocationRun,
+  LedgerEntry,
+  LedgerRepository,
+  ProgrammeRepository,
+  QuotaApplication,
+  QuotaQueueRow,
+  QuotaRepository,
+  VoucherAccount,
+} from "./ports.ts";
+
+type Row = Record<string, unknown>;
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const toCamel = <T>(r: Row): T => Object.fromEntries(Object.entries(r).map(([k, v]) => [camel(k), v])) as T;
+const day = (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
+
+const PROGRAMME_COLUMNS = `id, year, kind, name, description, subsidy_rate_bp, per_order_cap_fen, quota_large_fen, quota_medium_fen,
+  quota_small_fen, quota_micro_fen, special_min_fen, special_max_fen, requires_documents, apply_from::text as apply_from,
+  apply_to::text as apply_to, valid_from::text as valid_from, valid_to::text as valid_to, categories, status, is_example`;
+
+function toProgramme(r: Row): Programme {
+  return {
+    id: r.id as string,
+    year: r.year as number,
+    kind: r.kind as Programme["kind"],
+    name: r.name as string,
+    description: r.description as string,
+    subsidyRateBp: r.subsidy_rate_bp as number,
+    perOrderCapFen: r.per_order_cap_fen as number,
+    quotaBySize: {
+      large: r.quota_large_fen as number,
+      medium: r.quota_medium_fen as number,
+      small: r.quota_small_fen as number,
+      micro: r.quota_micro_fen as number,
+    },
+    specialMinFen: r.special_min_fen as number,
+    specialMaxFen: r.special_max_fen as number,
+    requiresDocuments: r.requires_documents as boolean,
+    applyFrom: day(r.apply_from),
+    applyTo: day(r.apply_to),
+    validFrom: day(r.valid_from),
+    validTo: day(r.valid_to),
+    categories: (r.categories as string[]) ?? [],
+    status: r.status as Programme["status"],
+    isExample: r.is_example as boolean,
+  };
+}
+
+const programmeParams = (p: Omit<Programme, "id">) => [
+  p.year, p.kind, p.name, p.description, p.subsidyRateBp, p.perOrderCapFen, p.quotaBySize.large, p.quotaBySize.medium,
+  p.quotaBySize.small, p.quotaBySize.micro, p.specialMinFen, p.specialMaxFen, p.requiresDocuments, p.applyFrom, p.applyTo,
+  p.validFrom, p.validTo, `{${p.categories.join(",")}}`, p.status, p.isExample,
+];
+
+export function pgProgrammes(db: Db): ProgrammeRepository {
+  return {
+    async list(filter) {
+      const rows = filter?.status
+        ? await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes where status = any($1::text[]) order by year desc, kind, name`, [`{${filter.status.join(",")}}`])
+        : await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes order by year desc, kind, name`);
+      return rows.map(toProgramme);
+    },
+    async byId(id) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const [row] = await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes where id = $1`, [id]);
+      return row && toProgramme(row);
+    },
+    async insert(p) {
+      const [row] = await db.query(
+        `insert into voucher_programmes (year, kind, name, description, subsidy_rate_bp, per_order_cap_fen, quota_large_fen, quota_medium_fen,
+           quota_small_fen, quota_micro_fen, special_min_fen, special_max_fen, requires_documents, apply_from, apply_to, valid_from, valid_to,
+           categories, status, is_example)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::date, $15::date, $16::date, $17::date, $18::text[], $19, $20)
+         returning ${PROGRAMME_COLUMNS}`,
+        programmeParams(p),
+      );
+      return toProgramme(row!);
+    },
+    async update(id, p) {
+      await db.query(
+        `update voucher_programmes set year = $2, kind = $3, name = $4, description = $5, subsidy_rate_bp = $6, per_order_cap_fen = $7,
+           quota_large_fen = $8, quota_medium_fen = $9, quota_small_fen = $10, quota_micro_fen = $11, special_min_fen = $12,
+           special_max_fen = $13, requires_documents = $14, apply_from = $15::date, apply_to = $16::date, valid_from = $17::date,
+           valid_to = $18::date, categories = $19::text[], status = $20, is_example = $21, updated_at = now()
+         where id = $1`,
+        [id, ...programmeParams(p)],
+      );
+    },
+  };
+}
+
+const APP_COLUMNS = `a.id, a.programme_id, a.enterprise_id, a.source, a.requested_fen, a.approved_fen, a.document_file_ids, a.status,
+  a.submitted_at, a.decided_at, a.decided_by, a.decision_reason`;
+const toApp = (r: Row) => {
+  const a = toCamel<QuotaApplication>(r);
+  a.documentFileIds = (r.document_file_ids as string[]) ?? [];
+  return a;
+};
+
+export function pgQuota(db: Db): QuotaRepository {
+  return {
+    async insert(a) {
+      const [row] = await db.query(
+        `insert into quota_applications as a (programme_id, enterprise_id, requested_fen, document_file_ids)
+         values ($1, $2, $3, $4::uuid[]) returning ${APP_COLUMNS}`,
+        [a.programmeId, a.enterpriseId, a.requestedFen, `{${a.documentFileIds.join(",")}}`],
+      );
+      return toApp(row!);
+    },
+    async byId(id, forUpdate = false) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const [row] = await db.query(`select ${APP_COLUMNS} from quota_applications a where a.id = $1${forUpdate ? " for update" : ""}`, [id]);
+      return row && toApp(row);
+    },
+    async latestByEnterprise(enterpriseId) {
+      const rows = await db.query(
+        `select distinct on (a.programme_id) ${APP_COLUMNS} from quota_applications a
+          where a.enterprise_id = $1 order by a.programme_id, a.submitted_at desc, a.id desc`,
+        [enterpriseId],
+      );
+      return rows.map(toApp);
+    },
+    async decide(id, v) {
+      await db.query(
+        `update quota_applications set status = $2, approved_fen = $3, decided_by = $4, decision_reason = $5, decided_at = $6
+          where id = $1 and status = 'pending'`,
+        [id, v.status, v.approvedFen, v.adminId, v.reason, v.at],
+      );
+    },
+    async queue(f, limit, offset) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (sql: string, v: unknown) => {
+        params.push(v);
+        where.push(sql.replace("?", `$${params.length}`));
+      };
+      if (f.status) add("a.status = ?", f.status);
+      if (f.programmeId) add("a.programme_id = ?", f.programmeId);
+      if (f.source) add("a.source = ?", f.source);
+      if (f.keyword) add("d.name ilike ?", `%${f.keyword.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+      const w = where.length ? `where ${where.join(" and ")}` : "";
+      const from = `from quota_applications a join voucher_programmes p on p.id = a.programme_id join enterprise_directory d on d.id = a.enterprise_id ${w}`;
+      const rows = await db.query(
+        `select ${APP_COLUMNS}, p.name as programme_name, d.name as enterprise_name, d.size_class, d.city_code ${from}
+          order by a.submitted_at desc, a.id desc limit ${Number(limit)} offset ${Number(offset)}`,
+        params,
+      );
+      const [count] = await db.query<{ n: number }>(`select count(*)::int as n ${from}`, params);
+      return { rows: rows.map((r) => ({ ...toApp(r), programmeName: r.programme_name, enterpriseName: r.enterprise_name, sizeClass: r.size_class, cityCode: r.city_code }) as QuotaQueueRow), total: count!.n };
+    },
+    async allocate(programmeId, runId) {
+      const [row] = await db.query<{ eligible: number; created: number }>(
+        `with p as (select * from voucher_programmes where id = $1),
+         eligible as (
+           select d.id, case d.size_class when 'large' then p.quota_large_fen when 'medium' then p.quota_medium_fen
+                                          when 'small' then p.quota_small_fen else p.quota_micro_fen end as amount
+             from enterprise_directory d, p
+            where d.certification_status = 'certified' and d.size_class is not null
+         ),
+         ins as (
+           insert into quota_applications (programme_id, enterprise_id, source, requested_fen, allocation_run_id)
+           select $1, e.id, 'allocation', e.amount, $2::uuid from eligible e
+            where e.amount > 0
+              and not exists (select 1 from quota_applications q where q.programme_id = $1 and q.enterprise_id = e.id)
+           on conflict do nothing
+           returning 1
+         )
+         select (select count(*) from eligible)::int as eligible, (select count(*) from ins)::int as created`,
+        [programmeId, runId],
+      );
+      return row!;
+    },
+    async startRun(programmeId, adminId) {
+      const [row] = await db.query<{ id: string }>("insert into allocation_runs (programme_id, started_by) values ($1, $2) returning id", [programmeId, adminId]);
+      return row!.id;
+    },
+    async finishRun(runId, v) {
+      await db.query(
+        "update allocation_runs set finished_at = now(), eligible_count = $2, created_count = $3, skipped_count = $2 - $3, status = $4 where id = $1",
+        [runId, v.eligible, v.created, v.status],
+      );
+    },
+    async runs(programmeId) {
+      const rows = await db.query(
+        "select id, started_at, finished_at, eligible_count, created_count, skipped_count, status from allocation_runs where programme_id = $1 order by started_at desc limit 20",
+        [programmeId],
+      );
+      return rows.map((r) => toCamel<AllocationRun>(r));
+    },
+  };
+}
+
+const ACCOUNT_COLUMNS = "id, programme_id, enterprise_id, application_id, granted_fen, reserved_fen, consumed_fen, expired_fen, created_at";
+const DELTAS: Record<LedgerKind, string> = {
+  grant: "granted_fen = granted_fen + $2",
+  reserve: "reserved_fen = reserved_fen + $2",
+  release: "reserved_fen = reserved_fen - $2",
+  consume: "reserved_fen = reserved_fen - $2, consumed_fen = consumed_fen + $2",
+  refund: "consumed_fen = consumed_fen - $2",
+  expire: "expired_fen = expired_fen + $2",
+};
+
+export function pgLedger(db: Db): LedgerRepository {
+  const repo: LedgerRepository = {
+    async openAccount(a) {
+      const [row] = await db.query(
+        `insert into voucher_accounts (programme_id, enterprise_id, application_id) values ($1, $2, $3) returning ${ACCOUNT_COLUMNS}`,
+        [a.programmeId, a.enterpriseId, a.applicationId],
+      );
+      const account = toCamel<VoucherAccount>(row!);
+      await repo.append(account.id, "grant", a.grantFen, null);
+      return { ...account, grantedFen: a.grantFen };
+    },
+    async account(id, forUpdate = false) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const [row] = await db.query(`select ${ACCOUNT_COLUMNS} from voucher_accounts where id = $1${forUpdate ? " for update" : ""}`, [id]);
+      return row && toCamel<VoucherAccount>(row);
+    },
+    async accountsOf(enterpriseId) {
+      const rows = await db.query(`select ${ACCOUNT_COLUMNS} from voucher_accounts where enterprise_id = $1 order by created_at desc`, [enterpriseId]);
+      return rows.map((r) => toCamel<VoucherAccount>(r));
+    },
+    async entry(accountId, kind, orderId) {
+      const [row] = await db.query(
+        "select id, account_id, kind, amount_fen, order_id, created_at from voucher_ledger where account_id = $1 and kind = $2 and order_id = $3",
+        [accountId, kind, orderId],
+      );
+      return row && toCamel<LedgerEntry>(row);
+    },
+    async append(accountId, kind, amountFen, orderId) {
+      const [row] = await db.query(
+        "insert into voucher_ledger (account_id, kind, amount_fen, order_id) values ($1, $2, $3, $4) returning id, account_id, kind, amount_fen, order_id, created_at",
+        [accountId, kind, amountFen, orderId],
+      );
+      await db.query(`update voucher_accounts set ${DELTAS[kind]} where id = $1`, [accountId, amountFen]);
+      return toCamel<LedgerEntry>(row!);
+    },
+    async entries(accountId, limit) {
+      const rows = await db.query(
+        `select id, account_id, kind, amount_fen, order_id, created_at from voucher_ledger where account_id = $1 order by id desc limit ${Number(limit)}`,
+        [accountId],
+      );
+      return rows.map((r) => toCamel<LedgerEntry>(r));
+    },
+    async sums(accountId) {
+      const rows = await db.query<{ kind: LedgerKind; total: number }>(
+        "select kind, sum(amount_fen)::bigint as total from voucher_ledger where account_id = $1 group by kind",
+        [accountId],
+      );
+      const out = { grant: 0, reserve: 0, release: 0, consume: 0, refund: 0, expire: 0 } as Record<LedgerKind, number>;
+      for (const r of rows) out[r.kind] = Number(r.total);
+      return out;
+    },
+  };
+  return repo;
+}

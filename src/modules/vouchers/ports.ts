@@ -1,0 +1,84 @@
+import type { Db } from "../../ports/db.ts";
+import type { SizeClass } from "../enterprises/domain.ts";
+import type { LedgerKind, Programme, QuotaApplicationStatus } from "./domain.ts";
+
+export type ProgrammeInput = Omit<Programme, "id">;
+
+export interface ProgrammeRepository {
+  list(filter?: { status?: Programme["status"][] }): Promise<Programme[]>;
+  byId(id: string): Promise<Programme | undefined>;
+  insert(p: ProgrammeInput): Promise<Programme>;
+  update(id: string, p: ProgrammeInput): Promise<void>;
+}
+
+export type QuotaApplication = {
+  id: string;
+  programmeId: string;
+  enterpriseId: string;
+  source: "self" | "allocation";
+  requestedFen: number;
+  approvedFen: number | null;
+  documentFileIds: string[];
+  status: QuotaApplicationStatus;
+  submittedAt: Date;
+  decidedAt: Date | null;
+  decidedBy: string | null;
+  decisionReason: string | null;
+};
+
+export type QuotaQueueFilter = { status?: QuotaApplicationStatus; programmeId?: string; source?: "self" | "allocation"; keyword?: string };
+export type QuotaQueueRow = QuotaApplication & { programmeName: string; enterpriseName: string; sizeClass: SizeClass | null; cityCode: string | null };
+
+export interface QuotaRepository {
+  insert(a: { programmeId: string; enterpriseId: string; requestedFen: number; documentFileIds: string[] }): Promise<QuotaApplication>;
+  byId(id: string, forUpdate?: boolean): Promise<QuotaApplication | undefined>;
+  /** The enterprise's latest application per programme. */
+  latestByEnterprise(enterpriseId: string): Promise<QuotaApplication[]>;
+  decide(id: string, v: { status: "approved" | "rejected"; approvedFen: number | null; adminId: string; reason: string | null; at: Date }): Promise<void>;
+  queue(f: QuotaQueueFilter, limit: number, offset: number): Promise<{ rows: QuotaQueueRow[]; total: number }>;
+  /** Set-based annual allocation: one pending application for each eligible enterprise without any application yet. */
+  allocate(programmeId: string, runId: string): Promise<{ eligible: number; created: number }>;
+  startRun(programmeId: string, adminId: string): Promise<string>;
+  finishRun(runId: string, v: { eligible: number; created: number; status: "done" | "failed" }): Promise<void>;
+  runs(programmeId: string): Promise<AllocationRun[]>;
+}
+
+export type AllocationRun = {
+  id: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  eligibleCount: number | null;
+  createdCount: number | null;
+  skippedCount: number | null;
+  status: "running" | "done" | "failed";
+};
+
+export type VoucherAccount = {
+  id: string;
+  programmeId: string;
+  enterpriseId: string;
+  applicationId: string;
+  grantedFen: number;
+  reservedFen: number;
+  consumedFen: number;
+  expiredFen: number;
+  createdAt: Date;
+};
+
+export type LedgerEntry = { id: number; accountId: string; kind: LedgerKind; amountFen: number; orderId: string | null; createdAt: Date };
+
+export interface LedgerRepository {
+  openAccount(a: { programmeId: string; enterpriseId: string; applicationId: string; grantFen: number }): Promise<VoucherAccount>;
+  account(id: string, forUpdate?: boolean): Promise<VoucherAccount | undefined>;
+  accountsOf(enterpriseId: string): Promise<VoucherAccount[]>;
+  entry(accountId: string, kind: LedgerKind, orderId: string): Promise<LedgerEntry | undefined>;
+  /** Appends an entry and moves the running totals in the same statement batch. */
+  append(accountId: string, kind: LedgerKind, amountFen: number, orderId: string | null): Promise<LedgerEntry>;
+  entries(accountId: string, limit: number): Promise<LedgerEntry[]>;
+  /** Sums of the ledger per kind, to check the running totals. */
+  sums(accountId: string): Promise<Record<LedgerKind, number>>;
+}
+
+export type ProgrammeRepositoryFactory = (db: Db) => ProgrammeRepository;
+export type QuotaRepositoryFactory = (db: Db) => QuotaRepository;
+export type LedgerRepositoryFactory = (db: Db) => LedgerRepository;

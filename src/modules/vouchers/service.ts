@@ -1,0 +1,505 @@
+import type { Clock } from "../../ports/clock.ts";
+import { type Db, UniqueViolation } from "../../ports/db.ts";
+import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
+import type { Audit } from "../audit/service.ts";
+import type { EnterpriseService } from "../enterprises/service.ts";
+import type { FileService, Upload } from "../files/service.ts";
+import { SIZE_CLASSES, type SizeClass } from "../enterprises/domain.ts";
+import {
+  CATEGORIES,
+  type CardState,
+  type LedgerKind,
+  PROGRAMME_KINDS,
+  PROGRAMME_STATUS_TEXT,
+  type Programme,
+  cardState,
+  checkSpecialAmount,
+  generalQuota,
+  hasExpired,
+  parseYuanToFen,
+} from "./domain.ts";
+import type {
+  LedgerEntry,
+  LedgerRepositoryFactory,
+  ProgrammeInput,
+  ProgrammeRepositoryFactory,
+  QuotaApplication,
+  QuotaQueueFilter,
+  QuotaRepositoryFactory,
+  VoucherAccount,
+} from "./ports.ts";
+
+export type VoucherDeps = {
+  db: Db;
+  clock: Clock;
+  programmes: ProgrammeRepositoryFactory;
+  quota: QuotaRepositoryFactory;
+  ledger: LedgerRepositoryFactory;
+  enterprises: EnterpriseService;
+  files: FileService;
+  audit: Audit;
+};
+
+export type Staff = { id: string; role: string };
+const canReview = (role: string) => role === "reviewer" || role === "super_admin";
+const MAX_DOCUMENTS = 5;
+
+export class LedgerError extends Error {
+  constructor(
+    readonly code: "not_found" | "expired" | "insufficient" | "conflict" | "invalid",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The vouchers module's public surface. The ordering module uses reserve / release / consume / refund. */
+export function voucherService(deps: VoucherDeps) {
+  const { db } = deps;
+  const now = () => deps.clock.now();
+
+  async function certifiedEnterprise(accountId: string) {
+    const e = await deps.enterprises.ofAccount(accountId);
+    if (!e || e.certificationStatus !== "certified") return undefined;
+    return e;
+  }
+
+  /** Expires what is left once the programme's validity has ended (lazily, under the account lock). */
+  async function expireIfDue(tx: Db, account: VoucherAccount, programme: Programme): Promise<VoucherAccount> {
+    const left = account.grantedFen - account.reservedFen - account.consumedFen - account.expiredFen;
+    if (!hasExpired(programme, now()) || left <= 0) return account;
+    await deps.ledger(tx).append(account.id, "expire", left, null);
+    return { ...account, expiredFen: account.expiredFen + left };
+  }
+
+  /**
+   * Locks the account and runs one ledger operation in one transaction. A refused operation
+   * (LedgerError, thrown before it writes) still commits a due expiry, then is thrown.
+   */
+  async function withAccount<T>(accountId: string, fn: (tx: Db, account: VoucherAccount, programme: Programme) => Promise<T>): Promise<T> {
+    const out = await db.transaction(async (tx): Promise<{ value: T } | { error: LedgerError }> => {
+      const account = await deps.ledger(tx).account(accountId, true);
+      if (!account) return { error: new LedgerError("not_found", "服务券账户不存在") };
+      const programme = (await deps.programmes(tx).byId(account.programmeId))!;
+      try {
+        return { value: await fn(tx, await expireIfDue(tx, account, programme), programme) };
+      } catch (err) {
+        if (err instanceof LedgerError) return { error: err };
+        throw err;
+      }
+    });
+    if ("error" in out) throw out.error;
+    return out.value;
+  }
+
+  /** The reserve entry of an order on an account, which release/consume/refund act on. */
+  async function reserved(tx: Db, accountId: string, orderId: string): Promise<LedgerEntry> {
+    const r = await deps.ledger(tx).entry(accountId, "reserve", orderId);
+    if (!r) throw new LedgerError("not_found", "该订单没有占用服务券额度");
+    return r;
+  }
+
+  const ledgerOps = {
+    /** 下单占用: idempotent per order; never lets available go below zero. */
+    async reserve(input: { accountId: string; enterpriseId: string; orderId: string; amountFen: number }): Promise<LedgerEntry> {
+      if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) throw new LedgerError("invalid", "占用金额必须为正整数（分）");
+      return withAccount(input.accountId, async (tx, account, programme) => {
+        if (account.enterpriseId !== input.enterpriseId) throw new LedgerError("not_found", "服务券账户不存在");
+        const existing = await deps.ledger(tx).entry(account.id, "reserve", input.orderId);
+        if (existing) {
+          if (existing.amountFen !== input.amountFen) throw new LedgerError("conflict", "该订单已占用不同金额");
+          return existing;
+        }
+        if (hasExpired(programme, now())) throw new LedgerError("expired", "服务券已过期，不能使用");
+        const left = account.grantedFen - account.reservedFen - account.consumedFen - account.expiredFen;
+        if (left < input.amountFen) throw new LedgerError("insufficient", "服务券可用额度不足");
+        return deps.ledger(tx).append(account.id, "reserve", input.amountFen, input.orderId);
+      });
+    },
+    /** 取消释放: returns the reserved amount; idempotent; refused once consumed. */
+    async release(input: { accountId: string; orderId: string }): Promise<LedgerEntry> {
+      return withAccount(input.accountId, async (tx, account) => {
+        const r = await reserved(tx, account.id, input.orderId);
+        const done = await deps.ledger(tx).entry(account.id, "release", input.orderId);
+        if (done) return done;
+        if (await deps.ledger(tx).entry(account.id, "consume", input.orderId)) throw new LedgerError("conflict", "该订单已核销，不能释放");
+        return deps.ledger(tx).append(account.id, "release", r.amountFen, input.orderId);
+      });
+    },
+    /** 完成核销: the reserved amount becomes used; idempotent; refused once released. */
+    async consume(input: { accountId: string; orderId: string }): Promise<LedgerEntry> {
+      return withAccount(input.accountId, async (tx, account) => {
+        const r = await reserved(tx, account.id, input.orderId);
+        const done = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
+        if (done) return done;
+        if (await deps.ledger(tx).entry(account.id, "release", input.orderId)) throw new LedgerError("conflict", "该订单已释放，不能核销");
+        return deps.ledger(tx).append(account.id, "consume", r.amountFen, input.orderId);
+      });
+    },
+    /** 退款返还: a consumed amount comes back (and expires at once if the validity is over). */
+    async refund(input: { accountId: string; orderId: string }): Promise<LedgerEntry> {
+      const entry = await withAccount(input.accountId, async (tx, account) => {
+        const c = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
+        if (!c) throw new LedgerError("conflict", "该订单未核销，不能退款返还");
+        const done = await deps.ledger(tx).entry(account.id, "refund", input.orderId);
+        if (done) return done;
+        return deps.ledger(tx).append(account.id, "refund", c.amountFen, input.orderId);
+      });
+      await withAccount(input.accountId, async () => undefined); // expires the refunded amount if due
+      return entry;
+    },
+    /** Expires every account of programmes whose validity has ended (a scheduled job may call this). */
+    async expireDue(): Promise<number> {
+      const ids = await db.query<{ id: string }>(
+        `select a.id from voucher_accounts a join voucher_programmes p on p.id = a.programme_id
+          where p.valid_to < $1::date and a.granted_fen - a.reserved_fen - a.consumed_fen - a.expired_fen > 0`,
+        [new Date(now().getTime() + 8 * 3600_000).toISOString().slice(0, 10)],
+      );
+      for (const { id } of ids) await withAccount(id, async () => undefined);
+      return ids.length;
+    },
+    async accountTotals(accountId: string) {
+      return deps.ledger(db).account(accountId);
+    },
+    async ledgerSums(accountId: string): Promise<Record<LedgerKind, number>> {
+      return deps.ledger(db).sums(accountId);
+    },
+  };
+
+  return {
+    ...ledgerOps,
+
+    // ---- programmes (super_admin) ----
+
+    async programmes(): Promise<Programme[]> {
+      return deps.programmes(db).list();
+    },
+    async openProgrammes(): Promise<Programme[]> {
+      return deps.programmes(db).list({ status: ["open"] });
+    },
+    async programme(id: string): Promise<Programme | undefined> {
+      return deps.programmes(db).byId(id);
+    },
+
+    async saveProgramme(staff: Staff, id: string | null, f: Record<string, string>, requestId?: string): Promise<Result<{ id: string }>> {
+      if (staff.role !== "super_admin") return fail({ _form: "只有超级管理员可以管理券种" }, 403);
+      const { value, errors } = parseProgramme(f);
+      if (!value) return fail(errors);
+      return db.transaction(async (tx) => {
+        let pid = id;
+        if (pid) {
+          const before = await deps.programmes(tx).byId(pid);
+          if (!before) return fail({ _form: "券种不存在" }, 404);
+          if (before.kind !== value.kind) return fail({ kind: "券种类型创建后不能修改" });
+          await deps.programmes(tx).update(pid, value);
+        } else {
+          pid = (await deps.programmes(tx).insert(value)).id;
+        }
+        await deps.audit.record(tx, {
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: "voucher_programme",
+          entityId: pid,
+          action: id ? "programme_updated" : "programme_created",
+          toStatus: value.status,
+          requestId,
+          data: { name: value.name, year: value.year },
+        });
+        return ok({ id: pid });
+      });
+    },
+
+    // ---- 服务券配额申请 (enterprise) ----
+
+    /** One card per open programme, with the enterprise's state on its button. */
+    async quotaCards(accountId: string) {
+      const enterprise = await deps.enterprises.ofAccount(accountId);
+      const programmes = await deps.programmes(db).list({ status: ["open", "closed"] });
+      const apps = enterprise ? await deps.quota(db).latestByEnterprise(enterprise.id) : [];
+      const at = now();
+      const cards = programmes
+        .map((p) => {
+          const application = apps.find((a) => a.programmeId === p.id);
+          const state: CardState = cardState(p, application, at);
+          return { programme: p, application, state, generalQuotaFen: generalQuota(p, enterprise?.sizeClass ?? null) };
+        })
+        .filter((c) => c.programme.status === "open" || c.application);
+      return { enterprise, certified: enterprise?.certificationStatus === "certified", cards };
+    },
+
+    /** 确定配额申请 (通用券) or 确定申领 (专项券, with amount and contract documents). */
+    async apply(
+      accountId: string,
+      programmeId: string,
+      input: { amount?: string; documents?: Upload[] },
+      requestId?: string,
+    ): Promise<Result<{ applicationId: string }>> {
+      const enterprise = await certifiedEnterprise(accountId);
+      if (!enterprise) return fail({ _form: "请先完成企业信息认证，再申请服务券配额" }, 403);
+      const p = await deps.programmes(db).byId(programmeId);
+      if (!p || p.status === "draft") return fail({ _form: "该服务券不存在" }, 404);
+      const state = cardState(p, (await deps.quota(db).latestByEnterprise(enterprise.id)).find((a) => a.programmeId === p.id), now());
+      if (state === "pending" || state === "use") return fail({ _form: "您已申请过该服务券，请勿重复申请" }, 409);
+      if (state === "expired" || state === "closed") return fail({ _form: "该服务券当前不在申请期内" }, 409);
+
+      let requestedFen: number;
+      const errors: FieldErrors = {};
+      const documents = (input.documents ?? []).filter((d) => d.bytes.length > 0);
+      if (p.kind === "general") {
+        requestedFen = generalQuota(p, enterprise.sizeClass);
+        if (requestedFen <= 0) return fail({ _form: "按贵企业的企业划型，该通用券没有可申请的额度" }, 409);
+      } else {
+        const amount = checkSpecialAmount(p, input.amount ?? "");
+        if (amount.error) errors.amount = amount.error;
+        requestedFen = amount.fen ?? 0;
+        if (p.requiresDocuments && documents.length === 0) errors.documents = "请上传相关的合同凭证（PDF、JPG或PNG）";
+        if (documents.length > MAX_DOCUMENTS) errors.documents = `合同凭证最多上传${MAX_DOCUMENTS}个文件`;
+        for (const d of documents) {
+          const msg = deps.files.check(d);
+          if (msg && !errors.documents) errors.documents = `${d.name}：${msg}`;
+        }
+      }
+      if (Object.keys(errors).length) return fail(errors);
+      try {
+        return await db.transaction(async (tx) => {
+          const fileIds: string[] = [];
+          for (const d of documents) {
+            const stored = await deps.files.store(tx, { ...d, ownerEnterpriseId: enterprise.id, purpose: "quota_contract", accountId });
+            if (!stored.ok) return fail({ documents: stored.message });
+            fileIds.push(stored.file.id);
+          }
+          const a = await deps.quota(tx).insert({ programmeId: p.id, enterpriseId: enterprise.id, requestedFen, documentFileIds: fileIds });
+          await deps.audit.record(tx, {
+            actorType: "account",
+            actorId: accountId,
+            entityType: "quota_application",
+            entityId: a.id,
+            action: "quota_applied",
+            toStatus: "pending",
+            requestId,
+            data: { programmeId: p.id, enterpriseId: enterprise.id, requestedFen },
+          });
+          return ok({ applicationId: a.id });
+        });
+      } catch (err) {
+        if (err instanceof UniqueViolation) return fail({ _form: "您已申请过该服务券，请勿重复申请" }, 409);
+        throw err;
+      }
+    },
+
+    /** 我的服务券: accounts with their totals, validity and ledger history. */
+    async myVouchers(accountId: string) {
+      const enterprise = await deps.enterprises.ofAccount(accountId);
+      if (!enterprise) return [];
+      // Expire what is due first, so the page never shows an amount that can no longer be used.
+      const accounts = await deps.ledger(db).accountsOf(enterprise.id);
+      const out = [];
+      for (const a of accounts) {
+        const fresh = await withAccount(a.id, async (_tx, acc) => acc);
+        const programme = (await deps.programmes(db).byId(a.programmeId))!;
+        out.push({ account: fresh, programme, entries: await deps.ledger(db).entries(a.id, 50), expired: hasExpired(programme, now()) });
+      }
+      return out;
+    },
+
+    /** Live voucher accounts of an enterprise that may pay for a product category (catalog, ordering). */
+    async payableAccounts(enterpriseId: string, category: string) {
+      const accounts = await deps.ledger(db).accountsOf(enterpriseId);
+      const out = [];
+      for (const a of accounts) {
+        const p = (await deps.programmes(db).byId(a.programmeId))!;
+        if (hasExpired(p, now()) || !p.categories.includes(category)) continue;
+        out.push({ account: a, programme: p, availableFen: a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen });
+      }
+      return out;
+    },
+
+    // ---- review (reviewer, super_admin) ----
+
+    async reviewQueue(staff: Staff, f: QuotaQueueFilter, page: number, pageSize = 20) {
+      if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务券配额" }, 403);
+      const pg = Math.max(1, Math.floor(page) || 1);
+      const { rows, total } = await deps.quota(db).queue(f, pageSize, (pg - 1) * pageSize);
+      return ok({ rows, total, page: pg, pages: Math.max(1, Math.ceil(total / pageSize)) });
+    },
+
+    async reviewDetail(staff: Staff, id: string) {
+      if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务券配额" }, 403);
+      const application = await deps.quota(db).byId(id);
+      if (!application) return fail({ _form: "配额申请不存在" }, 404);
+      const [programme, enterprise, documents, timeline] = await Promise.all([
+        deps.programmes(db).byId(application.programmeId),
+        deps.enterprises.byId(application.enterpriseId),
+        Promise.all(application.documentFileIds.map((fid) => deps.files.meta(fid))),
+        deps.audit.forEntity(db, "quota_application", id),
+      ]);
+      return ok({ application, programme: programme!, enterprise: enterprise!, documents: documents.filter(Boolean), timeline });
+    },
+
+    /** 通过 (optionally a lower amount, with a reason) or 驳回 (reason). Opens the voucher account. */
+    async decide(staff: Staff, id: string, f: { decision: string; amount: string; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
+      if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务券配额" }, 403);
+      const decision = f.decision === "approve" ? "approved" : f.decision === "reject" ? "rejected" : null;
+      if (!decision) return fail({ decision: "请选择通过或驳回" });
+      const reason = f.reason.trim().replace(/\s+/g, " ");
+      if ([...reason].length > 500) return fail({ reason: "原因不能超过500个字" });
+      if (decision === "rejected" && [...reason].length < 2) return fail({ reason: "驳回时请填写驳回原因（至少2个字）" });
+      return db.transaction(async (tx) => {
+        const a = await deps.quota(tx).byId(id, true);
+        if (!a) return fail({ _form: "配额申请不存在" }, 404);
+        if (a.status !== "pending") return fail({ _form: "该申请已审核，不能重复审核" }, 409);
+        let approvedFen: number | null = null;
+        if (decision === "approved") {
+          approvedFen = a.requestedFen;
+          if (f.amount.trim()) {
+            const fen = parseYuanToFen(f.amount);
+            if (fen === null || fen <= 0) return fail({ amount: "核定额度应为大于0的金额" });
+            if (fen > a.requestedFen) return fail({ amount: "核定额度不能超过申请额度" });
+            approvedFen = fen;
+          }
+          if (approvedFen < a.requestedFen && [...reason].length < 2) return fail({ reason: "核减额度时请填写原因" });
+        }
+        await deps.quota(tx).decide(a.id, { status: decision, approvedFen, adminId: staff.id, reason: reason || null, at: now() });
+        if (decision === "approved") {
+          await deps.ledger(tx).openAccount({ programmeId: a.programmeId, enterpriseId: a.enterpriseId, applicationId: a.id, grantFen: approvedFen! });
+        }
+        await deps.audit.record(tx, {
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: "quota_application",
+          entityId: a.id,
+          action: decision === "approved" ? "quota_approved" : "quota_rejected",
+          fromStatus: "pending",
+          toStatus: decision,
+          reason: reason || null,
+          requestId,
+          data: { requestedFen: a.requestedFen, approvedFen },
+        });
+        return ok({ status: decision });
+      });
+    },
+
+    /**
+     * Annual allocation: one pending 通用券 application for every certified enterprise by its
+     * 企业划型, as one set-based statement. Running it again creates nothing twice.
+     */
+    async allocate(staff: Staff, programmeId: string, requestId?: string): Promise<Result<{ eligible: number; created: number; runId: string }>> {
+      if (staff.role !== "super_admin") return fail({ _form: "只有超级管理员可以执行年度额度分配" }, 403);
+      const p = await deps.programmes(db).byId(programmeId);
+      if (!p) return fail({ _form: "券种不存在" }, 404);
+      if (p.kind !== "general") return fail({ _form: "年度额度分配只适用于通用券" }, 409);
+      if (p.status !== "open") return fail({ _form: "请先将该券种设为开放申请" }, 409);
+      const runId = await deps.quota(db).startRun(p.id, staff.id);
+      try {
+        const counts = await db.transaction(async (tx) => {
+          await tx.query("select pg_advisory_xact_lock(hashtext($1))", [`allocation:${p.id}`]);
+          const c = await deps.quota(tx).allocate(p.id, runId);
+          await deps.audit.record(tx, {
+            actorType: "admin",
+            actorId: staff.id,
+            entityType: "voucher_programme",
+            entityId: p.id,
+            action: "annual_allocation",
+            requestId,
+            data: { runId, ...c },
+          });
+          return c;
+        });
+        await deps.quota(db).finishRun(runId, { ...counts, status: "done" });
+        return ok({ ...counts, runId });
+      } catch (err) {
+        await deps.quota(db).finishRun(runId, { eligible: 0, created: 0, status: "failed" });
+        throw err;
+      }
+    },
+
+    async allocationRuns(programmeId: string) {
+      return deps.quota(db).runs(programmeId);
+    },
+  };
+}
+export type VoucherService = ReturnType<typeof voucherService>;
+
+/** Reads the programme form (amounts typed in yuan, the rate in percent). */
+export function parseProgramme(f: Record<string, string>): { value?: ProgrammeInput; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const year = Number(f.year);
+  if (!/^\d{4}$/.test(f.year ?? "") || year < 2020 || year > 2100) errors.year = "请输入年度（如2026）";
+  const kind = f.kind as ProgrammeInput["kind"];
+  if (!(kind in PROGRAMME_KINDS)) errors.kind = "请选择券种类型";
+  const name = (f.name ?? "").trim();
+  if (!name) errors.name = "请输入券种名称";
+  else if ([...name].length > 50) errors.name = "券种名称不能超过50个字";
+  const description = (f.description ?? "").trim();
+  if ([...description].length > 2000) errors.description = "说明不能超过2000个字";
+  const rate = (f.subsidyRate ?? "").trim();
+  const rateMatch = rate.match(/^(\d{1,3})(?:\.(\d{1,2}))?$/);
+  const rateBp = rateMatch ? Number(rateMatch[1]) * 100 + Number((rateMatch[2] ?? "").padEnd(2, "0")) : NaN;
+  if (!(rateBp >= 1 && rateBp <= 10000)) errors.subsidyRate = "补贴比例应为0.01到100之间的百分数";
+  const money = (field: string, label: string, required: boolean) => {
+    const raw = (f[field] ?? "").trim();
+    if (!raw) {
+      if (required) errors[field] = `请输入${label}`;
+      return 0;
+    }
+    const fen = parseYuanToFen(raw);
+    if (fen === null) errors[field] = `${label}应为金额，最多两位小数`;
+    return fen ?? 0;
+  };
+  const perOrderCapFen = money("perOrderCap", "单笔抵扣上限", true);
+  if (perOrderCapFen === 0 && !errors.perOrderCap) errors.perOrderCap = "单笔抵扣上限应大于0";
+  const quotaBySize = {
+    large: money("quotaLarge", "大型企业额度", kind === "general"),
+    medium: money("quotaMedium", "中型企业额度", kind === "general"),
+    small: money("quotaSmall", "小型企业额度", kind === "general"),
+    micro: money("quotaMicro", "微型企业额度", kind === "general"),
+  } satisfies Record<SizeClass, number>;
+  const specialMinFen = money("specialMin", "最低申领额度", kind === "special");
+  const specialMaxFen = money("specialMax", "最高申领额度", kind === "special");
+  if (kind === "special" && specialMaxFen < specialMinFen && !errors.specialMax) errors.specialMax = "最高申领额度不能低于最低申领额度";
+  if (kind === "special" && specialMaxFen === 0 && !errors.specialMax) errors.specialMax = "最高申领额度应大于0";
+  const date = (field: string, label: string) => {
+    const v = (f[field] ?? "").trim();
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) {
+      errors[field] = `请选择${label}`;
+    }
+    return v;
+  };
+  const applyFrom = date("applyFrom", "申请开始日期");
+  const applyTo = date("applyTo", "申请截止日期");
+  const validFrom = date("validFrom", "用券有效期开始日期");
+  const validTo = date("validTo", "用券有效期结束日期");
+  if (!errors.applyTo && !errors.applyFrom && applyTo < applyFrom) errors.applyTo = "申请截止日期不能早于开始日期";
+  if (!errors.validTo && !errors.validFrom && validTo < validFrom) errors.validTo = "有效期结束日期不能早于开始日期";
+  const chosen = (f.categories ?? "").split(",").filter(Boolean);
+  const known = new Set(CATEGORIES.map((c) => c.code));
+  if (!chosen.length) errors.categories = "请至少选择一个可抵扣的服务类别";
+  else if (chosen.some((c) => !known.has(c))) errors.categories = "服务类别不正确";
+  const status = f.status as ProgrammeInput["status"];
+  if (!(status in PROGRAMME_STATUS_TEXT)) errors.status = "请选择状态";
+  if (Object.keys(errors).length) return { errors };
+  return {
+    errors,
+    value: {
+      year,
+      kind,
+      name,
+      description,
+      subsidyRateBp: rateBp,
+      perOrderCapFen,
+      quotaBySize: kind === "general" ? quotaBySize : { large: 0, medium: 0, small: 0, micro: 0 },
+      specialMinFen: kind === "special" ? specialMinFen : 0,
+      specialMaxFen: kind === "special" ? specialMaxFen : 0,
+      requiresDocuments: kind === "special" ? f.requiresDocuments === "yes" : false,
+      applyFrom,
+      applyTo,
+      validFrom,
+      validTo,
+      categories: [...new Set(chosen)],
+      status,
+      isExample: f.isExample === "yes",
+    },
+  };
+}
+export { SIZE_CLASSES };
+export type { QuotaApplication };

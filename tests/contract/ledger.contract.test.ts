@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "../../src/adapters/migrate.ts";
+import { openPglite } from "../../src/adapters/pglite.ts";
+import { openPostgres } from "../../src/adapters/postgres.ts";
+import type { Db } from "../../src/ports/db.ts";
+import { pgLedger, pgProgrammes, pgQuota } from "../../src/modules/vouchers/pg.ts";
+import { LedgerError, voucherService } from "../../src/modules/vouchers/service.ts";
+import { audit } from "../../src/modules/audit/service.ts";
+import { DATABASE_URL, freshPostgres } from "../support/db.ts";
+import { testClock } from "../support/app.ts";
+
+/**
+ * The voucher ledger on both databases: idempotent order operations, exact totals, expiry,
+ * and (on PostgreSQL) concurrent reservations from two connection pools, as two app instances.
+ */
+type Env = { db: Db; cleanup: () => Promise<void>; url?: string; schema?: string };
+const envs: [string, () => Promise<Env>][] = [["pglite", async () => {
+  const db = await openPglite();
+  return { db, cleanup: () => db.close() };
+}]];
+if (DATABASE_URL) envs.push(["postgres", async () => freshPostgres()]);
+
+const uuid = () => crypto.randomUUID();
+
+async function seed(db: Db, grantFen: number, validTo = "2026-12-31") {
+  const [acc] = await db.query<{ id: string }>("insert into accounts (phone) values ($1) returning id", [`139${Math.floor(Math.random() * 1e8).toString().padStart(8, "0")}`]);
+  const [ent] = await db.query<{ id: string }>("insert into enterprises (account_id, name, certification_status, size_class) values ($1, '账本测试', 'certified', 'small') returning id", [acc!.id]);
+  const programme = await pgProgrammes(db).insert({
+    year: 2026, kind: "general", name: `通用券${uuid().slice(0, 6)}`, description: "", subsidyRateBp: 3000, perOrderCapFen: 1_000_000,
+    quotaBySize: { large: 1, medium: 1, small: 1, micro: 1 }, specialMinFen: 0, specialMaxFen: 0, requiresDocuments: false,
+    applyFrom: "2026-01-01", applyTo: "2026-12-31", validFrom: "2026-01-01", validTo, categories: ["digital"], status: "open", isExample: false,
+  });
+  const app = await pgQuota(db).insert({ programmeId: programme.id, enterpriseId: ent!.id, requestedFen: grantFen, documentFileIds: [] });
+  const account = await pgLedger(db).openAccount({ programmeId: programme.id, enterpriseId: ent!.id, applicationId: app.id, grantFen });
+  return { account, enterpriseId: ent!.id };
+}
+
+function service(db: Db, clock = testClock(new Date("2026-11-27T02:00:00Z"))) {
+  return voucherService({
+    db, clock, programmes: pgProgrammes, quota: pgQuota, ledger: pgLedger, audit,
+    enterprises: {} as never, files: {} as never,
+  });
+}
+
+describe.each(envs)("voucher ledger: %s", (_name, open) => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await open();
+    await migrate(env.db);
+  });
+  afterAll(async () => env?.cleanup());
+
+  it("reserve, consume, refund and release keep exact totals that equal the ledger sums", async () => {
+    const v = service(env.db);
+    const { account, enterpriseId } = await seed(env.db, 100_000);
+    const [o1, o2] = [uuid(), uuid()];
+    await v.reserve({ accountId: account.id, enterpriseId, orderId: o1, amountFen: 30_000 });
+    await v.reserve({ accountId: account.id, enterpriseId, orderId: o2, amountFen: 20_000 });
+    await v.consume({ accountId: account.id, orderId: o1 });
+    await v.release({ accountId: account.id, orderId: o2 });
+    await v.refund({ accountId: account.id, orderId: o1 });
+    const t = (await v.accountTotals(account.id))!;
+    expect(t).toMatchObject({ grantedFen: 100_000, reservedFen: 0, consumedFen: 0, expiredFen: 0 });
+    const s = await v.ledgerSums(account.id);
+    expect(s).toEqual({ grant: 100_000, reserve: 50_000, release: 20_000, consume: 30_000, refund: 30_000, expire: 0 });
+    expect(t.reservedFen).toBe(s.reserve - s.release - s.consume);
+    expect(t.consumedFen).toBe(s.consume - s.refund);
+  });
+
+  it("every operation is idempotent per order", async () => {
+    const v = service(env.db);
+    const { account, enterpriseId } = await seed(env.db, 100_000);
+    const o = uuid();
+    const a = await v.reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 10_000 });
+    const b = await v.reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 10_000 });
+    expect(b.id).toBe(a.id);
+    await v.consume({ accountId: account.id, orderId: o });
+    await v.consume({ accountId: account.id, orderId: o });
+    await v.refund({ accountId: account.id, orderId: o });
+    await v.refund({ accountId: account.id, orderId: o });
+    expect(await v.ledgerSums(account.id)).toMatchObject({ reserve: 10_000, consume: 10_000, refund: 10_000 });
+    await expect(v.reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 9_000 })).rejects.toMatchObject({ code: "conflict" });
+  });
+
+  it("illegal sequences are refused and change nothing", async () => {
+    const v = service(env.db);
+    const { account, enterpriseId } = await seed(env.db, 100_000);
+    const o = uuid();
+    await expect(v.consume({ accountId: account.id, orderId: o })).rejects.toBeInstanceOf(LedgerError);
+    await v.reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 5_000 });
+    await v.release({ accountId: account.id, orderId: o });
+    await expect(v.consume({ accountId: account.id, orderId: o })).rejects.toMatchObject({ code: "conflict" });
+    await expect(v.refund({ accountId: account.id, orderId: o })).rejects.toMatchObject({ code: "conflict" });
+    await expect(v.reserve({ accountId: account.id, enterpriseId: uuid(), orderId: uuid(), amountFen: 1 })).rejects.toMatchObject({ code: "not_found" });
+    await expect(v.reserve({ accountId: account.id, enterpriseId, orderId: uuid(), amountFen: 0 })).rejects.toMatchObject({ code: "invalid" });
+    expect(await v.accountTotals(account.id)).toMatchObject({ reservedFen: 0, consumedFen: 0 });
+  });
+
+  it("never reserves more than is available", async () => {
+    const v = service(env.db);
+    const { account, enterpriseId } = await seed(env.db, 10_000);
+    await v.reserve({ accountId: account.id, enterpriseId, orderId: uuid(), amountFen: 9_999 });
+    await expect(v.reserve({ accountId: account.id, enterpriseId, orderId: uuid(), amountFen: 2 })).rejects.toMatchObject({ code: "insufficient" });
+    await v.reserve({ accountId: account.id, enterpriseId, orderId: uuid(), amountFen: 1 });
+    expect(await v.accountTotals(account.id)).toMatchObject({ reservedFen: 10_000 });
+  });
+
+  it("the database itself refuses a negative balance", async () => {
+    const { account } = await seed(env.db, 100);
+    await expect(env.db.query("update voucher_accounts set reserved_fen = 101 where id = $1", [account.id])).rejects.toThrow();
+    await expect(env.db.query("update voucher_ledger set amount_fen = 1 where account_id = $1", [account.id])).rejects.toThrow(/append-only/);
+  });
+
+  it("after the validity ends, what is left expires (recorded) and can no longer be reserved", async () => {
+    const clock = testClock(new Date("2026-11-27T02:00:00Z"));
+    const v = service(env.db, clock);
+    const { account, enterpriseId } = await seed(env.db, 50_000, "2026-12-31");
+    const o = uuid();
+    await v.reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 20_000 });
+    await v.consume({ accountId: account.id, orderId: o });
+    clock.set(new Date("2027-01-01T00:00:00+08:00"));
+    await expect(v.reserve({ accountId: account.id, enterpriseId, orderId: uuid(), amountFen: 1 })).rejects.toMatchObject({ code: "expired" });
+    expect(await v.accountTotals(account.id)).toMatchObject({ expiredFen: 30_000, consumedFen: 20_000 });
+    // A refund after expiry comes back and expires at once.
+    await v.refund({ accountId: account.id, orderId: o });
+    expect(await v.accountTotals(account.id)).toMatchObject({ expiredFen: 50_000, consumedFen: 0 });
+    expect((await v.ledgerSums(account.id)).expire).toBe(50_000);
+    // The scheduled sweep expires the other accounts of this database that are due, once.
+    expect(await v.expireDue()).toBeGreaterThan(0);
+    expect(await v.expireDue()).toBe(0);
+  });
+});
+
+// Two app instances = two connection pools on one PostgreSQL. Defined only where a server is configured (CI).
+if (DATABASE_URL) describe("voucher ledger under concurrency (PostgreSQL, two pools)", () => {
+  let env: Awaited<ReturnType<typeof freshPostgres>>;
+  let second: Db;
+  beforeAll(async () => {
+    env = await freshPostgres();
+    await migrate(env.db);
+    const schema = (await env.db.query<{ s: string }>("select current_schema() as s"))[0]!.s;
+    second = await openPostgres(DATABASE_URL!, { searchPath: schema, max: 10 });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await env?.cleanup();
+  });
+
+  it("200 concurrent reservations never overspend and leave exact totals", async () => {
+    const { account, enterpriseId } = await seed(env.db, 1_000_000); // ¥10,000.00
+    const a = service(env.db);
+    const b = service(second);
+    const amounts = Array.from({ length: 200 }, (_, i) => 5_000 + (i % 7) * 1_000); // 5,000 .. 11,000 fen; total far above the grant
+    const results = await Promise.allSettled(
+      amounts.map((amountFen, i) => (i % 2 ? a : b).reserve({ accountId: account.id, enterpriseId, orderId: uuid(), amountFen })),
+    );
+    const ok = results.flatMap((r, i) => (r.status === "fulfilled" ? [amounts[i]!] : []));
+    const failed = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason);
+    expect(failed.every((e) => e instanceof LedgerError && e.code === "insufficient")).toBe(true);
+    const reservedSum = ok.reduce((x, y) => x + y, 0);
+    expect(reservedSum).toBeLessThanOrEqual(1_000_000);
+    expect(reservedSum).toBeGreaterThan(1_000_000 - 11_000); // it filled up, no amount fits any more
+    const totals = (await a.accountTotals(account.id))!;
+    expect(totals.reservedFen).toBe(reservedSum);
+    expect((await a.ledgerSums(account.id)).reserve).toBe(reservedSum);
+  });
+
+  it("concurrent repeats of one order's operations write each entry once", async () => {
+    const { account, enterpriseId } = await seed(env.db, 100_000);
+    const a = service(env.db);
+    const b = service(second);
+    const o = uuid();
+    await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 7_000 })));
+    await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).consume({ accountId: account.id, orderId: o })));
+    expect(await a.ledgerSums(account.id)).toMatchObject({ reserve: 7_000, consume: 7_000 });
+    expect(await a.accountTotals(account.id)).toMatchObject({ reservedFen: 0, consumedFen: 7_000 });
+  });
+});
