@@ -8,6 +8,7 @@ import type { Deps } from "./deps.ts";
 import { randomToken, safeEqual } from "./lib/random.ts";
 import { auditRoutes } from "./modules/audit/routes.ts";
 import { enterpriseRoutes } from "./modules/enterprises/routes.ts";
+import { voucherRoutes } from "./modules/vouchers/routes.ts";
 import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
@@ -168,6 +169,7 @@ export function buildApp(deps: Deps) {
   app.route("/", identityRoutes());
   app.route("/", enterpriseRoutes());
   app.route("/", auditRoutes());
+  app.route("/", voucherRoutes());
   app.route("/", portalRoutes());
 
   app.notFound((c) => render(c, "errors/404", { title: "页面不存在" }, 404));

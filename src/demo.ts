@@ -71,6 +71,7 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
     if (res.created) created++;
   }
   await certifyDemo(deps);
+  await vouchersDemo(deps);
   if (created) deps.log.info({ created }, "demo data loaded");
   return { created };
 }
@@ -124,5 +125,46 @@ async function certifyDemo(deps: Deps) {
       await deps.enterprises.decide(staff, app!.id, e.cert === "certified" ? { decision: "approve", reason: "" } : { decision: "reject", reason: "营业执照照片不清晰，请上传清晰的扫描件（演示数据）" }),
       "review",
     );
+  }
+}
+
+/** The demo year's 通用券 and 设备更新专项券 (example values, marked as such) and a few applications. */
+async function vouchersDemo(deps: Deps) {
+  const existing = await deps.vouchers.programmes();
+  if (existing.length) return;
+  const [admin] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'admin'");
+  const [reviewer] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
+  if (!admin || !reviewer) return;
+  const year = new Date(deps.clock.now().getTime() + 8 * 3600_000).getUTCFullYear();
+  const must = <T>(r: { ok: true; value: T } | { ok: false; errors: unknown }, what: string): T => {
+    if (!r.ok) throw new Error(`demo ${what} failed: ${JSON.stringify(r.errors)}`);
+    return r.value;
+  };
+  const general = must(
+    await deps.vouchers.saveProgramme({ id: admin.id, role: "super_admin" }, null, {
+      year: String(year), kind: "general", name: `${year}年度通用券`, status: "open", isExample: "yes",
+      description: "按企业划型发放的年度通用服务券，可抵扣数字化改造、工业互联网、检验检测、管理咨询等服务。额度与比例为示例数值。",
+      subsidyRate: "30", perOrderCap: "50000", quotaLarge: "100000", quotaMedium: "60000", quotaSmall: "30000", quotaMicro: "10000",
+      applyFrom: `${year}-01-01`, applyTo: `${year}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`,
+      categories: "digital,iiot,smart-mfg,cloud,data-gov,green,testing,quality,supply-chain,market,specialized,tech,standards,ip,consulting,training,legal-finance",
+    }),
+    "general programme",
+  );
+  must(
+    await deps.vouchers.saveProgramme({ id: admin.id, role: "super_admin" }, null, {
+      year: String(year), kind: "special", name: `${year}年度设备更新专项券`, status: "open", isExample: "yes", requiresDocuments: "yes",
+      description: "支持企业设备更新改造的专项服务券，按申领额度和设备购置合同凭证核定。额度与比例为示例数值。",
+      subsidyRate: "50", perOrderCap: "200000", specialMin: "10000", specialMax: "500000",
+      applyFrom: `${year}-01-01`, applyTo: `${year}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`,
+      categories: "equipment,smart-mfg,digital",
+    }),
+    "special programme",
+  );
+  const staff = { id: reviewer.id, role: "reviewer" };
+  for (const [phone, approve] of [["13800000001", true], ["13800000002", true], ["13800000003", false]] as const) {
+    const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
+    if (!acc) continue;
+    const applied = must(await deps.vouchers.apply(acc.id, general.id, {}), `quota application of ${phone}`);
+    if (approve) must(await deps.vouchers.decide(staff, applied.applicationId, { decision: "approve", amount: "", reason: "" }), "quota approval");
   }
 }

@@ -25,8 +25,6 @@ import type { Certification, QueueFilter } from "./ports.ts";
 
 /** 个人中心 menu entries whose features land with later issues. */
 export const ME_COMING_SOON: Record<string, string> = {
-  quota: "服务券配额申请",
-  vouchers: "我的服务券",
   orders: "我购买的服务",
   demands: "我的需求管理",
   messages: "我的留言",

@@ -10,7 +10,6 @@ const PUBLIC_COMING_SOON: Record<string, string> = {
   "/demands": "企业需求",
   "/news": "政策资讯",
   "/messages/new": "我要留言",
-  "/quota": "服务券配额申请",
 };
 
 /** The four portal shells: public home, provider center, admin home, and the development SMS outbox. */

@@ -178,7 +178,7 @@ export function pgQuota(db: Db): QuotaRepository {
     },
     async finishRun(runId, v) {
       await db.query(
-        "update allocation_runs set finished_at = now(), eligible_count = $2, created_count = $3, skipped_count = $2 - $3, status = $4 where id = $1",
+        "update allocation_runs set finished_at = now(), eligible_count = $2::int, created_count = $3::int, skipped_count = $2::int - $3::int, status = $4 where id = $1",
         [runId, v.eligible, v.created, v.status],
       );
     },
