@@ -152,7 +152,10 @@ export function pgQuota(db: Db): QuotaRepository {
     },
     async allocate(programmeId, runId) {
       const [row] = await db.query<{ eligible: number; created: number }>(
+        // "existing" is read once, before any insert: an anti-join probing quota_applications row by
+        // row would rescan the pages this statement is filling and turn quadratic.
         `with p as (select * from voucher_programmes where id = $1),
+         existing as materialized (select enterprise_id from quota_applications where programme_id = $1),
          eligible as (
            select d.id, case d.size_class when 'large' then p.quota_large_fen when 'medium' then p.quota_medium_fen
                                           when 'small' then p.quota_small_fen else p.quota_micro_fen end as amount
@@ -163,7 +166,7 @@ export function pgQuota(db: Db): QuotaRepository {
            insert into quota_applications (programme_id, enterprise_id, source, requested_fen, allocation_run_id)
            select $1, e.id, 'allocation', e.amount, $2::uuid from eligible e
             where e.amount > 0
-              and not exists (select 1 from quota_applications q where q.programme_id = $1 and q.enterprise_id = e.id)
+              and not exists (select 1 from existing x where x.enterprise_id = e.id)
            on conflict do nothing
            returning 1
          )
