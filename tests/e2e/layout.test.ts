@@ -1,6 +1,23 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Server, type Tab, launchBrowser, openTab, randomPhone, see, signUp, startServer } from "./support.ts";
+import {
+  LICENCE_PDF,
+  type Server,
+  type Tab,
+  errorSummary,
+  fillStep1,
+  fillStep2,
+  launchBrowser,
+  openApplication,
+  openTab,
+  randomPhone,
+  see,
+  signInAdmin,
+  signUp,
+  startServer,
+  step2Field,
+  step2Input,
+} from "./support.ts";
 
 /**
  * Layout at a desktop width and at a small phone (360 px): every page fits the screen without
@@ -14,7 +31,8 @@ const SHOTS = process.env.E2E_SHOTS_DIR;
 let server: Server;
 let browser: Browser;
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  // Demo data: the 管理端 pages need the demo reviewer, and the queue then has rows like in use.
+  [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -41,7 +59,8 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
     const targets = "button, input:not([type=hidden]), select, textarea, .top-links a, .main-nav a, .tabs a, .side-menu a, .captcha-row a";
     for (const el of document.querySelectorAll(targets)) {
       if (!visible(el)) continue;
-      const r = el.getBoundingClientRect();
+      // A radio or checkbox inside its label is tapped anywhere on the label.
+      const r = (el.matches("input[type=radio], input[type=checkbox]") && el.closest("label") || el).getBoundingClientRect();
       const min = phone && (el.matches("button:not(.link-button), input, select, textarea, .side-menu a, .captcha-row a")) ? 44 : 24;
       if (r.height < min - 0.5 || r.width < 24) small.push(`${label(el)} ${Math.round(r.width)}x${Math.round(r.height)} (< ${min})`);
     }
@@ -126,5 +145,67 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await member.page.goto("/me/password");
     await check(member.page, "设置密码", "password");
     await see(member.page.getByLabel("确认新密码"));
+  });
+
+  it("企业信息认证: steps 1-3 (and step 2 with errors), 待审核, 管理端 queue and detail, 已认证, 支付认证", async () => {
+    // An enterprise of its own, so the pages above keep seeing an uncertified one.
+    const ent = await openTab(browser, server.baseUrl, { width, height: 800 });
+    const rev = await openTab(browser, server.baseUrl, { width, height: 800 });
+    try {
+      const company = "广西南宁某某智能装备制造股份有限公司";
+      const data = step2Input(company);
+      const { page } = ent;
+      await signUp(ent, randomPhone(), company);
+      await page.getByRole("link", { name: "去企业信息认证" }).click();
+      await check(page, "企业信息认证", "cert-step1");
+      await fillStep1(page);
+      await page.getByRole("button", { name: "下一步" }).click();
+
+      await see(page.getByRole("heading", { level: 2, name: "企业基本信息" }));
+      await check(page, "企业信息认证", "cert-step2");
+      await fillStep2(page, { ...data, legalIdNumber: "110105194912310021", legalPhone: "1380000" });
+      await page.getByRole("button", { name: "下一步" }).click();
+      await see(errorSummary(page));
+      await check(page, "企业信息认证", "cert-step2-422");
+
+      await step2Field.legalIdNumber(page).fill(data.legalIdNumber);
+      await step2Field.legalPhone(page).fill(data.legalPhone);
+      await page.getByLabel("上传营业执照").setInputFiles(LICENCE_PDF);
+      await page.getByRole("checkbox", { name: "已阅读并同意《用户服务协议》" }).check();
+      await page.getByRole("button", { name: "下一步" }).click();
+      await see(page.getByRole("heading", { level: 2, name: "指定经办人" }));
+      await check(page, "企业信息认证", "cert-step3");
+      await page.getByRole("button", { name: "下一步" }).click();
+      await see(page.getByRole("heading", { level: 2, name: "认证状态：待审核" }));
+      await check(page, "企业信息认证", "cert-pending");
+
+      await signInAdmin(rev.page, "reviewer");
+      await rev.page.goto("/admin/certifications");
+      await check(rev.page, "企业认证审核", "admin-certifications");
+      await openApplication(rev.page, data.creditCode, company);
+      await check(rev.page, `企业认证详情：${company}`, "admin-certification");
+      await rev.page.getByRole("button", { name: "通过", exact: true }).click();
+      await see(rev.page.getByRole("heading", { level: 2, name: "状态：已认证" }));
+
+      await page.reload();
+      await see(page.getByRole("heading", { level: 2, name: "认证状态：已认证" }));
+      await check(page, "企业信息认证", "cert-certified");
+
+      await page.goto("/me/payment-account");
+      await check(page, "支付认证", "payment-account");
+      await page.getByLabel("银行开户名").fill(company);
+      await page.getByLabel("开户银行").fill("中国工商银行");
+      await page.getByLabel("开户所在地").selectOption({ label: "广西 南宁市" });
+      await page.getByLabel("开户支行名称").fill("南宁民族大道支行");
+      await page.getByLabel("银行账号").fill("6222020200112231234");
+      await page.getByRole("button", { name: "保存" }).click();
+      await see(page.getByText(/^当前账户：中国工商银行 \*{4} \*{4} 1234/));
+      await check(page, "支付认证", "payment-account-saved");
+    } finally {
+      const problems = [...ent.problems, ...rev.problems];
+      await ent.context.close();
+      await rev.context.close();
+      expect(problems).toEqual([]);
+    }
   });
 });

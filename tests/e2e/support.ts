@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type Browser, type BrowserContext, type Locator, type Page, chromium } from "playwright-core";
 import { expect } from "vitest";
+import { creditCodeCheckChar } from "../../src/modules/enterprises/codes.ts";
 import { type TestApp, TEST_CAPTCHA, makeTestApp } from "../support/app.ts";
 
 /** Browser tests: the real app served on a local port, driven by Debian's Chromium through playwright-core. */
@@ -144,4 +145,143 @@ export async function signUp(tab: Tab, phone: string, company: string): Promise<
   await page.getByLabel("手机验证码").fill(await readSmsCode(context, phone));
   await page.getByRole("button", { name: "立即注册" }).click();
   await see(page.getByRole("heading", { level: 1, name: "个人中心" }));
+}
+
+// ---- 企业信息认证 (shared by certification.test.ts and layout.test.ts) ----
+
+/** The page's level-1 heading with exactly this text. */
+export const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name, exact: true });
+
+/** The 请修改以下问题 summary at the top of a form. */
+export const errorSummary = (page: Page) =>
+  page.getByRole("alert").filter({ has: page.getByRole("heading", { name: "请修改以下问题" }) });
+
+/**
+ * A 统一社会信用代码 that passes GB 32100 and no other test uses: 91450100MA5 + 6 random digits +
+ * its check character (one code per enterprise may be certified, and Redis/PostgreSQL runs share nothing else).
+ */
+export function randomCreditCode(): string {
+  let first17 = "91450100MA5";
+  while (first17.length < 17) first17 += Math.floor(Math.random() * 10);
+  return first17 + creditCodeCheckChar(first17);
+}
+
+/** A small PDF for the 营业执照 file input. */
+export const LICENCE_PDF = {
+  name: "营业执照.pdf",
+  mimeType: "application/pdf",
+  buffer: Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"),
+};
+
+/** What a user types on step 2 (labels as on the page). */
+export type Step2Input = {
+  name: string;
+  creditCode: string;
+  staffCount: string;
+  revenueWan: string;
+  industry: string;
+  city: string;
+  district: string;
+  address: string;
+  legalName: string;
+  legalIdNumber: string;
+  legalPhone: string;
+};
+
+export function step2Input(name: string, overrides: Partial<Step2Input> = {}): Step2Input {
+  return {
+    name,
+    creditCode: randomCreditCode(),
+    staffCount: "350",
+    revenueWan: "2500",
+    industry: "通用设备制造业",
+    city: "南宁市",
+    district: "青秀区",
+    address: "青秀区民族大道100号",
+    legalName: "张三",
+    legalIdNumber: "11010519491231002X", // valid GB 11643 check digit
+    legalPhone: "13800000001",
+    ...overrides,
+  };
+}
+
+/** Step 2 fields by their visible labels (姓名, 身份证号 and 手机号 are the 法定代表人's, the only ones on that page). */
+export const step2Field = {
+  name: (page: Page) => page.getByLabel("企业名称", { exact: true }),
+  creditCode: (page: Page) => page.getByLabel("统一社会信用代码", { exact: true }),
+  staffCount: (page: Page) => page.getByLabel("从业人员数（人）", { exact: true }),
+  revenueWan: (page: Page) => page.getByLabel("上年度营业收入（万元）", { exact: true }),
+  industry: (page: Page) => page.getByLabel("所属行业", { exact: true }),
+  city: (page: Page) => page.getByLabel("所在城市", { exact: true }),
+  district: (page: Page) => page.getByLabel("所在区县", { exact: true }),
+  address: (page: Page) => page.getByLabel("详细地址", { exact: true }),
+  legalName: (page: Page) => page.getByLabel("姓名", { exact: true }),
+  legalIdNumber: (page: Page) => page.getByLabel("身份证号", { exact: true }),
+  legalPhone: (page: Page) => page.getByLabel("手机号", { exact: true }),
+} satisfies Record<keyof Step2Input, (page: Page) => Locator>;
+
+/** Step 1: 身份角色 制造业企业, 企业类型 有限责任公司 (no submit). */
+export async function fillStep1(page: Page): Promise<void> {
+  await see(page.getByRole("group", { name: "身份角色" }));
+  await page.getByRole("radio", { name: "制造业企业" }).check();
+  await page.getByLabel("企业类型").selectOption({ label: "有限责任公司" });
+}
+
+/** Step 2 text fields and selects (企业划型 stays on 按系统建议; no upload, no agreement, no submit). */
+export async function fillStep2(page: Page, d: Step2Input): Promise<void> {
+  const f = step2Field;
+  await f.name(page).fill(d.name);
+  await f.creditCode(page).fill(d.creditCode);
+  await f.staffCount(page).fill(d.staffCount);
+  await f.revenueWan(page).fill(d.revenueWan);
+  await f.industry(page).selectOption({ label: d.industry });
+  await f.city(page).selectOption({ label: d.city });
+  await f.district(page).selectOption({ label: d.district });
+  await f.address(page).fill(d.address);
+  await f.legalName(page).fill(d.legalName);
+  await f.legalIdNumber(page).fill(d.legalIdNumber);
+  await f.legalPhone(page).fill(d.legalPhone);
+}
+
+/** The step the wizard's step indicator marks as current. */
+export const currentStep = (page: Page) => page.getByRole("list", { name: "认证步骤" }).locator('[aria-current="step"]');
+
+/** From 个人中心 through the three steps with valid data (no 经办人) to 待审核. */
+export async function submitCertification(page: Page, d: Step2Input): Promise<void> {
+  await page.goto("/me");
+  await page.getByRole("link", { name: "去企业信息认证" }).click();
+  await fillStep1(page);
+  await page.getByRole("button", { name: "下一步" }).click();
+  await see(page.getByRole("heading", { level: 2, name: "企业基本信息" }));
+  await fillStep2(page, d);
+  await page.getByLabel("上传营业执照").setInputFiles(LICENCE_PDF);
+  await page.getByRole("checkbox", { name: "已阅读并同意《用户服务协议》" }).check();
+  await page.getByRole("button", { name: "下一步" }).click();
+  await see(page.getByRole("heading", { level: 2, name: "指定经办人" }));
+  await page.getByRole("button", { name: "下一步" }).click();
+  await see(page.getByRole("heading", { level: 2, name: "认证状态：待审核" }));
+}
+
+/** Signs a staff member in at /admin/login; the page ends on 管理端首页. */
+export async function signInAdmin(page: Page, username: string, password = "Demo#2026"): Promise<void> {
+  await page.goto("/admin/login");
+  await page.getByLabel("用户名").fill(username);
+  await page.getByLabel("密码", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "登录", exact: true }).click();
+  await see(heading(page, "管理端首页"));
+}
+
+/** 管理端首页 -> 企业认证审核 -> search by 统一社会信用代码 -> 审核: the detail page of that enterprise's application. */
+export async function openApplication(page: Page, creditCode: string, company: string): Promise<void> {
+  await page.goto("/admin");
+  await page.getByRole("link", { name: "企业认证审核" }).click();
+  await see(heading(page, "企业认证审核"));
+  await page.getByLabel("企业名称或信用代码").fill(creditCode);
+  await page.getByRole("button", { name: "筛选" }).click();
+  await see(page.getByRole("navigation", { name: "分页" }).getByText("共 1 条，第 1 / 1 页", { exact: true }));
+  const row = page.getByRole("row").filter({ has: page.getByRole("cell", { name: company, exact: true }) });
+  await see(row);
+  expect(await row.getByRole("cell").nth(1).innerText()).toBe(creditCode);
+  await row.getByRole("link", { name: "审核" }).click();
+  await see(heading(page, `企业认证详情：${company}`));
 }

@@ -259,3 +259,12 @@ describe("programmes (券种) by the super admin", () => {
     expect((await r.get("/admin/programmes/new")).status).toBe(403);
   });
 });
+
+describe("admin lists page", () => {
+  it.each(["/admin/quota?status=", "/admin/certifications?status=", "/admin/audit"])("%s shows its page number", async (path) => {
+    const s = await signInAdmin(t, "admin");
+    await s.get(path);
+    expect(s.lastStatus).toBe(200);
+    expect(s.lastHtml).toMatch(/共 \d+ 条，第 1 \/ \d+ 页/);
+  });
+});

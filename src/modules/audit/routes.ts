@@ -30,7 +30,7 @@ export function auditRoutes() {
       title: "审计日志",
       rows,
       total,
-      page,
+      pageNo: page,
       pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
       q,
       query: params.toString(),

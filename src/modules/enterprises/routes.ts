@@ -278,7 +278,9 @@ export function enterpriseRoutes() {
     const params = new URLSearchParams();
     for (const k of ["status", "city", "size", "from", "to", "q"]) if (q[k]) params.set(k, q[k]!);
     if (q.status === undefined) params.set("status", "pending");
-    return render(c, "admin/certifications", { title: "企业认证审核", ...res.value, q: { ...q, status: q.status ?? "pending" }, query: params.toString(), labels });
+    // `page` is the layout's page helper in every template, so the page number travels as pageNo.
+    const { page: pageNo, ...rest } = res.value;
+    return render(c, "admin/certifications", { title: "企业认证审核", ...rest, pageNo, q: { ...q, status: q.status ?? "pending" }, query: params.toString(), labels });
   });
 
   const detailPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {

@@ -186,7 +186,8 @@ export function voucherRoutes() {
     const params = new URLSearchParams();
     params.set("status", status);
     for (const k of ["programme", "source", "q"]) if (q[k]) params.set(k, q[k]!);
-    return render(c, "admin/quota", { title: "服务券配额审核", ...res.value, q: { ...q, status }, query: params.toString(), programmes: await c.var.deps.vouchers.programmes(), labels });
+    const { page: pageNo, ...rest } = res.value;
+    return render(c, "admin/quota", { title: "服务券配额审核", ...rest, pageNo, q: { ...q, status }, query: params.toString(), programmes: await c.var.deps.vouchers.programmes(), labels });
   });
   const quotaDetail = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
     const res = await c.var.deps.vouchers.reviewDetail(c.var.viewer.admin!, c.req.param("id") ?? "");
