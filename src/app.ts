@@ -9,6 +9,7 @@ import { randomToken, safeEqual } from "./lib/random.ts";
 import { auditRoutes } from "./modules/audit/routes.ts";
 import { enterpriseRoutes } from "./modules/enterprises/routes.ts";
 import { voucherRoutes } from "./modules/vouchers/routes.ts";
+import { catalogRoutes } from "./modules/catalog/routes.ts";
 import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
@@ -170,6 +171,7 @@ export function buildApp(deps: Deps) {
   app.route("/", enterpriseRoutes());
   app.route("/", auditRoutes());
   app.route("/", voucherRoutes());
+  app.route("/", catalogRoutes());
   app.route("/", portalRoutes());
 
   app.notFound((c) => render(c, "errors/404", { title: "页面不存在" }, 404));

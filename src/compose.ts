@@ -21,6 +21,8 @@ import { pgFiles } from "./modules/files/pg.ts";
 import { fileService } from "./modules/files/service.ts";
 import { fsFiles } from "./adapters/fs-files.ts";
 import { pgLedger, pgProgrammes, pgQuota } from "./modules/vouchers/pg.ts";
+import { pgCatalog } from "./modules/catalog/pg.ts";
+import { catalogService } from "./modules/catalog/service.ts";
 import { voucherService } from "./modules/vouchers/service.ts";
 import type { FileStore } from "./ports/files.ts";
 import { enterpriseService } from "./modules/enterprises/service.ts";
@@ -99,6 +101,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     audit,
   });
+  const catalog = catalogService({ db, clock, catalog: pgCatalog, enterprises, files, audit });
   const identity = identityService({
     db,
     cache,
@@ -128,6 +131,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     enterprises,
     files,
     vouchers,
+    catalog,
   };
 }
 

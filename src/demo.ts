@@ -72,6 +72,7 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
   }
   await certifyDemo(deps);
   await vouchersDemo(deps);
+  await providersDemo(deps);
   if (created) deps.log.info({ created }, "demo data loaded");
   return { created };
 }
@@ -166,5 +167,31 @@ async function vouchersDemo(deps: Deps) {
     if (!acc) continue;
     const applied = must(await deps.vouchers.apply(acc.id, general.id, {}), `quota application of ${phone}`);
     if (approve) must(await deps.vouchers.decide(staff, applied.applicationId, { decision: "approve", amount: "", reason: "" }), "quota approval");
+  }
+}
+
+/** The three demo service organisations (enterprises 7-9) go through 申请成为服务商 and are approved. */
+async function providersDemo(deps: Deps) {
+  const [reviewer] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
+  if (!reviewer) return;
+  const staff = { id: reviewer.id, role: "reviewer" };
+  const plans: Record<string, { categories: string[]; intro: string }> = {
+    "13800000007": { categories: ["smart-mfg", "digital", "equipment"], intro: "专注制造业智能化改造，提供产线数字化诊断、智能制造系统集成与设备更新方案设计服务，累计服务区内制造企业百余家（演示数据）。" },
+    "13800000008": { categories: ["testing", "quality", "standards"], intro: "具备CMA资质的第三方检验检测机构，提供材料检测、产品质量检验、质量管理体系咨询与标准制定服务（演示数据）。" },
+    "13800000009": { categories: ["iiot", "cloud", "data-gov"], intro: "工业互联网平台服务商，提供设备上云、工业数据采集与治理、生产管理系统部署与运维服务（演示数据）。" },
+  };
+  for (const [phone, plan] of Object.entries(plans)) {
+    const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
+    if (!acc) continue;
+    const state = await deps.catalog.myProviderState(acc.id);
+    if (!state.certified || state.application) continue;
+    const res = await deps.catalog.applyAsProvider(
+      acc.id,
+      { categories: plan.categories, regions: ["450000"], introduction: plan.intro, qualifications: "演示资质证书", contactName: "演示联系人", contactPhone: phone },
+      { qualifications: [{ name: "资质证书.pdf", bytes: DEMO_LICENCE }], contracts: [{ name: "上年度服务合同.pdf", bytes: DEMO_LICENCE }] },
+    );
+    if (!res.ok) throw new Error(`demo provider application failed for ${phone}: ${JSON.stringify(res.errors)}`);
+    const decided = await deps.catalog.decideApplication(staff, res.value.applicationId, { decision: "approve", reason: "" });
+    if (!decided.ok) throw new Error(`demo provider approval failed for ${phone}`);
   }
 }

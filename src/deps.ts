@@ -8,6 +8,7 @@ import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
 import type { EnterpriseService } from "./modules/enterprises/service.ts";
 import type { FileService } from "./modules/files/service.ts";
 import type { VoucherService } from "./modules/vouchers/service.ts";
+import type { CatalogService } from "./modules/catalog/service.ts";
 import type { IdentityService } from "./modules/identity/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
@@ -28,4 +29,5 @@ export type Deps = {
   enterprises: EnterpriseService;
   files: FileService;
   vouchers: VoucherService;
+  catalog: CatalogService;
 };

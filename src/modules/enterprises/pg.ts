@@ -60,6 +60,9 @@ export function pgEnterprises(db: Db): EnterpriseRepository {
     async setStatus(id, status) {
       await db.query("update enterprises set certification_status = $2, updated_at = now() where id = $1", [id, status]);
     },
+    async setProvider(id, isProvider) {
+      await db.query("update enterprises set is_provider = $2, updated_at = now() where id = $1", [id, isProvider]);
+    },
     async applyCertification(id, v) {
       await db.query(
         `update enterprises set name = $2, credit_code = $3, size_class = $4, city_code = $5, certified_at = $6,

@@ -90,6 +90,7 @@ export interface EnterpriseRepository {
   byAccount(accountId: string): Promise<Enterprise | undefined>;
   byId(id: string, forUpdate?: boolean): Promise<Enterprise | undefined>;
   setStatus(id: string, status: CertificationStatus): Promise<void>;
+  setProvider(id: string, isProvider: boolean): Promise<void>;
   applyCertification(id: string, v: { name: string; creditCode: string; sizeClass: SizeClass; cityCode: string; at: Date }): Promise<void>;
 }
 

@@ -28,10 +28,9 @@ export const ME_COMING_SOON: Record<string, string> = {
   orders: "我购买的服务",
   demands: "我的需求管理",
   messages: "我的留言",
-  "provider-application": "申请成为服务商",
 };
 /** Pages only a certified enterprise may use; others see the gate with 去企业信息认证. */
-const NEEDS_CERTIFICATION = new Set(["quota", "vouchers", "orders", "provider-application"]);
+const NEEDS_CERTIFICATION = new Set(["orders"]);
 
 /** Labels and lists every enterprise template may need. */
 const labels = {

@@ -72,6 +72,11 @@ export function enterpriseService(deps: EnterpriseDeps) {
       return deps.enterprises(db).byId(enterpriseId);
     },
 
+    /** Opens or closes the provider center for an enterprise, inside the catalog's transaction. */
+    async setProvider(tx: Db, enterpriseId: string, isProvider: boolean): Promise<void> {
+      await deps.enterprises(tx).setProvider(enterpriseId, isProvider);
+    },
+
     /** 基本信息 / 企业信息认证 overview for the owner: standing, open and past applications, own timeline. */
     async overview(accountId: string) {
       const enterprise = await enterpriseOf(accountId);

@@ -24,7 +24,7 @@ export function portalRoutes() {
   // 服务机构端: only for enterprises whose 服务商 application was approved.
   r.use("/provider", requireAccount);
   r.use("/provider/*", requireAccount);
-  r.get("/provider", (c) => {
+  r.get("/provider", async (c) => {
     const account = c.var.viewer.account!;
     if (!account.isProvider) {
       return render(
@@ -34,7 +34,8 @@ export function portalRoutes() {
         403,
       );
     }
-    return render(c, "provider/home", { title: "服务机构中心", account });
+    const provider = await c.var.deps.catalog.providerOfAccount(account.id);
+    return render(c, "provider/home", { title: "服务机构中心", account, provider });
   });
 
   // 管理端

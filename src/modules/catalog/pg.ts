@@ -1,0 +1,93 @@
+import type { Db } from "../../ports/db.ts";
+import type { Category } from "./domain.ts";
+import type { ApplicationQueueRow, CatalogRepository, Provider, ProviderApplication } from "./ports.ts";
+
+type Row = Record<string, unknown>;
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const toCamel = <T>(r: Row): T => Object.fromEntries(Object.entries(r).map(([k, v]) => [camel(k), v])) as T;
+const arr = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/["\\]/g, "")}"`).join(",")}}`;
+
+const APP_COLUMNS = `a.id, a.enterprise_id, a.categories, a.regions, a.introduction, a.qualifications, a.contact_name, a.contact_phone,
+  a.qualification_file_ids, a.contract_file_ids, a.status, a.submitted_at, a.decided_at, a.decided_by, a.decision_reason`;
+const PROVIDER_COLUMNS = `id, enterprise_id, name, categories, regions, introduction, contact_name, contact_phone, status, status_reason, approved_at`;
+
+export function pgCatalog(db: Db): CatalogRepository {
+  return {
+    async categories() {
+      return db.query<Category>("select code, name from service_categories where active order by sort, code");
+    },
+    async negativeWords() {
+      return (await db.query<{ word: string }>("select word from negative_words order by word")).map((r) => r.word);
+    },
+    async insertApplication(enterpriseId, v, files) {
+      const [row] = await db.query(
+        `insert into provider_applications as a (enterprise_id, categories, regions, introduction, qualifications, contact_name, contact_phone,
+           qualification_file_ids, contract_file_ids)
+         values ($1, $2::text[], $3::text[], $4, $5, $6, $7, $8::uuid[], $9::uuid[]) returning ${APP_COLUMNS}`,
+        [enterpriseId, arr(v.categories), arr(v.regions), v.introduction, v.qualifications, v.contactName, v.contactPhone, arr(files.qualifications), arr(files.contracts)],
+      );
+      return toCamel<ProviderApplication>(row!);
+    },
+    async application(id, forUpdate = false) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const [row] = await db.query(`select ${APP_COLUMNS} from provider_applications a where a.id = $1${forUpdate ? " for update" : ""}`, [id]);
+      return row && toCamel<ProviderApplication>(row);
+    },
+    async latestApplication(enterpriseId) {
+      const [row] = await db.query(
+        `select ${APP_COLUMNS} from provider_applications a where a.enterprise_id = $1 order by a.submitted_at desc, a.id desc limit 1`,
+        [enterpriseId],
+      );
+      return row && toCamel<ProviderApplication>(row);
+    },
+    async decideApplication(id, v) {
+      await db.query(
+        "update provider_applications set status = $2, decided_by = $3, decision_reason = $4, decided_at = $5 where id = $1 and status = 'pending'",
+        [id, v.status, v.adminId, v.reason, v.at],
+      );
+    },
+    async applicationQueue(status, limit, offset) {
+      const w = status ? "where a.status = $1" : "";
+      const params = status ? [status] : [];
+      const rows = await db.query(
+        `select ${APP_COLUMNS}, d.name as enterprise_name from provider_applications a join enterprise_directory d on d.id = a.enterprise_id ${w}
+          order by a.submitted_at desc, a.id desc limit ${Number(limit)} offset ${Number(offset)}`,
+        params,
+      );
+      const [count] = await db.query<{ n: number }>(`select count(*)::int as n from provider_applications a ${w}`, params);
+      return { rows: rows.map((r) => toCamel<ApplicationQueueRow>(r)), total: count!.n };
+    },
+    async upsertProvider(v) {
+      const [row] = await db.query(
+        `insert into providers (enterprise_id, name, categories, regions, introduction, contact_name, contact_phone, application_id, approved_at)
+         values ($1, $2, $3::text[], $4::text[], $5, $6, $7, $8, $9)
+         on conflict (enterprise_id) do update set name = excluded.name, categories = excluded.categories, regions = excluded.regions,
+           introduction = excluded.introduction, contact_name = excluded.contact_name, contact_phone = excluded.contact_phone,
+           application_id = excluded.application_id, status = 'active', status_reason = null
+         returning ${PROVIDER_COLUMNS}`,
+        [v.enterpriseId, v.name, arr(v.categories), arr(v.regions), v.introduction, v.contactName, v.contactPhone, v.applicationId, v.at],
+      );
+      return toCamel<Provider>(row!);
+    },
+    async provider(id, forUpdate = false) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const [row] = await db.query(`select ${PROVIDER_COLUMNS} from providers where id = $1${forUpdate ? " for update" : ""}`, [id]);
+      return row && toCamel<Provider>(row);
+    },
+    async providerOfEnterprise(enterpriseId) {
+      const [row] = await db.query(`select ${PROVIDER_COLUMNS} from providers where enterprise_id = $1`, [enterpriseId]);
+      return row && toCamel<Provider>(row);
+    },
+    async setProviderStatus(id, status, reason) {
+      await db.query("update providers set status = $2, status_reason = $3 where id = $1", [id, status, reason]);
+    },
+    async providers(status, limit, offset) {
+      const w = status ? "where status = $1" : "";
+      const params = status ? [status] : [];
+      const rows = await db.query(`select ${PROVIDER_COLUMNS} from providers ${w} order by approved_at desc, id desc limit ${Number(limit)} offset ${Number(offset)}`, params);
+      const [count] = await db.query<{ n: number }>(`select count(*)::int as n from providers ${w}`, params);
+      return { rows: rows.map((r) => toCamel<Provider>(r)), total: count!.n };
+    },
+  };
+}
+export type { Provider, ProviderApplication };

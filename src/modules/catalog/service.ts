@@ -1,0 +1,184 @@
+import type { Clock } from "../../ports/clock.ts";
+import { type Db, UniqueViolation } from "../../ports/db.ts";
+import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
+import type { Audit } from "../audit/service.ts";
+import type { EnterpriseService } from "../enterprises/service.ts";
+import type { FileService, Upload } from "../files/service.ts";
+import { type ProviderApplicationStatus, type ProviderStatus, validateProviderApplication } from "./domain.ts";
+import type { CatalogRepositoryFactory } from "./ports.ts";
+
+export type CatalogDeps = {
+  db: Db;
+  clock: Clock;
+  catalog: CatalogRepositoryFactory;
+  enterprises: EnterpriseService;
+  files: FileService;
+  audit: Audit;
+};
+
+export type Staff = { id: string; role: string };
+const canReview = (role: string) => role === "reviewer" || role === "super_admin";
+const MAX_FILES = 5;
+
+/** The catalog module's public surface: provider admission now; products with the next increment. */
+export function catalogService(deps: CatalogDeps) {
+  const { db } = deps;
+  const now = () => deps.clock.now();
+
+  function checkFiles(list: Upload[], field: string, label: string, required: boolean, errors: FieldErrors) {
+    if (required && list.length === 0) errors[field] = `请上传${label}（PDF、JPG或PNG）`;
+    if (list.length > MAX_FILES) errors[field] = `${label}最多上传${MAX_FILES}个文件`;
+    for (const d of list) {
+      const msg = deps.files.check(d);
+      if (msg && !errors[field]) errors[field] = `${d.name}：${msg}`;
+    }
+  }
+
+  return {
+    async categories() {
+      return deps.catalog(db).categories();
+    },
+
+    /** The provider record of the signed-in enterprise, if it was ever approved. */
+    async providerOfAccount(accountId: string) {
+      const e = await deps.enterprises.ofAccount(accountId);
+      return e ? deps.catalog(db).providerOfEnterprise(e.id) : undefined;
+    },
+
+    async providerPublic(id: string) {
+      const p = await deps.catalog(db).provider(id);
+      return p && p.status === "active" ? p : undefined;
+    },
+
+    /** 申请成为服务商 page state: the latest application and the provider record. */
+    async myProviderState(accountId: string) {
+      const e = await deps.enterprises.ofAccount(accountId);
+      if (!e) return { certified: false };
+      const [application, provider] = await Promise.all([deps.catalog(db).latestApplication(e.id), deps.catalog(db).providerOfEnterprise(e.id)]);
+      return { certified: e.certificationStatus === "certified", enterprise: e, application, provider };
+    },
+
+    /** 申请成为服务商: certified enterprises only; documents required by the measures. */
+    async applyAsProvider(
+      accountId: string,
+      f: { categories: string[]; regions: string[]; introduction?: string; qualifications?: string; contactName?: string; contactPhone?: string },
+      files: { qualifications: Upload[]; contracts: Upload[] },
+      requestId?: string,
+    ): Promise<Result<{ applicationId: string }>> {
+      const e = await deps.enterprises.ofAccount(accountId);
+      if (!e || e.certificationStatus !== "certified") return fail({ _form: "请先完成企业信息认证，再申请成为服务商" }, 403);
+      const existing = await deps.catalog(db).providerOfEnterprise(e.id);
+      if (existing) return fail({ _form: "贵企业已是入库服务商" }, 409);
+      const { value, errors } = validateProviderApplication(f, await deps.catalog(db).categories());
+      checkFiles(files.qualifications, "qualificationFiles", "资质证明材料", true, errors);
+      checkFiles(files.contracts, "contractFiles", "上一年度为企业提供服务的合同", true, errors);
+      if (!value || Object.keys(errors).length) return fail(errors);
+      try {
+        return await db.transaction(async (tx) => {
+          const ids = { qualifications: [] as string[], contracts: [] as string[] };
+          for (const [kind, list, purpose] of [["qualifications", files.qualifications, "provider_qualification"], ["contracts", files.contracts, "provider_contract"]] as const) {
+            for (const d of list) {
+              const stored = await deps.files.store(tx, { ...d, ownerEnterpriseId: e.id, purpose, accountId });
+              if (!stored.ok) return fail({ [kind === "qualifications" ? "qualificationFiles" : "contractFiles"]: stored.message });
+              ids[kind].push(stored.file.id);
+            }
+          }
+          const a = await deps.catalog(tx).insertApplication(e.id, value, ids);
+          await deps.audit.record(tx, {
+            actorType: "account", actorId: accountId, entityType: "provider_application", entityId: a.id,
+            action: "provider_applied", toStatus: "pending", requestId, data: { enterpriseId: e.id },
+          });
+          return ok({ applicationId: a.id });
+        });
+      } catch (err) {
+        if (err instanceof UniqueViolation) return fail({ _form: "贵企业已有待审核的服务商申请，请勿重复提交" }, 409);
+        throw err;
+      }
+    },
+
+    // ---- review (reviewer, super_admin) ----
+
+    async applicationQueue(staff: Staff, status: ProviderApplicationStatus | undefined, page: number, pageSize = 20) {
+      if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务商" }, 403);
+      const p = Math.max(1, Math.floor(page) || 1);
+      const { rows, total } = await deps.catalog(db).applicationQueue(status, pageSize, (p - 1) * pageSize);
+      return ok({ rows, total, pageNo: p, pages: Math.max(1, Math.ceil(total / pageSize)) });
+    },
+
+    async applicationDetail(staff: Staff, id: string) {
+      if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务商" }, 403);
+      const application = await deps.catalog(db).application(id);
+      if (!application) return fail({ _form: "服务商申请不存在" }, 404);
+      const [enterprise, qualificationFiles, contractFiles, timeline] = await Promise.all([
+        deps.enterprises.byId(application.enterpriseId),
+        Promise.all(application.qualificationFileIds.map((f) => deps.files.meta(f))),
+        Promise.all(application.contractFileIds.map((f) => deps.files.meta(f))),
+        deps.audit.forEntity(db, "provider_application", id),
+      ]);
+      return ok({ application, enterprise: enterprise!, qualificationFiles: qualificationFiles.filter(Boolean), contractFiles: contractFiles.filter(Boolean), timeline });
+    },
+
+    /** 通过 (入库) or 驳回 with a reason. */
+    async decideApplication(staff: Staff, id: string, f: { decision: string; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
+      if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务商" }, 403);
+      const decision = f.decision === "approve" ? "approved" : f.decision === "reject" ? "rejected" : null;
+      if (!decision) return fail({ decision: "请选择通过或驳回" });
+      const reason = f.reason.trim().replace(/\s+/g, " ");
+      if (decision === "rejected" && [...reason].length < 2) return fail({ reason: "驳回时请填写驳回原因（至少2个字）" });
+      if ([...reason].length > 500) return fail({ reason: "原因不能超过500个字" });
+      // Read outside the transaction: inside it, every query must use its handle.
+      const found = await deps.catalog(db).application(id);
+      if (!found) return fail({ _form: "服务商申请不存在" }, 404);
+      const enterprise = (await deps.enterprises.byId(found.enterpriseId))!;
+      return db.transaction(async (tx) => {
+        const a = (await deps.catalog(tx).application(id, true))!;
+        if (a.status !== "pending") return fail({ _form: "该申请已审核，不能重复审核" }, 409);
+        await deps.catalog(tx).decideApplication(a.id, { status: decision, adminId: staff.id, reason: reason || null, at: now() });
+        if (decision === "approved") {
+          await deps.catalog(tx).upsertProvider({
+            enterpriseId: a.enterpriseId, name: enterprise.name, categories: a.categories, regions: a.regions, introduction: a.introduction,
+            contactName: a.contactName, contactPhone: a.contactPhone, applicationId: a.id, at: now(),
+          });
+          await deps.enterprises.setProvider(tx, a.enterpriseId, true);
+        }
+        await deps.audit.record(tx, {
+          actorType: "admin", actorId: staff.id, entityType: "provider_application", entityId: a.id,
+          action: decision === "approved" ? "provider_approved" : "provider_rejected", fromStatus: "pending", toStatus: decision,
+          reason: reason || null, requestId, data: { enterpriseId: a.enterpriseId },
+        });
+        return ok({ status: decision });
+      });
+    },
+
+    async providers(staff: Staff, status: ProviderStatus | undefined, page: number, pageSize = 20) {
+      if (!canReview(staff.role)) return fail({ _form: "您的角色无权管理服务商" }, 403);
+      const p = Math.max(1, Math.floor(page) || 1);
+      const { rows, total } = await deps.catalog(db).providers(status, pageSize, (p - 1) * pageSize);
+      return ok({ rows, total, pageNo: p, pages: Math.max(1, Math.ceil(total / pageSize)) });
+    },
+
+    /** 暂停 (出库) with a reason, or 恢复. The provider center closes and opens with it. */
+    async setProviderStatus(staff: Staff, providerId: string, f: { action: string; reason: string }, requestId?: string): Promise<Result<{ status: ProviderStatus }>> {
+      if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以暂停或恢复服务商" }, 403);
+      const to: ProviderStatus | null = f.action === "suspend" ? "suspended" : f.action === "restore" ? "active" : null;
+      if (!to) return fail({ action: "请选择操作" });
+      const reason = f.reason.trim().replace(/\s+/g, " ");
+      if (to === "suspended" && [...reason].length < 2) return fail({ reason: "暂停时请填写原因（至少2个字）" });
+      if ([...reason].length > 500) return fail({ reason: "原因不能超过500个字" });
+      return db.transaction(async (tx) => {
+        const p = await deps.catalog(tx).provider(providerId, true);
+        if (!p) return fail({ _form: "服务商不存在" }, 404);
+        if (p.status === to) return fail({ _form: to === "suspended" ? "该服务商已暂停" : "该服务商已在库" }, 409);
+        await deps.catalog(tx).setProviderStatus(p.id, to, reason || null);
+        await deps.enterprises.setProvider(tx, p.enterpriseId, to === "active");
+        await deps.audit.record(tx, {
+          actorType: "admin", actorId: staff.id, entityType: "provider", entityId: p.id,
+          action: to === "suspended" ? "provider_suspended" : "provider_restored", fromStatus: p.status, toStatus: to,
+          reason: reason || null, requestId,
+        });
+        return ok({ status: to });
+      });
+    },
+  };
+}
+export type CatalogService = ReturnType<typeof catalogService>;
