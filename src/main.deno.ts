@@ -1,0 +1,83 @@
+import { buildApp } from "./app.ts";
+import { closeDeps } from "./compose.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { start } from "./start.ts";
+
+/**
+ * Deno entry point, the twin of src/main.ts: configuration -> adapters -> app -> Deno.serve.
+ *
+ *   node_modules/.bin/deno run -A --node-modules-dir=manual src/main.deno.ts   (npm run start:deno)
+ *
+ * This file is excluded from tsconfig.json (the project type-checks against @types/node), so the
+ * few parts of the Deno namespace it uses are declared here.
+ */
+declare const Deno: {
+  env: { toObject(): Record<string, string> };
+  serve(
+    options: { port: number; hostname: string; onListen?: (addr: { port: number; hostname: string }) => void },
+    handler: (req: Request, info: { remoteAddr: { hostname: string; port: number } }) => Response | Promise<Response>,
+  ): { shutdown(): Promise<void>; finished: Promise<void> };
+  addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  exit(code?: number): never;
+};
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig(Deno.env.toObject());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      Deno.exit(1);
+    }
+    throw err;
+  }
+  const deps = await start(config);
+  const app = buildApp(deps);
+  const server = Deno.serve(
+    {
+      port: config.port,
+      hostname: config.host,
+      onListen: (addr) => {
+        deps.log.info({ port: addr.port, runtime: "deno" }, "listening");
+        printWelcome(addr.port, deps.config.demoData, deps.config.devSmsOutbox);
+      },
+    },
+    // The app reads the client address from c.env.remoteAddr.hostname (src/web/http.ts clientIp).
+    (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr }),
+  );
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.shutdown();
+    await closeDeps(deps);
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+function printWelcome(port: number, demo: boolean, outbox: boolean) {
+  const url = `http://localhost:${port}`;
+  const lines = [
+    "",
+    `  广西制造业企业培优育强服务券管理平台 is running on Deno: ${url}`,
+    `  Admin portal: ${url}/admin/login`,
+  ];
+  if (outbox) lines.push(`  SMS outbox (development): ${url}/dev/sms`);
+  if (demo) {
+    lines.push(
+      "  Demo logins (password Demo#2026):",
+      "    admin portal: admin (super_admin), reviewer, finance, operator",
+      "    enterprises: phones 13800000001 ... 13800000009 (账号密码登录 or 验证码登录)",
+    );
+  }
+  lines.push("");
+  console.log(lines.join("\n"));
+}
+
+main().catch((err) => {
+  console.error(err);
+  Deno.exit(1);
+});
