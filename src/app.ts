@@ -10,6 +10,7 @@ import { auditRoutes } from "./modules/audit/routes.ts";
 import { enterpriseRoutes } from "./modules/enterprises/routes.ts";
 import { voucherRoutes } from "./modules/vouchers/routes.ts";
 import { catalogRoutes } from "./modules/catalog/routes.ts";
+import { productRoutes } from "./modules/catalog/products-routes.ts";
 import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
@@ -172,6 +173,7 @@ export function buildApp(deps: Deps) {
   app.route("/", auditRoutes());
   app.route("/", voucherRoutes());
   app.route("/", catalogRoutes());
+  app.route("/", productRoutes());
   app.route("/", portalRoutes());
 
   app.notFound((c) => render(c, "errors/404", { title: "页面不存在" }, 404));

@@ -22,6 +22,7 @@ import { fileService } from "./modules/files/service.ts";
 import { fsFiles } from "./adapters/fs-files.ts";
 import { pgLedger, pgProgrammes, pgQuota } from "./modules/vouchers/pg.ts";
 import { pgCatalog } from "./modules/catalog/pg.ts";
+import { pgProducts } from "./modules/catalog/products-pg.ts";
 import { catalogService } from "./modules/catalog/service.ts";
 import { voucherService } from "./modules/vouchers/service.ts";
 import type { FileStore } from "./ports/files.ts";
@@ -101,7 +102,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     audit,
   });
-  const catalog = catalogService({ db, clock, catalog: pgCatalog, enterprises, files, audit });
+  const catalog = catalogService({ db, clock, catalog: pgCatalog, products: pgProducts, enterprises, vouchers, files, audit });
   const identity = identityService({
     db,
     cache,

@@ -73,6 +73,7 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
   await certifyDemo(deps);
   await vouchersDemo(deps);
   await providersDemo(deps);
+  await productsDemo(deps);
   if (created) deps.log.info({ created }, "demo data loaded");
   return { created };
 }
@@ -193,5 +194,41 @@ async function providersDemo(deps: Deps) {
     if (!res.ok) throw new Error(`demo provider application failed for ${phone}: ${JSON.stringify(res.errors)}`);
     const decided = await deps.catalog.decideApplication(staff, res.value.applicationId, { decision: "approve", reason: "" });
     if (!decided.ok) throw new Error(`demo provider approval failed for ${phone}`);
+  }
+}
+
+/** Demo products of the three providers, submitted (pre-reviewed) and listed by the reviewer. */
+const DEMO_PRODUCTS: Record<string, { title: string; category: string; kinds: string[]; price: string; unit: string; duration: string; content: string; deliverables: string; acceptance: string }[]> = {
+  "13800000007": [
+    { title: "智能制造能力成熟度诊断服务", category: "smart-mfg", kinds: ["general"], price: "60000", unit: "项", duration: "30天", content: "依据智能制造能力成熟度模型，对企业设计、生产、物流、销售、服务等环节开展现场诊断，评估当前成熟度等级，提出分阶段提升路径和重点项目建议。", deliverables: "成熟度诊断报告一份；提升路径图一份；重点项目清单一份", acceptance: "企业组织评审会确认诊断报告；报告覆盖全部约定环节" },
+    { title: "产线数字化改造方案设计", category: "digital", kinds: ["general", "special"], price: "120000", unit: "套", duration: "45天", content: "针对企业一条主要产线，梳理工艺流程与数据流，设计设备联网、数据采集、MES对接与可视化看板方案，给出软硬件配置清单和投资估算。", deliverables: "改造方案设计书；设备联网清单；投资估算表", acceptance: "方案通过企业技术评审；清单与现场设备一致" },
+    { title: "数控设备更新选型与实施咨询", category: "equipment", kinds: ["special"], price: "80000", unit: "项", duration: "60天", content: "结合企业产品与产能规划，提供数控设备更新的需求分析、选型比对、招标技术参数编制和安装调试监理服务，帮助企业用好设备更新政策。", deliverables: "选型比对报告；技术参数文件；调试监理记录", acceptance: "设备按技术参数通过验收；监理记录经企业签字确认" },
+  ],
+  "13800000008": [
+    { title: "金属材料力学性能检测", category: "testing", kinds: ["general"], price: "8000", unit: "批", duration: "7天", content: "依据国家标准开展金属材料拉伸、冲击、硬度等力学性能检测，出具具有CMA标识的检测报告，可用于产品质量控制和客户验厂。", deliverables: "CMA检测报告", acceptance: "报告项目与委托单一致，数据可追溯" },
+    { title: "ISO 9001 质量管理体系建设辅导", category: "quality", kinds: ["general"], price: "45000", unit: "项", duration: "90天", content: "按ISO 9001:2015标准帮助企业建立质量管理体系，开展现状调研、文件编写、内审员培训、内部审核和管理评审，直至通过第三方认证审核。", deliverables: "体系文件一套；内审员培训记录；内审与管理评审报告", acceptance: "企业通过认证机构第一阶段与第二阶段审核" },
+  ],
+  "13800000009": [
+    { title: "设备上云与工业数据采集部署", category: "cloud", kinds: ["general", "special"], price: "98000", unit: "套", duration: "40天", content: "为企业关键设备部署边缘网关与数据采集模块，接入工业互联网平台，实现设备状态、能耗和产量数据的实时采集、存储与可视化。", deliverables: "采集网关及接入配置；设备数据看板；运维手册", acceptance: "约定设备全部接入并连续稳定采集7天以上" },
+    { title: "企业数据治理与主数据梳理", category: "data-gov", kinds: ["general"], price: "70000", unit: "项", duration: "60天", content: "梳理企业物料、客户、供应商等主数据，制定编码规则和数据标准，清洗历史数据，建立数据质量检查机制，为ERP和MES集成打好基础。", deliverables: "数据标准文件；清洗后的主数据；数据质量检查规则", acceptance: "主数据重复率与缺失率达到约定指标" },
+  ],
+};
+
+async function productsDemo(deps: Deps) {
+  const [reviewer] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
+  const [{ n }] = (await deps.db.query<{ n: number }>("select count(*)::int as n from products")) as [{ n: number }];
+  if (!reviewer || n > 0) return;
+  for (const [phone, list] of Object.entries(DEMO_PRODUCTS)) {
+    const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
+    if (!acc) continue;
+    for (const p of list) {
+      const saved = await deps.catalog.saveProduct(acc.id, null, {
+        title: p.title, category: p.category, voucherKinds: p.kinds, price: p.price, unit: p.unit, duration: p.duration,
+        content: p.content, deliverables: p.deliverables, acceptance: p.acceptance, regions: ["450000"],
+      });
+      if (!saved.ok) throw new Error(`demo product failed: ${JSON.stringify(saved.errors)}`);
+      await deps.catalog.submit(acc.id, saved.value.productId);
+      await deps.catalog.decideProduct({ id: reviewer.id, role: "reviewer" }, saved.value.productId, { decision: "approve", reason: "" });
+    }
   }
 }

@@ -1,5 +1,6 @@
 import type { Db } from "../../ports/db.ts";
 import type { Category, ProviderApplicationInput, ProviderApplicationStatus, ProviderStatus } from "./domain.ts";
+import type { ProductInput, ProductStatus, Verdict, VoucherKind } from "./products.ts";
 
 export type ProviderApplication = ProviderApplicationInput & {
   id: string;
@@ -44,3 +45,71 @@ export interface CatalogRepository {
   providers(status: ProviderStatus | undefined, limit: number, offset: number): Promise<{ rows: Provider[]; total: number }>;
 }
 export type CatalogRepositoryFactory = (db: Db) => CatalogRepository;
+
+// ---- products ----
+
+export type Product = {
+  id: string;
+  providerId: string;
+  status: ProductStatus;
+  workingRevisionId: string | null;
+  listedRevisionId: string | null;
+  listedAt: Date | null;
+  updatedAt: Date;
+};
+
+export type RevisionStatus = "draft" | "pending" | "approved" | "rejected" | "withdrawn" | "superseded";
+export type Revision = ProductInput & {
+  id: string;
+  productId: string;
+  status: RevisionStatus;
+  prereviewVerdict: Verdict | null;
+  prereviewReasons: { rule: string; level: string; message: string }[];
+  submittedAt: Date | null;
+  decidedAt: Date | null;
+  decisionReason: string | null;
+  createdAt: Date;
+};
+
+export type Listing = {
+  productId: string;
+  revisionId: string;
+  providerId: string;
+  providerName: string;
+  title: string;
+  category: string;
+  voucherKinds: VoucherKind[];
+  priceFen: number;
+  regions: string[];
+  listedAt: Date;
+};
+
+export type ListingFilter = {
+  category?: string;
+  kind?: VoucherKind;
+  region?: string;
+  minFen?: number;
+  maxFen?: number;
+  terms?: string[];
+  providerId?: string;
+  sort?: "newest" | "price_asc" | "price_desc";
+};
+
+
+export interface ProductRepository {
+  create(providerId: string, input: ProductInput): Promise<{ product: Product; revision: Revision }>;
+  insertRevision(productId: string, v: ProductInput): Promise<Revision>;
+  updateRevision(id: string, v: ProductInput): Promise<void>;
+  product(id: string, forUpdate?: boolean): Promise<Product | undefined>;
+  revision(id: string | null): Promise<Revision | undefined>;
+  ofProvider(providerId: string): Promise<(Product & { title: string; workingStatus: RevisionStatus; priceFen: number })[]>;
+  setProduct(id: string, patch: { status?: ProductStatus; working?: string; listed?: string; listedAt?: Date }): Promise<void>;
+  submitRevision(id: string, verdict: Verdict, reasons: unknown[], at: Date): Promise<void>;
+  setRevisionStatus(id: string, status: RevisionStatus, decision?: { adminId: string; reason: string | null; at: Date }): Promise<void>;
+  upsertListing(productId: string, r: Revision, provider: { id: string; name: string }, at: Date): Promise<void>;
+  deleteListing(productId: string): Promise<void>;
+  pendingQueue(limit: number, offset: number): Promise<{ rows: Record<string, unknown>[]; total: number }>;
+  listings(f: ListingFilter, limit: number, offset: number): Promise<{ rows: Listing[]; total: number }>;
+  listing(productId: string): Promise<Listing | undefined>;
+}
+export type ProductRepositoryFactory = (db: Db) => ProductRepository;

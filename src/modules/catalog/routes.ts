@@ -81,7 +81,14 @@ export function catalogRoutes() {
     const provider = await c.var.deps.catalog.providerPublic(c.req.param("id"));
     if (!provider) return render(c, "errors/404", { title: "服务商不存在" }, 404);
     const categories = await c.var.deps.catalog.categories();
-    return render(c, "public/provider", { title: provider.name, provider, labels, categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code });
+    const products = await c.var.deps.catalog.listings({ provider: provider.id, page: c.req.query("page") });
+    return render(c, "public/provider", {
+      title: provider.name,
+      provider,
+      products,
+      labels,
+      categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code,
+    });
   });
 
   // ---- 管理端: 服务商审核与管理 ----

@@ -1,29 +1,20 @@
-import type { Clock } from "../../ports/clock.ts";
-import { type Db, UniqueViolation } from "../../ports/db.ts";
+import { UniqueViolation } from "../../ports/db.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
-import type { Audit } from "../audit/service.ts";
-import type { EnterpriseService } from "../enterprises/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
 import { type ProviderApplicationStatus, type ProviderStatus, validateProviderApplication } from "./domain.ts";
-import type { CatalogRepositoryFactory } from "./ports.ts";
+import { type ProductDeps, productUseCases } from "./products-service.ts";
 
-export type CatalogDeps = {
-  db: Db;
-  clock: Clock;
-  catalog: CatalogRepositoryFactory;
-  enterprises: EnterpriseService;
-  files: FileService;
-  audit: Audit;
-};
+export type CatalogDeps = ProductDeps & { files: FileService };
 
 export type Staff = { id: string; role: string };
 const canReview = (role: string) => role === "reviewer" || role === "super_admin";
 const MAX_FILES = 5;
 
-/** The catalog module's public surface: provider admission now; products with the next increment. */
+/** The catalog module's public surface: provider admission, products, the public catalog. */
 export function catalogService(deps: CatalogDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
+  const products = productUseCases(deps);
 
   function checkFiles(list: Upload[], field: string, label: string, required: boolean, errors: FieldErrors) {
     if (required && list.length === 0) errors[field] = `请上传${label}（PDF、JPG或PNG）`;
@@ -35,6 +26,8 @@ export function catalogService(deps: CatalogDeps) {
   }
 
   return {
+    ...products,
+
     async categories() {
       return deps.catalog(db).categories();
     },

@@ -5,8 +5,6 @@ import { type AppEnv, render } from "../../web/http.ts";
 
 /** Public pages whose content lands with later issues; the shell links to them already. */
 const PUBLIC_COMING_SOON: Record<string, string> = {
-  "/services/general": "通用券服务",
-  "/services/special": "专项券服务",
   "/demands": "企业需求",
   "/news": "政策资讯",
   "/messages/new": "我要留言",

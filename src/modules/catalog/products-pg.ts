@@ -1,0 +1,135 @@
+import type { Db } from "../../ports/db.ts";
+import { type ProductInput, type ProductStatus, type Verdict, searchTerms } from "./products.ts";
+import type { Listing, ListingFilter, Product, ProductRepository, Revision, RevisionStatus } from "./ports.ts";
+
+type Row = Record<string, unknown>;
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const toCamel = <T>(r: Row): T => Object.fromEntries(Object.entries(r).map(([k, v]) => [camel(k), v])) as T;
+const arr = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/["\\]/g, "")}"`).join(",")}}`;
+
+const PRODUCT_COLUMNS = "id, provider_id, status, working_revision_id, listed_revision_id, listed_at, updated_at";
+const REVISION_COLUMNS = `id, product_id, status, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration,
+  regions, prereview_verdict, prereview_reasons, submitted_at, decided_at, decision_reason, created_at`;
+const LISTING_COLUMNS = "l.product_id, l.revision_id, l.provider_id, l.provider_name, l.title, l.category, l.voucher_kinds, l.price_fen, l.regions, l.listed_at";
+
+export function pgProducts(db: Db): ProductRepository {
+  const repo: ProductRepository = {
+    async create(providerId: string, input: ProductInput): Promise<{ product: Product; revision: Revision }> {
+      const [p] = await db.query(`insert into products (provider_id) values ($1) returning ${PRODUCT_COLUMNS}`, [providerId]);
+      const product = toCamel<Product>(p!);
+      const revision = await repo.insertRevision(product.id, input);
+      await db.query("update products set working_revision_id = $2 where id = $1", [product.id, revision.id]);
+      return { product: { ...product, workingRevisionId: revision.id }, revision };
+    },
+    async insertRevision(productId: string, v: ProductInput): Promise<Revision> {
+      const [r] = await db.query(
+        `insert into product_revisions (product_id, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration, regions)
+         values ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11::text[]) returning ${REVISION_COLUMNS}`,
+        [productId, v.title, v.category, arr(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, arr(v.regions)],
+      );
+      return toCamel<Revision>(r!);
+    },
+    async updateRevision(id: string, v: ProductInput): Promise<void> {
+      await db.query(
+        `update product_revisions set title = $2, category = $3, voucher_kinds = $4::text[], price_fen = $5, unit = $6, content = $7,
+           deliverables = $8, acceptance = $9, duration = $10, regions = $11::text[], status = 'draft', prereview_verdict = null,
+           prereview_reasons = '[]'::jsonb, decision_reason = null
+         where id = $1 and status in ('draft', 'rejected', 'withdrawn')`,
+        [id, v.title, v.category, arr(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, arr(v.regions)],
+      );
+    },
+    async product(id: string, forUpdate = false): Promise<Product | undefined> {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const [r] = await db.query(`select ${PRODUCT_COLUMNS} from products where id = $1${forUpdate ? " for update" : ""}`, [id]);
+      return r && toCamel<Product>(r);
+    },
+    async revision(id: string | null): Promise<Revision | undefined> {
+      if (!id || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const [r] = await db.query(`select ${REVISION_COLUMNS} from product_revisions where id = $1`, [id]);
+      return r && toCamel<Revision>(r);
+    },
+    async ofProvider(providerId: string): Promise<(Product & { title: string; workingStatus: RevisionStatus; priceFen: number })[]> {
+      const rows = await db.query(
+        `select p.id, p.provider_id, p.status, p.working_revision_id, p.listed_revision_id, p.listed_at, p.updated_at,
+                r.title, r.status as working_status, r.price_fen
+           from products p join product_revisions r on r.id = p.working_revision_id
+          where p.provider_id = $1 order by p.updated_at desc limit 200`,
+        [providerId],
+      );
+      return rows.map((r) => toCamel(r));
+    },
+    async setProduct(id: string, patch: { status?: ProductStatus; working?: string; listed?: string; listedAt?: Date }): Promise<void> {
+      await db.query(
+        `update products set status = coalesce($2, status), working_revision_id = coalesce($3::uuid, working_revision_id),
+           listed_revision_id = coalesce($4::uuid, listed_revision_id), listed_at = coalesce($5, listed_at), updated_at = now() where id = $1`,
+        [id, patch.status ?? null, patch.working ?? null, patch.listed ?? null, patch.listedAt ?? null],
+      );
+    },
+    async submitRevision(id: string, verdict: Verdict, reasons: unknown[], at: Date): Promise<void> {
+      await db.query(
+        "update product_revisions set status = 'pending', prereview_verdict = $2, prereview_reasons = $3::text::jsonb, submitted_at = $4 where id = $1 and status = 'draft'",
+        [id, verdict, JSON.stringify(reasons), at],
+      );
+    },
+    async setRevisionStatus(id: string, status: RevisionStatus, decision?: { adminId: string; reason: string | null; at: Date }): Promise<void> {
+      await db.query(
+        `update product_revisions set status = $2, decided_by = coalesce($3, decided_by), decision_reason = coalesce($4, decision_reason),
+           decided_at = coalesce($5, decided_at) where id = $1`,
+        [id, status, decision?.adminId ?? null, decision?.reason ?? null, decision?.at ?? null],
+      );
+    },
+    async upsertListing(productId: string, r: Revision, provider: { id: string; name: string }, at: Date): Promise<void> {
+      const terms = searchTerms([r.title, r.content, r.deliverables, provider.name].join(" "));
+      await db.query(
+        `insert into product_listings (product_id, revision_id, provider_id, provider_name, title, category, voucher_kinds, price_fen, regions, search_terms, listed_at)
+         values ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9::text[], $10::text[], $11)
+         on conflict (product_id) do update set revision_id = excluded.revision_id, provider_name = excluded.provider_name, title = excluded.title,
+           category = excluded.category, voucher_kinds = excluded.voucher_kinds, price_fen = excluded.price_fen, regions = excluded.regions,
+           search_terms = excluded.search_terms, listed_at = excluded.listed_at`,
+        [productId, r.id, provider.id, provider.name, r.title, r.category, arr(r.voucherKinds), r.priceFen, arr(r.regions), arr(terms), at],
+      );
+    },
+    async deleteListing(productId: string): Promise<void> {
+      await db.query("delete from product_listings where product_id = $1", [productId]);
+    },
+    async pendingQueue(limit: number, offset: number) {
+      const rows = await db.query(
+        `select r.id, r.product_id, r.title, r.price_fen, r.prereview_verdict, r.submitted_at, v.name as provider_name, p.listed_revision_id
+           from product_revisions r join products p on p.id = r.product_id join providers v on v.id = p.provider_id
+          where r.status = 'pending' order by r.submitted_at, r.id limit ${Number(limit)} offset ${Number(offset)}`,
+      );
+      const [c] = await db.query<{ n: number }>("select count(*)::int as n from product_revisions where status = 'pending'");
+      return { rows: rows.map((r) => toCamel<Row>(r)), total: c!.n };
+    },
+    /** Listed products of active providers, filtered and sorted in SQL on indexed columns. */
+    async listings(f: ListingFilter, limit: number, offset: number): Promise<{ rows: Listing[]; total: number }> {
+      const where = ["v.status = 'active'"];
+      const params: unknown[] = [];
+      const add = (sql: string, v: unknown) => {
+        params.push(v);
+        where.push(sql.replaceAll("?", `$${params.length}`));
+      };
+      if (f.category) add("l.category = ?", f.category);
+      if (f.kind) add("l.voucher_kinds @> array[?]::text[]", f.kind);
+      if (f.region) add("(l.regions && array[?, '450000']::text[])", f.region);
+      if (f.minFen !== undefined) add("l.price_fen >= ?", f.minFen);
+      if (f.maxFen !== undefined) add("l.price_fen <= ?", f.maxFen);
+      if (f.terms?.length) add("l.search_terms @> ?::text[]", arr(f.terms));
+      if (f.providerId) add("l.provider_id = ?", f.providerId);
+      const order = f.sort === "price_asc" ? "l.price_fen asc, l.product_id" : f.sort === "price_desc" ? "l.price_fen desc, l.product_id" : "l.listed_at desc, l.product_id";
+      const from = `from product_listings l join providers v on v.id = l.provider_id where ${where.join(" and ")}`;
+      const rows = await db.query(`select ${LISTING_COLUMNS} ${from} order by ${order} limit ${Number(limit)} offset ${Number(offset)}`, params);
+      const [c] = await db.query<{ n: number }>(`select count(*)::int as n ${from}`, params);
+      return { rows: rows.map((r) => toCamel<Listing>(r)), total: c!.n };
+    },
+    async listing(productId: string): Promise<Listing | undefined> {
+      if (!/^[0-9a-f-]{36}$/i.test(productId)) return undefined;
+      const [r] = await db.query(
+        `select ${LISTING_COLUMNS} from product_listings l join providers v on v.id = l.provider_id where l.product_id = $1 and v.status = 'active'`,
+        [productId],
+      );
+      return r && toCamel<Listing>(r);
+    },
+  };
+  return repo;
+}

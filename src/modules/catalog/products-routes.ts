@@ -1,0 +1,197 @@
+import { Hono } from "hono";
+import { requireAccount, requireAdmin } from "../../web/guards.ts";
+import { type AppEnv, type Ctx, flash, formFields, render } from "../../web/http.ts";
+import { CITIES } from "../enterprises/domain.ts";
+import { regionName } from "./domain.ts";
+import { PREREVIEW_TEXT, PRODUCT_STATUS_TEXT, VOUCHER_KIND_SERVICE_TEXT } from "./products.ts";
+import { fenToYuanInput } from "../vouchers/domain.ts";
+
+type Status = 200 | 400 | 403 | 404 | 409 | 422;
+
+const labels = {
+  status: PRODUCT_STATUS_TEXT,
+  kinds: VOUCHER_KIND_SERVICE_TEXT,
+  verdict: PREREVIEW_TEXT,
+  regions: [["450000", "广西全区"], ...CITIES.map((c) => [c.code, c.name])] as [string, string][],
+  cities: CITIES,
+  regionName,
+  revisionStatus: { draft: "草稿", pending: "待审核", approved: "已通过", rejected: "已驳回", withdrawn: "已撤回", superseded: "已被新版本替代" } as Record<string, string>,
+};
+
+export const PRODUCT_ACTION_TEXT: Record<string, string> = {
+  product_created: "创建产品",
+  product_edited: "修改产品",
+  product_submitted: "提交审核",
+  product_withdraw: "撤回审核",
+  product_delist: "下架",
+  product_relist: "重新上架",
+  product_approved: "审核通过（上架）",
+  product_rejected: "审核驳回",
+};
+
+async function productForm(c: Ctx) {
+  const body = await c.req.parseBody({ all: true });
+  const one = (k: string) => (typeof body[k] === "string" ? (body[k] as string) : Array.isArray(body[k]) ? String((body[k] as unknown[])[0] ?? "") : "");
+  const many = (k: string) => {
+    const v = body[k];
+    return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
+  };
+  return {
+    title: one("title"), category: one("category"), voucherKinds: many("voucherKinds"), price: one("price"), unit: one("unit"),
+    content: one("content"), deliverables: one("deliverables"), acceptance: one("acceptance"), duration: one("duration"), regions: many("regions"),
+  };
+}
+
+const formFromRevision = (r: { title: string; category: string; voucherKinds: string[]; priceFen: number; unit: string; content: string; deliverables: string; acceptance: string; duration: string; regions: string[] }) => ({
+  title: r.title, category: r.category, voucherKinds: r.voucherKinds, price: fenToYuanInput(r.priceFen), unit: r.unit, content: r.content,
+  deliverables: r.deliverables, acceptance: r.acceptance, duration: r.duration, regions: r.regions,
+});
+
+export function productRoutes() {
+  const r = new Hono<AppEnv>();
+  r.use("/provider/*", requireAccount);
+
+  const refused = (c: Ctx, res: { status: number; errors: Record<string, string> }) =>
+    render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "服务产品不存在" : "无权访问", message: res.errors._form }, res.status === 404 ? 404 : 403);
+
+  // ---- 服务机构中心: 服务产品 ----
+  r.get("/provider/products", async (c) => {
+    const res = await c.var.deps.catalog.myProducts(c.var.viewer.account!.id);
+    if (!res.ok) return refused(c, res);
+    return render(c, "provider/products", { title: "服务产品", ...res.value, labels });
+  });
+  const editPage = async (c: Ctx, productId: string | null, form: Record<string, unknown> | null, errors: Record<string, string> = {}, status: Status = 200) => {
+    const categories = await c.var.deps.catalog.categories();
+    let state = null;
+    if (productId) {
+      const res = await c.var.deps.catalog.myProduct(c.var.viewer.account!.id, productId);
+      if (!res.ok) return refused(c, res);
+      state = res.value;
+    } else {
+      const res = await c.var.deps.catalog.myProducts(c.var.viewer.account!.id);
+      if (!res.ok) return refused(c, res);
+    }
+    const f = form ?? (state ? formFromRevision(state.working) : { voucherKinds: ["general"], regions: ["450000"], unit: "项" });
+    return render(c, "provider/product-form", { title: productId ? "编辑服务产品" : "发布服务产品", productId, state, form: f, errors, labels, categories }, status);
+  };
+  r.get("/provider/products/new", (c) => editPage(c, null, null));
+  r.post("/provider/products/new", async (c) => {
+    const f = await productForm(c);
+    const res = await c.var.deps.catalog.saveProduct(c.var.viewer.account!.id, null, f, c.var.requestId);
+    if (!res.ok) return res.status === 403 ? refused(c, res) : editPage(c, null, f, res.errors, res.status as Status);
+    flash(c, "已保存为草稿。预览无误后请提交审核。");
+    return c.redirect(`/provider/products/${res.value.productId}`, 303);
+  });
+  r.get("/provider/products/:id{[0-9a-f-]{36}}", (c) => editPage(c, c.req.param("id"), null));
+  r.post("/provider/products/:id{[0-9a-f-]{36}}", async (c) => {
+    const f = await productForm(c);
+    const res = await c.var.deps.catalog.saveProduct(c.var.viewer.account!.id, c.req.param("id"), f, c.var.requestId);
+    if (!res.ok) {
+      if (res.status === 403 || res.status === 404) return refused(c, res);
+      return editPage(c, c.req.param("id"), f, res.errors, res.status as Status);
+    }
+    flash(c, "已保存");
+    return c.redirect(`/provider/products/${res.value.productId}`, 303);
+  });
+  r.get("/provider/products/:id/preview", async (c) => {
+    const res = await c.var.deps.catalog.myProduct(c.var.viewer.account!.id, c.req.param("id"));
+    if (!res.ok) return refused(c, res);
+    const categories = await c.var.deps.catalog.categories();
+    return render(c, "public/product", {
+      title: `预览：${res.value.working.title}`,
+      preview: true,
+      revision: res.value.working,
+      provider: res.value.provider,
+      priceFen: res.value.working.priceFen,
+      productId: res.value.product.id,
+      categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code,
+      labels,
+      detail: { programmes: [], vouchers: [], enterpriseState: "anonymous" },
+    });
+  });
+  r.post("/provider/products/:id/:action{submit|withdraw|delist|relist}", async (c) => {
+    const action = c.req.param("action");
+    const accountId = c.var.viewer.account!.id;
+    const res = action === "submit" ? await c.var.deps.catalog.submit(accountId, c.req.param("id"), c.var.requestId) : await c.var.deps.catalog.providerAction(accountId, c.req.param("id"), action, c.var.requestId);
+    if (!res.ok) {
+      if (res.status === 403 || res.status === 404) return refused(c, res);
+      flash(c, res.errors._form ?? "操作失败", "error");
+    } else if (action === "submit") {
+      flash(c, `已提交审核。自动预审结果：${PREREVIEW_TEXT[(res.value as { verdict: keyof typeof PREREVIEW_TEXT }).verdict]}，平台审核人员将作出决定。`);
+    } else {
+      flash(c, { withdraw: "已撤回，可修改后重新提交", delist: "已下架", relist: "已重新上架" }[action]!);
+    }
+    return c.redirect(`/provider/products/${c.req.param("id")}`, 303);
+  });
+
+  // ---- 管理端: 服务产品审核 ----
+  r.get("/admin/products", requireAdmin("reviewer", "super_admin"), async (c) => {
+    const res = await c.var.deps.catalog.productQueue(c.var.viewer.admin!, Number(c.req.query("page") ?? 1));
+    if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
+    return render(c, "admin/products", { title: "服务产品审核", ...res.value, query: "", labels });
+  });
+  const reviewPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
+    const res = await c.var.deps.catalog.productReview(c.var.viewer.admin!, c.req.param("id") ?? "");
+    if (!res.ok) return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "服务产品不存在" : "无权访问", message: res.errors._form }, res.status as Status);
+    const categories = await c.var.deps.catalog.categories();
+    return render(c, "admin/product", { title: "服务产品审核", ...res.value, errors, values, labels, actionText: PRODUCT_ACTION_TEXT, categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code }, status);
+  };
+  r.get("/admin/products/:id", requireAdmin("reviewer", "super_admin"), (c) => reviewPage(c));
+  r.post("/admin/products/:id/decision", requireAdmin(), async (c) => {
+    const f = await formFields(c);
+    const res = await c.var.deps.catalog.decideProduct(c.var.viewer.admin!, c.req.param("id"), { decision: f.decision ?? "", reason: f.reason ?? "" }, c.var.requestId);
+    if (!res.ok) {
+      if (res.status === 403) return render(c, "errors/403", { title: "无权操作", message: res.errors._form }, 403);
+      return reviewPage(c, res.errors, f, res.status as Status);
+    }
+    flash(c, res.value.status === "approved" ? "已通过，产品已上架" : "已驳回");
+    return c.redirect(`/admin/products/${c.req.param("id")}`, 303);
+  });
+
+  // ---- 公众端: 服务产品列表与详情 ----
+  const list = (kind?: "general" | "special") => async (c: Ctx) => {
+    const q = c.req.query();
+    const data = await c.var.deps.catalog.listings({ ...q, kind: kind ?? q.kind });
+    const params = new URLSearchParams();
+    for (const k of ["category", "region", "min", "max", "q", "sort"]) if (q[k]) params.set(k, q[k]!);
+    if (!kind && q.kind) params.set("kind", q.kind);
+    const base = kind === "general" ? "/services/general" : kind === "special" ? "/services/special" : "/services";
+    c.header("Vary", "HX-Request");
+    const view = c.req.header("HX-Request") === "true" && c.req.header("HX-Target") === "results" ? "public/product-results" : "public/products";
+    return render(c, view, {
+      title: kind ? VOUCHER_KIND_SERVICE_TEXT[kind] : "全部服务",
+      kind: kind ?? "",
+      base,
+      q,
+      query: params.toString(),
+      ...data,
+      labels,
+      categoryName: (code: string) => data.categories.find((x) => x.code === code)?.name ?? code,
+    });
+  };
+  r.get("/services", list());
+  r.get("/services/general", list("general"));
+  r.get("/services/special", list("special"));
+
+  r.get("/products/:id", async (c) => {
+    const detail = await c.var.deps.catalog.productDetail(c.req.param("id"), c.var.viewer.account?.id);
+    if (!detail) return render(c, "errors/404", { title: "服务产品不存在" }, 404);
+    const categories = await c.var.deps.catalog.categories();
+    return render(c, "public/product", {
+      title: detail.revision.title,
+      preview: false,
+      revision: detail.revision,
+      provider: detail.provider,
+      priceFen: detail.listing.priceFen,
+      productId: detail.listing.productId,
+      detail,
+      labels,
+      categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code,
+    });
+  });
+  r.post("/products/:id/apply", requireAccount, (c) => {
+    flash(c, "在线下单功能即将开放。开放后，点击“申请服务”即可进入订单详情、勾选使用补贴券并提交订单。", "info");
+    return c.redirect(`/products/${c.req.param("id")}`, 303);
+  });
+  return r;
+}

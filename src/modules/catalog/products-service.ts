@@ -1,0 +1,269 @@
+import type { Clock } from "../../ports/clock.ts";
+import type { Db } from "../../ports/db.ts";
+import { type Result, fail, ok } from "../../lib/result.ts";
+import type { Audit } from "../audit/service.ts";
+import type { EnterpriseService } from "../enterprises/service.ts";
+import { CITIES } from "../enterprises/domain.ts";
+import type { VoucherService } from "../vouchers/service.ts";
+import { deduction } from "../vouchers/domain.ts";
+import { type ProductStatus, type VoucherKind, prereview, queryTerms, validateProduct } from "./products.ts";
+import type { CatalogRepositoryFactory, ListingFilter, Provider, ProductRepositoryFactory } from "./ports.ts";
+
+export type ProductDeps = {
+  db: Db;
+  clock: Clock;
+  catalog: CatalogRepositoryFactory;
+  products: ProductRepositoryFactory;
+  enterprises: EnterpriseService;
+  vouchers: VoucherService;
+  audit: Audit;
+};
+
+type Staff = { id: string; role: string };
+type ProductForm = Parameters<typeof validateProduct>[0];
+const canReview = (role: string) => role === "reviewer" || role === "super_admin";
+const REGION_CODES = ["450000", ...CITIES.map((c) => c.code)];
+export const PAGE_SIZE = 20;
+
+/** Product use cases: the provider's side, the reviewer's side and the public shop window. */
+export function productUseCases(deps: ProductDeps) {
+  const { db } = deps;
+  const now = () => deps.clock.now();
+
+  /** The active provider of the signed-in account, or a failure to show. */
+  async function activeProvider(accountId: string): Promise<Result<Provider>> {
+    const e = await deps.enterprises.ofAccount(accountId);
+    const p = e && (await deps.catalog(db).providerOfEnterprise(e.id));
+    if (!p) return fail({ _form: "仅入库服务商可以管理服务产品" }, 403);
+    if (p.status !== "active") return fail({ _form: "服务商已暂停，不能管理服务产品" }, 403);
+    return ok(p);
+  }
+
+  /** A product of this provider, locked; another provider's id finds nothing. */
+  async function ownProduct(tx: Db, provider: Provider, productId: string) {
+    const p = await deps.products(tx).product(productId, true);
+    return p && p.providerId === provider.id ? p : undefined;
+  }
+
+  async function payableByKind(): Promise<Record<VoucherKind, string[]>> {
+    const out: Record<VoucherKind, string[]> = { general: [], special: [] };
+    for (const p of await deps.vouchers.openProgrammes()) out[p.kind].push(...p.categories);
+    return out;
+  }
+
+  return {
+    async myProducts(accountId: string) {
+      const provider = await activeProvider(accountId);
+      if (!provider.ok) return provider;
+      return ok({ provider: provider.value, products: await deps.products(db).ofProvider(provider.value.id) });
+    },
+
+    /** The provider's own product with its working and listed revisions. */
+    async myProduct(accountId: string, productId: string) {
+      const provider = await activeProvider(accountId);
+      if (!provider.ok) return provider;
+      const product = await deps.products(db).product(productId);
+      if (!product || product.providerId !== provider.value.id) return fail({ _form: "服务产品不存在" }, 404);
+      const [working, listed] = await Promise.all([deps.products(db).revision(product.workingRevisionId), deps.products(db).revision(product.listedRevisionId)]);
+      return ok({ provider: provider.value, product, working: working!, listed });
+    },
+
+    /**
+     * Creates a product (草稿) or saves its working revision. Editing a listed product starts a new
+     * revision; the listed one stays public until the new one is approved. Frozen while 待审核.
+     */
+    async saveProduct(accountId: string, productId: string | null, f: ProductForm, requestId?: string): Promise<Result<{ productId: string }>> {
+      const provider = await activeProvider(accountId);
+      if (!provider.ok) return provider;
+      const { value, errors } = validateProduct(f, { categories: await deps.catalog(db).categories(), regionCodes: REGION_CODES });
+      if (!value) return fail(errors);
+      return db.transaction(async (tx) => {
+        const repo = deps.products(tx);
+        if (!productId) {
+          const { product } = await repo.create(provider.value.id, value);
+          await deps.audit.record(tx, { actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: "product_created", toStatus: "draft", requestId });
+          return ok({ productId: product.id });
+        }
+        const product = await ownProduct(tx, provider.value, productId);
+        if (!product) return fail({ _form: "服务产品不存在" }, 404);
+        const working = (await repo.revision(product.workingRevisionId))!;
+        if (working.status === "pending") return fail({ _form: "该产品正在审核中，不能修改；如需修改请先撤回" }, 409);
+        if (working.status === "approved" || working.status === "superseded") {
+          const next = await repo.insertRevision(product.id, value);
+          await repo.setProduct(product.id, { working: next.id });
+        } else {
+          await repo.updateRevision(working.id, value);
+          if (product.status === "rejected") await repo.setProduct(product.id, { status: "draft" });
+        }
+        await deps.audit.record(tx, { actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: "product_edited", requestId });
+        return ok({ productId: product.id });
+      });
+    },
+
+    /** 提交审核: runs the automatic pre-review and puts the working revision in the queue. */
+    async submit(accountId: string, productId: string, requestId?: string) {
+      const provider = await activeProvider(accountId);
+      if (!provider.ok) return provider;
+      const payable = await payableByKind();
+      const categories = await deps.catalog(db).categories();
+      const negativeWords = await deps.catalog(db).negativeWords();
+      return db.transaction(async (tx): Promise<Result<{ verdict: string }>> => {
+        const repo = deps.products(tx);
+        const product = await ownProduct(tx, provider.value, productId);
+        if (!product) return fail({ _form: "服务产品不存在" }, 404);
+        const working = (await repo.revision(product.workingRevisionId))!;
+        if (working.status !== "draft") return fail({ _form: "只有草稿可以提交审核" }, 409);
+        const result = prereview(working, { negativeWords, payable, categoryName: (c) => categories.find((x) => x.code === c)?.name ?? c });
+        await repo.submitRevision(working.id, result.verdict, result.findings, now());
+        if (!product.listedRevisionId) await repo.setProduct(product.id, { status: "pending" });
+        await deps.audit.record(tx, {
+          actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: "product_submitted",
+          fromStatus: product.status, toStatus: "pending", requestId, data: { revisionId: working.id, prereview: result.verdict },
+        });
+        return ok({ verdict: result.verdict });
+      });
+    },
+
+    /** 撤回 / 下架 / 重新上架 by the provider. */
+    async providerAction(accountId: string, productId: string, action: string, requestId?: string): Promise<Result<{ status: ProductStatus }>> {
+      const provider = await activeProvider(accountId);
+      if (!provider.ok) return provider;
+      return db.transaction(async (tx): Promise<Result<{ status: ProductStatus }>> => {
+        const repo = deps.products(tx);
+        const product = await ownProduct(tx, provider.value, productId);
+        if (!product) return fail({ _form: "服务产品不存在" }, 404);
+        const working = (await repo.revision(product.workingRevisionId))!;
+        let to: ProductStatus;
+        if (action === "withdraw") {
+          if (working.status !== "pending") return fail({ _form: "只有待审核的产品可以撤回" }, 409);
+          await repo.setRevisionStatus(working.id, "draft");
+          to = product.listedRevisionId ? product.status : "draft";
+          if (!product.listedRevisionId) await repo.setProduct(product.id, { status: "draft" });
+        } else if (action === "delist") {
+          if (product.status !== "listed") return fail({ _form: "只有已上架的产品可以下架" }, 409);
+          await repo.deleteListing(product.id);
+          await repo.setProduct(product.id, { status: "delisted" });
+          to = "delisted";
+        } else if (action === "relist") {
+          if (product.status !== "delisted" || !product.listedRevisionId) return fail({ _form: "只有已下架的产品可以重新上架" }, 409);
+          await repo.upsertListing(product.id, (await repo.revision(product.listedRevisionId))!, provider.value, now());
+          await repo.setProduct(product.id, { status: "listed" });
+          to = "listed";
+        } else return fail({ _form: "操作不正确" }, 400);
+        await deps.audit.record(tx, {
+          actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: `product_${action}`,
+          fromStatus: product.status, toStatus: to, requestId,
+        });
+        return ok({ status: to });
+      });
+    },
+
+    // ---- review ----
+
+    async productQueue(staff: Staff, page: number) {
+      if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务产品" }, 403);
+      const p = Math.max(1, Math.floor(page) || 1);
+      const { rows, total } = await deps.products(db).pendingQueue(PAGE_SIZE, (p - 1) * PAGE_SIZE);
+      return ok({ rows, total, pageNo: p, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) });
+    },
+
+    async productReview(staff: Staff, productId: string) {
+      if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务产品" }, 403);
+      const product = await deps.products(db).product(productId);
+      if (!product) return fail({ _form: "服务产品不存在" }, 404);
+      const [working, listed, provider, timeline] = await Promise.all([
+        deps.products(db).revision(product.workingRevisionId),
+        deps.products(db).revision(product.listedRevisionId),
+        deps.catalog(db).provider(product.providerId),
+        deps.audit.forEntity(db, "product", product.id),
+      ]);
+      return ok({ product, working: working!, listed, provider: provider!, timeline });
+    },
+
+    /** 通过 lists the revision (the previous listed one is superseded); 驳回 needs a reason. */
+    async decideProduct(staff: Staff, productId: string, f: { decision: string; reason: string }, requestId?: string): Promise<Result<{ status: string }>> {
+      if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务产品" }, 403);
+      const decision = f.decision === "approve" ? "approved" : f.decision === "reject" ? "rejected" : null;
+      if (!decision) return fail({ decision: "请选择通过或驳回" });
+      const reason = f.reason.trim().replace(/\s+/g, " ");
+      if (decision === "rejected" && [...reason].length < 2) return fail({ reason: "驳回时请填写驳回原因（至少2个字）" });
+      if ([...reason].length > 500) return fail({ reason: "原因不能超过500个字" });
+      const found = await deps.products(db).product(productId);
+      if (!found) return fail({ _form: "服务产品不存在" }, 404);
+      const provider = (await deps.catalog(db).provider(found.providerId))!;
+      return db.transaction(async (tx) => {
+        const repo = deps.products(tx);
+        const product = (await repo.product(productId, true))!;
+        const working = (await repo.revision(product.workingRevisionId))!;
+        if (working.status !== "pending") return fail({ _form: "该产品不在待审核状态" }, 409);
+        const at = now();
+        if (decision === "approved") {
+          if (product.listedRevisionId) await repo.setRevisionStatus(product.listedRevisionId, "superseded");
+          await repo.setRevisionStatus(working.id, "approved", { adminId: staff.id, reason: reason || null, at });
+          await repo.setProduct(product.id, { status: "listed", listed: working.id, listedAt: at });
+          if (provider.status === "active") await repo.upsertListing(product.id, { ...working, status: "approved" }, provider, at);
+        } else {
+          await repo.setRevisionStatus(working.id, "rejected", { adminId: staff.id, reason, at });
+          if (!product.listedRevisionId) await repo.setProduct(product.id, { status: "rejected" });
+        }
+        await deps.audit.record(tx, {
+          actorType: "admin", actorId: staff.id, entityType: "product", entityId: product.id,
+          action: decision === "approved" ? "product_approved" : "product_rejected", fromStatus: "pending",
+          toStatus: decision === "approved" ? "listed" : "rejected", reason: reason || null, requestId, data: { revisionId: working.id },
+        });
+        return ok({ status: decision });
+      });
+    },
+
+    // ---- public ----
+
+    async listings(q: { category?: string; kind?: string; region?: string; min?: string; max?: string; q?: string; sort?: string; provider?: string; page?: string }) {
+      const categories = await deps.catalog(db).categories();
+      const yuan = (v: string | undefined) => (v && /^\d{1,9}(\.\d{1,2})?$/.test(v.trim()) ? Math.round(Number(v.trim()) * 100) : undefined);
+      const f: ListingFilter = {
+        category: categories.some((c) => c.code === q.category) ? q.category : undefined,
+        kind: q.kind === "general" || q.kind === "special" ? q.kind : undefined,
+        region: q.region && REGION_CODES.includes(q.region) && q.region !== "450000" ? q.region : undefined,
+        minFen: yuan(q.min),
+        maxFen: yuan(q.max),
+        terms: q.q ? queryTerms(q.q) : undefined,
+        providerId: q.provider && /^[0-9a-f-]{36}$/i.test(q.provider) ? q.provider : undefined,
+        sort: q.sort === "price_asc" || q.sort === "price_desc" ? q.sort : "newest",
+      };
+      const page = Math.max(1, Math.min(500, Math.floor(Number(q.page)) || 1));
+      const { rows, total } = await deps.products(db).listings(f, PAGE_SIZE, (page - 1) * PAGE_SIZE);
+      return { rows, total, pageNo: page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), categories, filter: f };
+    },
+
+    /**
+     * Product detail: the listed revision, and for a signed-in certified enterprise each voucher
+     * account that can pay for it with 补贴券抵扣金额 = min(price x rate, cap, available).
+     */
+    async productDetail(productId: string, accountId?: string) {
+      const listing = await deps.products(db).listing(productId);
+      if (!listing) return undefined;
+      const revision = (await deps.products(db).revision(listing.revisionId))!;
+      const provider = (await deps.catalog(db).provider(listing.providerId))!;
+      const programmes = (await deps.vouchers.openProgrammes()).filter((p) => listing.voucherKinds.includes(p.kind) && p.categories.includes(listing.category));
+      let vouchers: { programmeName: string; kind: string; deductionFen: number; payFen: number; availableFen: number; validFrom: string; validTo: string; rateBp: number; capFen: number }[] = [];
+      let enterpriseState: "anonymous" | "uncertified" | "certified" = "anonymous";
+      if (accountId) {
+        const e = await deps.enterprises.ofAccount(accountId);
+        enterpriseState = e?.certificationStatus === "certified" ? "certified" : "uncertified";
+        if (e && enterpriseState === "certified") {
+          const accounts = await deps.vouchers.payableAccounts(e.id, listing.category);
+          vouchers = accounts
+            .filter((a) => listing.voucherKinds.includes(a.programme.kind))
+            .map((a) => {
+              const d = deduction(listing.priceFen, a.programme.subsidyRateBp, a.programme.perOrderCapFen, a.availableFen);
+              return {
+                programmeName: a.programme.name, kind: a.programme.kind, deductionFen: d, payFen: listing.priceFen - d, availableFen: a.availableFen,
+                validFrom: a.programme.validFrom, validTo: a.programme.validTo, rateBp: a.programme.subsidyRateBp, capFen: a.programme.perOrderCapFen,
+              };
+            });
+        }
+      }
+      return { listing, revision, provider, programmes, vouchers, enterpriseState };
+    },
+  };
+}

@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type TestApp, makeTestApp } from "../support/app.ts";
+import { Browser } from "../support/client.ts";
+import { signIn, signInAdmin } from "../support/flows.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await makeTestApp({ demo: true });
+});
+afterAll(async () => t?.close());
+
+const CONTENT = "对企业研发、生产、管理、营销各环节进行现场调研与数据采集，评估数字化水平，识别关键短板，形成转型路线图和实施建议。";
+
+/** Posts the product form as a browser does (repeated checkbox names). */
+async function saveProduct(b: Browser, path: string, fields: Record<string, string | string[]>) {
+  await b.get(path);
+  const body = new URLSearchParams();
+  body.set("_csrf", b.csrf());
+  for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
+  const res = await b.request(path, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" } });
+  b.lastHtml = await res.clone().text();
+  return res;
+}
+
+const GOOD = {
+  title: "中小企业数字化转型诊断服务",
+  category: "digital",
+  voucherKinds: ["general"],
+  price: "50000",
+  unit: "项",
+  content: CONTENT,
+  deliverables: "诊断报告一份；数字化转型路线图一份",
+  acceptance: "企业签字确认诊断报告；路线图通过企业评审会",
+  duration: "30天",
+  regions: ["450000"],
+};
+
+async function postAction(b: Browser, id: string, action: string) {
+  await b.get(`/provider/products/${id}`);
+  return b.post(`/provider/products/${id}/${action}`, {});
+}
+
+async function publish(provider: Browser, fields: Record<string, string | string[]> = GOOD) {
+  const res = await saveProduct(provider, "/provider/products/new", fields);
+  expect(res.status).toBe(303);
+  const id = res.headers.get("Location")!.split("/").pop()!;
+  await postAction(provider, id, "submit");
+  return id;
+}
+
+async function approve(id: string) {
+  const r = await signInAdmin(t, "reviewer");
+  await r.get(`/admin/products/${id}`);
+  const res = await r.post(`/admin/products/${id}/decision`, { decision: "approve", reason: "" });
+  expect(res.status).toBe(303);
+  return r;
+}
+
+describe("products: lifecycle, pre-review, review, listing", () => {
+  it("create -> preview -> submit (pre-review 通过) -> reviewer lists it -> public list and detail with deduction", async () => {
+    const provider = await signIn(t, "13800000007");
+    const id = await publish(provider);
+    await provider.get(`/provider/products/${id}`);
+    expect(provider.lastHtml).toContain("自动预审：<strong class=\"verdict verdict-pass\">通过</strong>");
+    expect(provider.lastHtml).toContain("待审核");
+    // Frozen while in review.
+    const edit = await saveProduct(provider, `/provider/products/${id}`, { ...GOOD, price: "1" });
+    expect(edit.status).not.toBe(303);
+    expect((await new Browser(t).get(`/products/${id}`)).status).toBe(404);
+
+    const r = await signInAdmin(t, "reviewer");
+    await r.get("/admin/products");
+    expect(r.lastHtml).toContain("中小企业数字化转型诊断服务");
+    await approve(id);
+
+    const pub = new Browser(t);
+    await pub.get("/services/general?q=数字化转型");
+    expect(pub.lastHtml).toContain("中小企业数字化转型诊断服务");
+    await pub.get(`/products/${id}`);
+    expect(pub.lastHtml).toContain("¥50,000.00");
+    expect(pub.lastHtml).toContain("补贴比例 30%");
+    expect(pub.lastHtml).toContain("登录</a>后可查看贵企业的补贴券抵扣金额");
+    expect(pub.lastHtml).toContain("申请服务");
+
+    // A certified enterprise with an approved 通用券 (demo 1: ¥60,000) sees its deduction: min(50,000 x 30%, 50,000, 60,000).
+    const buyer = await signIn(t, "13800000001");
+    await buyer.get(`/products/${id}`);
+    expect(buyer.lastHtml).toContain("补贴券抵扣金额</dt><dd>¥15,000.00");
+    expect(buyer.lastHtml).toContain("企业自付</dt><dd>¥35,000.00");
+    expect(buyer.lastHtml).toContain("用券有效期");
+  });
+
+  it("pre-review flags negative-list words and missing sections; the reviewer sees the verdict and reasons", async () => {
+    const provider = await signIn(t, "13800000008");
+    const id = await publish(provider, { ...GOOD, title: "企业家研学旅游考察服务", deliverables: "", acceptance: "" });
+    await provider.get(`/provider/products/${id}`);
+    expect(provider.lastHtml).toContain("不通过");
+    expect(provider.lastHtml).toContain("含有负面清单词语：旅游");
+    const r = await signInAdmin(t, "reviewer");
+    await r.get("/admin/products");
+    expect(r.lastHtml).toContain("verdict-fail");
+    await r.get(`/admin/products/${id}`);
+    expect(r.lastHtml).toContain("缺少交付清单和验收标准");
+    expect((await r.post(`/admin/products/${id}/decision`, { decision: "reject", reason: "" })).status).toBe(422);
+    await r.post(`/admin/products/${id}/decision`, { decision: "reject", reason: "服务券不得用于旅游考察" });
+    await provider.get(`/provider/products/${id}`);
+    expect(provider.lastHtml).toContain("驳回原因：服务券不得用于旅游考察");
+  });
+
+  it("editing a listed product makes a new revision; the old one stays listed until approved", async () => {
+    const provider = await signIn(t, "13800000009");
+    const id = await publish(provider, { ...GOOD, title: "设备上云部署服务", category: "cloud" });
+    await approve(id);
+    await saveProduct(provider, `/provider/products/${id}`, { ...GOOD, title: "设备上云部署服务（升级版）", category: "cloud", price: "80000" });
+    await postAction(provider, id, "submit");
+    const pub = new Browser(t);
+    await pub.get(`/products/${id}`);
+    expect(pub.lastHtml).toContain("设备上云部署服务");
+    expect(pub.lastHtml).not.toContain("升级版");
+    await approve(id);
+    await pub.get(`/products/${id}`);
+    expect(pub.lastHtml).toContain("设备上云部署服务（升级版）");
+    expect(pub.lastHtml).toContain("¥80,000.00");
+    const revs = await t.deps.db.query<{ status: string }>("select status from product_revisions where product_id = $1 order by created_at", [id]);
+    expect(revs.map((x) => x.status)).toEqual(["superseded", "approved"]);
+  });
+
+  it("下架 / 重新上架 and 撤回", async () => {
+    const provider = await signIn(t, "13800000007");
+    const id = await publish(provider, { ...GOOD, title: "智能产线改造方案设计", category: "smart-mfg" });
+    await postAction(provider, id, "withdraw");
+    await provider.get(`/provider/products/${id}`);
+    expect(provider.lastHtml).toContain("提交审核");
+    await postAction(provider, id, "submit");
+    await approve(id);
+    await postAction(provider, id, "delist");
+    expect((await new Browser(t).get(`/products/${id}`)).status).toBe(404);
+    await postAction(provider, id, "relist");
+    expect((await new Browser(t).get(`/products/${id}`)).status).toBe(200);
+  });
+});
+
+describe("public catalog", () => {
+  it("filters by category, kind, region and price, searches Chinese text, sorts and pages", async () => {
+    const pub = new Browser(t);
+    await pub.get("/services?category=digital&kind=general&region=450100&min=10000&max=60000&sort=price_asc");
+    expect(pub.lastStatus).toBe(200);
+    expect(pub.lastHtml).toContain("中小企业数字化转型诊断服务");
+    await pub.get("/services?min=60000");
+    expect(pub.lastHtml).not.toContain("中小企业数字化转型诊断服务");
+    await pub.get("/services?q=转型诊断");
+    expect(pub.lastHtml).toContain("中小企业数字化转型诊断服务");
+    await pub.get("/services?q=诊断转型");
+    expect(pub.lastHtml).not.toContain("中小企业数字化转型诊断服务");
+    await pub.get("/services/special");
+    expect(pub.lastHtml).not.toContain("中小企业数字化转型诊断服务");
+    // htmx asks for the results fragment only.
+    const frag = await pub.request("/services?q=诊断", { headers: { "HX-Request": "true", "HX-Target": "results" } });
+    const html = await frag.text();
+    expect(html.startsWith('<div id="results"')).toBe(true);
+    expect(frag.headers.get("Vary")).toContain("HX-Request");
+    // Forged values are ignored, never a 500.
+    expect((await pub.get("/services?category=<script>&kind=gold&region=x&min=-1&max=abc&sort=drop&page=99999")).status).toBe(200);
+  });
+});
+
+describe("authorisation", () => {
+  it("provider A cannot edit B's products; a non-provider cannot reach /provider; a suspended provider's products leave the lists", async () => {
+    const a = await signIn(t, "13800000007");
+    const id = await publish(a, { ...GOOD, title: "甲服务商的专属产品", category: "digital" });
+    await approve(id);
+    const b = await signIn(t, "13800000008");
+    expect((await b.get(`/provider/products/${id}`)).status).toBe(404);
+    await b.get("/provider/products");
+    const res = await b.post(`/provider/products/${id}/delist`, {});
+    expect(res.status).toBe(404);
+    expect((await new Browser(t).get(`/products/${id}`)).status).toBe(200);
+
+    const nonProvider = await signIn(t, "13800000002");
+    expect((await nonProvider.get("/provider/products")).status).toBe(403);
+
+    const r = await signInAdmin(t, "reviewer");
+    const providerId = (await t.deps.db.query<{ id: string }>("select p.id from providers p join enterprises e on e.id = p.enterprise_id join accounts x on x.id = e.account_id where x.phone = '13800000007'"))[0]!.id;
+    await r.get("/admin/providers/list");
+    await r.post(`/admin/providers/${providerId}/status`, { action: "suspend", reason: "核查中" });
+    const pub = new Browser(t);
+    expect((await pub.get(`/products/${id}`)).status).toBe(404);
+    await pub.get("/services?q=专属产品");
+    expect(pub.lastHtml).not.toContain("甲服务商的专属产品");
+    await r.get("/admin/providers/list");
+    await r.post(`/admin/providers/${providerId}/status`, { action: "restore", reason: "" });
+    expect((await pub.get(`/products/${id}`)).status).toBe(200);
+  });
+});
+
+describe("bad input", () => {
+  it.each([
+    [{ price: "-100" }, "价格应为金额（元），最多两位小数"],
+    [{ price: "999999999" }, "价格应在¥100.00至¥10,000,000.00之间"],
+    [{ category: "casino" }, "请选择服务类别"],
+    [{ voucherKinds: ["platinum"] }, "服务券类型不正确"],
+    [{ content: "" }, "服务内容至少20个字"],
+    [{ title: "长".repeat(61) }, "产品名称不能超过60个字"],
+  ])("%j: a message, a 422, nothing written", async (patch, message) => {
+    const provider = await signIn(t, "13800000008");
+    const before = (await t.deps.db.query<{ n: number }>("select count(*)::int as n from products"))[0]!.n;
+    const res = await saveProduct(provider, "/provider/products/new", { ...GOOD, ...patch });
+    expect(res.status).toBe(422);
+    expect(provider.lastHtml).toContain(message);
+    expect((await t.deps.db.query<{ n: number }>("select count(*)::int as n from products"))[0]!.n).toBe(before);
+  });
+});
