@@ -210,3 +210,14 @@ describe("bad input", () => {
     expect((await t.deps.db.query<{ n: number }>("select count(*)::int as n from products"))[0]!.n).toBe(before);
   });
 });
+
+describe("home page", () => {
+  it("shows 通用券服务 and 专项券服务 sections with listed products", async () => {
+    const pub = new Browser(t);
+    await pub.get("/");
+    expect(pub.lastHtml).toContain('aria-label="通用券服务"');
+    expect(pub.lastHtml).toContain('aria-label="专项券服务"');
+    expect(pub.lastHtml).toContain("数控设备更新选型与实施咨询"); // a demo 专项券 product
+    expect(pub.lastHtml).toMatch(/href="\/products\/[0-9a-f-]{36}"/);
+  });
+});

@@ -14,7 +14,14 @@ const PUBLIC_COMING_SOON: Record<string, string> = {
 export function portalRoutes() {
   const r = new Hono<AppEnv>();
 
-  r.get("/", (c) => render(c, "public/home", { title: "首页" }));
+  r.get("/", async (c) => {
+    const [general, special] = await Promise.all([
+      c.var.deps.catalog.listings({ kind: "general" }),
+      c.var.deps.catalog.listings({ kind: "special" }),
+    ]);
+    const name = (code: string) => general.categories.find((x) => x.code === code)?.name ?? code;
+    return render(c, "public/home", { title: "首页", general: general.rows.slice(0, 4), special: special.rows.slice(0, 4), categoryName: name });
+  });
   for (const [path, name] of Object.entries(PUBLIC_COMING_SOON)) {
     r.get(path, (c) => render(c, "public/coming-soon", { title: name, feature: name }));
   }
