@@ -221,3 +221,30 @@ describe("home page", () => {
     expect(pub.lastHtml).toMatch(/href="\/products\/[0-9a-f-]{36}"/);
   });
 });
+
+describe("managed lists (super admin)", () => {
+  it("adds a negative word that the pre-review then flags, and adds a category", async () => {
+    const s = await signInAdmin(t, "admin");
+    await s.get("/admin/catalog-settings");
+    expect(s.lastHtml).toContain("包过");
+    await s.post("/admin/catalog-settings", { action: "add_word", word: "保证通过" });
+    await s.get("/admin/catalog-settings");
+    expect(s.lastHtml).toContain("已添加负面清单词语“保证通过”");
+    expect((await s.post("/admin/catalog-settings", { action: "add_word", word: "保证通过" })).status).toBe(409);
+    expect((await s.post("/admin/catalog-settings", { action: "add_category", code: "Bad Code", name: "" })).status).toBe(422);
+    expect(s.lastHtml).toContain("类别代码为2-40位小写字母");
+    await s.post("/admin/catalog-settings", { action: "add_category", code: "energy-audit", name: "能源审计" });
+
+    const provider = await signIn(t, "13800000009");
+    const id = await publish(provider, { ...GOOD, title: "高新技术企业认定保证通过", category: "energy-audit" });
+    await provider.get(`/provider/products/${id}`);
+    expect(provider.lastHtml).toContain("含有负面清单词语：保证通过");
+  });
+
+  it("only the super admin maintains them", async () => {
+    const r = await signInAdmin(t, "reviewer");
+    expect((await r.get("/admin/catalog-settings")).status).toBe(403);
+    await r.get("/admin");
+    expect((await r.post("/admin/catalog-settings", { action: "add_word", word: "x" })).status).toBe(403);
+  });
+});

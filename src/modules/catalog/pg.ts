@@ -16,6 +16,21 @@ export function pgCatalog(db: Db): CatalogRepository {
     async categories() {
       return db.query<Category>("select code, name from service_categories where active order by sort, code");
     },
+    async allCategories() {
+      return db.query<Category & { active: boolean; sort: number }>("select code, name, active, sort from service_categories order by sort, code");
+    },
+    async addCategory(c) {
+      await db.query("insert into service_categories (code, name, sort) values ($1, $2, (select coalesce(max(sort), 0) + 1 from service_categories))", [c.code, c.name]);
+    },
+    async setCategoryActive(code, active) {
+      return (await db.query("update service_categories set active = $2 where code = $1 returning code", [code, active])).length > 0;
+    },
+    async addNegativeWord(word) {
+      await db.query("insert into negative_words (word) values ($1)", [word]);
+    },
+    async removeNegativeWord(word) {
+      return (await db.query("delete from negative_words where word = $1 returning word", [word])).length > 0;
+    },
     async negativeWords() {
       return (await db.query<{ word: string }>("select word from negative_words order by word")).map((r) => r.word);
     },

@@ -32,7 +32,12 @@ export type ApplicationQueueRow = ProviderApplication & { enterpriseName: string
 
 export interface CatalogRepository {
   categories(): Promise<Category[]>;
+  allCategories(): Promise<(Category & { active: boolean; sort: number })[]>;
+  addCategory(c: { code: string; name: string }): Promise<void>;
+  setCategoryActive(code: string, active: boolean): Promise<boolean>;
   negativeWords(): Promise<string[]>;
+  addNegativeWord(word: string): Promise<void>;
+  removeNegativeWord(word: string): Promise<boolean>;
   insertApplication(enterpriseId: string, v: ProviderApplicationInput, files: { qualifications: string[]; contracts: string[] }): Promise<ProviderApplication>;
   application(id: string, forUpdate?: boolean): Promise<ProviderApplication | undefined>;
   latestApplication(enterpriseId: string): Promise<ProviderApplication | undefined>;

@@ -147,5 +147,23 @@ export function catalogRoutes() {
     return c.redirect("/admin/providers/list", 303);
   });
 
+  // ---- 管理端: 服务类别与负面清单 ----
+  const settingsPage = async (c: Ctx, errors: Record<string, string> = {}, status: Status = 200) => {
+    const res = await c.var.deps.catalog.settings(c.var.viewer.admin!);
+    if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
+    return render(c, "admin/catalog-settings", { title: "服务类别与负面清单", ...res.value, errors }, status);
+  };
+  r.get("/admin/catalog-settings", requireAdmin(), (c) => settingsPage(c));
+  r.post("/admin/catalog-settings", requireAdmin(), async (c) => {
+    const f = await formFields(c);
+    const res = await c.var.deps.catalog.changeSettings(c.var.viewer.admin!, f, c.var.requestId);
+    if (!res.ok) {
+      if (res.status === 403) return render(c, "errors/403", { title: "无权操作", message: res.errors._form }, 403);
+      return settingsPage(c, res.errors, res.status as Status);
+    }
+    flash(c, res.value.message);
+    return c.redirect("/admin/catalog-settings", 303);
+  });
+
   return r;
 }
