@@ -18,6 +18,7 @@ import {
   step2Field,
   step2Input,
 } from "./support.ts";
+import { TEST_CAPTCHA } from "../support/app.ts";
 
 /**
  * Layout at a desktop width and at a small phone (360 px): every page fits the screen without
@@ -33,6 +34,7 @@ let browser: Browser;
 beforeAll(async () => {
   // Demo data: the 管理端 pages need the demo reviewer, and the queue then has rows like in use.
   [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
+  await voucherStates();
 });
 afterAll(async () => {
   await browser?.close();
@@ -81,6 +83,53 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
       rows,
     };
   }, phone);
+}
+
+const YEAR = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
+/** Demo enterprise 1 (中型) holds the demo 通用券 (去使用) and may apply for the 设备更新专项券. */
+const VOUCHER_PHONE = "13800000001";
+const VOUCHER_COMPANY = "广西南宁示例机械制造有限公司";
+const PENDING_SPECIAL = `${YEAR}年度数字化改造专项券`;
+
+/**
+ * Set up once through the services (not what is measured here), so 服务券配额申请 of demo
+ * enterprise 1 shows a card in every state: 去使用, 服务券配额申请, 待审核 (a 专项券 with a contract,
+ * also the 管理端 detail page), 已驳回 with its reason, 已过期 and 未开放申请.
+ */
+async function voucherStates(): Promise<void> {
+  const { deps } = server.t;
+  const [admin] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'admin'");
+  const [reviewer] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
+  const [account] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [VOUCHER_PHONE]);
+  const must = <T>(r: { ok: true; value: T } | { ok: false; errors: unknown }): T => {
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    return r.value;
+  };
+  const programme = async (year: number, name: string, kind: "general" | "special", applyYear = year) =>
+    must(
+      await deps.vouchers.saveProgramme({ id: admin!.id, role: "super_admin" }, null, {
+        year: String(year), kind, name, status: "open", isExample: "yes", subsidyRate: "40", perOrderCap: "30000",
+        quotaLarge: "50000", quotaMedium: "30000", quotaSmall: "20000", quotaMicro: "5000", specialMin: "5000", specialMax: "100000", requiresDocuments: "yes",
+        applyFrom: `${applyYear}-01-01`, applyTo: `${applyYear}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`, categories: "digital,iiot,quality",
+      }),
+    ).id;
+  const pending = await programme(YEAR, PENDING_SPECIAL, "special");
+  must(await deps.vouchers.apply(account!.id, pending, { amount: "80000", documents: [{ name: "数字化改造服务合同.pdf", bytes: new Uint8Array(LICENCE_PDF.buffer) }] }));
+  const rejected = await programme(YEAR, `${YEAR}年度质量提升通用券`, "general");
+  const applied = must(await deps.vouchers.apply(account!.id, rejected, {}));
+  must(await deps.vouchers.decide({ id: reviewer!.id, role: "reviewer" }, applied.applicationId, { decision: "reject", amount: "", reason: "企业划型与上年度统计数据不符，请核实后重新申请" }));
+  await programme(YEAR - 1, `${YEAR - 1}年度通用券`, "general");
+  await programme(YEAR + 1, `${YEAR + 1}年度通用券`, "general");
+}
+
+/** Signs a demo enterprise in with its password (the test captcha answer). */
+async function signInWithPassword(page: Page, phone: string): Promise<void> {
+  await page.goto("/login?tab=password");
+  await page.getByLabel("手机号").fill(phone);
+  await page.getByLabel("密码", { exact: true }).fill("Demo#2026");
+  await page.getByLabel(/^图形验证码/).and(page.getByRole("textbox")).fill(TEST_CAPTCHA);
+  await page.getByRole("button", { name: "登录", exact: true }).click();
+  await see(page.getByRole("heading", { level: 1, name: "个人中心" }));
 }
 
 describe.each([1280, 360])("layout at %i px wide", (width) => {
@@ -205,6 +254,66 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
       const problems = [...ent.problems, ...rev.problems];
       await ent.context.close();
       await rev.context.close();
+      expect(problems).toEqual([]);
+    }
+  });
+  it("服务券: 服务券配额申请 (cards in every state), the apply dialogs (and 422), 我的服务券; 管理端 券种管理, 编辑券种, 年度额度分配, 服务券配额审核 and the detail", async () => {
+    const ent = await openTab(browser, server.baseUrl, { width, height: 800 });
+    const adm = await openTab(browser, server.baseUrl, { width, height: 800 });
+    try {
+      const { page } = ent;
+      await signInWithPassword(page, VOUCHER_PHONE);
+      await page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "服务券配额申请" }).click();
+      await see(page.getByRole("heading", { level: 1, name: "服务券配额申请" }));
+      const card = (name: string) => page.getByRole("region", { name: new RegExp(`^${name} `) });
+      await see(card(`${YEAR}年度通用券`).getByRole("link", { name: "去使用" }));
+      await see(card(`${YEAR}年度设备更新专项券`).getByRole("link", { name: "服务券配额申请" }));
+      await see(card(PENDING_SPECIAL).getByText("待审核", { exact: true }));
+      await see(card(`${YEAR}年度质量提升通用券`).getByText("已驳回：企业划型与上年度统计数据不符，请核实后重新申请"));
+      await see(card(`${YEAR - 1}年度通用券`).getByText("已过期", { exact: true }));
+      await see(card(`${YEAR + 1}年度通用券`).getByText("未开放申请", { exact: true }));
+      await check(page, "服务券配额申请", "quota");
+
+      // 重新申请 on the rejected 通用券: the dialog loads into the page (htmx).
+      await card(`${YEAR}年度质量提升通用券`).getByRole("link", { name: "重新申请" }).click();
+      await see(page.getByRole("dialog").getByRole("button", { name: "确定配额申请" }));
+      await check(page, "服务券配额申请", "quota-apply-general");
+
+      // The 专项券 dialog as a page of its own, then with an amount outside the limits.
+      const special = card(`${YEAR}年度设备更新专项券`).getByRole("link", { name: "服务券配额申请" });
+      await page.goto((await special.getAttribute("href"))!);
+      await see(page.getByRole("dialog").getByLabel("申领额度（元）"));
+      await check(page, "服务券配额申请", "quota-apply-special");
+      await page.getByLabel("申领额度（元）").fill("9000");
+      await page.getByLabel("相关合同凭证").setInputFiles({ ...LICENCE_PDF, name: "设备购置合同.pdf" });
+      await page.getByRole("button", { name: "确定申领" }).click();
+      await see(errorSummary(page));
+      await check(page, "服务券配额申请", "quota-apply-special-422");
+
+      await page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "我的服务券" }).click();
+      await see(page.getByText("¥60,000.00").first());
+      await page.getByText(/^额度明细/).click();
+      await check(page, "我的服务券", "vouchers");
+
+      const admin = adm.page;
+      await signInAdmin(admin, "admin");
+      await admin.getByRole("link", { name: "券种管理" }).click();
+      await check(admin, "券种管理", "admin-programmes");
+      const row = admin.getByRole("row").filter({ has: admin.getByRole("cell", { name: new RegExp(`^${YEAR}年度通用券`) }) });
+      await row.getByRole("link", { name: "编辑" }).click();
+      await check(admin, "编辑券种", "admin-programme-form");
+      await admin.goBack();
+      await row.getByRole("link", { name: "年度额度分配" }).click();
+      await check(admin, `年度额度分配：${YEAR}年度通用券`, "admin-allocation");
+      await admin.goto("/admin/quota");
+      await check(admin, "服务券配额审核", "admin-quota");
+      await admin.getByRole("row").filter({ hasText: PENDING_SPECIAL }).getByRole("link", { name: "审核" }).click();
+      await see(admin.getByRole("link", { name: "数字化改造服务合同.pdf" }));
+      await check(admin, `配额申请：${VOUCHER_COMPANY}`, "admin-quota-detail");
+    } finally {
+      const problems = [...ent.problems, ...adm.problems];
+      await ent.context.close();
+      await adm.context.close();
       expect(problems).toEqual([]);
     }
   });

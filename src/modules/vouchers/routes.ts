@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, formFields, render } from "../../web/http.ts";
+import { type AppEnv, type Ctx, flash, formFields, isHtmx, render } from "../../web/http.ts";
 import type { Upload } from "../files/service.ts";
 import { CITIES, SIZE_CLASSES, cityName } from "../enterprises/domain.ts";
 import {
@@ -96,6 +96,11 @@ export function voucherRoutes() {
     if (!card) return render(c, "errors/404", { title: "该服务券不存在" }, 404);
     if (card.state !== "apply" && card.state !== "rejected" && status === 200) {
       flash(c, `该服务券当前状态为“${CARD_BUTTON_TEXT[card.state]}”`, "info");
+      // htmx would follow a 303 inside its request and swap nothing (the flash lost): send the whole page there.
+      if (isHtmx(c)) {
+        c.header("HX-Redirect", "/me/quota");
+        return c.body(null, 204);
+      }
       return c.redirect("/me/quota", 303);
     }
     return render(c, "me/quota-apply", { title: "服务券配额申请", menu: "quota", card, enterprise: data.enterprise, values, errors, labels }, status);
@@ -110,7 +115,10 @@ export function voucherRoutes() {
         flash(c, res.errors._form ?? "无法申请", "error");
         return c.redirect("/me/quota", 303);
       }
-      return applyPage(c, { amount: f.amount ?? "" }, res.errors, res.status as Status);
+      // The browser does not keep a chosen file across the 422 page: say so beside the upload.
+      const values: Record<string, string> = { amount: f.amount ?? "" };
+      if (documents.length > 0 && !res.errors.documents) values.documentsDropped = "yes";
+      return applyPage(c, values, res.errors, res.status as Status);
     }
     flash(c, "配额成功！申请已提交，平台人员审核后即可去使用。");
     return c.redirect("/me/quota", 303);
