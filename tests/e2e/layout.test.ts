@@ -317,4 +317,100 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
       expect(problems).toEqual([]);
     }
   });
+  it("服务目录: 通用券服务 (filtered), product detail (anonymous and enterprise 1), 申请成为服务商 (form, 422, 待审核), 服务产品, the product form (and 422), 预览; 管理端 服务商审核, 服务商管理, 服务产品审核 and the detail, 服务类别与负面清单; the provider page", async () => {
+    const ent = await openTab(browser, server.baseUrl, { width, height: 800 });
+    const pro = await openTab(browser, server.baseUrl, { width, height: 800 });
+    const adm = await openTab(browser, server.baseUrl, { width, height: 800 });
+    try {
+      // Public: the list with a filter applied, a product as anonymous and as demo enterprise 1 (its 通用券 deducts).
+      const { page: anonPage } = anon;
+      await anonPage.goto("/services/general?category=digital&sort=price_asc");
+      await see(anonPage.getByText(/^共 \d+ 个服务产品$/));
+      await check(anonPage, "通用券服务", "services-general");
+      const product = anonPage.locator("#results").getByRole("link", { name: "产线数字化改造方案设计" });
+      const productPath = (await product.getAttribute("href"))!;
+      await product.click();
+      await see(anonPage.getByRole("region", { name: "服务券抵扣" }).getByRole("link", { name: "登录" }));
+      await check(anonPage, "产线数字化改造方案设计", "product-anonymous");
+      await anonPage.getByRole("link", { name: "广西示例智能制造服务有限公司" }).click();
+      await see(anonPage.getByText("平台入库服务商", { exact: true }));
+      await check(anonPage, "广西示例智能制造服务有限公司", "provider-public");
+
+      await signInWithPassword(ent.page, VOUCHER_PHONE);
+      await ent.page.goto(productPath);
+      await see(ent.page.getByText("补贴券抵扣金额", { exact: true }).first());
+      await check(ent.page, "产线数字化改造方案设计", "product-enterprise");
+
+      // 申请成为服务商 by a certified enterprise that is not a provider (a different one at each width).
+      const applicant = pro.page;
+      await signInWithPassword(applicant, width === 1280 ? "13800000004" : "13800000003");
+      await applicant.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "申请成为服务商" }).click();
+      await check(applicant, "申请成为服务商", "provider-application");
+      await applicant.getByRole("button", { name: "提交申请" }).click();
+      await see(errorSummary(applicant));
+      await check(applicant, "申请成为服务商", "provider-application-422");
+      await applicant.getByRole("group", { name: "服务类别" }).getByRole("checkbox", { name: "检验检测" }).check();
+      await applicant.getByRole("group", { name: "服务区域" }).getByRole("checkbox", { name: "广西全区" }).check();
+      await applicant.getByLabel("机构简介").fill("提供产品检验检测与质量体系咨询服务，拥有实验室两处、检测工程师十余名。");
+      await applicant.getByLabel("联系人").fill("王五");
+      await applicant.getByLabel("资质证明材料").setInputFiles({ ...LICENCE_PDF, name: "CMA资质证书.pdf" });
+      await applicant.getByLabel("上一年度为企业提供服务的合同").setInputFiles({ ...LICENCE_PDF, name: "检测服务合同.pdf" });
+      await applicant.getByRole("button", { name: "提交申请" }).click();
+      await see(applicant.getByText("待审核", { exact: true }));
+      await check(applicant, "申请成为服务商", "provider-application-pending");
+
+      // 服务机构中心 of demo provider 7: 服务产品, the form empty (422) and filled, 预览, 提交审核.
+      const provider = ent.page;
+      await provider.context().clearCookies();
+      await signInWithPassword(provider, "13800000007");
+      await provider.goto("/provider");
+      await check(provider, "服务机构中心", "provider-home");
+      await provider.getByRole("main").getByRole("link", { name: "服务产品", exact: true }).click();
+      await check(provider, "服务产品", "provider-products");
+      await provider.getByRole("main").getByRole("link", { name: "发布服务产品" }).click();
+      await provider.getByLabel("产品名称").fill("诊断");
+      await provider.getByRole("button", { name: "保存草稿" }).click();
+      await see(errorSummary(provider));
+      await check(provider, "发布服务产品", "product-form-422");
+      const title = `工业软件应用推广服务（${width}）`;
+      await provider.getByLabel("产品名称").fill(title);
+      await provider.getByLabel("服务类别").selectOption({ label: "数字化改造" });
+      await provider.getByLabel("价格（元）").fill("36000");
+      await provider.getByLabel("服务内容（功能介绍）").fill("为企业选型、部署和推广工业软件，开展操作培训与上线辅导，帮助一线人员用好系统，提升生产计划与质量追溯的数字化水平。");
+      await provider.getByLabel("交付清单").fill("软件选型报告；培训记录；上线辅导记录");
+      await provider.getByLabel("验收标准").fill("系统在约定产线稳定运行30天");
+      await provider.getByRole("button", { name: "保存草稿" }).click();
+      await see(provider.getByRole("heading", { level: 2, name: "状态：草稿" }));
+      await check(provider, "编辑服务产品", "product-form-draft");
+      await provider.getByRole("link", { name: "预览" }).click();
+      await check(provider, title, "product-preview");
+      await provider.getByRole("link", { name: "返回编辑" }).click();
+      await provider.getByRole("button", { name: "提交审核" }).click();
+      await see(provider.getByRole("heading", { level: 2, name: "状态：待审核" }));
+      await check(provider, "编辑服务产品", "product-form-pending");
+
+      const admin = adm.page;
+      await signInAdmin(admin, "admin");
+      await admin.goto("/admin/providers");
+      await see(admin.getByRole("cell", { name: "桂林示例电子科技有限公司" }).or(admin.getByRole("cell", { name: "梧州示例陶瓷制品有限公司" })).first());
+      await check(admin, "服务商审核", "admin-providers");
+      await admin.getByRole("row").filter({ hasText: width === 1280 ? "梧州示例陶瓷制品有限公司" : "桂林示例电子科技有限公司" }).getByRole("link", { name: "审核" }).click();
+      await see(admin.getByRole("link", { name: "CMA资质证书.pdf" }));
+      await check(admin, `服务商申请：${width === 1280 ? "梧州示例陶瓷制品有限公司" : "桂林示例电子科技有限公司"}`, "admin-provider-application");
+      await admin.goto("/admin/providers/list");
+      await check(admin, "服务商管理", "admin-providers-list");
+      await admin.goto("/admin/products");
+      await check(admin, "服务产品审核", "admin-products");
+      await admin.getByRole("row").filter({ hasText: title }).getByRole("link", { name: "审核" }).click();
+      await check(admin, title, "admin-product");
+      await admin.goto("/admin/catalog-settings");
+      await check(admin, "服务类别与负面清单", "admin-catalog-settings");
+    } finally {
+      const problems = [...ent.problems, ...pro.problems, ...adm.problems];
+      await ent.context.close();
+      await pro.context.close();
+      await adm.context.close();
+      expect(problems).toEqual([]);
+    }
+   }, 60_000);
 });

@@ -5,7 +5,7 @@ import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import { CITIES } from "../enterprises/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
-import { deduction } from "../vouchers/domain.ts";
+import { deduction, isValidOn } from "../vouchers/domain.ts";
 import { type ProductStatus, type VoucherKind, prereview, queryTerms, validateProduct } from "./products.ts";
 import type { CatalogRepositoryFactory, ListingFilter, Provider, ProductRepositoryFactory } from "./ports.ts";
 
@@ -244,7 +244,9 @@ export function productUseCases(deps: ProductDeps) {
       if (!listing) return undefined;
       const revision = (await deps.products(db).revision(listing.revisionId))!;
       const provider = (await deps.catalog(db).provider(listing.providerId))!;
-      const programmes = (await deps.vouchers.openProgrammes()).filter((p) => listing.voucherKinds.includes(p.kind) && p.categories.includes(listing.category));
+      const programmes = (await deps.vouchers.openProgrammes()).filter(
+        (p) => listing.voucherKinds.includes(p.kind) && p.categories.includes(listing.category) && isValidOn(p, now()),
+      );
       let vouchers: { programmeName: string; kind: string; deductionFen: number; payFen: number; availableFen: number; validFrom: string; validTo: string; rateBp: number; capFen: number }[] = [];
       let enterpriseState: "anonymous" | "uncertified" | "certified" = "anonymous";
       if (accountId) {
