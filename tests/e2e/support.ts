@@ -76,7 +76,11 @@ export async function openTab(
     });
     page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
     page.on("requestfailed", (req) => {
-      if (req.url().startsWith(baseUrl)) problems.push(`requestfailed: ${req.url()} ${req.failure()?.errorText ?? ""}`);
+      if (!req.url().startsWith(baseUrl)) return;
+      const error = req.failure()?.errorText ?? "";
+      // A static file still loading when the page navigates away is aborted by the browser: normal, not a fault.
+      if (error === "net::ERR_ABORTED" && new URL(req.url()).pathname.startsWith("/static/")) return;
+      problems.push(`requestfailed: ${req.url()} ${error}`);
     });
   };
   context.on("page", watch);
