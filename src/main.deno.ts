@@ -1,7 +1,7 @@
 import { buildApp } from "./app.ts";
 import { closeDeps } from "./compose.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { start } from "./start.ts";
+import { start, welcomeText } from "./start.ts";
 
 /**
  * Deno entry point, the twin of src/main.ts: configuration -> adapters -> app -> Deno.serve.
@@ -40,7 +40,7 @@ async function main() {
       hostname: config.host,
       onListen: (addr) => {
         deps.log.info({ port: addr.port, runtime: "deno" }, "listening");
-        printWelcome(addr.port, deps.config.demoData, deps.config.devSmsOutbox);
+        console.log(welcomeText(addr.port, deps.config.demoData, deps.config.devSmsOutbox, "Deno"));
       },
     },
     // The app reads the client address from c.env.remoteAddr.hostname (src/web/http.ts clientIp).
@@ -56,25 +56,6 @@ async function main() {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-}
-
-function printWelcome(port: number, demo: boolean, outbox: boolean) {
-  const url = `http://localhost:${port}`;
-  const lines = [
-    "",
-    `  广西制造业企业培优育强服务券管理平台 is running on Deno: ${url}`,
-    `  Admin portal: ${url}/admin/login`,
-  ];
-  if (outbox) lines.push(`  SMS outbox (development): ${url}/dev/sms`);
-  if (demo) {
-    lines.push(
-      "  Demo logins (password Demo#2026):",
-      "    admin portal: admin (super_admin), reviewer, finance, operator",
-      "    enterprises: phones 13800000001 ... 13800000009 (账号密码登录 or 验证码登录)",
-    );
-  }
-  lines.push("");
-  console.log(lines.join("\n"));
 }
 
 main().catch((err) => {

@@ -12,3 +12,19 @@ export async function start(config: Config, overrides: Overrides = {}): Promise<
   if (config.demoData) await seedDemo(deps);
   return deps;
 }
+
+/** What `npm start` prints: the URL, and the demo logins when demo data is loaded. */
+export function welcomeText(port: number, demo: boolean, outbox: boolean, runtime = ""): string {
+  const url = `http://localhost:${port}`;
+  const lines = ["", `  广西制造业企业培优育强服务券管理平台 is running${runtime ? ` on ${runtime}` : ""}: ${url}`, `  Admin portal: ${url}/admin/login`];
+  if (outbox) lines.push(`  SMS outbox (development): ${url}/dev/sms`);
+  if (demo) {
+    lines.push(
+      "  Demo logins (password Demo#2026):",
+      "    admin portal: admin (super_admin), reviewer, finance, operator",
+      "    enterprises: phones 13800000001 ... 13800000009 (账号密码登录 or 验证码登录)",
+    );
+  }
+  lines.push("");
+  return lines.join("\n");
+}
