@@ -39,6 +39,22 @@ export async function formFields(c: Ctx): Promise<Record<string, string>> {
   return out;
 }
 
+/** Every value of a repeated field (checkbox groups), strings only. */
+export async function formList(c: Ctx, name: string): Promise<string[]> {
+  const v = (await c.req.parseBody({ all: true }))[name];
+  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
+}
+
+/** The files chosen in a file input (empty inputs skipped), read into memory for the files service. */
+export async function formUploads(c: Ctx, name: string): Promise<{ name: string; bytes: Uint8Array }[]> {
+  const v = (await c.req.parseBody({ all: true }))[name];
+  const out: { name: string; bytes: Uint8Array }[] = [];
+  for (const f of Array.isArray(v) ? v : v ? [v] : []) {
+    if (f instanceof File && f.size > 0) out.push({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
+  }
+  return out;
+}
+
 /** Only same-site relative paths may be redirect targets. */
 export function safeNext(next: string | undefined, fallback: string): string {
   if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return fallback;

@@ -1,11 +1,9 @@
 import type { Db } from "../../ports/db.ts";
+import { camelRow, pgArray } from "../../lib/rows.ts";
 import type { Category } from "./domain.ts";
 import type { ApplicationQueueRow, CatalogRepository, Provider, ProviderApplication } from "./ports.ts";
 
 type Row = Record<string, unknown>;
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const toCamel = <T>(r: Row): T => Object.fromEntries(Object.entries(r).map(([k, v]) => [camel(k), v])) as T;
-const arr = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/["\\]/g, "")}"`).join(",")}}`;
 
 const APP_COLUMNS = `a.id, a.enterprise_id, a.categories, a.regions, a.introduction, a.qualifications, a.contact_name, a.contact_phone,
   a.qualification_file_ids, a.contract_file_ids, a.status, a.submitted_at, a.decided_at, a.decided_by, a.decision_reason`;
@@ -39,21 +37,21 @@ export function pgCatalog(db: Db): CatalogRepository {
         `insert into provider_applications as a (enterprise_id, categories, regions, introduction, qualifications, contact_name, contact_phone,
            qualification_file_ids, contract_file_ids)
          values ($1, $2::text[], $3::text[], $4, $5, $6, $7, $8::uuid[], $9::uuid[]) returning ${APP_COLUMNS}`,
-        [enterpriseId, arr(v.categories), arr(v.regions), v.introduction, v.qualifications, v.contactName, v.contactPhone, arr(files.qualifications), arr(files.contracts)],
+        [enterpriseId, pgArray(v.categories), pgArray(v.regions), v.introduction, v.qualifications, v.contactName, v.contactPhone, pgArray(files.qualifications), pgArray(files.contracts)],
       );
-      return toCamel<ProviderApplication>(row!);
+      return camelRow<ProviderApplication>(row!);
     },
     async application(id, forUpdate = false) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [row] = await db.query(`select ${APP_COLUMNS} from provider_applications a where a.id = $1${forUpdate ? " for update" : ""}`, [id]);
-      return row && toCamel<ProviderApplication>(row);
+      return row && camelRow<ProviderApplication>(row);
     },
     async latestApplication(enterpriseId) {
       const [row] = await db.query(
         `select ${APP_COLUMNS} from provider_applications a where a.enterprise_id = $1 order by a.submitted_at desc, a.id desc limit 1`,
         [enterpriseId],
       );
-      return row && toCamel<ProviderApplication>(row);
+      return row && camelRow<ProviderApplication>(row);
     },
     async decideApplication(id, v) {
       await db.query(
@@ -70,7 +68,7 @@ export function pgCatalog(db: Db): CatalogRepository {
         params,
       );
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n from provider_applications a ${w}`, params);
-      return { rows: rows.map((r) => toCamel<ApplicationQueueRow>(r)), total: count!.n };
+      return { rows: rows.map((r) => camelRow<ApplicationQueueRow>(r)), total: count!.n };
     },
     async upsertProvider(v) {
       const [row] = await db.query(
@@ -80,18 +78,18 @@ export function pgCatalog(db: Db): CatalogRepository {
            introduction = excluded.introduction, contact_name = excluded.contact_name, contact_phone = excluded.contact_phone,
            application_id = excluded.application_id, status = 'active', status_reason = null
          returning ${PROVIDER_COLUMNS}`,
-        [v.enterpriseId, v.name, arr(v.categories), arr(v.regions), v.introduction, v.contactName, v.contactPhone, v.applicationId, v.at],
+        [v.enterpriseId, v.name, pgArray(v.categories), pgArray(v.regions), v.introduction, v.contactName, v.contactPhone, v.applicationId, v.at],
       );
-      return toCamel<Provider>(row!);
+      return camelRow<Provider>(row!);
     },
     async provider(id, forUpdate = false) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [row] = await db.query(`select ${PROVIDER_COLUMNS} from providers where id = $1${forUpdate ? " for update" : ""}`, [id]);
-      return row && toCamel<Provider>(row);
+      return row && camelRow<Provider>(row);
     },
     async providerOfEnterprise(enterpriseId) {
       const [row] = await db.query(`select ${PROVIDER_COLUMNS} from providers where enterprise_id = $1`, [enterpriseId]);
-      return row && toCamel<Provider>(row);
+      return row && camelRow<Provider>(row);
     },
     async setProviderStatus(id, status, reason) {
       await db.query("update providers set status = $2, status_reason = $3 where id = $1", [id, status, reason]);
@@ -101,7 +99,7 @@ export function pgCatalog(db: Db): CatalogRepository {
       const params = status ? [status] : [];
       const rows = await db.query(`select ${PROVIDER_COLUMNS} from providers ${w} order by approved_at desc, id desc limit ${Number(limit)} offset ${Number(offset)}`, params);
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n from providers ${w}`, params);
-      return { rows: rows.map((r) => toCamel<Provider>(r)), total: count!.n };
+      return { rows: rows.map((r) => camelRow<Provider>(r)), total: count!.n };
     },
   };
 }

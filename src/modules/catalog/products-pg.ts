@@ -1,11 +1,9 @@
 import type { Db } from "../../ports/db.ts";
+import { camelRow, pgArray } from "../../lib/rows.ts";
 import { type ProductInput, type ProductStatus, type Verdict, searchTerms } from "./products.ts";
 import type { Listing, ListingFilter, Product, ProductRepository, Revision, RevisionStatus } from "./ports.ts";
 
 type Row = Record<string, unknown>;
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const toCamel = <T>(r: Row): T => Object.fromEntries(Object.entries(r).map(([k, v]) => [camel(k), v])) as T;
-const arr = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/["\\]/g, "")}"`).join(",")}}`;
 
 const PRODUCT_COLUMNS = "id, provider_id, status, working_revision_id, listed_revision_id, listed_at, updated_at";
 const REVISION_COLUMNS = `id, product_id, status, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration,
@@ -16,7 +14,7 @@ export function pgProducts(db: Db): ProductRepository {
   const repo: ProductRepository = {
     async create(providerId: string, input: ProductInput): Promise<{ product: Product; revision: Revision }> {
       const [p] = await db.query(`insert into products (provider_id) values ($1) returning ${PRODUCT_COLUMNS}`, [providerId]);
-      const product = toCamel<Product>(p!);
+      const product = camelRow<Product>(p!);
       const revision = await repo.insertRevision(product.id, input);
       await db.query("update products set working_revision_id = $2 where id = $1", [product.id, revision.id]);
       return { product: { ...product, workingRevisionId: revision.id }, revision };
@@ -25,9 +23,9 @@ export function pgProducts(db: Db): ProductRepository {
       const [r] = await db.query(
         `insert into product_revisions (product_id, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration, regions)
          values ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11::text[]) returning ${REVISION_COLUMNS}`,
-        [productId, v.title, v.category, arr(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, arr(v.regions)],
+        [productId, v.title, v.category, pgArray(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, pgArray(v.regions)],
       );
-      return toCamel<Revision>(r!);
+      return camelRow<Revision>(r!);
     },
     async updateRevision(id: string, v: ProductInput): Promise<void> {
       await db.query(
@@ -35,18 +33,18 @@ export function pgProducts(db: Db): ProductRepository {
            deliverables = $8, acceptance = $9, duration = $10, regions = $11::text[], status = 'draft', prereview_verdict = null,
            prereview_reasons = '[]'::jsonb, decision_reason = null
          where id = $1 and status in ('draft', 'rejected', 'withdrawn')`,
-        [id, v.title, v.category, arr(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, arr(v.regions)],
+        [id, v.title, v.category, pgArray(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, pgArray(v.regions)],
       );
     },
     async product(id: string, forUpdate = false): Promise<Product | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [r] = await db.query(`select ${PRODUCT_COLUMNS} from products where id = $1${forUpdate ? " for update" : ""}`, [id]);
-      return r && toCamel<Product>(r);
+      return r && camelRow<Product>(r);
     },
     async revision(id: string | null): Promise<Revision | undefined> {
       if (!id || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [r] = await db.query(`select ${REVISION_COLUMNS} from product_revisions where id = $1`, [id]);
-      return r && toCamel<Revision>(r);
+      return r && camelRow<Revision>(r);
     },
     async ofProvider(providerId: string): Promise<(Product & { title: string; workingStatus: RevisionStatus; priceFen: number })[]> {
       const rows = await db.query(
@@ -56,7 +54,7 @@ export function pgProducts(db: Db): ProductRepository {
           where p.provider_id = $1 order by p.updated_at desc limit 200`,
         [providerId],
       );
-      return rows.map((r) => toCamel(r));
+      return rows.map((r) => camelRow(r));
     },
     async setProduct(id: string, patch: { status?: ProductStatus; working?: string; listed?: string; listedAt?: Date }): Promise<void> {
       await db.query(
@@ -86,7 +84,7 @@ export function pgProducts(db: Db): ProductRepository {
          on conflict (product_id) do update set revision_id = excluded.revision_id, provider_name = excluded.provider_name, title = excluded.title,
            category = excluded.category, voucher_kinds = excluded.voucher_kinds, price_fen = excluded.price_fen, regions = excluded.regions,
            search_terms = excluded.search_terms, listed_at = excluded.listed_at`,
-        [productId, r.id, provider.id, provider.name, r.title, r.category, arr(r.voucherKinds), r.priceFen, arr(r.regions), arr(terms), at],
+        [productId, r.id, provider.id, provider.name, r.title, r.category, pgArray(r.voucherKinds), r.priceFen, pgArray(r.regions), pgArray(terms), at],
       );
     },
     async deleteListing(productId: string): Promise<void> {
@@ -99,7 +97,7 @@ export function pgProducts(db: Db): ProductRepository {
           where r.status = 'pending' order by r.submitted_at, r.id limit ${Number(limit)} offset ${Number(offset)}`,
       );
       const [c] = await db.query<{ n: number }>("select count(*)::int as n from product_revisions where status = 'pending'");
-      return { rows: rows.map((r) => toCamel<Row>(r)), total: c!.n };
+      return { rows: rows.map((r) => camelRow<Row>(r)), total: c!.n };
     },
     /**
      * Listed products of active providers, filtered and sorted in SQL on indexed columns.
@@ -120,7 +118,7 @@ export function pgProducts(db: Db): ProductRepository {
       if (f.region) add("(l.regions && array[?, '450000']::text[])", f.region);
       if (f.minFen !== undefined) add("l.price_fen >= ?", f.minFen);
       if (f.maxFen !== undefined) add("l.price_fen <= ?", f.maxFen);
-      if (f.terms?.length) add("l.search_terms @> ?::text[]", arr(f.terms));
+      if (f.terms?.length) add("l.search_terms @> ?::text[]", pgArray(f.terms));
       if (f.providerId) add("l.provider_id = ?", f.providerId);
       const order = f.sort === "price_asc" ? "l.price_fen asc, l.product_id" : f.sort === "price_desc" ? "l.price_fen desc, l.product_id" : "l.listed_at desc, l.product_id";
       const from = `from product_listings l where ${where.join(" and ")}`;
@@ -139,7 +137,7 @@ export function pgProducts(db: Db): ProductRepository {
             return run(tx);
           })
         : await run(db);
-      return { rows: rows.map((r) => toCamel<Listing>(r)), total: c!.n };
+      return { rows: rows.map((r) => camelRow<Listing>(r)), total: c!.n };
     },
     async listing(productId: string): Promise<Listing | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(productId)) return undefined;
@@ -147,7 +145,7 @@ export function pgProducts(db: Db): ProductRepository {
         `select ${LISTING_COLUMNS} from product_listings l join providers v on v.id = l.provider_id where l.product_id = $1 and v.status = 'active'`,
         [productId],
       );
-      return r && toCamel<Listing>(r);
+      return r && camelRow<Listing>(r);
     },
   };
   return repo;

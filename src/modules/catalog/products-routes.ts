@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, formFields, render } from "../../web/http.ts";
+import { type AppEnv, type Ctx, flash, formFields, formList, render } from "../../web/http.ts";
 import { CITIES } from "../enterprises/domain.ts";
 import { regionName } from "./domain.ts";
 import { PREREVIEW_TEXT, PRODUCT_STATUS_TEXT, VOUCHER_KIND_SERVICE_TEXT } from "./products.ts";
@@ -30,15 +30,10 @@ export const PRODUCT_ACTION_TEXT: Record<string, string> = {
 };
 
 async function productForm(c: Ctx) {
-  const body = await c.req.parseBody({ all: true });
-  const one = (k: string) => (typeof body[k] === "string" ? (body[k] as string) : Array.isArray(body[k]) ? String((body[k] as unknown[])[0] ?? "") : "");
-  const many = (k: string) => {
-    const v = body[k];
-    return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
-  };
+  const f = await formFields(c);
   return {
-    title: one("title"), category: one("category"), voucherKinds: many("voucherKinds"), price: one("price"), unit: one("unit"),
-    content: one("content"), deliverables: one("deliverables"), acceptance: one("acceptance"), duration: one("duration"), regions: many("regions"),
+    title: f.title ?? "", category: f.category ?? "", voucherKinds: await formList(c, "voucherKinds"), price: f.price ?? "", unit: f.unit ?? "",
+    content: f.content ?? "", deliverables: f.deliverables ?? "", acceptance: f.acceptance ?? "", duration: f.duration ?? "", regions: await formList(c, "regions"),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Clock } from "../../ports/clock.ts";
 import type { Db } from "../../ports/db.ts";
+import { readDecision } from "../../lib/decision.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
@@ -183,11 +184,10 @@ export function productUseCases(deps: ProductDeps) {
     /** 通过 lists the revision (the previous listed one is superseded); 驳回 needs a reason. */
     async decideProduct(staff: Staff, productId: string, f: { decision: string; reason: string }, requestId?: string): Promise<Result<{ status: string }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务产品" }, 403);
-      const decision = f.decision === "approve" ? "approved" : f.decision === "reject" ? "rejected" : null;
-      if (!decision) return fail({ decision: "请选择通过或驳回" });
-      const reason = f.reason.trim().replace(/\s+/g, " ");
-      if (decision === "rejected" && [...reason].length < 2) return fail({ reason: "驳回时请填写驳回原因（至少2个字）" });
-      if ([...reason].length > 500) return fail({ reason: "原因不能超过500个字" });
+      const read = readDecision(f);
+      if (!read.ok) return read;
+      const decision = read.value.approve ? "approved" : "rejected";
+      const reason = read.value.reason;
       const found = await deps.products(db).product(productId);
       if (!found) return fail({ _form: "服务产品不存在" }, 404);
       const provider = (await deps.catalog(db).provider(found.providerId))!;

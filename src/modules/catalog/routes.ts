@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, formFields, render } from "../../web/http.ts";
-import type { Upload } from "../files/service.ts";
+import { type AppEnv, type Ctx, flash, formFields, formList, formUploads, render } from "../../web/http.ts";
 import { CITIES } from "../enterprises/domain.ts";
 import { PROVIDER_APPLICATION_STATUS_TEXT, PROVIDER_STATUS_TEXT, type ProviderApplicationStatus, type ProviderStatus, regionName } from "./domain.ts";
 
@@ -19,22 +18,6 @@ export const PROVIDER_ACTION_TEXT: Record<string, string> = {
   provider_approved: "审核通过（入库）",
   provider_rejected: "审核驳回",
 };
-
-async function multi(c: Ctx) {
-  const body = await c.req.parseBody({ all: true });
-  const strings = (k: string) => {
-    const v = body[k];
-    return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
-  };
-  const files = async (k: string): Promise<Upload[]> => {
-    const v = body[k];
-    const list = Array.isArray(v) ? v : v ? [v] : [];
-    const out: Upload[] = [];
-    for (const f of list) if (f instanceof File && f.size > 0) out.push({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
-    return out;
-  };
-  return { strings, files };
-}
 
 export function catalogRoutes() {
   const r = new Hono<AppEnv>();
@@ -57,12 +40,11 @@ export function catalogRoutes() {
   r.get("/me/provider-application", requireAccount, (c) => applicationPage(c));
   r.post("/me/provider-application", requireAccount, async (c) => {
     const f = await formFields(c);
-    const m = await multi(c);
-    const input = { ...f, categories: m.strings("categories"), regions: m.strings("regions") };
+    const input = { ...f, categories: await formList(c, "categories"), regions: await formList(c, "regions") };
     const res = await c.var.deps.catalog.applyAsProvider(
       c.var.viewer.account!.id,
       input,
-      { qualifications: await m.files("qualificationFiles"), contracts: await m.files("contractFiles") },
+      { qualifications: await formUploads(c, "qualificationFiles"), contracts: await formUploads(c, "contractFiles") },
       c.var.requestId,
     );
     if (!res.ok) {

@@ -1,4 +1,5 @@
 import { UniqueViolation } from "../../ports/db.ts";
+import { readDecision } from "../../lib/decision.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
 import type { FileService, Upload } from "../files/service.ts";
 import { type ProviderApplicationStatus, type ProviderStatus, validateProviderApplication } from "./domain.ts";
@@ -165,11 +166,10 @@ export function catalogService(deps: CatalogDeps) {
     /** 通过 (入库) or 驳回 with a reason. */
     async decideApplication(staff: Staff, id: string, f: { decision: string; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务商" }, 403);
-      const decision = f.decision === "approve" ? "approved" : f.decision === "reject" ? "rejected" : null;
-      if (!decision) return fail({ decision: "请选择通过或驳回" });
-      const reason = f.reason.trim().replace(/\s+/g, " ");
-      if (decision === "rejected" && [...reason].length < 2) return fail({ reason: "驳回时请填写驳回原因（至少2个字）" });
-      if ([...reason].length > 500) return fail({ reason: "原因不能超过500个字" });
+      const read = readDecision(f);
+      if (!read.ok) return read;
+      const decision = read.value.approve ? "approved" : "rejected";
+      const reason = read.value.reason;
       // Read outside the transaction: inside it, every query must use its handle.
       const found = await deps.catalog(db).application(id);
       if (!found) return fail({ _form: "服务商申请不存在" }, 404);

@@ -1,4 +1,5 @@
 import type { Db } from "../../ports/db.ts";
+import { camelRow } from "../../lib/rows.ts";
 import type { CertificationStatus, Enterprise, SizeClass } from "./domain.ts";
 import type {
   BankAccount,
@@ -79,12 +80,7 @@ const CERT_COLUMNS = `id, enterprise_id, status, step, identity_role, enterprise
   submitted_at, decided_at, decided_by, decision_reason, created_at`;
 
 type CertRow = Record<string, unknown>;
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-function toCert(r: CertRow): Certification {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) out[camel(k)] = v;
-  return out as Certification;
-}
+const toCert = (r: CertRow): Certification => camelRow<Certification>(r);
 
 export function pgCertifications(db: Db): CertificationRepository {
   return {

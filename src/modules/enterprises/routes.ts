@@ -1,8 +1,7 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, formFields, render } from "../../web/http.ts";
+import { type AppEnv, type Ctx, flash, formFields, formUploads, render } from "../../web/http.ts";
 import { getSession } from "../../web/session.ts";
-import type { Upload } from "../files/service.ts";
 import { maskAccountNumber, maskIdNumber } from "./codes.ts";
 import {
   APPLICATION_STATUS_TEXT,
@@ -102,13 +101,6 @@ function keepTyped(c: Ctx, form: string, f: Record<string, string>) {
   getSession(c).update({ draft: { form, values } });
 }
 
-async function fileField(c: Ctx, name: string): Promise<Upload | null> {
-  const body = await c.req.parseBody();
-  const v = body[name];
-  if (!(v instanceof File) || v.size === 0) return null;
-  return { name: v.name, bytes: new Uint8Array(await v.arrayBuffer()) };
-}
-
 function proposal(values: Record<string, string>): SizeClass | null {
   const staff = /^\d{1,7}$/.test((values.staffCount ?? "").trim()) ? Number(values.staffCount) : NaN;
   const revenue = parseWanToFen(values.revenueWan ?? "");
@@ -186,7 +178,7 @@ export function enterpriseRoutes() {
       keepTyped(c, "cert-step2", f);
       return c.redirect("/me/certification/step1", 303);
     }
-    const licence = await fileField(c, "licence");
+    const [licence = null] = await formUploads(c, "licence");
     const res = await c.var.deps.enterprises.saveStep2(c.var.viewer.account!.id, f, licence);
     if (!res.ok) return stepPage(c, 2, f, res.errors, res.status as Status);
     return c.redirect("/me/certification/step3", 303);

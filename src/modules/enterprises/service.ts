@@ -1,5 +1,6 @@
 import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
+import { readDecision } from "../../lib/decision.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit, AuditRow } from "../audit/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
@@ -258,11 +259,10 @@ export function enterpriseService(deps: EnterpriseDeps) {
       requestId?: string,
     ): Promise<Result<{ status: "certified" | "rejected" }>> {
       if (!canReviewCertifications(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核企业认证" }, 403);
-      const decision = input.decision === "approve" ? "certified" : input.decision === "reject" ? "rejected" : null;
-      if (!decision) return fail({ decision: "请选择通过或驳回" });
-      const reason = input.reason.trim().replace(/\s+/g, " ");
-      if (decision === "rejected" && [...reason].length < 2) return fail({ reason: "驳回时请填写驳回原因（至少2个字）" });
-      if ([...reason].length > 500) return fail({ reason: "原因不能超过500个字" });
+      const read = readDecision(input);
+      if (!read.ok) return read;
+      const decision = read.value.approve ? "certified" : "rejected";
+      const reason = read.value.reason;
       try {
         return await db.transaction(async (tx): Promise<Result<{ status: "certified" | "rejected" }>> => {
           const app = await deps.certifications(tx).byId(id, true);

@@ -1,4 +1,5 @@
 import type { Db } from "../../ports/db.ts";
+import { camelRow, pgArray } from "../../lib/rows.ts";
 import type { LedgerKind, Programme } from "./domain.ts";
 import type {
   AllocationRun,
@@ -12,8 +13,6 @@ import type {
 } from "./ports.ts";
 
 type Row = Record<string, unknown>;
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const toCamel = <T>(r: Row): T => Object.fromEntries(Object.entries(r).map(([k, v]) => [camel(k), v])) as T;
 const day = (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
 
 const PROGRAMME_COLUMNS = `id, year, kind, name, description, subsidy_rate_bp, per_order_cap_fen, quota_large_fen, quota_medium_fen,
@@ -51,14 +50,14 @@ function toProgramme(r: Row): Programme {
 const programmeParams = (p: Omit<Programme, "id">) => [
   p.year, p.kind, p.name, p.description, p.subsidyRateBp, p.perOrderCapFen, p.quotaBySize.large, p.quotaBySize.medium,
   p.quotaBySize.small, p.quotaBySize.micro, p.specialMinFen, p.specialMaxFen, p.requiresDocuments, p.applyFrom, p.applyTo,
-  p.validFrom, p.validTo, `{${p.categories.join(",")}}`, p.status, p.isExample,
+  p.validFrom, p.validTo, pgArray(p.categories), p.status, p.isExample,
 ];
 
 export function pgProgrammes(db: Db): ProgrammeRepository {
   return {
     async list(filter) {
       const rows = filter?.status
-        ? await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes where status = any($1::text[]) order by year desc, kind, name`, [`{${filter.status.join(",")}}`])
+        ? await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes where status = any($1::text[]) order by year desc, kind, name`, [pgArray(filter.status)])
         : await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes order by year desc, kind, name`);
       return rows.map(toProgramme);
     },
@@ -94,7 +93,7 @@ export function pgProgrammes(db: Db): ProgrammeRepository {
 const APP_COLUMNS = `a.id, a.programme_id, a.enterprise_id, a.source, a.requested_fen, a.approved_fen, a.document_file_ids, a.status,
   a.submitted_at, a.decided_at, a.decided_by, a.decision_reason`;
 const toApp = (r: Row) => {
-  const a = toCamel<QuotaApplication>(r);
+  const a = camelRow<QuotaApplication>(r);
   a.documentFileIds = (r.document_file_ids as string[]) ?? [];
   return a;
 };
@@ -105,7 +104,7 @@ export function pgQuota(db: Db): QuotaRepository {
       const [row] = await db.query(
         `insert into quota_applications as a (programme_id, enterprise_id, requested_fen, document_file_ids)
          values ($1, $2, $3, $4::uuid[]) returning ${APP_COLUMNS}`,
-        [a.programmeId, a.enterpriseId, a.requestedFen, `{${a.documentFileIds.join(",")}}`],
+        [a.programmeId, a.enterpriseId, a.requestedFen, pgArray(a.documentFileIds)],
       );
       return toApp(row!);
     },
@@ -190,7 +189,7 @@ export function pgQuota(db: Db): QuotaRepository {
         "select id, started_at, finished_at, eligible_count, created_count, skipped_count, status from allocation_runs where programme_id = $1 order by started_at desc limit 20",
         [programmeId],
       );
-      return rows.map((r) => toCamel<AllocationRun>(r));
+      return rows.map((r) => camelRow<AllocationRun>(r));
     },
   };
 }
@@ -212,25 +211,25 @@ export function pgLedger(db: Db): LedgerRepository {
         `insert into voucher_accounts (programme_id, enterprise_id, application_id) values ($1, $2, $3) returning ${ACCOUNT_COLUMNS}`,
         [a.programmeId, a.enterpriseId, a.applicationId],
       );
-      const account = toCamel<VoucherAccount>(row!);
+      const account = camelRow<VoucherAccount>(row!);
       await repo.append(account.id, "grant", a.grantFen, null);
       return { ...account, grantedFen: a.grantFen };
     },
     async account(id, forUpdate = false) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [row] = await db.query(`select ${ACCOUNT_COLUMNS} from voucher_accounts where id = $1${forUpdate ? " for update" : ""}`, [id]);
-      return row && toCamel<VoucherAccount>(row);
+      return row && camelRow<VoucherAccount>(row);
     },
     async accountsOf(enterpriseId) {
       const rows = await db.query(`select ${ACCOUNT_COLUMNS} from voucher_accounts where enterprise_id = $1 order by created_at desc`, [enterpriseId]);
-      return rows.map((r) => toCamel<VoucherAccount>(r));
+      return rows.map((r) => camelRow<VoucherAccount>(r));
     },
     async entry(accountId, kind, orderId) {
       const [row] = await db.query(
         "select id, account_id, kind, amount_fen, order_id, created_at from voucher_ledger where account_id = $1 and kind = $2 and order_id = $3",
         [accountId, kind, orderId],
       );
-      return row && toCamel<LedgerEntry>(row);
+      return row && camelRow<LedgerEntry>(row);
     },
     async append(accountId, kind, amountFen, orderId) {
       const [row] = await db.query(
@@ -238,14 +237,14 @@ export function pgLedger(db: Db): LedgerRepository {
         [accountId, kind, amountFen, orderId],
       );
       await db.query(`update voucher_accounts set ${DELTAS[kind]} where id = $1`, [accountId, amountFen]);
-      return toCamel<LedgerEntry>(row!);
+      return camelRow<LedgerEntry>(row!);
     },
     async entries(accountId, limit) {
       const rows = await db.query(
         `select id, account_id, kind, amount_fen, order_id, created_at from voucher_ledger where account_id = $1 order by id desc limit ${Number(limit)}`,
         [accountId],
       );
-      return rows.map((r) => toCamel<LedgerEntry>(r));
+      return rows.map((r) => camelRow<LedgerEntry>(r));
     },
     async sums(accountId) {
       const rows = await db.query<{ kind: LedgerKind; total: number }>(

@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, formFields, isHtmx, render } from "../../web/http.ts";
-import type { Upload } from "../files/service.ts";
+import { type AppEnv, type Ctx, flash, formFields, formList, formUploads, isHtmx, render } from "../../web/http.ts";
 import { CITIES, SIZE_CLASSES, cityName } from "../enterprises/domain.ts";
 import {
   APPLICATION_STATUS_TEXT,
@@ -38,15 +37,6 @@ export const QUOTA_ACTION_TEXT: Record<string, string> = {
   quota_approved: "审核通过",
   quota_rejected: "审核驳回",
 };
-
-async function files(c: Ctx, name: string): Promise<Upload[]> {
-  const body = await c.req.parseBody({ all: true });
-  const v = body[name];
-  const list = Array.isArray(v) ? v : v ? [v] : [];
-  const out: Upload[] = [];
-  for (const f of list) if (f instanceof File && f.size > 0) out.push({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
-  return out;
-}
 
 function programmeValues(p: Programme): Record<string, string> {
   return {
@@ -108,7 +98,7 @@ export function voucherRoutes() {
   r.get("/me/quota/:id/apply", requireAccount, (c) => applyPage(c));
   r.post("/me/quota/:id/apply", requireAccount, async (c) => {
     const f = await formFields(c);
-    const documents = await files(c, "documents");
+    const documents = await formUploads(c, "documents");
     const res = await c.var.deps.vouchers.apply(c.var.viewer.account!.id, c.req.param("id"), { amount: f.amount, documents }, c.var.requestId);
     if (!res.ok) {
       if (res.status === 403 || res.status === 404 || (res.status === 409 && res.errors._form)) {
@@ -147,10 +137,8 @@ export function voucherRoutes() {
     return programmeForm(c, p.id, programmeValues(p));
   });
   const saveProgramme = async (c: Ctx, id: string | null) => {
-    const body = await c.req.parseBody({ all: true });
     const f = await formFields(c);
-    const cats = body.categories;
-    f.categories = (Array.isArray(cats) ? cats : cats ? [cats] : []).filter((x): x is string => typeof x === "string").join(",");
+    f.categories = (await formList(c, "categories")).join(",");
     const res = await c.var.deps.vouchers.saveProgramme(c.var.viewer.admin!, id, f, c.var.requestId);
     if (!res.ok) {
       if (res.status === 403) return render(c, "errors/403", { title: "无权操作", message: res.errors._form }, 403);

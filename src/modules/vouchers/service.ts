@@ -1,5 +1,6 @@
 import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
+import { readDecision } from "../../lib/decision.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
@@ -339,11 +340,10 @@ export function voucherService(deps: VoucherDeps) {
     /** 通过 (optionally a lower amount, with a reason) or 驳回 (reason). Opens the voucher account. */
     async decide(staff: Staff, id: string, f: { decision: string; amount: string; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务券配额" }, 403);
-      const decision = f.decision === "approve" ? "approved" : f.decision === "reject" ? "rejected" : null;
-      if (!decision) return fail({ decision: "请选择通过或驳回" });
-      const reason = f.reason.trim().replace(/\s+/g, " ");
-      if ([...reason].length > 500) return fail({ reason: "原因不能超过500个字" });
-      if (decision === "rejected" && [...reason].length < 2) return fail({ reason: "驳回时请填写驳回原因（至少2个字）" });
+      const read = readDecision(f);
+      if (!read.ok) return read;
+      const decision = read.value.approve ? "approved" : "rejected";
+      const reason = read.value.reason;
       return db.transaction(async (tx) => {
         const a = await deps.quota(tx).byId(id, true);
         if (!a) return fail({ _form: "配额申请不存在" }, 404);
