@@ -90,3 +90,19 @@ export function render(c: Ctx, view: string, data: PageData = {}, status: 200 | 
 export function flash(c: Ctx, text: string, kind: "success" | "info" | "error" = "success") {
   getSession(c).update({ flash: { kind, text } });
 }
+
+/** Sends a stored upload as a download the browser will not sniff or cache. */
+export function sendFile(
+  c: Ctx,
+  found: { file: { contentType: string; originalName: string }; bytes: Uint8Array },
+  opts: { inline?: boolean; cache?: string } = {},
+) {
+  const ext = ({ "application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png" } as Record<string, string>)[found.file.contentType] ?? "bin";
+  const disposition = opts.inline ? "inline" : "attachment";
+  return c.body(found.bytes as Uint8Array<ArrayBuffer>, 200, {
+    "Content-Type": found.file.contentType,
+    "Content-Disposition": `${disposition}; filename="file.${ext}"; filename*=UTF-8''${encodeURIComponent(found.file.originalName)}`,
+    "Cache-Control": opts.cache ?? "private, no-store",
+    "X-Content-Type-Options": "nosniff",
+  });
+}

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, formFields, formUploads, render } from "../../web/http.ts";
+import { type AppEnv, type Ctx, flash, formFields, formUploads, render, sendFile } from "../../web/http.ts";
 import { getSession } from "../../web/session.ts";
 import { maskAccountNumber, maskIdNumber } from "./codes.ts";
 import {
@@ -237,13 +237,7 @@ export function enterpriseRoutes() {
   const download = async (c: Ctx, reader: { enterpriseId?: string; adminRole?: string }) => {
     const found = await c.var.deps.files.read(c.req.param("id") ?? "", reader);
     if (!found) return render(c, "errors/404", { title: "文件不存在" }, 404);
-    const ext = { "application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png" }[found.file.contentType];
-    return c.body(found.bytes as Uint8Array<ArrayBuffer>, 200, {
-      "Content-Type": found.file.contentType,
-      "Content-Disposition": `attachment; filename="file.${ext}"; filename*=UTF-8''${encodeURIComponent(found.file.originalName)}`,
-      "Cache-Control": "private, no-store",
-      "X-Content-Type-Options": "nosniff",
-    });
+    return sendFile(c, found);
   };
   r.get("/files/:id", requireAccount, (c) => download(c, { enterpriseId: c.var.viewer.account!.enterpriseId }));
   r.get("/admin/files/:id", requireAdmin(), (c) => download(c, { adminRole: c.var.viewer.admin!.role }));

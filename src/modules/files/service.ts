@@ -26,7 +26,7 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
      */
     async store(
       tx: Db | null,
-      input: Upload & { ownerEnterpriseId: string; purpose: string; accountId: string | null },
+      input: Upload & { ownerEnterpriseId: string | null; purpose: string; accountId: string | null },
     ): Promise<{ ok: true; file: StoredFile } | { ok: false; message: string }> {
       const r = checkUpload(input.name, input.bytes);
       if (!r.ok) return r;
@@ -56,6 +56,18 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
       const owner = !!reader.enterpriseId && reader.enterpriseId === file.ownerEnterpriseId;
       const staff = !!reader.adminRole && STAFF_READERS.has(reader.adminRole);
       if (!owner && !staff) return undefined;
+      const bytes = await deps.store.get(file.storageKey);
+      return bytes ? { file, bytes } : undefined;
+    },
+
+    /**
+     * The file for a use case that has already decided the reader may see it (a public news
+     * attachment, a message attachment shown to its author and to operators). Only the module that
+     * links the file to its own record may call this, after its own authorisation check.
+     */
+    async readChecked(id: string): Promise<{ file: StoredFile; bytes: Uint8Array } | undefined> {
+      const file = await deps.files(deps.db).byId(id);
+      if (!file) return undefined;
       const bytes = await deps.store.get(file.storageKey);
       return bytes ? { file, bytes } : undefined;
     },
