@@ -13,6 +13,7 @@ import { catalogRoutes } from "./modules/catalog/routes.ts";
 import { productRoutes } from "./modules/catalog/products-routes.ts";
 import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";
+import { contentRoutes } from "./modules/content/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
 import { getSession, sessions } from "./web/session.ts";
 
@@ -50,6 +51,15 @@ export function buildApp(deps: Deps) {
     );
   });
 
+  // Uploaded SVG covers are documents: if opened directly they get a policy with no script and a
+  // sandbox, replacing the pages' policy (this runs after secureHeaders has set it).
+  app.use("*", async (c, next) => {
+    await next();
+    const path = c.req.path;
+    if ((path.startsWith("/covers/") || path.startsWith("/admin/covers/")) && c.res.headers.get("Content-Type") === "image/svg+xml") {
+      c.res.headers.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+    }
+  });
   app.use(
     "*",
     secureHeaders({
@@ -174,6 +184,7 @@ export function buildApp(deps: Deps) {
   app.route("/", voucherRoutes());
   app.route("/", catalogRoutes());
   app.route("/", productRoutes());
+  app.route("/", contentRoutes());
   app.route("/", portalRoutes());
 
   app.notFound((c) => render(c, "errors/404", { title: "页面不存在" }, 404));

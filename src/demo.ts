@@ -214,10 +214,22 @@ const DEMO_PRODUCTS: Record<string, { title: string; category: string; kinds: st
   ],
 };
 
+/** A simple drawn cover (the kind of SVG a provider would upload): a tinted card with a gear and the product's category. */
+function demoCover(label: string, hue: number): string {
+  const teeth = Array.from({ length: 8 }, (_, i) => `<rect x="150" y="38" width="20" height="24" rx="3" transform="rotate(${i * 45} 160 80)"/>`).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 180"><defs><linearGradient id="bg" x1="0" y1="0" x2="1" y2="1">` +
+    `<stop offset="0" stop-color="hsl(${hue} 60% 32%)"/><stop offset="1" stop-color="hsl(${hue} 55% 52%)"/></linearGradient></defs>` +
+    `<rect width="320" height="180" fill="url(#bg)"/><g fill="#ffffff" fill-opacity="0.9">${teeth}<circle cx="160" cy="80" r="32"/></g>` +
+    `<circle cx="160" cy="80" r="13" fill="hsl(${hue} 60% 40%)"/>` +
+    `<text x="160" y="156" text-anchor="middle" font-size="18" fill="#ffffff" font-family="sans-serif">${label}</text></svg>`;
+}
+
 async function productsDemo(deps: Deps) {
   const [reviewer] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
   const [{ n }] = (await deps.db.query<{ n: number }>("select count(*)::int as n from products")) as [{ n: number }];
   if (!reviewer || n > 0) return;
+  const categories = await deps.catalog.categories();
+  let index = 0;
   for (const [phone, list] of Object.entries(DEMO_PRODUCTS)) {
     const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
     if (!acc) continue;
@@ -225,7 +237,7 @@ async function productsDemo(deps: Deps) {
       const saved = await deps.catalog.saveProduct(acc.id, null, {
         title: p.title, category: p.category, voucherKinds: p.kinds, price: p.price, unit: p.unit, duration: p.duration,
         content: p.content, deliverables: p.deliverables, acceptance: p.acceptance, regions: ["450000"],
-      });
+      }, index++ % 4 === 3 ? undefined : { svg: demoCover(categories.find((c) => c.code === p.category)?.name ?? "", (index * 47) % 360) });
       if (!saved.ok) throw new Error(`demo product failed: ${JSON.stringify(saved.errors)}`);
       await deps.catalog.submit(acc.id, saved.value.productId);
       await deps.catalog.decideProduct({ id: reviewer.id, role: "reviewer" }, saved.value.productId, { decision: "approve", reason: "" });

@@ -248,3 +248,99 @@ describe("managed lists (super admin)", () => {
     expect((await r.post("/admin/catalog-settings", { action: "add_word", word: "x" })).status).toBe(403);
   });
 });
+
+describe("covers (SVG or none)", () => {
+  const COVER = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 180"><rect width="320" height="180" fill="#0b5cad"/><text x="20" y="100" fill="#fff">检测</text></svg>';
+  const svgFile = (text: string, name = "封面.svg") => ({ name, bytes: new TextEncoder().encode(text), type: "image/svg+xml" });
+
+  /** Posts the product form as multipart, as the browser does once the form has a file input. */
+  async function saveWithCover(b: Browser, path: string, fields: Record<string, string | string[]>, cover?: { name: string; bytes: Uint8Array; type: string }) {
+    await b.get(path);
+    const body = new FormData();
+    body.set("_csrf", b.csrf());
+    for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
+    if (cover) body.set("cover", new File([cover.bytes as Uint8Array<ArrayBuffer>], cover.name, { type: cover.type }));
+    const res = await b.request(path, { method: "POST", body, headers: { Origin: "http://localhost" } });
+    b.lastHtml = await res.clone().text();
+    return res;
+  }
+  const productCount = async () => (await t.deps.db.query<{ n: number }>("select count(*)::int as n from products"))[0]!.n;
+  const workingRevision = async (productId: string) =>
+    (await t.deps.db.query<{ id: string }>("select working_revision_id as id from products where id = $1", [productId]))[0]!.id;
+
+  it("a cover is private until listed, then public with a sandboxing CSP; lists and detail show it", async () => {
+    const provider = await signIn(t, "13800000008");
+    const res = await saveWithCover(provider, "/provider/products/new", { ...GOOD, title: "带封面的质量检测服务" }, svgFile(COVER));
+    expect(res.status, provider.lastHtml.match(/error-summary[\s\S]{0,400}/)?.[0]).toBe(303);
+    const id = res.headers.get("Location")!.split("/").pop()!;
+    const rev = await workingRevision(id);
+
+    const own = await provider.get(`/covers/${rev}.svg`);
+    expect(own.status).toBe(200);
+    expect(own.headers.get("Content-Type")).toBe("image/svg+xml");
+    expect(own.headers.get("Content-Security-Policy")).toContain("sandbox");
+    expect(own.headers.get("Cache-Control")).toContain("no-store");
+    expect(await own.text()).toContain("<text x=\"20\" y=\"100\" fill=\"#fff\">检测</text>");
+    expect((await provider.get(`/provider/products/${id}`)).status).toBe(200);
+    expect(provider.lastHtml).toContain(`src="/covers/${rev}.svg"`);
+
+    const visitor = new Browser(t);
+    expect((await visitor.get(`/covers/${rev}.svg`)).status).toBe(404);
+    const other = await signIn(t, "13800000007");
+    expect((await other.get(`/covers/${rev}.svg`)).status).toBe(404);
+
+    await postAction(provider, id, "submit");
+    const reviewer = await signInAdmin(t, "reviewer");
+    await reviewer.get(`/admin/products/${id}`);
+    expect(reviewer.lastHtml).toContain(`src="/admin/covers/${rev}.svg"`);
+    expect((await reviewer.get(`/admin/covers/${rev}.svg`)).status).toBe(200);
+    const finance = await signInAdmin(t, "finance");
+    expect((await finance.get(`/admin/covers/${rev}.svg`)).status).toBe(403);
+    await approve(id);
+
+    const pub = await visitor.get(`/covers/${rev}.svg`);
+    expect(pub.status).toBe(200);
+    expect(pub.headers.get("Cache-Control")).toContain("public");
+    await visitor.get("/services?q=" + encodeURIComponent("带封面的质量检测"));
+    expect(visitor.lastHtml).toContain(`src="/covers/${rev}.svg"`);
+    await visitor.get(`/products/${id}`);
+    expect(visitor.lastHtml).toContain(`<img class="cover" src="/covers/${rev}.svg"`);
+
+    // A new revision keeps the cover; 不使用封面 removes it from the new revision only.
+    const edit = await saveWithCover(provider, `/provider/products/${id}`, { ...GOOD, title: "带封面的质量检测服务（新版）", coverRemove: "yes" });
+    expect(edit.status).toBe(303);
+    const next = await workingRevision(id);
+    expect(next).not.toBe(rev);
+    expect((await provider.get(`/covers/${next}.svg`)).status).toBe(404);
+    expect((await visitor.get(`/covers/${rev}.svg`)).status).toBe(200);
+    const kept = await saveWithCover(provider, `/provider/products/${id}`, { ...GOOD, title: "带封面的质量检测服务（新版）" }, svgFile(COVER));
+    expect(kept.status).toBe(303);
+    expect((await provider.get(`/covers/${next}.svg`)).status).toBe(200);
+  });
+
+  it("refuses a cover with script, a non-SVG file, and keeps a checked cover across a failed submission", async () => {
+    const provider = await signIn(t, "13800000009");
+    const before = await productCount();
+    let res = await saveWithCover(provider, "/provider/products/new", GOOD, svgFile('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1" onload="alert(1)"><script>alert(1)</script></svg>'));
+    expect(res.status).toBe(422);
+    expect(provider.lastHtml).toContain("封面SVG不符合要求");
+    res = await saveWithCover(provider, "/provider/products/new", GOOD, { name: "封面.png", bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), type: "image/png" });
+    expect(res.status).toBe(422);
+    expect(provider.lastHtml).toContain("封面请选择SVG格式的图片");
+    expect(await productCount()).toBe(before);
+
+    res = await saveWithCover(provider, "/provider/products/new", { ...GOOD, title: "" }, svgFile(COVER));
+    expect(res.status).toBe(422);
+    expect(provider.lastHtml).toContain('name="coverPending"');
+    expect(provider.lastHtml).toContain("已选择新封面");
+    const pending = provider.lastHtml.match(/name="coverPending" value="([^"]*)"/)![1]!.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+    expect(await productCount()).toBe(before);
+    // A forged pending cover is checked again.
+    res = await saveWithCover(provider, "/provider/products/new", { ...GOOD, coverPending: '<svg viewBox="0 0 1 1"><script>x</script></svg>' });
+    expect(res.status).toBe(422);
+    res = await saveWithCover(provider, "/provider/products/new", { ...GOOD, coverPending: pending });
+    expect(res.status).toBe(303);
+    const id = res.headers.get("Location")!.split("/").pop()!;
+    expect((await provider.get(`/covers/${await workingRevision(id)}.svg`)).status).toBe(200);
+  });
+});

@@ -74,6 +74,7 @@ export type Revision = ProductInput & {
   decidedAt: Date | null;
   decisionReason: string | null;
   createdAt: Date;
+  hasCover: boolean;
 };
 
 export type Listing = {
@@ -87,6 +88,7 @@ export type Listing = {
   priceFen: number;
   regions: string[];
   listedAt: Date;
+  hasCover: boolean;
 };
 
 export type ListingFilter = {
@@ -102,9 +104,13 @@ export type ListingFilter = {
 
 
 export interface ProductRepository {
-  create(providerId: string, input: ProductInput): Promise<{ product: Product; revision: Revision }>;
-  insertRevision(productId: string, v: ProductInput): Promise<Revision>;
-  updateRevision(id: string, v: ProductInput): Promise<void>;
+  create(providerId: string, input: ProductInput, coverSvg?: string | null): Promise<{ product: Product; revision: Revision }>;
+  insertRevision(productId: string, v: ProductInput, coverSvg: string | null): Promise<Revision>;
+  /** Saves a working revision; coverSvg undefined keeps the cover, null removes it. */
+  updateRevision(id: string, v: ProductInput, coverSvg?: string | null): Promise<void>;
+  coverSvg(revisionId: string): Promise<string | undefined>;
+  /** The cover of a revision that is listed right now by an active provider. */
+  listedCoverSvg(revisionId: string): Promise<string | undefined>;
   product(id: string, forUpdate?: boolean): Promise<Product | undefined>;
   revision(id: string | null): Promise<Revision | undefined>;
   ofProvider(providerId: string): Promise<(Product & { title: string; workingStatus: RevisionStatus; priceFen: number })[]>;

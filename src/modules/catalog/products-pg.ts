@@ -7,34 +7,49 @@ type Row = Record<string, unknown>;
 
 const PRODUCT_COLUMNS = "id, provider_id, status, working_revision_id, listed_revision_id, listed_at, updated_at";
 const REVISION_COLUMNS = `id, product_id, status, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration,
-  regions, prereview_verdict, prereview_reasons, submitted_at, decided_at, decision_reason, created_at`;
-const LISTING_COLUMNS = "l.product_id, l.revision_id, l.provider_id, l.provider_name, l.title, l.category, l.voucher_kinds, l.price_fen, l.regions, l.listed_at";
+  regions, prereview_verdict, prereview_reasons, submitted_at, decided_at, decision_reason, created_at, cover_svg is not null as has_cover`;
+const LISTING_COLUMNS = "l.product_id, l.revision_id, l.provider_id, l.provider_name, l.title, l.category, l.voucher_kinds, l.price_fen, l.regions, l.listed_at, l.has_cover";
 
 export function pgProducts(db: Db): ProductRepository {
   const repo: ProductRepository = {
-    async create(providerId: string, input: ProductInput): Promise<{ product: Product; revision: Revision }> {
+    async create(providerId: string, input: ProductInput, coverSvg: string | null = null): Promise<{ product: Product; revision: Revision }> {
       const [p] = await db.query(`insert into products (provider_id) values ($1) returning ${PRODUCT_COLUMNS}`, [providerId]);
       const product = camelRow<Product>(p!);
-      const revision = await repo.insertRevision(product.id, input);
+      const revision = await repo.insertRevision(product.id, input, coverSvg);
       await db.query("update products set working_revision_id = $2 where id = $1", [product.id, revision.id]);
       return { product: { ...product, workingRevisionId: revision.id }, revision };
     },
-    async insertRevision(productId: string, v: ProductInput): Promise<Revision> {
+    async insertRevision(productId: string, v: ProductInput, coverSvg: string | null): Promise<Revision> {
       const [r] = await db.query(
-        `insert into product_revisions (product_id, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration, regions)
-         values ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11::text[]) returning ${REVISION_COLUMNS}`,
-        [productId, v.title, v.category, pgArray(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, pgArray(v.regions)],
+        `insert into product_revisions (product_id, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration, regions, cover_svg)
+         values ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11::text[], $12) returning ${REVISION_COLUMNS}`,
+        [productId, v.title, v.category, pgArray(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, pgArray(v.regions), coverSvg],
       );
       return camelRow<Revision>(r!);
     },
-    async updateRevision(id: string, v: ProductInput): Promise<void> {
+    async updateRevision(id: string, v: ProductInput, coverSvg?: string | null): Promise<void> {
       await db.query(
         `update product_revisions set title = $2, category = $3, voucher_kinds = $4::text[], price_fen = $5, unit = $6, content = $7,
            deliverables = $8, acceptance = $9, duration = $10, regions = $11::text[], status = 'draft', prereview_verdict = null,
-           prereview_reasons = '[]'::jsonb, decision_reason = null
+           prereview_reasons = '[]'::jsonb, decision_reason = null, cover_svg = case when $12 then $13 else cover_svg end
          where id = $1 and status in ('draft', 'rejected', 'withdrawn')`,
-        [id, v.title, v.category, pgArray(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, pgArray(v.regions)],
+        [id, v.title, v.category, pgArray(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, pgArray(v.regions),
+          coverSvg !== undefined, coverSvg ?? null],
       );
+    },
+    async coverSvg(revisionId: string): Promise<string | undefined> {
+      if (!/^[0-9a-f-]{36}$/i.test(revisionId)) return undefined;
+      const [r] = await db.query<{ cover_svg: string | null }>("select cover_svg from product_revisions where id = $1", [revisionId]);
+      return r?.cover_svg ?? undefined;
+    },
+    async listedCoverSvg(revisionId: string): Promise<string | undefined> {
+      if (!/^[0-9a-f-]{36}$/i.test(revisionId)) return undefined;
+      const [r] = await db.query<{ cover_svg: string | null }>(
+        `select r.cover_svg from product_listings l join product_revisions r on r.id = l.revision_id join providers v on v.id = l.provider_id
+          where l.revision_id = $1 and v.status = 'active'`,
+        [revisionId],
+      );
+      return r?.cover_svg ?? undefined;
     },
     async product(id: string, forUpdate = false): Promise<Product | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
@@ -79,12 +94,12 @@ export function pgProducts(db: Db): ProductRepository {
     async upsertListing(productId: string, r: Revision, provider: { id: string; name: string }, at: Date): Promise<void> {
       const terms = searchTerms([r.title, r.content, r.deliverables, provider.name].join(" "));
       await db.query(
-        `insert into product_listings (product_id, revision_id, provider_id, provider_name, title, category, voucher_kinds, price_fen, regions, search_terms, listed_at)
-         values ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9::text[], $10::text[], $11)
+        `insert into product_listings (product_id, revision_id, provider_id, provider_name, title, category, voucher_kinds, price_fen, regions, search_terms, listed_at, has_cover)
+         values ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9::text[], $10::text[], $11, $12)
          on conflict (product_id) do update set revision_id = excluded.revision_id, provider_name = excluded.provider_name, title = excluded.title,
            category = excluded.category, voucher_kinds = excluded.voucher_kinds, price_fen = excluded.price_fen, regions = excluded.regions,
-           search_terms = excluded.search_terms, listed_at = excluded.listed_at`,
-        [productId, r.id, provider.id, provider.name, r.title, r.category, pgArray(r.voucherKinds), r.priceFen, pgArray(r.regions), pgArray(terms), at],
+           search_terms = excluded.search_terms, listed_at = excluded.listed_at, has_cover = excluded.has_cover`,
+        [productId, r.id, provider.id, provider.name, r.title, r.category, pgArray(r.voucherKinds), r.priceFen, pgArray(r.regions), pgArray(terms), at, r.hasCover],
       );
     },
     async deleteListing(productId: string): Promise<void> {

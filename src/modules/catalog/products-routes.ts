@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, formFields, formList, render } from "../../web/http.ts";
+import { type AppEnv, type Ctx, flash, formFields, formList, formUploads, render } from "../../web/http.ts";
+import { checkCoverSvg, coverText } from "./cover-svg.ts";
+import type { CoverChange } from "./products-service.ts";
 import { CITIES } from "../enterprises/domain.ts";
 import { regionName } from "./domain.ts";
 import { PREREVIEW_TEXT, PRODUCT_STATUS_TEXT, VOUCHER_KIND_SERVICE_TEXT } from "./products.ts";
@@ -35,6 +37,26 @@ async function productForm(c: Ctx) {
     title: f.title ?? "", category: f.category ?? "", voucherKinds: await formList(c, "voucherKinds"), price: f.price ?? "", unit: f.unit ?? "",
     content: f.content ?? "", deliverables: f.deliverables ?? "", acceptance: f.acceptance ?? "", duration: f.duration ?? "", regions: await formList(c, "regions"),
   };
+}
+
+/**
+ * The cover part of the product form: a chosen .svg file, a checked cover carried over from a
+ * failed submission (so a user without JavaScript does not pick the file again), or 不使用封面.
+ */
+async function coverForm(c: Ctx, f: Record<string, string>): Promise<{ change: CoverChange; pending: string; error?: string }> {
+  const [upload] = await formUploads(c, "cover");
+  let text: string | undefined;
+  if (upload) {
+    const read = /\.svg$/i.test(upload.name) ? coverText(upload.bytes) : null;
+    // An empty SVG fails the service's check, so the whole form is validated and nothing is saved.
+    if (read === null) return { change: { svg: "" }, pending: "", error: "封面请选择SVG格式的图片（.svg，UTF-8编码）" };
+    text = read;
+  } else if (f.coverPending) text = f.coverPending;
+  if (text !== undefined) {
+    const checked = checkCoverSvg(text);
+    return checked.ok ? { change: { svg: checked.svg }, pending: checked.svg } : { change: { svg: text }, pending: "", error: checked.message };
+  }
+  return { change: f.coverRemove === "yes" ? { remove: true } : undefined, pending: "" };
 }
 
 const formFromRevision = (r: { title: string; category: string; voucherKinds: string[]; priceFen: number; unit: string; content: string; deliverables: string; acceptance: string; duration: string; regions: string[] }) => ({
@@ -72,18 +94,25 @@ export function productRoutes() {
   r.get("/provider/products/new", (c) => editPage(c, null, null));
   r.post("/provider/products/new", async (c) => {
     const f = await productForm(c);
-    const res = await c.var.deps.catalog.saveProduct(c.var.viewer.account!.id, null, f, c.var.requestId);
-    if (!res.ok) return res.status === 403 ? refused(c, res) : editPage(c, null, f, res.errors, res.status as Status);
+    const cover = await coverForm(c, await formFields(c));
+    const res = await c.var.deps.catalog.saveProduct(c.var.viewer.account!.id, null, f, cover.change, c.var.requestId);
+    if (!res.ok) {
+      if (res.status === 403) return refused(c, res);
+      return editPage(c, null, { ...f, coverPending: cover.pending }, cover.error ? { ...res.errors, cover: cover.error } : res.errors, res.status as Status);
+    }
     flash(c, "已保存为草稿。预览无误后请提交审核。");
     return c.redirect(`/provider/products/${res.value.productId}`, 303);
   });
   r.get("/provider/products/:id{[0-9a-f-]{36}}", (c) => editPage(c, c.req.param("id"), null));
   r.post("/provider/products/:id{[0-9a-f-]{36}}", async (c) => {
     const f = await productForm(c);
-    const res = await c.var.deps.catalog.saveProduct(c.var.viewer.account!.id, c.req.param("id"), f, c.var.requestId);
+    const fields = await formFields(c);
+    const cover = await coverForm(c, fields);
+    const again = { ...f, coverPending: cover.pending, coverRemove: fields.coverRemove ?? "" };
+    const res = await c.var.deps.catalog.saveProduct(c.var.viewer.account!.id, c.req.param("id"), f, cover.change, c.var.requestId);
     if (!res.ok) {
       if (res.status === 403 || res.status === 404) return refused(c, res);
-      return editPage(c, c.req.param("id"), f, res.errors, res.status as Status);
+      return editPage(c, c.req.param("id"), again, cover.error ? { ...res.errors, cover: cover.error } : res.errors, res.status as Status);
     }
     flash(c, "已保存");
     return c.redirect(`/provider/products/${res.value.productId}`, 303);
@@ -142,6 +171,27 @@ export function productRoutes() {
     flash(c, res.value.status === "approved" ? "已通过，产品已上架" : "已驳回");
     return c.redirect(`/admin/products/${c.req.param("id")}`, 303);
   });
+
+  // ---- 封面: public for listed revisions; the owning provider and review staff for the others.
+  // app.ts gives these responses a sandboxing Content-Security-Policy. ----
+  const sendCover = (c: Ctx, svg: string | undefined, isPublic: boolean) => {
+    if (!svg) return c.body("", 404, { "Content-Type": "text/plain; charset=utf-8" });
+    return c.body(svg, 200, {
+      "Content-Type": "image/svg+xml",
+      "X-Content-Type-Options": "nosniff",
+      "Cache-Control": isPublic ? "public, max-age=86400" : "private, no-store",
+    });
+  };
+  r.get("/covers/:file{[0-9a-f-]{36}\\.svg}", async (c) => {
+    const id = c.req.param("file").slice(0, 36);
+    const listed = await c.var.deps.catalog.cover(id, {});
+    if (listed) return sendCover(c, listed, true);
+    const account = c.var.viewer.account;
+    return sendCover(c, account ? await c.var.deps.catalog.cover(id, { accountId: account.id }) : undefined, false);
+  });
+  r.get("/admin/covers/:file{[0-9a-f-]{36}\\.svg}", requireAdmin("reviewer", "super_admin"), async (c) =>
+    sendCover(c, await c.var.deps.catalog.cover(c.req.param("file").slice(0, 36), { staff: c.var.viewer.admin! }), false),
+  );
 
   // ---- 公众端: 服务产品列表与详情 ----
   const list = (kind?: "general" | "special") => async (c: Ctx) => {

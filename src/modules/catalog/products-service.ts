@@ -8,6 +8,7 @@ import { CITIES } from "../enterprises/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
 import { deduction, isValidOn } from "../vouchers/domain.ts";
 import { type ProductStatus, type VoucherKind, prereview, queryTerms, validateProduct } from "./products.ts";
+import { checkCoverSvg } from "./cover-svg.ts";
 import type { CatalogRepositoryFactory, ListingFilter, Provider, ProductRepositoryFactory } from "./ports.ts";
 
 export type ProductDeps = {
@@ -22,6 +23,8 @@ export type ProductDeps = {
 
 type Staff = { id: string; role: string };
 type ProductForm = Parameters<typeof validateProduct>[0];
+/** A new cover (SVG text to check), removing the cover, or (undefined) keeping it. */
+export type CoverChange = { svg: string } | { remove: true } | undefined;
 const canReview = (role: string) => role === "reviewer" || role === "super_admin";
 const REGION_CODES = ["450000", ...CITIES.map((c) => c.code)];
 export const PAGE_SIZE = 20;
@@ -73,15 +76,21 @@ export function productUseCases(deps: ProductDeps) {
      * Creates a product (草稿) or saves its working revision. Editing a listed product starts a new
      * revision; the listed one stays public until the new one is approved. Frozen while 待审核.
      */
-    async saveProduct(accountId: string, productId: string | null, f: ProductForm, requestId?: string): Promise<Result<{ productId: string }>> {
+    async saveProduct(accountId: string, productId: string | null, f: ProductForm, cover?: CoverChange, requestId?: string): Promise<Result<{ productId: string }>> {
       const provider = await activeProvider(accountId);
       if (!provider.ok) return provider;
       const { value, errors } = validateProduct(f, { categories: await deps.catalog(db).categories(), regionCodes: REGION_CODES });
-      if (!value) return fail(errors);
+      let coverSvg: string | null | undefined;
+      if (cover && "svg" in cover) {
+        const checked = checkCoverSvg(cover.svg);
+        if (checked.ok) coverSvg = checked.svg;
+        else errors.cover = checked.message;
+      } else if (cover) coverSvg = null;
+      if (!value || errors.cover) return fail(errors);
       return db.transaction(async (tx) => {
         const repo = deps.products(tx);
         if (!productId) {
-          const { product } = await repo.create(provider.value.id, value);
+          const { product } = await repo.create(provider.value.id, value, coverSvg ?? null);
           await deps.audit.record(tx, { actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: "product_created", toStatus: "draft", requestId });
           return ok({ productId: product.id });
         }
@@ -90,15 +99,35 @@ export function productUseCases(deps: ProductDeps) {
         const working = (await repo.revision(product.workingRevisionId))!;
         if (working.status === "pending") return fail({ _form: "该产品正在审核中，不能修改；如需修改请先撤回" }, 409);
         if (working.status === "approved" || working.status === "superseded") {
-          const next = await repo.insertRevision(product.id, value);
+          const keep = coverSvg === undefined ? ((await repo.coverSvg(working.id)) ?? null) : coverSvg;
+          const next = await repo.insertRevision(product.id, value, keep);
           await repo.setProduct(product.id, { working: next.id });
         } else {
-          await repo.updateRevision(working.id, value);
+          await repo.updateRevision(working.id, value, coverSvg);
           if (product.status === "rejected") await repo.setProduct(product.id, { status: "draft" });
         }
         await deps.audit.record(tx, { actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: "product_edited", requestId });
         return ok({ productId: product.id });
       });
+    },
+
+    /**
+     * A product cover for this reader: anyone for a revision listed now; the owning provider for its
+     * products' revisions; review staff for any. Otherwise undefined (the route answers 404).
+     */
+    async cover(revisionId: string, reader: { accountId?: string; staff?: Staff }): Promise<string | undefined> {
+      const repo = deps.products(db);
+      const listed = await repo.listedCoverSvg(revisionId);
+      if (listed) return listed;
+      if (reader.staff && canReview(reader.staff.role)) return repo.coverSvg(revisionId);
+      if (reader.accountId) {
+        const revision = await repo.revision(revisionId);
+        if (!revision) return undefined;
+        const provider = await activeProvider(reader.accountId);
+        const product = provider.ok ? await repo.product(revision.productId) : undefined;
+        if (product && provider.ok && product.providerId === provider.value.id) return repo.coverSvg(revisionId);
+      }
+      return undefined;
     },
 
     /** 提交审核: runs the automatic pre-review and puts the working revision in the queue. */
