@@ -11,8 +11,10 @@ import { enterpriseRoutes } from "./modules/enterprises/routes.ts";
 import { voucherRoutes } from "./modules/vouchers/routes.ts";
 import { catalogRoutes } from "./modules/catalog/routes.ts";
 import { productRoutes } from "./modules/catalog/products-routes.ts";
+import { demandRoutes } from "./modules/demands/routes.ts";
 import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";
+import { messageRoutes } from "./modules/messages/routes.ts";
 import { contentRoutes } from "./modules/content/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
 import { getSession, sessions } from "./web/session.ts";
@@ -184,7 +186,9 @@ export function buildApp(deps: Deps) {
   app.route("/", voucherRoutes());
   app.route("/", catalogRoutes());
   app.route("/", productRoutes());
+  app.route("/", demandRoutes());
   app.route("/", contentRoutes());
+  app.route("/", messageRoutes());
   app.route("/", portalRoutes());
 
   app.notFound((c) => render(c, "errors/404", { title: "页面不存在" }, 404));

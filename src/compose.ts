@@ -24,11 +24,17 @@ import { pgLedger, pgProgrammes, pgQuota } from "./modules/vouchers/pg.ts";
 import { pgCatalog } from "./modules/catalog/pg.ts";
 import { pgProducts } from "./modules/catalog/products-pg.ts";
 import { catalogService } from "./modules/catalog/service.ts";
+import { pgDemands } from "./modules/demands/pg.ts";
+import { demandService } from "./modules/demands/service.ts";
 import { voucherService } from "./modules/vouchers/service.ts";
 import type { FileStore } from "./ports/files.ts";
 import { enterpriseService } from "./modules/enterprises/service.ts";
 import { pgAccounts, pgAdmins } from "./modules/identity/pg.ts";
 import { identityService } from "./modules/identity/service.ts";
+import { pgArticles } from "./modules/content/pg.ts";
+import { contentService } from "./modules/content/service.ts";
+import { pgMessages } from "./modules/messages/pg.ts";
+import { messageService } from "./modules/messages/service.ts";
 import { loadAssets } from "./web/assets.ts";
 import { createViews } from "./web/views.ts";
 
@@ -102,7 +108,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     audit,
   });
+  const content = contentService({ db, clock, articles: pgArticles, files, audit });
   const catalog = catalogService({ db, clock, catalog: pgCatalog, products: pgProducts, enterprises, vouchers, files, audit });
+  const demands = demandService({ db, clock, demands: pgDemands, enterprises, catalog, audit });
   const identity = identityService({
     db,
     cache,
@@ -117,6 +125,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     smsCaps: config.sms,
     log,
   });
+  const messages = messageService({ db, cache, clock, sms, messages: pgMessages, identity, enterprises, files, audit, log });
   return {
     config,
     log,
@@ -133,6 +142,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     vouchers,
     catalog,
+    demands,
+    content,
+    messages,
   };
 }
 

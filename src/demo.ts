@@ -74,6 +74,9 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
   await vouchersDemo(deps);
   await providersDemo(deps);
   await productsDemo(deps);
+  await demandsDemo(deps);
+  await messagesDemo(deps);
+  await contentDemo(deps);
   if (created) deps.log.info({ created }, "demo data loaded");
   return { created };
 }
@@ -243,4 +246,129 @@ async function productsDemo(deps: Deps) {
       await deps.catalog.decideProduct({ id: reviewer.id, role: "reviewer" }, saved.value.productId, { decision: "approve", reason: "" });
     }
   }
+}
+
+/** 政策资讯: the voucher measures (slug voucher-measures, linked from the programme cards) and two notices. Once. */
+export async function contentDemo(deps: Deps) {
+  const [operator] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'operator'");
+  if (!operator) return;
+  const staff = { id: operator.id, role: "operator" };
+  const listed = await deps.content.adminList(staff, {}, 1);
+  if (!listed.ok || listed.value.total > 0) return;
+  const at = deps.clock.now().getTime();
+  const year = new Date(at + 8 * 3600_000).getUTCFullYear();
+  const shanghai = (daysAgo: number) => `${new Date(at - daysAgo * 86400_000 + 8 * 3600_000).toISOString().slice(0, 10)}T09:00`;
+  const articles = [
+    {
+      kind: "policy", slug: "voucher-measures", daysAgo: 30, pinned: "",
+      title: "广西制造业企业培优育强服务券管理办法",
+      summary: "服务券分为通用券和专项券，以电子券形式记名申领发放，专项用于优质制造业企业购买约定的社会化服务事项，不得转让。本文为要点摘要。",
+      body: [
+        "本文是《广西制造业企业培优育强服务券管理办法》的要点摘要（演示数据），具体以主管部门正式发布的文本为准。",
+        "## 服务券是什么",
+        "服务券以**电子券**的形式实行**记名**申领发放、登记备案管理，专项用于优质制造业企业购买约定的社会化服务事项，**不得转让、流通和挪作他用**。",
+        "## 券种",
+        "- **通用券**：按企业划型确定企业的年度额度，可用于购买数字化改造、工业互联网、检验检测、管理咨询等约定服务。\n- **专项券**：如设备更新专项券，企业按需申领额度并提交相关合同凭证，经审核后核定。",
+        "## 抵扣规则",
+        "企业购买服务时，服务券按补贴比例抵扣订单金额，其余部分由企业自付。本平台演示环境中的示例数值为：\n- 通用券：补贴比例30%，单笔订单最多抵扣50,000元；\n- 设备更新专项券：补贴比例50%，单笔订单最多抵扣200,000元。",
+        "## 申领与使用",
+        "1. 企业完成注册和企业信息认证；\n2. 在个人中心进行[服务券配额申请](/me/quota)，平台审核通过后即可去使用；\n3. 在[通用券服务](/services/general)或[专项券服务](/services/special)中选择服务机构的服务产品下单，服务券自动抵扣。",
+      ].join("\n\n"),
+    },
+    {
+      kind: "notice", slug: "", daysAgo: 2, pinned: "yes",
+      title: `关于开展${year}年度服务券申领工作的通知`,
+      summary: `${year}年度通用券和设备更新专项券已开放申领，已完成企业信息认证的企业可在个人中心申请。`,
+      body: [
+        `各有关制造业企业：${year}年度服务券申领工作现已开始，通用券和设备更新专项券均已开放申请。`,
+        "## 申领方式",
+        "1. 登录平台，完成企业信息认证（尚未认证的企业请先在个人中心“去企业信息认证”）；\n2. 进入个人中心“服务券配额申请”，通用券点击“服务券配额申请”后“确定配额申请”；专项券填写申领额度并上传合同凭证后“确定申领”；\n3. 申请状态为“待审核”，平台审核通过后变为“去使用”。",
+        "通用券额度按企业划型确定，专项券额度按申领金额和合同凭证核定。具体规则见[《广西制造业企业培优育强服务券管理办法》](/news/p/voucher-measures)。如有疑问，请通过页面右上角“我要留言”联系平台。",
+      ].join("\n\n"),
+    },
+    {
+      kind: "notice", slug: "", daysAgo: 7, pinned: "",
+      title: "关于开展服务机构入库申报工作的通知",
+      summary: "面向能为制造业企业提供数字化改造、检验检测、管理咨询等服务的机构，常态化受理入库申报。",
+      body: [
+        "为丰富服务券可购买的服务供给，平台常态化受理服务机构入库申报。能为制造业企业提供数字化改造、工业互联网、检验检测、质量提升、管理咨询等服务的机构均可申报。",
+        "## 申报流程",
+        "1. 注册平台账号并完成企业信息认证；\n2. 在个人中心“[申请成为服务商](/me/provider-application)”，选择服务类别和服务区域，填写机构简介，上传资质证书和上年度服务合同；\n3. 平台审核通过后即入库，可在服务机构中心发布服务产品，产品经审核后上架。",
+        "服务产品应写明服务内容、**交付清单**和**验收标准**。旅游、游学、代办等不属于约定服务事项的内容不予上架。",
+      ].join("\n\n"),
+    },
+  ];
+  for (const { daysAgo, ...fields } of articles) {
+    const saved = await deps.content.save(staff, null, { ...fields, publishedAt: shanghai(daysAgo) }, [], []);
+    if (!saved.ok) throw new Error(`demo article failed: ${JSON.stringify(saved.errors)}`);
+    const published = await deps.content.publish(staff, saved.value.id);
+    if (!published.ok) throw new Error(`demo article publish failed: ${JSON.stringify(published.errors)}`);
+  }
+}
+
+/** 我要留言: two messages of enterprise 13800000001 (one answered by the operator, one waiting) and one anonymous. Once. */
+export async function messagesDemo(deps: Deps) {
+  const [operator] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'operator'");
+  const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = '13800000001'");
+  if (!operator || !acc || (await deps.messages.count()) > 0) return;
+  const author = { accountId: acc.id };
+  const asked = await deps.messages.seedMessage(author, {
+    category: "question", contactPhone: "13800000001",
+    content: "我公司已获批通用券，请问购买服务时，服务券抵扣后剩余部分如何支付？可以开具发票吗？（演示数据）",
+  });
+  const replied = await deps.messages.reply({ id: operator.id, role: "operator" }, asked.id,
+    "您好！服务券按补贴比例抵扣后，剩余金额由企业在订单中分定金和尾款线上支付，发票由服务机构按订单全额开具。（演示数据）");
+  if (!replied.ok) throw new Error("demo message reply failed");
+  await deps.messages.seedMessage(author, {
+    category: "suggestion", contactPhone: "13800000001",
+    content: "建议在服务产品列表中增加按服务机构所在城市筛选的功能，方便就近选择服务。（演示数据）",
+  });
+  await deps.messages.seedMessage(null, {
+    category: "question", contactPhone: "13900000000",
+    content: "我们是尚未注册的制造企业，请问申请服务券需要准备哪些材料？（演示数据）",
+  });
+}
+
+/** 企业需求: four demands of demo enterprises 1 and 2 (待处理, two 已发布, 已驳回) and one provider response. Once. */
+export async function demandsDemo(deps: Deps) {
+  const [reviewer] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
+  const [{ n }] = (await deps.db.query<{ n: number }>("select count(*)::int as n from demands")) as [{ n: number }];
+  if (!reviewer || n > 0) return;
+  const staff = { id: reviewer.id, role: "reviewer" };
+  const account = async (phone: string) => (await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]))[0]?.id;
+  const inDays = (d: number) => new Date(deps.clock.now().getTime() + (8 + 24 * d) * 3600_000).toISOString().slice(0, 10);
+  const plans = [
+    { phone: "13800000001", decision: "approve", title: "注塑车间MES系统建设", category: "digital", budgetMin: "300000", budgetMax: "500000", cityCode: "450100", districtCode: "450103", deadline: inDays(60), contactName: "张伟",
+      description: "我司注塑车间现有注塑机32台，生产计划靠Excel排产，报工靠纸质单据。希望建设MES系统，实现工单下达、设备数据自动采集、质量追溯和产量看板，并与现有金蝶ERP对接。期望3个月内上线（演示数据）。" },
+    { phone: "13800000002", decision: "approve", title: "汽车零部件尺寸与材料性能检验检测", category: "testing", budgetMin: "50000", budgetMax: "80000", cityCode: "450200", districtCode: "450204", deadline: inDays(45), contactName: "王芳",
+      description: "为配套主机厂新车型，需对冲压件、铸铝件共12个零件开展三坐标尺寸检测和材料力学性能检测，出具CMA报告，每季度一批，服务期一年（演示数据）。" },
+    { phone: "13800000001", decision: null, title: "空压站能耗监测与节能诊断", category: "green", budgetMin: "", budgetMax: "", budgetNegotiable: "yes", cityCode: "450100", districtCode: "", deadline: inDays(90), contactName: "张伟",
+      description: "厂区空压站有4台螺杆空压机，电费占车间用电约三成。希望安装能耗监测，并由专业机构开展节能诊断，提出改造方案和投资回收测算（演示数据）。" },
+    { phone: "13800000002", decision: "reject", title: "员工团建拓展活动组织", category: "training", budgetMin: "20000", budgetMax: "30000", cityCode: "450200", districtCode: "", deadline: inDays(30), contactName: "王芳",
+      description: "组织公司中层管理人员赴北部湾开展为期两天的团建拓展活动，包括拓展训练和参观交流（演示数据）。" },
+  ];
+  const ids: string[] = [];
+  for (const p of plans) {
+    const acc = await account(p.phone);
+    if (!acc) return;
+    const res = await deps.demands.submit(acc, { budgetNegotiable: "", contactPhone: p.phone, ...p });
+    if (!res.ok) throw new Error(`demo demand failed: ${JSON.stringify(res.errors)}`);
+    ids.push(res.value.id);
+    if (p.decision) {
+      const reason = p.decision === "reject" ? "团建、旅游类活动不属于服务券支持的服务事项（演示数据）" : "";
+      const decided = await deps.demands.decide(staff, res.value.id, { decision: p.decision, reason });
+      if (!decided.ok) throw new Error(`demo demand review failed: ${JSON.stringify(decided.errors)}`);
+    }
+  }
+  // 广西示例智能制造服务有限公司 answers the MES demand with its 产线数字化改造方案设计.
+  const provider = await account("13800000007");
+  const p = provider && (await deps.catalog.providerOfAccount(provider));
+  if (!provider || !p) return;
+  const product = (await deps.catalog.listings({ provider: p.id })).rows.find((r) => r.title === "产线数字化改造方案设计");
+  const answered = await deps.demands.respond(provider, ids[0]!, {
+    proposal: "我司可提供注塑行业MES实施服务：先用两周完成现场调研和方案设计，再分两期上线工单、报工、设备采集和质量追溯模块，并完成与金蝶ERP的接口对接，上线后驻场一个月（演示数据）。",
+    quotedPrice: "420000",
+    productId: product?.productId ?? "",
+  });
+  if (!answered.ok) throw new Error(`demo demand response failed: ${JSON.stringify(answered.errors)}`);
 }

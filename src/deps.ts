@@ -9,7 +9,10 @@ import type { EnterpriseService } from "./modules/enterprises/service.ts";
 import type { FileService } from "./modules/files/service.ts";
 import type { VoucherService } from "./modules/vouchers/service.ts";
 import type { CatalogService } from "./modules/catalog/service.ts";
+import type { DemandService } from "./modules/demands/service.ts";
 import type { IdentityService } from "./modules/identity/service.ts";
+import type { ContentService } from "./modules/content/service.ts";
+import type { MessageService } from "./modules/messages/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 
@@ -30,4 +33,7 @@ export type Deps = {
   files: FileService;
   vouchers: VoucherService;
   catalog: CatalogService;
+  demands: DemandService;
+  content: ContentService;
+  messages: MessageService;
 };

@@ -344,3 +344,52 @@ describe("covers (SVG or none)", () => {
     expect((await provider.get(`/covers/${await workingRevision(id)}.svg`)).status).toBe(200);
   });
 });
+
+describe("推荐服务 (featured on the home page)", () => {
+  it("a reviewer features a listed product; it leads the home page until un-featured or delisted", async () => {
+    const provider = await signIn(t, "13800000007");
+    const id = await publish(provider, { ...GOOD, title: "首页推荐的数字化诊断服务" });
+    const reviewer = await approve(id);
+    const visitor = new Browser(t);
+    await visitor.get("/");
+    expect(visitor.lastHtml).not.toContain("推荐服务</h2>");
+
+    await reviewer.get(`/admin/products/${id}`);
+    expect(reviewer.lastHtml).toContain("推荐到首页");
+    expect((await reviewer.post(`/admin/products/${id}/feature`, { action: "feature" })).status).toBe(303);
+    await visitor.get("/");
+    const featured = visitor.lastHtml.slice(visitor.lastHtml.indexOf("推荐服务</h2>"));
+    expect(featured).toContain("首页推荐的数字化诊断服务");
+
+    // Delisting removes it from the home page; relisting brings it back.
+    await postAction(provider, id, "delist");
+    await visitor.get("/");
+    expect(visitor.lastHtml).not.toContain("首页推荐的数字化诊断服务");
+    await postAction(provider, id, "relist");
+    await visitor.get("/");
+    expect(visitor.lastHtml).toContain("首页推荐的数字化诊断服务");
+
+    await reviewer.get(`/admin/products/${id}`);
+    expect((await reviewer.post(`/admin/products/${id}/feature`, { action: "unfeature" })).status).toBe(303);
+    await visitor.get("/");
+    expect(visitor.lastHtml).not.toContain("推荐服务</h2>");
+    const actions = await t.deps.db.query<{ action: string }>("select action from audit_events where entity_id = $1 and action like 'product_%featured' order by id", [id]);
+    expect(actions.map((a) => a.action)).toEqual(["product_featured", "product_unfeatured"]);
+  });
+
+  it("only listed products can be featured, and only by reviewers", async () => {
+    const provider = await signIn(t, "13800000009");
+    const res = await saveProduct(provider, "/provider/products/new", { ...GOOD, title: "尚未上架的产品" });
+    const id = res.headers.get("Location")!.split("/").pop()!;
+    const reviewer = await signInAdmin(t, "reviewer");
+    await reviewer.get(`/admin/products/${id}`);
+    expect((await reviewer.post(`/admin/products/${id}/feature`, { action: "feature" })).status).toBe(303);
+    await reviewer.get(`/admin/products/${id}`);
+    expect(reviewer.lastHtml).toContain("只有已上架的服务产品可以推荐到首页");
+    const operator = await signInAdmin(t, "operator");
+    await operator.get("/admin");
+    expect((await operator.post(`/admin/products/${id}/feature`, { action: "feature" })).status).toBe(403);
+    const [row] = await t.deps.db.query<{ featured_at: Date | null }>("select featured_at from products where id = $1", [id]);
+    expect(row!.featured_at).toBeNull();
+  });
+});

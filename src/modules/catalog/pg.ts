@@ -101,6 +101,10 @@ export function pgCatalog(db: Db): CatalogRepository {
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n from providers ${w}`, params);
       return { rows: rows.map((r) => camelRow<Provider>(r)), total: count!.n };
     },
+    async countActiveProviders() {
+      const [r] = await db.query<{ n: number }>("select count(*)::int as n from providers where status = 'active'");
+      return r!.n;
+    },
   };
 }
 export type { Provider, ProviderApplication };

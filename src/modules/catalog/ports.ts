@@ -48,6 +48,7 @@ export interface CatalogRepository {
   providerOfEnterprise(enterpriseId: string): Promise<Provider | undefined>;
   setProviderStatus(id: string, status: ProviderStatus, reason: string | null): Promise<void>;
   providers(status: ProviderStatus | undefined, limit: number, offset: number): Promise<{ rows: Provider[]; total: number }>;
+  countActiveProviders(): Promise<number>;
 }
 export type CatalogRepositoryFactory = (db: Db) => CatalogRepository;
 
@@ -61,6 +62,7 @@ export type Product = {
   listedRevisionId: string | null;
   listedAt: Date | null;
   updatedAt: Date;
+  featuredAt: Date | null;
 };
 
 export type RevisionStatus = "draft" | "pending" | "approved" | "rejected" | "withdrawn" | "superseded";
@@ -117,6 +119,10 @@ export interface ProductRepository {
   setProduct(id: string, patch: { status?: ProductStatus; working?: string; listed?: string; listedAt?: Date }): Promise<void>;
   submitRevision(id: string, verdict: Verdict, reasons: unknown[], at: Date): Promise<void>;
   setRevisionStatus(id: string, status: RevisionStatus, decision?: { adminId: string; reason: string | null; at: Date }): Promise<void>;
+  countListed(): Promise<number>;
+  setFeatured(productId: string, at: Date | null): Promise<void>;
+  /** Listed products picked for the home page (active providers only), newest pick first. */
+  featured(limit: number): Promise<Listing[]>;
   upsertListing(productId: string, r: Revision, provider: { id: string; name: string }, at: Date): Promise<void>;
   deleteListing(productId: string): Promise<void>;
   pendingQueue(limit: number, offset: number): Promise<{ rows: Record<string, unknown>[]; total: number }>;

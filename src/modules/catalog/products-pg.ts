@@ -5,7 +5,7 @@ import type { Listing, ListingFilter, Product, ProductRepository, Revision, Revi
 
 type Row = Record<string, unknown>;
 
-const PRODUCT_COLUMNS = "id, provider_id, status, working_revision_id, listed_revision_id, listed_at, updated_at";
+const PRODUCT_COLUMNS = "id, provider_id, status, working_revision_id, listed_revision_id, listed_at, updated_at, featured_at";
 const REVISION_COLUMNS = `id, product_id, status, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration,
   regions, prereview_verdict, prereview_reasons, submitted_at, decided_at, decision_reason, created_at, cover_svg is not null as has_cover`;
 const LISTING_COLUMNS = "l.product_id, l.revision_id, l.provider_id, l.provider_name, l.title, l.category, l.voucher_kinds, l.price_fen, l.regions, l.listed_at, l.has_cover";
@@ -63,7 +63,7 @@ export function pgProducts(db: Db): ProductRepository {
     },
     async ofProvider(providerId: string): Promise<(Product & { title: string; workingStatus: RevisionStatus; priceFen: number })[]> {
       const rows = await db.query(
-        `select p.id, p.provider_id, p.status, p.working_revision_id, p.listed_revision_id, p.listed_at, p.updated_at,
+        `select p.id, p.provider_id, p.status, p.working_revision_id, p.listed_revision_id, p.listed_at, p.updated_at, p.featured_at,
                 r.title, r.status as working_status, r.price_fen
            from products p join product_revisions r on r.id = p.working_revision_id
           where p.provider_id = $1 order by p.updated_at desc limit 200`,
@@ -101,6 +101,23 @@ export function pgProducts(db: Db): ProductRepository {
            search_terms = excluded.search_terms, listed_at = excluded.listed_at, has_cover = excluded.has_cover`,
         [productId, r.id, provider.id, provider.name, r.title, r.category, pgArray(r.voucherKinds), r.priceFen, pgArray(r.regions), pgArray(terms), at, r.hasCover],
       );
+    },
+    async setFeatured(productId: string, at: Date | null): Promise<void> {
+      await db.query("update products set featured_at = $2 where id = $1", [productId, at]);
+    },
+    async featured(limit: number): Promise<Listing[]> {
+      const rows = await db.query(
+        `select ${LISTING_COLUMNS} from products p join product_listings l on l.product_id = p.id
+          where p.featured_at is not null and not exists (select 1 from providers v where v.id = l.provider_id and v.status <> 'active')
+          order by p.featured_at desc, p.id limit ${Number(limit)}`,
+      );
+      return rows.map((r) => camelRow<Listing>(r));
+    },
+    async countListed(): Promise<number> {
+      const [r] = await db.query<{ n: number }>(
+        "select count(*)::int as n from product_listings l where not exists (select 1 from providers v where v.id = l.provider_id and v.status <> 'active')",
+      );
+      return r!.n;
     },
     async deleteListing(productId: string): Promise<void> {
       await db.query("delete from product_listings where product_id = $1", [productId]);

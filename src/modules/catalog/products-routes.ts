@@ -29,6 +29,8 @@ export const PRODUCT_ACTION_TEXT: Record<string, string> = {
   product_relist: "重新上架",
   product_approved: "审核通过（上架）",
   product_rejected: "审核驳回",
+  product_featured: "推荐到首页",
+  product_unfeatured: "取消推荐",
 };
 
 async function productForm(c: Ctx) {
@@ -169,6 +171,16 @@ export function productRoutes() {
       return reviewPage(c, res.errors, f, res.status as Status);
     }
     flash(c, res.value.status === "approved" ? "已通过，产品已上架" : "已驳回");
+    return c.redirect(`/admin/products/${c.req.param("id")}`, 303);
+  });
+
+  r.post("/admin/products/:id/feature", requireAdmin(), async (c) => {
+    const f = await formFields(c);
+    const res = await c.var.deps.catalog.setFeatured(c.var.viewer.admin!, c.req.param("id"), f.action === "feature", c.var.requestId);
+    if (!res.ok) {
+      if (res.status === 403 || res.status === 404) return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: "无法操作", message: res.errors._form }, res.status);
+      flash(c, res.errors._form ?? "操作失败", "error");
+    } else flash(c, res.value.featured ? "已推荐到首页" : "已取消推荐");
     return c.redirect(`/admin/products/${c.req.param("id")}`, 303);
   });
 

@@ -246,6 +246,28 @@ export function productUseCases(deps: ProductDeps) {
 
     // ---- public ----
 
+    /** 推荐到首页 / 取消推荐: reviewers pick listed products for the home page's 推荐服务. */
+    async setFeatured(staff: Staff, productId: string, on: boolean, requestId?: string): Promise<Result<{ featured: boolean }>> {
+      if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以推荐服务产品" }, 403);
+      return db.transaction(async (tx): Promise<Result<{ featured: boolean }>> => {
+        const repo = deps.products(tx);
+        const product = await repo.product(productId, true);
+        if (!product) return fail({ _form: "服务产品不存在" }, 404);
+        if (on && product.status !== "listed") return fail({ _form: "只有已上架的服务产品可以推荐到首页" }, 409);
+        if (on === !!product.featuredAt) return ok({ featured: on });
+        await repo.setFeatured(product.id, on ? now() : null);
+        await deps.audit.record(tx, {
+          actorType: "admin", actorId: staff.id, entityType: "product", entityId: product.id, action: on ? "product_featured" : "product_unfeatured", requestId,
+        });
+        return ok({ featured: on });
+      });
+    },
+
+    /** 推荐服务 on the home page. */
+    async featured(limit = 4) {
+      return deps.products(db).featured(limit);
+    },
+
     async listings(q: { category?: string; kind?: string; region?: string; min?: string; max?: string; q?: string; sort?: string; provider?: string; page?: string }) {
       const categories = await deps.catalog(db).categories();
       const yuan = (v: string | undefined) => (v && /^\d{1,9}(\.\d{1,2})?$/.test(v.trim()) ? Math.round(Number(v.trim()) * 100) : undefined);

@@ -40,6 +40,10 @@ function toEnterprise(r: EnterpriseRow): Enterprise {
 
 export function pgEnterprises(db: Db): EnterpriseRepository {
   return {
+    async countCertified() {
+      const [r] = await db.query<{ n: number }>("select count(*)::int as n from enterprises where certification_status = 'certified'");
+      return r!.n;
+    },
     async create({ accountId, name }) {
       const [row] = await db.query<EnterpriseRow>(
         `insert into enterprises (account_id, name) values ($1, $2) returning ${ENTERPRISE_COLUMNS}`,

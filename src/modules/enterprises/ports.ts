@@ -92,6 +92,7 @@ export interface EnterpriseRepository {
   setStatus(id: string, status: CertificationStatus): Promise<void>;
   setProvider(id: string, isProvider: boolean): Promise<void>;
   applyCertification(id: string, v: { name: string; creditCode: string; sizeClass: SizeClass; cityCode: string; at: Date }): Promise<void>;
+  countCertified(): Promise<number>;
 }
 
 export type EnterpriseRepositoryFactory = (db: Db) => EnterpriseRepository;

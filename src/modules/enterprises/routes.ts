@@ -25,8 +25,6 @@ import type { Certification, QueueFilter } from "./ports.ts";
 /** 个人中心 menu entries whose features land with later issues. */
 export const ME_COMING_SOON: Record<string, string> = {
   orders: "我购买的服务",
-  demands: "我的需求管理",
-  messages: "我的留言",
 };
 /** Pages only a certified enterprise may use; others see the gate with 去企业信息认证. */
 const NEEDS_CERTIFICATION = new Set(["orders"]);

@@ -117,6 +117,9 @@ export function identityService(deps: IdentityDeps) {
   return {
     issueCaptcha,
 
+    /** Checks and uses up a graphic captcha for another module's form (我要留言): a Chinese message, or null. */
+    checkCaptcha: (c: CaptchaInput) => checkCaptcha({ ...c, preverified: false }),
+
     /** The SVG for a live captcha, or null when it expired or was used. */
     async captchaImage(id: string): Promise<string | null> {
       if (!/^[A-Za-z0-9_-]{10,64}$/.test(id)) return null;

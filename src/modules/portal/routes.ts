@@ -5,9 +5,6 @@ import { type AppEnv, render } from "../../web/http.ts";
 
 /** Public pages whose content lands with later issues; the shell links to them already. */
 const PUBLIC_COMING_SOON: Record<string, string> = {
-  "/demands": "企业需求",
-  "/news": "政策资讯",
-  "/messages/new": "我要留言",
 };
 
 /** The four portal shells: public home, provider center, admin home, and the development SMS outbox. */
@@ -15,12 +12,13 @@ export function portalRoutes() {
   const r = new Hono<AppEnv>();
 
   r.get("/", async (c) => {
-    const [general, special] = await Promise.all([
+    const [general, special, featured] = await Promise.all([
       c.var.deps.catalog.listings({ kind: "general" }),
       c.var.deps.catalog.listings({ kind: "special" }),
+      c.var.deps.catalog.featured(4),
     ]);
     const name = (code: string) => general.categories.find((x) => x.code === code)?.name ?? code;
-    return render(c, "public/home", { title: "首页", general: general.rows.slice(0, 4), special: special.rows.slice(0, 4), categoryName: name });
+    return render(c, "public/home", { title: "首页", featured, general: general.rows.slice(0, 4), special: special.rows.slice(0, 4), categoryName: name });
   });
   for (const [path, name] of Object.entries(PUBLIC_COMING_SOON)) {
     r.get(path, (c) => render(c, "public/coming-soon", { title: name, feature: name }));

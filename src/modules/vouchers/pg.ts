@@ -206,6 +206,12 @@ const DELTAS: Record<LedgerKind, string> = {
 
 export function pgLedger(db: Db): LedgerRepository {
   const repo: LedgerRepository = {
+    async grantedTotals() {
+      const [r] = await db.query<{ accounts: number; enterprises: number; granted: string | number }>(
+        "select count(*)::int as accounts, count(distinct enterprise_id)::int as enterprises, coalesce(sum(granted_fen), 0)::bigint as granted from voucher_accounts",
+      );
+      return { accounts: r!.accounts, enterprises: r!.enterprises, grantedFen: Number(r!.granted) };
+    },
     async openAccount(a) {
       const [row] = await db.query(
         `insert into voucher_accounts (programme_id, enterprise_id, application_id) values ($1, $2, $3) returning ${ACCOUNT_COLUMNS}`,

@@ -71,6 +71,8 @@ export interface LedgerRepository {
   openAccount(a: { programmeId: string; enterpriseId: string; applicationId: string; grantFen: number }): Promise<VoucherAccount>;
   account(id: string, forUpdate?: boolean): Promise<VoucherAccount | undefined>;
   accountsOf(enterpriseId: string): Promise<VoucherAccount[]>;
+  /** Voucher accounts opened and the total granted on them. */
+  grantedTotals(): Promise<{ accounts: number; enterprises: number; grantedFen: number }>;
   entry(accountId: string, kind: LedgerKind, orderId: string): Promise<LedgerEntry | undefined>;
   /** Appends an entry and moves the running totals in the same statement batch. */
   append(accountId: string, kind: LedgerKind, amountFen: number, orderId: string | null): Promise<LedgerEntry>;

@@ -150,6 +150,11 @@ export function voucherService(deps: VoucherDeps) {
       return entry;
     },
     /** Expires every account of programmes whose validity has ended (a scheduled job may call this). */
+    /** 已发放服务券 on the home page's platform figures. */
+    async grantedTotals() {
+      return deps.ledger(deps.db).grantedTotals();
+    },
+
     async expireDue(): Promise<number> {
       const ids = await db.query<{ id: string }>(
         `select a.id from voucher_accounts a join voucher_programmes p on p.id = a.programme_id
