@@ -35,6 +35,7 @@ import { pgArticles } from "./modules/content/pg.ts";
 import { contentService } from "./modules/content/service.ts";
 import { pgMessages } from "./modules/messages/pg.ts";
 import { messageService } from "./modules/messages/service.ts";
+import { portalService } from "./modules/portal/service.ts";
 import { loadAssets } from "./web/assets.ts";
 import { createViews } from "./web/views.ts";
 
@@ -145,6 +146,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     demands,
     content,
     messages,
+    portal: portalService({ cache, clock, enterprises, catalog, vouchers }),
   };
 }
 

@@ -244,6 +244,8 @@ async function productsDemo(deps: Deps) {
       if (!saved.ok) throw new Error(`demo product failed: ${JSON.stringify(saved.errors)}`);
       await deps.catalog.submit(acc.id, saved.value.productId);
       await deps.catalog.decideProduct({ id: reviewer.id, role: "reviewer" }, saved.value.productId, { decision: "approve", reason: "" });
+      // The first product of each provider is picked for the home page's 推荐服务.
+      if (p === list[0]) await deps.catalog.setFeatured({ id: reviewer.id, role: "reviewer" }, saved.value.productId, true);
     }
   }
 }

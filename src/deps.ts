@@ -13,6 +13,7 @@ import type { DemandService } from "./modules/demands/service.ts";
 import type { IdentityService } from "./modules/identity/service.ts";
 import type { ContentService } from "./modules/content/service.ts";
 import type { MessageService } from "./modules/messages/service.ts";
+import type { PortalService } from "./modules/portal/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 
@@ -36,4 +37,5 @@ export type Deps = {
   demands: DemandService;
   content: ContentService;
   messages: MessageService;
+  portal: PortalService;
 };

@@ -347,19 +347,22 @@ describe("covers (SVG or none)", () => {
 
 describe("推荐服务 (featured on the home page)", () => {
   it("a reviewer features a listed product; it leads the home page until un-featured or delisted", async () => {
+    const featuredSection = (html: string) => {
+      const start = html.indexOf("推荐服务</h2>");
+      return start < 0 ? "" : html.slice(start, html.indexOf("</section>", start));
+    };
     const provider = await signIn(t, "13800000007");
     const id = await publish(provider, { ...GOOD, title: "首页推荐的数字化诊断服务" });
     const reviewer = await approve(id);
     const visitor = new Browser(t);
     await visitor.get("/");
-    expect(visitor.lastHtml).not.toContain("推荐服务</h2>");
+    expect(featuredSection(visitor.lastHtml)).not.toContain("首页推荐的数字化诊断服务");
 
     await reviewer.get(`/admin/products/${id}`);
     expect(reviewer.lastHtml).toContain("推荐到首页");
     expect((await reviewer.post(`/admin/products/${id}/feature`, { action: "feature" })).status).toBe(303);
     await visitor.get("/");
-    const featured = visitor.lastHtml.slice(visitor.lastHtml.indexOf("推荐服务</h2>"));
-    expect(featured).toContain("首页推荐的数字化诊断服务");
+    expect(featuredSection(visitor.lastHtml)).toContain("首页推荐的数字化诊断服务");
 
     // Delisting removes it from the home page; relisting brings it back.
     await postAction(provider, id, "delist");
@@ -367,12 +370,12 @@ describe("推荐服务 (featured on the home page)", () => {
     expect(visitor.lastHtml).not.toContain("首页推荐的数字化诊断服务");
     await postAction(provider, id, "relist");
     await visitor.get("/");
-    expect(visitor.lastHtml).toContain("首页推荐的数字化诊断服务");
+    expect(featuredSection(visitor.lastHtml)).toContain("首页推荐的数字化诊断服务");
 
     await reviewer.get(`/admin/products/${id}`);
     expect((await reviewer.post(`/admin/products/${id}/feature`, { action: "unfeature" })).status).toBe(303);
     await visitor.get("/");
-    expect(visitor.lastHtml).not.toContain("推荐服务</h2>");
+    expect(featuredSection(visitor.lastHtml)).not.toContain("首页推荐的数字化诊断服务");
     const actions = await t.deps.db.query<{ action: string }>("select action from audit_events where entity_id = $1 and action like 'product_%featured' order by id", [id]);
     expect(actions.map((a) => a.action)).toEqual(["product_featured", "product_unfeatured"]);
   });

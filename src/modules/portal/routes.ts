@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { ADMIN_ROLE_TEXT, type AdminRole } from "../identity/domain.ts";
+import { ARTICLE_KIND_TEXT } from "../content/domain.ts";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, render } from "../../web/http.ts";
 
@@ -12,13 +13,29 @@ export function portalRoutes() {
   const r = new Hono<AppEnv>();
 
   r.get("/", async (c) => {
-    const [general, special, featured] = await Promise.all([
-      c.var.deps.catalog.listings({ kind: "general" }),
-      c.var.deps.catalog.listings({ kind: "special" }),
-      c.var.deps.catalog.featured(4),
+    const { deps } = c.var;
+    const [general, special, featured, figures, programmes, news, demands] = await Promise.all([
+      deps.catalog.listings({ kind: "general" }),
+      deps.catalog.listings({ kind: "special" }),
+      deps.catalog.featured(4),
+      deps.portal.figures(),
+      deps.vouchers.openProgrammes(),
+      deps.content.latestForHome(6),
+      deps.demands.latestPublished(5),
     ]);
     const name = (code: string) => general.categories.find((x) => x.code === code)?.name ?? code;
-    return render(c, "public/home", { title: "首页", featured, general: general.rows.slice(0, 4), special: special.rows.slice(0, 4), categoryName: name });
+    return render(c, "public/home", {
+      title: "首页",
+      figures,
+      programmes,
+      news,
+      newsKinds: ARTICLE_KIND_TEXT,
+      demands,
+      featured,
+      general: general.rows.slice(0, 4),
+      special: special.rows.slice(0, 4),
+      categoryName: name,
+    });
   });
   for (const [path, name] of Object.entries(PUBLIC_COMING_SOON)) {
     r.get(path, (c) => render(c, "public/coming-soon", { title: name, feature: name }));
