@@ -67,6 +67,7 @@ const SCENARIOS: { name: string; path: string }[] = [
   { name: "search 检测", path: `/services?q=${encodeURIComponent("检测")}` },
   { name: "search 管理 (a third of all listings)", path: `/services?q=${encodeURIComponent("管理")}` },
   { name: "deep page 50", path: "/services?page=50" },
+  { name: "home page (figures cached for 60 s)", path: "/" },
 ];
 
 /** The load generator, a CommonJS worker given as source so it runs without the TypeScript loader. */

@@ -126,7 +126,8 @@ export interface ProductRepository {
   upsertListing(productId: string, r: Revision, provider: { id: string; name: string }, at: Date): Promise<void>;
   deleteListing(productId: string): Promise<void>;
   pendingQueue(limit: number, offset: number): Promise<{ rows: Record<string, unknown>[]; total: number }>;
-  listings(f: ListingFilter, limit: number, offset: number): Promise<{ rows: Listing[]; total: number }>;
+  /** A page of listings and, unless `count` is false (total -1), how many match. */
+  listings(f: ListingFilter, limit: number, offset: number, opts?: { count?: boolean }): Promise<{ rows: Listing[]; total: number }>;
   listing(productId: string): Promise<Listing | undefined>;
 }
 export type ProductRepositoryFactory = (db: Db) => ProductRepository;

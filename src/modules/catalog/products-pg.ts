@@ -138,7 +138,7 @@ export function pgProducts(db: Db): ProductRepository {
      * its provider: the page reads 20 index entries and a filtered count can be answered from the
      * covering category and price indexes (migrations/0006_catalog_indexes.sql, docs/benchmarks.md).
      */
-    async listings(f: ListingFilter, limit: number, offset: number): Promise<{ rows: Listing[]; total: number }> {
+    async listings(f: ListingFilter, limit: number, offset: number, opts: { count?: boolean } = {}): Promise<{ rows: Listing[]; total: number }> {
       const where = ["not exists (select 1 from providers v where v.id = l.provider_id and v.status <> 'active')"];
       const params: unknown[] = [];
       const add = (sql: string, v: unknown) => {
@@ -157,7 +157,7 @@ export function pgProducts(db: Db): ProductRepository {
       const run = (q: Db) =>
         Promise.all([
           q.query(`select ${LISTING_COLUMNS} ${from} order by ${order} limit ${Number(limit)} offset ${Number(offset)}`, params),
-          q.query<{ n: number }>(`select count(*)::int as n ${from}`, params),
+          opts.count === false ? Promise.resolve([{ n: -1 }]) : q.query<{ n: number }>(`select count(*)::int as n ${from}`, params),
         ]);
       // The planner prices `search_terms @> terms` as one cheap operator call per row, but each call
       // compares the query terms with the listing's ~200 terms: for a common term (管理, 方案, 服务)

@@ -263,6 +263,11 @@ export function productUseCases(deps: ProductDeps) {
       });
     },
 
+    /** The newest listings of one voucher kind for the home page, without counting them all. */
+    async latest(kind: VoucherKind, limit = 4) {
+      return (await deps.products(db).listings({ kind, sort: "newest" }, limit, 0, { count: false })).rows;
+    },
+
     /** 推荐服务 on the home page. */
     async featured(limit = 4) {
       return deps.products(db).featured(limit);

@@ -14,16 +14,17 @@ export function portalRoutes() {
 
   r.get("/", async (c) => {
     const { deps } = c.var;
-    const [general, special, featured, figures, programmes, news, demands] = await Promise.all([
-      deps.catalog.listings({ kind: "general" }),
-      deps.catalog.listings({ kind: "special" }),
+    const [general, special, categories, featured, figures, programmes, news, demands] = await Promise.all([
+      deps.catalog.latest("general", 4),
+      deps.catalog.latest("special", 4),
+      deps.catalog.categories(),
       deps.catalog.featured(4),
       deps.portal.figures(),
       deps.vouchers.openProgrammes(),
       deps.content.latestForHome(6),
       deps.demands.latestPublished(5),
     ]);
-    const name = (code: string) => general.categories.find((x) => x.code === code)?.name ?? code;
+    const name = (code: string) => categories.find((x) => x.code === code)?.name ?? code;
     return render(c, "public/home", {
       title: "首页",
       figures,
@@ -32,8 +33,8 @@ export function portalRoutes() {
       newsKinds: ARTICLE_KIND_TEXT,
       demands,
       featured,
-      general: general.rows.slice(0, 4),
-      special: special.rows.slice(0, 4),
+      general,
+      special,
       categoryName: name,
     });
   });
