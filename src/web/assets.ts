@@ -11,6 +11,7 @@ const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url)
 const SOURCES: Record<string, { file: string; type: string }> = {
   "app.css": { file: root("static/app.css"), type: "text/css; charset=utf-8" },
   "htmx.js": { file: root("node_modules/htmx.org/dist/htmx.min.js"), type: "text/javascript; charset=utf-8" },
+  "dialog.js": { file: root("static/dialog.js"), type: "text/javascript; charset=utf-8" },
   "logo.svg": { file: root("static/logo.svg"), type: "image/svg+xml" },
 };
 

@@ -22,8 +22,9 @@ import { TEST_CAPTCHA } from "../support/app.ts";
 
 /**
  * Layout at a desktop width and at a small phone (360 px): every page fits the screen without
- * sideways scrolling, controls are big enough to tap, the captcha and SMS-code rows stay on one
- * line, and content does not stick to the navigation bar. Set E2E_SHOTS_DIR to also save a
+ * sideways scrolling (a wide table scrolls inside its own .table-wrap), controls are big enough to
+ * tap, every input, select and textarea has a visible label of its own, the page says lang="zh-CN",
+ * the captcha and SMS-code rows stay on one line, and content does not stick to the navigation bar. Set E2E_SHOTS_DIR to also save a
  * full-page PNG of each (outside the repository, e.g. /tmp/shots).
  */
 
@@ -44,6 +45,8 @@ afterAll(async () => {
 type Metrics = {
   viewport: number;
   scrollWidth: number;
+  lang: string;
+  unlabelled: string[];
   gapBelowHeader: number;
   small: string[];
   rows: { name: string; spread: number }[];
@@ -66,6 +69,12 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
       const min = phone && (el.matches("button:not(.link-button), input, select, textarea, .side-menu a, .captcha-row a")) ? 44 : 24;
       if (r.height < min - 0.5 || r.width < 24) small.push(`${label(el)} ${Math.round(r.width)}x${Math.round(r.height)} (< ${min})`);
     }
+    // WCAG 1.3.1/3.3.2: a <label> tied to the control (for= or wrapping it) that is shown and says something.
+    // Behind a modal dialog the page is inert: only the dialog's fields count then.
+    const scope = document.querySelector("dialog:modal") ?? document;
+    const unlabelled = [...scope.querySelectorAll<HTMLInputElement>("input:not([type=hidden]), select, textarea")]
+      .filter((el) => visible(el) && ![...(el.labels ?? [])].some((l) => visible(l) && (l.textContent ?? "").trim() !== ""))
+      .map((el) => `${el.tagName.toLowerCase()} ${el.name || el.id}`);
     const rows = [...document.querySelectorAll(".captcha-row, .code-row")].filter(visible).map((row) => {
       const centres = [...row.children].filter(visible).map((c) => {
           const r = c.getBoundingClientRect();
@@ -78,6 +87,8 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
     return {
       viewport: window.innerWidth,
       scrollWidth: document.documentElement.scrollWidth,
+      lang: document.documentElement.lang,
+      unlabelled,
       gapBelowHeader: first.getBoundingClientRect().top - header.bottom,
       small,
       rows,
@@ -154,11 +165,13 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
 
   async function check(page: Page, heading: string, shot: string) {
     await see(page.getByRole("heading", { level: 1, name: heading, exact: true }));
-    if (SHOTS) await page.screenshot({ path: `${SHOTS}/${shot}-${width}.png`, fullPage: true });
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/${shot}-${width}.png`, fullPage: true, caret: "initial" });
     const m = await measure(page, width < 600);
     expect(m.viewport).toBe(width);
     expect(m.scrollWidth, "no sideways scrolling").toBeLessThanOrEqual(width);
     expect(m.small, "tap targets too small").toEqual([]);
+    expect(m.unlabelled, "fields without a visible label").toEqual([]);
+    expect(m.lang).toBe("zh-CN");
     for (const row of m.rows) expect(row.spread, `${row.name} on one line`).toBeLessThan(8);
     expect(m.gapBelowHeader, "content does not touch the navigation bar").toBeGreaterThanOrEqual(8);
     return m;
@@ -413,4 +426,143 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
       expect(problems).toEqual([]);
     }
    }, 60_000);
+  it("企业需求, 我要留言, 政策资讯: public pages (and 422), the 我要留言 dialog over a page, 我的需求管理, 发布需求 (and 422), 我的留言, 响应需求 (and 422), 需求响应; 管理端 企业需求审核, 留言管理, 政策资讯管理 with their detail pages (and 422)", async () => {
+    const ent = await openTab(browser, server.baseUrl, { width, height: 800 });
+    const pro = await openTab(browser, server.baseUrl, { width, height: 800 });
+    const adm = await openTab(browser, server.baseUrl, { width, height: 800 });
+    try {
+      // Public pages, anonymous: the demands (filtered by htmx), a demand, the news (a tab), an article.
+      const { page } = anon;
+      await page.goto("/demands");
+      await check(page, "企业需求", "demands");
+      await page.getByLabel("需求类别").selectOption({ label: "数字化改造" });
+      await see(page.getByText("共 1 条需求", { exact: true }));
+      await check(page, "企业需求", "demands-filtered");
+      await page.getByRole("link", { name: "注塑车间MES系统建设" }).click();
+      await see(page.getByText("登录服务商账号后可查看联系方式", { exact: false }));
+      await check(page, "注塑车间MES系统建设", "demand-public");
+      await page.goto("/news");
+      await check(page, "政策资讯", "news");
+      await page.getByRole("navigation", { name: "资讯类型" }).getByRole("link", { name: "政策文件" }).click();
+      await see(page.getByRole("navigation", { name: "资讯类型" }).locator('[aria-current="page"]').getByText("政策文件"));
+      await check(page, "政策资讯", "news-policy");
+      await page.getByRole("main").getByRole("link", { name: "广西制造业企业培优育强服务券管理办法" }).click();
+      await check(page, "广西制造业企业培优育强服务券管理办法", "article");
+
+      // 我要留言 as a page of its own (sent empty: 422), 查询留言回复 (and 422).
+      await page.goto("/messages/new");
+      await check(page, "我要留言", "message-form");
+      await page.getByRole("button", { name: "提交留言" }).click();
+      await see(errorSummary(page));
+      await check(page, "我要留言", "message-form-422");
+      await page.goto("/messages/lookup");
+      await check(page, "查询留言回复", "message-lookup");
+      await page.getByRole("button", { name: "查询", exact: true }).click();
+      await see(errorSummary(page));
+      await check(page, "查询留言回复", "message-lookup-422");
+
+      // The 我要留言 dialog over a page: it fits the screen and can scroll on its own.
+      await page.goto("/demands");
+      await page.waitForFunction(() => "htmx" in window);
+      await page.getByRole("navigation", { name: "账号" }).getByRole("link", { name: "我要留言" }).click();
+      const dialog = page.getByRole("dialog", { name: "留言信箱" });
+      await see(dialog);
+      expect(await dialog.evaluate((d) => d.matches(":modal"))).toBe(true);
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/message-dialog-${width}.png`, caret: "initial" });
+      const box = (await dialog.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(width);
+      expect(box.y + box.height).toBeLessThanOrEqual(800);
+      const m = await measure(page, width < 600);
+      expect(m.scrollWidth, "no sideways scrolling").toBeLessThanOrEqual(width);
+      expect(m.small, "tap targets too small").toEqual([]);
+      expect(m.unlabelled, "fields without a visible label").toEqual([]);
+      // Esc closes it; focus is back on 我要留言 and the filter fields are labelled as before.
+      await page.keyboard.press("Escape");
+      await expect.poll(() => dialog.isVisible()).toBe(false);
+      await see(page.getByRole("navigation", { name: "账号" }).getByRole("link", { name: "我要留言" }).and(page.locator(":focus")));
+      expect((await measure(page, width < 600)).unlabelled).toEqual([]);
+      await see(page.getByLabel("需求类别"));
+
+      // 个人中心 of demo enterprise 1: 我的需求管理, a demand with a response, 发布需求 (and 422), 我的留言 and a reply.
+      const me = ent.page;
+      await signInWithPassword(me, VOUCHER_PHONE);
+      const menu = me.getByRole("navigation", { name: "个人中心菜单" });
+      await menu.getByRole("link", { name: "我的需求管理" }).click();
+      await check(me, "我的需求管理", "me-demands");
+      await me.getByRole("row").filter({ hasText: "注塑车间MES系统建设" }).getByRole("link", { name: "查看" }).click();
+      await see(me.getByRole("heading", { level: 2, name: "服务商响应（1）" }));
+      await check(me, "注塑车间MES系统建设", "me-demand");
+      await menu.getByRole("link", { name: "我的需求管理" }).click();
+      await me.getByRole("main").getByRole("link", { name: "发布需求" }).click();
+      await check(me, "发布需求", "demand-form");
+      await me.getByRole("button", { name: "提交需求" }).click();
+      await see(errorSummary(me));
+      await check(me, "发布需求", "demand-form-422");
+      await menu.getByRole("link", { name: "我的留言" }).click();
+      await check(me, "我的留言", "me-messages");
+      const answered = me.getByRole("row").filter({ hasText: "已回复" }).getByRole("link", { name: /^查看留言 LY\d{8}$/ });
+      const reference = (await answered.innerText()).trim();
+      await answered.click();
+      await see(me.getByText("平台回复", { exact: false }).first());
+      await check(me, `留言 ${reference}`, "me-message");
+
+      // Demo provider 7: 响应需求 on the demand page (and 422), then 需求响应.
+      const provider = pro.page;
+      await signInWithPassword(provider, "13800000007");
+      await provider.goto("/demands");
+      await provider.getByRole("link", { name: "注塑车间MES系统建设" }).click();
+      await see(provider.getByRole("heading", { level: 2, name: "响应需求" }));
+      await check(provider, "注塑车间MES系统建设", "demand-provider");
+      await provider.getByLabel("方案简述").fill("太短");
+      await provider.getByRole("button", { name: "更新响应" }).click();
+      await see(errorSummary(provider));
+      await check(provider, "注塑车间MES系统建设", "demand-provider-422");
+      await provider.goto("/provider/responses");
+      await check(provider, "需求响应", "provider-responses");
+
+      // 管理端: the reviewer's 企业需求审核 and a pending demand (驳回 without a reason: 422).
+      const admin = adm.page;
+      await signInAdmin(admin, "reviewer");
+      await admin.getByRole("link", { name: "企业需求审核" }).click();
+      await check(admin, "企业需求审核", "admin-demands");
+      await admin.getByRole("row").filter({ hasText: "空压站能耗监测与节能诊断" }).getByRole("link", { name: "审核" }).click();
+      await check(admin, "空压站能耗监测与节能诊断", "admin-demand");
+      await admin.getByRole("button", { name: "驳回" }).click();
+      await see(errorSummary(admin));
+      await check(admin, "空压站能耗监测与节能诊断", "admin-demand-422");
+
+      // The operator's 留言管理 and a message (回复 empty: 422), 政策资讯管理, 新建文章 (and 422), 编辑文章, 预览.
+      await admin.context().clearCookies();
+      await signInAdmin(admin, "operator");
+      await admin.getByRole("link", { name: "留言管理" }).click();
+      await check(admin, "留言管理", "admin-messages");
+      const reply = admin.getByRole("link", { name: /^回复留言 LY\d{8}$/ }).first();
+      const ref = ((await reply.getAttribute("aria-label")) ?? "").replace("回复留言 ", "");
+      await reply.click();
+      await check(admin, `留言 ${ref}`, "admin-message");
+      await admin.getByRole("button", { name: "回复", exact: true }).click();
+      await see(errorSummary(admin));
+      await check(admin, `留言 ${ref}`, "admin-message-422");
+      await admin.goto("/admin");
+      await admin.getByRole("link", { name: "政策资讯管理" }).click();
+      await check(admin, "政策资讯管理", "admin-articles");
+      await admin.getByRole("link", { name: "新建文章" }).click();
+      await check(admin, "新建文章", "admin-article-new");
+      await admin.getByRole("button", { name: "保存草稿" }).click();
+      await see(errorSummary(admin));
+      await check(admin, "新建文章", "admin-article-new-422");
+      await admin.goto("/admin/articles");
+      await admin.getByRole("row").filter({ hasText: "关于开展服务机构入库申报工作的通知" }).getByRole("link", { name: "编辑" }).click();
+      await check(admin, "编辑文章", "admin-article");
+      await admin.getByRole("main").getByRole("link", { name: "预览" }).click();
+      await check(admin, "关于开展服务机构入库申报工作的通知", "admin-article-preview");
+    } finally {
+      const problems = [...ent.problems, ...pro.problems, ...adm.problems];
+      await ent.context.close();
+      await pro.context.close();
+      await adm.context.close();
+      expect(problems).toEqual([]);
+    }
+  }, 90_000);
 });

@@ -1,10 +1,13 @@
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, makeTestApp } from "../support/app.ts";
+import type { Browser } from "../support/client.ts";
+import { signIn, signInAdmin } from "../support/flows.ts";
 
 /**
- * Page weight: what a first visit downloads (HTML + stylesheet + script + icons/images the page
- * references), counted as gzip bytes on the wire, must stay under 50 KB per page.
+ * Page weight: what a first visit downloads (HTML + stylesheet + scripts + icons/images the page
+ * references), counted as gzip bytes on the wire, must stay under 50 KB per page. Demo data, so the
+ * lists and detail pages have rows like in use.
  */
 
 const BUDGET = 50 * 1024;
@@ -13,7 +16,7 @@ const HASHED_ASSET = /^\/static\/[a-z-]+\.[0-9a-f]{12}\.(css|js|svg)$/;
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await makeTestApp();
+  t = await makeTestApp({ demo: true });
 });
 afterAll(async () => t?.close());
 
@@ -41,10 +44,13 @@ function subresources(html: string): string[] {
   return [...urls];
 }
 
-async function weigh(path: string) {
-  const page = await fetchGzip(path);
-  expect(page.res.status).toBe(200);
-  const cookie = page.res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+/** The session cookie of a signed-in test client, for pages behind a login. */
+const cookieOf = (b: Browser) => [...b.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+
+async function weigh(path: string, session?: string) {
+  const page = await fetchGzip(path, session);
+  expect(page.res.status, path).toBe(200);
+  const cookie = [session, ...page.res.headers.getSetCookie().map((c) => c.split(";")[0])].filter(Boolean).join("; ");
   const parts = [{ url: path, wire: page.wire, type: page.res.headers.get("Content-Type") ?? "" }];
   for (const url of subresources(page.body)) {
     const r = await fetchGzip(url, cookie);
@@ -57,13 +63,84 @@ async function weigh(path: string) {
 describe("page weight of a first visit (gzip bytes on the wire)", () => {
   it.each(["/", "/register"])("%s stays under 50 KB with its stylesheet, script and images", async (path) => {
     const { page, parts, total } = await weigh(path);
-    // What the page is: the visible heading, one stylesheet, one script.
+    // What the page is: the visible heading, one stylesheet, two small scripts (htmx and the dialog helper).
     expect(page.body).toMatch(path === "/" ? /<h1>广西制造业企业培优育强服务券管理平台<\/h1>/ : /<h1>注册<\/h1>/);
     expect(parts.filter((p) => p.type.startsWith("text/css"))).toHaveLength(1);
-    expect(parts.filter((p) => p.type.startsWith("text/javascript"))).toHaveLength(1);
+    expect(parts.filter((p) => p.type.startsWith("text/javascript")).map((p) => assetName(p.url))).toEqual(["htmx.js", "dialog.js"]);
     console.info(`page weight ${path}: ${total} bytes (${parts.map((p) => `${p.url} ${p.wire}`).join(", ")})`);
     expect(total).toBeGreaterThan(0);
     expect(total).toBeLessThan(BUDGET);
+  });
+});
+
+const assetName = (url: string) => url.replace(/\.[0-9a-f]{12}\./, ".").replace(/^\/static\//, "");
+
+/** The first demo row's id (demands, articles, messages) for the detail pages. */
+async function idOf(sql: string): Promise<string> {
+  const [row] = await t.deps.db.query<{ id: string }>(sql);
+  expect(row, sql).toBeTruthy();
+  return row!.id;
+}
+
+describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (public, 个人中心, 服务机构, 管理端)", () => {
+  let sessions: Record<"enterprise" | "provider" | "reviewer" | "operator", string>;
+  let ids: Record<"demand" | "pendingDemand" | "article" | "message", string>;
+  beforeAll(async () => {
+    const [enterprise, provider, reviewer, operator] = await Promise.all([
+      signIn(t, "13800000001"),
+      signIn(t, "13800000007"),
+      signInAdmin(t, "reviewer"),
+      signInAdmin(t, "operator"),
+    ]);
+    sessions = { enterprise: cookieOf(enterprise), provider: cookieOf(provider), reviewer: cookieOf(reviewer), operator: cookieOf(operator) };
+    ids = {
+      demand: await idOf("select id from demands where status = 'published' order by published_at limit 1"),
+      pendingDemand: await idOf("select id from demands where status = 'pending' limit 1"),
+      article: await idOf("select id from articles where status = 'published' order by published_at desc limit 1"),
+      message: await idOf("select m.id from messages m join accounts a on a.id = m.account_id where a.phone = '13800000001' order by m.created_at limit 1"),
+    };
+  });
+
+  it.each([
+    ["anonymous", "/demands", "企业需求"],
+    ["anonymous", "/demands/:demand", null],
+    ["anonymous", "/news", "政策资讯"],
+    ["anonymous", "/news/:article", null],
+    ["anonymous", "/messages/new", "我要留言"],
+    ["anonymous", "/messages/lookup", "查询留言回复"],
+    ["enterprise", "/me/demands", "我的需求管理"],
+    ["enterprise", "/me/demands/new", "发布需求"],
+    ["enterprise", "/me/demands/:demand", null],
+    ["enterprise", "/me/messages", "我的留言"],
+    ["enterprise", "/me/messages/:message", null],
+    ["provider", "/demands/:demand", null],
+    ["provider", "/provider/responses", "需求响应"],
+    ["reviewer", "/admin/demands", "企业需求审核"],
+    ["reviewer", "/admin/demands/:pendingDemand", null],
+    ["operator", "/admin/messages", "留言管理"],
+    ["operator", "/admin/messages/:message", null],
+    ["operator", "/admin/articles", "政策资讯管理"],
+    ["operator", "/admin/articles/new", "新建文章"],
+    ["operator", "/admin/articles/:article", "编辑文章"],
+  ] as const)("%s %s stays under 50 KB", async (who, pattern, heading) => {
+    const path = pattern.replace(/:(\w+)/, (_, k: keyof typeof ids) => ids[k]);
+    const { page, parts, total } = await weigh(path, who === "anonymous" ? undefined : sessions[who]);
+    expect(page.body).toContain('<html lang="zh-CN">');
+    expect(page.body).toMatch(heading ? new RegExp(`<h1>${heading}</h1>`) : /<h1>[^<]+<\/h1>/);
+    expect(parts.filter((p) => p.type.startsWith("text/css"))).toHaveLength(1);
+    const scripts = parts.filter((p) => p.type.startsWith("text/javascript")).map((p) => assetName(p.url));
+    expect(scripts).toEqual(path.startsWith("/admin/") ? ["htmx.js"] : ["htmx.js", "dialog.js"]);
+    console.info(`page weight ${pattern}: ${total} bytes (${parts.map((p) => `${p.url} ${p.wire}`).join(", ")})`);
+    expect(total).toBeLessThan(BUDGET);
+  });
+
+  it("the dialog helper script stays tiny (under 1 KB gzip)", async () => {
+    const home = await fetchGzip("/news");
+    const url = subresources(home.body).find((u) => assetName(u) === "dialog.js")!;
+    const r = await fetchGzip(url);
+    expect(r.res.status).toBe(200);
+    expect(r.wire).toBeGreaterThan(0);
+    expect(r.wire).toBeLessThan(1024);
   });
 });
 
@@ -84,7 +161,7 @@ describe("compression and caching", () => {
   it("serves stylesheet, script and icon under content-hashed names, cached for a year, compressed", async () => {
     const home = await fetchGzip("/");
     const assets = subresources(home.body).filter((u) => u.startsWith("/static/"));
-    expect(assets.map((u) => u.replace(/\.[0-9a-f]{12}\./, ".").replace(/^\/static\//, "")).sort()).toEqual(["app.css", "htmx.js", "logo.svg"]);
+    expect(assets.map(assetName).sort()).toEqual(["app.css", "dialog.js", "htmx.js", "logo.svg"]);
     for (const url of assets) {
       expect(url).toMatch(HASHED_ASSET);
       const r = await fetchGzip(url);

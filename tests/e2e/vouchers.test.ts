@@ -208,7 +208,7 @@ describe.each([
 
     // 首页 -> 服务券配额申请; the 个人中心 menu has it too.
     await page.goto("/");
-    await page.getByRole("main").getByRole("link", { name: "服务券配额申请", exact: true }).click();
+    await page.getByRole("main").getByRole("link", { name: "服务券配额申请", exact: true }).first().click();
     await see(heading(page, "服务券配额申请"));
     await page.goto("/me");
     const menuLink = page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "服务券配额申请" });

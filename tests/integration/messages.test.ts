@@ -101,6 +101,29 @@ describe("我要留言: anonymous visitors", () => {
   });
 });
 
+describe("我要留言: dialog or page", () => {
+  it("a 422 keeps the dialog's 取消 over another page, but not on the page /messages/new itself", async () => {
+    const b = await signIn(t, "13800000001");
+    const post = async (currentUrl: string) => {
+      await b.get("/messages/new");
+      const body = new URLSearchParams({ _csrf: b.csrf(), category: "question", content: "", contactPhone: "13912345678" });
+      const res = await b.request("/messages", {
+        method: "POST",
+        body,
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost", "HX-Request": "true", "HX-Current-URL": currentUrl },
+      });
+      return { status: res.status, html: await res.text() };
+    };
+    const over = await post("http://localhost/demands");
+    expect(over.status).toBe(422);
+    expect(over.html).toContain('method="dialog"');
+    const page = await post("http://localhost/messages/new");
+    expect(page.status).toBe(422);
+    expect(page.html).not.toContain('method="dialog"');
+    expect(page.html).toContain("留言内容");
+  });
+});
+
 describe("我要留言: signed-in enterprises", () => {
   it("no captcha, the phone is prefilled, and the message is tied to the account and its enterprise", async () => {
     const b = await signIn(t, "13800000003");

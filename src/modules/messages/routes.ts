@@ -1,6 +1,19 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, clientIp, flash, formFields, formUploads, isHtmx, render, sendFile } from "../../web/http.ts";
+
+/**
+ * Whether the form is shown as the dialog over another page (htmx from the header link) rather than
+ * as the page /messages/new itself, where htmx also posts the form but 取消 has nothing to return to.
+ */
+function inDialog(c: Ctx): boolean {
+  if (!isHtmx(c)) return false;
+  try {
+    return new URL(c.req.header("HX-Current-URL") ?? "").pathname !== "/messages/new";
+  } catch {
+    return true;
+  }
+}
 import { CONTENT_MAX, MESSAGE_CATEGORIES, MESSAGE_STATUS_TEXT, REFERENCE_RE, REPLY_MAX, type MessageCategory, type MessageStatus } from "./domain.ts";
 
 type Status = 200 | 403 | 404 | 409 | 422 | 429;
@@ -38,7 +51,7 @@ export function messageRoutes() {
         errors,
         signedIn: !!account,
         captchaId: account ? "" : await c.var.deps.identity.issueCaptcha(),
-        inline: isHtmx(c),
+        inline: inDialog(c),
         labels,
       },
       status,
@@ -72,7 +85,7 @@ export function messageRoutes() {
     const reference = c.req.query("ref") ?? "";
     if (!REFERENCE_RE.test(reference)) return c.redirect("/messages/new", 303);
     c.header("Vary", "HX-Request");
-    return render(c, "public/message-sent", { title: "留言已提交", reference, signedIn: !!c.var.viewer.account, inline: isHtmx(c) });
+    return render(c, "public/message-sent", { title: "留言已提交", reference, signedIn: !!c.var.viewer.account, inline: inDialog(c) });
   });
 
   // ---- 留言查询: anonymous authors read the replies with 留言编号 and 联系电话 ----
