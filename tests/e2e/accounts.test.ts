@@ -1,7 +1,7 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { TEST_CAPTCHA } from "../support/app.ts";
-import { type Server, type Tab, launchBrowser, notSee, openTab, randomPhone, readSmsCode, see, skipResendWait, startServer } from "./support.ts";
+import { browserSuite, captchaInput, flashMessage, heading, notSee, randomPhone, readSmsCode, see, skipResendWait } from "./support.ts";
 
 /**
  * The account journey in a real browser, once with JavaScript (htmx enhancements) and once
@@ -9,32 +9,14 @@ import { type Server, type Tab, launchBrowser, notSee, openTab, randomPhone, rea
  * every control used here is proven to have an accessible, visible name.
  */
 
-let server: Server;
-let browser: Browser;
-let tab: Tab | undefined;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  // With JavaScript on, anything the browser complained about (CSP violations, script errors) fails the test.
-  const problems = tab?.problems ?? [];
-  await tab?.context.close();
-  tab = undefined;
-  expect(problems).toEqual([]);
-});
+const e2e = browserSuite();
 
 const masked = (phone: string) => `${phone.slice(0, 3)}****${phone.slice(7)}`;
 const accountNav = (page: Page) => page.getByRole("navigation", { name: "账号" });
-const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name, exact: true });
 
 async function signOut(page: Page) {
   await accountNav(page).getByRole("button", { name: "退出登录" }).click();
-  await see(page.getByRole("status").filter({ hasText: "您已退出登录" }));
+  await see(flashMessage(page, "您已退出登录"));
   await see(accountNav(page).getByRole("link", { name: "登录", exact: true }));
   await notSee(accountNav(page).getByRole("link", { name: "个人中心" }));
 }
@@ -46,16 +28,12 @@ async function requestCode(page: Page, phone: string) {
   await see(page.getByRole("button", { name: "获取验证码" }));
 }
 
-/** The graphic captcha input, found by its label (which may add a note once solved). */
-const captchaInput = (page: Page) => page.getByLabel(/^图形验证码/).and(page.getByRole("textbox"));
-
 describe.each([
   { mode: "JavaScript on", js: true },
   { mode: "JavaScript off", js: false },
 ])("accounts with $mode", ({ js }) => {
   it("registers, signs out, signs in with an SMS code, sets a password and signs in with it", async () => {
-    tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js });
-    const { page, context } = tab;
+    const { page, context } = await e2e.open(js);
     const phone = randomPhone();
     const company = js ? "南宁智造机械有限公司" : "柳州精工装备有限公司";
     const password = `Gx-${Math.random().toString(36).slice(2, 10)}`;
@@ -81,7 +59,7 @@ describe.each([
 
     // 个人中心 / 基本信息, not yet certified.
     await see(heading(page, "个人中心"));
-    await see(page.getByRole("status").filter({ hasText: "注册成功" }));
+    await see(flashMessage(page, "注册成功"));
     await see(page.getByRole("navigation", { name: "基本信息" }).getByRole("link", { name: "基本信息" }));
     expect(await page.getByRole("navigation", { name: "基本信息" }).getByRole("link", { name: "基本信息" }).getAttribute("aria-current")).toBe("page");
     await see(page.getByRole("definition").filter({ hasText: company }));
@@ -91,7 +69,7 @@ describe.each([
 
     // 退出登录 -> 登录 with 验证码登录 (a minute later: a phone gets one code per 60 s)
     await signOut(page);
-    await skipResendWait(server, phone);
+    await skipResendWait(e2e.server, phone);
     await accountNav(page).getByRole("link", { name: "登录", exact: true }).click();
     await see(heading(page, "登录"));
     await page.getByRole("link", { name: "验证码登录" }).first().click();
@@ -115,7 +93,7 @@ describe.each([
     await page.getByLabel("确认新密码").fill(password);
     await page.getByRole("button", { name: "设置密码" }).click();
     await see(heading(page, "个人中心"));
-    await see(page.getByRole("status").filter({ hasText: "密码已设置，下次可使用账号密码登录" }));
+    await see(flashMessage(page, "密码已设置，下次可使用账号密码登录"));
     await see(page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "修改密码" }));
 
     // 退出登录 -> 账号密码登录
@@ -133,8 +111,7 @@ describe.each([
   });
 
   it("shows the error summary and the message beside the field for a wrong captcha", async () => {
-    tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js });
-    const { page } = tab;
+    const { page } = await e2e.open(js);
     const phone = randomPhone();
     await page.goto("/register");
     await page.getByLabel("企业名称").fill("钦州港口物流有限公司");
@@ -167,8 +144,7 @@ describe.each([
   });
 
   it("rejects a registration with missing fields, naming each one", async () => {
-    tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js });
-    const { page } = tab;
+    const { page } = await e2e.open(js);
     await page.goto("/register");
     await page.getByRole("button", { name: "立即注册" }).click();
     const summary = page.getByRole("alert").filter({ has: page.getByRole("heading", { name: "请修改以下问题" }) });
@@ -183,8 +159,7 @@ describe.each([
 
 describe("accounts with JavaScript on: htmx partial updates", () => {
   it("获取验证码 swaps only the verification area, keeping the page and the typed 企业名称", async () => {
-    tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: true });
-    const { page } = tab;
+    const { page } = await e2e.open(true);
     const phone = randomPhone();
     await page.goto("/register");
     await page.waitForFunction(() => "htmx" in window);
@@ -205,8 +180,7 @@ describe("accounts with JavaScript on: htmx partial updates", () => {
   });
 
   it("换一张 replaces the captcha image in place", async () => {
-    tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: true });
-    const { page } = tab;
+    const { page } = await e2e.open(true);
     await page.goto("/login");
     await page.waitForFunction(() => "htmx" in window);
     await page.evaluate(() => Object.assign(window, { __stillHere: true }));

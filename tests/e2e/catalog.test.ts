@@ -1,20 +1,17 @@
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TEST_CAPTCHA } from "../support/app.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
-  type Server,
-  type Tab,
+  YEAR,
+  browserSuite,
+  certifiedEnterprise,
+  fact,
+  flashMessage,
   heading,
-  launchBrowser,
-  openApplication,
-  openTab,
-  randomPhone,
+  pdfFile,
+  rowWith,
   see,
   signInAdmin,
-  signUp,
-  startServer,
-  step2Input,
-  submitCertification,
+  signInWithPassword,
 } from "./support.ts";
 
 /**
@@ -27,79 +24,12 @@ import {
  * of these pages are in layout.test.ts.
  */
 
-let server: Server;
-let browser: Browser;
-let tabs: Tab[] = [];
+const e2e = browserSuite({ demo: true });
 
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  // Anything a browser complained about (CSP violations, script errors, failed requests) fails the test.
-  const problems = tabs.flatMap((t) => t.problems);
-  await Promise.all(tabs.map((t) => t.context.close()));
-  tabs = [];
-  expect(problems).toEqual([]);
-});
-
-async function open(js: boolean): Promise<Tab> {
-  const tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js });
-  tabs.push(tab);
-  return tab;
-}
-
-/** The demo programmes are named after the current year in Asia/Shanghai. */
-const YEAR = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
 const GENERAL = `${YEAR}年度通用券`;
 
-const pdf = (name: string) => ({
-  name,
-  mimeType: "application/pdf",
-  buffer: Buffer.from(`%PDF-1.4\n% ${name}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n`),
-});
-const QUALIFICATION_PDF = pdf("资质证书.pdf");
-const CONTRACT_PDF = pdf("上年度服务合同.pdf");
-
-/** The flash message at the top of the page. */
-const flashMessage = (page: Page, text: string) => page.getByRole("status").filter({ hasText: text });
-
-/** The value beside a term in a description list. */
-async function fact(scope: Locator, term: string): Promise<string> {
-  const dt = scope.getByRole("term").filter({ hasText: new RegExp(`^${term}$`) });
-  await see(dt);
-  return (await dt.locator("xpath=following-sibling::dd[1]").innerText()).trim();
-}
-
-/** A table row holding a cell with exactly this text. */
-const rowWith = (page: Page, text: string) => page.getByRole("row").filter({ has: page.getByRole("cell", { name: text, exact: true }) });
-
-/** Signs a demo enterprise in with its password (the test captcha answer); ends on 个人中心. */
-async function signInWithPassword(page: Page, phone: string): Promise<void> {
-  await page.goto("/login?tab=password");
-  await page.getByLabel("手机号").fill(phone);
-  await page.getByLabel("密码", { exact: true }).fill("Demo#2026");
-  await page.getByLabel(/^图形验证码/).and(page.getByRole("textbox")).fill(TEST_CAPTCHA);
-  await page.getByRole("button", { name: "登录", exact: true }).click();
-  await see(heading(page, "个人中心"));
-}
-
-/** A new enterprise registered and certified through the pages; the reviewer's tab stays signed in. */
-async function certifiedEnterprise(js: boolean, company: string): Promise<{ ent: Tab; rev: Tab }> {
-  const ent = await open(js);
-  const data = step2Input(company);
-  await signUp(ent, randomPhone(), company);
-  await submitCertification(ent.page, data);
-  const rev = await open(js);
-  await signInAdmin(rev.page, "reviewer");
-  await openApplication(rev.page, data.creditCode, company);
-  await rev.page.getByRole("button", { name: "通过", exact: true }).click();
-  await see(rev.page.getByRole("heading", { level: 2, name: "状态：已认证" }));
-  return { ent, rev };
-}
+const QUALIFICATION_PDF = pdfFile("资质证书.pdf");
+const CONTRACT_PDF = pdfFile("上年度服务合同.pdf");
 
 type ProductText = { title: string; category: string; price: string; unit: string; content: string; deliverables: string; acceptance: string };
 
@@ -139,7 +69,7 @@ describe.each([
     const company = js ? "钦州培优港口物流服务有限公司" : "玉林育强机械技术服务有限公司";
     const title = js ? "港口物流企业数字化改造诊断服务" : "玉林机械企业数字化改造实施服务";
     const keyword = js ? "港口物流" : "玉林机械";
-    const { ent, rev } = await certifiedEnterprise(js, company);
+    const { ent, rev } = await certifiedEnterprise(e2e, js, company);
     const { page } = ent;
 
     // 个人中心 -> 申请成为服务商: the form.
@@ -269,7 +199,7 @@ describe.each([
     await see(page.getByRole("link", { name: "查看上架页面" }));
 
     // Demo enterprise 1 searches 通用券服务 by a word of the title and opens it.
-    const buyer = await open(js);
+    const buyer = await e2e.open(js);
     await signInWithPassword(buyer.page, "13800000001");
     const shop = buyer.page;
     await shop.getByRole("navigation", { name: "主导航" }).getByRole("link", { name: "通用券服务" }).click();
@@ -297,7 +227,7 @@ describe.each([
     await see(shop.getByRole("link", { name: title }));
 
     // Anonymous: the rate, and 登录 instead of the amounts.
-    const anon = await open(js);
+    const anon = await e2e.open(js);
     await anon.page.goto(productUrl);
     await see(heading(anon.page, title));
     const anonBox = anon.page.getByRole("region", { name: "服务券抵扣" });
@@ -315,7 +245,7 @@ describe("自动预审 不通过", () => {
   it("a product with 旅游 in its title and no 交付清单/验收标准 -> 不通过 with the reasons -> the reviewer sees them and 驳回 with a reason -> the provider sees it", async () => {
     const title = "北部湾滨海旅游团建拓展服务";
     const reasons = ["含有负面清单词语：旅游（服务券不得用于此类服务）", "缺少交付清单和验收标准，无法核验服务成果"];
-    const { page } = await open(true);
+    const { page } = await e2e.open(true);
     // Demo provider 7 (广西示例智能制造服务有限公司).
     await signInWithPassword(page, "13800000007");
     await page.goto("/provider/products/new");
@@ -338,7 +268,7 @@ describe("自动预审 不通过", () => {
     await see(page.getByText("自动预审：不通过", { exact: true }));
     for (const r of reasons) await see(page.getByRole("listitem").filter({ hasText: r }));
 
-    const rev = await open(true);
+    const rev = await e2e.open(true);
     const admin = rev.page;
     await signInAdmin(admin, "reviewer");
     await openProductReview(admin, title, "不通过");
@@ -374,7 +304,7 @@ describe("服务产品列表: filters", () => {
   const titles = (page: Page) => page.locator("#results").getByRole("heading", { level: 2 }).allInnerTexts();
 
   it("with JavaScript: changing 服务类别 swaps #results without a page load and pushes a shareable URL", async () => {
-    const { page } = await open(true);
+    const { page } = await e2e.open(true);
     await page.goto("/services/general");
     await see(heading(page, "通用券服务"));
     expect((await titles(page)).length).toBeGreaterThan(1);
@@ -396,7 +326,7 @@ describe("服务产品列表: filters", () => {
     expect(url.searchParams.get("category")).toBe("testing");
 
     // The pushed URL opened elsewhere shows the same filtered page.
-    const other = await open(true);
+    const other = await e2e.open(true);
     await other.page.goto(url.pathname + url.search);
     await see(other.page.getByText("共 1 个服务产品", { exact: true }));
     expect(await titles(other.page)).toEqual(["金属材料力学性能检测"]);
@@ -426,7 +356,7 @@ describe("服务产品列表: filters", () => {
   });
 
   it("without JavaScript: the same form is a plain GET with a shareable URL", async () => {
-    const { page } = await open(false);
+    const { page } = await e2e.open(false);
     await page.goto("/services/general");
     await see(heading(page, "通用券服务"));
     expect((await titles(page)).length).toBeGreaterThan(1);
@@ -441,7 +371,7 @@ describe("服务产品列表: filters", () => {
     expect(url.searchParams.get("category")).toBe("testing");
     expect(url.searchParams.get("sort")).toBe("price_asc");
 
-    const other = await open(false);
+    const other = await e2e.open(false);
     await other.page.goto(url.pathname + url.search);
     await see(other.page.getByText("共 1 个服务产品", { exact: true }));
     expect(await titles(other.page)).toEqual(["金属材料力学性能检测"]);

@@ -1,23 +1,21 @@
 import { readFile } from "node:fs/promises";
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
   LICENCE_PDF,
-  type Server,
-  type Tab,
+  browserSuite,
   currentStep,
+  description,
   errorSummary,
   fillStep1,
   fillStep2,
+  flashMessage,
   heading,
-  launchBrowser,
   openApplication,
-  openTab,
   randomPhone,
   see,
   signInAdmin,
   signUp,
-  startServer,
   step2Field,
   step2Input,
   submitCertification,
@@ -29,40 +27,7 @@ import {
  * reviewer approves or rejects it in 管理端, and the enterprise sees the result and fills 支付认证.
  */
 
-let server: Server;
-let browser: Browser;
-let tabs: Tab[] = [];
-/** Links that turned into downloads: Chromium reports such a navigation as aborted, which is no fault. */
-const downloads = new Set<string>();
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  // Anything a browser complained about (CSP violations, script errors, failed requests) fails the test.
-  const problems = tabs.flatMap((t) => t.problems).filter((p) => ![...downloads].some((url) => p === `requestfailed: ${url} net::ERR_ABORTED`));
-  downloads.clear();
-  await Promise.all(tabs.map((t) => t.context.close()));
-  tabs = [];
-  expect(problems).toEqual([]);
-});
-
-async function open(js: boolean): Promise<Tab> {
-  const tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js });
-  tabs.push(tab);
-  return tab;
-}
-
-/** The texts an input is described by (its hint and the error beside it). */
-async function description(page: Page, field: Locator): Promise<string> {
-  const ids = ((await field.getAttribute("aria-describedby")) ?? "").split(/\s+/).filter(Boolean);
-  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).innerText()));
-  return texts.join(" ");
-}
+const e2e = browserSuite({ demo: true });
 
 const statusHeading = (page: Page, text: string) => page.getByRole("heading", { level: 2, name: `认证状态：${text}`, exact: true });
 const WRONG_ID = "110105194912310021"; // 11010519491231002X with a wrong check digit
@@ -72,7 +37,7 @@ describe.each([
   { mode: "JavaScript off", js: false },
 ])("企业信息认证 with $mode", ({ js }) => {
   it("registers, certifies through the three steps, is approved by the reviewer, and saves a bank account", async () => {
-    const ent = await open(js);
+    const ent = await e2e.open(js);
     const { page } = ent;
     const company = js ? "南宁培优精密机械有限公司" : "柳州育强重型装备有限公司";
     const data = step2Input(company);
@@ -166,7 +131,7 @@ describe.each([
 
     // 企业信息认证: 待审核
     await see(heading(page, "企业信息认证"));
-    await see(page.getByRole("status").filter({ hasText: "企业信息认证已提交，状态为待审核" }));
+    await see(flashMessage(page, "企业信息认证已提交，状态为待审核"));
     await see(statusHeading(page, "待审核"));
     await see(page.getByText("审核期间不能修改"));
     const facts = page.locator("section").filter({ has: page.getByRole("heading", { level: 2, name: "提交的信息" }) });
@@ -175,7 +140,7 @@ describe.each([
     await see(page.getByText("提交企业信息认证", { exact: true }));
 
     // 管理端, in another browser context: the reviewer finds the application, checks it and approves it.
-    const rev = await open(js);
+    const rev = await e2e.open(js);
     const admin = rev.page;
     await signInAdmin(admin, "reviewer");
     await openApplication(admin, data.creditCode, company);
@@ -195,13 +160,12 @@ describe.each([
     expect(res.headers()["content-disposition"]).toMatch(/^attachment;/);
     expect(res.headers()["content-type"]).toBe("application/pdf");
     expect(Buffer.from(await res.body())).toEqual(LICENCE_PDF.buffer);
-    downloads.add(server.baseUrl + href);
     const [download] = await Promise.all([admin.waitForEvent("download"), licence.click()]);
     expect(download.suggestedFilename()).toBe("营业执照.pdf");
     expect(await readFile((await download.path())!)).toEqual(LICENCE_PDF.buffer);
 
     await admin.getByRole("button", { name: "通过", exact: true }).click();
-    await see(admin.getByRole("status").filter({ hasText: "已通过该企业的认证" }));
+    await see(flashMessage(admin, "已通过该企业的认证"));
     await see(admin.getByRole("heading", { level: 2, name: "状态：已认证" }));
     expect(await admin.getByRole("button", { name: "通过", exact: true }).count()).toBe(0);
 
@@ -223,7 +187,7 @@ describe.each([
     await page.getByLabel("开户支行名称").fill("南宁民族大道支行");
     await page.getByLabel("银行账号").fill(accountNumber);
     await page.getByRole("button", { name: "保存" }).click();
-    await see(page.getByRole("status").filter({ hasText: "支付认证信息已保存" }));
+    await see(flashMessage(page, "支付认证信息已保存"));
     const current = page.getByText(/^当前账户：/);
     await see(current);
     const line = await current.innerText();
@@ -234,14 +198,14 @@ describe.each([
 
 describe("企业信息认证 rejected, with JavaScript on", () => {
   it("the reviewer 驳回 with a reason; the enterprise sees 已驳回 and the reason, and 修改后重新提交 opens the form prefilled", async () => {
-    const ent = await open(true);
+    const ent = await e2e.open(true);
     const { page } = ent;
     const company = "钦州育强船舶配件有限公司";
     const data = step2Input(company, { staffCount: "80", revenueWan: "900", city: "钦州市", district: "钦南区", address: "钦南区滨海大道8号" });
     await signUp(ent, randomPhone(), company);
     await submitCertification(page, data);
 
-    const rev = await open(true);
+    const rev = await e2e.open(true);
     const admin = rev.page;
     await signInAdmin(admin, "reviewer");
     await openApplication(admin, data.creditCode, company);
@@ -252,7 +216,7 @@ describe("企业信息认证 rejected, with JavaScript on", () => {
     const reason = "营业执照扫描件不清晰，请重新上传";
     await admin.getByLabel("审核意见（驳回时必填）").fill(reason);
     await admin.getByRole("button", { name: "驳回" }).click();
-    await see(admin.getByRole("status").filter({ hasText: "已驳回该企业的认证" }));
+    await see(flashMessage(admin, "已驳回该企业的认证"));
     await see(admin.getByRole("heading", { level: 2, name: "状态：已驳回" }));
 
     await page.reload();

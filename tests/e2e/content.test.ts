@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Server, type Tab, heading, launchBrowser, openTab, see, signInAdmin, startServer } from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { browserSuite, flashMessage, heading, pdfFile, see, signInAdmin } from "./support.ts";
 
 /**
  * 政策资讯 in a real browser, once with JavaScript (htmx tab switching) and once without: the demo
@@ -9,32 +8,8 @@ import { type Server, type Tab, heading, launchBrowser, openTab, see, signInAdmi
  * finds it on /news under 政策文件, opens it, sees the formatted body and downloads the attachment.
  */
 
-let server: Server;
-let browser: Browser;
-let tabs: Tab[] = [];
+const e2e = browserSuite({ demo: true });
 
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  const problems = tabs.flatMap((t) => t.problems);
-  await Promise.all(tabs.map((t) => t.context.close()));
-  tabs = [];
-  expect(problems).toEqual([]);
-});
-
-async function open(js: boolean, width = 1280): Promise<Tab> {
-  const tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js, width });
-  tabs.push(tab);
-  return tab;
-}
-
-const pdfBytes = (label: string) => Buffer.from(`%PDF-1.4\n% ${label}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n`);
-const flashMessage = (page: Page, text: string) => page.getByRole("status").filter({ hasText: text });
 const SHOTS = process.env.SCREENSHOTS_DIR;
 
 describe.each([
@@ -44,10 +19,10 @@ describe.each([
   it("operator publishes a policy document with an attachment; a visitor reads it on /news and downloads the attachment", async () => {
     const title = js ? "南宁市制造业设备更新专项券实施细则" : "柳州市通用券兑付流程说明";
     const fileName = js ? "实施细则.pdf" : "兑付流程.pdf";
-    const bytes = pdfBytes(fileName);
+    const bytes = pdfFile(fileName).buffer;
 
     // 管理端首页 -> 政策资讯管理 -> 新建文章.
-    const op = await open(js);
+    const op = await e2e.open(js);
     await signInAdmin(op.page, "operator");
     await op.page.getByRole("link", { name: "政策资讯管理" }).click();
     await see(heading(op.page, "政策资讯管理"));
@@ -71,7 +46,7 @@ describe.each([
     await see(op.page.getByRole("heading", { level: 2, name: "状态：已发布" }));
 
     // A visitor: /news -> 政策文件 -> the article.
-    const visitor = await open(js);
+    const visitor = await e2e.open(js);
     const { page } = visitor;
     await page.goto("/news");
     await see(heading(page, "政策资讯"));
@@ -103,7 +78,7 @@ describe.each([
 
 describe("screens", () => {
   it.each([1280, 360])("news list, detail and the admin form at %i px", async (width) => {
-    const tab = await open(true, width);
+    const tab = await e2e.open(true, { width });
     const { page } = tab;
     await page.goto("/news");
     await see(heading(page, "政策资讯"));

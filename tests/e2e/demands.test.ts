@@ -1,8 +1,6 @@
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TEST_CAPTCHA } from "../support/app.ts";
+import { describe, expect, it } from "vitest";
 import { addDays, shanghaiToday } from "../../src/modules/demands/domain.ts";
-import { type Server, type Tab, heading, launchBrowser, openTab, see, signInAdmin, startServer } from "./support.ts";
+import { browserSuite, fact, flashMessage, heading, rowWith, see, signInAdmin, signInWithPassword } from "./support.ts";
 
 /**
  * 企业需求 in a real browser, once with JavaScript (htmx) and once without: demo enterprise 3
@@ -12,48 +10,7 @@ import { type Server, type Tab, heading, launchBrowser, openTab, see, signInAdmi
  * in 我的需求管理; the provider finds it under 需求响应.
  */
 
-let server: Server;
-let browser: Browser;
-let tabs: Tab[] = [];
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  const problems = tabs.flatMap((t) => t.problems);
-  await Promise.all(tabs.map((t) => t.context.close()));
-  tabs = [];
-  expect(problems).toEqual([]);
-});
-
-async function open(js: boolean): Promise<Tab> {
-  const tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js });
-  tabs.push(tab);
-  return tab;
-}
-
-const flashMessage = (page: Page, text: string) => page.getByRole("status").filter({ hasText: text });
-
-async function fact(scope: Locator, term: string): Promise<string> {
-  const dt = scope.getByRole("term").filter({ hasText: new RegExp(`^${term}$`) });
-  await see(dt);
-  return (await dt.locator("xpath=following-sibling::dd[1]").innerText()).trim();
-}
-
-const rowWith = (page: Page, text: string) => page.getByRole("row").filter({ has: page.getByRole("cell", { name: text, exact: true }) });
-
-async function signInWithPassword(page: Page, phone: string): Promise<void> {
-  await page.goto("/login?tab=password");
-  await page.getByLabel("手机号").fill(phone);
-  await page.getByLabel("密码", { exact: true }).fill("Demo#2026");
-  await page.getByLabel(/^图形验证码/).and(page.getByRole("textbox")).fill(TEST_CAPTCHA);
-  await page.getByRole("button", { name: "登录", exact: true }).click();
-  await see(heading(page, "个人中心"));
-}
+const e2e = browserSuite({ demo: true });
 
 describe.each([
   { mode: "JavaScript on", js: true },
@@ -65,7 +22,7 @@ describe.each([
     const deadline = addDays(shanghaiToday(new Date()), 40);
 
     // Demo enterprise 3 from the public 企业需求 page: 发布需求.
-    const ent = await open(js);
+    const ent = await e2e.open(js);
     const page = ent.page;
     await signInWithPassword(page, "13800000003");
     await page.getByRole("navigation", { name: "主导航" }).getByRole("link", { name: "企业需求" }).click();
@@ -104,7 +61,7 @@ describe.each([
     await see(rowWith(page, title).getByRole("cell", { name: "待处理", exact: true }));
 
     // The reviewer: 企业需求审核 -> 审核 -> 发布.
-    const rev = await open(js);
+    const rev = await e2e.open(js);
     const admin = rev.page;
     await signInAdmin(admin, "reviewer");
     await admin.getByRole("link", { name: "企业需求审核" }).click();
@@ -120,7 +77,7 @@ describe.each([
     await see(admin.getByRole("heading", { level: 2, name: "状态：已发布" }));
 
     // Anonymous visitor: finds it by keyword on /demands; the contact is masked.
-    const anon = await open(js);
+    const anon = await e2e.open(js);
     const pub = anon.page;
     await pub.goto("/demands");
     await see(heading(pub, "企业需求"));
@@ -141,7 +98,7 @@ describe.each([
     expect(await fact(pub.locator("main"), "所在地区")).toBe("桂林市七星区");
 
     // Demo provider 8 (检验检测): full contact, 响应需求 with its product.
-    const prov = await open(js);
+    const prov = await e2e.open(js);
     const pp = prov.page;
     await signInWithPassword(pp, "13800000008");
     await pp.goto(`/demands/${id}`);
@@ -183,7 +140,7 @@ describe.each([
 
 describe("企业需求 list filters", () => {
   it("with JavaScript: choosing 需求类别 swaps #results without a page load and pushes a shareable URL", async () => {
-    const { page } = await open(true);
+    const { page } = await e2e.open(true);
     await page.goto("/demands");
     await see(heading(page, "企业需求"));
     await page.waitForFunction(() => "htmx" in window);
@@ -198,7 +155,7 @@ describe("企业需求 list filters", () => {
   });
 
   it("without JavaScript: the same form is a plain GET", async () => {
-    const { page } = await open(false);
+    const { page } = await e2e.open(false);
     await page.goto("/demands");
     await page.getByLabel("所在城市").selectOption({ label: "柳州市" });
     await page.getByRole("button", { name: "筛选" }).click();

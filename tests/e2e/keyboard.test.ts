@@ -1,7 +1,7 @@
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { TEST_CAPTCHA } from "../support/app.ts";
-import { type Server, type Tab, errorSummary, heading, launchBrowser, openTab, see, startServer } from "./support.ts";
+import { YEAR, browserSuite, errorSummary, heading, see, signInWithPassword } from "./support.ts";
 
 /**
  * The two dialogs, 我要留言 (header) and 服务券配额申请 (个人中心), used with the keyboard only. With
@@ -10,31 +10,11 @@ import { type Server, type Tab, errorSummary, heading, launchBrowser, openTab, s
  * it. Without JavaScript each is a page of its own, reached and filled in with the keyboard.
  */
 
-let server: Server;
-let browser: Browser;
-let tabs: Tab[] = [];
+const e2e = browserSuite({ demo: true });
 
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  const problems = tabs.flatMap((t) => t.problems);
-  await Promise.all(tabs.map((t) => t.context.close()));
-  tabs = [];
-  expect(problems).toEqual([]);
-});
+/** Every test here runs on a phone-sized screen. */
+const open = (js: boolean) => e2e.open(js, { width: 360, height: 800 });
 
-async function open(js: boolean): Promise<Tab> {
-  const tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js, width: 360, height: 800 });
-  tabs.push(tab);
-  return tab;
-}
-
-const YEAR = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
 const SPECIAL = `${YEAR}年度设备更新专项券`;
 
 /** What has focus: a field's name, else its text; whether it is inside an open dialog; whether that dialog is modal. */
@@ -155,12 +135,7 @@ describe("keyboard, JavaScript on: the dialogs open modally over the page", () =
 
   it("服务券配额申请: Enter opens the 专项券 dialog modally, Tab stays inside, Esc and 取消 close it and focus returns to the card's link", async () => {
     const { page } = await open(true);
-    await page.goto("/login?tab=password");
-    await page.getByLabel("手机号").fill("13800000001");
-    await page.getByLabel("密码", { exact: true }).fill("Demo#2026");
-    await page.getByLabel(/^图形验证码/).and(page.getByRole("textbox")).fill(TEST_CAPTCHA);
-    await page.getByRole("button", { name: "登录", exact: true }).click();
-    await see(heading(page, "个人中心"));
+    await signInWithPassword(page, "13800000001");
     await page.goto("/me/quota");
     await page.waitForFunction(() => "htmx" in window);
     const link = page.getByRole("region", { name: new RegExp(`^${SPECIAL} `) }).getByRole("link", { name: "服务券配额申请", exact: true });
@@ -223,12 +198,7 @@ describe("keyboard, JavaScript off: each dialog is a page of its own", () => {
 
   it("服务券配额申请: Enter on the card's link opens the apply page with focus on the dialog; Esc leaves it as it is; 取消 goes back", async () => {
     const { page } = await open(false);
-    await page.goto("/login?tab=password");
-    await page.getByLabel("手机号").fill("13800000001");
-    await page.getByLabel("密码", { exact: true }).fill("Demo#2026");
-    await page.getByLabel(/^图形验证码/).and(page.getByRole("textbox")).fill(TEST_CAPTCHA);
-    await page.getByRole("button", { name: "登录", exact: true }).click();
-    await see(heading(page, "个人中心"));
+    await signInWithPassword(page, "13800000001");
     await page.goto("/me/quota");
     await page.getByRole("region", { name: new RegExp(`^${SPECIAL} `) }).getByRole("link", { name: "服务券配额申请", exact: true }).focus();
     await page.keyboard.press("Enter");

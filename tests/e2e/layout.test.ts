@@ -1,24 +1,23 @@
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   LICENCE_PDF,
-  type Server,
   type Tab,
+  YEAR,
+  browserSuite,
   errorSummary,
   fillStep1,
   fillStep2,
-  launchBrowser,
   openApplication,
   openTab,
   randomPhone,
   see,
   signInAdmin,
+  signInWithPassword,
   signUp,
-  startServer,
   step2Field,
   step2Input,
 } from "./support.ts";
-import { TEST_CAPTCHA } from "../support/app.ts";
 
 /**
  * Layout at a desktop width and at a small phone (360 px): every page fits the screen without
@@ -30,17 +29,9 @@ import { TEST_CAPTCHA } from "../support/app.ts";
 
 const SHOTS = process.env.E2E_SHOTS_DIR;
 
-let server: Server;
-let browser: Browser;
-beforeAll(async () => {
-  // Demo data: the 管理端 pages need the demo reviewer, and the queue then has rows like in use.
-  [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
-  await voucherStates();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+// Demo data: the 管理端 pages need the demo reviewer, and the queue then has rows like in use.
+const e2e = browserSuite({ demo: true });
+beforeAll(() => voucherStates());
 
 type Metrics = {
   viewport: number;
@@ -96,7 +87,6 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
   }, phone);
 }
 
-const YEAR = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
 /** Demo enterprise 1 (中型) holds the demo 通用券 (去使用) and may apply for the 设备更新专项券. */
 const VOUCHER_PHONE = "13800000001";
 const VOUCHER_COMPANY = "广西南宁示例机械制造有限公司";
@@ -108,7 +98,7 @@ const PENDING_SPECIAL = `${YEAR}年度数字化改造专项券`;
  * also the 管理端 detail page), 已驳回 with its reason, 已过期 and 未开放申请.
  */
 async function voucherStates(): Promise<void> {
-  const { deps } = server.t;
+  const { deps } = e2e.server.t;
   const [admin] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'admin'");
   const [reviewer] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
   const [account] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [VOUCHER_PHONE]);
@@ -133,22 +123,13 @@ async function voucherStates(): Promise<void> {
   await programme(YEAR + 1, `${YEAR + 1}年度通用券`, "general");
 }
 
-/** Signs a demo enterprise in with its password (the test captcha answer). */
-async function signInWithPassword(page: Page, phone: string): Promise<void> {
-  await page.goto("/login?tab=password");
-  await page.getByLabel("手机号").fill(phone);
-  await page.getByLabel("密码", { exact: true }).fill("Demo#2026");
-  await page.getByLabel(/^图形验证码/).and(page.getByRole("textbox")).fill(TEST_CAPTCHA);
-  await page.getByRole("button", { name: "登录", exact: true }).click();
-  await see(page.getByRole("heading", { level: 1, name: "个人中心" }));
-}
-
 describe.each([1280, 360])("layout at %i px wide", (width) => {
   let anon: Tab;
   let member: Tab;
   beforeAll(async () => {
-    anon = await openTab(browser, server.baseUrl, { width, height: 800 });
-    member = await openTab(browser, server.baseUrl, { width, height: 800 });
+    // Kept open for all tests at this width (closed below), so not e2e.open.
+    anon = await openTab(e2e.browser, e2e.server.baseUrl, { width, height: 800 });
+    member = await openTab(e2e.browser, e2e.server.baseUrl, { width, height: 800 });
     await signUp(member, randomPhone(), "广西南宁某某智能装备制造股份有限公司");
     member.problems.length = 0;
   });
@@ -211,358 +192,328 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
 
   it("企业信息认证: steps 1-3 (and step 2 with errors), 待审核, 管理端 queue and detail, 已认证, 支付认证", async () => {
     // An enterprise of its own, so the pages above keep seeing an uncertified one.
-    const ent = await openTab(browser, server.baseUrl, { width, height: 800 });
-    const rev = await openTab(browser, server.baseUrl, { width, height: 800 });
-    try {
-      const company = "广西南宁某某智能装备制造股份有限公司";
-      const data = step2Input(company);
-      const { page } = ent;
-      await signUp(ent, randomPhone(), company);
-      await page.getByRole("link", { name: "去企业信息认证" }).click();
-      await check(page, "企业信息认证", "cert-step1");
-      await fillStep1(page);
-      await page.getByRole("button", { name: "下一步" }).click();
+    const ent = await e2e.open(true, { width, height: 800 });
+    const rev = await e2e.open(true, { width, height: 800 });
+    const company = "广西南宁某某智能装备制造股份有限公司";
+    const data = step2Input(company);
+    const { page } = ent;
+    await signUp(ent, randomPhone(), company);
+    await page.getByRole("link", { name: "去企业信息认证" }).click();
+    await check(page, "企业信息认证", "cert-step1");
+    await fillStep1(page);
+    await page.getByRole("button", { name: "下一步" }).click();
 
-      await see(page.getByRole("heading", { level: 2, name: "企业基本信息" }));
-      await check(page, "企业信息认证", "cert-step2");
-      await fillStep2(page, { ...data, legalIdNumber: "110105194912310021", legalPhone: "1380000" });
-      await page.getByRole("button", { name: "下一步" }).click();
-      await see(errorSummary(page));
-      await check(page, "企业信息认证", "cert-step2-422");
+    await see(page.getByRole("heading", { level: 2, name: "企业基本信息" }));
+    await check(page, "企业信息认证", "cert-step2");
+    await fillStep2(page, { ...data, legalIdNumber: "110105194912310021", legalPhone: "1380000" });
+    await page.getByRole("button", { name: "下一步" }).click();
+    await see(errorSummary(page));
+    await check(page, "企业信息认证", "cert-step2-422");
 
-      await step2Field.legalIdNumber(page).fill(data.legalIdNumber);
-      await step2Field.legalPhone(page).fill(data.legalPhone);
-      await page.getByLabel("上传营业执照").setInputFiles(LICENCE_PDF);
-      await page.getByRole("checkbox", { name: "已阅读并同意《用户服务协议》" }).check();
-      await page.getByRole("button", { name: "下一步" }).click();
-      await see(page.getByRole("heading", { level: 2, name: "指定经办人" }));
-      await check(page, "企业信息认证", "cert-step3");
-      await page.getByRole("button", { name: "下一步" }).click();
-      await see(page.getByRole("heading", { level: 2, name: "认证状态：待审核" }));
-      await check(page, "企业信息认证", "cert-pending");
+    await step2Field.legalIdNumber(page).fill(data.legalIdNumber);
+    await step2Field.legalPhone(page).fill(data.legalPhone);
+    await page.getByLabel("上传营业执照").setInputFiles(LICENCE_PDF);
+    await page.getByRole("checkbox", { name: "已阅读并同意《用户服务协议》" }).check();
+    await page.getByRole("button", { name: "下一步" }).click();
+    await see(page.getByRole("heading", { level: 2, name: "指定经办人" }));
+    await check(page, "企业信息认证", "cert-step3");
+    await page.getByRole("button", { name: "下一步" }).click();
+    await see(page.getByRole("heading", { level: 2, name: "认证状态：待审核" }));
+    await check(page, "企业信息认证", "cert-pending");
 
-      await signInAdmin(rev.page, "reviewer");
-      await rev.page.goto("/admin/certifications");
-      await check(rev.page, "企业认证审核", "admin-certifications");
-      await openApplication(rev.page, data.creditCode, company);
-      await check(rev.page, `企业认证详情：${company}`, "admin-certification");
-      await rev.page.getByRole("button", { name: "通过", exact: true }).click();
-      await see(rev.page.getByRole("heading", { level: 2, name: "状态：已认证" }));
+    await signInAdmin(rev.page, "reviewer");
+    await rev.page.goto("/admin/certifications");
+    await check(rev.page, "企业认证审核", "admin-certifications");
+    await openApplication(rev.page, data.creditCode, company);
+    await check(rev.page, `企业认证详情：${company}`, "admin-certification");
+    await rev.page.getByRole("button", { name: "通过", exact: true }).click();
+    await see(rev.page.getByRole("heading", { level: 2, name: "状态：已认证" }));
 
-      await page.reload();
-      await see(page.getByRole("heading", { level: 2, name: "认证状态：已认证" }));
-      await check(page, "企业信息认证", "cert-certified");
+    await page.reload();
+    await see(page.getByRole("heading", { level: 2, name: "认证状态：已认证" }));
+    await check(page, "企业信息认证", "cert-certified");
 
-      await page.goto("/me/payment-account");
-      await check(page, "支付认证", "payment-account");
-      await page.getByLabel("银行开户名").fill(company);
-      await page.getByLabel("开户银行").fill("中国工商银行");
-      await page.getByLabel("开户所在地").selectOption({ label: "广西 南宁市" });
-      await page.getByLabel("开户支行名称").fill("南宁民族大道支行");
-      await page.getByLabel("银行账号").fill("6222020200112231234");
-      await page.getByRole("button", { name: "保存" }).click();
-      await see(page.getByText(/^当前账户：中国工商银行 \*{4} \*{4} 1234/));
-      await check(page, "支付认证", "payment-account-saved");
-    } finally {
-      const problems = [...ent.problems, ...rev.problems];
-      await ent.context.close();
-      await rev.context.close();
-      expect(problems).toEqual([]);
-    }
+    await page.goto("/me/payment-account");
+    await check(page, "支付认证", "payment-account");
+    await page.getByLabel("银行开户名").fill(company);
+    await page.getByLabel("开户银行").fill("中国工商银行");
+    await page.getByLabel("开户所在地").selectOption({ label: "广西 南宁市" });
+    await page.getByLabel("开户支行名称").fill("南宁民族大道支行");
+    await page.getByLabel("银行账号").fill("6222020200112231234");
+    await page.getByRole("button", { name: "保存" }).click();
+    await see(page.getByText(/^当前账户：中国工商银行 \*{4} \*{4} 1234/));
+    await check(page, "支付认证", "payment-account-saved");
   });
   it("服务券: 服务券配额申请 (cards in every state), the apply dialogs (and 422), 我的服务券; 管理端 券种管理, 编辑券种, 年度额度分配, 服务券配额审核 and the detail", async () => {
-    const ent = await openTab(browser, server.baseUrl, { width, height: 800 });
-    const adm = await openTab(browser, server.baseUrl, { width, height: 800 });
-    try {
-      const { page } = ent;
-      await signInWithPassword(page, VOUCHER_PHONE);
-      await page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "服务券配额申请" }).click();
-      await see(page.getByRole("heading", { level: 1, name: "服务券配额申请" }));
-      const card = (name: string) => page.getByRole("region", { name: new RegExp(`^${name} `) });
-      await see(card(`${YEAR}年度通用券`).getByRole("link", { name: "去使用" }));
-      await see(card(`${YEAR}年度设备更新专项券`).getByRole("link", { name: "服务券配额申请" }));
-      await see(card(PENDING_SPECIAL).getByText("待审核", { exact: true }));
-      await see(card(`${YEAR}年度质量提升通用券`).getByText("已驳回：企业划型与上年度统计数据不符，请核实后重新申请"));
-      await see(card(`${YEAR - 1}年度通用券`).getByText("已过期", { exact: true }));
-      await see(card(`${YEAR + 1}年度通用券`).getByText("未开放申请", { exact: true }));
-      await check(page, "服务券配额申请", "quota");
+    const ent = await e2e.open(true, { width, height: 800 });
+    const adm = await e2e.open(true, { width, height: 800 });
+    const { page } = ent;
+    await signInWithPassword(page, VOUCHER_PHONE);
+    await page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "服务券配额申请" }).click();
+    await see(page.getByRole("heading", { level: 1, name: "服务券配额申请" }));
+    const card = (name: string) => page.getByRole("region", { name: new RegExp(`^${name} `) });
+    await see(card(`${YEAR}年度通用券`).getByRole("link", { name: "去使用" }));
+    await see(card(`${YEAR}年度设备更新专项券`).getByRole("link", { name: "服务券配额申请" }));
+    await see(card(PENDING_SPECIAL).getByText("待审核", { exact: true }));
+    await see(card(`${YEAR}年度质量提升通用券`).getByText("已驳回：企业划型与上年度统计数据不符，请核实后重新申请"));
+    await see(card(`${YEAR - 1}年度通用券`).getByText("已过期", { exact: true }));
+    await see(card(`${YEAR + 1}年度通用券`).getByText("未开放申请", { exact: true }));
+    await check(page, "服务券配额申请", "quota");
 
-      // 重新申请 on the rejected 通用券: the dialog loads into the page (htmx).
-      await card(`${YEAR}年度质量提升通用券`).getByRole("link", { name: "重新申请" }).click();
-      await see(page.getByRole("dialog").getByRole("button", { name: "确定配额申请" }));
-      await check(page, "服务券配额申请", "quota-apply-general");
+    // 重新申请 on the rejected 通用券: the dialog loads into the page (htmx).
+    await card(`${YEAR}年度质量提升通用券`).getByRole("link", { name: "重新申请" }).click();
+    await see(page.getByRole("dialog").getByRole("button", { name: "确定配额申请" }));
+    await check(page, "服务券配额申请", "quota-apply-general");
 
-      // The 专项券 dialog as a page of its own, then with an amount outside the limits.
-      const special = card(`${YEAR}年度设备更新专项券`).getByRole("link", { name: "服务券配额申请" });
-      await page.goto((await special.getAttribute("href"))!);
-      await see(page.getByRole("dialog").getByLabel("申领额度（元）"));
-      await check(page, "服务券配额申请", "quota-apply-special");
-      await page.getByLabel("申领额度（元）").fill("9000");
-      await page.getByLabel("相关合同凭证").setInputFiles({ ...LICENCE_PDF, name: "设备购置合同.pdf" });
-      await page.getByRole("button", { name: "确定申领" }).click();
-      await see(errorSummary(page));
-      await check(page, "服务券配额申请", "quota-apply-special-422");
+    // The 专项券 dialog as a page of its own, then with an amount outside the limits.
+    const special = card(`${YEAR}年度设备更新专项券`).getByRole("link", { name: "服务券配额申请" });
+    await page.goto((await special.getAttribute("href"))!);
+    await see(page.getByRole("dialog").getByLabel("申领额度（元）"));
+    await check(page, "服务券配额申请", "quota-apply-special");
+    await page.getByLabel("申领额度（元）").fill("9000");
+    await page.getByLabel("相关合同凭证").setInputFiles({ ...LICENCE_PDF, name: "设备购置合同.pdf" });
+    await page.getByRole("button", { name: "确定申领" }).click();
+    await see(errorSummary(page));
+    await check(page, "服务券配额申请", "quota-apply-special-422");
 
-      await page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "我的服务券" }).click();
-      await see(page.getByText("¥60,000.00").first());
-      await page.getByText(/^额度明细/).click();
-      await check(page, "我的服务券", "vouchers");
+    await page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "我的服务券" }).click();
+    await see(page.getByText("¥60,000.00").first());
+    await page.getByText(/^额度明细/).click();
+    await check(page, "我的服务券", "vouchers");
 
-      const admin = adm.page;
-      await signInAdmin(admin, "admin");
-      await admin.getByRole("link", { name: "券种管理" }).click();
-      await check(admin, "券种管理", "admin-programmes");
-      const row = admin.getByRole("row").filter({ has: admin.getByRole("cell", { name: new RegExp(`^${YEAR}年度通用券`) }) });
-      await row.getByRole("link", { name: "编辑" }).click();
-      await check(admin, "编辑券种", "admin-programme-form");
-      await admin.goBack();
-      await row.getByRole("link", { name: "年度额度分配" }).click();
-      await check(admin, `年度额度分配：${YEAR}年度通用券`, "admin-allocation");
-      await admin.goto("/admin/quota");
-      await check(admin, "服务券配额审核", "admin-quota");
-      await admin.getByRole("row").filter({ hasText: PENDING_SPECIAL }).getByRole("link", { name: "审核" }).click();
-      await see(admin.getByRole("link", { name: "数字化改造服务合同.pdf" }));
-      await check(admin, `配额申请：${VOUCHER_COMPANY}`, "admin-quota-detail");
-    } finally {
-      const problems = [...ent.problems, ...adm.problems];
-      await ent.context.close();
-      await adm.context.close();
-      expect(problems).toEqual([]);
-    }
+    const admin = adm.page;
+    await signInAdmin(admin, "admin");
+    await admin.getByRole("link", { name: "券种管理" }).click();
+    await check(admin, "券种管理", "admin-programmes");
+    const row = admin.getByRole("row").filter({ has: admin.getByRole("cell", { name: new RegExp(`^${YEAR}年度通用券`) }) });
+    await row.getByRole("link", { name: "编辑" }).click();
+    await check(admin, "编辑券种", "admin-programme-form");
+    await admin.goBack();
+    await row.getByRole("link", { name: "年度额度分配" }).click();
+    await check(admin, `年度额度分配：${YEAR}年度通用券`, "admin-allocation");
+    await admin.goto("/admin/quota");
+    await check(admin, "服务券配额审核", "admin-quota");
+    await admin.getByRole("row").filter({ hasText: PENDING_SPECIAL }).getByRole("link", { name: "审核" }).click();
+    await see(admin.getByRole("link", { name: "数字化改造服务合同.pdf" }));
+    await check(admin, `配额申请：${VOUCHER_COMPANY}`, "admin-quota-detail");
   });
   it("服务目录: 通用券服务 (filtered), product detail (anonymous and enterprise 1), 申请成为服务商 (form, 422, 待审核), 服务产品, the product form (and 422), 预览; 管理端 服务商审核, 服务商管理, 服务产品审核 and the detail, 服务类别与负面清单; the provider page", async () => {
-    const ent = await openTab(browser, server.baseUrl, { width, height: 800 });
-    const pro = await openTab(browser, server.baseUrl, { width, height: 800 });
-    const adm = await openTab(browser, server.baseUrl, { width, height: 800 });
-    try {
-      // Public: the list with a filter applied, a product as anonymous and as demo enterprise 1 (its 通用券 deducts).
-      const { page: anonPage } = anon;
-      await anonPage.goto("/services/general?category=digital&sort=price_asc");
-      await see(anonPage.getByText(/^共 \d+ 个服务产品$/));
-      await check(anonPage, "通用券服务", "services-general");
-      const product = anonPage.locator("#results").getByRole("link", { name: "产线数字化改造方案设计" });
-      const productPath = (await product.getAttribute("href"))!;
-      await product.click();
-      await see(anonPage.getByRole("region", { name: "服务券抵扣" }).getByRole("link", { name: "登录" }));
-      await check(anonPage, "产线数字化改造方案设计", "product-anonymous");
-      await anonPage.getByRole("link", { name: "广西示例智能制造服务有限公司" }).click();
-      await see(anonPage.getByText("平台入库服务商", { exact: true }));
-      await check(anonPage, "广西示例智能制造服务有限公司", "provider-public");
+    const ent = await e2e.open(true, { width, height: 800 });
+    const pro = await e2e.open(true, { width, height: 800 });
+    const adm = await e2e.open(true, { width, height: 800 });
+    // Public: the list with a filter applied, a product as anonymous and as demo enterprise 1 (its 通用券 deducts).
+    const { page: anonPage } = anon;
+    await anonPage.goto("/services/general?category=digital&sort=price_asc");
+    await see(anonPage.getByText(/^共 \d+ 个服务产品$/));
+    await check(anonPage, "通用券服务", "services-general");
+    const product = anonPage.locator("#results").getByRole("link", { name: "产线数字化改造方案设计" });
+    const productPath = (await product.getAttribute("href"))!;
+    await product.click();
+    await see(anonPage.getByRole("region", { name: "服务券抵扣" }).getByRole("link", { name: "登录" }));
+    await check(anonPage, "产线数字化改造方案设计", "product-anonymous");
+    await anonPage.getByRole("link", { name: "广西示例智能制造服务有限公司" }).click();
+    await see(anonPage.getByText("平台入库服务商", { exact: true }));
+    await check(anonPage, "广西示例智能制造服务有限公司", "provider-public");
 
-      await signInWithPassword(ent.page, VOUCHER_PHONE);
-      await ent.page.goto(productPath);
-      await see(ent.page.getByText("补贴券抵扣金额", { exact: true }).first());
-      await check(ent.page, "产线数字化改造方案设计", "product-enterprise");
+    await signInWithPassword(ent.page, VOUCHER_PHONE);
+    await ent.page.goto(productPath);
+    await see(ent.page.getByText("补贴券抵扣金额", { exact: true }).first());
+    await check(ent.page, "产线数字化改造方案设计", "product-enterprise");
 
-      // 申请成为服务商 by a certified enterprise that is not a provider (a different one at each width).
-      const applicant = pro.page;
-      await signInWithPassword(applicant, width === 1280 ? "13800000004" : "13800000003");
-      await applicant.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "申请成为服务商" }).click();
-      await check(applicant, "申请成为服务商", "provider-application");
-      await applicant.getByRole("button", { name: "提交申请" }).click();
-      await see(errorSummary(applicant));
-      await check(applicant, "申请成为服务商", "provider-application-422");
-      await applicant.getByRole("group", { name: "服务类别" }).getByRole("checkbox", { name: "检验检测" }).check();
-      await applicant.getByRole("group", { name: "服务区域" }).getByRole("checkbox", { name: "广西全区" }).check();
-      await applicant.getByLabel("机构简介").fill("提供产品检验检测与质量体系咨询服务，拥有实验室两处、检测工程师十余名。");
-      await applicant.getByLabel("联系人").fill("王五");
-      await applicant.getByLabel("资质证明材料").setInputFiles({ ...LICENCE_PDF, name: "CMA资质证书.pdf" });
-      await applicant.getByLabel("上一年度为企业提供服务的合同").setInputFiles({ ...LICENCE_PDF, name: "检测服务合同.pdf" });
-      await applicant.getByRole("button", { name: "提交申请" }).click();
-      await see(applicant.getByText("待审核", { exact: true }));
-      await check(applicant, "申请成为服务商", "provider-application-pending");
+    // 申请成为服务商 by a certified enterprise that is not a provider (a different one at each width).
+    const applicant = pro.page;
+    await signInWithPassword(applicant, width === 1280 ? "13800000004" : "13800000003");
+    await applicant.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "申请成为服务商" }).click();
+    await check(applicant, "申请成为服务商", "provider-application");
+    await applicant.getByRole("button", { name: "提交申请" }).click();
+    await see(errorSummary(applicant));
+    await check(applicant, "申请成为服务商", "provider-application-422");
+    await applicant.getByRole("group", { name: "服务类别" }).getByRole("checkbox", { name: "检验检测" }).check();
+    await applicant.getByRole("group", { name: "服务区域" }).getByRole("checkbox", { name: "广西全区" }).check();
+    await applicant.getByLabel("机构简介").fill("提供产品检验检测与质量体系咨询服务，拥有实验室两处、检测工程师十余名。");
+    await applicant.getByLabel("联系人").fill("王五");
+    await applicant.getByLabel("资质证明材料").setInputFiles({ ...LICENCE_PDF, name: "CMA资质证书.pdf" });
+    await applicant.getByLabel("上一年度为企业提供服务的合同").setInputFiles({ ...LICENCE_PDF, name: "检测服务合同.pdf" });
+    await applicant.getByRole("button", { name: "提交申请" }).click();
+    await see(applicant.getByText("待审核", { exact: true }));
+    await check(applicant, "申请成为服务商", "provider-application-pending");
 
-      // 服务机构中心 of demo provider 7: 服务产品, the form empty (422) and filled, 预览, 提交审核.
-      const provider = ent.page;
-      await provider.context().clearCookies();
-      await signInWithPassword(provider, "13800000007");
-      await provider.goto("/provider");
-      await check(provider, "服务机构中心", "provider-home");
-      await provider.getByRole("main").getByRole("link", { name: "服务产品", exact: true }).click();
-      await check(provider, "服务产品", "provider-products");
-      await provider.getByRole("main").getByRole("link", { name: "发布服务产品" }).click();
-      await provider.getByLabel("产品名称").fill("诊断");
-      await provider.getByRole("button", { name: "保存草稿" }).click();
-      await see(errorSummary(provider));
-      await check(provider, "发布服务产品", "product-form-422");
-      const title = `工业软件应用推广服务（${width}）`;
-      await provider.getByLabel("产品名称").fill(title);
-      await provider.getByLabel("服务类别").selectOption({ label: "数字化改造" });
-      await provider.getByLabel("价格（元）").fill("36000");
-      await provider.getByLabel("服务内容（功能介绍）").fill("为企业选型、部署和推广工业软件，开展操作培训与上线辅导，帮助一线人员用好系统，提升生产计划与质量追溯的数字化水平。");
-      await provider.getByLabel("交付清单").fill("软件选型报告；培训记录；上线辅导记录");
-      await provider.getByLabel("验收标准").fill("系统在约定产线稳定运行30天");
-      await provider.getByRole("button", { name: "保存草稿" }).click();
-      await see(provider.getByRole("heading", { level: 2, name: "状态：草稿" }));
-      await check(provider, "编辑服务产品", "product-form-draft");
-      await provider.getByRole("link", { name: "预览" }).click();
-      await check(provider, title, "product-preview");
-      await provider.getByRole("link", { name: "返回编辑" }).click();
-      await provider.getByRole("button", { name: "提交审核" }).click();
-      await see(provider.getByRole("heading", { level: 2, name: "状态：待审核" }));
-      await check(provider, "编辑服务产品", "product-form-pending");
+    // 服务机构中心 of demo provider 7: 服务产品, the form empty (422) and filled, 预览, 提交审核.
+    const provider = ent.page;
+    await provider.context().clearCookies();
+    await signInWithPassword(provider, "13800000007");
+    await provider.goto("/provider");
+    await check(provider, "服务机构中心", "provider-home");
+    await provider.getByRole("main").getByRole("link", { name: "服务产品", exact: true }).click();
+    await check(provider, "服务产品", "provider-products");
+    await provider.getByRole("main").getByRole("link", { name: "发布服务产品" }).click();
+    await provider.getByLabel("产品名称").fill("诊断");
+    await provider.getByRole("button", { name: "保存草稿" }).click();
+    await see(errorSummary(provider));
+    await check(provider, "发布服务产品", "product-form-422");
+    const title = `工业软件应用推广服务（${width}）`;
+    await provider.getByLabel("产品名称").fill(title);
+    await provider.getByLabel("服务类别").selectOption({ label: "数字化改造" });
+    await provider.getByLabel("价格（元）").fill("36000");
+    await provider.getByLabel("服务内容（功能介绍）").fill("为企业选型、部署和推广工业软件，开展操作培训与上线辅导，帮助一线人员用好系统，提升生产计划与质量追溯的数字化水平。");
+    await provider.getByLabel("交付清单").fill("软件选型报告；培训记录；上线辅导记录");
+    await provider.getByLabel("验收标准").fill("系统在约定产线稳定运行30天");
+    await provider.getByRole("button", { name: "保存草稿" }).click();
+    await see(provider.getByRole("heading", { level: 2, name: "状态：草稿" }));
+    await check(provider, "编辑服务产品", "product-form-draft");
+    await provider.getByRole("link", { name: "预览" }).click();
+    await check(provider, title, "product-preview");
+    await provider.getByRole("link", { name: "返回编辑" }).click();
+    await provider.getByRole("button", { name: "提交审核" }).click();
+    await see(provider.getByRole("heading", { level: 2, name: "状态：待审核" }));
+    await check(provider, "编辑服务产品", "product-form-pending");
 
-      const admin = adm.page;
-      await signInAdmin(admin, "admin");
-      await admin.goto("/admin/providers");
-      await see(admin.getByRole("cell", { name: "桂林示例电子科技有限公司" }).or(admin.getByRole("cell", { name: "梧州示例陶瓷制品有限公司" })).first());
-      await check(admin, "服务商审核", "admin-providers");
-      await admin.getByRole("row").filter({ hasText: width === 1280 ? "梧州示例陶瓷制品有限公司" : "桂林示例电子科技有限公司" }).getByRole("link", { name: "审核" }).click();
-      await see(admin.getByRole("link", { name: "CMA资质证书.pdf" }));
-      await check(admin, `服务商申请：${width === 1280 ? "梧州示例陶瓷制品有限公司" : "桂林示例电子科技有限公司"}`, "admin-provider-application");
-      await admin.goto("/admin/providers/list");
-      await check(admin, "服务商管理", "admin-providers-list");
-      await admin.goto("/admin/products");
-      await check(admin, "服务产品审核", "admin-products");
-      await admin.getByRole("row").filter({ hasText: title }).getByRole("link", { name: "审核" }).click();
-      await check(admin, title, "admin-product");
-      await admin.goto("/admin/catalog-settings");
-      await check(admin, "服务类别与负面清单", "admin-catalog-settings");
-    } finally {
-      const problems = [...ent.problems, ...pro.problems, ...adm.problems];
-      await ent.context.close();
-      await pro.context.close();
-      await adm.context.close();
-      expect(problems).toEqual([]);
-    }
+    const admin = adm.page;
+    await signInAdmin(admin, "admin");
+    await admin.goto("/admin/providers");
+    await see(admin.getByRole("cell", { name: "桂林示例电子科技有限公司" }).or(admin.getByRole("cell", { name: "梧州示例陶瓷制品有限公司" })).first());
+    await check(admin, "服务商审核", "admin-providers");
+    await admin.getByRole("row").filter({ hasText: width === 1280 ? "梧州示例陶瓷制品有限公司" : "桂林示例电子科技有限公司" }).getByRole("link", { name: "审核" }).click();
+    await see(admin.getByRole("link", { name: "CMA资质证书.pdf" }));
+    await check(admin, `服务商申请：${width === 1280 ? "梧州示例陶瓷制品有限公司" : "桂林示例电子科技有限公司"}`, "admin-provider-application");
+    await admin.goto("/admin/providers/list");
+    await check(admin, "服务商管理", "admin-providers-list");
+    await admin.goto("/admin/products");
+    await check(admin, "服务产品审核", "admin-products");
+    await admin.getByRole("row").filter({ hasText: title }).getByRole("link", { name: "审核" }).click();
+    await check(admin, title, "admin-product");
+    await admin.goto("/admin/catalog-settings");
+    await check(admin, "服务类别与负面清单", "admin-catalog-settings");
    }, 60_000);
   it("企业需求, 我要留言, 政策资讯: public pages (and 422), the 我要留言 dialog over a page, 我的需求管理, 发布需求 (and 422), 我的留言, 响应需求 (and 422), 需求响应; 管理端 企业需求审核, 留言管理, 政策资讯管理 with their detail pages (and 422)", async () => {
-    const ent = await openTab(browser, server.baseUrl, { width, height: 800 });
-    const pro = await openTab(browser, server.baseUrl, { width, height: 800 });
-    const adm = await openTab(browser, server.baseUrl, { width, height: 800 });
-    try {
-      // Public pages, anonymous: the demands (filtered by htmx), a demand, the news (a tab), an article.
-      const { page } = anon;
-      await page.goto("/demands");
-      await check(page, "企业需求", "demands");
-      await page.getByLabel("需求类别").selectOption({ label: "数字化改造" });
-      await see(page.getByText("共 1 条需求", { exact: true }));
-      await check(page, "企业需求", "demands-filtered");
-      await page.getByRole("link", { name: "注塑车间MES系统建设" }).click();
-      await see(page.getByText("登录服务商账号后可查看联系方式", { exact: false }));
-      await check(page, "注塑车间MES系统建设", "demand-public");
-      await page.goto("/news");
-      await check(page, "政策资讯", "news");
-      await page.getByRole("navigation", { name: "资讯类型" }).getByRole("link", { name: "政策文件" }).click();
-      await see(page.getByRole("navigation", { name: "资讯类型" }).locator('[aria-current="page"]').getByText("政策文件"));
-      await check(page, "政策资讯", "news-policy");
-      await page.getByRole("main").getByRole("link", { name: "广西制造业企业培优育强服务券管理办法" }).click();
-      await check(page, "广西制造业企业培优育强服务券管理办法", "article");
+    const ent = await e2e.open(true, { width, height: 800 });
+    const pro = await e2e.open(true, { width, height: 800 });
+    const adm = await e2e.open(true, { width, height: 800 });
+    // Public pages, anonymous: the demands (filtered by htmx), a demand, the news (a tab), an article.
+    const { page } = anon;
+    await page.goto("/demands");
+    await check(page, "企业需求", "demands");
+    await page.getByLabel("需求类别").selectOption({ label: "数字化改造" });
+    await see(page.getByText("共 1 条需求", { exact: true }));
+    await check(page, "企业需求", "demands-filtered");
+    await page.getByRole("link", { name: "注塑车间MES系统建设" }).click();
+    await see(page.getByText("登录服务商账号后可查看联系方式", { exact: false }));
+    await check(page, "注塑车间MES系统建设", "demand-public");
+    await page.goto("/news");
+    await check(page, "政策资讯", "news");
+    await page.getByRole("navigation", { name: "资讯类型" }).getByRole("link", { name: "政策文件" }).click();
+    await see(page.getByRole("navigation", { name: "资讯类型" }).locator('[aria-current="page"]').getByText("政策文件"));
+    await check(page, "政策资讯", "news-policy");
+    await page.getByRole("main").getByRole("link", { name: "广西制造业企业培优育强服务券管理办法" }).click();
+    await check(page, "广西制造业企业培优育强服务券管理办法", "article");
 
-      // 我要留言 as a page of its own (sent empty: 422), 查询留言回复 (and 422).
-      await page.goto("/messages/new");
-      await check(page, "我要留言", "message-form");
-      await page.getByRole("button", { name: "提交留言" }).click();
-      await see(errorSummary(page));
-      await check(page, "我要留言", "message-form-422");
-      await page.goto("/messages/lookup");
-      await check(page, "查询留言回复", "message-lookup");
-      await page.getByRole("button", { name: "查询", exact: true }).click();
-      await see(errorSummary(page));
-      await check(page, "查询留言回复", "message-lookup-422");
+    // 我要留言 as a page of its own (sent empty: 422), 查询留言回复 (and 422).
+    await page.goto("/messages/new");
+    await check(page, "我要留言", "message-form");
+    await page.getByRole("button", { name: "提交留言" }).click();
+    await see(errorSummary(page));
+    await check(page, "我要留言", "message-form-422");
+    await page.goto("/messages/lookup");
+    await check(page, "查询留言回复", "message-lookup");
+    await page.getByRole("button", { name: "查询", exact: true }).click();
+    await see(errorSummary(page));
+    await check(page, "查询留言回复", "message-lookup-422");
 
-      // The 我要留言 dialog over a page: it fits the screen and can scroll on its own.
-      await page.goto("/demands");
-      await page.waitForFunction(() => "htmx" in window);
-      await page.getByRole("navigation", { name: "账号" }).getByRole("link", { name: "我要留言" }).click();
-      const dialog = page.getByRole("dialog", { name: "留言信箱" });
-      await see(dialog);
-      expect(await dialog.evaluate((d) => d.matches(":modal"))).toBe(true);
-      if (SHOTS) await page.screenshot({ path: `${SHOTS}/message-dialog-${width}.png`, caret: "initial" });
-      const box = (await dialog.boundingBox())!;
-      expect(box.x).toBeGreaterThanOrEqual(0);
-      expect(box.x + box.width).toBeLessThanOrEqual(width);
-      expect(box.y + box.height).toBeLessThanOrEqual(800);
-      const m = await measure(page, width < 600);
-      expect(m.scrollWidth, "no sideways scrolling").toBeLessThanOrEqual(width);
-      expect(m.small, "tap targets too small").toEqual([]);
-      expect(m.unlabelled, "fields without a visible label").toEqual([]);
-      // Esc closes it; focus is back on 我要留言 and the filter fields are labelled as before.
-      await page.keyboard.press("Escape");
-      await expect.poll(() => dialog.isVisible()).toBe(false);
-      await see(page.getByRole("navigation", { name: "账号" }).getByRole("link", { name: "我要留言" }).and(page.locator(":focus")));
-      expect((await measure(page, width < 600)).unlabelled).toEqual([]);
-      await see(page.getByLabel("需求类别"));
+    // The 我要留言 dialog over a page: it fits the screen and can scroll on its own.
+    await page.goto("/demands");
+    await page.waitForFunction(() => "htmx" in window);
+    await page.getByRole("navigation", { name: "账号" }).getByRole("link", { name: "我要留言" }).click();
+    const dialog = page.getByRole("dialog", { name: "留言信箱" });
+    await see(dialog);
+    expect(await dialog.evaluate((d) => d.matches(":modal"))).toBe(true);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/message-dialog-${width}.png`, caret: "initial" });
+    const box = (await dialog.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(width);
+    expect(box.y + box.height).toBeLessThanOrEqual(800);
+    const m = await measure(page, width < 600);
+    expect(m.scrollWidth, "no sideways scrolling").toBeLessThanOrEqual(width);
+    expect(m.small, "tap targets too small").toEqual([]);
+    expect(m.unlabelled, "fields without a visible label").toEqual([]);
+    // Esc closes it; focus is back on 我要留言 and the filter fields are labelled as before.
+    await page.keyboard.press("Escape");
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    await see(page.getByRole("navigation", { name: "账号" }).getByRole("link", { name: "我要留言" }).and(page.locator(":focus")));
+    expect((await measure(page, width < 600)).unlabelled).toEqual([]);
+    await see(page.getByLabel("需求类别"));
 
-      // 个人中心 of demo enterprise 1: 我的需求管理, a demand with a response, 发布需求 (and 422), 我的留言 and a reply.
-      const me = ent.page;
-      await signInWithPassword(me, VOUCHER_PHONE);
-      const menu = me.getByRole("navigation", { name: "个人中心菜单" });
-      await menu.getByRole("link", { name: "我的需求管理" }).click();
-      await check(me, "我的需求管理", "me-demands");
-      await me.getByRole("row").filter({ hasText: "注塑车间MES系统建设" }).getByRole("link", { name: "查看" }).click();
-      await see(me.getByRole("heading", { level: 2, name: "服务商响应（1）" }));
-      await check(me, "注塑车间MES系统建设", "me-demand");
-      await menu.getByRole("link", { name: "我的需求管理" }).click();
-      await me.getByRole("main").getByRole("link", { name: "发布需求" }).click();
-      await check(me, "发布需求", "demand-form");
-      await me.getByRole("button", { name: "提交需求" }).click();
-      await see(errorSummary(me));
-      await check(me, "发布需求", "demand-form-422");
-      await menu.getByRole("link", { name: "我的留言" }).click();
-      await check(me, "我的留言", "me-messages");
-      const answered = me.getByRole("row").filter({ hasText: "已回复" }).getByRole("link", { name: /^查看留言 LY\d{8}$/ });
-      const reference = (await answered.innerText()).trim();
-      await answered.click();
-      await see(me.getByText("平台回复", { exact: false }).first());
-      await check(me, `留言 ${reference}`, "me-message");
+    // 个人中心 of demo enterprise 1: 我的需求管理, a demand with a response, 发布需求 (and 422), 我的留言 and a reply.
+    const me = ent.page;
+    await signInWithPassword(me, VOUCHER_PHONE);
+    const menu = me.getByRole("navigation", { name: "个人中心菜单" });
+    await menu.getByRole("link", { name: "我的需求管理" }).click();
+    await check(me, "我的需求管理", "me-demands");
+    await me.getByRole("row").filter({ hasText: "注塑车间MES系统建设" }).getByRole("link", { name: "查看" }).click();
+    await see(me.getByRole("heading", { level: 2, name: "服务商响应（1）" }));
+    await check(me, "注塑车间MES系统建设", "me-demand");
+    await menu.getByRole("link", { name: "我的需求管理" }).click();
+    await me.getByRole("main").getByRole("link", { name: "发布需求" }).click();
+    await check(me, "发布需求", "demand-form");
+    await me.getByRole("button", { name: "提交需求" }).click();
+    await see(errorSummary(me));
+    await check(me, "发布需求", "demand-form-422");
+    await menu.getByRole("link", { name: "我的留言" }).click();
+    await check(me, "我的留言", "me-messages");
+    const answered = me.getByRole("row").filter({ hasText: "已回复" }).getByRole("link", { name: /^查看留言 LY\d{8}$/ });
+    const reference = (await answered.innerText()).trim();
+    await answered.click();
+    await see(me.getByText("平台回复", { exact: false }).first());
+    await check(me, `留言 ${reference}`, "me-message");
 
-      // Demo provider 7: 响应需求 on the demand page (and 422), then 需求响应.
-      const provider = pro.page;
-      await signInWithPassword(provider, "13800000007");
-      await provider.goto("/demands");
-      await provider.getByRole("link", { name: "注塑车间MES系统建设" }).click();
-      await see(provider.getByRole("heading", { level: 2, name: "响应需求" }));
-      await check(provider, "注塑车间MES系统建设", "demand-provider");
-      await provider.getByLabel("方案简述").fill("太短");
-      await provider.getByRole("button", { name: "更新响应" }).click();
-      await see(errorSummary(provider));
-      await check(provider, "注塑车间MES系统建设", "demand-provider-422");
-      await provider.goto("/provider/responses");
-      await check(provider, "需求响应", "provider-responses");
+    // Demo provider 7: 响应需求 on the demand page (and 422), then 需求响应.
+    const provider = pro.page;
+    await signInWithPassword(provider, "13800000007");
+    await provider.goto("/demands");
+    await provider.getByRole("link", { name: "注塑车间MES系统建设" }).click();
+    await see(provider.getByRole("heading", { level: 2, name: "响应需求" }));
+    await check(provider, "注塑车间MES系统建设", "demand-provider");
+    await provider.getByLabel("方案简述").fill("太短");
+    await provider.getByRole("button", { name: "更新响应" }).click();
+    await see(errorSummary(provider));
+    await check(provider, "注塑车间MES系统建设", "demand-provider-422");
+    await provider.goto("/provider/responses");
+    await check(provider, "需求响应", "provider-responses");
 
-      // 管理端: the reviewer's 企业需求审核 and a pending demand (驳回 without a reason: 422).
-      const admin = adm.page;
-      await signInAdmin(admin, "reviewer");
-      await admin.getByRole("link", { name: "企业需求审核" }).click();
-      await check(admin, "企业需求审核", "admin-demands");
-      await admin.getByRole("row").filter({ hasText: "空压站能耗监测与节能诊断" }).getByRole("link", { name: "审核" }).click();
-      await check(admin, "空压站能耗监测与节能诊断", "admin-demand");
-      await admin.getByRole("button", { name: "驳回" }).click();
-      await see(errorSummary(admin));
-      await check(admin, "空压站能耗监测与节能诊断", "admin-demand-422");
+    // 管理端: the reviewer's 企业需求审核 and a pending demand (驳回 without a reason: 422).
+    const admin = adm.page;
+    await signInAdmin(admin, "reviewer");
+    await admin.getByRole("link", { name: "企业需求审核" }).click();
+    await check(admin, "企业需求审核", "admin-demands");
+    await admin.getByRole("row").filter({ hasText: "空压站能耗监测与节能诊断" }).getByRole("link", { name: "审核" }).click();
+    await check(admin, "空压站能耗监测与节能诊断", "admin-demand");
+    await admin.getByRole("button", { name: "驳回" }).click();
+    await see(errorSummary(admin));
+    await check(admin, "空压站能耗监测与节能诊断", "admin-demand-422");
 
-      // The operator's 留言管理 and a message (回复 empty: 422), 政策资讯管理, 新建文章 (and 422), 编辑文章, 预览.
-      await admin.context().clearCookies();
-      await signInAdmin(admin, "operator");
-      await admin.getByRole("link", { name: "留言管理" }).click();
-      await check(admin, "留言管理", "admin-messages");
-      const reply = admin.getByRole("link", { name: /^回复留言 LY\d{8}$/ }).first();
-      const ref = ((await reply.getAttribute("aria-label")) ?? "").replace("回复留言 ", "");
-      await reply.click();
-      await check(admin, `留言 ${ref}`, "admin-message");
-      await admin.getByRole("button", { name: "回复", exact: true }).click();
-      await see(errorSummary(admin));
-      await check(admin, `留言 ${ref}`, "admin-message-422");
-      await admin.goto("/admin");
-      await admin.getByRole("link", { name: "政策资讯管理" }).click();
-      await check(admin, "政策资讯管理", "admin-articles");
-      await admin.getByRole("link", { name: "新建文章" }).click();
-      await check(admin, "新建文章", "admin-article-new");
-      await admin.getByRole("button", { name: "保存草稿" }).click();
-      await see(errorSummary(admin));
-      await check(admin, "新建文章", "admin-article-new-422");
-      await admin.goto("/admin/articles");
-      await admin.getByRole("row").filter({ hasText: "关于开展服务机构入库申报工作的通知" }).getByRole("link", { name: "编辑" }).click();
-      await check(admin, "编辑文章", "admin-article");
-      await admin.getByRole("main").getByRole("link", { name: "预览" }).click();
-      await check(admin, "关于开展服务机构入库申报工作的通知", "admin-article-preview");
-    } finally {
-      const problems = [...ent.problems, ...pro.problems, ...adm.problems];
-      await ent.context.close();
-      await pro.context.close();
-      await adm.context.close();
-      expect(problems).toEqual([]);
-    }
+    // The operator's 留言管理 and a message (回复 empty: 422), 政策资讯管理, 新建文章 (and 422), 编辑文章, 预览.
+    await admin.context().clearCookies();
+    await signInAdmin(admin, "operator");
+    await admin.getByRole("link", { name: "留言管理" }).click();
+    await check(admin, "留言管理", "admin-messages");
+    const reply = admin.getByRole("link", { name: /^回复留言 LY\d{8}$/ }).first();
+    const ref = ((await reply.getAttribute("aria-label")) ?? "").replace("回复留言 ", "");
+    await reply.click();
+    await check(admin, `留言 ${ref}`, "admin-message");
+    await admin.getByRole("button", { name: "回复", exact: true }).click();
+    await see(errorSummary(admin));
+    await check(admin, `留言 ${ref}`, "admin-message-422");
+    await admin.goto("/admin");
+    await admin.getByRole("link", { name: "政策资讯管理" }).click();
+    await check(admin, "政策资讯管理", "admin-articles");
+    await admin.getByRole("link", { name: "新建文章" }).click();
+    await check(admin, "新建文章", "admin-article-new");
+    await admin.getByRole("button", { name: "保存草稿" }).click();
+    await see(errorSummary(admin));
+    await check(admin, "新建文章", "admin-article-new-422");
+    await admin.goto("/admin/articles");
+    await admin.getByRole("row").filter({ hasText: "关于开展服务机构入库申报工作的通知" }).getByRole("link", { name: "编辑" }).click();
+    await check(admin, "编辑文章", "admin-article");
+    await admin.getByRole("main").getByRole("link", { name: "预览" }).click();
+    await check(admin, "关于开展服务机构入库申报工作的通知", "admin-article-preview");
   }, 90_000);
 });

@@ -1,7 +1,7 @@
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { TEST_CAPTCHA } from "../support/app.ts";
-import { type Server, type Tab, errorSummary, heading, launchBrowser, openTab, see, signInAdmin, startServer } from "./support.ts";
+import { browserSuite, errorSummary, flashMessage, heading, rowWith, see, signInAdmin, signInWithPassword } from "./support.ts";
 
 /**
  * 我要留言 in a real browser, once with JavaScript (htmx) and once without: a demo enterprise clicks
@@ -11,40 +11,7 @@ import { type Server, type Tab, errorSummary, heading, launchBrowser, openTab, s
  * an error and solves the captcha inside the dialog.
  */
 
-let server: Server;
-let browser: Browser;
-let tabs: Tab[] = [];
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  const problems = tabs.flatMap((t) => t.problems);
-  await Promise.all(tabs.map((t) => t.context.close()));
-  tabs = [];
-  expect(problems).toEqual([]);
-});
-
-async function open(js: boolean): Promise<Tab> {
-  const tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js });
-  tabs.push(tab);
-  return tab;
-}
-
-async function signInWithPassword(page: Page, phone: string): Promise<void> {
-  await page.goto("/login?tab=password");
-  await page.getByLabel("手机号").fill(phone);
-  await page.getByLabel("密码", { exact: true }).fill("Demo#2026");
-  await page.getByLabel(/^图形验证码/).and(page.getByRole("textbox")).fill(TEST_CAPTCHA);
-  await page.getByRole("button", { name: "登录", exact: true }).click();
-  await see(heading(page, "个人中心"));
-}
-
-const rowWith = (page: Page, text: string) => page.getByRole("row").filter({ has: page.getByRole("cell", { name: text, exact: true }) });
+const e2e = browserSuite({ demo: true });
 
 /**
  * Clicks 我要留言 in the header on the current page. With JavaScript the dialog is loaded into the
@@ -90,7 +57,7 @@ describe.each([
   { mode: "JavaScript off", js: false, phone: "13800000004", company: "梧州示例陶瓷制品有限公司" },
 ])("我要留言 ($mode)", ({ js, phone, company }) => {
   it("leave a message -> the operator replies -> the author reads the reply in 我的留言", async () => {
-    const ent = await open(js);
+    const ent = await e2e.open(js);
     await signInWithPassword(ent.page, phone);
     await ent.page.goto("/services/general");
     const dialog = await openMessageDialog(ent.page, js);
@@ -102,7 +69,7 @@ describe.each([
     await dialog.getByRole("button", { name: "提交留言" }).click();
     const ref = await sentReference(ent.page, js);
 
-    const op = await open(js);
+    const op = await e2e.open(js);
     await signInAdmin(op.page, "operator");
     await op.page.getByRole("link", { name: "留言管理" }).click();
     await see(heading(op.page, "留言管理"));
@@ -118,7 +85,7 @@ describe.each([
     const reply = "感谢建议，筛选功能将在下个版本提供。";
     await op.page.getByLabel("回复内容").fill(reply);
     await op.page.getByRole("button", { name: "回复", exact: true }).click();
-    await see(op.page.getByRole("status").filter({ hasText: "回复已发送" }));
+    await see(flashMessage(op.page, "回复已发送"));
     await see(op.page.getByRole("heading", { level: 2, name: "状态：已回复" }));
 
     await ent.page.goto("/me");
@@ -133,7 +100,7 @@ describe.each([
   });
 
   it("an anonymous visitor fixes an error and solves the captcha in the form", async () => {
-    const tab = await open(js);
+    const tab = await e2e.open(js);
     await tab.page.goto("/");
     let dialog = await openMessageDialog(tab.page, js);
     await dialog.getByRole("radio", { name: "问题" }).check();
@@ -150,7 +117,7 @@ describe.each([
     await dialog.getByLabel(/^图形验证码/).and(tab.page.getByRole("textbox")).fill(TEST_CAPTCHA);
     await dialog.getByRole("button", { name: "提交留言" }).click();
     const ref = await sentReference(tab.page, js);
-    const [row] = await server.t.deps.db.query<{ account_id: string | null; status: string }>("select account_id, status from messages where reference = $1", [ref]);
+    const [row] = await e2e.server.t.deps.db.query<{ account_id: string | null; status: string }>("select account_id, status from messages where reference = $1", [ref]);
     expect(row).toEqual({ account_id: null, status: "pending" });
   });
 });

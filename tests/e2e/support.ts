@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type Browser, type BrowserContext, type Locator, type Page, chromium } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { creditCodeCheckChar } from "../../src/modules/enterprises/codes.ts";
 import { type TestApp, TEST_CAPTCHA, makeTestApp } from "../support/app.ts";
 
@@ -90,6 +90,55 @@ export async function openTab(
   return { context, page, problems };
 }
 
+/** What a browser test file works with: the server and the browser of the file, and fresh tabs. */
+export type BrowserSuite = {
+  readonly server: Server;
+  readonly browser: Browser;
+  /** A fresh tab (own cookies), closed after the test; anything it complains about fails the test. */
+  open(js: boolean, opts?: { width?: number; height?: number }): Promise<Tab>;
+};
+
+/**
+ * Registers the hooks of a browser test file: one server (makeTestApp options, e.g. `{ demo: true }`)
+ * and one Chromium for the file; after each test the tabs it opened are closed and their problems
+ * (CSP violations, script errors, failed requests) must be empty. Call it at the top of the file.
+ */
+export function browserSuite(opts: Parameters<typeof makeTestApp>[0] = {}): BrowserSuite {
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  let tabs: Tab[] = [];
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startServer(opts), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  afterEach(async () => {
+    const problems = tabs.flatMap((t) => t.problems);
+    await Promise.all(tabs.map((t) => t.context.close()));
+    tabs = [];
+    expect(problems).toEqual([]);
+  });
+  const started = <T>(x: T | undefined): T => {
+    if (x === undefined) throw new Error("browserSuite: used before beforeAll ran (or it failed)");
+    return x;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get browser() {
+      return started(browser);
+    },
+    async open(js, { width, height } = {}) {
+      const tab = await openTab(started(browser), started(server).baseUrl, { javaScriptEnabled: js, width, height });
+      tabs.push(tab);
+      return tab;
+    },
+  };
+}
+
 /**
  * Reads the latest 6-digit code sent to a phone from the /dev/sms page, opened in another tab of
  * the same browser like a developer would.
@@ -100,7 +149,7 @@ export async function readSmsCode(context: BrowserContext, phone: string): Promi
     await page.goto("/dev/sms");
     await see(page.getByRole("heading", { name: "短信发件箱（开发）" }));
     // Newest first: the first row whose 手机号 cell is this phone.
-    const row = page.getByRole("row").filter({ has: page.getByRole("cell", { name: phone, exact: true }) }).first();
+    const row = rowWith(page, phone).first();
     const text = await row.getByRole("cell").nth(1).innerText();
     const code = text.match(/验证码为(\d{6})/)?.[1];
     if (!code) throw new Error(`no SMS code for ${phone} on /dev/sms: ${text}`);
@@ -145,7 +194,7 @@ export async function signUp(tab: Tab, phone: string, company: string): Promise<
   await page.goto("/register");
   await page.getByLabel("企业名称").fill(company);
   await page.getByLabel("手机号").fill(phone);
-  await page.getByLabel(/^图形验证码/).and(page.getByRole("textbox")).fill(TEST_CAPTCHA);
+  await captchaInput(page).fill(TEST_CAPTCHA);
   await page.getByRole("button", { name: "获取验证码" }).click();
   await see(page.getByText(/^验证码已发送至.*60秒后可重新获取。$/));
   await page.getByLabel("手机验证码").fill(await readSmsCode(context, phone));
@@ -153,14 +202,59 @@ export async function signUp(tab: Tab, phone: string, company: string): Promise<
   await see(page.getByRole("heading", { level: 1, name: "个人中心" }));
 }
 
-// ---- 企业信息认证 (shared by certification.test.ts and layout.test.ts) ----
+/** Signs a demo enterprise (or provider) in with its password and the test captcha answer; ends on 个人中心. */
+export async function signInWithPassword(page: Page, phone: string, password = "Demo#2026"): Promise<void> {
+  await page.goto("/login?tab=password");
+  await page.getByLabel("手机号").fill(phone);
+  await page.getByLabel("密码", { exact: true }).fill(password);
+  await captchaInput(page).fill(TEST_CAPTCHA);
+  await page.getByRole("button", { name: "登录", exact: true }).click();
+  await see(heading(page, "个人中心"));
+}
+
+// ---- Locators and readings shared by the test files ----
 
 /** The page's level-1 heading with exactly this text. */
 export const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name, exact: true });
 
+/** The graphic captcha input, found by its label (which may add a note once solved). */
+export const captchaInput = (page: Page) => page.getByLabel(/^图形验证码/).and(page.getByRole("textbox"));
+
 /** The 请修改以下问题 summary at the top of a form. */
 export const errorSummary = (page: Page) =>
   page.getByRole("alert").filter({ has: page.getByRole("heading", { name: "请修改以下问题" }) });
+
+/** The flash message at the top of the page. */
+export const flashMessage = (page: Page, text: string) => page.getByRole("status").filter({ hasText: text });
+
+/** A table row holding a cell with exactly this text. */
+export const rowWith = (page: Page, text: string) => page.getByRole("row").filter({ has: page.getByRole("cell", { name: text, exact: true }) });
+
+/** The value beside a term in a description list (waits for the term). */
+export async function fact(scope: Locator, term: string): Promise<string> {
+  const dt = scope.getByRole("term").filter({ hasText: new RegExp(`^${term}$`) });
+  await see(dt);
+  return (await dt.locator("xpath=following-sibling::dd[1]").innerText()).trim();
+}
+
+/** The texts an input is described by (its hint and the error beside it). */
+export async function description(page: Page, field: Locator): Promise<string> {
+  const ids = ((await field.getAttribute("aria-describedby")) ?? "").split(/\s+/).filter(Boolean);
+  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).innerText()));
+  return texts.join(" ");
+}
+
+/** The demo programmes are named after the current year in Asia/Shanghai. */
+export const YEAR = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
+
+/** A small PDF for a file input; the name is also written into the bytes, so files differ. */
+export const pdfFile = (name: string) => ({
+  name,
+  mimeType: "application/pdf",
+  buffer: Buffer.from(`%PDF-1.4\n% ${name}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n`),
+});
+
+// ---- 企业信息认证 (shared by certification, layout, catalog and vouchers tests) ----
 
 /**
  * A 统一社会信用代码 that passes GB 32100 and no other test uses: 91450100MA5 + 6 random digits +
@@ -285,9 +379,31 @@ export async function openApplication(page: Page, creditCode: string, company: s
   await page.getByLabel("企业名称或信用代码").fill(creditCode);
   await page.getByRole("button", { name: "筛选" }).click();
   await see(page.getByRole("navigation", { name: "分页" }).getByText("共 1 条，第 1 / 1 页", { exact: true }));
-  const row = page.getByRole("row").filter({ has: page.getByRole("cell", { name: company, exact: true }) });
+  const row = rowWith(page, company);
   await see(row);
   expect(await row.getByRole("cell").nth(1).innerText()).toBe(creditCode);
   await row.getByRole("link", { name: "审核" }).click();
   await see(heading(page, `企业认证详情：${company}`));
+}
+
+/**
+ * A new enterprise, registered and certified through the pages (the demo reviewer approves it in a
+ * second tab). Returns the enterprise's tab (on 企业信息认证, 已认证) and the reviewer's, still signed in.
+ */
+export async function certifiedEnterprise(
+  e2e: BrowserSuite,
+  js: boolean,
+  company: string,
+  overrides: Partial<Step2Input> = {},
+): Promise<{ ent: Tab; rev: Tab }> {
+  const ent = await e2e.open(js);
+  const data = step2Input(company, overrides);
+  await signUp(ent, randomPhone(), company);
+  await submitCertification(ent.page, data);
+  const rev = await e2e.open(js);
+  await signInAdmin(rev.page, "reviewer");
+  await openApplication(rev.page, data.creditCode, company);
+  await rev.page.getByRole("button", { name: "通过", exact: true }).click();
+  await see(rev.page.getByRole("heading", { level: 2, name: "状态：已认证" }));
+  return { ent, rev };
 }

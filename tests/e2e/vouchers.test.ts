@@ -1,21 +1,17 @@
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
-  type Server,
-  type Step2Input,
-  type Tab,
+  LICENCE_PDF,
+  YEAR,
+  browserSuite,
+  certifiedEnterprise,
+  description,
   errorSummary,
+  fact,
+  flashMessage,
   heading,
-  launchBrowser,
-  openApplication,
-  openTab,
-  randomPhone,
   see,
   signInAdmin,
-  signUp,
-  startServer,
-  step2Input,
-  submitCertification,
 } from "./support.ts";
 
 /**
@@ -26,80 +22,18 @@ import {
  * annual allocation twice. Layout and screenshots of these pages are in layout.test.ts.
  */
 
-let server: Server;
-let browser: Browser;
-let tabs: Tab[] = [];
+const e2e = browserSuite({ demo: true });
 
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ demo: true }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-afterEach(async () => {
-  // Anything a browser complained about (CSP violations, script errors, failed requests) fails the test.
-  const problems = tabs.flatMap((t) => t.problems);
-  await Promise.all(tabs.map((t) => t.context.close()));
-  tabs = [];
-  expect(problems).toEqual([]);
-});
-
-async function open(js: boolean): Promise<Tab> {
-  const tab = await openTab(browser, server.baseUrl, { javaScriptEnabled: js });
-  tabs.push(tab);
-  return tab;
-}
-
-/** The demo programmes are named after the current year in Asia/Shanghai. */
-const YEAR = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
 const GENERAL = `${YEAR}年度通用券`;
 const SPECIAL = `${YEAR}年度设备更新专项券`;
 
 /** A PDF contract for the 专项券 upload. */
-const CONTRACT_PDF = {
-  name: "设备购置合同.pdf",
-  mimeType: "application/pdf",
-  buffer: Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"),
-};
-
-/**
- * A new enterprise, registered and certified through the pages (the demo reviewer approves it in a
- * second browser context). Returns the enterprise's tab (on 企业信息认证, 已认证) and the reviewer's.
- */
-async function certifiedEnterprise(js: boolean, company: string, overrides: Partial<Step2Input> = {}): Promise<{ ent: Tab; rev: Tab }> {
-  const ent = await open(js);
-  const data = step2Input(company, overrides);
-  await signUp(ent, randomPhone(), company);
-  await submitCertification(ent.page, data);
-  const rev = await open(js);
-  await signInAdmin(rev.page, "reviewer");
-  await openApplication(rev.page, data.creditCode, company);
-  await rev.page.getByRole("button", { name: "通过", exact: true }).click();
-  await see(rev.page.getByRole("heading", { level: 2, name: "状态：已认证" }));
-  return { ent, rev };
-}
+const CONTRACT_PDF = { ...LICENCE_PDF, name: "设备购置合同.pdf" };
 
 /** The card of a programme on 服务券配额申请 (a region named by its heading). */
 const card = (page: Page, programme: string) => page.getByRole("region", { name: new RegExp(`^${programme} `) });
 /** The apply dialog of a programme. */
 const dialog = (page: Page, programme: string) => page.getByRole("dialog", { name: programme, exact: true });
-/** The flash message at the top of the page. */
-const flashMessage = (page: Page, text: string) => page.getByRole("status").filter({ hasText: text });
-
-/** The value beside a term in a description list. */
-async function fact(scope: Locator, term: string): Promise<string> {
-  const dt = scope.getByRole("term").filter({ hasText: new RegExp(`^${term}$`) });
-  await see(dt);
-  return dt.locator("xpath=following-sibling::dd[1]").innerText();
-}
-
-/** The texts an input is described by (its hint and the error beside it). */
-async function description(page: Page, field: Locator): Promise<string> {
-  const ids = ((await field.getAttribute("aria-describedby")) ?? "").split(/\s+/).filter(Boolean);
-  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).innerText()));
-  return texts.join(" ");
-}
 
 /** Waits until the element is the focused one. */
 async function focused(locator: Locator): Promise<void> {
@@ -203,7 +137,7 @@ describe.each([
     // 中型 (350 people, 2500 万元) with JavaScript, 小型 (80 people, 900 万元) without; the demo 通用券 gives ¥60,000 and ¥30,000.
     const company = js ? "南宁优品精工机械有限公司" : "百色强基铝业装备有限公司";
     const size = js ? { text: "中型", amount: "¥60,000.00" } : { text: "小型", amount: "¥30,000.00" };
-    const { ent, rev } = await certifiedEnterprise(js, company, js ? {} : { staffCount: "80", revenueWan: "900", city: "百色市", district: "右江区", address: "右江区城东大道9号" });
+    const { ent, rev } = await certifiedEnterprise(e2e, js, company, js ? {} : { staffCount: "80", revenueWan: "900", city: "百色市", district: "右江区", address: "右江区城东大道9号" });
     const { page, context } = ent;
 
     // 首页 -> 服务券配额申请; the 个人中心 menu has it too.
@@ -271,7 +205,7 @@ describe.each([
 
   it("专项券: an amount outside the limits is refused beside the field; 申领额度 and a contract -> 确定申领 -> reviewer sees the contract, 通过 -> 去使用", async () => {
     const company = js ? "钦州培优港机设备有限公司" : "贵港育强船舶制造有限公司";
-    const { ent, rev } = await certifiedEnterprise(js, company, { staffCount: "120", revenueWan: "3000" });
+    const { ent, rev } = await certifiedEnterprise(e2e, js, company, { staffCount: "120", revenueWan: "3000" });
     const { page } = ent;
     await page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "服务券配额申请" }).click();
     const special = card(page, SPECIAL);
@@ -337,9 +271,9 @@ describe.each([
   it("年度额度分配: the super admin runs it for the 通用券 (a new enterprise gets a pending application), then again (nothing new)", async () => {
     // A newly certified enterprise without a 通用券 application: the run must create one for it.
     const company = js ? "梧州育强日用陶瓷有限公司" : "河池培优有色金属制品有限公司";
-    const { ent } = await certifiedEnterprise(js, company, { staffCount: "15", revenueWan: "260" });
+    const { ent } = await certifiedEnterprise(e2e, js, company, { staffCount: "15", revenueWan: "260" });
 
-    const tab = await open(js);
+    const tab = await e2e.open(js);
     const admin = tab.page;
     await signInAdmin(admin, "admin");
     await admin.getByRole("link", { name: "券种管理" }).click();
