@@ -122,6 +122,15 @@ describe("我要留言: dialog or page", () => {
     expect(page.html).not.toContain('method="dialog"');
     expect(page.html).toContain("留言内容");
   });
+
+  it("the header link opens the dialog over other pages, and on /messages/new is just the current page", async () => {
+    const b = visitor();
+    await b.get("/demands");
+    expect(b.lastHtml).toContain('<a href="/messages/new" hx-get="/messages/new"');
+    await b.get("/messages/new");
+    expect(b.lastHtml).toContain('<a href="/messages/new" aria-current="page">我要留言</a>');
+    expect(b.lastHtml).not.toContain('hx-get="/messages/new"');
+  });
 });
 
 describe("我要留言: signed-in enterprises", () => {
