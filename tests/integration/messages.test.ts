@@ -175,6 +175,32 @@ describe("我要留言: signed-in enterprises", () => {
   });
 });
 
+describe("留言管理: search", () => {
+  it("finds a message by 留言编号, by the contact phone, or by words in its content; % and _ are plain characters", async () => {
+    const b = await signIn(t, "13800000004");
+    const ref = referenceOf(await leave(b, { content: "想咨询检验检测服务的开票流程，100%_需要专票", contactPhone: "13912340000" }));
+    const op = await signInAdmin(t, "operator");
+    const found = async (q: string) => {
+      await op.get(`/admin/messages?status=&q=${encodeURIComponent(q)}`);
+      expect(op.lastStatus).toBe(200);
+      return op.lastHtml.includes(ref);
+    };
+    expect(await found(ref)).toBe(true);
+    expect(await found(ref.toLowerCase())).toBe(true);
+    expect(await found("LY00000000")).toBe(false);
+    expect(await found("13912340000")).toBe(true);
+    expect(await found("13912340001")).toBe(false);
+    expect(await found("开票流程")).toBe(true);
+    expect(await found("开票流程不存在")).toBe(false);
+    expect(await found("100%_")).toBe(true);
+    expect(await found("1_0%")).toBe(false);
+    // Other messages are left out of a match.
+    await op.get(`/admin/messages?status=&q=${encodeURIComponent(ref)}`);
+    expect(op.lastHtml).toMatch(/共 1 条/);
+    expect(op.lastHtml).toContain('value="' + ref + '"');
+  });
+});
+
 describe("留言管理 (operators) and 我的留言", () => {
   it("queue, detail, reply (SMS to the author), several replies, the author reads them, close, no reply after close", async () => {
     const author = await signIn(t, "13800000002");

@@ -45,6 +45,19 @@ export function pgMessages(db: Db): MessageRepository {
         params.push(f.category);
         where.push(`category = $${params.length}`);
       }
+      const k = f.keyword?.trim();
+      if (k) {
+        if (/^LY\d{8}$/i.test(k)) {
+          params.push(k.toUpperCase());
+          where.push(`reference = $${params.length}`);
+        } else if (/^1\d{10}$/.test(k)) {
+          params.push(k);
+          where.push(`contact_phone = $${params.length}`);
+        } else {
+          params.push(`%${k.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
+          where.push(`content ilike $${params.length}`);
+        }
+      }
       return page(where.length ? `where ${where.join(" and ")}` : "", params, limit, offset);
     },
     async ofAccount(accountId, limit, offset) {

@@ -28,7 +28,8 @@ export type NewMessage = Pick<
   "reference" | "category" | "content" | "contactPhone" | "accountId" | "enterpriseId" | "authorName" | "attachmentFileId"
 > & { at: Date };
 
-export type MessageQueueFilter = { status?: MessageStatus; category?: MessageCategory };
+/** `keyword`: a 留言编号 (exact), a mobile number (exact contact phone), or words in the content. */
+export type MessageQueueFilter = { status?: MessageStatus; category?: MessageCategory; keyword?: string };
 
 export interface MessageRepository {
   insert(m: NewMessage): Promise<Message>;

@@ -129,13 +129,15 @@ export function messageRoutes() {
     const filter = {
       status: Object.hasOwn(MESSAGE_STATUS_TEXT, status) ? (status as MessageStatus) : undefined,
       category: q.category && Object.hasOwn(MESSAGE_CATEGORIES, q.category) ? (q.category as MessageCategory) : undefined,
+      keyword: (q.q ?? "").trim().slice(0, 50) || undefined,
     };
     const res = await c.var.deps.messages.queue(c.var.viewer.admin!, filter, Number(q.page ?? 1));
     if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
     const params = new URLSearchParams({ status });
     if (filter.category) params.set("category", filter.category);
+    if (filter.keyword) params.set("q", filter.keyword);
     const { page: pageNo, ...rest } = res.value;
-    return render(c, "admin/messages", { title: "留言管理", ...rest, pageNo, q: { status, category: filter.category ?? "" }, query: params.toString(), labels });
+    return render(c, "admin/messages", { title: "留言管理", ...rest, pageNo, q: { status, category: filter.category ?? "", q: filter.keyword ?? "" }, query: params.toString(), labels });
   });
   const detailPage = async (c: Ctx, values: Record<string, string> = {}, errors: Record<string, string> = {}, status: Status = 200) => {
     const res = await c.var.deps.messages.detail(c.var.viewer.admin!, c.req.param("id") ?? "");
