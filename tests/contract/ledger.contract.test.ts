@@ -111,6 +111,31 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     await expect(env.db.query("update voucher_ledger set amount_fen = 1 where account_id = $1", [account.id])).rejects.toThrow(/append-only/);
   });
 
+  it("我的服务券 writes nothing while vouchers are valid, and expires what is left once when viewed after validity", async () => {
+    const clock = testClock(new Date("2026-11-27T02:00:00Z"));
+    const { account, enterpriseId } = await seed(env.db, 40_000, "2026-12-31");
+    const v = voucherService({
+      db: env.db, clock, programmes: pgProgrammes, quota: pgQuota, ledger: pgLedger, audit,
+      enterprises: { ofAccount: async () => ({ id: enterpriseId }) } as never, files: {} as never,
+    });
+    const entries = async () => (await env.db.query<{ n: number }>("select count(*)::int as n from voucher_ledger where account_id = $1", [account.id]))[0]!.n;
+    const before = await entries();
+    let [mine] = await v.myVouchers("any-account");
+    expect(mine!.expired).toBe(false);
+    expect(mine!.account.expiredFen).toBe(0);
+    expect(await entries()).toBe(before);
+
+    clock.set(new Date("2027-01-01T00:00:00+08:00"));
+    [mine] = await v.myVouchers("any-account");
+    expect(mine!.expired).toBe(true);
+    expect(mine!.account.expiredFen).toBe(40_000);
+    expect(await entries()).toBe(before + 1);
+    [mine] = await v.myVouchers("any-account");
+    expect(mine!.account.expiredFen).toBe(40_000);
+    expect(await entries()).toBe(before + 1);
+    expect((await v.ledgerSums(account.id)).expire).toBe(40_000);
+  });
+
   it("after the validity ends, what is left expires (recorded) and can no longer be reserved", async () => {
     const clock = testClock(new Date("2026-11-27T02:00:00Z"));
     const v = service(env.db, clock);

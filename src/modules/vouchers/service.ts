@@ -298,12 +298,16 @@ export function voucherService(deps: VoucherDeps) {
       const enterprise = await deps.enterprises.ofAccount(accountId);
       if (!enterprise) return [];
       // Expire what is due first, so the page never shows an amount that can no longer be used.
+      // Only an account with something left after its programme ended takes the lock and a write;
+      // every other view is a plain read.
       const accounts = await deps.ledger(db).accountsOf(enterprise.id);
       const out = [];
       for (const a of accounts) {
-        const fresh = await withAccount(a.id, async (_tx, acc) => acc);
         const programme = (await deps.programmes(db).byId(a.programmeId))!;
-        out.push({ account: fresh, programme, entries: await deps.ledger(db).entries(a.id, 50), expired: hasExpired(programme, now()) });
+        const expired = hasExpired(programme, now());
+        const left = a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
+        const fresh = expired && left > 0 ? await withAccount(a.id, async (_tx, acc) => acc) : a;
+        out.push({ account: fresh, programme, entries: await deps.ledger(db).entries(a.id, 50), expired });
       }
       return out;
     },
