@@ -117,6 +117,13 @@ export function buildApp(deps: Deps) {
     return (multipart ? uploadLimit : formLimit)(c, next);
   });
 
+  // A NUL character in the address is never legitimate and PostgreSQL text cannot hold one:
+  // refuse it here rather than in every route that reads a query parameter.
+  app.use("*", async (c, next) => {
+    if (/%00/.test(c.req.url)) return render(c, "errors/error", { title: "请求参数不正确", message: "请求地址中含有不允许的字符，请检查后重试。" }, 400);
+    return next();
+  });
+
   app.use(
     "*",
     sessions({

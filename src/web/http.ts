@@ -27,6 +27,9 @@ export function clientIp(c: Ctx): string {
   return c.env?.incoming?.socket?.remoteAddress ?? c.env?.remoteAddr?.hostname ?? "unknown";
 }
 
+/** NUL characters never reach a use case: PostgreSQL text cannot hold them, and no form needs one. */
+const noNul = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
+
 /** The form fields of a POST as strings (files are read separately by upload routes). */
 export async function formFields(c: Ctx): Promise<Record<string, string>> {
   const type = c.req.header("Content-Type") ?? "";
@@ -34,7 +37,7 @@ export async function formFields(c: Ctx): Promise<Record<string, string>> {
   const body = await c.req.parseBody();
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) {
-    if (typeof v === "string") out[k] = v;
+    if (typeof v === "string") out[k] = noNul(v);
   }
   return out;
 }
@@ -42,7 +45,7 @@ export async function formFields(c: Ctx): Promise<Record<string, string>> {
 /** Every value of a repeated field (checkbox groups), strings only. */
 export async function formList(c: Ctx, name: string): Promise<string[]> {
   const v = (await c.req.parseBody({ all: true }))[name];
-  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
+  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string").map(noNul);
 }
 
 /** The files chosen in a file input (empty inputs skipped), read into memory for the files service. */

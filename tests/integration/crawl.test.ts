@@ -6,7 +6,8 @@ import { signIn, signInAdmin } from "../support/flows.ts";
 /**
  * "A 500 is a bug": every page reachable by links from each portal's start page, as each kind of
  * visitor, answers without a server error; so do the same pages with hostile query strings and
- * with ids that are malformed or unknown. HTML pages are Chinese (`lang="zh-CN"`).
+ * with ids that are malformed or unknown, and every POST form on them submitted with hostile
+ * values. HTML pages are Chinese (`lang="zh-CN"`).
  */
 
 let t: TestApp;
@@ -50,6 +51,28 @@ async function crawl(b: Browser, starts: string[]): Promise<Map<string, number>>
   return seen;
 }
 
+/** The POST forms of a page: action and field names (hidden fields keep their values, e.g. _csrf). */
+function forms(html: string): { action: string; fields: Map<string, string> }[] {
+  const out: { action: string; fields: Map<string, string> }[] = [];
+  for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)) {
+    const attrs = m[1]!;
+    if (!/method="post"/i.test(attrs)) continue;
+    const action = attrs.match(/action="(\/[^"]*)"/)?.[1]?.replace(/&amp;/g, "&");
+    if (!action || SKIP.some((r) => r.test(action))) continue;
+    const fields = new Map<string, string>();
+    for (const f of m[2]!.matchAll(/<(?:input|select|textarea)\b([^>]*)>/g)) {
+      const name = f[1]!.match(/name="([^"]+)"/)?.[1];
+      if (!name) continue;
+      const hidden = /type="hidden"/.test(f[1]!);
+      fields.set(name, hidden ? (f[1]!.match(/value="([^"]*)"/)?.[1] ?? "") : "");
+    }
+    out.push({ action, fields });
+  }
+  return out;
+}
+
+const HOSTILE = ["", "<script>alert(1)</script>", "'; drop table accounts; --", "%00\u0000", "９".repeat(20), "x".repeat(6000), "-1", "1e309", "2020-13-45"];
+
 /** The same page with hostile query strings, and with its id malformed or unknown. */
 function variants(path: string): string[] {
   const [base] = path.split("?") as [string];
@@ -59,6 +82,7 @@ function variants(path: string): string[] {
     `${base}?page=999999`,
     `${base}?q=${encodeURIComponent("%_'\"<script>")}&status=nonsense&category=%00&kind=x&sort=drop`,
     `${base}?min=-5&max=abc&region=999999&deadline=2020-13-45`,
+    `${base}?q=%00&status=%00&ref=%00&phone=%00`,
   ];
   if (UUID.test(base)) {
     out.push(base.replace(UUID, "not-a-uuid"), base.replace(UUID, "00000000-0000-4000-8000-000000000000"));
@@ -96,5 +120,27 @@ describe("no server errors anywhere a visitor can go", () => {
       }
     }
     expect(bad).toEqual([]);
+
+    // Every POST form found on those pages, submitted with hostile values in each visible field.
+    const seenForms = new Map<string, Map<string, string>>();
+    for (const base of bases) {
+      const res = await b.get(base);
+      if (!(res.headers.get("Content-Type") ?? "").includes("text/html")) {
+        await res.arrayBuffer();
+        continue;
+      }
+      for (const f of forms(b.lastHtml)) if (!seenForms.has(f.action)) seenForms.set(f.action, f.fields);
+    }
+    const failed: string[] = [];
+    for (const [action, fields] of seenForms) {
+      for (const value of HOSTILE) {
+        const body = new URLSearchParams();
+        for (const [name, v] of fields) body.set(name, name === "_csrf" || name === "captchaId" ? v : value);
+        const res = await b.request(action, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" } });
+        await res.arrayBuffer();
+        if (res.status >= 500) failed.push(`${action} [${value.slice(0, 20)}] -> ${res.status}`);
+      }
+    }
+    expect(failed).toEqual([]);
   });
 });

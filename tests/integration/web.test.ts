@@ -119,6 +119,16 @@ describe("portals", () => {
     expect(await res.text()).toContain("页面不存在");
   });
 
+  it("a NUL character: refused in the address with a Chinese 400, dropped from form fields", async () => {
+    const res = await new Browser(t).get("/services?q=%00");
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("请求参数不正确");
+    const b = new Browser(t);
+    await b.get("/admin/login");
+    const login = await b.post("/admin/login", { username: "admin\u0000", password: "x\u0000" });
+    expect(login.status).toBe(422);
+  });
+
   it("Chinese 500 page with a request id, and the error is logged", async () => {
     const lines: string[] = [];
     const log = pino({ level: "info" }, new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } }));
