@@ -146,7 +146,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     demands,
     content,
     messages,
-    portal: portalService({ cache, clock, enterprises, catalog, vouchers }),
+    portal: portalService({ cache, clock, enterprises, catalog, vouchers, demands, messages }),
   };
 }
 

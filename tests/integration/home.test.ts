@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, makeTestApp, testClock } from "../support/app.ts";
 import { Browser } from "../support/client.ts";
+import { signInAdmin } from "../support/flows.ts";
 import { addDays, shanghaiToday } from "../../src/modules/demands/domain.ts";
 import { FIGURES_TTL_SECONDS } from "../../src/modules/portal/service.ts";
 
@@ -96,5 +97,43 @@ describe("public home page", () => {
     expect(b.lastHtml).toContain("设备联网需求&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(b.lastHtml).toContain("通知&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(b.lastHtml).not.toContain(evil);
+  });
+});
+
+describe("admin home page: 待办", () => {
+  /** The count shown after a queue's link, or "none" for 暂无待处理, or undefined when the queue is not listed. */
+  const waiting = (html: string, label: string) => {
+    const todo = html.slice(html.indexOf("<h2>待办</h2>"), html.indexOf("</ul>", html.indexOf("<h2>待办</h2>")));
+    const m = todo.match(new RegExp(`>${label}</a>：(?:<strong class="todo-count">(\\d+)</strong>|(暂无待处理))`));
+    return m ? (m[1] ?? "none") : undefined;
+  };
+  const pending = async (table: string, status = "pending") => String(await one(`select count(*)::int as n from ${table} where status = '${status}'`));
+
+  it("shows each queue the role may work with the number waiting, counted from the database", async () => {
+    const reviewer = await signInAdmin(t, "reviewer");
+    await reviewer.get("/admin");
+    const html = reviewer.lastHtml;
+    const expectCount = (label: string, n: string) => expect(waiting(html, label), label).toBe(n === "0" ? "none" : n);
+    expectCount("企业认证审核", await pending("enterprise_certifications"));
+    expectCount("服务券配额审核", await pending("quota_applications"));
+    expectCount("服务商审核与管理", await pending("provider_applications"));
+    expectCount("服务产品审核", await pending("product_revisions"));
+    expectCount("企业需求审核", await pending("demands"));
+    expect(await pending("enterprise_certifications")).not.toBe("0");
+    // Each place is linked once: queues under 待办, the rest under 其他功能.
+    for (const href of ["/admin/certifications", "/admin/products", "/admin/programmes", "/admin/audit"]) {
+      expect(html.split(`href="${href}"`).length - 1, href).toBe(1);
+    }
+    // Messages are the operators' queue, not the reviewer's.
+    expect(waiting(html, "留言管理")).toBeUndefined();
+
+    const operator = await signInAdmin(t, "operator");
+    await operator.get("/admin");
+    expect(waiting(operator.lastHtml, "留言管理")).toBe(await pending("messages"));
+    expect(waiting(operator.lastHtml, "企业认证审核")).toBeUndefined();
+
+    const finance = await signInAdmin(t, "finance");
+    await finance.get("/admin");
+    expect(finance.lastHtml).not.toContain("<h2>待办</h2>");
   });
 });

@@ -61,9 +61,10 @@ export function portalRoutes() {
 
   // 管理端
   r.use("/admin", requireAdmin());
-  r.get("/admin", (c) => {
+  r.get("/admin", async (c) => {
     const admin = c.var.viewer.admin!;
-    return render(c, "admin/home", { title: "管理端首页", admin, roleText: ADMIN_ROLE_TEXT[admin.role as AdminRole] });
+    const todo = await c.var.deps.portal.todo(admin);
+    return render(c, "admin/home", { title: "管理端首页", admin, roleText: ADMIN_ROLE_TEXT[admin.role as AdminRole], todo });
   });
 
   // Development only: the SMS outbox (never mounted in production; the config refuses it there).
