@@ -53,15 +53,6 @@ export function buildApp(deps: Deps) {
     );
   });
 
-  // Uploaded SVG covers are documents: if opened directly they get a policy with no script and a
-  // sandbox, replacing the pages' policy (this runs after secureHeaders has set it).
-  app.use("*", async (c, next) => {
-    await next();
-    const path = c.req.path;
-    if ((path.startsWith("/covers/") || path.startsWith("/admin/covers/")) && c.res.headers.get("Content-Type") === "image/svg+xml") {
-      c.res.headers.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox");
-    }
-  });
   app.use(
     "*",
     secureHeaders({
@@ -80,6 +71,8 @@ export function buildApp(deps: Deps) {
       strictTransportSecurity: production ? "max-age=31536000; includeSubDomains" : false,
       referrerPolicy: "same-origin",
       crossOriginEmbedderPolicy: false,
+      // A handler may set a stricter header of its own (SVG covers send a sandboxing policy).
+      overwrite: false,
     }),
   );
   app.use("*", compress());

@@ -1,4 +1,5 @@
 import type { Deps } from "./deps.ts";
+import { shanghaiDate, shanghaiYear } from "./lib/shanghai.ts";
 import { creditCodeCheckChar, idNumberCheckChar } from "./modules/enterprises/codes.ts";
 
 export const DEMO_PASSWORD = "Demo#2026";
@@ -140,7 +141,7 @@ async function vouchersDemo(deps: Deps) {
   const [admin] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'admin'");
   const [reviewer] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
   if (!admin || !reviewer) return;
-  const year = new Date(deps.clock.now().getTime() + 8 * 3600_000).getUTCFullYear();
+  const year = shanghaiYear(deps.clock.now());
   const must = <T>(r: { ok: true; value: T } | { ok: false; errors: unknown }, what: string): T => {
     if (!r.ok) throw new Error(`demo ${what} failed: ${JSON.stringify(r.errors)}`);
     return r.value;
@@ -258,8 +259,8 @@ export async function contentDemo(deps: Deps) {
   const listed = await deps.content.adminList(staff, {}, 1);
   if (!listed.ok || listed.value.total > 0) return;
   const at = deps.clock.now().getTime();
-  const year = new Date(at + 8 * 3600_000).getUTCFullYear();
-  const shanghai = (daysAgo: number) => `${new Date(at - daysAgo * 86400_000 + 8 * 3600_000).toISOString().slice(0, 10)}T09:00`;
+  const year = shanghaiYear(new Date(at));
+  const shanghai = (daysAgo: number) => `${shanghaiDate(new Date(at - daysAgo * 86400_000))}T09:00`;
   const articles = [
     {
       kind: "policy", slug: "voucher-measures", daysAgo: 30, pinned: "",

@@ -8,6 +8,9 @@ export type ProviderStatus = keyof typeof PROVIDER_STATUS_TEXT;
 
 export type Category = { code: string; name: string };
 
+/** A code -> 服务类别 name lookup over a loaded category list (the code itself when unknown). */
+export const categoryNamer = (categories: Category[]) => (code: string) => categories.find((x) => x.code === code)?.name ?? code;
+
 export type ProviderApplicationInput = {
   categories: string[];
   regions: string[];

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, formFields, formList, formUploads, render } from "../../web/http.ts";
+import { type AppEnv, type Ctx, flash, formFields, formList, formUploads, isHtmx, render } from "../../web/http.ts";
 import { checkCoverSvg, coverText } from "./cover-svg.ts";
 import type { CoverChange } from "./products-service.ts";
 import { CITIES } from "../enterprises/domain.ts";
-import { regionName } from "./domain.ts";
+import { categoryNamer, regionName } from "./domain.ts";
 import { PREREVIEW_TEXT, PRODUCT_STATUS_TEXT, VOUCHER_KIND_SERVICE_TEXT } from "./products.ts";
 import { fenToYuanInput } from "../vouchers/domain.ts";
 
@@ -130,7 +130,7 @@ export function productRoutes() {
       provider: res.value.provider,
       priceFen: res.value.working.priceFen,
       productId: res.value.product.id,
-      categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code,
+      categoryName: categoryNamer(categories),
       labels,
       detail: { programmes: [], vouchers: [], enterpriseState: "anonymous" },
     });
@@ -160,7 +160,7 @@ export function productRoutes() {
     const res = await c.var.deps.catalog.productReview(c.var.viewer.admin!, c.req.param("id") ?? "");
     if (!res.ok) return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "服务产品不存在" : "无权访问", message: res.errors._form }, res.status as Status);
     const categories = await c.var.deps.catalog.categories();
-    return render(c, "admin/product", { title: "服务产品审核", ...res.value, errors, values, labels, actionText: PRODUCT_ACTION_TEXT, categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code }, status);
+    return render(c, "admin/product", { title: "服务产品审核", ...res.value, errors, values, labels, actionText: PRODUCT_ACTION_TEXT, categoryName: categoryNamer(categories) }, status);
   };
   r.get("/admin/products/:id", requireAdmin("reviewer", "super_admin"), (c) => reviewPage(c));
   r.post("/admin/products/:id/decision", requireAdmin(), async (c) => {
@@ -184,25 +184,21 @@ export function productRoutes() {
     return c.redirect(`/admin/products/${c.req.param("id")}`, 303);
   });
 
-  // ---- 封面: public for listed revisions; the owning provider and review staff for the others.
-  // app.ts gives these responses a sandboxing Content-Security-Policy. ----
-  const sendCover = (c: Ctx, svg: string | undefined, isPublic: boolean) => {
-    if (!svg) return c.body("", 404, { "Content-Type": "text/plain; charset=utf-8" });
-    return c.body(svg, 200, {
+  // ---- 封面: public for listed revisions; the owning provider and review staff for the others ----
+  const sendCover = (c: Ctx, cover: { svg: string; public: boolean } | undefined) => {
+    if (!cover) return c.body("", 404, { "Content-Type": "text/plain; charset=utf-8" });
+    return c.body(cover.svg, 200, {
       "Content-Type": "image/svg+xml",
+      // An SVG opened on its own is a document: no script, no requests, sandboxed.
+      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
       "X-Content-Type-Options": "nosniff",
-      "Cache-Control": isPublic ? "public, max-age=86400" : "private, no-store",
+      "Cache-Control": cover.public ? "public, max-age=86400" : "private, no-store",
     });
   };
-  r.get("/covers/:file{[0-9a-f-]{36}\\.svg}", async (c) => {
-    const id = c.req.param("file").slice(0, 36);
-    const listed = await c.var.deps.catalog.cover(id, {});
-    if (listed) return sendCover(c, listed, true);
-    const account = c.var.viewer.account;
-    return sendCover(c, account ? await c.var.deps.catalog.cover(id, { accountId: account.id }) : undefined, false);
-  });
+  const coverId = (c: Ctx) => (c.req.param("file") ?? "").slice(0, 36);
+  r.get("/covers/:file{[0-9a-f-]{36}\\.svg}", async (c) => sendCover(c, await c.var.deps.catalog.cover(coverId(c), { accountId: c.var.viewer.account?.id })));
   r.get("/admin/covers/:file{[0-9a-f-]{36}\\.svg}", requireAdmin("reviewer", "super_admin"), async (c) =>
-    sendCover(c, await c.var.deps.catalog.cover(c.req.param("file").slice(0, 36), { staff: c.var.viewer.admin! }), false),
+    sendCover(c, await c.var.deps.catalog.cover(coverId(c), { staff: c.var.viewer.admin! })),
   );
 
   // ---- 公众端: 服务产品列表与详情 ----
@@ -214,7 +210,7 @@ export function productRoutes() {
     if (!kind && q.kind) params.set("kind", q.kind);
     const base = kind === "general" ? "/services/general" : kind === "special" ? "/services/special" : "/services";
     c.header("Vary", "HX-Request");
-    const view = c.req.header("HX-Request") === "true" && c.req.header("HX-Target") === "results" ? "public/product-results" : "public/products";
+    const view = isHtmx(c) && c.req.header("HX-Target") === "results" ? "public/product-results" : "public/products";
     return render(c, view, {
       title: kind ? VOUCHER_KIND_SERVICE_TEXT[kind] : "全部服务",
       kind: kind ?? "",
@@ -223,7 +219,7 @@ export function productRoutes() {
       query: params.toString(),
       ...data,
       labels,
-      categoryName: (code: string) => data.categories.find((x) => x.code === code)?.name ?? code,
+      categoryName: categoryNamer(data.categories),
     });
   };
   r.get("/services", list());
@@ -243,7 +239,7 @@ export function productRoutes() {
       productId: detail.listing.productId,
       detail,
       labels,
-      categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code,
+      categoryName: categoryNamer(categories),
     });
   });
   r.post("/products/:id/apply", requireAccount, (c) => {

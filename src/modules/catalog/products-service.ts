@@ -9,6 +9,7 @@ import type { VoucherService } from "../vouchers/service.ts";
 import { deduction, isValidOn } from "../vouchers/domain.ts";
 import { type ProductStatus, type VoucherKind, prereview, queryTerms, validateProduct } from "./products.ts";
 import { checkCoverSvg } from "./cover-svg.ts";
+import { categoryNamer } from "./domain.ts";
 import type { CatalogRepositoryFactory, ListingFilter, Provider, ProductRepositoryFactory } from "./ports.ts";
 
 export type ProductDeps = {
@@ -115,19 +116,19 @@ export function productUseCases(deps: ProductDeps) {
      * A product cover for this reader: anyone for a revision listed now; the owning provider for its
      * products' revisions; review staff for any. Otherwise undefined (the route answers 404).
      */
-    async cover(revisionId: string, reader: { accountId?: string; staff?: Staff }): Promise<string | undefined> {
+    async cover(revisionId: string, reader: { accountId?: string; staff?: Staff }): Promise<{ svg: string; public: boolean } | undefined> {
       const repo = deps.products(db);
       const listed = await repo.listedCoverSvg(revisionId);
-      if (listed) return listed;
-      if (reader.staff && canReview(reader.staff.role)) return repo.coverSvg(revisionId);
-      if (reader.accountId) {
+      if (listed) return { svg: listed, public: true };
+      let allowed = !!reader.staff && canReview(reader.staff.role);
+      if (!allowed && reader.accountId) {
         const revision = await repo.revision(revisionId);
-        if (!revision) return undefined;
-        const provider = await activeProvider(reader.accountId);
-        const product = provider.ok ? await repo.product(revision.productId) : undefined;
-        if (product && provider.ok && product.providerId === provider.value.id) return repo.coverSvg(revisionId);
+        const provider = revision && (await activeProvider(reader.accountId));
+        const product = provider?.ok ? await repo.product(revision!.productId) : undefined;
+        allowed = !!product && !!provider?.ok && product.providerId === provider.value.id;
       }
-      return undefined;
+      const svg = allowed ? await repo.coverSvg(revisionId) : undefined;
+      return svg ? { svg, public: false } : undefined;
     },
 
     /** 提交审核: runs the automatic pre-review and puts the working revision in the queue. */
@@ -143,7 +144,7 @@ export function productUseCases(deps: ProductDeps) {
         if (!product) return fail({ _form: "服务产品不存在" }, 404);
         const working = (await repo.revision(product.workingRevisionId))!;
         if (working.status !== "draft") return fail({ _form: "只有草稿可以提交审核" }, 409);
-        const result = prereview(working, { negativeWords, payable, categoryName: (c) => categories.find((x) => x.code === c)?.name ?? c });
+        const result = prereview(working, { negativeWords, payable, categoryName: categoryNamer(categories) });
         await repo.submitRevision(working.id, result.verdict, result.findings, now());
         if (!product.listedRevisionId) await repo.setProduct(product.id, { status: "pending" });
         await deps.audit.record(tx, {

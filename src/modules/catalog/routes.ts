@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formFields, formList, formUploads, render } from "../../web/http.ts";
 import { CITIES } from "../enterprises/domain.ts";
-import { PROVIDER_APPLICATION_STATUS_TEXT, PROVIDER_STATUS_TEXT, type ProviderApplicationStatus, type ProviderStatus, regionName } from "./domain.ts";
+import { PROVIDER_APPLICATION_STATUS_TEXT, PROVIDER_STATUS_TEXT, type ProviderApplicationStatus, type ProviderStatus, categoryNamer, regionName } from "./domain.ts";
 
 type Status = 200 | 403 | 404 | 409 | 422;
 
@@ -62,14 +62,13 @@ export function catalogRoutes() {
   r.get("/providers/:id", async (c) => {
     const provider = await c.var.deps.catalog.providerPublic(c.req.param("id"));
     if (!provider) return render(c, "errors/404", { title: "服务商不存在" }, 404);
-    const categories = await c.var.deps.catalog.categories();
     const products = await c.var.deps.catalog.listings({ provider: provider.id, page: c.req.query("page") });
     return render(c, "public/provider", {
       title: provider.name,
       provider,
       products,
       labels,
-      categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code,
+      categoryName: categoryNamer(products.categories),
     });
   });
 
@@ -102,7 +101,7 @@ export function catalogRoutes() {
     return render(
       c,
       "admin/provider-application",
-      { title: "服务商申请详情", ...res.value, errors, values, labels, actionText: PROVIDER_ACTION_TEXT, categoryName: (code: string) => categories.find((x) => x.code === code)?.name ?? code },
+      { title: "服务商申请详情", ...res.value, errors, values, labels, actionText: PROVIDER_ACTION_TEXT, categoryName: categoryNamer(categories) },
       status,
     );
   };

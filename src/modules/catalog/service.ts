@@ -84,12 +84,13 @@ export function catalogService(deps: CatalogDeps) {
       }
     },
 
-    /** The provider record of the signed-in enterprise, if it was ever approved. */
     /** 入库服务商 and 上架服务产品 on the home page's platform figures. */
     async figures(): Promise<{ providers: number; listedProducts: number }> {
       const [providers, listedProducts] = await Promise.all([deps.catalog(db).countActiveProviders(), deps.products(db).countListed()]);
       return { providers, listedProducts };
     },
+
+    /** The provider record of the signed-in enterprise, if it was ever approved. */
 
     async providerOfAccount(accountId: string) {
       const e = await deps.enterprises.ofAccount(accountId);

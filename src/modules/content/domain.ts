@@ -1,5 +1,6 @@
 /** News and policies (政策资讯): kinds, states, limits and the article form rules. Pure. */
 import type { FieldErrors } from "../../lib/result.ts";
+import { SHANGHAI_OFFSET_MS } from "../../lib/shanghai.ts";
 
 export const ARTICLE_KIND_TEXT = { notice: "通知公告", policy: "政策文件" } as const;
 export type ArticleKind = keyof typeof ARTICLE_KIND_TEXT;
@@ -45,7 +46,6 @@ export function articleState(a: Pick<Article, "status" | "publishedAt">, now: Da
 /** Visible to the public: published and due. */
 export const isPublic = (a: Pick<Article, "status" | "publishedAt">, now: Date) => articleState(a, now) === "published";
 
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
 
 /** "2026-12-01T09:30" (Asia/Shanghai, as a datetime-local input sends it; a space or seconds also accepted) -> Date, or null. */
 export function parseShanghaiDateTime(raw: string): Date | null {

@@ -75,14 +75,8 @@ const clean = (v: string | undefined) =>
   (v ?? "").normalize("NFC").replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "").trim();
 const len = (s: string) => [...s].length;
 
-/** Today's date (YYYY-MM-DD) in Asia/Shanghai (UTC+8, no daylight saving). */
-export function shanghaiToday(now: Date): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-}
-
-export function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86400_000).toISOString().slice(0, 10);
-}
+import { addDays } from "../../lib/shanghai.ts";
+export { addDays, shanghaiDate as shanghaiToday } from "../../lib/shanghai.ts";
 
 function isRealDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;

@@ -1,12 +1,9 @@
 import { Hono } from "hono";
 import { ADMIN_ROLE_TEXT, type AdminRole } from "../identity/domain.ts";
 import { ARTICLE_KIND_TEXT } from "../content/domain.ts";
+import { categoryNamer } from "../catalog/domain.ts";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, render } from "../../web/http.ts";
-
-/** Public pages whose content lands with later issues; the shell links to them already. */
-const PUBLIC_COMING_SOON: Record<string, string> = {
-};
 
 /** The four portal shells: public home, provider center, admin home, and the development SMS outbox. */
 export function portalRoutes() {
@@ -24,7 +21,7 @@ export function portalRoutes() {
       deps.content.latestForHome(6),
       deps.demands.latestPublished(5),
     ]);
-    const name = (code: string) => categories.find((x) => x.code === code)?.name ?? code;
+    const name = categoryNamer(categories);
     return render(c, "public/home", {
       title: "首页",
       figures,
@@ -38,9 +35,6 @@ export function portalRoutes() {
       categoryName: name,
     });
   });
-  for (const [path, name] of Object.entries(PUBLIC_COMING_SOON)) {
-    r.get(path, (c) => render(c, "public/coming-soon", { title: name, feature: name }));
-  }
 
   // 服务机构端: only for enterprises whose 服务商 application was approved.
   r.use("/provider", requireAccount);

@@ -1,5 +1,6 @@
 import categories from "../../reference/service-categories.json" with { type: "json" };
 import type { SizeClass } from "../enterprises/domain.ts";
+import { shanghaiDate } from "../../lib/shanghai.ts";
 
 export const PROGRAMME_KINDS = { general: "通用券", special: "专项券" } as const;
 export type ProgrammeKind = keyof typeof PROGRAMME_KINDS;
@@ -34,10 +35,7 @@ export type Programme = {
   isExample: boolean;
 };
 
-/** Calendar date in Asia/Shanghai, YYYY-MM-DD. */
-export function shanghaiDate(d: Date): string {
-  return new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-}
+export { shanghaiDate };
 
 export function withinApplicationWindow(p: Pick<Programme, "applyFrom" | "applyTo">, now: Date): boolean {
   const today = shanghaiDate(now);

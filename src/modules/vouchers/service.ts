@@ -18,6 +18,7 @@ import {
   generalQuota,
   hasExpired,
   parseYuanToFen,
+  shanghaiDate,
 } from "./domain.ts";
 import type {
   LedgerEntry,
@@ -149,17 +150,18 @@ export function voucherService(deps: VoucherDeps) {
       await withAccount(input.accountId, async () => undefined); // expires the refunded amount if due
       return entry;
     },
-    /** Expires every account of programmes whose validity has ended (a scheduled job may call this). */
     /** 已发放服务券 on the home page's platform figures. */
     async grantedTotals() {
       return deps.ledger(deps.db).grantedTotals();
     },
 
+    /** Expires every account of programmes whose validity has ended (a scheduled job may call this). */
+
     async expireDue(): Promise<number> {
       const ids = await db.query<{ id: string }>(
         `select a.id from voucher_accounts a join voucher_programmes p on p.id = a.programme_id
           where p.valid_to < $1::date and a.granted_fen - a.reserved_fen - a.consumed_fen - a.expired_fen > 0`,
-        [new Date(now().getTime() + 8 * 3600_000).toISOString().slice(0, 10)],
+        [shanghaiDate(now())],
       );
       for (const { id } of ids) await withAccount(id, async () => undefined);
       return ids.length;
