@@ -269,6 +269,11 @@ export function productUseCases(deps: ProductDeps) {
       return (await deps.products(db).listings({ kind, sort: "newest" }, limit, 0, { count: false })).rows;
     },
 
+    /** A provider's listed products (newest first, at most `limit`), read in one query without a count. */
+    async listedProductsOf(providerId: string, limit = 200) {
+      return (await deps.products(db).listings({ providerId, sort: "newest" }, limit, 0, { count: false })).rows;
+    },
+
     /** 推荐服务 on the home page. */
     async featured(limit = 4) {
       return deps.products(db).featured(limit);

@@ -22,19 +22,7 @@ export const MAX_ATTACHMENTS = 10;
 export const CONTENT_ROLES = ["operator", "super_admin"] as const;
 export const canManageContent = (role: string) => (CONTENT_ROLES as readonly string[]).includes(role);
 
-export type Article = {
-  id: string;
-  kind: ArticleKind;
-  status: ArticleStatus;
-  title: string;
-  summary: string;
-  body: string;
-  slug: string | null;
-  pinned: boolean;
-  publishedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
+export type Article = ArticleInput & { id: string; status: ArticleStatus; createdAt: Date; updatedAt: Date };
 
 export type Attachment = { fileId: string; name: string; contentType: string; sizeBytes: number };
 

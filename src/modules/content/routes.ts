@@ -132,12 +132,14 @@ export function contentRoutes() {
     const action = c.req.param("action");
     const f = await formFields(c);
     const back = safeNext(f.back, `/admin/articles/${id}`);
-    const res =
-      action === "publish"
-        ? await content.publish(staff, id, c.var.requestId)
-        : action === "offline"
-          ? await content.takeOffline(staff, id, c.var.requestId)
-          : await content.setPinned(staff, id, action === "pin", c.var.requestId);
+    // 发布 -> publish, 下线 -> takeOffline, 置顶 / 取消置顶 -> setPinned
+    const useCase = {
+      publish: () => content.publish(staff, id, c.var.requestId),
+      offline: () => content.takeOffline(staff, id, c.var.requestId),
+      pin: () => content.setPinned(staff, id, true, c.var.requestId),
+      unpin: () => content.setPinned(staff, id, false, c.var.requestId),
+    }[action as "publish" | "offline" | "pin" | "unpin"];
+    const res = await useCase();
     if (!res.ok) {
       if (res.status === 403 || res.status === 404) return refused(c, res);
       flash(c, res.errors._form ?? "操作失败", "error");

@@ -1,7 +1,9 @@
 /**
  * Pure rules of 企业需求: the form, the response form, the state machine, 已截止, masking, search terms.
  */
-import { PHONE_RE } from "../identity/domain.ts";
+import { PHONE_RE, maskPhone, normalisePhone } from "../identity/domain.ts";
+import { yuan } from "../vouchers/domain.ts";
+import { addDays } from "../../lib/shanghai.ts";
 import { CITIES, cityName, districtName } from "../enterprises/domain.ts";
 
 /** The one place each stored status gets its Chinese label. */
@@ -75,7 +77,6 @@ const clean = (v: string | undefined) =>
   (v ?? "").normalize("NFC").replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "").trim();
 const len = (s: string) => [...s].length;
 
-import { addDays } from "../../lib/shanghai.ts";
 export { addDays, shanghaiDate as shanghaiToday } from "../../lib/shanghai.ts";
 
 function isRealDate(s: string): boolean {
@@ -99,9 +100,6 @@ export function parseYuan(raw: string | undefined, label: string): { fen?: numbe
   return { fen };
 }
 
-export function normaliseContactPhone(raw: string | undefined): string {
-  return (raw ?? "").replace(/[\s-]/g, "");
-}
 
 export const isLandline = (p: string) => /^0\d{2,3}\d{7,8}$/.test(p);
 
@@ -163,7 +161,7 @@ export function validateDemand(
   else if (len(contactName) > 30) errors.contactName = "联系人不能超过30个字";
   else if (/[<>]/.test(contactName)) errors.contactName = "联系人含有不允许的字符";
 
-  const contactPhone = normaliseContactPhone(f.contactPhone);
+  const contactPhone = normalisePhone(f.contactPhone ?? "");
   if (!contactPhone) errors.contactPhone = "请输入联系电话";
   else if (!PHONE_RE.test(contactPhone) && !isLandline(contactPhone)) errors.contactPhone = "联系电话应为11位手机号或带区号的固定电话";
 
@@ -211,12 +209,11 @@ export function maskName(name: string): string {
 
 /** 138****0001 for a mobile; 0771****34 for a landline; *** otherwise. */
 export function maskContactPhone(phone: string): string {
-  if (PHONE_RE.test(phone)) return `${phone.slice(0, 3)}****${phone.slice(7)}`;
+  if (PHONE_RE.test(phone)) return maskPhone(phone);
   if (isLandline(phone)) return `${phone.slice(0, phone.startsWith("01") || phone.startsWith("02") ? 3 : 4)}****${phone.slice(-2)}`;
   return "***";
 }
 
-const yuan = (fen: number) => `¥${(fen / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 /** 预算 as shown: 面议, one amount, or a range. */
 export function budgetText(d: { budgetMinFen: number | null; budgetMaxFen: number | null; budgetNegotiable: boolean }): string {

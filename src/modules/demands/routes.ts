@@ -25,7 +25,6 @@ const labels = {
   displayStatus,
   budgetText,
   regionText,
-  yuan: fenToYuanInput,
 };
 
 export const DEMAND_ACTION_TEXT: Record<string, string> = {
@@ -38,13 +37,6 @@ export const DEMAND_ACTION_TEXT: Record<string, string> = {
   demand_response_created: "服务商响应需求",
   demand_response_updated: "服务商修改响应",
 };
-
-const DEMAND_FIELDS = ["title", "category", "description", "budgetMin", "budgetMax", "budgetNegotiable", "cityCode", "districtCode", "deadline", "contactName", "contactPhone"] as const;
-
-async function demandForm(c: Ctx): Promise<DemandForm> {
-  const f = await formFields(c);
-  return Object.fromEntries(DEMAND_FIELDS.map((k) => [k, f[k] ?? ""]));
-}
 
 const formFromDemand = (d: Demand): DemandForm => ({
   title: d.title,
@@ -135,7 +127,7 @@ export function demandRoutes() {
     return formPage(c, null, { contactPhone: c.var.viewer.account!.phone });
   });
   r.post("/me/demands/new", async (c) => {
-    const f = await demandForm(c);
+    const f: DemandForm = await formFields(c);
     const res = await c.var.deps.demands.submit(c.var.viewer.account!.id, f, c.var.requestId);
     if (!res.ok) return res.status === 403 ? gate(c, "发布需求", 403) : formPage(c, null, f, res.errors, res.status as Status);
     flash(c, "需求已提交，状态为待处理。平台审核通过后将在“企业需求”中公开。");
@@ -158,7 +150,7 @@ export function demandRoutes() {
     return formPage(c, d.id, formFromDemand(d));
   });
   r.post(`/me/demands/:id${ID}/edit`, async (c) => {
-    const f = await demandForm(c);
+    const f: DemandForm = await formFields(c);
     const id = c.req.param("id");
     const res = await c.var.deps.demands.resubmit(c.var.viewer.account!.id, id, f, c.var.requestId);
     if (!res.ok) {

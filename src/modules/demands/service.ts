@@ -37,8 +37,8 @@ export type Staff = { id: string; role: string };
 const canReview = (role: string) => role === "reviewer" || role === "super_admin";
 export const PUBLIC_PAGE_SIZE = 10;
 const PAGE_SIZE = 20;
-/** A provider's listed products offered in the 关联服务产品 select (the catalog pages them by 20). */
-const MAX_PRODUCT_PAGES = 10;
+/** How many of a provider's listed products the 关联服务产品 select offers. */
+const MAX_LINKABLE_PRODUCTS = 200;
 
 const pageNumber = (p: unknown) => Math.max(1, Math.min(1000, Math.floor(Number(p)) || 1));
 const pagesOf = (total: number, size: number) => Math.max(1, Math.ceil(total / size));
@@ -65,13 +65,8 @@ export function demandService(deps: DemandDeps) {
 
   /** The provider's listed products (the only ones a response may link). */
   async function listedProducts(providerId: string): Promise<{ productId: string; title: string; priceFen: number }[]> {
-    const out: { productId: string; title: string; priceFen: number }[] = [];
-    for (let p = 1; p <= MAX_PRODUCT_PAGES; p++) {
-      const res = await deps.catalog.listings({ provider: providerId, page: String(p) });
-      for (const r of res.rows) if (r.providerId === providerId) out.push({ productId: r.productId, title: r.title, priceFen: r.priceFen });
-      if (p >= res.pages) break;
-    }
-    return out;
+    const rows = await deps.catalog.listedProductsOf(providerId, MAX_LINKABLE_PRODUCTS);
+    return rows.map((r) => ({ productId: r.productId, title: r.title, priceFen: r.priceFen }));
   }
 
   async function prepare(f: DemandForm, enterpriseName: string): Promise<Result<DemandWrite>> {

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, clientIp, flash, formFields, formUploads, isHtmx, render, sendFile } from "../../web/http.ts";
+import { CONTENT_MAX, MESSAGE_CATEGORIES, MESSAGE_STATUS_TEXT, REFERENCE_RE, REPLY_MAX, type MessageCategory, type MessageStatus } from "./domain.ts";
 
 /**
  * Whether the form is shown as the dialog over another page (htmx from the header link) rather than
@@ -14,7 +15,6 @@ function inDialog(c: Ctx): boolean {
     return true;
   }
 }
-import { CONTENT_MAX, MESSAGE_CATEGORIES, MESSAGE_STATUS_TEXT, REFERENCE_RE, REPLY_MAX, type MessageCategory, type MessageStatus } from "./domain.ts";
 
 type Status = 200 | 403 | 404 | 409 | 422 | 429;
 
