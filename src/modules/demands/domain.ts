@@ -4,6 +4,7 @@
 import { PHONE_RE, maskPhone, normalisePhone } from "../identity/domain.ts";
 import { yuan } from "../vouchers/domain.ts";
 import { addDays } from "../../lib/shanghai.ts";
+import { MONEY_MAX_FEN, readYuan } from "../../lib/money.ts";
 import { CITIES, cityName, districtName } from "../enterprises/domain.ts";
 
 /** The one place each stored status gets its Chinese label. */
@@ -42,7 +43,7 @@ export const DESCRIPTION_MAX = 2000;
 export const PROPOSAL_MIN = 10;
 export const PROPOSAL_MAX = 1000;
 /** ¥1,000,000,000.00: far above any service need, well inside a safe integer of fen. */
-export const MONEY_MAX_FEN = 100_000_000_000;
+export { MONEY_MAX_FEN };
 export const DEADLINE_MAX_DAYS = 365;
 
 export type DemandInput = {
@@ -90,14 +91,12 @@ function isRealDate(s: string): boolean {
  * a leading ¥ allowed). Errors name the field.
  */
 export function parseYuan(raw: string | undefined, label: string): { fen?: number; error?: string } {
-  const s = (raw ?? "").trim().replace(/[,，\s]/g, "").replace(/^[¥￥]/, "");
-  if (!s) return {};
-  if (/^[-－−]/.test(s)) return { error: `${label}不能为负数` };
-  const m = s.match(/^(\d{1,10})(?:\.(\d{1,2}))?$/);
-  if (!m) return { error: `${label}应为金额（元），最多两位小数` };
-  const fen = Number(m[1]) * 100 + Number((m[2] ?? "").padEnd(2, "0"));
-  if (fen > MONEY_MAX_FEN) return { error: `${label}不能超过10亿元` };
-  return { fen };
+  const r = readYuan(raw ?? "");
+  if ("fen" in r) return { fen: r.fen };
+  if (r.problem === "empty") return {};
+  if (r.problem === "negative") return { error: `${label}不能为负数` };
+  if (r.problem === "too_large") return { error: `${label}不能超过10亿元` };
+  return { error: `${label}应为金额（元），最多两位小数` };
 }
 
 

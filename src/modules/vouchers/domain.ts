@@ -1,6 +1,10 @@
 import categories from "../../reference/service-categories.json" with { type: "json" };
 import type { SizeClass } from "../enterprises/domain.ts";
 import { shanghaiDate } from "../../lib/shanghai.ts";
+import { fenToYuanInput, parseYuanToFen, yuan } from "../../lib/money.ts";
+
+/** The project's one money parser and formatter live in lib/money.ts; re-exported for this module's callers. */
+export { fenToYuanInput, parseYuanToFen, yuan };
 
 export const PROGRAMME_KINDS = { general: "通用券", special: "专项券" } as const;
 export type ProgrammeKind = keyof typeof PROGRAMME_KINDS;
@@ -57,17 +61,6 @@ export function generalQuota(p: Pick<Programme, "quotaBySize">, size: SizeClass 
   return size ? p.quotaBySize[size] : 0;
 }
 
-/** Parses a yuan amount typed by a person ("12,345.6") into integer fen, exactly. */
-export function parseYuanToFen(raw: string): number | null {
-  const s = raw.trim().replace(/[,，\s]/g, "").replace(/^¥/, "");
-  const m = s.match(/^(\d{1,11})(?:\.(\d{1,2}))?$/);
-  if (!m) return null;
-  return Number(m[1]) * 100 + Number((m[2] ?? "").padEnd(2, "0"));
-}
-
-export function fenToYuanInput(fen: number): string {
-  return fen % 100 === 0 ? String(fen / 100) : (fen / 100).toFixed(2);
-}
 
 /** The amount an enterprise may request for a 专项券, checked against the programme's limits. */
 export function checkSpecialAmount(p: Pick<Programme, "specialMinFen" | "specialMaxFen">, raw: string): { fen?: number; error?: string } {
@@ -80,9 +73,6 @@ export function checkSpecialAmount(p: Pick<Programme, "specialMinFen" | "special
   return { fen };
 }
 
-export function yuan(fen: number): string {
-  return `¥${(fen / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
 
 /**
  * 补贴券抵扣金额 = min(price x rate, per-order cap, available), rounded down to the fen.

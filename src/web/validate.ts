@@ -1,0 +1,191 @@
+/**
+ * Validation at the HTTP edge: every route's query, form and path parameters are parsed by a zod
+ * schema before a use case sees them. Field-level rules live in the schema (enums, ids, lengths,
+ * amounts); the domain keeps its cross-field rules.
+ *
+ * - `query(schema)`: filters and paging. Query schemas are lenient (each field `.catch()`es to its
+ *   default), so a bad filter is ignored rather than refused; the parsed value is `c.req.valid("query")`.
+ * - `form(schema, onInvalid)`: a POST form. On failure `onInvalid(c, errors, values)` re-renders the
+ *   form with the Chinese messages beside each field (status 422 by convention); the parsed value is
+ *   `c.req.valid("form")`.
+ * - `params(schema)`: path parameters; a malformed id is a 404 (the record cannot exist).
+ *
+ * The building blocks below (`text`, `enumOf`, `uuid`, `pageNo`, `yuanFen` ...) carry Chinese messages.
+ */
+import { zValidator } from "@hono/zod-validator";
+import type { Context, Env, MiddlewareHandler } from "hono";
+import { z } from "zod";
+import type { FieldErrors } from "../lib/result.ts";
+import { readYuan } from "../lib/money.ts";
+
+/** The highest page number any list accepts; larger numbers are clamped to it. */
+export const MAX_PAGE = 1000;
+
+/** A form value as one string: a repeated field keeps its first value, a file is not text. */
+const one = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+const noNul = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
+
+/** Text, trimmed, NULs dropped; empty becomes "". */
+function asText(v: unknown): unknown {
+  const x = one(v);
+  if (x === undefined || x === null) return "";
+  return typeof x === "string" ? noNul(x).trim() : x;
+}
+
+/**
+ * Trimmed text of at most `max` characters. `required` gives the message for an empty value.
+ * `label` words the length message: "{label}不能超过{max}个字".
+ */
+export function text(opts: { max: number; label: string; required?: string; min?: number; minMessage?: string }) {
+  let s = z.string({ error: `${opts.label}格式不正确` });
+  if (opts.required) s = s.min(1, { error: opts.required });
+  if (opts.min) s = s.min(opts.min, { error: opts.minMessage ?? `${opts.label}至少${opts.min}个字` });
+  s = s.max(opts.max, { error: `${opts.label}不能超过${opts.max}个字` });
+  return z.preprocess(asText, s);
+}
+
+/** Optional trimmed text (empty allowed), at most `max` characters. */
+export const optionalText = (max: number, label: string) => text({ max, label });
+
+/**
+ * One of the keys of a label map (status -> 中文), checked as a z.enum: prototype keys such as
+ * `constructor` or `__proto__` are not members.
+ */
+export function enumOf<K extends string>(labels: Readonly<Record<K, unknown>>, message: string) {
+  const keys = Object.keys(labels) as [K, ...K[]];
+  return z.preprocess(asText, z.enum(keys, { error: message }));
+}
+
+/** An enum filter in a query: an unknown value is ignored (undefined). */
+export function enumFilter<K extends string>(labels: Readonly<Record<K, unknown>>) {
+  const keys = Object.keys(labels) as [K, ...K[]];
+  return z.preprocess(asText, z.enum(keys).optional()).catch(undefined);
+}
+
+/** Every value of a repeated field (checkbox group), each one of the label map's keys. */
+export function enumList<K extends string>(labels: Readonly<Record<K, unknown>>, message: string) {
+  const keys = Object.keys(labels) as [K, ...K[]];
+  return z.preprocess(
+    (v) => (v === undefined || v === "" ? [] : (Array.isArray(v) ? v : [v]).map(asText).filter((x) => x !== "")),
+    z.array(z.enum(keys, { error: message }), { error: message }).max(100, { error: message }),
+  ).transform((xs) => [...new Set(xs)]);
+}
+
+/** A record id (UUID). */
+export const uuid = (message = "记录不存在") => z.preprocess(asText, z.uuid({ error: message }));
+
+/** An optional UUID in a query: anything else is ignored. */
+export const uuidFilter = z.preprocess(asText, z.uuid().optional()).catch(undefined);
+
+/** A page number: an integer 1..MAX_PAGE; anything else is page 1, and larger numbers are clamped. */
+export const pageNo = z
+  .unknown()
+  .transform((v) => {
+    const s = typeof one(v) === "string" ? (one(v) as string).trim() : "";
+    if (!/^\d{1,7}$/.test(s)) return /^\d{8,}$/.test(s) ? MAX_PAGE : 1;
+    return Math.min(Math.max(Number(s), 1), MAX_PAGE);
+  });
+
+/** The paging part of every list query. */
+export const paging = z.object({ page: pageNo });
+
+/** A free-text search box in a query: trimmed, at most `max` characters (longer input is cut). */
+export const searchText = (max = 100) =>
+  z.preprocess((v) => {
+    const t = asText(v);
+    return typeof t === "string" ? t.slice(0, max) : "";
+  }, z.string()).catch("");
+
+/** A checkbox: present (any value) is true. */
+export const checkbox = z.preprocess((v) => {
+  const x = asText(v);
+  return x !== "" && x !== undefined;
+}, z.boolean());
+
+/**
+ * An amount typed in yuan, as integer fen (the project's one parser, lib/money.ts). Empty is
+ * `undefined` unless `required` gives its message.
+ */
+export function yuanFen(label: string, opts: { required?: string; minFen?: number; maxFen?: number } = {}) {
+  return z.preprocess(asText, z.string()).transform((raw, ctx): number | undefined => {
+    const r = readYuan(raw);
+    if ("fen" in r) {
+      if (opts.minFen !== undefined && r.fen < opts.minFen) {
+        ctx.addIssue({ code: "custom", message: `${label}不能低于${opts.minFen / 100}元` });
+        return z.NEVER;
+      }
+      if (opts.maxFen !== undefined && r.fen > opts.maxFen) {
+        ctx.addIssue({ code: "custom", message: `${label}不能超过${opts.maxFen / 100}元` });
+        return z.NEVER;
+      }
+      return r.fen;
+    }
+    if (r.problem === "empty") {
+      if (opts.required) ctx.addIssue({ code: "custom", message: opts.required });
+      return opts.required ? z.NEVER : undefined;
+    }
+    const message =
+      r.problem === "negative" ? `${label}不能为负数` : r.problem === "too_large" ? `${label}不能超过10亿元` : `${label}应为金额（元），最多两位小数`;
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  });
+}
+
+/** A calendar date typed as YYYY-MM-DD that exists. */
+export function isoDate(message: string) {
+  return z.preprocess(
+    asText,
+    z.string().refine((s) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+      const t = Date.parse(`${s}T00:00:00Z`);
+      return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === s;
+    }, { error: message }),
+  );
+}
+
+/** Zod issues as the project's field errors: the first message per field ("_form" for the whole form). */
+export function fieldErrors(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? String(issue.path[0]) : "_form";
+    if (!(key in out)) out[key] = issue.message;
+  }
+  return out;
+}
+
+/** The raw form as strings (for re-rendering what was typed), files and repeated values left out. */
+export function rawValues(data: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!data || typeof data !== "object") return out;
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    const x = one(v);
+    if (typeof x === "string" && k !== "_csrf") out[k] = noNul(x).slice(0, 5000);
+  }
+  return out;
+}
+
+type Invalid<E extends Env> = (c: Context<E>, errors: FieldErrors, values: Record<string, string>) => Response | Promise<Response>;
+
+/** Parses the POST form with `schema`; on failure answers with `onInvalid` (the form again, 422). */
+export function form<S extends z.ZodType, E extends Env>(schema: S, onInvalid: Invalid<E>) {
+  return zValidator("form", schema, async (result, c) => {
+    if (!result.success) return onInvalid(c as unknown as Context<E>, fieldErrors(result.error), rawValues(result.data));
+  }) as unknown as MiddlewareHandler<E, string, { in: { form: z.input<S> }; out: { form: z.output<S> } }>;
+}
+
+/** Parses the query with a lenient schema (fields `.catch()` to defaults), never refusing the request. */
+export function query<S extends z.ZodType, E extends Env>(schema: S) {
+  return zValidator("query", schema, async (result, c) => {
+    if (!result.success) {
+      // A lenient schema cannot fail; if one does, treat the request as malformed rather than crash.
+      return c.text("请求参数不正确", 400);
+    }
+  }) as unknown as MiddlewareHandler<E, string, { in: { query: Record<string, string | string[]> }; out: { query: z.output<S> } }>;
+}
+
+/** Parses path parameters; a malformed one answers `onInvalid` (by convention the 404 page). */
+export function params<S extends z.ZodType, E extends Env>(schema: S, onInvalid: (c: Context<E>) => Response | Promise<Response>) {
+  return zValidator("param", schema, async (result, c) => {
+    if (!result.success) return onInvalid(c as unknown as Context<E>);
+  }) as unknown as MiddlewareHandler<E, string, { in: { param: Record<string, string> }; out: { param: z.output<S> } }>;
+}
