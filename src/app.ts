@@ -22,6 +22,24 @@ import { getSession, sessions } from "./web/session.ts";
 const FORM_BODY_LIMIT = 256 * 1024;
 const UPLOAD_BODY_LIMIT = 11 * 1024 * 1024;
 
+/**
+ * Every module's router with the file that defines it, mounted in this order under its prefix (for one
+ * method and path the first wins). docs/architecture.md lists every route and its file, generated from
+ * this list by `npm run routes:doc` and kept true by tests/unit/route-table.test.ts.
+ */
+export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> }[] = [
+  { prefix: "/", file: "src/modules/identity/routes.ts", build: identityRoutes },
+  { prefix: "/", file: "src/modules/enterprises/routes.ts", build: enterpriseRoutes },
+  { prefix: "/", file: "src/modules/audit/routes.ts", build: auditRoutes },
+  { prefix: "/", file: "src/modules/vouchers/routes.ts", build: voucherRoutes },
+  { prefix: "/", file: "src/modules/catalog/routes.ts", build: catalogRoutes },
+  { prefix: "/", file: "src/modules/catalog/products-routes.ts", build: productRoutes },
+  { prefix: "/", file: "src/modules/demands/routes.ts", build: demandRoutes },
+  { prefix: "/", file: "src/modules/content/routes.ts", build: contentRoutes },
+  { prefix: "/", file: "src/modules/messages/routes.ts", build: messageRoutes },
+  { prefix: "/", file: "src/modules/portal/routes.ts", build: portalRoutes },
+];
+
 /** Masks mainland mobile numbers wherever they appear in a logged string. */
 export const maskPhonesIn = (s: string) => s.replace(/(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g, "$1****$2");
 
@@ -180,16 +198,7 @@ export function buildApp(deps: Deps) {
     await next();
   });
 
-  app.route("/", identityRoutes());
-  app.route("/", enterpriseRoutes());
-  app.route("/", auditRoutes());
-  app.route("/", voucherRoutes());
-  app.route("/", catalogRoutes());
-  app.route("/", productRoutes());
-  app.route("/", demandRoutes());
-  app.route("/", contentRoutes());
-  app.route("/", messageRoutes());
-  app.route("/", portalRoutes());
+  for (const r of routers) app.route(r.prefix, r.build());
 
   app.notFound((c) => render(c, "errors/404", { title: "页面不存在" }, 404));
   app.onError((err, c) => {
