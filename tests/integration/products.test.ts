@@ -343,6 +343,19 @@ describe("covers (SVG or none)", () => {
     const id = res.headers.get("Location")!.split("/").pop()!;
     expect((await provider.get(`/covers/${await workingRevision(id)}.svg`)).status).toBe(200);
   });
+
+  it("refuses a cover with an invalid character reference with a message (422), not a 500, and saves nothing", async () => {
+    const provider = await signIn(t, "13800000009");
+    const before = await productCount();
+    for (const ref of ["&#9999999;", "&#xD800;", "&#0;"]) {
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><text>封面${ref}</text></svg>`;
+      const res = await saveWithCover(provider, "/provider/products/new", { ...GOOD, title: "字符引用封面测试" }, svgFile(svg));
+      expect(res.status, ref).toBe(422);
+      expect(provider.lastHtml).toContain("封面SVG不符合要求");
+      expect(provider.lastHtml).toContain("无效的字符引用");
+    }
+    expect(await productCount()).toBe(before);
+  });
 });
 
 describe("推荐服务 (featured on the home page)", () => {

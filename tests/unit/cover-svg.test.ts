@@ -79,6 +79,28 @@ describe("product cover SVG allowlist", () => {
     expect(refused(big)).toContain("20KB");
   });
 
+  it("refuses character references to code points XML does not allow, with a message instead of a throw", () => {
+    const bad = ["&#9999999;", "&#x110000;", "&#1114112;", "&#xD800;", "&#57343;", "&#0;", "&#x0;", "&#1;", "&#xFFFE;", "&#xFFFFFF;"];
+    for (const ref of bad) {
+      const inText = `<svg viewBox="0 0 1 1"><text>A${ref}B</text></svg>`;
+      const inAttr = `<svg viewBox="0 0 1 1"><rect width="1" height="1" fill="#fff${ref}"/></svg>`;
+      for (const svg of [inText, inAttr]) {
+        let r: ReturnType<typeof checkCoverSvg> | undefined;
+        expect(() => {
+          r = checkCoverSvg(svg);
+        }, svg).not.toThrow();
+        expect(r!.ok, svg).toBe(false);
+        if (!r!.ok) expect(r!.message).toContain("无效的字符引用");
+      }
+    }
+  });
+
+  it("still decodes valid character references at the edges of the ranges", () => {
+    const r = checkCoverSvg('<svg viewBox="0 0 1 1"><text>&#x9;&#x10FFFF;&#xE000;&#xD7FF;&#x4E2D;&#65;</text></svg>');
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.svg).toContain("\t\u{10FFFF}\uE000\uD7FF中A");
+  });
+
   it("reads only UTF-8 text", () => {
     expect(coverText(new TextEncoder().encode("<svg/>"))).toBe("<svg/>");
     expect(coverText(new Uint8Array([0xff, 0xfe, 0x00, 0x3c]))).toBeNull();

@@ -37,10 +37,21 @@ const ATTRIBUTE = /\s+([^\s=/>"']+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/g;
 
 export type CoverCheck = { ok: true; svg: string } | { ok: false; message: string };
 
+/** A code point XML 1.0 allows as a character (`Char`): no NUL, no C0 controls but tab and newlines, no surrogates, none above U+10FFFF. */
+const xmlChar = (n: number) =>
+  n === 0x9 || n === 0xa || n === 0xd || (n >= 0x20 && n <= 0xd7ff) || (n >= 0xe000 && n <= 0xfffd) || (n >= 0x10000 && n <= 0x10ffff);
+const CHAR_REF = /&#(x[0-9a-fA-F]+|\d+);/g;
+const refCode = (e: string) => (e[0] === "x" ? Number.parseInt(e.slice(1), 16) : Number(e));
+/** True when every numeric character reference (&#...; or &#x...;) names a character XML allows. */
+const validCharRefs = (v: string) => [...v.matchAll(CHAR_REF)].every((m) => xmlChar(refCode(m[1]!)));
+/** Decodes the five named entities and numeric references; an invalid reference (refused earlier) becomes U+FFFD, never a throw. */
 const decode = (v: string) =>
-  v.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_, e: string) =>
-    e[0] === "#" ? String.fromCodePoint(Number(e[1] === "x" ? `0x${e.slice(2)}` : e.slice(1)) || 0xfffd) : ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as Record<string, string>)[e]!,
-  );
+  v.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_, e: string) => {
+    if (e[0] !== "#") return ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as Record<string, string>)[e]!;
+    const n = refCode(e.slice(1));
+    return String.fromCodePoint(xmlChar(n) ? n : 0xfffd);
+  });
+const BAD_REF = "含有无效的字符引用（如&#0;、代理区编码或超出Unicode范围的编码）";
 const escapeAttr = (v: string) => v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
 
 /** A value is safe when, decoded, it references nothing outside the document. */
@@ -103,6 +114,7 @@ export function checkCoverSvg(input: string): CoverCheck {
         if (seen.has(name!)) return bad(`属性“${name}”重复`);
         seen.add(name!);
         if (name === "xmlns" && (opening !== "svg" || value !== SVG_NS)) return bad("命名空间不正确");
+        if (!validCharRefs(value)) return bad(`属性“${name}”${BAD_REF}`);
         if (!safeValue(name!, value)) return bad(`属性“${name}”的值不允许`);
         parts.push(`${name}="${escapeAttr(decode(value))}"`);
       }
@@ -128,6 +140,7 @@ export function checkCoverSvg(input: string): CoverCheck {
     }
     if (!stack.length || !TEXT_PARENTS.has(stack[stack.length - 1]!)) return bad("文字只能出现在<text>或<title>中");
     if (ENTITY.test(token)) return bad("文字中含有不允许的实体");
+    if (!validCharRefs(token)) return bad(`文字${BAD_REF}`);
     out.push(decode(token).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"));
   }
   if (stack.length) return bad("标签没有正确闭合");
