@@ -193,6 +193,49 @@ describe("authorisation", () => {
   });
 });
 
+describe("a product approved while its provider is suspended (暂停)", () => {
+  const providerIdOf = async (phone: string) =>
+    (await t.deps.db.query<{ id: string }>("select p.id from providers p join enterprises e on e.id = p.enterprise_id join accounts x on x.id = e.account_id where x.phone = $1", [phone]))[0]!.id;
+  const setStatus = async (r: Awaited<ReturnType<typeof signInAdmin>>, providerId: string, action: string) => {
+    await r.get("/admin/providers/list");
+    expect((await r.post(`/admin/providers/${providerId}/status`, { action, reason: action === "suspend" ? "核查中" : "" })).status).toBe(303);
+  };
+
+  it("stays hidden while suspended and appears in the public list and detail after 恢复", async () => {
+    const provider = await signIn(t, "13800000009");
+    const id = await publish(provider, { ...GOOD, title: "暂停期间审核通过的产品" });
+    const providerId = await providerIdOf("13800000009");
+    const r = await signInAdmin(t, "reviewer");
+    await setStatus(r, providerId, "suspend");
+    await approve(id);
+    const pub = new Browser(t);
+    expect((await pub.get(`/products/${id}`)).status).toBe(404);
+    await pub.get("/services?q=" + encodeURIComponent("暂停期间审核通过"));
+    expect(pub.lastHtml).not.toContain("暂停期间审核通过的产品");
+
+    await setStatus(r, providerId, "restore");
+    expect((await pub.get(`/products/${id}`)).status).toBe(200);
+    expect(pub.lastHtml).toContain("暂停期间审核通过的产品");
+    await pub.get("/services?q=" + encodeURIComponent("暂停期间审核通过"));
+    expect(pub.lastHtml).toContain(`href="/products/${id}"`);
+  });
+
+  it("恢复 also lists a 已上架 product that has no listing row (written by an earlier version)", async () => {
+    const provider = await signIn(t, "13800000009");
+    const id = await publish(provider, { ...GOOD, title: "缺少上架记录的产品" });
+    await approve(id);
+    const providerId = await providerIdOf("13800000009");
+    const r = await signInAdmin(t, "reviewer");
+    await setStatus(r, providerId, "suspend");
+    await t.deps.db.query("delete from product_listings where product_id = $1", [id]);
+    await setStatus(r, providerId, "restore");
+    const pub = new Browser(t);
+    expect((await pub.get(`/products/${id}`)).status).toBe(200);
+    await pub.get("/services?q=" + encodeURIComponent("缺少上架记录"));
+    expect(pub.lastHtml).toContain(`href="/products/${id}"`);
+  });
+});
+
 describe("bad input", () => {
   it.each([
     [{ price: "-100" }, "价格应为金额（元），最多两位小数"],

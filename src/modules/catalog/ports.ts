@@ -125,6 +125,8 @@ export interface ProductRepository {
   featured(limit: number): Promise<Listing[]>;
   upsertListing(productId: string, r: Revision, provider: { id: string; name: string }, at: Date): Promise<void>;
   deleteListing(productId: string): Promise<void>;
+  /** Products of a provider that are 已上架 (status listed, with a listed revision) but have no listing row. */
+  listedWithoutListing(providerId: string): Promise<Product[]>;
   pendingQueue(limit: number, offset: number): Promise<{ rows: Record<string, unknown>[]; total: number }>;
   /** A page of listings and, unless `count` is false (total -1), how many match. */
   listings(f: ListingFilter, limit: number, offset: number, opts?: { count?: boolean }): Promise<{ rows: Listing[]; total: number }>;

@@ -122,6 +122,15 @@ export function pgProducts(db: Db): ProductRepository {
     async deleteListing(productId: string): Promise<void> {
       await db.query("delete from product_listings where product_id = $1", [productId]);
     },
+    async listedWithoutListing(providerId: string): Promise<Product[]> {
+      const rows = await db.query(
+        `select ${PRODUCT_COLUMNS} from products p
+          where p.provider_id = $1 and p.status = 'listed' and p.listed_revision_id is not null
+            and not exists (select 1 from product_listings l where l.product_id = p.id)`,
+        [providerId],
+      );
+      return rows.map((r) => camelRow<Product>(r));
+    },
     async pendingQueue(limit: number, offset: number) {
       const rows = await db.query(
         `select r.id, r.product_id, r.title, r.price_fen, r.prereview_verdict, r.submitted_at, v.name as provider_name, p.listed_revision_id

@@ -231,7 +231,9 @@ export function productUseCases(deps: ProductDeps) {
           if (product.listedRevisionId) await repo.setRevisionStatus(product.listedRevisionId, "superseded");
           await repo.setRevisionStatus(working.id, "approved", { adminId: staff.id, reason: reason || null, at });
           await repo.setProduct(product.id, { status: "listed", listed: working.id, listedAt: at });
-          if (provider.status === "active") await repo.upsertListing(product.id, { ...working, status: "approved" }, provider, at);
+          // Written also while the provider is suspended: listings of a suspended provider stay in
+          // product_listings and are hidden by the listing queries until 恢复 (docs/decisions.md).
+          await repo.upsertListing(product.id, { ...working, status: "approved" }, provider, at);
         } else {
           await repo.setRevisionStatus(working.id, "rejected", { adminId: staff.id, reason, at });
           if (!product.listedRevisionId) await repo.setProduct(product.id, { status: "rejected" });

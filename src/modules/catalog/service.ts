@@ -222,6 +222,15 @@ export function catalogService(deps: CatalogDeps) {
         if (p.status === to) return fail({ _form: to === "suspended" ? "该服务商已暂停" : "该服务商已在库" }, 409);
         await deps.catalog(tx).setProviderStatus(p.id, to, reason || null);
         await deps.enterprises.setProvider(tx, p.enterpriseId, to === "active");
+        // 恢复 shows the provider's listed products again; a product approved while the provider was
+        // suspended by an earlier version never got its listing row, so it is written here.
+        if (to === "active") {
+          const products = deps.products(tx);
+          for (const product of await products.listedWithoutListing(p.id)) {
+            const revision = (await products.revision(product.listedRevisionId))!;
+            await products.upsertListing(product.id, revision, p, product.listedAt ?? now());
+          }
+        }
         await deps.audit.record(tx, {
           actorType: "admin", actorId: staff.id, entityType: "provider", entityId: p.id,
           action: to === "suspended" ? "provider_suspended" : "provider_restored", fromStatus: p.status, toStatus: to,
