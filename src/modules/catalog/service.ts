@@ -42,42 +42,45 @@ export function catalogService(deps: CatalogDeps) {
     /** 服务类别 and 负面清单 are seed data that the super admin maintains. */
     async changeSettings(staff: Staff, f: Record<string, string>, requestId?: string): Promise<Result<{ message: string }>> {
       if (staff.role !== "super_admin") return fail({ _form: "只有超级管理员可以维护服务类别和负面清单" }, 403);
-      const repo = deps.catalog(db);
-      const done = async (action: string, data: Record<string, unknown>, message: string) => {
-        await deps.audit.record(db, { actorType: "admin", actorId: staff.id, entityType: "catalog_settings", action, requestId, data });
-        return ok({ message });
-      };
       try {
-        switch (f.action) {
-          case "add_category": {
-            const code = (f.code ?? "").trim().toLowerCase();
-            const name = (f.name ?? "").trim();
-            const errors: FieldErrors = {};
-            if (!/^[a-z][a-z0-9-]{1,39}$/.test(code)) errors.code = "类别代码为2-40位小写字母、数字或连字符，以字母开头";
-            if (!name || [...name].length > 20 || /[<>]/.test(name)) errors.name = "类别名称为1-20个字";
-            if (Object.keys(errors).length) return fail(errors);
-            await repo.addCategory({ code, name });
-            return done("category_added", { code, name }, `已添加服务类别“${name}”`);
+        // The change and its audit event commit together or not at all.
+        return await db.transaction(async (tx): Promise<Result<{ message: string }>> => {
+          const repo = deps.catalog(tx);
+          const done = async (action: string, data: Record<string, unknown>, message: string) => {
+            await deps.audit.record(tx, { actorType: "admin", actorId: staff.id, entityType: "catalog_settings", action, requestId, data });
+            return ok({ message });
+          };
+          switch (f.action) {
+            case "add_category": {
+              const code = (f.code ?? "").trim().toLowerCase();
+              const name = (f.name ?? "").trim();
+              const errors: FieldErrors = {};
+              if (!/^[a-z][a-z0-9-]{1,39}$/.test(code)) errors.code = "类别代码为2-40位小写字母、数字或连字符，以字母开头";
+              if (!name || [...name].length > 20 || /[<>]/.test(name)) errors.name = "类别名称为1-20个字";
+              if (Object.keys(errors).length) return fail(errors);
+              await repo.addCategory({ code, name });
+              return done("category_added", { code, name }, `已添加服务类别“${name}”`);
+            }
+            case "disable_category":
+            case "enable_category": {
+              const active = f.action === "enable_category";
+              if (!(await repo.setCategoryActive(f.code ?? "", active))) return fail({ _form: "服务类别不存在" }, 404);
+              return done(active ? "category_enabled" : "category_disabled", { code: f.code }, active ? "已启用" : "已停用（已上架产品不受影响，新产品不能再选）");
+            }
+            case "add_word": {
+              const word = (f.word ?? "").trim();
+              if (!word || [...word].length > 20 || /[<>]/.test(word)) return fail({ word: "负面清单词语为1-20个字" });
+              await repo.addNegativeWord(word);
+              return done("negative_word_added", { word }, `已添加负面清单词语“${word}”`);
+            }
+            case "remove_word": {
+              if (!(await repo.removeNegativeWord(f.word ?? ""))) return fail({ _form: "词语不存在" }, 404);
+              return done("negative_word_removed", { word: f.word }, `已移除“${f.word}”`);
+            }
+            default:
+              return fail({ _form: "操作不正确" }, 400);
           }
-          case "disable_category":
-          case "enable_category": {
-            const active = f.action === "enable_category";
-            if (!(await repo.setCategoryActive(f.code ?? "", active))) return fail({ _form: "服务类别不存在" }, 404);
-            return done(active ? "category_enabled" : "category_disabled", { code: f.code }, active ? "已启用" : "已停用（已上架产品不受影响，新产品不能再选）");
-          }
-          case "add_word": {
-            const word = (f.word ?? "").trim();
-            if (!word || [...word].length > 20 || /[<>]/.test(word)) return fail({ word: "负面清单词语为1-20个字" });
-            await repo.addNegativeWord(word);
-            return done("negative_word_added", { word }, `已添加负面清单词语“${word}”`);
-          }
-          case "remove_word": {
-            if (!(await repo.removeNegativeWord(f.word ?? ""))) return fail({ _form: "词语不存在" }, 404);
-            return done("negative_word_removed", { word: f.word }, `已移除“${f.word}”`);
-          }
-          default:
-            return fail({ _form: "操作不正确" }, 400);
-        }
+        });
       } catch (err) {
         if (err instanceof UniqueViolation) return fail({ _form: "已存在，不能重复添加" }, 409);
         throw err;
