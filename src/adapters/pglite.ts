@@ -1,5 +1,5 @@
 import { PGlite } from "@electric-sql/pglite";
-import { type Db, type Row, UniqueViolation } from "../ports/db.ts";
+import { type Db, type Row, type TxHooks, UniqueViolation, hookMethods, withTxHooks } from "../ports/db.ts";
 
 type Queryable = Pick<PGlite, "query" | "exec">;
 
@@ -9,9 +9,11 @@ function mapError(err: unknown): unknown {
   return err;
 }
 
-function wrap(q: Queryable, root: PGlite, inTx: boolean): Db {
+function wrap(q: Queryable, root: PGlite, hooks: TxHooks | null): Db {
+  const inTx = hooks !== null;
   const db: Db = {
     kind: "pglite",
+    ...hookMethods(hooks),
     async query<T extends Row>(sql: string, params?: readonly unknown[]) {
       try {
         const res = await q.query<T>(sql, params ? [...params] : undefined);
@@ -29,7 +31,7 @@ function wrap(q: Queryable, root: PGlite, inTx: boolean): Db {
     },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       if (inTx) return fn(db);
-      return root.transaction((tx) => fn(wrap(tx, root, true)));
+      return withTxHooks((h) => root.transaction((tx) => fn(wrap(tx, root, h))));
     },
     async close() {
       if (!inTx) await root.close();
@@ -38,8 +40,20 @@ function wrap(q: Queryable, root: PGlite, inTx: boolean): Db {
   return db;
 }
 
+const instances = new WeakMap<Db, PGlite>();
+
+/**
+ * The PGlite instance behind a handle from openPglite, for an engine that drives it directly (the
+ * job engine's PGlite driver); undefined for any other handle.
+ */
+export function pgliteInstance(db: Db): PGlite | undefined {
+  return instances.get(db);
+}
+
 /** The embedded database: PostgreSQL compiled to WASM, stored in dataDir (or in memory when omitted). */
 export async function openPglite(dataDir?: string): Promise<Db> {
   const pg = await PGlite.create(dataDir ? { dataDir } : {});
-  return wrap(pg, pg, false);
+  const db = wrap(pg, pg, null);
+  instances.set(db, pg);
+  return db;
 }

@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import { type Db, type Row, UniqueViolation } from "../ports/db.ts";
+import { type Db, type Row, type TxHooks, UniqueViolation, hookMethods, withTxHooks } from "../ports/db.ts";
 
 type Sql = postgres.Sql | postgres.TransactionSql;
 
@@ -9,9 +9,11 @@ function mapError(err: unknown): unknown {
   return err;
 }
 
-function wrap(sql: Sql, root: postgres.Sql, inTx: boolean): Db {
+function wrap(sql: Sql, root: postgres.Sql, hooks: TxHooks | null): Db {
+  const inTx = hooks !== null;
   const db: Db = {
     kind: "postgres",
+    ...hookMethods(hooks),
     async query<T extends Row>(text: string, params?: readonly unknown[]) {
       try {
         return (await sql.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[])) as unknown as T[];
@@ -29,7 +31,7 @@ function wrap(sql: Sql, root: postgres.Sql, inTx: boolean): Db {
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       if (inTx) return fn(db);
       // Every query inside must use the tx handle (postgres.js hangs when the outer pool is mixed in).
-      return (await root.begin((tx) => fn(wrap(tx, root, true)))) as T;
+      return withTxHooks(async (h) => (await root.begin((tx) => fn(wrap(tx, root, h)))) as T);
     },
     async close() {
       if (!inTx) await root.end({ timeout: 5 });
@@ -57,5 +59,5 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     },
   });
   await sql`select 1`;
-  return wrap(sql, sql, false);
+  return wrap(sql, sql, null);
 }

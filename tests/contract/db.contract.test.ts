@@ -94,6 +94,45 @@ describe.each(databases)("database contract: %s", (_name, open) => {
     expect(await pgAccounts(db).byPhone("13800004444")).toBeUndefined();
   });
 
+  it("runs afterCommit callbacks once the outermost transaction commits, and afterRollback ones when it rolls back", async () => {
+    const seen: string[] = [];
+    const out = await db.transaction(async (tx) => {
+      tx.afterCommit(async () => {
+        // The change is visible to other handles when the callback runs.
+        seen.push(`commit:${(await pgAccounts(db).byPhone("13800004445")) ? "visible" : "missing"}`);
+      });
+      tx.afterRollback(async () => void seen.push("rollback"));
+      await tx.transaction(async (inner) => {
+        inner.afterCommit(async () => void seen.push("inner-commit"));
+        await pgAccounts(inner).create({ phone: "13800004445" });
+      });
+      expect(seen).toEqual([]);
+      return "done";
+    });
+    expect(out).toBe("done");
+    expect(seen).toEqual(["commit:visible", "inner-commit"]);
+
+    seen.length = 0;
+    await expect(
+      db.transaction(async (tx) => {
+        tx.afterCommit(async () => void seen.push("commit"));
+        tx.afterRollback(async () => void seen.push(`rollback:${(await pgAccounts(db).byPhone("13800004446")) ? "visible" : "gone"}`));
+        await pgAccounts(tx).create({ phone: "13800004446" });
+        throw new Error("abort");
+      }),
+    ).rejects.toThrow("abort");
+    expect(seen).toEqual(["rollback:gone"]);
+
+    // A failing callback does not undo or fail a committed transaction.
+    await expect(db.transaction(async (tx) => {
+      tx.afterCommit(async () => {
+        throw new Error("late");
+      });
+      return 1;
+    })).resolves.toBe(1);
+    expect(() => db.afterCommit(async () => {})).toThrow("transaction");
+  });
+
   it("audit events can be written but never changed or deleted", async () => {
     await db.query("insert into audit_events (actor_type, entity_type, action) values ('system', 'probe', 'written')");
     await expect(db.query("update audit_events set action = 'changed' where entity_type = 'probe'")).rejects.toThrow(/append-only/);

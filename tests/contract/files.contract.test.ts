@@ -38,6 +38,42 @@ describe.each(adapters)("FileStore contract: %s", (_name, make) => {
     expect(await s.get(key)).toBeNull();
     await s.delete(key); // deleting twice is fine
   });
+  it("keeps a temporary out of sight until it is promoted; promoting twice is fine", async () => {
+    const s = await make();
+    const key = randomToken(24);
+    await s.putTemporary(key, new Uint8Array([4, 5]));
+    expect(await s.get(key)).toBeNull();
+    await s.promote(key);
+    expect(await s.get(key)).toEqual(new Uint8Array([4, 5]));
+    await s.promote(key);
+    expect(await s.get(key)).toEqual(new Uint8Array([4, 5]));
+    await expect(s.promote(randomToken(24))).rejects.toThrow();
+  });
+  it("discards a temporary, so it is never stored", async () => {
+    const s = await make();
+    const key = randomToken(24);
+    await s.putTemporary(key, new Uint8Array([6]));
+    await s.discard(key);
+    await s.discard(key); // twice is fine
+    await expect(s.promote(key)).rejects.toThrow();
+    expect(await s.get(key)).toBeNull();
+  });
+  it("lists stored keys and temporaries with the time they were written", async () => {
+    const s = await make();
+    const [stored, temp] = [randomToken(24), randomToken(24)];
+    const before = Date.now() - 60_000;
+    await s.put(stored, new Uint8Array([1]));
+    await s.putTemporary(temp, new Uint8Array([2]));
+    const listed = [];
+    for await (const k of s.list()) listed.push(k);
+    expect(listed.map((k) => [k.key, k.temporary]).sort()).toEqual([[stored, false], [temp, true]].sort());
+    for (const k of listed) expect(k.modifiedAt.getTime()).toBeGreaterThan(before);
+    await s.promote(temp);
+    await s.delete(stored);
+    const after = [];
+    for await (const k of s.list()) after.push([k.key, k.temporary]);
+    expect(after).toEqual([[temp, false]]);
+  });
   it("keeps keys apart", async () => {
     const s = await make();
     const [a, b] = [randomToken(24), randomToken(24)];
@@ -64,5 +100,9 @@ describe("local-disk adapter", () => {
     await s.put(key, new Uint8Array([1]));
     const entries = await readdir(join(d, key.slice(0, 2)));
     expect(entries).toEqual([key]);
+    const temp = randomToken(24);
+    await s.putTemporary(temp, new Uint8Array([2]));
+    await s.promote(temp);
+    expect(await readdir(join(d, "tmp"))).toEqual([]);
   });
 });

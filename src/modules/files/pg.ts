@@ -1,4 +1,5 @@
 import type { Db } from "../../ports/db.ts";
+import { pgArray } from "../../lib/rows.ts";
 import type { AllowedType } from "./domain.ts";
 import type { FileRepository, StoredFile } from "./ports.ts";
 
@@ -40,6 +41,11 @@ export function pgFiles(db: Db): FileRepository {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [row] = await db.query<Row>(`select ${COLUMNS} from files where id = $1`, [id]);
       return row && toFile(row);
+    },
+    async referencedKeys(keys) {
+      if (!keys.length) return new Set();
+      const rows = await db.query<{ storage_key: string }>("select storage_key from files where storage_key = any($1::text[])", [pgArray(keys)]);
+      return new Set(rows.map((r) => r.storage_key));
     },
   };
 }

@@ -16,5 +16,7 @@ export type StoredFile = {
 export interface FileRepository {
   insert(f: Omit<StoredFile, "id" | "createdAt"> & { uploadedByAccount: string | null }): Promise<StoredFile>;
   byId(id: string): Promise<StoredFile | undefined>;
+  /** Which of these storage keys a file row references. */
+  referencedKeys(keys: string[]): Promise<Set<string>>;
 }
 export type FileRepositoryFactory = (db: Db) => FileRepository;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../../ports/db.ts";
-import type { FileStore } from "../../ports/files.ts";
+import type { FileStore, StoredKey } from "../../ports/files.ts";
 import { randomToken } from "../../lib/random.ts";
 import { type AllowedType, checkUpload, cleanFileName } from "./domain.ts";
 import type { FileRepositoryFactory, StoredFile } from "./ports.ts";
@@ -12,8 +12,12 @@ const STAFF_READERS = new Set(["reviewer", "super_admin"]);
 
 export type Upload = { name: string; bytes: Uint8Array };
 
+/** Unreferenced bytes and temporaries younger than this are left alone (an upload may be mid-transaction). */
+export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
+export type SweepResult = { removed: number; promoted: number; kept: number };
+
 export function fileService(deps: { db: Db; store: FileStore; files: FileRepositoryFactory }) {
-  return {
+  const service = {
     /** Checks content and size; a message for the user, or null. Nothing is stored. */
     check(upload: Upload): string | null {
       const r = checkUpload(upload.name, upload.bytes);
@@ -21,18 +25,24 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
     },
 
     /**
-     * Stores an upload owned by an enterprise. The bytes go to the file store under a random key,
-     * the metadata row is written with the caller's transaction handle when given.
+     * Stores an upload owned by an enterprise. The bytes go to the file store under a random key as
+     * a temporary, and the metadata row is written with the caller's transaction handle (or in a
+     * transaction of its own when tx is null). The bytes are moved into place once that transaction
+     * commits and removed when it rolls back; `sweepOrphans` finishes either if the process dies
+     * in between.
      */
     async store(
       tx: Db | null,
       input: Upload & { ownerEnterpriseId: string | null; purpose: string; accountId: string | null },
     ): Promise<{ ok: true; file: StoredFile } | { ok: false; message: string }> {
+      if (!tx) return deps.db.transaction((own) => service.store(own, input));
       const r = checkUpload(input.name, input.bytes);
       if (!r.ok) return r;
       const key = randomToken(24);
-      await deps.store.put(key, input.bytes);
-      const file = await deps.files(tx ?? deps.db).insert({
+      await deps.store.putTemporary(key, input.bytes);
+      tx.afterRollback(() => deps.store.discard(key));
+      tx.afterCommit(() => deps.store.promote(key));
+      const file = await deps.files(tx).insert({
         ownerEnterpriseId: input.ownerEnterpriseId,
         purpose: input.purpose,
         originalName: cleanFileName(input.name),
@@ -43,6 +53,41 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
         uploadedByAccount: input.accountId,
       });
       return { ok: true, file };
+    },
+
+    /**
+     * The orphan sweep (a scheduled job): stored bytes that no file row references and temporaries
+     * whose transaction never ended are removed once older than minAgeMs; a temporary whose row
+     * did commit (the process died before moving it) is moved into place.
+     */
+    async sweepOrphans(opts: { now: Date; minAgeMs?: number }): Promise<SweepResult> {
+      const cutoff = opts.now.getTime() - (opts.minAgeMs ?? ORPHAN_MIN_AGE_MS);
+      const result: SweepResult = { removed: 0, promoted: 0, kept: 0 };
+      const sweep = async (batch: StoredKey[]) => {
+        const referenced = await deps.files(deps.db).referencedKeys(batch.map((k) => k.key));
+        for (const k of batch) {
+          const old = k.modifiedAt.getTime() < cutoff;
+          if (referenced.has(k.key)) {
+            if (k.temporary) {
+              await deps.store.promote(k.key);
+              result.promoted++;
+            } else result.kept++;
+          } else if (old) {
+            await (k.temporary ? deps.store.discard(k.key) : deps.store.delete(k.key));
+            result.removed++;
+          } else result.kept++;
+        }
+      };
+      let batch: StoredKey[] = [];
+      for await (const k of deps.store.list()) {
+        batch.push(k);
+        if (batch.length === 500) {
+          await sweep(batch);
+          batch = [];
+        }
+      }
+      await sweep(batch);
+      return result;
     },
 
     async meta(id: string): Promise<StoredFile | undefined> {
@@ -72,5 +117,6 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
       return bytes ? { file, bytes } : undefined;
     },
   };
+  return service;
 }
 export type FileService = ReturnType<typeof fileService>;
