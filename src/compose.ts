@@ -5,7 +5,8 @@ import type { Config } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { memoryCache } from "./adapters/memory-cache.ts";
 import { outboxSms } from "./adapters/outbox-sms.ts";
-import { openPglite } from "./adapters/pglite.ts";
+import { openPglite, pgliteInstance } from "./adapters/pglite.ts";
+import { pgBossJobs } from "./adapters/pgboss-jobs.ts";
 import { openPostgres } from "./adapters/postgres.ts";
 import { redisCache } from "./adapters/redis-cache.ts";
 import { scryptPasswords } from "./adapters/scrypt-passwords.ts";
@@ -13,6 +14,7 @@ import { unavailableSms } from "./adapters/unavailable-sms.ts";
 import type { Cache } from "./ports/cache.ts";
 import { type Clock, systemClock } from "./ports/clock.ts";
 import type { Db } from "./ports/db.ts";
+import type { Jobs } from "./ports/jobs.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
 import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
 import { audit } from "./modules/audit/service.ts";
@@ -59,6 +61,20 @@ export async function openCache(config: Pick<Config, "redisUrl">): Promise<Cache
   return config.redisUrl ? redisCache(config.redisUrl) : memoryCache();
 }
 
+/**
+ * The job engine (pg-boss) on the database the app uses: the embedded PGlite instance itself, or
+ * its own pool from DATABASE_URL. Nothing connects until the server process starts it.
+ */
+export function openJobs(config: Pick<Config, "databaseUrl">, db: Db, log?: Logger): Jobs {
+  const pglite = pgliteInstance(db);
+  if (pglite) return pgBossJobs({ pglite }, { log });
+  if (db.kind === "postgres" && config.databaseUrl) return pgBossJobs({ connectionString: config.databaseUrl }, { log });
+  const unavailable = async (): Promise<never> => {
+    throw new Error("the job engine needs the embedded database or DATABASE_URL");
+  };
+  return { start: unavailable, send: unavailable, schedule: unavailable, schedules: unavailable, work: unavailable, stop: async () => {} };
+}
+
 export type Overrides = Partial<{
   db: Db;
   cache: Cache;
@@ -67,6 +83,7 @@ export type Overrides = Partial<{
   passwords: PasswordHasher;
   log: Logger;
   files: FileStore;
+  jobs: Jobs;
 }>;
 
 /** The composition root: the one place that decides which adapter serves each port. */
@@ -132,6 +149,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     log,
     db,
     cache,
+    jobs: overrides.jobs ?? openJobs(config, db, log),
     sms,
     smsOutbox,
     clock,
@@ -150,7 +168,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   };
 }
 
-export async function closeDeps(deps: Pick<Deps, "db" | "cache">): Promise<void> {
+export async function closeDeps(deps: Pick<Deps, "db" | "cache" | "jobs">): Promise<void> {
+  // The job engine first: on PGlite it runs on the same instance.
+  await deps.jobs.stop().catch((err) => console.error(err));
   await Promise.allSettled([deps.db.close(), deps.cache.close()]);
 }
 

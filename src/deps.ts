@@ -3,6 +3,7 @@ import type { Config } from "./config.ts";
 import type { Cache } from "./ports/cache.ts";
 import type { Clock } from "./ports/clock.ts";
 import type { Db } from "./ports/db.ts";
+import type { Jobs } from "./ports/jobs.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
 import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
 import type { EnterpriseService } from "./modules/enterprises/service.ts";
@@ -23,6 +24,8 @@ export type Deps = {
   log: Logger;
   db: Db;
   cache: Cache;
+  /** The job engine; started only by the server process (start.ts startJobs). */
+  jobs: Jobs;
   sms: SmsSender;
   smsOutbox?: SmsOutbox;
   clock: Clock;

@@ -1,7 +1,7 @@
 import { buildApp } from "./app.ts";
 import { closeDeps } from "./compose.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { start, welcomeText } from "./start.ts";
+import { start, startJobs, welcomeText } from "./start.ts";
 
 /**
  * Deno entry point, the twin of src/main.ts: configuration -> adapters -> app -> Deno.serve.
@@ -33,6 +33,7 @@ async function main() {
     throw err;
   }
   const deps = await start(config);
+  await startJobs(deps);
   const app = buildApp(deps);
   const server = Deno.serve(
     {

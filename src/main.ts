@@ -2,7 +2,7 @@ import { serve } from "@hono/node-server";
 import { buildApp } from "./app.ts";
 import { closeDeps } from "./compose.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { start, welcomeText } from "./start.ts";
+import { start, startJobs, welcomeText } from "./start.ts";
 
 /** Node.js entry point: configuration -> adapters -> app -> listen. */
 async function main() {
@@ -17,6 +17,7 @@ async function main() {
     throw err;
   }
   const deps = await start(config);
+  await startJobs(deps);
   const app = buildApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     deps.log.info({ port: info.port }, "listening");

@@ -13,6 +13,23 @@ export async function start(config: Config, overrides: Overrides = {}): Promise<
   return deps;
 }
 
+/** The scheduled orphan-file sweep (files service `sweepOrphans`): hourly, once across all instances. */
+export const SWEEP_JOB = "files-sweep-orphans";
+export const SWEEP_CRON = "17 * * * *";
+
+/**
+ * Background work of the server process, on the job engine: starts it, registers the workers and
+ * the schedules. Tests and CLI scripts that need no background work never call it.
+ */
+export async function startJobs(deps: Deps): Promise<void> {
+  await deps.jobs.start();
+  await deps.jobs.work(SWEEP_JOB, async () => {
+    const swept = await deps.files.sweepOrphans({ now: deps.clock.now() });
+    deps.log.info(swept, "orphan files swept");
+  });
+  await deps.jobs.schedule(SWEEP_JOB, SWEEP_CRON);
+}
+
 /** What `npm start` prints: the URL, and the demo logins when demo data is loaded. */
 export function welcomeText(port: number, demo: boolean, outbox: boolean, runtime = ""): string {
   const url = `http://localhost:${port}`;
