@@ -28,6 +28,7 @@ export async function startJobs(deps: Deps): Promise<void> {
     deps.log.info(swept, "orphan files swept");
   });
   await deps.jobs.schedule(SWEEP_JOB, SWEEP_CRON);
+  deps.log.info({ schedules: [SWEEP_JOB] }, "job engine started");
 }
 
 /** What `npm start` prints: the URL, and the demo logins when demo data is loaded. */
