@@ -12,25 +12,33 @@ import { DATABASE_URL } from "../support/db.ts";
  */
 type Engine = { make: () => Jobs; cleanup: () => Promise<void> };
 const engines: [string, () => Promise<Engine>][] = [
-  ["pglite", async () => {
-    const db = await openPglite();
-    const target: PgBossTarget = { pglite: pgliteInstance(db)! };
-    return { make: () => pgBossJobs(target, { pollingIntervalSeconds: 0.5 }), cleanup: () => db.close() };
-  }],
+  [
+    "pglite",
+    async () => {
+      const db = await openPglite();
+      const target: PgBossTarget = { pglite: pgliteInstance(db)! };
+      return { make: () => pgBossJobs(target, { pollingIntervalSeconds: 0.5 }), cleanup: () => db.close() };
+    },
+  ],
 ];
 const url = DATABASE_URL;
 if (url) {
-  engines.push(["postgres", async () => {
-    const schema = `jobs_${randomToken(9).toLowerCase().replace(/[^a-z0-9]/g, "")}`;
-    return {
-      make: () => pgBossJobs({ connectionString: url }, { schema, pollingIntervalSeconds: 0.5 }),
-      cleanup: async () => {
-        const admin = await openPostgres(url, { max: 1 });
-        await admin.exec(`drop schema if exists ${schema} cascade`);
-        await admin.close();
-      },
-    };
-  }]);
+  engines.push([
+    "postgres",
+    async () => {
+      const schema = `jobs_${randomToken(9)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, "")}`;
+      return {
+        make: () => pgBossJobs({ connectionString: url }, { schema, pollingIntervalSeconds: 0.5 }),
+        cleanup: async () => {
+          const admin = await openPostgres(url, { max: 1 });
+          await admin.exec(`drop schema if exists ${schema} cascade`);
+          await admin.close();
+        },
+      };
+    },
+  ]);
 }
 
 /** Waits for a condition (no fixed sleeps); fails after timeoutMs. */

@@ -15,7 +15,7 @@ import type { Jobs } from "../../src/ports/jobs.ts";
 import { randomToken } from "../../src/lib/random.ts";
 import { SWEEP_CRON, SWEEP_JOB, startJobs } from "../../src/start.ts";
 import { type TestApp, makeTestApp } from "../support/app.ts";
-import { Browser, SAMPLE_PDF } from "../support/client.ts";
+import { type Browser, SAMPLE_PDF } from "../support/client.ts";
 import { DATABASE_URL } from "../support/db.ts";
 import { signIn, signInAdmin } from "../support/flows.ts";
 
@@ -64,11 +64,20 @@ describe("catalog settings (服务类别与负面清单)", () => {
     };
     const d = t.deps;
     const catalog = catalogService({
-      db: d.db, clock: d.clock, catalog: pgCatalog, products: pgProducts, enterprises: d.enterprises, vouchers: d.vouchers, files: d.files, audit: failingAudit,
+      db: d.db,
+      clock: d.clock,
+      catalog: pgCatalog,
+      products: pgProducts,
+      enterprises: d.enterprises,
+      vouchers: d.vouchers,
+      files: d.files,
+      audit: failingAudit,
     });
     const staff = { id: await superAdminId(), role: "super_admin" };
     await expect(catalog.changeSettings(staff, { action: "add_word", word: "不应留下" })).rejects.toThrow("audit store unavailable");
-    await expect(catalog.changeSettings(staff, { action: "add_category", code: "half-written", name: "半写类别" })).rejects.toThrow("audit store unavailable");
+    await expect(catalog.changeSettings(staff, { action: "add_category", code: "half-written", name: "半写类别" })).rejects.toThrow(
+      "audit store unavailable",
+    );
     expect(await count("select count(*)::int as n from negative_words where word = '不应留下'")).toBe(0);
     expect(await count("select count(*)::int as n from service_categories where code = 'half-written'")).toBe(0);
   });
@@ -79,7 +88,15 @@ describe("uploads follow their transaction", () => {
     await b.get("/me/provider-application");
     const body = new FormData();
     body.set("_csrf", b.csrf());
-    for (const [k, v] of Object.entries({ categories: "testing", regions: "450100", introduction: "我们是一家专业的检验检测机构，拥有CMA资质和二十年经验。", qualifications: "CMA", contactName: "王五", contactPhone: "13812345678" })) body.append(k, v);
+    for (const [k, v] of Object.entries({
+      categories: "testing",
+      regions: "450100",
+      introduction: "我们是一家专业的检验检测机构，拥有CMA资质和二十年经验。",
+      qualifications: "CMA",
+      contactName: "王五",
+      contactPhone: "13812345678",
+    }))
+      body.append(k, v);
     body.append("qualificationFiles", new File([SAMPLE_PDF as Uint8Array<ArrayBuffer>], "资质.pdf"));
     body.append("contractFiles", new File([SAMPLE_PDF as Uint8Array<ArrayBuffer>], "合同.pdf"));
     return b.request("/me/provider-application", { method: "POST", body, headers: { Origin: "http://localhost" } });
@@ -134,8 +151,14 @@ describe("orphan sweep", () => {
     await store.putTemporary(committedTemp, SAMPLE_PDF);
     await age(committedTemp, true);
     const row = await pgFiles(t.deps.db).insert({
-      ownerEnterpriseId: null, purpose: "article", originalName: "crash.pdf", contentType: "application/pdf", sizeBytes: SAMPLE_PDF.length,
-      sha256: "0".repeat(64), storageKey: committedTemp, uploadedByAccount: null,
+      ownerEnterpriseId: null,
+      purpose: "article",
+      originalName: "crash.pdf",
+      contentType: "application/pdf",
+      sizeBytes: SAMPLE_PDF.length,
+      sha256: "0".repeat(64),
+      storageKey: committedTemp,
+      uploadedByAccount: null,
     });
 
     const swept = await t.deps.files.sweepOrphans({ now: new Date() });
@@ -155,7 +178,9 @@ describe("orphan sweep", () => {
     let cleanup = async () => {};
     if (DATABASE_URL) {
       const url = DATABASE_URL;
-      const schema = `jobs_${randomToken(9).toLowerCase().replace(/[^a-z0-9]/g, "")}`;
+      const schema = `jobs_${randomToken(9)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, "")}`;
       jobs = pgBossJobs({ connectionString: url }, { schema, pollingIntervalSeconds: 0.5 });
       cleanup = async () => {
         const admin = await openPostgres(url, { max: 1 });
