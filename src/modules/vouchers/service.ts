@@ -18,8 +18,8 @@ import {
   generalQuota,
   hasExpired,
   parseYuanToFen,
-  shanghaiDate,
 } from "./domain.ts";
+import { LedgerError, type LedgerService, type OrderInput, type ReserveInput, ledgerService } from "./ledger-service.ts";
 import type {
   LedgerEntry,
   LedgerRepositoryFactory,
@@ -28,7 +28,6 @@ import type {
   QuotaApplication,
   QuotaQueueFilter,
   QuotaRepositoryFactory,
-  VoucherAccount,
 } from "./ports.ts";
 
 export type VoucherDeps = {
@@ -46,19 +45,11 @@ export type Staff = { id: string; role: string };
 const canReview = (role: string) => role === "reviewer" || role === "super_admin";
 const MAX_DOCUMENTS = 5;
 
-export class LedgerError extends Error {
-  constructor(
-    readonly code: "not_found" | "expired" | "insufficient" | "conflict" | "invalid",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The vouchers module's public surface. The ordering module uses reserve / release / consume / refund. */
+/** The vouchers module's public surface: programmes, 配额申请 and review, allocation, and the ledger (ledger-service.ts). */
 export function voucherService(deps: VoucherDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
+  const ledger = ledgerService({ clock: deps.clock, programmes: deps.programmes, ledger: deps.ledger });
 
   async function certifiedEnterprise(accountId: string) {
     const e = await deps.enterprises.ofAccount(accountId);
@@ -66,25 +57,14 @@ export function voucherService(deps: VoucherDeps) {
     return e;
   }
 
-  /** Expires what is left once the programme's validity has ended (lazily, under the account lock). */
-  async function expireIfDue(tx: Db, account: VoucherAccount, programme: Programme): Promise<VoucherAccount> {
-    const left = account.grantedFen - account.reservedFen - account.consumedFen - account.expiredFen;
-    if (!hasExpired(programme, now()) || left <= 0) return account;
-    await deps.ledger(tx).append(account.id, "expire", left, null);
-    return { ...account, expiredFen: account.expiredFen + left };
-  }
-
   /**
-   * Locks the account and runs one ledger operation in one transaction. A refused operation
-   * (LedgerError, thrown before it writes) still commits a due expiry, then is thrown.
+   * One ledger operation in a transaction of its own, for callers without one. A refused
+   * operation (LedgerError, thrown before it writes) still commits a due expiry, then is thrown.
    */
-  async function withAccount<T>(accountId: string, fn: (tx: Db, account: VoucherAccount, programme: Programme) => Promise<T>): Promise<T> {
+  async function own<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const out = await db.transaction(async (tx): Promise<{ value: T } | { error: LedgerError }> => {
-      const account = await deps.ledger(tx).account(accountId, true);
-      if (!account) return { error: new LedgerError("not_found", "服务券账户不存在") };
-      const programme = (await deps.programmes(tx).byId(account.programmeId))!;
       try {
-        return { value: await fn(tx, await expireIfDue(tx, account, programme), programme) };
+        return { value: await fn(tx) };
       } catch (err) {
         if (err instanceof LedgerError) return { error: err };
         throw err;
@@ -94,83 +74,43 @@ export function voucherService(deps: VoucherDeps) {
     return out.value;
   }
 
-  /** The reserve entry of an order on an account, which release/consume/refund act on. */
-  async function reserved(tx: Db, accountId: string, orderId: string): Promise<LedgerEntry> {
-    const r = await deps.ledger(tx).entry(accountId, "reserve", orderId);
-    if (!r) throw new LedgerError("not_found", "该订单没有占用服务券额度");
-    return r;
-  }
-
   const ledgerOps = {
-    /** 下单占用: idempotent per order; never lets available go below zero. */
-    async reserve(input: { accountId: string; enterpriseId: string; orderId: string; amountFen: number }): Promise<LedgerEntry> {
-      if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) throw new LedgerError("invalid", "占用金额必须为正整数（分）");
-      return withAccount(input.accountId, async (tx, account, programme) => {
-        if (account.enterpriseId !== input.enterpriseId) throw new LedgerError("not_found", "服务券账户不存在");
-        const existing = await deps.ledger(tx).entry(account.id, "reserve", input.orderId);
-        if (existing) {
-          if (existing.amountFen !== input.amountFen) throw new LedgerError("conflict", "该订单已占用不同金额");
-          return existing;
-        }
-        if (hasExpired(programme, now())) throw new LedgerError("expired", "服务券已过期，不能使用");
-        const left = account.grantedFen - account.reservedFen - account.consumedFen - account.expiredFen;
-        if (left < input.amountFen) throw new LedgerError("insufficient", "服务券可用额度不足");
-        return deps.ledger(tx).append(account.id, "reserve", input.amountFen, input.orderId);
-      });
+    /**
+     * The ledger operations taking the caller's transaction (`reserve(tx, ...)`, `release`,
+     * `consume`, `refund`, `expire`): an order and its ledger entry commit together.
+     */
+    ledger,
+    /** 下单占用 in its own transaction: idempotent per order; never lets available go below zero. */
+    async reserve(input: ReserveInput): Promise<LedgerEntry> {
+      return own((tx) => ledger.reserve(tx, input));
     },
-    /** 取消释放: returns the reserved amount; idempotent; refused once consumed. */
-    async release(input: { accountId: string; orderId: string }): Promise<LedgerEntry> {
-      return withAccount(input.accountId, async (tx, account) => {
-        const r = await reserved(tx, account.id, input.orderId);
-        const done = await deps.ledger(tx).entry(account.id, "release", input.orderId);
-        if (done) return done;
-        if (await deps.ledger(tx).entry(account.id, "consume", input.orderId)) throw new LedgerError("conflict", "该订单已核销，不能释放");
-        return deps.ledger(tx).append(account.id, "release", r.amountFen, input.orderId);
-      });
+    /** 取消释放 in its own transaction. */
+    async release(input: OrderInput): Promise<LedgerEntry> {
+      return own((tx) => ledger.release(tx, input));
     },
-    /** 完成核销: the reserved amount becomes used; idempotent; refused once released. */
-    async consume(input: { accountId: string; orderId: string }): Promise<LedgerEntry> {
-      return withAccount(input.accountId, async (tx, account) => {
-        const r = await reserved(tx, account.id, input.orderId);
-        const done = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
-        if (done) return done;
-        if (await deps.ledger(tx).entry(account.id, "release", input.orderId)) throw new LedgerError("conflict", "该订单已释放，不能核销");
-        return deps.ledger(tx).append(account.id, "consume", r.amountFen, input.orderId);
-      });
+    /** 完成核销 in its own transaction. */
+    async consume(input: OrderInput): Promise<LedgerEntry> {
+      return own((tx) => ledger.consume(tx, input));
     },
-    /** 退款返还: a consumed amount comes back (and expires at once if the validity is over). */
-    async refund(input: { accountId: string; orderId: string }): Promise<LedgerEntry> {
-      const entry = await withAccount(input.accountId, async (tx, account) => {
-        const c = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
-        if (!c) throw new LedgerError("conflict", "该订单未核销，不能退款返还");
-        const done = await deps.ledger(tx).entry(account.id, "refund", input.orderId);
-        if (done) return done;
-        return deps.ledger(tx).append(account.id, "refund", c.amountFen, input.orderId);
-      });
-      await withAccount(input.accountId, async () => undefined); // expires the refunded amount if due
-      return entry;
+    /** 退款返还 in its own transaction (expires the refunded amount at once if the validity is over). */
+    async refund(input: OrderInput): Promise<LedgerEntry> {
+      return own((tx) => ledger.refund(tx, input));
     },
     /** 已发放服务券 on the home page's platform figures. */
     async grantedTotals() {
       return deps.ledger(deps.db).grantedTotals();
     },
-
-    /** Expires every account of programmes whose validity has ended (a scheduled job may call this). */
-
+    /** Expires every account of programmes whose validity has ended, one transaction each (a scheduled job may call this). */
     async expireDue(): Promise<number> {
-      const ids = await db.query<{ id: string }>(
-        `select a.id from voucher_accounts a join voucher_programmes p on p.id = a.programme_id
-          where p.valid_to < $1::date and a.granted_fen - a.reserved_fen - a.consumed_fen - a.expired_fen > 0`,
-        [shanghaiDate(now())],
-      );
-      for (const { id } of ids) await withAccount(id, async () => undefined);
+      const ids = await ledger.dueForExpiry(db);
+      for (const id of ids) await own((tx) => ledger.expire(tx, id));
       return ids.length;
     },
     async accountTotals(accountId: string) {
-      return deps.ledger(db).account(accountId);
+      return ledger.accountTotals(db, accountId);
     },
     async ledgerSums(accountId: string): Promise<Record<LedgerKind, number>> {
-      return deps.ledger(db).sums(accountId);
+      return ledger.ledgerSums(db, accountId);
     },
   };
 
@@ -308,7 +248,7 @@ export function voucherService(deps: VoucherDeps) {
         const programme = (await deps.programmes(db).byId(a.programmeId))!;
         const expired = hasExpired(programme, now());
         const left = a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
-        const fresh = expired && left > 0 ? await withAccount(a.id, async (_tx, acc) => acc) : a;
+        const fresh = expired && left > 0 ? await own((tx) => ledger.expire(tx, a.id)) : a;
         out.push({ account: fresh, programme, entries: await deps.ledger(db).entries(a.id, 50), expired });
       }
       return out;
@@ -430,6 +370,8 @@ export function voucherService(deps: VoucherDeps) {
   };
 }
 export type VoucherService = ReturnType<typeof voucherService>;
+export { LedgerError };
+export type { LedgerService, OrderInput, ReserveInput };
 
 /** Reads the programme form (amounts typed in yuan, the rate in percent). */
 export function parseProgramme(f: Record<string, string>): { value?: ProgrammeInput; errors: FieldErrors } {
