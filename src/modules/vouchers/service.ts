@@ -5,25 +5,23 @@ import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
-import { SIZE_CLASSES, type SizeClass } from "../enterprises/domain.ts";
+import { SIZE_CLASSES } from "../enterprises/domain.ts";
 import {
-  CATEGORIES,
+  APPROVED_AMOUNT_FORMAT,
   type CardState,
   type LedgerKind,
-  PROGRAMME_KINDS,
-  PROGRAMME_STATUS_TEXT,
   type Programme,
+  type ProgrammeForm,
   cardState,
-  checkSpecialAmount,
+  checkProgramme,
+  checkSpecialFen,
   generalQuota,
   hasExpired,
-  parseYuanToFen,
 } from "./domain.ts";
 import { LedgerError, type LedgerService, type OrderInput, type ReserveInput, ledgerService } from "./ledger-service.ts";
 import type {
   LedgerEntry,
   LedgerRepositoryFactory,
-  ProgrammeInput,
   ProgrammeRepositoryFactory,
   QuotaApplication,
   QuotaQueueFilter,
@@ -129,9 +127,10 @@ export function voucherService(deps: VoucherDeps) {
       return deps.programmes(db).byId(id);
     },
 
-    async saveProgramme(staff: Staff, id: string | null, f: Record<string, string>, requestId?: string): Promise<Result<{ id: string }>> {
+    /** 新建 / 编辑券种: the form's fields as read at the edge; the rules across them here. */
+    async saveProgramme(staff: Staff, id: string | null, f: ProgrammeForm, requestId?: string): Promise<Result<{ id: string }>> {
       if (staff.role !== "super_admin") return fail({ _form: "只有超级管理员可以管理券种" }, 403);
-      const { value, errors } = parseProgramme(f);
+      const { value, errors } = checkProgramme(f);
       if (!value) return fail(errors);
       return db.transaction(async (tx) => {
         let pid = id;
@@ -179,7 +178,7 @@ export function voucherService(deps: VoucherDeps) {
     async apply(
       accountId: string,
       programmeId: string,
-      input: { amount?: string; documents?: Upload[] },
+      input: { amountFen?: number; documents?: Upload[] },
       requestId?: string,
     ): Promise<Result<{ applicationId: string }>> {
       const enterprise = await certifiedEnterprise(accountId);
@@ -197,7 +196,7 @@ export function voucherService(deps: VoucherDeps) {
         requestedFen = generalQuota(p, enterprise.sizeClass);
         if (requestedFen <= 0) return fail({ _form: "按贵企业的企业划型，该通用券没有可申请的额度" }, 409);
       } else {
-        const amount = checkSpecialAmount(p, input.amount ?? "");
+        const amount = checkSpecialFen(p, input.amountFen);
         if (amount.error) errors.amount = amount.error;
         requestedFen = amount.fen ?? 0;
         if (p.requiresDocuments && documents.length === 0) errors.documents = "请上传相关的合同凭证（PDF、JPG或PNG）";
@@ -270,7 +269,7 @@ export function voucherService(deps: VoucherDeps) {
 
     async reviewQueue(staff: Staff, f: QuotaQueueFilter, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务券配额" }, 403);
-      const pg = Math.max(1, Math.floor(page) || 1);
+      const pg = Math.max(1, Math.floor(page) || 1); // the edge clamps it to 1..1000
       const { rows, total } = await deps.quota(db).queue(f, pageSize, (pg - 1) * pageSize);
       return ok({ rows, total, page: pg, pages: Math.max(1, Math.ceil(total / pageSize)) });
     },
@@ -289,7 +288,7 @@ export function voucherService(deps: VoucherDeps) {
     },
 
     /** 通过 (optionally a lower amount, with a reason) or 驳回 (reason). Opens the voucher account. */
-    async decide(staff: Staff, id: string, f: { decision: string; amount: string; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
+    async decide(staff: Staff, id: string, f: { decision: string; amountFen?: number; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务券配额" }, 403);
       const read = readDecision(f);
       if (!read.ok) return read;
@@ -302,9 +301,9 @@ export function voucherService(deps: VoucherDeps) {
         let approvedFen: number | null = null;
         if (decision === "approved") {
           approvedFen = a.requestedFen;
-          if (f.amount.trim()) {
-            const fen = parseYuanToFen(f.amount);
-            if (fen === null || fen <= 0) return fail({ amount: "核定额度应为大于0的金额" });
+          if (f.amountFen !== undefined) {
+            const fen = f.amountFen;
+            if (!Number.isSafeInteger(fen) || fen <= 0) return fail({ amount: APPROVED_AMOUNT_FORMAT });
             if (fen > a.requestedFen) return fail({ amount: "核定额度不能超过申请额度" });
             approvedFen = fen;
           }
@@ -373,86 +372,5 @@ export type VoucherService = ReturnType<typeof voucherService>;
 export { LedgerError };
 export type { LedgerService, OrderInput, ReserveInput };
 
-/** Reads the programme form (amounts typed in yuan, the rate in percent). */
-export function parseProgramme(f: Record<string, string>): { value?: ProgrammeInput; errors: FieldErrors } {
-  const errors: FieldErrors = {};
-  const year = Number(f.year);
-  if (!/^\d{4}$/.test(f.year ?? "") || year < 2020 || year > 2100) errors.year = "请输入年度（如2026）";
-  const kind = f.kind as ProgrammeInput["kind"];
-  if (!(kind in PROGRAMME_KINDS)) errors.kind = "请选择券种类型";
-  const name = (f.name ?? "").trim();
-  if (!name) errors.name = "请输入券种名称";
-  else if ([...name].length > 50) errors.name = "券种名称不能超过50个字";
-  const description = (f.description ?? "").trim();
-  if ([...description].length > 2000) errors.description = "说明不能超过2000个字";
-  const rate = (f.subsidyRate ?? "").trim();
-  const rateMatch = rate.match(/^(\d{1,3})(?:\.(\d{1,2}))?$/);
-  const rateBp = rateMatch ? Number(rateMatch[1]) * 100 + Number((rateMatch[2] ?? "").padEnd(2, "0")) : NaN;
-  if (!(rateBp >= 1 && rateBp <= 10000)) errors.subsidyRate = "补贴比例应为0.01到100之间的百分数";
-  const money = (field: string, label: string, required: boolean) => {
-    const raw = (f[field] ?? "").trim();
-    if (!raw) {
-      if (required) errors[field] = `请输入${label}`;
-      return 0;
-    }
-    const fen = parseYuanToFen(raw);
-    if (fen === null) errors[field] = `${label}应为金额，最多两位小数`;
-    return fen ?? 0;
-  };
-  const perOrderCapFen = money("perOrderCap", "单笔抵扣上限", true);
-  if (perOrderCapFen === 0 && !errors.perOrderCap) errors.perOrderCap = "单笔抵扣上限应大于0";
-  const quotaBySize = {
-    large: money("quotaLarge", "大型企业额度", kind === "general"),
-    medium: money("quotaMedium", "中型企业额度", kind === "general"),
-    small: money("quotaSmall", "小型企业额度", kind === "general"),
-    micro: money("quotaMicro", "微型企业额度", kind === "general"),
-  } satisfies Record<SizeClass, number>;
-  const specialMinFen = money("specialMin", "最低申领额度", kind === "special");
-  const specialMaxFen = money("specialMax", "最高申领额度", kind === "special");
-  if (kind === "special" && specialMaxFen < specialMinFen && !errors.specialMax) errors.specialMax = "最高申领额度不能低于最低申领额度";
-  if (kind === "special" && specialMaxFen === 0 && !errors.specialMax) errors.specialMax = "最高申领额度应大于0";
-  const date = (field: string, label: string) => {
-    const v = (f[field] ?? "").trim();
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) {
-      errors[field] = `请选择${label}`;
-    }
-    return v;
-  };
-  const applyFrom = date("applyFrom", "申请开始日期");
-  const applyTo = date("applyTo", "申请截止日期");
-  const validFrom = date("validFrom", "用券有效期开始日期");
-  const validTo = date("validTo", "用券有效期结束日期");
-  if (!errors.applyTo && !errors.applyFrom && applyTo < applyFrom) errors.applyTo = "申请截止日期不能早于开始日期";
-  if (!errors.validTo && !errors.validFrom && validTo < validFrom) errors.validTo = "有效期结束日期不能早于开始日期";
-  const chosen = (f.categories ?? "").split(",").filter(Boolean);
-  const known = new Set(CATEGORIES.map((c) => c.code));
-  if (!chosen.length) errors.categories = "请至少选择一个可抵扣的服务类别";
-  else if (chosen.some((c) => !known.has(c))) errors.categories = "服务类别不正确";
-  const status = f.status as ProgrammeInput["status"];
-  if (!(status in PROGRAMME_STATUS_TEXT)) errors.status = "请选择状态";
-  if (Object.keys(errors).length) return { errors };
-  return {
-    errors,
-    value: {
-      year,
-      kind,
-      name,
-      description,
-      subsidyRateBp: rateBp,
-      perOrderCapFen,
-      quotaBySize: kind === "general" ? quotaBySize : { large: 0, medium: 0, small: 0, micro: 0 },
-      specialMinFen: kind === "special" ? specialMinFen : 0,
-      specialMaxFen: kind === "special" ? specialMaxFen : 0,
-      requiresDocuments: kind === "special" ? f.requiresDocuments === "yes" : false,
-      applyFrom,
-      applyTo,
-      validFrom,
-      validTo,
-      categories: [...new Set(chosen)],
-      status,
-      isExample: f.isExample === "yes",
-    },
-  };
-}
 export { SIZE_CLASSES };
 export type { QuotaApplication };
