@@ -211,8 +211,8 @@ const decisionForm = z.object({
 
 const QUEUE_STATUS = { pending: "待审核", certified: "已认证", rejected: "已驳回" } as const;
 const queueQuery = z.object({
-  // No status at all is the default queue (待审核); an empty or unknown one is every status.
-  status: z.preprocess((v) => (v === undefined ? "pending" : v), enumFilter(QUEUE_STATUS)),
+  // No status at all is the default queue (待审核, in the handler: zod skips an absent key); an empty or unknown one is every status.
+  status: enumFilter(QUEUE_STATUS),
   city: oneOfFilter(CITY_CODES),
   size: enumFilter(SIZE_CLASSES),
   from: dateFilter,
@@ -383,6 +383,7 @@ export function enterpriseRoutes() {
   // ---- 管理端: 企业认证审核 ----
   r.get("/admin/certifications", requireAdmin("reviewer", "super_admin"), query(queueQuery), async (c) => {
     const q = c.req.valid("query");
+    if (c.req.query("status") === undefined) q.status = "pending";
     const day = (s: string | undefined, plus = 0) => (s ? new Date(Date.parse(`${s}T00:00:00+08:00`) + plus * 86400_000) : undefined);
     const filter: QueueFilter = {
       status: q.status,

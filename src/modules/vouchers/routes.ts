@@ -91,8 +91,8 @@ const programmeForm = z.object({
 
 const QUOTA_SOURCES = { self: "企业申请", allocation: "年度分配" } as const;
 const quotaQuery = z.object({
-  // No status at all is the default queue (待审核); an empty or unknown one is every status.
-  status: z.preprocess((v) => (v === undefined ? "pending" : v), enumFilter(APPLICATION_STATUS_TEXT)),
+  // No status at all is the default queue (待审核, in the handler: zod skips an absent key); an empty or unknown one is every status.
+  status: enumFilter(APPLICATION_STATUS_TEXT),
   programme: uuidFilter,
   source: enumFilter(QUOTA_SOURCES),
   q: searchText(50),
@@ -299,6 +299,7 @@ export function voucherRoutes() {
   // ---- 管理端: 配额审核 ----
   r.get("/admin/quota", requireAdmin("reviewer", "super_admin"), query(quotaQuery), async (c) => {
     const q = c.req.valid("query");
+    if (c.req.query("status") === undefined) q.status = "pending";
     const filter = { status: q.status, programmeId: q.programme, source: q.source, keyword: q.q || undefined };
     const res = await c.var.deps.vouchers.reviewQueue(c.var.viewer.admin!, filter, q.page);
     if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
