@@ -148,21 +148,21 @@ async function vouchersDemo(deps: Deps) {
   };
   const general = must(
     await deps.vouchers.saveProgramme({ id: admin.id, role: "super_admin" }, null, {
-      year: String(year), kind: "general", name: `${year}年度通用券`, status: "open", isExample: "yes",
+      year, kind: "general", name: `${year}年度通用券`, status: "open", isExample: true, requiresDocuments: false,
       description: "按企业划型发放的年度通用服务券，可抵扣数字化改造、工业互联网、检验检测、管理咨询等服务。额度与比例为示例数值。",
-      subsidyRate: "30", perOrderCap: "50000", quotaLarge: "100000", quotaMedium: "60000", quotaSmall: "30000", quotaMicro: "10000",
+      subsidyRateBp: 3000, perOrderCapFen: 5_000_000, quotaLargeFen: 10_000_000, quotaMediumFen: 6_000_000, quotaSmallFen: 3_000_000, quotaMicroFen: 1_000_000,
       applyFrom: `${year}-01-01`, applyTo: `${year}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`,
-      categories: "digital,iiot,smart-mfg,cloud,data-gov,green,testing,quality,supply-chain,market,specialized,tech,standards,ip,consulting,training,legal-finance",
+      categories: "digital,iiot,smart-mfg,cloud,data-gov,green,testing,quality,supply-chain,market,specialized,tech,standards,ip,consulting,training,legal-finance".split(","),
     }),
     "general programme",
   );
   must(
     await deps.vouchers.saveProgramme({ id: admin.id, role: "super_admin" }, null, {
-      year: String(year), kind: "special", name: `${year}年度设备更新专项券`, status: "open", isExample: "yes", requiresDocuments: "yes",
+      year, kind: "special", name: `${year}年度设备更新专项券`, status: "open", isExample: true, requiresDocuments: true,
       description: "支持企业设备更新改造的专项服务券，按申领额度和设备购置合同凭证核定。额度与比例为示例数值。",
-      subsidyRate: "50", perOrderCap: "200000", specialMin: "10000", specialMax: "500000",
+      subsidyRateBp: 5000, perOrderCapFen: 20_000_000, specialMinFen: 1_000_000, specialMaxFen: 50_000_000,
       applyFrom: `${year}-01-01`, applyTo: `${year}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`,
-      categories: "equipment,smart-mfg,digital",
+      categories: ["equipment", "smart-mfg", "digital"],
     }),
     "special programme",
   );
@@ -171,7 +171,7 @@ async function vouchersDemo(deps: Deps) {
     const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
     if (!acc) continue;
     const applied = must(await deps.vouchers.apply(acc.id, general.id, {}), `quota application of ${phone}`);
-    if (approve) must(await deps.vouchers.decide(staff, applied.applicationId, { decision: "approve", amount: "", reason: "" }), "quota approval");
+    if (approve) must(await deps.vouchers.decide(staff, applied.applicationId, { decision: "approve", reason: "" }), "quota approval");
   }
 }
 

@@ -44,3 +44,22 @@ export function yuan(fen: number): string {
   const cents = String(abs % 100).padStart(2, "0");
   return `¥${negative ? "-" : ""}${whole}.${cents}`;
 }
+
+/** Fen in one 万元. */
+export const FEN_PER_WAN = 1_000_000;
+
+/** Reads 万元 with up to 4 decimals (营业收入) into integer fen, exactly (no floating point). */
+export function parseWanToFen(raw: string): number | null {
+  const s = raw.trim().replace(/,/g, "");
+  const m = s.match(/^(\d{1,9})(?:\.(\d{1,4}))?$/);
+  if (!m) return null;
+  const frac = (m[2] ?? "").padEnd(4, "0");
+  return Number(m[1]) * FEN_PER_WAN + Number(frac) * 100;
+}
+
+/** Fen as 万元 text: "900" or "900.5". */
+export function fenToWanText(fen: number): string {
+  const wan = Math.floor(fen / FEN_PER_WAN);
+  const rest = String((fen % FEN_PER_WAN) / 100).padStart(4, "0").replace(/0+$/, "");
+  return rest ? `${wan}.${rest}` : String(wan);
+}

@@ -56,6 +56,22 @@ export function enumOf<K extends string>(labels: Readonly<Record<K, unknown>>, m
   return z.preprocess(asText, z.enum(keys, { error: message }));
 }
 
+/** An optional choice: empty is `undefined`; anything else must be one of the label map's keys. */
+export function optionalEnum<K extends string>(labels: Readonly<Record<K, unknown>>, message: string) {
+  const keys = Object.keys(labels) as [K, ...K[]];
+  return z.preprocess((v) => (asText(v) === "" ? undefined : asText(v)), z.enum(keys, { error: message }).optional());
+}
+
+/** One of a fixed list of values (codes, names) that is not a label map, e.g. city codes or industries. */
+export function oneOf<V extends string>(values: readonly V[], message: string) {
+  return z.preprocess(asText, z.enum(values as unknown as [V, ...V[]], { error: message }));
+}
+
+/** A filter in a query that must be one of a fixed list of values; anything else is ignored. */
+export function oneOfFilter<V extends string>(values: readonly V[]) {
+  return z.preprocess(asText, z.enum(values as unknown as [V, ...V[]]).optional()).catch(undefined);
+}
+
 /** An enum filter in a query: an unknown value is ignored (undefined). */
 export function enumFilter<K extends string>(labels: Readonly<Record<K, unknown>>) {
   const keys = Object.keys(labels) as [K, ...K[]];
@@ -78,13 +94,11 @@ export const uuid = (message = "记录不存在") => z.preprocess(asText, z.uuid
 export const uuidFilter = z.preprocess(asText, z.uuid().optional()).catch(undefined);
 
 /** A page number: an integer 1..MAX_PAGE; anything else is page 1, and larger numbers are clamped. */
-export const pageNo = z
-  .unknown()
-  .transform((v) => {
-    const s = typeof one(v) === "string" ? (one(v) as string).trim() : "";
-    if (!/^\d{1,7}$/.test(s)) return /^\d{8,}$/.test(s) ? MAX_PAGE : 1;
-    return Math.min(Math.max(Number(s), 1), MAX_PAGE);
-  });
+export const pageNo = z.preprocess((v) => {
+  const s = typeof one(v) === "string" ? (one(v) as string).trim() : "";
+  if (!/^\d{1,7}$/.test(s)) return /^\d{8,}$/.test(s) ? MAX_PAGE : 1;
+  return Math.min(Math.max(Number(s), 1), MAX_PAGE);
+}, z.number().int()); // a preprocess (not unknown().transform) so that a missing `page` is page 1, not an error
 
 /** The paging part of every list query. */
 export const paging = z.object({ page: pageNo });
@@ -104,18 +118,19 @@ export const checkbox = z.preprocess((v) => {
 
 /**
  * An amount typed in yuan, as integer fen (the project's one parser, lib/money.ts). Empty is
- * `undefined` unless `required` gives its message.
+ * `undefined` unless `required` gives its message. `invalid`, when given, words every refusal of a
+ * typed amount (format, negative, out of range) as one message.
  */
-export function yuanFen(label: string, opts: { required?: string; minFen?: number; maxFen?: number } = {}) {
+export function yuanFen(label: string, opts: { required?: string; minFen?: number; maxFen?: number; invalid?: string } = {}) {
   return z.preprocess(asText, z.string()).transform((raw, ctx): number | undefined => {
     const r = readYuan(raw);
     if ("fen" in r) {
       if (opts.minFen !== undefined && r.fen < opts.minFen) {
-        ctx.addIssue({ code: "custom", message: `${label}不能低于${opts.minFen / 100}元` });
+        ctx.addIssue({ code: "custom", message: opts.invalid ?? `${label}不能低于${opts.minFen / 100}元` });
         return z.NEVER;
       }
       if (opts.maxFen !== undefined && r.fen > opts.maxFen) {
-        ctx.addIssue({ code: "custom", message: `${label}不能超过${opts.maxFen / 100}元` });
+        ctx.addIssue({ code: "custom", message: opts.invalid ?? `${label}不能超过${opts.maxFen / 100}元` });
         return z.NEVER;
       }
       return r.fen;
@@ -124,22 +139,30 @@ export function yuanFen(label: string, opts: { required?: string; minFen?: numbe
       if (opts.required) ctx.addIssue({ code: "custom", message: opts.required });
       return opts.required ? z.NEVER : undefined;
     }
-    const message =
-      r.problem === "negative" ? `${label}不能为负数` : r.problem === "too_large" ? `${label}不能超过10亿元` : `${label}应为金额（元），最多两位小数`;
+    const message = opts.invalid ??
+      (r.problem === "negative" ? `${label}不能为负数` : r.problem === "too_large" ? `${label}不能超过10亿元` : `${label}应为金额（元），最多两位小数`);
     ctx.addIssue({ code: "custom", message });
     return z.NEVER;
   });
+}
+
+/** A date filter in a query (YYYY-MM-DD that exists); anything else is ignored. */
+export const dateFilter = z
+  .preprocess(asText, z.string().refine(isRealDate))
+  .optional()
+  .catch(undefined);
+
+function isRealDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const t = Date.parse(`${s}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === s;
 }
 
 /** A calendar date typed as YYYY-MM-DD that exists. */
 export function isoDate(message: string) {
   return z.preprocess(
     asText,
-    z.string().refine((s) => {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-      const t = Date.parse(`${s}T00:00:00Z`);
-      return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === s;
-    }, { error: message }),
+    z.string().refine(isRealDate, { error: message }),
   );
 }
 

@@ -67,6 +67,41 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     expect(t.consumedFen).toBe(s.consume - s.refund);
   });
 
+  it("a reservation made inside the caller's transaction commits and rolls back with it", async () => {
+    const v = service(env.db);
+    const { account, enterpriseId } = await seed(env.db, 100_000);
+    const entries = async () => (await env.db.query<{ n: number }>("select count(*)::int as n from voucher_ledger where account_id = $1", [account.id]))[0]!.n;
+    const before = await entries();
+    // The order fails after its reservation: both are gone.
+    const failed = uuid();
+    await expect(
+      env.db.transaction(async (tx) => {
+        const entry = await v.ledger.reserve(tx, { accountId: account.id, enterpriseId, orderId: failed, amountFen: 40_000 });
+        expect(entry.amountFen).toBe(40_000);
+        expect((await v.ledger.accountTotals(tx, account.id))!.reservedFen).toBe(40_000); // visible inside the transaction
+        throw new Error("the order row could not be written");
+      }),
+    ).rejects.toThrow("the order row could not be written");
+    expect(await v.accountTotals(account.id)).toMatchObject({ reservedFen: 0 });
+    expect(await entries()).toBe(before);
+    // The same order placed again reserves afresh; a later step in the same transaction commits with it.
+    await env.db.transaction(async (tx) => {
+      await v.ledger.reserve(tx, { accountId: account.id, enterpriseId, orderId: failed, amountFen: 40_000 });
+      await v.ledger.consume(tx, { accountId: account.id, orderId: failed });
+    });
+    expect(await v.accountTotals(account.id)).toMatchObject({ reservedFen: 0, consumedFen: 40_000 });
+    expect(await v.ledgerSums(account.id)).toMatchObject({ reserve: 40_000, consume: 40_000 });
+    // A release and a refund rolled back with their caller leave the totals as they were.
+    await expect(
+      env.db.transaction(async (tx) => {
+        await v.ledger.refund(tx, { accountId: account.id, orderId: failed });
+        throw new Error("refund callback failed");
+      }),
+    ).rejects.toThrow("refund callback failed");
+    expect(await v.accountTotals(account.id)).toMatchObject({ consumedFen: 40_000 });
+    expect((await v.ledgerSums(account.id)).refund).toBe(0);
+  });
+
   it("every operation is idempotent per order", async () => {
     const v = service(env.db);
     const { account, enterpriseId } = await seed(env.db, 100_000);

@@ -109,16 +109,16 @@ async function voucherStates(): Promise<void> {
   const programme = async (year: number, name: string, kind: "general" | "special", applyYear = year) =>
     must(
       await deps.vouchers.saveProgramme({ id: admin!.id, role: "super_admin" }, null, {
-        year: String(year), kind, name, status: "open", isExample: "yes", subsidyRate: "40", perOrderCap: "30000",
-        quotaLarge: "50000", quotaMedium: "30000", quotaSmall: "20000", quotaMicro: "5000", specialMin: "5000", specialMax: "100000", requiresDocuments: "yes",
-        applyFrom: `${applyYear}-01-01`, applyTo: `${applyYear}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`, categories: "digital,iiot,quality",
+        year, kind, name, description: "", status: "open", isExample: true, subsidyRateBp: 4000, perOrderCapFen: 3_000_000,
+        quotaLargeFen: 5_000_000, quotaMediumFen: 3_000_000, quotaSmallFen: 2_000_000, quotaMicroFen: 500_000, specialMinFen: 500_000, specialMaxFen: 10_000_000, requiresDocuments: true,
+        applyFrom: `${applyYear}-01-01`, applyTo: `${applyYear}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`, categories: ["digital", "iiot", "quality"],
       }),
     ).id;
   const pending = await programme(YEAR, PENDING_SPECIAL, "special");
-  must(await deps.vouchers.apply(account!.id, pending, { amount: "80000", documents: [{ name: "数字化改造服务合同.pdf", bytes: new Uint8Array(LICENCE_PDF.buffer) }] }));
+  must(await deps.vouchers.apply(account!.id, pending, { amountFen: 8_000_000, documents: [{ name: "数字化改造服务合同.pdf", bytes: new Uint8Array(LICENCE_PDF.buffer) }] }));
   const rejected = await programme(YEAR, `${YEAR}年度质量提升通用券`, "general");
   const applied = must(await deps.vouchers.apply(account!.id, rejected, {}));
-  must(await deps.vouchers.decide({ id: reviewer!.id, role: "reviewer" }, applied.applicationId, { decision: "reject", amount: "", reason: "企业划型与上年度统计数据不符，请核实后重新申请" }));
+  must(await deps.vouchers.decide({ id: reviewer!.id, role: "reviewer" }, applied.applicationId, { decision: "reject", reason: "企业划型与上年度统计数据不符，请核实后重新申请" }));
   await programme(YEAR - 1, `${YEAR - 1}年度通用券`, "general");
   await programme(YEAR + 1, `${YEAR + 1}年度通用券`, "general");
 }

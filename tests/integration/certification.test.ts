@@ -368,3 +368,96 @@ describe("audit log", () => {
     expect((await ops.get("/admin/audit")).status).toBe(403);
   });
 });
+
+/** Keys every object inherits: a check written as `value in {...}` lets them through. */
+const PROTOTYPE_KEYS = ["constructor", "__proto__", "toString"];
+
+describe("bad input at the edge: prototype keys, huge page numbers, malformed ids", () => {
+  const certRows = (phone: string) =>
+    t.deps.db.query<{ identity_role: string | null; enterprise_type: string | null; size_declared: string | null; industry: string | null; city_code: string | null }>(
+      `select c.identity_role, c.enterprise_type, c.size_declared, c.industry, c.city_code from enterprise_certifications c
+         join enterprises e on e.id = c.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1`,
+      [phone],
+    );
+
+  it.each(PROTOTYPE_KEYS)("step 1 refuses %s as 身份角色 and as 企业类型 (422, nothing stored)", async (key) => {
+    const { b, phone } = await registerNew(t);
+    await b.get("/me/certification/step1");
+    const role = await b.post("/me/certification/step1", { identityRole: key, enterpriseType: "llc" });
+    expect(role.status).toBe(422);
+    expect(b.lastHtml).toContain("请选择身份角色");
+    const type = await b.post("/me/certification/step1", { identityRole: "manufacturer", enterpriseType: key });
+    expect(type.status).toBe(422);
+    expect(b.lastHtml).toContain("请选择企业类型");
+    expect(await certRows(phone)).toEqual([]);
+  });
+
+  it.each(PROTOTYPE_KEYS)("step 2 refuses %s as 企业划型, 所属行业 and 所在城市 (422, nothing stored)", async (key) => {
+    const { b, phone } = await registerNew(t);
+    await b.get("/me/certification/step1");
+    await b.post("/me/certification/step1", { identityRole: "manufacturer", enterpriseType: "llc" });
+    await b.get("/me/certification/step2");
+    for (const [field, message] of [["sizeDeclared", "请选择企业划型"], ["industry", "请选择所属行业"], ["cityCode", "请选择所在城市"]] as const) {
+      const res = await b.postMultipart("/me/certification/step2", { ...STEP2, [field]: key, action: "next" }, { licence: { name: "a.pdf", bytes: SAMPLE_PDF } });
+      expect(res.status, field).toBe(422);
+      expect(b.lastHtml).toContain(message);
+    }
+    expect(await certRows(phone)).toEqual([{ identity_role: "manufacturer", enterprise_type: "llc", size_declared: null, industry: null, city_code: null }]);
+    // The licence of a refused step is still kept, as on any other refusal.
+    expect(b.lastHtml).toContain("已上传：");
+  });
+
+  it.each(PROTOTYPE_KEYS)("支付认证 refuses %s as 开户所在地 (422, nothing stored)", async (key) => {
+    const { b, phone } = await registerNew(t);
+    await b.get("/me/payment-account");
+    const res = await b.post("/me/payment-account", { accountName: "原型测试有限公司", bankName: "中国工商银行", bankCityCode: key, branchName: "南宁分行", accountNumber: "6222020200112233445" });
+    expect(res.status).toBe(422);
+    expect(b.lastHtml).toContain("请选择开户所在地");
+    expect(await t.deps.db.query("select 1 from enterprise_bank_accounts x join enterprises e on e.id = x.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1", [phone])).toEqual([]);
+  });
+
+  it.each(PROTOTYPE_KEYS)("the review refuses %s as a decision (422, still pending)", async (key) => {
+    const { b, phone } = await registerNew(t, "原型审核测试有限公司");
+    const code17 = `9145010${String(Date.now() % 1e6).padStart(6, "0")}${PROTOTYPE_KEYS.indexOf(key)}999`.slice(0, 17);
+    await certify(b, { name: "原型审核测试有限公司", creditCode: code17 + creditCodeCheckChar(code17) });
+    const id = await pendingApplicationId(t, phone);
+    const r = await signInAdmin(t, "reviewer");
+    await r.get(`/admin/certifications/${id}`);
+    const res = await r.post(`/admin/certifications/${id}/decision`, { decision: key, reason: "理由" });
+    expect(res.status).toBe(422);
+    expect(r.lastHtml).toContain("请选择通过或驳回");
+    expect(await status(phone)).toBe("pending");
+  });
+
+  it("queue and audit filters ignore prototype keys and clamp huge page numbers (200, never 500)", async () => {
+    const r = await signInAdmin(t, "admin");
+    for (const key of PROTOTYPE_KEYS) {
+      await r.get(`/admin/certifications?status=${key}&size=${key}&city=${key}&from=${key}`);
+      expect(r.lastStatus, key).toBe(200);
+      await r.get(`/admin/audit?actorType=${key}&entityType=${key}&entityId=${key}`);
+      expect(r.lastStatus, key).toBe(200);
+    }
+    for (const page of ["1e400", "1e18", "99999999999999999999", "-1", "Infinity", "2.5"]) {
+      for (const path of ["/admin/certifications?status=", "/admin/audit?"]) {
+        await r.get(`${path}&page=${page}`);
+        expect(r.lastStatus, `${path} page=${page}`).toBe(200);
+        expect(r.lastHtml).toMatch(/共 \d+ 条，第 (1|1000) \/ \d+ 页/);
+      }
+    }
+    await r.get("/admin/audit?page=99999999999999999999");
+    expect(r.lastHtml).toMatch(/第 1000 \/ \d+ 页/);
+  });
+
+  it("malformed ids in paths answer 404", async () => {
+    const r = await signInAdmin(t, "reviewer");
+    for (const id of ["not-a-uuid", "1' or '1'='1", "------------------------------------"]) {
+      const path = encodeURIComponent(id);
+      expect((await r.get(`/admin/certifications/${path}`)).status, id).toBe(404);
+      expect((await r.request(`/admin/files/${path}`)).status, id).toBe(404);
+      await r.get("/admin/certifications");
+      expect((await r.post(`/admin/certifications/${path}/decision`, { decision: "approve", reason: "" })).status, id).toBe(404);
+    }
+    const { b } = await registerNew(t);
+    expect((await b.request("/files/not-a-uuid")).status).toBe(404);
+  });
+});

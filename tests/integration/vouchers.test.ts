@@ -268,3 +268,80 @@ describe("admin lists page", () => {
     expect(s.lastHtml).toMatch(/共 \d+ 条，第 1 \/ \d+ 页/);
   });
 });
+
+/** Keys every object inherits: a check written as `value in {...}` lets them through. */
+const PROTOTYPE_KEYS = ["constructor", "__proto__", "toString"];
+
+describe("bad input at the edge: prototype keys, huge page numbers, malformed ids", () => {
+  const programmeCount = async () => (await t.deps.db.query<{ n: number }>("select count(*)::int as n from voucher_programmes"))[0]!.n;
+  const goodProgramme = (s: { csrf(): string }, patch: Record<string, string>, categories = ["digital"]) => {
+    const body = new URLSearchParams({
+      year: "2027", kind: "general", name: "原型键测试券", subsidyRate: "30", perOrderCap: "1000", quotaLarge: "1", quotaMedium: "1", quotaSmall: "1", quotaMicro: "1",
+      applyFrom: "2027-01-01", applyTo: "2027-06-30", validFrom: "2027-01-01", validTo: "2027-12-31", status: "draft", ...patch,
+    });
+    for (const c of categories) body.append("categories", c);
+    body.set("_csrf", s.csrf());
+    return body;
+  };
+  const postForm = (s: { request(p: string, i: RequestInit): Promise<Response> }, path: string, body: URLSearchParams) =>
+    s.request(path, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" } });
+
+  it.each(PROTOTYPE_KEYS)("券种 refuses %s as 券种类型, 状态 and 服务类别 (422, nothing stored)", async (key) => {
+    const s = await signInAdmin(t, "admin");
+    await s.get("/admin/programmes/new");
+    const before = await programmeCount();
+    for (const [patch, categories, message] of [
+      [{ kind: key }, ["digital"], "请选择券种类型"],
+      [{ status: key }, ["digital"], "请选择状态"],
+      [{}, ["digital", key], "服务类别不正确"],
+    ] as const) {
+      const res = await postForm(s, "/admin/programmes/new", goodProgramme(s, patch, [...categories]));
+      expect(res.status, message).toBe(422);
+      expect(await res.text()).toContain(message);
+    }
+    expect(await programmeCount()).toBe(before);
+  });
+
+  it.each(PROTOTYPE_KEYS)("the quota review refuses %s as a decision (422, still pending)", async (key) => {
+    const [pending] = await t.deps.db.query<{ id: string }>("select id from quota_applications where status = 'pending' limit 1");
+    const r = await signInAdmin(t, "reviewer");
+    await r.get(`/admin/quota/${pending!.id}`);
+    const res = await r.post(`/admin/quota/${pending!.id}/decision`, { decision: key, amount: "", reason: "" });
+    expect(res.status).toBe(422);
+    expect(r.lastHtml).toContain("请选择通过或驳回");
+    const bad = await r.post(`/admin/quota/${pending!.id}/decision`, { decision: "approve", amount: "1e5", reason: "" });
+    expect(bad.status).toBe(422);
+    expect(r.lastHtml).toContain("核定额度应为大于0的金额");
+    expect((await t.deps.db.query("select status from quota_applications where id = $1", [pending!.id]))[0]).toEqual({ status: "pending" });
+  });
+
+  it("the quota queue ignores prototype keys and clamps huge page numbers (200, never 500)", async () => {
+    const r = await signInAdmin(t, "reviewer");
+    for (const key of PROTOTYPE_KEYS) {
+      await r.get(`/admin/quota?status=${key}&source=${key}&programme=${key}`);
+      expect(r.lastStatus, key).toBe(200);
+    }
+    for (const page of ["1e400", "1e18", "99999999999999999999", "-1", "Infinity"]) {
+      await r.get(`/admin/quota?status=&page=${page}`);
+      expect(r.lastStatus, page).toBe(200);
+      expect(r.lastHtml).toMatch(/共 \d+ 条，第 (1|1000) \/ \d+ 页/);
+    }
+  });
+
+  it("malformed ids in paths answer 404", async () => {
+    const s = await signInAdmin(t, "admin");
+    for (const id of ["not-a-uuid", "------------------------------------", "1' or '1'='1"]) {
+      const path = encodeURIComponent(id);
+      expect((await s.get(`/admin/quota/${path}`)).status, id).toBe(404);
+      expect((await s.get(`/admin/programmes/${path}`)).status, id).toBe(404);
+      expect((await s.get(`/admin/programmes/${path}/allocation`)).status, id).toBe(404);
+      await s.get("/admin");
+      expect((await s.post(`/admin/programmes/${path}/allocation`, {})).status, id).toBe(404);
+      expect((await s.post(`/admin/quota/${path}/decision`, { decision: "approve", amount: "", reason: "" })).status, id).toBe(404);
+    }
+    const { b } = await certifiedNew("坏编号测试有限公司");
+    expect((await b.get("/me/quota/not-a-uuid/apply")).status).toBe(404);
+    await b.get("/me/quota");
+    expect((await b.post("/me/quota/not-a-uuid/apply", {})).status).toBe(404);
+  });
+});

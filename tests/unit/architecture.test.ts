@@ -290,11 +290,6 @@ const SQL_EXCEPTIONS: SqlException[] = [
     sql: /pg_advisory_xact_lock/,
     reason: "the annual allocation takes a transaction-scoped advisory lock per programme. Debt: a repository method",
   },
-  {
-    file: /^modules\/vouchers\/(?:[a-z0-9]+-)*service\.ts$/,
-    sql: /^select a\.id from voucher_accounts a join voucher_programmes p/i,
-    reason: "expireDue lists the accounts whose programme has ended. Debt: a repository method",
-  },
 ];
 /** Where SQL belongs: repository files, the database adapters and the Db port's own helpers. */
 const SQL_HOME = (p: string) => is("repository")(p) || isAdapterCode(p) || p === "ports/db.ts";

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseYuanToFen, readYuan, yuan } from "../../src/lib/money.ts";
-import { MAX_PAGE, checkbox, enumFilter, enumList, enumOf, form, pageNo, params, query, searchText, text, uuid, yuanFen } from "../../src/web/validate.ts";
+import { MAX_PAGE, checkbox, dateFilter, oneOf, oneOfFilter, optionalEnum, paging, enumFilter, enumList, enumOf, form, pageNo, params, query, searchText, text, uuid, yuanFen } from "../../src/web/validate.ts";
 
 const LABELS = { draft: "草稿", listed: "已上架" } as const;
 const PROTOTYPE_KEYS = ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"];
@@ -44,6 +44,8 @@ describe("edge schemas", () => {
       ["99999", MAX_PAGE], ["2.5", 1], [undefined, 1], [["3", "4"], 3], ["Infinity", 1], ["NaN", 1],
     ];
     for (const [input, page] of cases) expect(pageNo.parse(input), String(input)).toBe(page);
+    // A list opened without ?page= is page 1 (the key is absent, not undefined).
+    expect(paging.parse({})).toEqual({ page: 1 });
   });
   it("text is trimmed, NUL-free and bounded", () => {
     const s = text({ max: 5, label: "标题", required: "请输入标题" });
@@ -60,6 +62,19 @@ describe("edge schemas", () => {
     expect(s.safeParse("-1").error?.issues[0]?.message).toBe("价格不能为负数");
     expect(s.safeParse("abc").error?.issues[0]?.message).toBe("价格应为金额（元），最多两位小数");
     expect(yuanFen("预算").parse("")).toBeUndefined();
+  });
+  it("optional enums, fixed lists and date filters refuse prototype keys and impossible dates", () => {
+    const size = optionalEnum(LABELS, "请选择");
+    expect(size.parse("")).toBeUndefined();
+    expect(size.parse("listed")).toBe("listed");
+    for (const k of PROTOTYPE_KEYS) expect(size.safeParse(k).error?.issues[0]?.message).toBe("请选择");
+    const city = oneOf(["450100", "450200"], "请选择所在城市");
+    expect(city.parse(" 450100 ")).toBe("450100");
+    for (const k of [...PROTOTYPE_KEYS, "", "4501"]) expect(city.safeParse(k).success).toBe(false);
+    expect(oneOfFilter(["450100"]).parse("constructor")).toBeUndefined();
+    expect(dateFilter.parse("2026-02-28")).toBe("2026-02-28");
+    for (const d of ["2026-02-30", "2026-13-45", "x", undefined]) expect(dateFilter.parse(d)).toBeUndefined();
+    expect(yuanFen("核定额度", { invalid: "核定额度应为大于0的金额", minFen: 1 }).safeParse("0").error?.issues[0]?.message).toBe("核定额度应为大于0的金额");
   });
   it("uuids and checkboxes", () => {
     expect(uuid().safeParse("8d7c4a7e-7c1e-4f6e-9f1a-2b3c4d5e6f70").success).toBe(true);

@@ -1,39 +1,49 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, render } from "../../web/http.ts";
-import { type ActorType, type AuditFilter, audit } from "./service.ts";
+import { dateFilter, enumFilter, pageNo, query, uuidFilter } from "../../web/validate.ts";
+import { type AuditFilter, audit } from "./service.ts";
 
 const PAGE_SIZE = 50;
-const ACTOR_TYPES: ActorType[] = ["account", "admin", "system", "provider_callback"];
+const ACTOR_TYPES = { account: "企业账号", admin: "平台人员", system: "系统", provider_callback: "服务机构回调" } as const;
+/** A code-like filter (entity type, action): anything else is ignored. */
+const code = (max: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^[a-z_]{1,${max}}$`))
+    .optional()
+    .catch(undefined);
+
+const auditQuery = z.object({
+  entityType: code(40),
+  entityId: uuidFilter,
+  action: code(60),
+  actorType: enumFilter(ACTOR_TYPES),
+  from: dateFilter,
+  to: dateFilter,
+  page: pageNo,
+});
 
 /** 审计日志: staff browse the append-only audit trail with filters. */
 export function auditRoutes() {
   const r = new Hono<AppEnv>();
-  r.get("/admin/audit", requireAdmin("super_admin", "reviewer"), async (c) => {
-    const q = c.req.query();
-    const f: AuditFilter = {};
-    if (q.entityType && /^[a-z_]{1,40}$/.test(q.entityType)) f.entityType = q.entityType;
-    if (q.entityId && /^[0-9a-f-]{36}$/i.test(q.entityId)) f.entityId = q.entityId;
-    if (q.action && /^[a-z_]{1,60}$/.test(q.action)) f.action = q.action;
-    if (q.actorType && (ACTOR_TYPES as string[]).includes(q.actorType)) f.actorType = q.actorType as ActorType;
-    const day = (s: string | undefined, plus = 0) =>
-      s && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00+08:00`))
-        ? new Date(Date.parse(`${s}T00:00:00+08:00`) + plus * 86400_000)
-        : undefined;
-    f.from = day(q.from);
-    f.to = day(q.to, 1);
-    const page = Math.max(1, Math.floor(Number(q.page)) || 1);
-    const { rows, total } = await audit.browse(c.var.deps.db, f, PAGE_SIZE, (page - 1) * PAGE_SIZE);
-    const params = new URLSearchParams();
-    for (const k of ["entityType", "entityId", "action", "actorType", "from", "to"]) if (q[k]) params.set(k, q[k]!);
+  r.get("/admin/audit", requireAdmin("super_admin", "reviewer"), query(auditQuery), async (c) => {
+    const q = c.req.valid("query");
+    const day = (s: string | undefined, plus = 0) => (s ? new Date(Date.parse(`${s}T00:00:00+08:00`) + plus * 86400_000) : undefined);
+    const f: AuditFilter = { entityType: q.entityType, entityId: q.entityId, action: q.action, actorType: q.actorType, from: day(q.from), to: day(q.to, 1) };
+    const { rows, total } = await audit.browse(c.var.deps.db, f, PAGE_SIZE, (q.page - 1) * PAGE_SIZE);
+    const shown = { entityType: q.entityType ?? "", entityId: q.entityId ?? "", action: q.action ?? "", actorType: q.actorType ?? "", from: q.from ?? "", to: q.to ?? "" };
+    const link = new URLSearchParams();
+    for (const [k, v] of Object.entries(shown)) if (v) link.set(k, v);
     return render(c, "admin/audit", {
       title: "审计日志",
       rows,
       total,
-      pageNo: page,
+      pageNo: q.page,
       pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
-      q,
-      query: params.toString(),
+      q: shown,
+      query: link.toString(),
     });
   });
   return r;

@@ -85,8 +85,8 @@ export const audit = {
     const w = where.length ? `where ${where.join(" and ")}` : "";
     const rows = await db.query<AuditRow>(
       `select id, occurred_at, actor_type, actor_id, entity_type, entity_id, action, from_status, to_status, reason, request_id
-         from audit_events ${w} order by occurred_at desc, id desc limit ${Number(limit)} offset ${Number(offset)}`,
-      params,
+         from audit_events ${w} order by occurred_at desc, id desc limit $${params.length + 1} offset $${params.length + 2}`,
+      [...params, limit, offset],
     );
     const [count] = await db.query<{ n: number }>(`select count(*)::int as n from audit_events ${w}`, params);
     return { rows, total: count!.n };

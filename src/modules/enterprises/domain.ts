@@ -1,4 +1,5 @@
 import { PHONE_RE } from "../identity/domain.ts";
+import { FEN_PER_WAN, fenToWanText, parseWanToFen } from "../../lib/money.ts";
 import { checkCreditCode, checkIdNumber, normaliseCreditCode, normaliseIdNumber } from "./codes.ts";
 import sizeRule from "../../reference/sme-classification.json" with { type: "json" };
 import regions from "../../reference/guangxi-regions.json" with { type: "json" };
@@ -76,8 +77,7 @@ export type SizeClass = keyof typeof SIZE_CLASSES;
 type SizeThreshold = { code: string; name: string; minStaff: number; minRevenueWan: number };
 export const SIZE_THRESHOLDS = sizeRule.classes as SizeThreshold[];
 
-/** Fen in one 万元. */
-export const FEN_PER_WAN = 1_000_000;
+export { FEN_PER_WAN };
 
 /**
  * Proposes 企业划型 from staff and annual revenue: the largest class whose both thresholds
@@ -98,30 +98,25 @@ export function sizeRuleText(thresholds: SizeThreshold[] = SIZE_THRESHOLDS): str
     .join("；");
 }
 
-/** Parses 万元 with up to 4 decimals into integer fen, exactly (no floating point). */
-export function parseWanToFen(raw: string): number | null {
-  const s = raw.trim().replace(/,/g, "");
-  const m = s.match(/^(\d{1,9})(?:\.(\d{1,4}))?$/);
-  if (!m) return null;
-  const frac = (m[2] ?? "").padEnd(4, "0");
-  return Number(m[1]) * FEN_PER_WAN + Number(frac) * 100;
-}
-
-export function fenToWanText(fen: number): string {
-  const wan = Math.floor(fen / FEN_PER_WAN);
-  const rest = String((fen % FEN_PER_WAN) / 100).padStart(4, "0").replace(/0+$/, "");
-  return rest ? `${wan}.${rest}` : String(wan);
-}
+/** 万元 amounts are read and shown by the project's one money module. */
+export { fenToWanText, parseWanToFen };
 
 // ---- wizard validation ----
+
+/**
+ * Whether `v` is one of the map's own keys. Never `v in map`: that accepts prototype keys such as
+ * `constructor`, `toString` and `__proto__`.
+ */
+export const isKey = <K extends string>(map: Readonly<Record<K, unknown>>, v: unknown): v is K =>
+  typeof v === "string" && Object.hasOwn(map, v);
 
 export type Errors = Record<string, string>;
 
 export type Step1 = { identityRole: IdentityRole; enterpriseType: EnterpriseType };
 export function validateStep1(f: Record<string, string>): { value?: Step1; errors: Errors } {
   const errors: Errors = {};
-  if (!(f.identityRole && f.identityRole in IDENTITY_ROLES)) errors.identityRole = "请选择身份角色";
-  if (!(f.enterpriseType && f.enterpriseType in ENTERPRISE_TYPES)) errors.enterpriseType = "请选择企业类型";
+  if (!isKey(IDENTITY_ROLES, f.identityRole)) errors.identityRole = "请选择身份角色";
+  if (!isKey(ENTERPRISE_TYPES, f.enterpriseType)) errors.enterpriseType = "请选择企业类型";
   if (Object.keys(errors).length) return { errors };
   return { value: { identityRole: f.identityRole as IdentityRole, enterpriseType: f.enterpriseType as EnterpriseType }, errors };
 }
@@ -154,7 +149,7 @@ export function checkPersonName(name: string, label: string): string | null {
   return null;
 }
 
-function checkPersonPhone(phone: string, label: string): string | null {
+export function checkPersonPhone(phone: string, label: string): string | null {
   if (!phone) return `请输入${label}`;
   return PHONE_RE.test(phone) ? null : `${label}应为11位手机号`;
 }
@@ -202,7 +197,7 @@ export function validateStep2(f: Record<string, string>, hasLicence: boolean, to
 
   const proposed = Number.isInteger(staff) && revenueFen !== null ? proposeSize(staff, revenueFen) : null;
   const declared = (f.sizeDeclared || proposed || "") as string;
-  if (!(declared in SIZE_CLASSES)) errors.sizeDeclared = "请选择企业划型";
+  if (!isKey(SIZE_CLASSES, declared)) errors.sizeDeclared = "请选择企业划型";
 
   const industry = text(f.industry);
   if (!(INDUSTRIES as readonly string[]).includes(industry)) errors.industry = "请选择所属行业";
@@ -227,7 +222,7 @@ export function validateStep2(f: Record<string, string>, hasLicence: boolean, to
   const e3 = checkPersonPhone(legalPhone, "法定代表人手机号");
   if (e3) errors.legalPhone = e3;
 
-  if (!hasLicence) errors.licence = "请上传营业执照（PDF、JPG或PNG，不超过10MB）";
+  if (!hasLicence) errors.licence = LICENCE_MISSING;
   if (f.agree !== "yes") errors.agree = "请阅读并勾选“已阅读并同意”";
 
   if (Object.keys(errors).length) return { errors };
@@ -252,6 +247,8 @@ export function validateStep2(f: Record<string, string>, hasLicence: boolean, to
     },
   };
 }
+
+export const LICENCE_MISSING = "请上传营业执照（PDF、JPG或PNG，不超过10MB）";
 
 export type Step3 = { agentName: string | null; agentIdNumber: string | null; agentPhone: string | null };
 

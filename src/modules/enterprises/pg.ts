@@ -214,8 +214,8 @@ export function pgCertifications(db: Db): CertificationRepository {
       const rows = await db.query(
         `select id, enterprise_id, status, name, credit_code, credit_code_valid, size_declared, size_proposed, city_code, submitted_at
            from enterprise_certifications where ${whereSql}
-          order by submitted_at desc nulls last, id desc limit ${Number(limit)} offset ${Number(offset)}`,
-        params,
+          order by submitted_at desc nulls last, id desc limit $${params.length + 1} offset $${params.length + 2}`,
+        [...params, limit, offset],
       );
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n from enterprise_certifications where ${whereSql}`, params);
       return { rows: rows.map((r) => toCert(r) as unknown as QueueRow), total: count!.n };

@@ -13,6 +13,7 @@ import {
   validateStep1,
   validateStep2,
   validateStep3,
+  LICENCE_MISSING,
 } from "./domain.ts";
 import { maskAccountNumber } from "./codes.ts";
 import type {
@@ -57,6 +58,41 @@ export function enterpriseService(deps: EnterpriseDeps) {
     if (open?.status === "pending") return fail({ _form: "企业信息认证正在审核中，审核完成前不能修改" }, 409);
     if (open) return ok(open);
     return fail({ _form: "请先从“去企业信息认证”开始填写" }, 409);
+  }
+
+  /** Step 2 with its fields, or (fields null) only the licence part of it. */
+  async function step2(accountId: string, fields: Record<string, string> | null, licence: Upload | null): Promise<Result<null>> {
+    const enterprise = await enterpriseOf(accountId);
+    const errors: FieldErrors = {};
+    if (licence) {
+      const msg = deps.files.check(licence);
+      if (msg) errors.licence = msg;
+    }
+    return db.transaction(async (tx): Promise<Result<null>> => {
+      const d = await draftFor(tx, enterprise);
+      if (!d.ok) return d;
+      if (d.value.step < 2) return fail({ _form: "请先完成第一步：选择身份角色和企业类型" }, 409);
+      let licenceFileId = d.value.licenceFileId;
+      if (licence && !errors.licence) {
+        const stored = await deps.files.store(tx, { ...licence, ownerEnterpriseId: enterprise.id, purpose: "business_licence", accountId });
+        if (!stored.ok) errors.licence = stored.message;
+        else {
+          licenceFileId = stored.file.id;
+          await deps.certifications(tx).setLicence(d.value.id, licenceFileId);
+        }
+      }
+      if (!fields) {
+        if (licenceFileId === null && !errors.licence) errors.licence = LICENCE_MISSING;
+        return Object.keys(errors).length ? fail(errors) : ok(null);
+      }
+      const v = validateStep2(fields, licenceFileId !== null, now());
+      const all = { ...v.errors, ...errors };
+      if (!v.value || Object.keys(all).length) return fail(all);
+      const claims = await deps.certifications(tx).codeClaims(v.value.creditCode, enterprise.id);
+      if (claims.certified > 0) return fail({ creditCode: DUPLICATE_CODE }, 409);
+      await deps.certifications(tx).saveStep2(d.value.id, v.value, now());
+      return ok(null);
+    });
   }
 
   return {
@@ -127,34 +163,15 @@ export function enterpriseService(deps: EnterpriseDeps) {
      * user does not upload it again.
      */
     async saveStep2(accountId: string, fields: Record<string, string>, licence: Upload | null): Promise<Result<null>> {
-      const enterprise = await enterpriseOf(accountId);
-      const errors: FieldErrors = {};
-      if (licence) {
-        const msg = deps.files.check(licence);
-        if (msg) errors.licence = msg;
-      }
-      const result = await db.transaction(async (tx): Promise<Result<null>> => {
-        const d = await draftFor(tx, enterprise);
-        if (!d.ok) return d;
-        if (d.value.step < 2) return fail({ _form: "请先完成第一步：选择身份角色和企业类型" }, 409);
-        let licenceFileId = d.value.licenceFileId;
-        if (licence && !errors.licence) {
-          const stored = await deps.files.store(tx, { ...licence, ownerEnterpriseId: enterprise.id, purpose: "business_licence", accountId });
-          if (!stored.ok) errors.licence = stored.message;
-          else {
-            licenceFileId = stored.file.id;
-            await deps.certifications(tx).setLicence(d.value.id, licenceFileId);
-          }
-        }
-        const v = validateStep2(fields, licenceFileId !== null, now());
-        const all = { ...v.errors, ...errors };
-        if (!v.value || Object.keys(all).length) return fail(all);
-        const claims = await deps.certifications(tx).codeClaims(v.value.creditCode, enterprise.id);
-        if (claims.certified > 0) return fail({ creditCode: DUPLICATE_CODE }, 409);
-        await deps.certifications(tx).saveStep2(d.value.id, v.value, now());
-        return ok(null);
-      });
-      return result;
+      return step2(accountId, fields, licence);
+    },
+
+    /**
+     * Step 2 refused at the HTTP edge: the licence upload is still checked and kept on the draft,
+     * and a missing licence is reported beside the other fields' messages.
+     */
+    async keepLicence(accountId: string, licence: Upload | null): Promise<Result<null>> {
+      return step2(accountId, null, licence);
     },
 
     /** Step 3 下一步: 经办人 (optional) and submission; the application goes to 待审核. */
@@ -237,7 +254,7 @@ export function enterpriseService(deps: EnterpriseDeps) {
 
     async reviewQueue(staff: Staff, filter: QueueFilter, page: number, pageSize = 20) {
       if (!canReviewCertifications(staff.role)) return fail({ _form: "您的角色无权查看企业认证审核" }, 403);
-      const p = Math.max(1, Math.floor(page) || 1);
+      const p = Math.max(1, Math.floor(page) || 1); // the edge clamps it to 1..1000
       const { rows, total } = await deps.certifications(db).queue(filter, pageSize, (p - 1) * pageSize);
       return ok({ rows, total, page: p, pages: Math.max(1, Math.ceil(total / pageSize)) });
     },

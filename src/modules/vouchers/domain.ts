@@ -62,15 +62,117 @@ export function generalQuota(p: Pick<Programme, "quotaBySize">, size: SizeClass 
 }
 
 
-/** The amount an enterprise may request for a 专项券, checked against the programme's limits. */
+/** The amount an enterprise may request for a 专项券 as typed (yuan), checked against the programme's limits. */
 export function checkSpecialAmount(p: Pick<Programme, "specialMinFen" | "specialMaxFen">, raw: string): { fen?: number; error?: string } {
   if (!raw.trim()) return { error: "请输入申领额度" };
   const fen = parseYuanToFen(raw);
-  if (fen === null) return { error: "申领额度应为金额，最多两位小数" };
+  if (fen === null) return { error: SPECIAL_AMOUNT_FORMAT };
+  return checkSpecialFen(p, fen);
+}
+
+export const SPECIAL_AMOUNT_FORMAT = "申领额度应为金额，最多两位小数";
+/** 核定额度 (a reviewer lowering an approval) that is not a positive amount. */
+export const APPROVED_AMOUNT_FORMAT = "核定额度应为大于0的金额";
+
+/** The requested amount of a 专项券 in fen (already read at the edge), against the programme's limits. */
+export function checkSpecialFen(p: Pick<Programme, "specialMinFen" | "specialMaxFen">, fen: number | undefined): { fen?: number; error?: string } {
+  if (fen === undefined) return { error: "请输入申领额度" };
   if (fen < p.specialMinFen || fen > p.specialMaxFen) {
     return { error: `申领额度应在${yuan(p.specialMinFen)}至${yuan(p.specialMaxFen)}之间` };
   }
   return { fen };
+}
+
+/** Whether `v` is one of the map's own keys (never `v in map`, which accepts `constructor` or `__proto__`). */
+const isKey = <K extends string>(map: Readonly<Record<K, unknown>>, v: unknown): v is K => typeof v === "string" && Object.hasOwn(map, v);
+
+/**
+ * The programme form as read at the HTTP edge: each field on its own is valid (amounts in fen, the
+ * rate in basis points, real dates). Amounts that only one kind needs may be absent.
+ */
+export type ProgrammeForm = {
+  year: number;
+  kind: ProgrammeKind;
+  name: string;
+  description: string;
+  subsidyRateBp: number;
+  perOrderCapFen: number;
+  quotaLargeFen?: number;
+  quotaMediumFen?: number;
+  quotaSmallFen?: number;
+  quotaMicroFen?: number;
+  specialMinFen?: number;
+  specialMaxFen?: number;
+  requiresDocuments: boolean;
+  applyFrom: string;
+  applyTo: string;
+  validFrom: string;
+  validTo: string;
+  categories: string[];
+  status: ProgrammeStatus;
+  isExample: boolean;
+};
+
+/**
+ * The programme's dates in order (YYYY-MM-DD compare as text). A pair is compared only when both
+ * dates are given, so the form can show this beside other fields' messages.
+ */
+export function programmeDateOrder(d: { applyFrom?: string; applyTo?: string; validFrom?: string; validTo?: string }): Record<string, string> {
+  const errors: Record<string, string> = {};
+  if (d.applyFrom && d.applyTo && d.applyTo < d.applyFrom) errors.applyTo = "申请截止日期不能早于开始日期";
+  if (d.validFrom && d.validTo && d.validTo < d.validFrom) errors.validTo = "有效期结束日期不能早于开始日期";
+  return errors;
+}
+
+/** The rules across the programme form's fields: amounts each kind requires, ranges and date order. */
+export function checkProgramme(f: ProgrammeForm): { value?: Omit<Programme, "id">; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  // Defensive: the edge schema already refuses anything else.
+  if (!isKey(PROGRAMME_KINDS, f.kind)) errors.kind = "请选择券种类型";
+  if (!isKey(PROGRAMME_STATUS_TEXT, f.status)) errors.status = "请选择状态";
+  const known = new Set(CATEGORIES.map((c) => c.code));
+  if (!f.categories.length) errors.categories = "请至少选择一个可抵扣的服务类别";
+  else if (f.categories.some((c) => !known.has(c))) errors.categories = "服务类别不正确";
+  const general = f.kind === "general";
+  const special = f.kind === "special";
+  const need = (field: string, label: string, fen: number | undefined, required: boolean): number => {
+    if (fen === undefined && required) errors[field] = `请输入${label}`;
+    return fen ?? 0;
+  };
+  const quotaBySize = {
+    large: need("quotaLarge", "大型企业额度", f.quotaLargeFen, general),
+    medium: need("quotaMedium", "中型企业额度", f.quotaMediumFen, general),
+    small: need("quotaSmall", "小型企业额度", f.quotaSmallFen, general),
+    micro: need("quotaMicro", "微型企业额度", f.quotaMicroFen, general),
+  } satisfies Record<SizeClass, number>;
+  const specialMinFen = need("specialMin", "最低申领额度", f.specialMinFen, special);
+  const specialMaxFen = need("specialMax", "最高申领额度", f.specialMaxFen, special);
+  if (special && specialMaxFen < specialMinFen && !errors.specialMax) errors.specialMax = "最高申领额度不能低于最低申领额度";
+  if (special && specialMaxFen === 0 && !errors.specialMax) errors.specialMax = "最高申领额度应大于0";
+  Object.assign(errors, programmeDateOrder(f));
+  if (Object.keys(errors).length) return { errors };
+  return {
+    errors,
+    value: {
+      year: f.year,
+      kind: f.kind,
+      name: f.name,
+      description: f.description,
+      subsidyRateBp: f.subsidyRateBp,
+      perOrderCapFen: f.perOrderCapFen,
+      quotaBySize: general ? quotaBySize : { large: 0, medium: 0, small: 0, micro: 0 },
+      specialMinFen: special ? specialMinFen : 0,
+      specialMaxFen: special ? specialMaxFen : 0,
+      requiresDocuments: special ? f.requiresDocuments : false,
+      applyFrom: f.applyFrom,
+      applyTo: f.applyTo,
+      validFrom: f.validFrom,
+      validTo: f.validTo,
+      categories: [...new Set(f.categories)],
+      status: f.status,
+      isExample: f.isExample,
+    },
+  };
 }
 
 

@@ -143,8 +143,8 @@ export function pgQuota(db: Db): QuotaRepository {
       const from = `from quota_applications a join voucher_programmes p on p.id = a.programme_id join enterprise_directory d on d.id = a.enterprise_id ${w}`;
       const rows = await db.query(
         `select ${APP_COLUMNS}, p.name as programme_name, d.name as enterprise_name, d.size_class, d.city_code ${from}
-          order by a.submitted_at desc, a.id desc limit ${Number(limit)} offset ${Number(offset)}`,
-        params,
+          order by a.submitted_at desc, a.id desc limit $${params.length + 1} offset $${params.length + 2}`,
+        [...params, limit, offset],
       );
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n ${from}`, params);
       return { rows: rows.map((r) => ({ ...toApp(r), programmeName: r.programme_name, enterpriseName: r.enterprise_name, sizeClass: r.size_class, cityCode: r.city_code }) as QuotaQueueRow), total: count!.n };
@@ -247,10 +247,18 @@ export function pgLedger(db: Db): LedgerRepository {
     },
     async entries(accountId, limit) {
       const rows = await db.query(
-        `select id, account_id, kind, amount_fen, order_id, created_at from voucher_ledger where account_id = $1 order by id desc limit ${Number(limit)}`,
-        [accountId],
+        `select id, account_id, kind, amount_fen, order_id, created_at from voucher_ledger where account_id = $1 order by id desc limit $2`,
+        [accountId, limit],
       );
       return rows.map((r) => camelRow<LedgerEntry>(r));
+    },
+    async dueForExpiry(today) {
+      const rows = await db.query<{ id: string }>(
+        `select a.id from voucher_accounts a join voucher_programmes p on p.id = a.programme_id
+          where p.valid_to < $1::date and a.granted_fen - a.reserved_fen - a.consumed_fen - a.expired_fen > 0`,
+        [today],
+      );
+      return rows.map((r) => r.id);
     },
     async sums(accountId) {
       const rows = await db.query<{ kind: LedgerKind; total: number }>(

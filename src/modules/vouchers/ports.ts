@@ -77,6 +77,8 @@ export interface LedgerRepository {
   /** Appends an entry and moves the running totals in the same statement batch. */
   append(accountId: string, kind: LedgerKind, amountFen: number, orderId: string | null): Promise<LedgerEntry>;
   entries(accountId: string, limit: number): Promise<LedgerEntry[]>;
+  /** Accounts with something left whose programme's validity ended before `today` (YYYY-MM-DD, Asia/Shanghai). */
+  dueForExpiry(today: string): Promise<string[]>;
   /** Sums of the ledger per kind, to check the running totals. */
   sums(accountId: string): Promise<Record<LedgerKind, number>>;
 }

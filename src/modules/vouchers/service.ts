@@ -5,30 +5,27 @@ import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
-import { SIZE_CLASSES, type SizeClass } from "../enterprises/domain.ts";
+import { SIZE_CLASSES } from "../enterprises/domain.ts";
 import {
-  CATEGORIES,
+  APPROVED_AMOUNT_FORMAT,
   type CardState,
   type LedgerKind,
-  PROGRAMME_KINDS,
-  PROGRAMME_STATUS_TEXT,
   type Programme,
+  type ProgrammeForm,
   cardState,
-  checkSpecialAmount,
+  checkProgramme,
+  checkSpecialFen,
   generalQuota,
   hasExpired,
-  parseYuanToFen,
-  shanghaiDate,
 } from "./domain.ts";
+import { LedgerError, type LedgerService, type OrderInput, type ReserveInput, ledgerService } from "./ledger-service.ts";
 import type {
   LedgerEntry,
   LedgerRepositoryFactory,
-  ProgrammeInput,
   ProgrammeRepositoryFactory,
   QuotaApplication,
   QuotaQueueFilter,
   QuotaRepositoryFactory,
-  VoucherAccount,
 } from "./ports.ts";
 
 export type VoucherDeps = {
@@ -46,19 +43,11 @@ export type Staff = { id: string; role: string };
 const canReview = (role: string) => role === "reviewer" || role === "super_admin";
 const MAX_DOCUMENTS = 5;
 
-export class LedgerError extends Error {
-  constructor(
-    readonly code: "not_found" | "expired" | "insufficient" | "conflict" | "invalid",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The vouchers module's public surface. The ordering module uses reserve / release / consume / refund. */
+/** The vouchers module's public surface: programmes, 配额申请 and review, allocation, and the ledger (ledger-service.ts). */
 export function voucherService(deps: VoucherDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
+  const ledger = ledgerService({ clock: deps.clock, programmes: deps.programmes, ledger: deps.ledger });
 
   async function certifiedEnterprise(accountId: string) {
     const e = await deps.enterprises.ofAccount(accountId);
@@ -66,25 +55,14 @@ export function voucherService(deps: VoucherDeps) {
     return e;
   }
 
-  /** Expires what is left once the programme's validity has ended (lazily, under the account lock). */
-  async function expireIfDue(tx: Db, account: VoucherAccount, programme: Programme): Promise<VoucherAccount> {
-    const left = account.grantedFen - account.reservedFen - account.consumedFen - account.expiredFen;
-    if (!hasExpired(programme, now()) || left <= 0) return account;
-    await deps.ledger(tx).append(account.id, "expire", left, null);
-    return { ...account, expiredFen: account.expiredFen + left };
-  }
-
   /**
-   * Locks the account and runs one ledger operation in one transaction. A refused operation
-   * (LedgerError, thrown before it writes) still commits a due expiry, then is thrown.
+   * One ledger operation in a transaction of its own, for callers without one. A refused
+   * operation (LedgerError, thrown before it writes) still commits a due expiry, then is thrown.
    */
-  async function withAccount<T>(accountId: string, fn: (tx: Db, account: VoucherAccount, programme: Programme) => Promise<T>): Promise<T> {
+  async function own<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const out = await db.transaction(async (tx): Promise<{ value: T } | { error: LedgerError }> => {
-      const account = await deps.ledger(tx).account(accountId, true);
-      if (!account) return { error: new LedgerError("not_found", "服务券账户不存在") };
-      const programme = (await deps.programmes(tx).byId(account.programmeId))!;
       try {
-        return { value: await fn(tx, await expireIfDue(tx, account, programme), programme) };
+        return { value: await fn(tx) };
       } catch (err) {
         if (err instanceof LedgerError) return { error: err };
         throw err;
@@ -94,83 +72,43 @@ export function voucherService(deps: VoucherDeps) {
     return out.value;
   }
 
-  /** The reserve entry of an order on an account, which release/consume/refund act on. */
-  async function reserved(tx: Db, accountId: string, orderId: string): Promise<LedgerEntry> {
-    const r = await deps.ledger(tx).entry(accountId, "reserve", orderId);
-    if (!r) throw new LedgerError("not_found", "该订单没有占用服务券额度");
-    return r;
-  }
-
   const ledgerOps = {
-    /** 下单占用: idempotent per order; never lets available go below zero. */
-    async reserve(input: { accountId: string; enterpriseId: string; orderId: string; amountFen: number }): Promise<LedgerEntry> {
-      if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) throw new LedgerError("invalid", "占用金额必须为正整数（分）");
-      return withAccount(input.accountId, async (tx, account, programme) => {
-        if (account.enterpriseId !== input.enterpriseId) throw new LedgerError("not_found", "服务券账户不存在");
-        const existing = await deps.ledger(tx).entry(account.id, "reserve", input.orderId);
-        if (existing) {
-          if (existing.amountFen !== input.amountFen) throw new LedgerError("conflict", "该订单已占用不同金额");
-          return existing;
-        }
-        if (hasExpired(programme, now())) throw new LedgerError("expired", "服务券已过期，不能使用");
-        const left = account.grantedFen - account.reservedFen - account.consumedFen - account.expiredFen;
-        if (left < input.amountFen) throw new LedgerError("insufficient", "服务券可用额度不足");
-        return deps.ledger(tx).append(account.id, "reserve", input.amountFen, input.orderId);
-      });
+    /**
+     * The ledger operations taking the caller's transaction (`reserve(tx, ...)`, `release`,
+     * `consume`, `refund`, `expire`): an order and its ledger entry commit together.
+     */
+    ledger,
+    /** 下单占用 in its own transaction: idempotent per order; never lets available go below zero. */
+    async reserve(input: ReserveInput): Promise<LedgerEntry> {
+      return own((tx) => ledger.reserve(tx, input));
     },
-    /** 取消释放: returns the reserved amount; idempotent; refused once consumed. */
-    async release(input: { accountId: string; orderId: string }): Promise<LedgerEntry> {
-      return withAccount(input.accountId, async (tx, account) => {
-        const r = await reserved(tx, account.id, input.orderId);
-        const done = await deps.ledger(tx).entry(account.id, "release", input.orderId);
-        if (done) return done;
-        if (await deps.ledger(tx).entry(account.id, "consume", input.orderId)) throw new LedgerError("conflict", "该订单已核销，不能释放");
-        return deps.ledger(tx).append(account.id, "release", r.amountFen, input.orderId);
-      });
+    /** 取消释放 in its own transaction. */
+    async release(input: OrderInput): Promise<LedgerEntry> {
+      return own((tx) => ledger.release(tx, input));
     },
-    /** 完成核销: the reserved amount becomes used; idempotent; refused once released. */
-    async consume(input: { accountId: string; orderId: string }): Promise<LedgerEntry> {
-      return withAccount(input.accountId, async (tx, account) => {
-        const r = await reserved(tx, account.id, input.orderId);
-        const done = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
-        if (done) return done;
-        if (await deps.ledger(tx).entry(account.id, "release", input.orderId)) throw new LedgerError("conflict", "该订单已释放，不能核销");
-        return deps.ledger(tx).append(account.id, "consume", r.amountFen, input.orderId);
-      });
+    /** 完成核销 in its own transaction. */
+    async consume(input: OrderInput): Promise<LedgerEntry> {
+      return own((tx) => ledger.consume(tx, input));
     },
-    /** 退款返还: a consumed amount comes back (and expires at once if the validity is over). */
-    async refund(input: { accountId: string; orderId: string }): Promise<LedgerEntry> {
-      const entry = await withAccount(input.accountId, async (tx, account) => {
-        const c = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
-        if (!c) throw new LedgerError("conflict", "该订单未核销，不能退款返还");
-        const done = await deps.ledger(tx).entry(account.id, "refund", input.orderId);
-        if (done) return done;
-        return deps.ledger(tx).append(account.id, "refund", c.amountFen, input.orderId);
-      });
-      await withAccount(input.accountId, async () => undefined); // expires the refunded amount if due
-      return entry;
+    /** 退款返还 in its own transaction (expires the refunded amount at once if the validity is over). */
+    async refund(input: OrderInput): Promise<LedgerEntry> {
+      return own((tx) => ledger.refund(tx, input));
     },
     /** 已发放服务券 on the home page's platform figures. */
     async grantedTotals() {
       return deps.ledger(deps.db).grantedTotals();
     },
-
-    /** Expires every account of programmes whose validity has ended (a scheduled job may call this). */
-
+    /** Expires every account of programmes whose validity has ended, one transaction each (a scheduled job may call this). */
     async expireDue(): Promise<number> {
-      const ids = await db.query<{ id: string }>(
-        `select a.id from voucher_accounts a join voucher_programmes p on p.id = a.programme_id
-          where p.valid_to < $1::date and a.granted_fen - a.reserved_fen - a.consumed_fen - a.expired_fen > 0`,
-        [shanghaiDate(now())],
-      );
-      for (const { id } of ids) await withAccount(id, async () => undefined);
+      const ids = await ledger.dueForExpiry(db);
+      for (const id of ids) await own((tx) => ledger.expire(tx, id));
       return ids.length;
     },
     async accountTotals(accountId: string) {
-      return deps.ledger(db).account(accountId);
+      return ledger.accountTotals(db, accountId);
     },
     async ledgerSums(accountId: string): Promise<Record<LedgerKind, number>> {
-      return deps.ledger(db).sums(accountId);
+      return ledger.ledgerSums(db, accountId);
     },
   };
 
@@ -189,9 +127,10 @@ export function voucherService(deps: VoucherDeps) {
       return deps.programmes(db).byId(id);
     },
 
-    async saveProgramme(staff: Staff, id: string | null, f: Record<string, string>, requestId?: string): Promise<Result<{ id: string }>> {
+    /** 新建 / 编辑券种: the form's fields as read at the edge; the rules across them here. */
+    async saveProgramme(staff: Staff, id: string | null, f: ProgrammeForm, requestId?: string): Promise<Result<{ id: string }>> {
       if (staff.role !== "super_admin") return fail({ _form: "只有超级管理员可以管理券种" }, 403);
-      const { value, errors } = parseProgramme(f);
+      const { value, errors } = checkProgramme(f);
       if (!value) return fail(errors);
       return db.transaction(async (tx) => {
         let pid = id;
@@ -239,7 +178,7 @@ export function voucherService(deps: VoucherDeps) {
     async apply(
       accountId: string,
       programmeId: string,
-      input: { amount?: string; documents?: Upload[] },
+      input: { amountFen?: number; documents?: Upload[] },
       requestId?: string,
     ): Promise<Result<{ applicationId: string }>> {
       const enterprise = await certifiedEnterprise(accountId);
@@ -257,7 +196,7 @@ export function voucherService(deps: VoucherDeps) {
         requestedFen = generalQuota(p, enterprise.sizeClass);
         if (requestedFen <= 0) return fail({ _form: "按贵企业的企业划型，该通用券没有可申请的额度" }, 409);
       } else {
-        const amount = checkSpecialAmount(p, input.amount ?? "");
+        const amount = checkSpecialFen(p, input.amountFen);
         if (amount.error) errors.amount = amount.error;
         requestedFen = amount.fen ?? 0;
         if (p.requiresDocuments && documents.length === 0) errors.documents = "请上传相关的合同凭证（PDF、JPG或PNG）";
@@ -308,7 +247,7 @@ export function voucherService(deps: VoucherDeps) {
         const programme = (await deps.programmes(db).byId(a.programmeId))!;
         const expired = hasExpired(programme, now());
         const left = a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
-        const fresh = expired && left > 0 ? await withAccount(a.id, async (_tx, acc) => acc) : a;
+        const fresh = expired && left > 0 ? await own((tx) => ledger.expire(tx, a.id)) : a;
         out.push({ account: fresh, programme, entries: await deps.ledger(db).entries(a.id, 50), expired });
       }
       return out;
@@ -330,7 +269,7 @@ export function voucherService(deps: VoucherDeps) {
 
     async reviewQueue(staff: Staff, f: QuotaQueueFilter, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务券配额" }, 403);
-      const pg = Math.max(1, Math.floor(page) || 1);
+      const pg = Math.max(1, Math.floor(page) || 1); // the edge clamps it to 1..1000
       const { rows, total } = await deps.quota(db).queue(f, pageSize, (pg - 1) * pageSize);
       return ok({ rows, total, page: pg, pages: Math.max(1, Math.ceil(total / pageSize)) });
     },
@@ -349,7 +288,7 @@ export function voucherService(deps: VoucherDeps) {
     },
 
     /** 通过 (optionally a lower amount, with a reason) or 驳回 (reason). Opens the voucher account. */
-    async decide(staff: Staff, id: string, f: { decision: string; amount: string; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
+    async decide(staff: Staff, id: string, f: { decision: string; amountFen?: number; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务券配额" }, 403);
       const read = readDecision(f);
       if (!read.ok) return read;
@@ -362,9 +301,9 @@ export function voucherService(deps: VoucherDeps) {
         let approvedFen: number | null = null;
         if (decision === "approved") {
           approvedFen = a.requestedFen;
-          if (f.amount.trim()) {
-            const fen = parseYuanToFen(f.amount);
-            if (fen === null || fen <= 0) return fail({ amount: "核定额度应为大于0的金额" });
+          if (f.amountFen !== undefined) {
+            const fen = f.amountFen;
+            if (!Number.isSafeInteger(fen) || fen <= 0) return fail({ amount: APPROVED_AMOUNT_FORMAT });
             if (fen > a.requestedFen) return fail({ amount: "核定额度不能超过申请额度" });
             approvedFen = fen;
           }
@@ -430,87 +369,8 @@ export function voucherService(deps: VoucherDeps) {
   };
 }
 export type VoucherService = ReturnType<typeof voucherService>;
+export { LedgerError };
+export type { LedgerService, OrderInput, ReserveInput };
 
-/** Reads the programme form (amounts typed in yuan, the rate in percent). */
-export function parseProgramme(f: Record<string, string>): { value?: ProgrammeInput; errors: FieldErrors } {
-  const errors: FieldErrors = {};
-  const year = Number(f.year);
-  if (!/^\d{4}$/.test(f.year ?? "") || year < 2020 || year > 2100) errors.year = "请输入年度（如2026）";
-  const kind = f.kind as ProgrammeInput["kind"];
-  if (!(kind in PROGRAMME_KINDS)) errors.kind = "请选择券种类型";
-  const name = (f.name ?? "").trim();
-  if (!name) errors.name = "请输入券种名称";
-  else if ([...name].length > 50) errors.name = "券种名称不能超过50个字";
-  const description = (f.description ?? "").trim();
-  if ([...description].length > 2000) errors.description = "说明不能超过2000个字";
-  const rate = (f.subsidyRate ?? "").trim();
-  const rateMatch = rate.match(/^(\d{1,3})(?:\.(\d{1,2}))?$/);
-  const rateBp = rateMatch ? Number(rateMatch[1]) * 100 + Number((rateMatch[2] ?? "").padEnd(2, "0")) : NaN;
-  if (!(rateBp >= 1 && rateBp <= 10000)) errors.subsidyRate = "补贴比例应为0.01到100之间的百分数";
-  const money = (field: string, label: string, required: boolean) => {
-    const raw = (f[field] ?? "").trim();
-    if (!raw) {
-      if (required) errors[field] = `请输入${label}`;
-      return 0;
-    }
-    const fen = parseYuanToFen(raw);
-    if (fen === null) errors[field] = `${label}应为金额，最多两位小数`;
-    return fen ?? 0;
-  };
-  const perOrderCapFen = money("perOrderCap", "单笔抵扣上限", true);
-  if (perOrderCapFen === 0 && !errors.perOrderCap) errors.perOrderCap = "单笔抵扣上限应大于0";
-  const quotaBySize = {
-    large: money("quotaLarge", "大型企业额度", kind === "general"),
-    medium: money("quotaMedium", "中型企业额度", kind === "general"),
-    small: money("quotaSmall", "小型企业额度", kind === "general"),
-    micro: money("quotaMicro", "微型企业额度", kind === "general"),
-  } satisfies Record<SizeClass, number>;
-  const specialMinFen = money("specialMin", "最低申领额度", kind === "special");
-  const specialMaxFen = money("specialMax", "最高申领额度", kind === "special");
-  if (kind === "special" && specialMaxFen < specialMinFen && !errors.specialMax) errors.specialMax = "最高申领额度不能低于最低申领额度";
-  if (kind === "special" && specialMaxFen === 0 && !errors.specialMax) errors.specialMax = "最高申领额度应大于0";
-  const date = (field: string, label: string) => {
-    const v = (f[field] ?? "").trim();
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) {
-      errors[field] = `请选择${label}`;
-    }
-    return v;
-  };
-  const applyFrom = date("applyFrom", "申请开始日期");
-  const applyTo = date("applyTo", "申请截止日期");
-  const validFrom = date("validFrom", "用券有效期开始日期");
-  const validTo = date("validTo", "用券有效期结束日期");
-  if (!errors.applyTo && !errors.applyFrom && applyTo < applyFrom) errors.applyTo = "申请截止日期不能早于开始日期";
-  if (!errors.validTo && !errors.validFrom && validTo < validFrom) errors.validTo = "有效期结束日期不能早于开始日期";
-  const chosen = (f.categories ?? "").split(",").filter(Boolean);
-  const known = new Set(CATEGORIES.map((c) => c.code));
-  if (!chosen.length) errors.categories = "请至少选择一个可抵扣的服务类别";
-  else if (chosen.some((c) => !known.has(c))) errors.categories = "服务类别不正确";
-  const status = f.status as ProgrammeInput["status"];
-  if (!(status in PROGRAMME_STATUS_TEXT)) errors.status = "请选择状态";
-  if (Object.keys(errors).length) return { errors };
-  return {
-    errors,
-    value: {
-      year,
-      kind,
-      name,
-      description,
-      subsidyRateBp: rateBp,
-      perOrderCapFen,
-      quotaBySize: kind === "general" ? quotaBySize : { large: 0, medium: 0, small: 0, micro: 0 },
-      specialMinFen: kind === "special" ? specialMinFen : 0,
-      specialMaxFen: kind === "special" ? specialMaxFen : 0,
-      requiresDocuments: kind === "special" ? f.requiresDocuments === "yes" : false,
-      applyFrom,
-      applyTo,
-      validFrom,
-      validTo,
-      categories: [...new Set(chosen)],
-      status,
-      isExample: f.isExample === "yes",
-    },
-  };
-}
 export { SIZE_CLASSES };
 export type { QuotaApplication };

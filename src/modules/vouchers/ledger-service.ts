@@ -1,0 +1,130 @@
+import type { Clock } from "../../ports/clock.ts";
+import type { Db } from "../../ports/db.ts";
+import { type LedgerKind, type Programme, hasExpired, shanghaiDate } from "./domain.ts";
+import type { LedgerEntry, LedgerRepositoryFactory, ProgrammeRepositoryFactory, VoucherAccount } from "./ports.ts";
+
+/**
+ * The voucher ledger: the operations an order performs on a voucher account (服务券账户).
+ *
+ * Every operation takes the caller's transaction (`tx`), so an order row and its ledger entry
+ * commit or roll back together. Each one locks the account row (`select ... for update`) before
+ * it reads the totals, so concurrent operations on one account, from any number of app instances,
+ * run one after the other; each is idempotent per order (repeating it returns the first entry).
+ *
+ * A refused operation throws a LedgerError before it writes anything of its own; an expiry that
+ * fell due is written first (it belongs to the account, not to the order) and commits with
+ * whatever the caller commits.
+ */
+export type LedgerDeps = {
+  clock: Clock;
+  programmes: ProgrammeRepositoryFactory;
+  ledger: LedgerRepositoryFactory;
+};
+
+export class LedgerError extends Error {
+  constructor(
+    readonly code: "not_found" | "expired" | "insufficient" | "conflict" | "invalid",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ReserveInput = { accountId: string; enterpriseId: string; orderId: string; amountFen: number };
+export type OrderInput = { accountId: string; orderId: string };
+
+const left = (a: VoucherAccount) => a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
+
+export function ledgerService(deps: LedgerDeps) {
+  const now = () => deps.clock.now();
+
+  /** Expires what is left once the programme's validity has ended (under the account lock). */
+  async function expireIfDue(tx: Db, account: VoucherAccount, programme: Programme): Promise<VoucherAccount> {
+    const rest = left(account);
+    if (!hasExpired(programme, now()) || rest <= 0) return account;
+    await deps.ledger(tx).append(account.id, "expire", rest, null);
+    return { ...account, expiredFen: account.expiredFen + rest };
+  }
+
+  /** Locks the account in the caller's transaction and brings a due expiry up to date. */
+  async function locked(tx: Db, accountId: string): Promise<{ account: VoucherAccount; programme: Programme }> {
+    const account = await deps.ledger(tx).account(accountId, true);
+    if (!account) throw new LedgerError("not_found", "服务券账户不存在");
+    const programme = (await deps.programmes(tx).byId(account.programmeId))!;
+    return { account: await expireIfDue(tx, account, programme), programme };
+  }
+
+  /** The reserve entry of an order on an account, which release/consume/refund act on. */
+  async function reserved(tx: Db, accountId: string, orderId: string): Promise<LedgerEntry> {
+    const r = await deps.ledger(tx).entry(accountId, "reserve", orderId);
+    if (!r) throw new LedgerError("not_found", "该订单没有占用服务券额度");
+    return r;
+  }
+
+  return {
+    /** 下单占用: idempotent per order; never lets available go below zero. */
+    async reserve(tx: Db, input: ReserveInput): Promise<LedgerEntry> {
+      if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) throw new LedgerError("invalid", "占用金额必须为正整数（分）");
+      const { account, programme } = await locked(tx, input.accountId);
+      if (account.enterpriseId !== input.enterpriseId) throw new LedgerError("not_found", "服务券账户不存在");
+      const existing = await deps.ledger(tx).entry(account.id, "reserve", input.orderId);
+      if (existing) {
+        if (existing.amountFen !== input.amountFen) throw new LedgerError("conflict", "该订单已占用不同金额");
+        return existing;
+      }
+      if (hasExpired(programme, now())) throw new LedgerError("expired", "服务券已过期，不能使用");
+      if (left(account) < input.amountFen) throw new LedgerError("insufficient", "服务券可用额度不足");
+      return deps.ledger(tx).append(account.id, "reserve", input.amountFen, input.orderId);
+    },
+
+    /** 取消释放: returns the reserved amount; idempotent; refused once consumed. */
+    async release(tx: Db, input: OrderInput): Promise<LedgerEntry> {
+      const { account } = await locked(tx, input.accountId);
+      const r = await reserved(tx, account.id, input.orderId);
+      const done = await deps.ledger(tx).entry(account.id, "release", input.orderId);
+      if (done) return done;
+      if (await deps.ledger(tx).entry(account.id, "consume", input.orderId)) throw new LedgerError("conflict", "该订单已核销，不能释放");
+      return deps.ledger(tx).append(account.id, "release", r.amountFen, input.orderId);
+    },
+
+    /** 完成核销: the reserved amount becomes used; idempotent; refused once released. */
+    async consume(tx: Db, input: OrderInput): Promise<LedgerEntry> {
+      const { account } = await locked(tx, input.accountId);
+      const r = await reserved(tx, account.id, input.orderId);
+      const done = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
+      if (done) return done;
+      if (await deps.ledger(tx).entry(account.id, "release", input.orderId)) throw new LedgerError("conflict", "该订单已释放，不能核销");
+      return deps.ledger(tx).append(account.id, "consume", r.amountFen, input.orderId);
+    },
+
+    /** 退款返还: a consumed amount comes back (and expires at once if the validity is over). */
+    async refund(tx: Db, input: OrderInput): Promise<LedgerEntry> {
+      const { account, programme } = await locked(tx, input.accountId);
+      const c = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
+      if (!c) throw new LedgerError("conflict", "该订单未核销，不能退款返还");
+      const done = await deps.ledger(tx).entry(account.id, "refund", input.orderId);
+      if (done) return done;
+      const entry = await deps.ledger(tx).append(account.id, "refund", c.amountFen, input.orderId);
+      await expireIfDue(tx, { ...account, consumedFen: account.consumedFen - c.amountFen }, programme);
+      return entry;
+    },
+
+    /** Expires what is left on one account if its programme's validity has ended; the account as it now stands. */
+    async expire(tx: Db, accountId: string): Promise<VoucherAccount> {
+      return (await locked(tx, accountId)).account;
+    },
+
+    /** Accounts with something left after their programme's validity ended (for the scheduled sweep). */
+    async dueForExpiry(db: Db): Promise<string[]> {
+      return deps.ledger(db).dueForExpiry(shanghaiDate(now()));
+    },
+
+    async accountTotals(db: Db, accountId: string): Promise<VoucherAccount | undefined> {
+      return deps.ledger(db).account(accountId);
+    },
+    async ledgerSums(db: Db, accountId: string): Promise<Record<LedgerKind, number>> {
+      return deps.ledger(db).sums(accountId);
+    },
+  };
+}
+export type LedgerService = ReturnType<typeof ledgerService>;
