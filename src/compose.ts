@@ -141,6 +141,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     audit,
     captchaTestAnswer: config.captchaTestAnswer,
     smsCaps: config.sms,
+    secondFactorRequiredFor: config.env === "production" ? ["super_admin", "finance"] : [],
     log,
   });
   const messages = messageService({ db, cache, clock, sms, messages: pgMessages, identity, enterprises, files, audit, log });

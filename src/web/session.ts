@@ -21,6 +21,8 @@ export type SessionData = {
   /** Values typed into a form, kept across a POST -> redirect -> GET (no-JS 获取验证码). */
   draft?: { form: string; values: Record<string, string> };
   flash?: { kind: "success" | "info" | "error"; text: string };
+  /** Staff past the password but not yet signed in: the second-factor code, or enrolment, comes next. */
+  staffPending?: { adminId: string; step: "code" | "enrol"; until: number; next: string };
 };
 
 export type SessionTimeouts = { idleSeconds: number; absoluteSeconds: number };

@@ -112,6 +112,13 @@ export function backoffSeconds(failures: number): number {
   return Math.min(LOGIN_BACKOFF.baseSeconds * 2 ** steps, LOGIN_BACKOFF.maxSeconds);
 }
 
+/**
+ * Per-address slow-down (password spraying from one address). Many people may share one address
+ * behind a proxy, so this never locks anyone out: once an address has had `freeFailures` failed
+ * password logins in the window, it gets one password attempt per `spacingSeconds`.
+ */
+export const IP_SLOWDOWN = { freeFailures: 50, windowSeconds: 15 * 60, spacingSeconds: 2 } as const;
+
 export function waitText(seconds: number): string {
   if (seconds < 60) return `${seconds}秒`;
   return `${Math.ceil(seconds / 60)}分钟`;
@@ -130,4 +137,33 @@ export function checkUsername(username: string): string | null {
   if (!username) return "请输入用户名";
   if (!/^[a-zA-Z][a-zA-Z0-9_.-]{2,31}$/.test(username)) return "用户名为3-32位字母、数字或 _ . -，以字母开头";
   return null;
+}
+
+export const STAFF_STATUS_TEXT: Record<"active" | "disabled", string> = { active: "启用", disabled: "停用" };
+
+/** TOTP second factor for staff (RFC 6238: SHA-1, 6 digits, 30 s), codes accepted within ±1 step. */
+export const TOTP = {
+  issuer: "广西服务券平台",
+  periodSeconds: 30,
+  window: 1,
+  /** Wrong codes tolerated per staff member per window before a wait. */
+  maxTries: 5,
+  triesWindowSeconds: 15 * 60,
+  /** How long a secret shown for enrolment stays valid unconfirmed. */
+  enrolSeconds: 10 * 60,
+} as const;
+
+/** Recovery codes: 10 per enrolment, single use, stored as SHA-256 (they are random, not chosen). */
+export const RECOVERY_CODES = { count: 10, length: 10, alphabet: "23456789abcdefghjkmnpqrstuvwxyz" } as const;
+
+export function formatRecoveryCode(raw: string): string {
+  return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+}
+
+/** A typed recovery code in canonical form (lower case, no spaces or dashes), or null when it cannot be one. */
+export function normaliseRecoveryCode(typed: string): string | null {
+  const s = typed.toLowerCase().replace(/[\s-]/g, "");
+  if (s.length !== RECOVERY_CODES.length) return null;
+  for (const ch of s) if (!RECOVERY_CODES.alphabet.includes(ch)) return null;
+  return s;
 }

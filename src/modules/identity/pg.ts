@@ -42,8 +42,12 @@ type AdminRow = {
   password_hash: string;
   role: AdminRole;
   status: AdminUser["status"];
+  totp_secret: string | null;
+  totp_last_step: string | number | null;
+  created_at: Date;
+  last_login_at: Date | null;
 };
-const ADMIN_COLUMNS = "id, username, display_name, password_hash, role, status";
+const ADMIN_COLUMNS = "id, username, display_name, password_hash, role, status, totp_secret, totp_last_step, created_at, last_login_at";
 const toAdmin = (r: AdminRow): AdminUser => ({
   id: r.id,
   username: r.username,
@@ -51,6 +55,10 @@ const toAdmin = (r: AdminRow): AdminUser => ({
   passwordHash: r.password_hash,
   role: r.role,
   status: r.status,
+  totpSecret: r.totp_secret,
+  totpLastStep: r.totp_last_step === null ? null : Number(r.totp_last_step),
+  createdAt: r.created_at,
+  lastLoginAt: r.last_login_at,
 });
 
 export function pgAdmins(db: Db): AdminRepository {
@@ -75,6 +83,59 @@ export function pgAdmins(db: Db): AdminRepository {
     },
     async count() {
       const [row] = await db.query<{ n: number }>("select count(*)::int as n from admin_users");
+      return row!.n;
+    },
+    async list() {
+      const rows = await db.query<AdminRow>(`select ${ADMIN_COLUMNS} from admin_users order by username`);
+      return rows.map(toAdmin);
+    },
+    async byIdForUpdate(id) {
+      const [row] = await db.query<AdminRow>(`select ${ADMIN_COLUMNS} from admin_users where id = $1 for update`, [id]);
+      return row && toAdmin(row);
+    },
+    async lockActiveSuperAdmins() {
+      const rows = await db.query<{ id: string }>(
+        "select id from admin_users where role = 'super_admin' and status = 'active' order by id for update",
+      );
+      return rows.map((r) => r.id);
+    },
+    async setRole(id, role) {
+      await db.query("update admin_users set role = $2, updated_at = now() where id = $1", [id, role]);
+    },
+    async setStatus(id, status) {
+      await db.query("update admin_users set status = $2, updated_at = now() where id = $1", [id, status]);
+    },
+    async setPasswordHash(id, hash) {
+      await db.query("update admin_users set password_hash = $2, updated_at = now() where id = $1", [id, hash]);
+    },
+    async setTotp(id, secret) {
+      await db.query(
+        `update admin_users set totp_secret = $2, totp_enrolled_at = case when $2::text is null then null else now() end,
+                totp_last_step = null, updated_at = now() where id = $1`,
+        [id, secret],
+      );
+      if (secret === null) await db.query("delete from admin_recovery_codes where admin_id = $1", [id]);
+    },
+    async claimTotpStep(id, step) {
+      const rows = await db.query<{ id: string }>(
+        "update admin_users set totp_last_step = $2 where id = $1 and (totp_last_step is null or totp_last_step < $2) returning id",
+        [id, step],
+      );
+      return rows.length === 1;
+    },
+    async replaceRecoveryCodes(id, hashes) {
+      await db.query("delete from admin_recovery_codes where admin_id = $1", [id]);
+      for (const h of hashes) await db.query("insert into admin_recovery_codes (admin_id, code_hash) values ($1, $2)", [id, h]);
+    },
+    async useRecoveryCode(id, hash) {
+      const rows = await db.query<{ id: string }>(
+        "update admin_recovery_codes set used_at = now() where admin_id = $1 and code_hash = $2 and used_at is null returning id",
+        [id, hash],
+      );
+      return rows.length === 1;
+    },
+    async recoveryCodesLeft(id) {
+      const [row] = await db.query<{ n: number }>("select count(*)::int as n from admin_recovery_codes where admin_id = $1 and used_at is null", [id]);
       return row!.n;
     },
   };

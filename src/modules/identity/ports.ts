@@ -16,6 +16,12 @@ export type AdminUser = {
   passwordHash: string;
   role: AdminRole;
   status: "active" | "disabled";
+  /** Base32 TOTP secret once the second factor is enrolled, else null. */
+  totpSecret: string | null;
+  /** The last 30-second step whose code was accepted (replay guard). */
+  totpLastStep: number | null;
+  createdAt: Date;
+  lastLoginAt: Date | null;
 };
 
 export interface AccountRepository {
@@ -32,6 +38,23 @@ export interface AdminRepository {
   byId(id: string): Promise<AdminUser | undefined>;
   touchLogin(id: string): Promise<void>;
   count(): Promise<number>;
+  /** Every staff account, by username. */
+  list(): Promise<AdminUser[]>;
+  /** The row, locked for the rest of the transaction. */
+  byIdForUpdate(id: string): Promise<AdminUser | undefined>;
+  /** Locks every active super admin (inside a transaction) and returns their ids. */
+  lockActiveSuperAdmins(): Promise<string[]>;
+  setRole(id: string, role: AdminRole): Promise<void>;
+  setStatus(id: string, status: AdminUser["status"]): Promise<void>;
+  setPasswordHash(id: string, hash: string): Promise<void>;
+  /** Enrols (secret) or removes (null) the second factor; removal also drops the recovery codes. */
+  setTotp(id: string, secret: string | null): Promise<void>;
+  /** Records `step` as used when it is later than the last used one; false for a replay. */
+  claimTotpStep(id: string, step: number): Promise<boolean>;
+  replaceRecoveryCodes(id: string, hashes: string[]): Promise<void>;
+  /** Marks an unused recovery code as used; false when there is none with that hash. */
+  useRecoveryCode(id: string, hash: string): Promise<boolean>;
+  recoveryCodesLeft(id: string): Promise<number>;
 }
 
 export type AccountRepositoryFactory = (db: Db) => AccountRepository;
