@@ -42,7 +42,7 @@ export type TestApp = {
  * (Redis prefix in CI, else memory), with the development SMS outbox and a cheap scrypt setting.
  */
 export async function makeTestApp(
-  opts: { env?: Record<string, string>; clock?: Clock; demo?: boolean; captchaTestAnswer?: string | null } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; demo?: boolean; captchaTestAnswer?: string | null; cache?: "memory" | "redis" } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), "gxv-test-"));
   const config: Config = loadConfig({
@@ -57,7 +57,7 @@ export async function makeTestApp(
   // Time-travel tests need the cache's expiry on the same clock, so they use the memory cache;
   // the cache contract tests prove Redis keeps the same semantics in real time.
   const clock = opts.clock;
-  const cache = clock ? memoryCache(() => clock.now().getTime()) : await freshCache();
+  const cache = clock ? memoryCache(() => clock.now().getTime()) : await freshCache(opts.cache ?? "auto");
   const sms = outboxSms();
   const deps = await buildDeps(config, {
     db,
