@@ -8,7 +8,9 @@ const USAGE = `Usage: npm run admin:create -- --username NAME [--name 显示名]
 
 Creates a platform staff account (default role super_admin) in the configured database
 (DATABASE_URL, else the embedded PGlite in DATA_DIR), migrating it first if needed.
-The password is read from the ADMIN_PASSWORD environment variable, or asked for on the terminal.`;
+The password is read from the ADMIN_PASSWORD environment variable, or asked for on the terminal.
+In production a super_admin or finance account enrols a TOTP second factor at its first sign-in;
+further staff are managed in the admin portal (工作人员管理, /admin/staff).`;
 
 /** Reads a line from the terminal without echoing it. */
 function promptHidden(question: string): Promise<string> {
