@@ -230,7 +230,7 @@ function tableRefs(literal: string): TableRef[] {
 /** Each module folder and the tables it owns; `reads` names another module's table it may read (never write), with the reason. */
 type Ownership = { owns: string[]; reads?: Record<string, string>; hostedIn?: string };
 const TABLES: Record<string, Ownership> = {
-  identity: { owns: ["accounts", "admin_users"] },
+  identity: { owns: ["accounts", "admin_users", "admin_recovery_codes"] },
   enterprises: { owns: ["enterprises", "enterprise_certifications", "enterprise_bank_accounts", "enterprise_directory"] },
   files: { owns: ["files"] },
   audit: { owns: ["audit_events"] },
