@@ -117,6 +117,17 @@ function captchaPassed(c: Ctx, purpose: SmsPurpose, phone: string): boolean {
   return !!pass && pass.purpose === purpose && pass.phone === phone && pass.until > c.var.deps.clock.now().getTime();
 }
 
+/**
+ * The schema lets an empty captcha through (this session may have solved it when the code was
+ * sent); when another field failed, name the captcha too unless it was solved, as the use case would.
+ */
+function withCaptchaError(c: Ctx, purpose: SmsPurpose, errors: Record<string, string>, values: Record<string, string>) {
+  if (errors.captcha || (values.captcha ?? "").trim() || captchaPassed(c, purpose, normalisePhone(values.phone ?? ""))) return errors;
+  // Keep the page's field order: the captcha comes before the SMS code.
+  const { smsCode, ...rest } = errors;
+  return { ...rest, captcha: "请输入图形验证码", ...(smsCode ? { smsCode } : {}) };
+}
+
 /** Typed values kept across the no-JavaScript 获取验证码 round trip. */
 function takeDraft(c: Ctx, form: string): Record<string, string> {
   const session = getSession(c);
@@ -167,7 +178,7 @@ export function identityRoutes() {
     );
   };
   const registerInvalid = (c: Ctx, errors: Record<string, string>, values: Record<string, string>) =>
-    registerPage(c, keep(values, "name", "phone"), errors, 422);
+    registerPage(c, keep(values, "name", "phone"), withCaptchaError(c, "register", errors, values), 422);
   r.get("/register", async (c) => registerPage(c, takeDraft(c, "register")));
   r.post("/register/send-code", form(registerSendCodeForm, registerInvalid), async (c) => {
     const f = c.req.valid("form");
@@ -217,7 +228,7 @@ export function identityRoutes() {
     );
   };
   const loginInvalid = (tab: "password" | "sms") => (c: Ctx, errors: Record<string, string>, values: Record<string, string>) =>
-    loginPage(c, tab, keep(values, "phone", "next"), errors, 422);
+    loginPage(c, tab, keep(values, "phone", "next"), tab === "sms" ? withCaptchaError(c, "login", errors, values) : errors, 422);
   r.get("/login", query(loginQuery), async (c) => {
     const q = c.req.valid("query");
     const tab = q.tab === "sms" ? "sms" : "password";
