@@ -18,10 +18,13 @@ import type { Jobs } from "./ports/jobs.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
 import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
 import { audit } from "./modules/audit/service.ts";
-import { pgBankAccounts, pgCertifications, pgEnterprises } from "./modules/enterprises/pg.ts";
+import { pgBankAccounts, pgCertifications, pgEnterprises, pgFieldSealing } from "./modules/enterprises/pg.ts";
 import { pgFiles } from "./modules/files/pg.ts";
 import { fileService } from "./modules/files/service.ts";
 import { fsFiles } from "./adapters/fs-files.ts";
+import { embeddedKeys } from "./adapters/key-file.ts";
+import { webCryptoCipher } from "./adapters/webcrypto-cipher.ts";
+import type { FieldCipher } from "./ports/crypto.ts";
 import { pgLedger, pgProgrammes, pgQuota } from "./modules/vouchers/pg.ts";
 import { pgCatalog } from "./modules/catalog/pg.ts";
 import { pgProducts } from "./modules/catalog/products-pg.ts";
@@ -75,6 +78,34 @@ export function openJobs(config: Pick<Config, "databaseUrl">, db: Db, log?: Logg
   return { start: unavailable, send: unavailable, schedule: unavailable, schedules: unavailable, work: unavailable, stop: async () => {} };
 }
 
+/**
+ * The field cipher (AES-256-GCM on Web Crypto) with the configured ENCRYPTION_KEYS, else (never in
+ * production: the configuration refuses it) the key generated once and kept in DATA_DIR.
+ * Refused values are logged with their field, reason and key id, never the value.
+ */
+export async function openCipher(config: Pick<Config, "encryptionKeys" | "dataDir" | "env">, log?: Logger): Promise<FieldCipher> {
+  let keys = config.encryptionKeys;
+  if (!keys) {
+    if (config.env === "production") throw new Error("ENCRYPTION_KEYS is required in production");
+    const local = await embeddedKeys(config.dataDir);
+    if (local.created) log?.info({ file: local.path }, "generated the field encryption key (keep DATA_DIR; set ENCRYPTION_KEYS in production)");
+    if (local.looseMode) log?.warn({ file: local.path }, "the field encryption key file is readable by others: chmod 600 it");
+    keys = local.keys;
+  }
+  return webCryptoCipher(keys, {
+    onRefused: (err) => log?.error({ table: err.field.table, column: err.field.column, reason: err.reason, keyId: err.keyId }, "sealed field refused"),
+  });
+}
+
+/**
+ * The data step of migration 0013 and of key rotation: seals plaintext ID and account numbers left
+ * by older versions and re-seals values under a key that is no longer first in ENCRYPTION_KEYS.
+ * Run at every start and by `npm run migrate`; idempotent.
+ */
+export async function sealStoredFields(db: Db, cipher: FieldCipher) {
+  return pgFieldSealing(db, cipher).resealAll();
+}
+
 export type Overrides = Partial<{
   db: Db;
   cache: Cache;
@@ -84,6 +115,7 @@ export type Overrides = Partial<{
   log: Logger;
   files: FileStore;
   jobs: Jobs;
+  cipher: FieldCipher;
 }>;
 
 /** The composition root: the one place that decides which adapter serves each port. */
@@ -106,13 +138,14 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     sms = unavailableSms(log);
   }
   const fileStore = overrides.files ?? fsFiles(join(resolve(config.dataDir), "files"));
-  const files = fileService({ db, store: fileStore, files: pgFiles });
+  const cipher = overrides.cipher ?? (await openCipher(config, log));
+  const files = fileService({ db, store: fileStore, files: pgFiles, audit });
   const enterprises = enterpriseService({
     db,
     clock,
     enterprises: pgEnterprises,
-    certifications: pgCertifications,
-    bankAccounts: pgBankAccounts,
+    certifications: (d) => pgCertifications(d, cipher),
+    bankAccounts: (d) => pgBankAccounts(d, cipher),
     files,
     audit,
   });
@@ -155,6 +188,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     smsOutbox,
     clock,
     passwords,
+    cipher,
     views: createViews({ cache: config.env === "production" }),
     assets: await loadAssets(),
     identity,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type FieldKey, parseKeyList } from "./lib/field-keys.ts";
 
 /** Every setting of the platform, read from the environment in one place. */
 const schema = z.object({
@@ -23,6 +24,22 @@ const schema = z.object({
   ADMIN_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().positive().default(8),
   SMS_DAILY_CAP_PER_PHONE: z.coerce.number().int().positive().default(10),
   SMS_DAILY_CAP_PER_IP: z.coerce.number().int().positive().default(50),
+  /**
+   * Field encryption keys, `id:base64key[,id:base64key...]` (32 random bytes each): the first seals
+   * new values, all open old ones. Required in production; elsewhere a key is generated in DATA_DIR.
+   */
+  ENCRYPTION_KEYS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s?.trim()) return undefined;
+      try {
+        return parseKeyList(s);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
 });
 
 export type Config = {
@@ -41,6 +58,8 @@ export type Config = {
   session: { idleSeconds: number; absoluteSeconds: number };
   adminSession: { idleSeconds: number; absoluteSeconds: number };
   sms: { dailyCapPerPhone: number; dailyCapPerIp: number };
+  /** Unset: the embedded default's generated key in DATA_DIR (never in production). */
+  encryptionKeys?: FieldKey[];
 };
 
 export class ConfigError extends Error {}
@@ -66,6 +85,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (production && demoData) {
     throw new ConfigError("DEMO_DATA must not be enabled when NODE_ENV=production");
   }
+  if (production && !e.ENCRYPTION_KEYS) {
+    throw new ConfigError(
+      "ENCRYPTION_KEYS must be set when NODE_ENV=production (id:base64key, 32 random bytes; e.g. `k1:$(openssl rand -base64 32)`)",
+    );
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -85,5 +109,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       absoluteSeconds: e.ADMIN_SESSION_ABSOLUTE_HOURS * 3600,
     },
     sms: { dailyCapPerPhone: e.SMS_DAILY_CAP_PER_PHONE, dailyCapPerIp: e.SMS_DAILY_CAP_PER_IP },
+    encryptionKeys: e.ENCRYPTION_KEYS,
   };
 }

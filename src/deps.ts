@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import type { Cache } from "./ports/cache.ts";
 import type { Clock } from "./ports/clock.ts";
+import type { FieldCipher } from "./ports/crypto.ts";
 import type { Db } from "./ports/db.ts";
 import type { Jobs } from "./ports/jobs.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
@@ -30,6 +31,8 @@ export type Deps = {
   smsOutbox?: SmsOutbox;
   clock: Clock;
   passwords: PasswordHasher;
+  /** Seals and opens sensitive personal data at rest (ID and bank account numbers). */
+  cipher: FieldCipher;
   views: Views;
   assets: Assets;
   identity: IdentityService;

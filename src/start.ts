@@ -1,7 +1,7 @@
 import type { Config } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { migrate } from "./adapters/migrate.ts";
-import { buildDeps, type Overrides } from "./compose.ts";
+import { buildDeps, type Overrides, sealStoredFields } from "./compose.ts";
 import { seedDemo } from "./demo.ts";
 
 /** Shared start-up of every entry point: adapters, migrations, demo data. */
@@ -9,6 +9,9 @@ export async function start(config: Config, overrides: Overrides = {}): Promise<
   const deps = await buildDeps(config, overrides);
   const applied = await migrate(deps.db);
   if (applied.length) deps.log.info({ applied }, "migrations applied");
+  const sealing = await sealStoredFields(deps.db, deps.cipher);
+  if (sealing.sealed || sealing.resealed) deps.log.info(sealing, "sensitive fields sealed under the current key");
+  if (sealing.unreadable) deps.log.error(sealing, "sensitive fields that do not open with the configured keys were left as they are");
   if (config.demoData) await seedDemo(deps);
   return deps;
 }

@@ -1,5 +1,5 @@
 import { migrate } from "../adapters/migrate.ts";
-import { openDatabase } from "../compose.ts";
+import { openCipher, openDatabase, sealStoredFields } from "../compose.ts";
 import { cliConfig, describeDatabase, runCli } from "./common.ts";
 
 /**
@@ -7,7 +7,8 @@ import { cliConfig, describeDatabase, runCli } from "./common.ts";
  *
  * Applies the pending migrations (migrations/*.sql) to the configured database: PostgreSQL when
  * DATABASE_URL is set, else the embedded PGlite in DATA_DIR. Safe to run while other instances
- * start: migrations run under an advisory lock, all or nothing.
+ * start: migrations run under an advisory lock, all or nothing. Then seals sensitive fields still
+ * in plaintext (or under a retired key) with the current field encryption key.
  */
 runCli("migrate", async () => {
   const config = cliConfig();
@@ -20,6 +21,13 @@ runCli("migrate", async () => {
       for (const v of applied) console.log(`  ${v}`);
     } else {
       console.log("No pending migrations: the database is up to date.");
+    }
+    const sealing = await sealStoredFields(db, await openCipher(config));
+    if (sealing.sealed || sealing.resealed) {
+      console.log(`Sealed ${sealing.sealed} plaintext and re-sealed ${sealing.resealed} sensitive field value(s) under the current key.`);
+    }
+    if (sealing.unreadable) {
+      console.error(`${sealing.unreadable} sensitive field value(s) do not open with the configured keys and were left as they are.`);
     }
   } finally {
     await db.close();

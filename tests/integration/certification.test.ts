@@ -295,8 +295,10 @@ describe("支付认证", () => {
     await b.get("/me/payment-account");
     expect(b.lastHtml).toContain("修改记录");
     expect(b.lastHtml).toContain("**** **** 9999");
-    const rows = await t.deps.db.query("select account_number from enterprise_bank_accounts x join enterprises e on e.id = x.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1 order by x.created_at", [phone]);
-    expect(rows).toEqual([{ account_number: "6222020200112233445" }, { account_number: "6228480000000009999" }]);
+    // Every change is kept as its own row; the numbers are stored sealed (tests/integration/encryption.test.ts).
+    const [owner] = await t.deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
+    const { history } = await t.deps.enterprises.bankAccount(owner!.id);
+    expect(history.map((h) => h.accountNumber).reverse()).toEqual(["6222020200112233445", "6228480000000009999"]);
     const events = await t.deps.db.query<{ action: string; data: { to: string } }>(
       "select action, data from audit_events where entity_type = 'enterprise' and action like 'bank_account%' and entity_id = (select e.id from enterprises e join accounts a on a.id = e.account_id where a.phone = $1) order by id",
       [phone],

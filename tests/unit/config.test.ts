@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.ts";
 
+const KEY1 = btoa(String.fromCharCode(...Array.from({ length: 32 }, (_, i) => i)));
+const KEYS = `k1:${KEY1}`;
+
 describe("configuration", () => {
   it("defaults to the embedded platform on port 3000 with demo data and the SMS outbox", () => {
     const c = loadConfig({});
@@ -22,12 +25,39 @@ describe("configuration", () => {
     expect(loadConfig({ DATABASE_URL: "postgres://x/y", DEMO_DATA: "true" }).demoData).toBe(true);
   });
   it("production: no outbox, no demo data, no captcha test answer", () => {
-    const c = loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://x/y" });
+    const c = loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://x/y", ENCRYPTION_KEYS: KEYS });
     expect(c.devSmsOutbox).toBe(false);
     expect(c.demoData).toBe(false);
     expect(() => loadConfig({ NODE_ENV: "production", CAPTCHA_TEST_ANSWER: "TEST" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "production", DEV_SMS_OUTBOX: "true" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "production", DEMO_DATA: "true" })).toThrow(ConfigError);
+  });
+  it("production refuses to start without a field encryption key", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://x/y" })).toThrow(/ENCRYPTION_KEYS must be set/);
+    expect(() => loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://x/y", ENCRYPTION_KEYS: " " })).toThrow(ConfigError);
+    expect(loadConfig({}).encryptionKeys).toBeUndefined(); // the embedded default generates one in DATA_DIR
+  });
+  it("reads ENCRYPTION_KEYS: the first key seals, every key opens; bad lists are refused without echoing a key", () => {
+    const key2 = btoa(String.fromCharCode(...Array.from({ length: 32 }, (_, i) => 255 - i)));
+    const c = loadConfig({ ENCRYPTION_KEYS: `k2:${key2}, ${KEYS}` });
+    expect(c.encryptionKeys?.map((k) => k.id)).toEqual(["k2", "k1"]);
+    expect(c.encryptionKeys?.[1]?.key).toEqual(Uint8Array.from({ length: 32 }, (_, i) => i));
+    const refused = (v: string) => {
+      try {
+        loadConfig({ ENCRYPTION_KEYS: v });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        expect((err as Error).message).toContain("ENCRYPTION_KEYS");
+        expect((err as Error).message).not.toContain(KEY1.slice(0, 20));
+        return (err as Error).message;
+      }
+      throw new Error(`accepted ${v}`);
+    };
+    expect(refused(`k1:${KEY1.slice(0, 20)}`)).toContain("must be 32 bytes");
+    expect(refused(`${KEYS},${KEYS}`)).toContain("appears twice");
+    expect(refused(KEY1)).toContain("expected id:base64key");
+    expect(refused("k1:not*base64")).toContain("not valid base64");
+    expect(refused(`bad id:${KEY1}`)).toContain("expected id:base64key");
   });
   it("refuses nonsense", () => {
     expect(() => loadConfig({ PORT: "http" })).toThrow(ConfigError);

@@ -1,5 +1,12 @@
 import type { Db } from "../../ports/db.ts";
 
+/**
+ * The entity type of staff reads of an enterprise's protected data (full ID numbers, licences and
+ * other certification files, bank account details): entity id the enterprise, action what was read.
+ * Kept apart from "enterprise" so the enterprise's timeline shows its changes, not every look.
+ */
+export const PROTECTED_DATA_READ = "enterprise_data";
+
 export type ActorType = "account" | "admin" | "system" | "provider_callback";
 
 export type AuditEvent = {

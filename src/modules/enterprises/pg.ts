@@ -1,5 +1,7 @@
+import { type FieldCipher, type FieldRef, UnreadableField } from "../../ports/crypto.ts";
 import type { Db } from "../../ports/db.ts";
-import { camelRow } from "../../lib/rows.ts";
+import { camelRow, pgArray } from "../../lib/rows.ts";
+import { normaliseIdNumber } from "./codes.ts";
 import type { CertificationStatus, Enterprise, SizeClass } from "./domain.ts";
 import type {
   BankAccount,
@@ -7,7 +9,9 @@ import type {
   Certification,
   CertificationRepository,
   EnterpriseRepository,
+  FieldSealingRepository,
   QueueRow,
+  SealedCertificationField,
 } from "./ports.ts";
 
 type EnterpriseRow = {
@@ -78,42 +82,84 @@ export function pgEnterprises(db: Db): EnterpriseRepository {
   };
 }
 
+// ---- sealed fields (src/ports/crypto.ts): ID numbers and account numbers never reach SQL in plaintext ----
+
+const CERTS = "enterprise_certifications";
+const BANKS = "enterprise_bank_accounts";
+/** Both ID-number columns hash under one purpose, so one lookup finds a person as 法定代表人 or 经办人. */
+const ID_HASH = "id_number";
+const fieldRef = (table: string, column: string, owner: string): FieldRef => ({ table, column, owner });
+
+async function sealOrNull(cipher: FieldCipher, value: string | null | undefined, ref: FieldRef): Promise<string | null> {
+  return value === null || value === undefined ? null : cipher.seal(value, ref);
+}
+async function idHash(cipher: FieldCipher, value: string | null | undefined): Promise<string | null> {
+  return value === null || value === undefined ? null : cipher.keyedHash(value, ID_HASH);
+}
+/** The opened value; a refused one (already logged by the cipher) calls refused() and reads as null. */
+async function openOrNull(cipher: FieldCipher, sealed: unknown, ref: FieldRef, refused: () => void): Promise<string | null> {
+  if (sealed === null || sealed === undefined) return null;
+  try {
+    return await cipher.open(String(sealed), ref);
+  } catch (err) {
+    if (!(err instanceof UnreadableField)) throw err;
+    refused();
+    return null;
+  }
+}
+
 const CERT_COLUMNS = `id, enterprise_id, status, step, identity_role, enterprise_type, name, credit_code, credit_code_valid,
   credit_code_confirmed, staff_count, revenue_fen, size_proposed, size_declared, industry, city_code, district_code, address,
-  legal_name, legal_id_number, legal_phone, licence_file_id, agreed_at, agent_name, agent_id_number, agent_phone,
+  legal_name, legal_id_number_enc, legal_phone, licence_file_id, agreed_at, agent_name, agent_id_number_enc, agent_phone,
   submitted_at, decided_at, decided_by, decision_reason, created_at`;
 
 type CertRow = Record<string, unknown>;
-const toCert = (r: CertRow): Certification => camelRow<Certification>(r);
 
-export function pgCertifications(db: Db): CertificationRepository {
+async function toCert(cipher: FieldCipher, r: CertRow): Promise<Certification> {
+  const { legal_id_number_enc: legal, agent_id_number_enc: agent, ...rest } = r;
+  const c = camelRow<Certification>(rest);
+  const unreadable: SealedCertificationField[] = [];
+  c.legalIdNumber = await openOrNull(cipher, legal, fieldRef(CERTS, "legal_id_number", c.enterpriseId), () => unreadable.push("legalIdNumber"));
+  c.agentIdNumber = await openOrNull(cipher, agent, fieldRef(CERTS, "agent_id_number", c.enterpriseId), () => unreadable.push("agentIdNumber"));
+  if (unreadable.length) c.unreadable = unreadable;
+  return c;
+}
+
+export function pgCertifications(db: Db, cipher: FieldCipher): CertificationRepository {
+  const one = async (row: CertRow | undefined) => (row ? toCert(cipher, row) : undefined);
+  /** The owner a sealed value of this application is bound to. */
+  const ownerOf = async (id: string) =>
+    (await db.query<{ enterprise_id: string }>(`select enterprise_id from ${CERTS} where id = $1`, [id]))[0]?.enterprise_id;
   return {
     async open(enterpriseId, forUpdate = false) {
       const [row] = await db.query(
         `select ${CERT_COLUMNS} from enterprise_certifications where enterprise_id = $1 and status in ('draft', 'pending')${forUpdate ? " for update" : ""}`,
         [enterpriseId],
       );
-      return row && toCert(row);
+      return one(row);
     },
     async latest(enterpriseId) {
       const [row] = await db.query(
         `select ${CERT_COLUMNS} from enterprise_certifications where enterprise_id = $1 order by created_at desc, id desc limit 1`,
         [enterpriseId],
       );
-      return row && toCert(row);
+      return one(row);
     },
     async byId(id, forUpdate = false) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [row] = await db.query(`select ${CERT_COLUMNS} from enterprise_certifications where id = $1${forUpdate ? " for update" : ""}`, [id]);
-      return row && toCert(row);
+      return one(row);
     },
     async createDraft(enterpriseId, from) {
       // A new application starts from what was submitted last time (resubmission keeps the typing).
+      const legal = from?.legalIdNumber ?? null;
+      const agent = from?.agentIdNumber ?? null;
       const [row] = await db.query(
         `insert into enterprise_certifications (enterprise_id, step, identity_role, enterprise_type, name, credit_code, credit_code_valid,
            credit_code_confirmed, staff_count, revenue_fen, size_proposed, size_declared, industry, city_code, district_code, address,
-           legal_name, legal_id_number, legal_phone, licence_file_id, agent_name, agent_id_number, agent_phone)
-         values ($1, $2, $3, $4, $5, $6, $7, coalesce($8, false), $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+           legal_name, legal_id_number_enc, legal_phone, licence_file_id, agent_name, agent_id_number_enc, agent_phone,
+           legal_id_number_hash, agent_id_number_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, coalesce($8, false), $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
          returning ${CERT_COLUMNS}`,
         [
           enterpriseId,
@@ -133,15 +179,17 @@ export function pgCertifications(db: Db): CertificationRepository {
           from?.districtCode ?? null,
           from?.address ?? null,
           from?.legalName ?? null,
-          from?.legalIdNumber ?? null,
+          await sealOrNull(cipher, legal, fieldRef(CERTS, "legal_id_number", enterpriseId)),
           from?.legalPhone ?? null,
           from?.licenceFileId ?? null,
           from?.agentName ?? null,
-          from?.agentIdNumber ?? null,
+          await sealOrNull(cipher, agent, fieldRef(CERTS, "agent_id_number", enterpriseId)),
           from?.agentPhone ?? null,
+          await idHash(cipher, legal),
+          await idHash(cipher, agent),
         ],
       );
-      return toCert(row!);
+      return toCert(cipher, row!);
     },
     async saveStep1(id, v) {
       await db.query(
@@ -154,23 +202,29 @@ export function pgCertifications(db: Db): CertificationRepository {
       await db.query("update enterprise_certifications set licence_file_id = $2, updated_at = now() where id = $1 and status = 'draft'", [id, fileId]);
     },
     async saveStep2(id, v, agreedAt) {
+      const owner = await ownerOf(id);
+      if (!owner) return;
       await db.query(
         `update enterprise_certifications set name = $2, credit_code = $3, credit_code_valid = $4, credit_code_confirmed = $5,
            staff_count = $6, revenue_fen = $7, size_proposed = $8, size_declared = $9, industry = $10, city_code = $11,
-           district_code = $12, address = $13, legal_name = $14, legal_id_number = $15, legal_phone = $16, agreed_at = $17,
-           step = 3, updated_at = now()
+           district_code = $12, address = $13, legal_name = $14, legal_id_number_enc = $15, legal_phone = $16, agreed_at = $17,
+           legal_id_number_hash = $18, step = 3, updated_at = now()
          where id = $1 and status = 'draft'`,
         [
           id, v.name, v.creditCode, v.creditCodeValid, v.creditCodeConfirmed, v.staffCount, v.revenueFen, v.sizeProposed,
-          v.sizeDeclared, v.industry, v.cityCode, v.districtCode, v.address, v.legalName, v.legalIdNumber, v.legalPhone, agreedAt,
+          v.sizeDeclared, v.industry, v.cityCode, v.districtCode, v.address, v.legalName,
+          await cipher.seal(v.legalIdNumber, fieldRef(CERTS, "legal_id_number", owner)), v.legalPhone, agreedAt,
+          await idHash(cipher, v.legalIdNumber),
         ],
       );
     },
     async submit(id, v, at) {
+      const owner = await ownerOf(id);
+      if (!owner) return;
       await db.query(
-        `update enterprise_certifications set agent_name = $2, agent_id_number = $3, agent_phone = $4, status = 'pending',
-           submitted_at = $5, updated_at = now() where id = $1 and status = 'draft'`,
-        [id, v.agentName, v.agentIdNumber, v.agentPhone, at],
+        `update enterprise_certifications set agent_name = $2, agent_id_number_enc = $3, agent_phone = $4, status = 'pending',
+           submitted_at = $5, agent_id_number_hash = $6, updated_at = now() where id = $1 and status = 'draft'`,
+        [id, v.agentName, await sealOrNull(cipher, v.agentIdNumber, fieldRef(CERTS, "agent_id_number", owner)), v.agentPhone, at, await idHash(cipher, v.agentIdNumber)],
       );
     },
     async decide(id, v) {
@@ -208,7 +262,14 @@ export function pgCertifications(db: Db): CertificationRepository {
       if (f.submittedTo) add("submitted_at < ?", f.submittedTo);
       if (f.keyword) {
         params.push(`%${f.keyword.replace(/[\\%_]/g, (m) => `\\${m}`)}%`, f.keyword.trim().toUpperCase());
-        where.push(`(name ilike $${params.length - 1} or credit_code = $${params.length})`);
+        const match = [`name ilike $${params.length - 1}`, `credit_code = $${params.length}`];
+        // An ID number is found through its keyed hash (the number itself is sealed).
+        const id = normaliseIdNumber(f.keyword);
+        if (/^\d{17}[\dX]$/.test(id)) {
+          params.push(pgArray(await cipher.lookupHashes(id, ID_HASH)));
+          match.push(`legal_id_number_hash = any($${params.length}::text[])`, `agent_id_number_hash = any($${params.length}::text[])`);
+        }
+        where.push(`(${match.join(" or ")})`);
       }
       const whereSql = where.join(" and ");
       const rows = await db.query(
@@ -218,14 +279,14 @@ export function pgCertifications(db: Db): CertificationRepository {
         [...params, limit, offset],
       );
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n from enterprise_certifications where ${whereSql}`, params);
-      return { rows: rows.map((r) => toCert(r) as unknown as QueueRow), total: count!.n };
+      return { rows: rows.map((r) => camelRow<QueueRow>(r)), total: count!.n };
     },
     async history(enterpriseId) {
       const rows = await db.query(
         `select ${CERT_COLUMNS} from enterprise_certifications where enterprise_id = $1 and status <> 'draft' order by created_at desc`,
         [enterpriseId],
       );
-      return rows.map(toCert);
+      return Promise.all(rows.map((r) => toCert(cipher, r)));
     },
   };
 }
@@ -237,44 +298,140 @@ type BankRow = {
   bank_name: string;
   bank_city_code: string;
   branch_name: string;
-  account_number: string;
+  account_number_enc: string;
   created_at: Date;
 };
-const BANK_COLUMNS = "id, enterprise_id, account_name, bank_name, bank_city_code, branch_name, account_number, created_at";
-const toBank = (r: BankRow): BankAccount => ({
-  id: r.id,
-  enterpriseId: r.enterprise_id,
-  accountName: r.account_name,
-  bankName: r.bank_name,
-  bankCityCode: r.bank_city_code,
-  branchName: r.branch_name,
-  accountNumber: r.account_number,
-  createdAt: r.created_at,
-});
+const BANK_COLUMNS = "id, enterprise_id, account_name, bank_name, bank_city_code, branch_name, account_number_enc, created_at";
+async function toBank(cipher: FieldCipher, r: BankRow): Promise<BankAccount> {
+  let unreadable = false;
+  const accountNumber = await openOrNull(cipher, r.account_number_enc, fieldRef(BANKS, "account_number", r.enterprise_id), () => {
+    unreadable = true;
+  });
+  return {
+    id: r.id,
+    enterpriseId: r.enterprise_id,
+    accountName: r.account_name,
+    bankName: r.bank_name,
+    bankCityCode: r.bank_city_code,
+    branchName: r.branch_name,
+    accountNumber: accountNumber ?? "",
+    createdAt: r.created_at,
+    ...(unreadable ? { unreadable } : {}),
+  };
+}
 
-export function pgBankAccounts(db: Db): BankAccountRepository {
+export function pgBankAccounts(db: Db, cipher: FieldCipher): BankAccountRepository {
   return {
     async current(enterpriseId) {
       const [row] = await db.query<BankRow>(
         `select ${BANK_COLUMNS} from enterprise_bank_accounts where enterprise_id = $1 order by created_at desc, id desc limit 1`,
         [enterpriseId],
       );
-      return row && toBank(row);
+      return row && toBank(cipher, row);
     },
     async history(enterpriseId) {
       const rows = await db.query<BankRow>(
         `select ${BANK_COLUMNS} from enterprise_bank_accounts where enterprise_id = $1 order by created_at desc, id desc limit 50`,
         [enterpriseId],
       );
-      return rows.map(toBank);
+      return Promise.all(rows.map((r) => toBank(cipher, r)));
     },
     async add(enterpriseId, v, accountId) {
       const [row] = await db.query<BankRow>(
-        `insert into enterprise_bank_accounts (enterprise_id, account_name, bank_name, bank_city_code, branch_name, account_number, created_by_account)
+        `insert into enterprise_bank_accounts (enterprise_id, account_name, bank_name, bank_city_code, branch_name, account_number_enc, created_by_account)
          values ($1, $2, $3, $4, $5, $6, $7) returning ${BANK_COLUMNS}`,
-        [enterpriseId, v.accountName, v.bankName, v.bankCityCode, v.branchName, v.accountNumber, accountId],
+        [
+          enterpriseId, v.accountName, v.bankName, v.bankCityCode, v.branchName,
+          await cipher.seal(v.accountNumber, fieldRef(BANKS, "account_number", enterpriseId)), accountId,
+        ],
       );
-      return toBank(row!);
+      return toBank(cipher, row!);
+    },
+  };
+}
+
+/** Serialises the sealing step between instances that start at once. */
+const SEALING_LOCK = 7212027;
+const BATCH = 200;
+const FIRST_ID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * Seals what older versions stored in plaintext (emptying the plaintext columns) and re-seals
+ * values under a key that is no longer the current one, batch by batch (each batch one
+ * transaction), walking each table once in id order. Idempotent: a second run finds nothing.
+ * A value that does not open stays as it is and is counted (and logged by the cipher).
+ */
+export function pgFieldSealing(db: Db, cipher: FieldCipher): FieldSealingRepository {
+  const current = `v1.${cipher.currentKeyId}.`.replace(/[\\%_]/g, (m) => `\\${m}`) + "%";
+  type Counts = { sealed: number; resealed: number; unreadable: number };
+
+  /** The value to store for one field: sealed under the current key, or unchanged (undefined). */
+  async function next(counts: Counts, plain: unknown, sealed: unknown, ref: FieldRef): Promise<{ enc: string; plain: string } | undefined> {
+    if (plain !== null && plain !== undefined) {
+      counts.sealed++;
+      return { enc: await cipher.seal(String(plain), ref), plain: String(plain) };
+    }
+    if (sealed === null || sealed === undefined || cipher.keyIdOf(String(sealed)) === cipher.currentKeyId) return undefined;
+    try {
+      const value = await cipher.open(String(sealed), ref);
+      counts.resealed++;
+      return { enc: await cipher.seal(value, ref), plain: value };
+    } catch (err) {
+      if (!(err instanceof UnreadableField)) throw err;
+      counts.unreadable++;
+      return undefined;
+    }
+  }
+
+  async function walk(select: string, fix: (tx: Db, row: Record<string, unknown>, counts: Counts) => Promise<void>, counts: Counts) {
+    let after = FIRST_ID;
+    for (;;) {
+      const last = await db.transaction(async (tx) => {
+        await tx.query("select pg_advisory_xact_lock($1)", [SEALING_LOCK]);
+        const rows = await tx.query(select, [after, current, BATCH]);
+        for (const row of rows) await fix(tx, row, counts);
+        return rows.length === BATCH ? String(rows[rows.length - 1]!.id) : null;
+      });
+      if (!last) return;
+      after = last;
+    }
+  }
+
+  return {
+    async resealAll() {
+      const counts: Counts = { sealed: 0, resealed: 0, unreadable: 0 };
+      await walk(
+        `select id, enterprise_id, legal_id_number, agent_id_number, legal_id_number_enc, agent_id_number_enc from ${CERTS}
+          where id > $1 and (legal_id_number is not null or agent_id_number is not null
+                or legal_id_number_enc not like $2 or agent_id_number_enc not like $2)
+          order by id limit $3 for update`,
+        async (tx, r, c) => {
+          const owner = String(r.enterprise_id);
+          const legal = await next(c, r.legal_id_number, r.legal_id_number_enc, fieldRef(CERTS, "legal_id_number", owner));
+          const agent = await next(c, r.agent_id_number, r.agent_id_number_enc, fieldRef(CERTS, "agent_id_number", owner));
+          await tx.query(
+            `update ${CERTS} set legal_id_number = null, agent_id_number = null,
+               legal_id_number_enc = coalesce($2, legal_id_number_enc), legal_id_number_hash = coalesce($3, legal_id_number_hash),
+               agent_id_number_enc = coalesce($4, agent_id_number_enc), agent_id_number_hash = coalesce($5, agent_id_number_hash)
+             where id = $1`,
+            [r.id, legal?.enc ?? null, await idHash(cipher, legal?.plain), agent?.enc ?? null, await idHash(cipher, agent?.plain)],
+          );
+        },
+        counts,
+      );
+      await walk(
+        `select id, enterprise_id, account_number, account_number_enc from ${BANKS}
+          where id > $1 and (account_number is not null or account_number_enc not like $2)
+          order by id limit $3 for update`,
+        async (tx, r, c) => {
+          const v = await next(c, r.account_number, r.account_number_enc, fieldRef(BANKS, "account_number", String(r.enterprise_id)));
+          if (v || r.account_number !== null) {
+            await tx.query(`update ${BANKS} set account_number = null, account_number_enc = coalesce($2, account_number_enc) where id = $1`, [r.id, v?.enc ?? null]);
+          }
+        },
+        counts,
+      );
+      return counts;
     },
   };
 }

@@ -43,7 +43,13 @@ export type Certification = {
   decidedBy: string | null;
   decisionReason: string | null;
   createdAt: Date;
+  /**
+   * Sealed fields that could not be opened (tampered with, moved from another field, or sealed
+   * under a key no longer configured): read as null, logged, shown as unreadable.
+   */
+  unreadable?: SealedCertificationField[];
 };
+export type SealedCertificationField = "legalIdNumber" | "agentIdNumber";
 
 export type QueueFilter = {
   status?: ApplicationStatus;
@@ -77,7 +83,8 @@ export interface CertificationRepository {
   history(enterpriseId: string): Promise<Certification[]>;
 }
 
-export type BankAccount = BankAccountInput & { id: string; enterpriseId: string; createdAt: Date };
+/** An account number that could not be opened reads as "" with unreadable set (see Certification). */
+export type BankAccount = BankAccountInput & { id: string; enterpriseId: string; createdAt: Date; unreadable?: boolean };
 
 export interface BankAccountRepository {
   current(enterpriseId: string): Promise<BankAccount | undefined>;
@@ -93,6 +100,11 @@ export interface EnterpriseRepository {
   setProvider(id: string, isProvider: boolean): Promise<void>;
   applyCertification(id: string, v: { name: string; creditCode: string; sizeClass: SizeClass; cityCode: string; at: Date }): Promise<void>;
   countCertified(): Promise<number>;
+}
+
+/** The start-up step that seals plaintext left by older versions and re-seals values under a retired key. */
+export interface FieldSealingRepository {
+  resealAll(): Promise<{ sealed: number; resealed: number; unreadable: number }>;
 }
 
 export type EnterpriseRepositoryFactory = (db: Db) => EnterpriseRepository;

@@ -372,13 +372,13 @@ export function enterpriseRoutes() {
 
   // ---- downloads: the owner enterprise here; staff under /admin/files ----
   const noFile = (c: Ctx) => render(c, "errors/404", { title: "文件不存在" }, 404);
-  const download = async (c: Ctx, id: string, reader: { enterpriseId?: string; adminRole?: string }) => {
-    const found = await c.var.deps.files.read(id, reader);
+  const download = async (c: Ctx, id: string, reader: { enterpriseId?: string; adminRole?: string; adminId?: string }) => {
+    const found = await c.var.deps.files.read(id, reader, c.var.requestId);
     if (!found) return noFile(c);
     return sendFile(c, found);
   };
   r.get("/files/:id", requireAccount, params(idParam, noFile), (c) => download(c, c.req.valid("param").id, { enterpriseId: c.var.viewer.account!.enterpriseId }));
-  r.get("/admin/files/:id", requireAdmin(), params(idParam, noFile), (c) => download(c, c.req.valid("param").id, { adminRole: c.var.viewer.admin!.role }));
+  r.get("/admin/files/:id", requireAdmin(), params(idParam, noFile), (c) => download(c, c.req.valid("param").id, { adminRole: c.var.viewer.admin!.role, adminId: c.var.viewer.admin!.id }));
 
   // ---- 管理端: 企业认证审核 ----
   r.get("/admin/certifications", requireAdmin("reviewer", "super_admin"), query(queueQuery), async (c) => {
@@ -405,7 +405,7 @@ export function enterpriseRoutes() {
 
   const noApplication = (c: Ctx) => render(c, "errors/404", { title: "认证申请不存在" }, 404);
   const detailPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
-    const res = await c.var.deps.enterprises.reviewDetail(c.var.viewer.admin!, c.req.param("id") ?? "");
+    const res = await c.var.deps.enterprises.reviewDetail(c.var.viewer.admin!, c.req.param("id") ?? "", c.var.requestId);
     if (!res.ok) {
       return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "认证申请不存在" : "无权访问", message: res.errors._form }, res.status as Status);
     }

@@ -2,7 +2,7 @@ import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
 import { readDecision } from "../../lib/decision.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
-import type { Audit, AuditRow } from "../audit/service.ts";
+import { type Audit, type AuditRow, PROTECTED_DATA_READ } from "../audit/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
 import {
   type ApplicationStatus,
@@ -38,6 +38,8 @@ export type EnterpriseDeps = {
 export type Staff = { id: string; role: string };
 const REVIEWERS = new Set(["reviewer", "super_admin"]);
 export const canReviewCertifications = (role: string) => REVIEWERS.has(role);
+/** Staff who may see an enterprise's full bank account details (settlement). */
+const BANK_READERS = new Set(["finance", "super_admin"]);
 
 const DUPLICATE_CODE = "该统一社会信用代码已被其他企业认证。如确属本企业，请通过“我要留言”联系平台处理";
 
@@ -250,6 +252,36 @@ export function enterpriseService(deps: EnterpriseDeps) {
       });
     },
 
+    /**
+     * An enterprise's bank account details in full, for finance staff (settlement). Every read
+     * that returns an account is audited.
+     */
+    async bankAccountForStaff(
+      staff: Staff,
+      enterpriseId: string,
+      requestId?: string,
+    ): Promise<Result<{ current?: BankAccount; history: BankAccount[] }>> {
+      if (!BANK_READERS.has(staff.role)) return fail({ _form: "您的角色无权查看企业银行账户" }, 403);
+      const enterprise = /^[0-9a-f-]{36}$/i.test(enterpriseId) ? await deps.enterprises(db).byId(enterpriseId) : undefined;
+      if (!enterprise) return fail({ _form: "企业不存在" }, 404);
+      const [current, history] = await Promise.all([
+        deps.bankAccounts(db).current(enterprise.id),
+        deps.bankAccounts(db).history(enterprise.id),
+      ]);
+      if (current) {
+        await deps.audit.record(db, {
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: PROTECTED_DATA_READ,
+          entityId: enterprise.id,
+          action: "bank_account_viewed",
+          requestId,
+          data: { bankAccountId: current.id, rows: history.length },
+        });
+      }
+      return ok({ current, history });
+    },
+
     // ---- review (staff) ----
 
     async reviewQueue(staff: Staff, filter: QueueFilter, page: number, pageSize = 20) {
@@ -259,11 +291,25 @@ export function enterpriseService(deps: EnterpriseDeps) {
       return ok({ rows, total, page: p, pages: Math.max(1, Math.ceil(total / pageSize)) });
     },
 
-    async reviewDetail(staff: Staff, id: string) {
+    /** The full application for review, with full ID numbers: every read is audited. */
+    async reviewDetail(staff: Staff, id: string, requestId?: string) {
       if (!canReviewCertifications(staff.role)) return fail({ _form: "您的角色无权查看企业认证审核" }, 403);
       const application = await deps.certifications(db).byId(id);
       if (!application || application.status === "draft") return fail({ _form: "认证申请不存在" }, 404);
       const enterprise = (await deps.enterprises(db).byId(application.enterpriseId))!;
+      await deps.audit.record(db, {
+        actorType: "admin",
+        actorId: staff.id,
+        entityType: PROTECTED_DATA_READ,
+        entityId: enterprise.id,
+        action: "certification_viewed",
+        requestId,
+        data: {
+          applicationId: application.id,
+          fields: ["legalIdNumber", ...(application.agentIdNumber ? ["agentIdNumber"] : [])],
+          ...(application.unreadable ? { unreadable: application.unreadable } : {}),
+        },
+      });
       const [claims, licence, history, timeline] = await Promise.all([
         application.creditCode ? deps.certifications(db).codeClaims(application.creditCode, enterprise.id) : { certified: 0, pending: 0 },
         application.licenceFileId ? deps.files.meta(application.licenceFileId) : undefined,

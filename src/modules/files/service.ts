@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import type { Db } from "../../ports/db.ts";
 import type { FileStore, StoredKey } from "../../ports/files.ts";
 import { randomToken } from "../../lib/random.ts";
+import { type Audit, PROTECTED_DATA_READ } from "../audit/service.ts";
 import { type AllowedType, checkUpload, cleanFileName } from "./domain.ts";
 import type { FileRepositoryFactory, StoredFile } from "./ports.ts";
 
-export type FileReader = { enterpriseId?: string; adminRole?: string };
+/** Who asks for a file: the signed-in enterprise, or a staff member (role, and id for the audit trail). */
+export type FileReader = { enterpriseId?: string; adminRole?: string; adminId?: string };
 
 /** Staff roles that may read uploaded documents (certification review and later reviews). */
 const STAFF_READERS = new Set(["reviewer", "super_admin"]);
@@ -16,7 +18,7 @@ export type Upload = { name: string; bytes: Uint8Array };
 export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
 export type SweepResult = { removed: number; promoted: number; kept: number };
 
-export function fileService(deps: { db: Db; store: FileStore; files: FileRepositoryFactory }) {
+export function fileService(deps: { db: Db; store: FileStore; files: FileRepositoryFactory; audit: Audit }) {
   const service = {
     /** Checks content and size; a message for the user, or null. Nothing is stored. */
     check(upload: Upload): string | null {
@@ -94,15 +96,31 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
       return deps.files(deps.db).byId(id);
     },
 
-    /** The file for a reader allowed to see it: its owner enterprise, or review staff. Otherwise undefined. */
-    async read(id: string, reader: FileReader): Promise<{ file: StoredFile; bytes: Uint8Array } | undefined> {
+    /**
+     * The file for a reader allowed to see it: its owner enterprise, or review staff. Otherwise
+     * undefined. A staff download (licences, certification and qualification documents) is audited
+     * before the bytes are handed out.
+     */
+    async read(id: string, reader: FileReader, requestId?: string): Promise<{ file: StoredFile; bytes: Uint8Array } | undefined> {
       const file = await deps.files(deps.db).byId(id);
       if (!file) return undefined;
       const owner = !!reader.enterpriseId && reader.enterpriseId === file.ownerEnterpriseId;
       const staff = !!reader.adminRole && STAFF_READERS.has(reader.adminRole);
       if (!owner && !staff) return undefined;
       const bytes = await deps.store.get(file.storageKey);
-      return bytes ? { file, bytes } : undefined;
+      if (!bytes) return undefined;
+      if (!owner) {
+        await deps.audit.record(deps.db, {
+          actorType: "admin",
+          actorId: reader.adminId ?? null,
+          entityType: PROTECTED_DATA_READ,
+          entityId: file.ownerEnterpriseId,
+          action: "file_downloaded",
+          requestId,
+          data: { fileId: file.id, purpose: file.purpose, name: file.originalName },
+        });
+      }
+      return { file, bytes };
     },
 
     /**
