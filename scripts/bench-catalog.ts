@@ -56,6 +56,8 @@ const CONCURRENCY = Math.floor(num("concurrency", values.concurrency, 1, 200));
 const PROVIDERS = Math.floor(num("providers", values.providers, 1, 100_000));
 const PRODUCTS = Math.floor(num("products", values.products, 1, 1_000_000));
 const WARMUP_MS = 1000;
+/** A throw-away field encryption key: production refuses to start without one. */
+const benchKey = () => `bench:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
 const MAX_REQUESTS = 500_000;
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -182,7 +184,7 @@ try {
   const db = await openPostgres(url, { searchPath: schema });
   const dataDir = await mkdtemp(join(tmpdir(), "gxv-bench-catalog-"));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-  const config = loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", DATA_DIR: dataDir, DEMO_DATA: "false" });
+  const config = loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", DATA_DIR: dataDir, DEMO_DATA: "false", ENCRYPTION_KEYS: benchKey() });
   const deps = await buildDeps(config, { db, cache: memoryCache(), log: pino({ level: "silent" }) });
   cleanups.push(() => closeDeps(deps));
   const app = await listen(buildApp(deps).fetch);

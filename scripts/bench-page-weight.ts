@@ -54,7 +54,13 @@ async function main() {
   const config = loadConfig(
     values.dev
       ? { NODE_ENV: "development", DATA_DIR: dataDir, LOG_LEVEL: "silent", DEMO_DATA: "true" }
-      : { NODE_ENV: "production", DATA_DIR: dataDir, LOG_LEVEL: "silent" },
+      : {
+          NODE_ENV: "production",
+          DATA_DIR: dataDir,
+          LOG_LEVEL: "silent",
+          // A throw-away field encryption key: production refuses to start without one.
+          ENCRYPTION_KEYS: `bench:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`,
+        },
   );
   const deps = await start(config);
   try {

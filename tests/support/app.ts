@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { buildApp } from "../../src/app.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { migrate } from "../../src/adapters/migrate.ts";
@@ -42,7 +42,7 @@ export type TestApp = {
  * (Redis prefix in CI, else memory), with the development SMS outbox and a cheap scrypt setting.
  */
 export async function makeTestApp(
-  opts: { env?: Record<string, string>; clock?: Clock; demo?: boolean; captchaTestAnswer?: string | null; cache?: "memory" | "redis" } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; demo?: boolean; captchaTestAnswer?: string | null; cache?: "memory" | "redis"; log?: Logger } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), "gxv-test-"));
   const config: Config = loadConfig({
@@ -65,7 +65,7 @@ export async function makeTestApp(
     sms,
     clock: opts.clock,
     passwords: scryptPasswords({ logN: 10, r: 8, p: 1 }),
-    log: pino({ level: "silent" }),
+    log: opts.log ?? pino({ level: "silent" }),
   });
   await migrate(db);
   if (opts.demo) await seedDemo(deps);

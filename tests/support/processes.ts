@@ -37,7 +37,7 @@ export async function tempDir(prefix = "gxv-test-"): Promise<{ dir: string; remo
  */
 export function childEnv(set: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ["DATABASE_URL", "REDIS_URL", "CAPTCHA_TEST_ANSWER", "DEMO_DATA", "DEV_SMS_OUTBOX", "NODE_ENV", "PORT", "DATA_DIR"]) {
+  for (const k of ["DATABASE_URL", "REDIS_URL", "CAPTCHA_TEST_ANSWER", "DEMO_DATA", "DEV_SMS_OUTBOX", "NODE_ENV", "PORT", "DATA_DIR", "ENCRYPTION_KEYS"]) {
     delete env[k];
   }
   // vitest marks its workers; the child is not a vitest worker.
