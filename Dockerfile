@@ -5,10 +5,12 @@
 #   docker build -t gx-service-vouchers .
 #   docker run -p 3000:3000 \
 #     -e DATABASE_URL=postgres://user:pass@db:5432/vouchers -e REDIS_URL=redis://redis:6379 \
+#     -e ENCRYPTION_KEYS="k1:$(openssl rand -base64 32)" \
 #     gx-service-vouchers
 #
 # NODE_ENV=production: no demo data, no /dev/sms outbox, no CAPTCHA_TEST_ANSWER (the server refuses
-# to start with any of them), HSTS and Secure cookies on. DATA_DIR (/data) holds the uploaded
+# to start with any of them), ENCRYPTION_KEYS required (keep it in a secret store; the example above
+# makes a new key on every run, which is only good for a trial), HSTS and Secure cookies on. DATA_DIR (/data) holds the uploaded
 # files: mount a volume there (shared between instances when several run). Without DATABASE_URL the
 # app falls back to the embedded PGlite in DATA_DIR and an in-memory cache: fine for a trial, but
 # production runs several instances on one PostgreSQL and one Redis.
