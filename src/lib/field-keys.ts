@@ -9,7 +9,10 @@ export const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** Reads a key list; throws an Error that names the problem (never the key). */
 export function parseKeyList(text: string): FieldKey[] {
-  const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!items.length) throw new Error("no key given (expected id:base64key[,id:base64key...])");
   const seen = new Set<string>();
   return items.map((item, i) => {

@@ -59,14 +59,24 @@ let applicants = 0;
 /** A pending application with a legal representative, an agent and a bank account, made through the pages. */
 async function applicant(name: string, legalId = LEGAL_ID, agentId = AGENT_ID, accountNo = ACCOUNT_NO) {
   const { b, phone } = await registerNew(t, name);
-  const res = await certify(b, { name, creditCode: demoCodes(60 + ++applicants).creditCode, legalIdNumber: legalId }, {
-    agentName: "李四",
-    agentIdNumber: agentId,
-    agentPhone: "13900000002",
-  });
+  const res = await certify(
+    b,
+    { name, creditCode: demoCodes(60 + ++applicants).creditCode, legalIdNumber: legalId },
+    {
+      agentName: "李四",
+      agentIdNumber: agentId,
+      agentPhone: "13900000002",
+    },
+  );
   expect(res.status).toBe(303);
   await b.get("/me/payment-account");
-  const saved = await b.post("/me/payment-account", { accountName: name, bankName: "中国工商银行", bankCityCode: "450100", branchName: "南宁分行", accountNumber: accountNo });
+  const saved = await b.post("/me/payment-account", {
+    accountName: name,
+    bankName: "中国工商银行",
+    bankCityCode: "450100",
+    branchName: "南宁分行",
+    accountNumber: accountNo,
+  });
   expect(saved.status).toBe(303);
   const ids = await enterpriseOf(phone);
   return { b, phone, ...ids, applicationId: await pendingApplicationId(t, phone) };
@@ -83,10 +93,14 @@ describe("sensitive personal data at rest", () => {
     for (const secret of [LEGAL_ID, AGENT_ID, ACCOUNT_NO, STEP2.legalIdNumber, ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => demoCodes(i).idNumber)]) {
       expect(everything).not.toContain(secret);
     }
-    const [mine] = await t.deps.db.query<{ legal_id_number: string | null; legal_id_number_enc: string; agent_id_number_enc: string; legal_id_number_hash: string }>(
-      "select legal_id_number, legal_id_number_enc, agent_id_number_enc, legal_id_number_hash from enterprise_certifications where id = $1",
-      [a.applicationId],
-    );
+    const [mine] = await t.deps.db.query<{
+      legal_id_number: string | null;
+      legal_id_number_enc: string;
+      agent_id_number_enc: string;
+      legal_id_number_hash: string;
+    }>("select legal_id_number, legal_id_number_enc, agent_id_number_enc, legal_id_number_hash from enterprise_certifications where id = $1", [
+      a.applicationId,
+    ]);
     expect(mine!.legal_id_number).toBeNull();
     expect(mine!.legal_id_number_enc).toMatch(/^v1\.local-[A-Za-z0-9]+\./);
     expect(mine!.agent_id_number_enc).toMatch(/^v1\./);
@@ -150,7 +164,13 @@ describe("sensitive personal data at rest", () => {
     expect(lines.join("\n")).not.toContain(idNo(24));
 
     // Saving the account again repairs it.
-    await a.b.post("/me/payment-account", { accountName: "篡改测试有限公司", bankName: "中国工商银行", bankCityCode: "450100", branchName: "南宁分行", accountNumber: "6222020200100001111" });
+    await a.b.post("/me/payment-account", {
+      accountName: "篡改测试有限公司",
+      bankName: "中国工商银行",
+      bankCityCode: "450100",
+      branchName: "南宁分行",
+      accountNumber: "6222020200100001111",
+    });
     await a.b.get("/me/payment-account");
     expect(a.b.lastHtml).toContain("当前账户：中国工商银行 **** **** 1111");
   });
@@ -165,7 +185,9 @@ describe("staff reads of ID numbers, certification files and bank details are au
 
   it("the reviewer's detail page and licence download write an audit row each; the owner's own reads write none", async () => {
     const a = await applicant("审计读取有限公司", idNo(26), idNo(27), "6222020200100002222");
-    const [licence] = await t.deps.db.query<{ id: string }>("select licence_file_id as id from enterprise_certifications where id = $1", [a.applicationId]);
+    const [licence] = await t.deps.db.query<{ id: string }>("select licence_file_id as id from enterprise_certifications where id = $1", [
+      a.applicationId,
+    ]);
 
     // The owner reads everything of its own: no read events.
     for (const path of ["/me/certification", "/me/certification/step1", "/me/payment-account"]) expect((await a.b.get(path)).status).toBeLessThan(400);
@@ -241,7 +263,15 @@ async function seedApplicant(deps: Deps, legalId: string, agentId: string, accou
     ),
   );
   ok(await deps.enterprises.submit(accountId, { agentName: "李四", agentIdNumber: agentId, agentPhone: "13900000002" }));
-  ok(await deps.enterprises.saveBankAccount(accountId, { accountName: "开户名", bankName: "中国银行", bankCityCode: "450100", branchName: "南宁分行", accountNumber: accountNo }));
+  ok(
+    await deps.enterprises.saveBankAccount(accountId, {
+      accountName: "开户名",
+      bankName: "中国银行",
+      bankCityCode: "450100",
+      branchName: "南宁分行",
+      accountNumber: accountNo,
+    }),
+  );
   return accountId;
 }
 
@@ -340,7 +370,10 @@ describe("keys: rotation, the embedded default's key file, production", () => {
     const dataDir = await mkdtemp(join(tmpdir(), "gxv-keys-"));
     cleanups.push(cleanup, () => rm(dataDir, { recursive: true, force: true }));
     const all = await loadMigrations();
-    await migrate(db, all.filter((m) => m.version < "0013"));
+    await migrate(
+      db,
+      all.filter((m) => m.version < "0013"),
+    );
     const [account] = await db.query<{ id: string }>("insert into accounts (phone) values ('14799990001') returning id");
     const [ent] = await db.query<{ id: string }>("insert into enterprises (account_id, name) values ($1, '旧数据有限公司') returning id", [account!.id]);
     await db.query(
@@ -374,6 +407,8 @@ describe("keys: rotation, the embedded default's key file, production", () => {
         [ent!.id],
       ),
     ).rejects.toThrow();
-    await expect(db.query("update enterprise_certifications set legal_id_number = '110105194912310021' where enterprise_id = $1", [ent!.id])).rejects.toThrow();
+    await expect(
+      db.query("update enterprise_certifications set legal_id_number = '110105194912310021' where enterprise_id = $1", [ent!.id]),
+    ).rejects.toThrow();
   });
 });

@@ -362,7 +362,8 @@ const FIRST_ID = "00000000-0000-0000-0000-000000000000";
  * A value that does not open stays as it is and is counted (and logged by the cipher).
  */
 export function pgFieldSealing(db: Db, cipher: FieldCipher): FieldSealingRepository {
-  const current = `v1.${cipher.currentKeyId}.`.replace(/[\\%_]/g, (m) => `\\${m}`) + "%";
+  const escaped = `v1.${cipher.currentKeyId}.`.replace(/[\\%_]/g, (m) => `\\${m}`);
+  const current = `${escaped}%`;
   type Counts = { sealed: number; resealed: number; unreadable: number };
 
   /** The value to store for one field: sealed under the current key, or unchanged (undefined). */
