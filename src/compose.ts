@@ -169,7 +169,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     clock,
     passwords,
     accounts: pgAccounts,
-    admins: pgAdmins,
+    admins: (d) => pgAdmins(d, cipher),
     enterprises,
     audit,
     captchaTestAnswer: config.captchaTestAnswer,

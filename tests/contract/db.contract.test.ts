@@ -3,6 +3,7 @@ import { loadMigrations, migrate } from "../../src/adapters/migrate.ts";
 import { openPglite } from "../../src/adapters/pglite.ts";
 import { type Db, UniqueViolation } from "../../src/ports/db.ts";
 import { pgAccounts, pgAdmins } from "../../src/modules/identity/pg.ts";
+import { webCryptoCipher } from "../../src/adapters/webcrypto-cipher.ts";
 import { pgEnterprises } from "../../src/modules/enterprises/pg.ts";
 import { DATABASE_URL, freshPostgres } from "../support/db.ts";
 import { audit } from "../../src/modules/audit/service.ts";
@@ -76,12 +77,31 @@ describe.each(databases)("database contract: %s", (_name, open) => {
   });
 
   it("admin repository: roles are constrained, usernames unique", async () => {
-    const admins = pgAdmins(db);
+    const admins = pgAdmins(db, await webCryptoCipher([{ id: "k1", key: new Uint8Array(32).fill(7) }]));
     const a = await admins.create({ username: "contract", displayName: "契约", passwordHash: "h", role: "reviewer" });
     expect(a.role).toBe("reviewer");
     expect((await admins.byUsername("contract"))?.id).toBe(a.id);
     await expect(admins.create({ username: "contract", displayName: "x", passwordHash: "h", role: "finance" })).rejects.toBeInstanceOf(UniqueViolation);
     await expect(admins.create({ username: "other", displayName: "x", passwordHash: "h", role: "king" as never })).rejects.toThrow();
+  });
+
+  it("admin repository: a TOTP secret is sealed in its row, opens for its own account only, and an unreadable one matches no code", async () => {
+    const cipher = await webCryptoCipher([{ id: "k1", key: new Uint8Array(32).fill(7) }]);
+    const admins = pgAdmins(db, cipher);
+    const a = await admins.create({ username: "sealed", displayName: "密", passwordHash: "h", role: "finance" });
+    const b = await admins.create({ username: "sealed2", displayName: "密", passwordHash: "h", role: "finance" });
+    await admins.setTotp(a.id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
+    const [row] = await db.query<{ totp_secret: string }>("select totp_secret from admin_users where id = $1", [a.id]);
+    expect(row!.totp_secret).not.toContain("JBSWY3DP");
+    expect(row!.totp_secret).toMatch(/^v1\./);
+    expect((await admins.byId(a.id))?.totpSecret).toBe("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
+    // The sealed value copied onto another account does not open there: enrolled, but with a secret nobody knows.
+    await db.query("update admin_users set totp_secret = $2 where id = $1", [b.id, row!.totp_secret]);
+    const moved = (await admins.byId(b.id))?.totpSecret;
+    expect(moved).toMatch(/^[A-Z2-7]{32}$/);
+    expect(moved).not.toBe("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
+    await admins.setTotp(a.id, null);
+    expect((await admins.byId(a.id))?.totpSecret).toBeNull();
   });
 
   it("transactions roll back as a whole", async () => {

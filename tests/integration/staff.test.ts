@@ -281,7 +281,7 @@ describe("两步验证 in production", () => {
   let p: TestApp;
   const pclock = testClock();
   beforeAll(async () => {
-    p = await makeTestApp({ clock: pclock, captchaTestAnswer: null, env: { NODE_ENV: "production", DEV_SMS_OUTBOX: "false" } });
+    p = await makeTestApp({ clock: pclock, captchaTestAnswer: null, env: { NODE_ENV: "production", DEV_SMS_OUTBOX: "false", ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 9).toString("base64")}` } });
     for (const [username, role] of [["chief", "super_admin"], ["cashier", "finance"], ["helper", "operator"]] as const) {
       await p.deps.identity.createAdmin({ username, displayName: username, password: "Prod#Pass2026", role, actor: "cli" });
     }
@@ -322,7 +322,10 @@ describe("两步验证 in production", () => {
   it("a reset second factor ends the super admin's session at the next request", async () => {
     const { b, location } = await login("cashier");
     expect(location).toBe("/admin/login/code");
-    const secret = (await p.deps.db.query<{ totp_secret: string }>("select totp_secret from admin_users where username = 'cashier'"))[0]!.totp_secret;
+    // The secret is sealed in its row; the test opens it with the app's own cipher.
+    const row = (await p.deps.db.query<{ id: string; totp_secret: string }>("select id, totp_secret from admin_users where username = 'cashier'"))[0]!;
+    expect(row.totp_secret).toMatch(/^v1\./);
+    const secret = await p.deps.cipher.open(row.totp_secret, { table: "admin_users", column: "totp_secret", owner: row.id });
     pclock.advance(30_000);
     const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: pclock.now().getTime() });
     await b.get("/admin/login/code");

@@ -1,3 +1,4 @@
+import { type FieldCipher, type FieldRef, UnreadableField } from "../../ports/crypto.ts";
 import type { Db } from "../../ports/db.ts";
 import type { AdminRole } from "./domain.ts";
 import type { Account, AccountRepository, AdminRepository, AdminUser } from "./ports.ts";
@@ -48,6 +49,15 @@ type AdminRow = {
   last_login_at: Date | null;
 };
 const ADMIN_COLUMNS = "id, username, display_name, password_hash, role, status, totp_secret, totp_last_step, created_at, last_login_at";
+/** Where a staff member's TOTP secret is sealed: bound to its row, so it cannot be copied to another account. */
+const totpField = (adminId: string): FieldRef => ({ table: "admin_users", column: "totp_secret", owner: adminId });
+
+/** A random base32 TOTP secret that is never stored or shown. */
+function unknowableSecret(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  return Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => alphabet[b % 32]).join("");
+}
+
 const toAdmin = (r: AdminRow): AdminUser => ({
   id: r.id,
   username: r.username,
@@ -61,22 +71,41 @@ const toAdmin = (r: AdminRow): AdminUser => ({
   lastLoginAt: r.last_login_at,
 });
 
-export function pgAdmins(db: Db): AdminRepository {
+/**
+ * Staff accounts. TOTP secrets are sealed with the field cipher before they are stored and opened
+ * when read (a database dump alone cannot mint second-factor codes).
+ */
+export function pgAdmins(db: Db, cipher: FieldCipher): AdminRepository {
+  const open = async (r: AdminRow | undefined): Promise<AdminUser | undefined> => {
+    if (!r) return undefined;
+    const a = toAdmin(r);
+    if (r.totp_secret !== null) {
+      try {
+        a.totpSecret = await cipher.open(r.totp_secret, totpField(r.id));
+      } catch (err) {
+        if (!(err instanceof UnreadableField)) throw err;
+        // Sealed under a key no longer configured, or tampered with: the account stays enrolled, but no
+        // code can match (a fresh secret nobody knows) until a super admin resets its second factor.
+        a.totpSecret = unknowableSecret();
+      }
+    }
+    return a;
+  };
   return {
     async create({ username, displayName, passwordHash, role }) {
       const [row] = await db.query<AdminRow>(
         `insert into admin_users (username, display_name, password_hash, role) values ($1, $2, $3, $4) returning ${ADMIN_COLUMNS}`,
         [username, displayName, passwordHash, role],
       );
-      return toAdmin(row!);
+      return (await open(row))!;
     },
     async byUsername(username) {
       const [row] = await db.query<AdminRow>(`select ${ADMIN_COLUMNS} from admin_users where username = $1`, [username]);
-      return row && toAdmin(row);
+      return open(row);
     },
     async byId(id) {
       const [row] = await db.query<AdminRow>(`select ${ADMIN_COLUMNS} from admin_users where id = $1`, [id]);
-      return row && toAdmin(row);
+      return open(row);
     },
     async touchLogin(id) {
       await db.query("update admin_users set last_login_at = now() where id = $1", [id]);
@@ -87,11 +116,11 @@ export function pgAdmins(db: Db): AdminRepository {
     },
     async list() {
       const rows = await db.query<AdminRow>(`select ${ADMIN_COLUMNS} from admin_users order by username`);
-      return rows.map(toAdmin);
+      return Promise.all(rows.map(async (r) => (await open(r))!));
     },
     async byIdForUpdate(id) {
       const [row] = await db.query<AdminRow>(`select ${ADMIN_COLUMNS} from admin_users where id = $1 for update`, [id]);
-      return row && toAdmin(row);
+      return open(row);
     },
     async lockActiveSuperAdmins() {
       const rows = await db.query<{ id: string }>(
@@ -108,7 +137,8 @@ export function pgAdmins(db: Db): AdminRepository {
     async setPasswordHash(id, hash) {
       await db.query("update admin_users set password_hash = $2, updated_at = now() where id = $1", [id, hash]);
     },
-    async setTotp(id, secret) {
+    async setTotp(id, plainSecret) {
+      const secret = plainSecret === null ? null : await cipher.seal(plainSecret, totpField(id));
       await db.query(
         `update admin_users set totp_secret = $2, totp_enrolled_at = case when $2::text is null then null else now() end,
                 totp_last_step = null, updated_at = now() where id = $1`,
