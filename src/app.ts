@@ -10,7 +10,7 @@ import { auditRoutes } from "./modules/audit/routes.ts";
 import { enterpriseRoutes } from "./modules/enterprises/routes.ts";
 import { voucherRoutes } from "./modules/vouchers/routes.ts";
 import { catalogRoutes } from "./modules/catalog/routes.ts";
-import { productRoutes } from "./modules/catalog/products-routes.ts";
+import { productRoutes } from "./modules/products/routes.ts";
 import { demandRoutes } from "./modules/demands/routes.ts";
 import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";

@@ -62,7 +62,7 @@ export function catalogRoutes() {
   r.get("/providers/:id", async (c) => {
     const provider = await c.var.deps.catalog.providerPublic(c.req.param("id"));
     if (!provider) return render(c, "errors/404", { title: "服务商不存在" }, 404);
-    const products = await c.var.deps.catalog.listings({ provider: provider.id, page: c.req.query("page") });
+    const products = await c.var.deps.products.listings({ provider: provider.id, page: c.req.query("page") });
     return render(c, "public/provider", {
       title: provider.name,
       provider,

@@ -5,6 +5,7 @@ import { type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { CatalogService } from "../catalog/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
+import type { ProductService } from "../products/service.ts";
 import { CITIES, cityName } from "../enterprises/domain.ts";
 import {
   type DemandAction,
@@ -30,6 +31,7 @@ export type DemandDeps = {
   demands: DemandRepositoryFactory;
   enterprises: EnterpriseService;
   catalog: CatalogService;
+  products: ProductService;
   audit: Audit;
 };
 
@@ -65,7 +67,7 @@ export function demandService(deps: DemandDeps) {
 
   /** The provider's listed products (the only ones a response may link). */
   async function listedProducts(providerId: string): Promise<{ productId: string; title: string; priceFen: number }[]> {
-    const rows = await deps.catalog.listedProductsOf(providerId, MAX_LINKABLE_PRODUCTS);
+    const rows = await deps.products.listedProductsOf(providerId, MAX_LINKABLE_PRODUCTS);
     return rows.map((r) => ({ productId: r.productId, title: r.title, priceFen: r.priceFen }));
   }
 

@@ -1,7 +1,7 @@
 /**
  * Pure rules of service products: the form, the automatic pre-review, search terms.
  */
-import type { Category } from "./domain.ts";
+import type { Category } from "../catalog/domain.ts";
 
 export const PRODUCT_STATUS_TEXT = { draft: "草稿", pending: "待审核", listed: "已上架", rejected: "已驳回", delisted: "已下架" } as const;
 export type ProductStatus = keyof typeof PRODUCT_STATUS_TEXT;

@@ -1,6 +1,6 @@
 import type { Db } from "../../ports/db.ts";
 import { camelRow, pgArray } from "../../lib/rows.ts";
-import { type ProductInput, type ProductStatus, type Verdict, searchTerms } from "./products.ts";
+import { type ProductInput, type ProductStatus, type Verdict, searchTerms } from "./domain.ts";
 import type { Listing, ListingFilter, Product, ProductRepository, Revision, RevisionStatus } from "./ports.ts";
 
 type Row = Record<string, unknown>;

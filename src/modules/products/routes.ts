@@ -2,10 +2,10 @@ import { Hono } from "hono";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formFields, formList, formUploads, isHtmx, render } from "../../web/http.ts";
 import { checkCoverSvg, coverText } from "./cover-svg.ts";
-import type { CoverChange } from "./products-service.ts";
+import type { CoverChange } from "./service.ts";
 import { CITIES } from "../enterprises/domain.ts";
-import { categoryNamer, regionName } from "./domain.ts";
-import { PREREVIEW_TEXT, PRODUCT_STATUS_TEXT, VOUCHER_KIND_SERVICE_TEXT } from "./products.ts";
+import { categoryNamer, regionName } from "../catalog/domain.ts";
+import { PREREVIEW_TEXT, PRODUCT_STATUS_TEXT, VOUCHER_KIND_SERVICE_TEXT } from "./domain.ts";
 import { fenToYuanInput } from "../vouchers/domain.ts";
 
 type Status = 200 | 400 | 403 | 404 | 409 | 422;
@@ -75,7 +75,7 @@ export function productRoutes() {
 
   // ---- 服务机构中心: 服务产品 ----
   r.get("/provider/products", async (c) => {
-    const res = await c.var.deps.catalog.myProducts(c.var.viewer.account!.id);
+    const res = await c.var.deps.products.myProducts(c.var.viewer.account!.id);
     if (!res.ok) return refused(c, res);
     return render(c, "provider/products", { title: "服务产品", ...res.value, labels });
   });
@@ -83,11 +83,11 @@ export function productRoutes() {
     const categories = await c.var.deps.catalog.categories();
     let state = null;
     if (productId) {
-      const res = await c.var.deps.catalog.myProduct(c.var.viewer.account!.id, productId);
+      const res = await c.var.deps.products.myProduct(c.var.viewer.account!.id, productId);
       if (!res.ok) return refused(c, res);
       state = res.value;
     } else {
-      const res = await c.var.deps.catalog.myProducts(c.var.viewer.account!.id);
+      const res = await c.var.deps.products.myProducts(c.var.viewer.account!.id);
       if (!res.ok) return refused(c, res);
     }
     const f = form ?? (state ? formFromRevision(state.working) : { voucherKinds: ["general"], regions: ["450000"], unit: "项" });
@@ -97,7 +97,7 @@ export function productRoutes() {
   r.post("/provider/products/new", async (c) => {
     const f = await productForm(c);
     const cover = await coverForm(c, await formFields(c));
-    const res = await c.var.deps.catalog.saveProduct(c.var.viewer.account!.id, null, f, cover.change, c.var.requestId);
+    const res = await c.var.deps.products.saveProduct(c.var.viewer.account!.id, null, f, cover.change, c.var.requestId);
     if (!res.ok) {
       if (res.status === 403) return refused(c, res);
       return editPage(c, null, { ...f, coverPending: cover.pending }, cover.error ? { ...res.errors, cover: cover.error } : res.errors, res.status as Status);
@@ -111,7 +111,7 @@ export function productRoutes() {
     const fields = await formFields(c);
     const cover = await coverForm(c, fields);
     const again = { ...f, coverPending: cover.pending, coverRemove: fields.coverRemove ?? "" };
-    const res = await c.var.deps.catalog.saveProduct(c.var.viewer.account!.id, c.req.param("id"), f, cover.change, c.var.requestId);
+    const res = await c.var.deps.products.saveProduct(c.var.viewer.account!.id, c.req.param("id"), f, cover.change, c.var.requestId);
     if (!res.ok) {
       if (res.status === 403 || res.status === 404) return refused(c, res);
       return editPage(c, c.req.param("id"), again, cover.error ? { ...res.errors, cover: cover.error } : res.errors, res.status as Status);
@@ -120,7 +120,7 @@ export function productRoutes() {
     return c.redirect(`/provider/products/${res.value.productId}`, 303);
   });
   r.get("/provider/products/:id/preview", async (c) => {
-    const res = await c.var.deps.catalog.myProduct(c.var.viewer.account!.id, c.req.param("id"));
+    const res = await c.var.deps.products.myProduct(c.var.viewer.account!.id, c.req.param("id"));
     if (!res.ok) return refused(c, res);
     const categories = await c.var.deps.catalog.categories();
     return render(c, "public/product", {
@@ -138,7 +138,7 @@ export function productRoutes() {
   r.post("/provider/products/:id/:action{submit|withdraw|delist|relist}", async (c) => {
     const action = c.req.param("action");
     const accountId = c.var.viewer.account!.id;
-    const res = action === "submit" ? await c.var.deps.catalog.submit(accountId, c.req.param("id"), c.var.requestId) : await c.var.deps.catalog.providerAction(accountId, c.req.param("id"), action, c.var.requestId);
+    const res = action === "submit" ? await c.var.deps.products.submit(accountId, c.req.param("id"), c.var.requestId) : await c.var.deps.products.providerAction(accountId, c.req.param("id"), action, c.var.requestId);
     if (!res.ok) {
       if (res.status === 403 || res.status === 404) return refused(c, res);
       flash(c, res.errors._form ?? "操作失败", "error");
@@ -152,12 +152,12 @@ export function productRoutes() {
 
   // ---- 管理端: 服务产品审核 ----
   r.get("/admin/products", requireAdmin("reviewer", "super_admin"), async (c) => {
-    const res = await c.var.deps.catalog.productQueue(c.var.viewer.admin!, Number(c.req.query("page") ?? 1));
+    const res = await c.var.deps.products.productQueue(c.var.viewer.admin!, Number(c.req.query("page") ?? 1));
     if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
     return render(c, "admin/products", { title: "服务产品审核", ...res.value, query: "", labels });
   });
   const reviewPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
-    const res = await c.var.deps.catalog.productReview(c.var.viewer.admin!, c.req.param("id") ?? "");
+    const res = await c.var.deps.products.productReview(c.var.viewer.admin!, c.req.param("id") ?? "");
     if (!res.ok) return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "服务产品不存在" : "无权访问", message: res.errors._form }, res.status as Status);
     const categories = await c.var.deps.catalog.categories();
     return render(c, "admin/product", { title: "服务产品审核", ...res.value, errors, values, labels, actionText: PRODUCT_ACTION_TEXT, categoryName: categoryNamer(categories) }, status);
@@ -165,7 +165,7 @@ export function productRoutes() {
   r.get("/admin/products/:id", requireAdmin("reviewer", "super_admin"), (c) => reviewPage(c));
   r.post("/admin/products/:id/decision", requireAdmin(), async (c) => {
     const f = await formFields(c);
-    const res = await c.var.deps.catalog.decideProduct(c.var.viewer.admin!, c.req.param("id"), { decision: f.decision ?? "", reason: f.reason ?? "" }, c.var.requestId);
+    const res = await c.var.deps.products.decideProduct(c.var.viewer.admin!, c.req.param("id"), { decision: f.decision ?? "", reason: f.reason ?? "" }, c.var.requestId);
     if (!res.ok) {
       if (res.status === 403) return render(c, "errors/403", { title: "无权操作", message: res.errors._form }, 403);
       return reviewPage(c, res.errors, f, res.status as Status);
@@ -176,7 +176,7 @@ export function productRoutes() {
 
   r.post("/admin/products/:id/feature", requireAdmin(), async (c) => {
     const f = await formFields(c);
-    const res = await c.var.deps.catalog.setFeatured(c.var.viewer.admin!, c.req.param("id"), f.action === "feature", c.var.requestId);
+    const res = await c.var.deps.products.setFeatured(c.var.viewer.admin!, c.req.param("id"), f.action === "feature", c.var.requestId);
     if (!res.ok) {
       if (res.status === 403 || res.status === 404) return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: "无法操作", message: res.errors._form }, res.status);
       flash(c, res.errors._form ?? "操作失败", "error");
@@ -196,15 +196,15 @@ export function productRoutes() {
     });
   };
   const coverId = (c: Ctx) => (c.req.param("file") ?? "").slice(0, 36);
-  r.get("/covers/:file{[0-9a-f-]{36}\\.svg}", async (c) => sendCover(c, await c.var.deps.catalog.cover(coverId(c), { accountId: c.var.viewer.account?.id })));
+  r.get("/covers/:file{[0-9a-f-]{36}\\.svg}", async (c) => sendCover(c, await c.var.deps.products.cover(coverId(c), { accountId: c.var.viewer.account?.id })));
   r.get("/admin/covers/:file{[0-9a-f-]{36}\\.svg}", requireAdmin("reviewer", "super_admin"), async (c) =>
-    sendCover(c, await c.var.deps.catalog.cover(coverId(c), { staff: c.var.viewer.admin! })),
+    sendCover(c, await c.var.deps.products.cover(coverId(c), { staff: c.var.viewer.admin! })),
   );
 
   // ---- 公众端: 服务产品列表与详情 ----
   const list = (kind?: "general" | "special") => async (c: Ctx) => {
     const q = c.req.query();
-    const data = await c.var.deps.catalog.listings({ ...q, kind: kind ?? q.kind });
+    const data = await c.var.deps.products.listings({ ...q, kind: kind ?? q.kind });
     const params = new URLSearchParams();
     for (const k of ["category", "region", "min", "max", "q", "sort"]) if (q[k]) params.set(k, q[k]!);
     if (!kind && q.kind) params.set("kind", q.kind);
@@ -227,7 +227,7 @@ export function productRoutes() {
   r.get("/services/special", list("special"));
 
   r.get("/products/:id", async (c) => {
-    const detail = await c.var.deps.catalog.productDetail(c.req.param("id"), c.var.viewer.account?.id);
+    const detail = await c.var.deps.products.productDetail(c.req.param("id"), c.var.viewer.account?.id);
     if (!detail) return render(c, "errors/404", { title: "服务产品不存在" }, 404);
     const categories = await c.var.deps.catalog.categories();
     return render(c, "public/product", {
