@@ -45,7 +45,7 @@ export function pgProducts(db: Db): ProductRepository {
     async listedCoverSvg(revisionId: string): Promise<string | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(revisionId)) return undefined;
       const [r] = await db.query<{ cover_svg: string | null }>(
-        `select r.cover_svg from product_listings l join product_revisions r on r.id = l.revision_id join providers v on v.id = l.provider_id
+        `select r.cover_svg from product_listings l join product_revisions r on r.id = l.revision_id join provider_directory v on v.id = l.provider_id
           where l.revision_id = $1 and v.status = 'active'`,
         [revisionId],
       );
@@ -108,14 +108,14 @@ export function pgProducts(db: Db): ProductRepository {
     async featured(limit: number): Promise<Listing[]> {
       const rows = await db.query(
         `select ${LISTING_COLUMNS} from products p join product_listings l on l.product_id = p.id
-          where p.featured_at is not null and not exists (select 1 from providers v where v.id = l.provider_id and v.status <> 'active')
+          where p.featured_at is not null and not exists (select 1 from provider_directory v where v.id = l.provider_id and v.status <> 'active')
           order by p.featured_at desc, p.id limit ${Number(limit)}`,
       );
       return rows.map((r) => camelRow<Listing>(r));
     },
     async countListed(): Promise<number> {
       const [r] = await db.query<{ n: number }>(
-        "select count(*)::int as n from product_listings l where not exists (select 1 from providers v where v.id = l.provider_id and v.status <> 'active')",
+        "select count(*)::int as n from product_listings l where not exists (select 1 from provider_directory v where v.id = l.provider_id and v.status <> 'active')",
       );
       return r!.n;
     },
@@ -134,7 +134,7 @@ export function pgProducts(db: Db): ProductRepository {
     async pendingQueue(limit: number, offset: number) {
       const rows = await db.query(
         `select r.id, r.product_id, r.title, r.price_fen, r.prereview_verdict, r.submitted_at, v.name as provider_name, p.listed_revision_id
-           from product_revisions r join products p on p.id = r.product_id join providers v on v.id = p.provider_id
+           from product_revisions r join products p on p.id = r.product_id join provider_directory v on v.id = p.provider_id
           where r.status = 'pending' order by r.submitted_at, r.id limit ${Number(limit)} offset ${Number(offset)}`,
       );
       const [c] = await db.query<{ n: number }>("select count(*)::int as n from product_revisions where status = 'pending'");
@@ -148,7 +148,7 @@ export function pgProducts(db: Db): ProductRepository {
      * covering category and price indexes (migrations/0006_catalog_indexes.sql, docs/benchmarks.md).
      */
     async listings(f: ListingFilter, limit: number, offset: number, opts: { count?: boolean } = {}): Promise<{ rows: Listing[]; total: number }> {
-      const where = ["not exists (select 1 from providers v where v.id = l.provider_id and v.status <> 'active')"];
+      const where = ["not exists (select 1 from provider_directory v where v.id = l.provider_id and v.status <> 'active')"];
       const params: unknown[] = [];
       const add = (sql: string, v: unknown) => {
         params.push(v);
@@ -183,7 +183,7 @@ export function pgProducts(db: Db): ProductRepository {
     async listing(productId: string): Promise<Listing | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(productId)) return undefined;
       const [r] = await db.query(
-        `select ${LISTING_COLUMNS} from product_listings l join providers v on v.id = l.provider_id where l.product_id = $1 and v.status = 'active'`,
+        `select ${LISTING_COLUMNS} from product_listings l join provider_directory v on v.id = l.provider_id where l.product_id = $1 and v.status = 'active'`,
         [productId],
       );
       return r && camelRow<Listing>(r);
