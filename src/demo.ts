@@ -367,7 +367,7 @@ export async function demandsDemo(deps: Deps) {
   const provider = await account("13800000007");
   const p = provider && (await deps.catalog.providerOfAccount(provider));
   if (!provider || !p) return;
-  const product = (await deps.products.listings({ provider: p.id })).rows.find((r) => r.title === "产线数字化改造方案设计");
+  const product = (await deps.products.listings({ providerId: p.id })).rows.find((r) => r.title === "产线数字化改造方案设计");
   const answered = await deps.demands.respond(provider, ids[0]!, {
     proposal: "我司可提供注塑行业MES实施服务：先用两周完成现场调研和方案设计，再分两期上线工单、报工、设备采集和质量追溯模块，并完成与金蝶ERP的接口对接，上线后驻场一个月（演示数据）。",
     quotedPrice: "420000",

@@ -1,5 +1,6 @@
 import { UniqueViolation } from "../../ports/db.ts";
 import { readDecision } from "../../lib/decision.ts";
+import { pageOf, pagesOf } from "../../lib/paging.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { Db } from "../../ports/db.ts";
@@ -180,9 +181,9 @@ export function catalogService(deps: CatalogDeps) {
 
     async applicationQueue(staff: Staff, status: ProviderApplicationStatus | undefined, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务商" }, 403);
-      const p = Math.max(1, Math.floor(page) || 1);
+      const p = pageOf(page);
       const { rows, total } = await deps.catalog(db).applicationQueue(status, pageSize, (p - 1) * pageSize);
-      return ok({ rows, total, pageNo: p, pages: Math.max(1, Math.ceil(total / pageSize)) });
+      return ok({ rows, total, pageNo: p, pages: pagesOf(total, pageSize) });
     },
 
     async applicationDetail(staff: Staff, id: string) {
@@ -231,9 +232,9 @@ export function catalogService(deps: CatalogDeps) {
 
     async providers(staff: Staff, status: ProviderStatus | undefined, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权管理服务商" }, 403);
-      const p = Math.max(1, Math.floor(page) || 1);
+      const p = pageOf(page);
       const { rows, total } = await deps.catalog(db).providers(status, pageSize, (p - 1) * pageSize);
-      return ok({ rows, total, pageNo: p, pages: Math.max(1, Math.ceil(total / pageSize)) });
+      return ok({ rows, total, pageNo: p, pages: pagesOf(total, pageSize) });
     },
 
     /** 暂停 (出库) with a reason, or 恢复. The provider center closes and opens with it. */

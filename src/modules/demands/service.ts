@@ -1,6 +1,7 @@
 import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
 import { readDecision } from "../../lib/decision.ts";
+import { pageOf as pageNumber, pagesOf } from "../../lib/paging.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { CatalogService } from "../catalog/service.ts";
@@ -42,8 +43,6 @@ const PAGE_SIZE = 20;
 /** How many of a provider's listed products the 关联服务产品 select offers. */
 const MAX_LINKABLE_PRODUCTS = 200;
 
-const pageNumber = (p: unknown) => Math.max(1, Math.min(1000, Math.floor(Number(p)) || 1));
-const pagesOf = (total: number, size: number) => Math.max(1, Math.ceil(total / size));
 
 const OWNER_ACTION_EVENT = { withdraw: "demand_withdrawn", close: "demand_closed" } as const;
 

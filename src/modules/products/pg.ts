@@ -109,7 +109,8 @@ export function pgProducts(db: Db): ProductRepository {
       const rows = await db.query(
         `select ${LISTING_COLUMNS} from products p join product_listings l on l.product_id = p.id
           where p.featured_at is not null and not exists (select 1 from provider_directory v where v.id = l.provider_id and v.status <> 'active')
-          order by p.featured_at desc, p.id limit ${Number(limit)}`,
+          order by p.featured_at desc, p.id limit $1`,
+        [limit],
       );
       return rows.map((r) => camelRow<Listing>(r));
     },
@@ -135,7 +136,8 @@ export function pgProducts(db: Db): ProductRepository {
       const rows = await db.query(
         `select r.id, r.product_id, r.title, r.price_fen, r.prereview_verdict, r.submitted_at, v.name as provider_name, p.listed_revision_id
            from product_revisions r join products p on p.id = r.product_id join provider_directory v on v.id = p.provider_id
-          where r.status = 'pending' order by r.submitted_at, r.id limit ${Number(limit)} offset ${Number(offset)}`,
+          where r.status = 'pending' order by r.submitted_at, r.id limit $1 offset $2`,
+        [limit, offset],
       );
       const [c] = await db.query<{ n: number }>("select count(*)::int as n from product_revisions where status = 'pending'");
       return { rows: rows.map((r) => camelRow<Row>(r)), total: c!.n };
@@ -165,7 +167,7 @@ export function pgProducts(db: Db): ProductRepository {
       const from = `from product_listings l where ${where.join(" and ")}`;
       const run = (q: Db) =>
         Promise.all([
-          q.query(`select ${LISTING_COLUMNS} ${from} order by ${order} limit ${Number(limit)} offset ${Number(offset)}`, params),
+          q.query(`select ${LISTING_COLUMNS} ${from} order by ${order} limit $${params.length + 1} offset $${params.length + 2}`, [...params, limit, offset]),
           opts.count === false ? Promise.resolve([{ n: -1 }]) : q.query<{ n: number }>(`select count(*)::int as n ${from}`, params),
         ]);
       // The planner prices `search_terms @> terms` as one cheap operator call per row, but each call

@@ -1,6 +1,7 @@
 import type { Clock } from "../../ports/clock.ts";
 import type { Db } from "../../ports/db.ts";
 import { readDecision } from "../../lib/decision.ts";
+import { pageOf, pagesOf } from "../../lib/paging.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
@@ -194,9 +195,9 @@ export function productService(deps: ProductDeps) {
 
     async productQueue(staff: Staff, page: number) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务产品" }, 403);
-      const p = Math.max(1, Math.floor(page) || 1);
+      const p = pageOf(page);
       const { rows, total } = await deps.products(db).pendingQueue(PAGE_SIZE, (p - 1) * PAGE_SIZE);
-      return ok({ rows, total, pageNo: p, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) });
+      return ok({ rows, total, pageNo: p, pages: pagesOf(total, PAGE_SIZE) });
     },
 
     async productReview(staff: Staff, productId: string) {
@@ -299,22 +300,25 @@ export function productService(deps: ProductDeps) {
       return deps.products(db).featured(limit);
     },
 
-    async listings(q: { category?: string; kind?: string; region?: string; min?: string; max?: string; q?: string; sort?: string; provider?: string; page?: string }) {
+    /**
+     * The public list: filters as the HTTP edge parsed them (amounts already in fen, ids already
+     * UUIDs); a category outside the managed list or an unknown value is ignored.
+     */
+    async listings(q: { category?: string; kind?: string; region?: string; minFen?: number; maxFen?: number; q?: string; sort?: string; providerId?: string; page?: number }) {
       const categories = await deps.catalog.categories();
-      const yuan = (v: string | undefined) => (v && /^\d{1,9}(\.\d{1,2})?$/.test(v.trim()) ? Math.round(Number(v.trim()) * 100) : undefined);
       const f: ListingFilter = {
         category: categories.some((c) => c.code === q.category) ? q.category : undefined,
         kind: q.kind === "general" || q.kind === "special" ? q.kind : undefined,
         region: q.region && REGION_CODES.includes(q.region) && q.region !== "450000" ? q.region : undefined,
-        minFen: yuan(q.min),
-        maxFen: yuan(q.max),
+        minFen: Number.isSafeInteger(q.minFen) ? q.minFen : undefined,
+        maxFen: Number.isSafeInteger(q.maxFen) ? q.maxFen : undefined,
         terms: q.q ? queryTerms(q.q) : undefined,
-        providerId: q.provider && /^[0-9a-f-]{36}$/i.test(q.provider) ? q.provider : undefined,
+        providerId: q.providerId && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(q.providerId) ? q.providerId : undefined,
         sort: q.sort === "price_asc" || q.sort === "price_desc" ? q.sort : "newest",
       };
-      const page = Math.max(1, Math.min(500, Math.floor(Number(q.page)) || 1));
+      const page = pageOf(q.page);
       const { rows, total } = await deps.products(db).listings(f, PAGE_SIZE, (page - 1) * PAGE_SIZE);
-      return { rows, total, pageNo: page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), categories, filter: f };
+      return { rows, total, pageNo: page, pages: pagesOf(total, PAGE_SIZE), categories, filter: f };
     },
 
     /**
