@@ -26,11 +26,14 @@ export { MAX_PAGE };
 const one = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
 const noNul = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
 
-/** Text, trimmed, NULs dropped; empty becomes "". */
+/**
+ * Text, trimmed, NULs dropped, line breaks as \n (a browser sends a textarea's as \r\n, which
+ * would count twice against a length limit); empty becomes "".
+ */
 function asText(v: unknown): unknown {
   const x = one(v);
   if (x === undefined || x === null) return "";
-  return typeof x === "string" ? noNul(x).trim() : x;
+  return typeof x === "string" ? noNul(x).replace(/\r\n?/g, "\n").trim() : x;
 }
 
 /** Characters as a person counts them (code points, so one emoji or rare character is one). */

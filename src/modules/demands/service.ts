@@ -213,7 +213,7 @@ export function demandService(deps: DemandDeps) {
     // ---- public ----
 
     /** The public 企业需求 list: published demands, by default only open ones (deadline not passed). */
-    async publicList(q: { category?: string; city?: string; q?: string; status?: string; page?: string }) {
+    async publicList(q: { category?: string; city?: string; q?: string; status?: string; page?: number }) {
       const categories = await deps.catalog.categories();
       const t = today();
       const filter = {
@@ -255,7 +255,7 @@ export function demandService(deps: DemandDeps) {
     },
 
     /** 响应需求: an active provider, a published open demand of another enterprise, one response per provider (a second one edits it). */
-    async respond(accountId: string, demandId: string, f: { proposal?: string; quotedPrice?: string; productId?: string }, requestId?: string): Promise<Result<{ created: boolean }>> {
+    async respond(accountId: string, demandId: string, f: Parameters<typeof validateResponse>[0], requestId?: string): Promise<Result<{ created: boolean }>> {
       const e = await deps.enterprises.ofAccount(accountId);
       const provider = e?.isProvider ? await activeProvider(accountId) : undefined;
       if (!e || !provider) return fail({ _form: "仅审核通过的服务商可以响应需求" }, 403);
