@@ -33,7 +33,7 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/audit/routes.ts", build: auditRoutes },
   { prefix: "/", file: "src/modules/vouchers/routes.ts", build: voucherRoutes },
   { prefix: "/", file: "src/modules/catalog/routes.ts", build: catalogRoutes },
-  { prefix: "/", file: "src/modules/catalog/products-routes.ts", build: productRoutes },
+  { prefix: "/", file: "src/modules/products/routes.ts", build: productRoutes },
   { prefix: "/", file: "src/modules/demands/routes.ts", build: demandRoutes },
   { prefix: "/", file: "src/modules/content/routes.ts", build: contentRoutes },
   { prefix: "/", file: "src/modules/messages/routes.ts", build: messageRoutes },

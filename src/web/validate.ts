@@ -233,6 +233,7 @@ export function rawValues(data: unknown): Record<string, string> {
 type Invalid<E extends Env> = (c: Context<E>, errors: FieldErrors, values: Record<string, string>) => Response | Promise<Response>;
 
 /** Parses the POST form with `schema`; on failure answers with `onInvalid` (the form again, 422). */
+// biome-ignore lint/suspicious/noExplicitAny: the default environment when none can be inferred (see above)
 export function form<S extends z.ZodType, E extends Env = any>(schema: S, onInvalid: Invalid<E>) {
   return zValidator("form", schema, async (result, c) => {
     if (!result.success) return onInvalid(c as unknown as Context<E>, fieldErrors(result.error), rawValues(result.data));
@@ -240,6 +241,7 @@ export function form<S extends z.ZodType, E extends Env = any>(schema: S, onInva
 }
 
 /** Parses the query with a lenient schema (fields `.catch()` to defaults), never refusing the request. */
+// biome-ignore lint/suspicious/noExplicitAny: the default environment when none can be inferred (see above)
 export function query<S extends z.ZodType, E extends Env = any>(schema: S) {
   return zValidator("query", schema, async (result, c) => {
     if (!result.success) {
@@ -250,6 +252,7 @@ export function query<S extends z.ZodType, E extends Env = any>(schema: S) {
 }
 
 /** Parses path parameters; a malformed one answers `onInvalid` (by convention the 404 page). */
+// biome-ignore lint/suspicious/noExplicitAny: the default environment when none can be inferred (see above)
 export function params<S extends z.ZodType, E extends Env = any>(schema: S, onInvalid: (c: Context<E>) => Response | Promise<Response>) {
   return zValidator("param", schema, async (result, c) => {
     if (!result.success) return onInvalid(c as unknown as Context<E>);

@@ -90,7 +90,6 @@ const UPLOAD_LIMIT = 11 * 1024 * 1024;
 
 /** A Location header that a browser could take off-site or that carries control characters. */
 function unsafeLocation(location: string): boolean {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
   if (/[\u0000-\u001f\u007f\\]/.test(location)) return true;
   const url = new URL(location, "http://localhost");
   return url.origin !== "http://localhost";

@@ -23,22 +23,36 @@ async function post(b: Browser, page: string, action: string, fields: Record<str
   await b.get(page);
   const body = new URLSearchParams({ _csrf: b.csrf() });
   for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-  const res = await b.request(action, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" } });
+  const res = await b.request(action, {
+    method: "POST",
+    body,
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" },
+  });
   b.lastHtml = await res.clone().text();
   return res;
 }
 
 const PRODUCT = {
-  title: "中小企业数字化转型诊断服务", category: "digital", voucherKinds: ["general"], price: "50000", unit: "项",
+  title: "中小企业数字化转型诊断服务",
+  category: "digital",
+  voucherKinds: ["general"],
+  price: "50000",
+  unit: "项",
   content: "对企业研发、生产、管理、营销各环节进行现场调研与数据采集，评估数字化水平，识别关键短板，形成转型路线图和实施建议。",
-  deliverables: "诊断报告一份", acceptance: "企业签字确认诊断报告", duration: "30天", regions: ["450000"],
+  deliverables: "诊断报告一份",
+  acceptance: "企业签字确认诊断报告",
+  duration: "30天",
+  regions: ["450000"],
 };
 
 describe("prototype keys in enum fields: 422 with the field's message, nothing stored", () => {
   it.each(PROTOTYPE_KEYS)("product form: voucherKinds=%s and regions=%s", async (key) => {
     const provider = await signIn(t, "13800000008");
     const before = await count("products");
-    for (const [field, message] of [["voucherKinds", "服务券类型不正确"], ["regions", "服务区域不正确"]] as const) {
+    for (const [field, message] of [
+      ["voucherKinds", "服务券类型不正确"],
+      ["regions", "服务区域不正确"],
+    ] as const) {
       const res = await post(provider, "/provider/products/new", "/provider/products/new", { ...PRODUCT, [field]: [key] });
       expect(res.status, field).toBe(422);
       expect(provider.lastHtml).toContain(message);
@@ -50,8 +64,16 @@ describe("prototype keys in enum fields: 422 with the field's message, nothing s
     const b = await signIn(t, "13800000003");
     const before = await count("demands");
     const res = await post(b, "/me/demands/new", "/me/demands/new", {
-      title: "数控车间设备联网与数据采集", category: "digital", description: "车间有数控机床20台，希望实现设备联网、状态与产量数据自动采集。",
-      budgetMin: "100000", budgetMax: "200000", cityCode: key, districtCode: "", deadline: addDays(shanghaiDate(new Date()), 30), contactName: "李娜", contactPhone: "13800000003",
+      title: "数控车间设备联网与数据采集",
+      category: "digital",
+      description: "车间有数控机床20台，希望实现设备联网、状态与产量数据自动采集。",
+      budgetMin: "100000",
+      budgetMax: "200000",
+      cityCode: key,
+      districtCode: "",
+      deadline: addDays(shanghaiDate(new Date()), 30),
+      contactName: "李娜",
+      contactPhone: "13800000003",
     });
     expect(res.status).toBe(422);
     expect(b.lastHtml).toContain("请选择所在城市");
@@ -70,7 +92,14 @@ describe("prototype keys in enum fields: 422 with the field's message, nothing s
   it.each(PROTOTYPE_KEYS)("article form: kind=%s; provider application: regions=%s", async (key) => {
     const op = await signInAdmin(t, "operator");
     const before = await count("articles");
-    const res = await post(op, "/admin/articles/new", "/admin/articles/new", { title: "关于服务券的通知", kind: key, summary: "", body: "正文", slug: "", publishedAt: "" });
+    const res = await post(op, "/admin/articles/new", "/admin/articles/new", {
+      title: "关于服务券的通知",
+      kind: key,
+      summary: "",
+      body: "正文",
+      slug: "",
+      publishedAt: "",
+    });
     expect(res.status).toBe(422);
     expect(op.lastHtml).toContain("请选择类型");
     expect(await count("articles")).toBe(before);
@@ -78,8 +107,12 @@ describe("prototype keys in enum fields: 422 with the field's message, nothing s
     const b = await signIn(t, "13800000004");
     const apps = await count("provider_applications");
     const applied = await post(b, "/me/provider-application", "/me/provider-application", {
-      categories: ["testing"], regions: [key], introduction: "我们是一家专业的检验检测机构，拥有CMA资质和二十年经验，服务区内制造企业。",
-      qualifications: "", contactName: "王五", contactPhone: "13812345678",
+      categories: ["testing"],
+      regions: [key],
+      introduction: "我们是一家专业的检验检测机构，拥有CMA资质和二十年经验，服务区内制造企业。",
+      qualifications: "",
+      contactName: "王五",
+      contactPhone: "13812345678",
     });
     expect(applied.status).toBe(422);
     expect(b.lastHtml).toContain("服务区域不正确");
@@ -100,7 +133,12 @@ describe("query filters ignore prototype keys; every list clamps its page", () =
   it("public and signed-in lists answer 200", async () => {
     const pub = new Browser(t);
     for (const path of ["/services", "/services/general", "/demands", "/news"]) {
-      for (const q of ["page=1e400", "page=1e18", "page=99999999999", "kind=constructor&category=__proto__&region=toString&sort=constructor&status=__proto__&city=constructor"]) {
+      for (const q of [
+        "page=1e400",
+        "page=1e18",
+        "page=99999999999",
+        "kind=constructor&category=__proto__&region=toString&sort=constructor&status=__proto__&city=constructor",
+      ]) {
         expect((await pub.get(`${path}?${q}`)).status, `${path}?${q}`).toBe(200);
       }
     }
@@ -129,7 +167,12 @@ describe("query filters ignore prototype keys; every list clamps its page", () =
 
   it("malformed ids in paths are 404", async () => {
     const r = await signInAdmin(t, "admin");
-    for (const path of ["/admin/products/abc", "/admin/providers/applications/1'or'1", "/admin/messages/abc", "/admin/demands/zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"]) {
+    for (const path of [
+      "/admin/products/abc",
+      "/admin/providers/applications/1'or'1",
+      "/admin/messages/abc",
+      "/admin/demands/zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz",
+    ]) {
       expect((await r.get(path)).status, path).toBe(404);
     }
     const pub = new Browser(t);
