@@ -10,7 +10,7 @@ import { auditRoutes } from "./modules/audit/routes.ts";
 import { enterpriseRoutes } from "./modules/enterprises/routes.ts";
 import { voucherRoutes } from "./modules/vouchers/routes.ts";
 import { catalogRoutes } from "./modules/catalog/routes.ts";
-import { productRoutes } from "./modules/catalog/products-routes.ts";
+import { productRoutes } from "./modules/products/routes.ts";
 import { demandRoutes } from "./modules/demands/routes.ts";
 import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";
@@ -33,7 +33,7 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/audit/routes.ts", build: auditRoutes },
   { prefix: "/", file: "src/modules/vouchers/routes.ts", build: voucherRoutes },
   { prefix: "/", file: "src/modules/catalog/routes.ts", build: catalogRoutes },
-  { prefix: "/", file: "src/modules/catalog/products-routes.ts", build: productRoutes },
+  { prefix: "/", file: "src/modules/products/routes.ts", build: productRoutes },
   { prefix: "/", file: "src/modules/demands/routes.ts", build: demandRoutes },
   { prefix: "/", file: "src/modules/content/routes.ts", build: contentRoutes },
   { prefix: "/", file: "src/modules/messages/routes.ts", build: messageRoutes },

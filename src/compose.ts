@@ -27,8 +27,9 @@ import { webCryptoCipher } from "./adapters/webcrypto-cipher.ts";
 import type { FieldCipher } from "./ports/crypto.ts";
 import { pgLedger, pgProgrammes, pgQuota } from "./modules/vouchers/pg.ts";
 import { pgCatalog } from "./modules/catalog/pg.ts";
-import { pgProducts } from "./modules/catalog/products-pg.ts";
 import { catalogService } from "./modules/catalog/service.ts";
+import { pgProducts } from "./modules/products/pg.ts";
+import { productService } from "./modules/products/service.ts";
 import { pgDemands } from "./modules/demands/pg.ts";
 import { demandService } from "./modules/demands/service.ts";
 import { voucherService } from "./modules/vouchers/service.ts";
@@ -160,8 +161,14 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     audit,
   });
   const content = contentService({ db, clock, articles: pgArticles, files, audit });
-  const catalog = catalogService({ db, clock, catalog: pgCatalog, products: pgProducts, enterprises, vouchers, files, audit });
-  const demands = demandService({ db, clock, demands: pgDemands, enterprises, catalog, audit });
+  // The products module depends on the catalog; the catalog reaches back only through this hook,
+  // bound once the products service exists (恢复 lists a provider's products in its transaction).
+  const catalog = catalogService({
+    db, clock, catalog: pgCatalog, enterprises, files, audit,
+    providerRestored: (tx, provider, at) => products.restoreListings(tx, provider, at),
+  });
+  const products = productService({ db, clock, catalog, products: pgProducts, enterprises, vouchers, audit });
+  const demands = demandService({ db, clock, demands: pgDemands, enterprises, catalog, products, audit });
   const identity = identityService({
     db,
     cache,
@@ -196,10 +203,11 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     vouchers,
     catalog,
+    products,
     demands,
     content,
     messages,
-    portal: portalService({ cache, clock, enterprises, catalog, vouchers, demands, messages }),
+    portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
   };
 }
 

@@ -238,15 +238,15 @@ async function productsDemo(deps: Deps) {
     const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
     if (!acc) continue;
     for (const p of list) {
-      const saved = await deps.catalog.saveProduct(acc.id, null, {
+      const saved = await deps.products.saveProduct(acc.id, null, {
         title: p.title, category: p.category, voucherKinds: p.kinds, price: p.price, unit: p.unit, duration: p.duration,
         content: p.content, deliverables: p.deliverables, acceptance: p.acceptance, regions: ["450000"],
       }, index++ % 4 === 3 ? undefined : { svg: demoCover(categories.find((c) => c.code === p.category)?.name ?? "", (index * 47) % 360) });
       if (!saved.ok) throw new Error(`demo product failed: ${JSON.stringify(saved.errors)}`);
-      await deps.catalog.submit(acc.id, saved.value.productId);
-      await deps.catalog.decideProduct({ id: reviewer.id, role: "reviewer" }, saved.value.productId, { decision: "approve", reason: "" });
+      await deps.products.submit(acc.id, saved.value.productId);
+      await deps.products.decideProduct({ id: reviewer.id, role: "reviewer" }, saved.value.productId, { decision: "approve", reason: "" });
       // The first product of each provider is picked for the home page's 推荐服务.
-      if (p === list[0]) await deps.catalog.setFeatured({ id: reviewer.id, role: "reviewer" }, saved.value.productId, true);
+      if (p === list[0]) await deps.products.setFeatured({ id: reviewer.id, role: "reviewer" }, saved.value.productId, true);
     }
   }
 }
@@ -367,7 +367,7 @@ export async function demandsDemo(deps: Deps) {
   const provider = await account("13800000007");
   const p = provider && (await deps.catalog.providerOfAccount(provider));
   if (!provider || !p) return;
-  const product = (await deps.catalog.listings({ provider: p.id })).rows.find((r) => r.title === "产线数字化改造方案设计");
+  const product = (await deps.products.listings({ providerId: p.id })).rows.find((r) => r.title === "产线数字化改造方案设计");
   const answered = await deps.demands.respond(provider, ids[0]!, {
     proposal: "我司可提供注塑行业MES实施服务：先用两周完成现场调研和方案设计，再分两期上线工单、报工、设备采集和质量追溯模块，并完成与金蝶ERP的接口对接，上线后驻场一个月（演示数据）。",
     quotedPrice: "420000",

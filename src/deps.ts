@@ -11,6 +11,7 @@ import type { EnterpriseService } from "./modules/enterprises/service.ts";
 import type { FileService } from "./modules/files/service.ts";
 import type { VoucherService } from "./modules/vouchers/service.ts";
 import type { CatalogService } from "./modules/catalog/service.ts";
+import type { ProductService } from "./modules/products/service.ts";
 import type { DemandService } from "./modules/demands/service.ts";
 import type { IdentityService } from "./modules/identity/service.ts";
 import type { ContentService } from "./modules/content/service.ts";
@@ -40,6 +41,7 @@ export type Deps = {
   files: FileService;
   vouchers: VoucherService;
   catalog: CatalogService;
+  products: ProductService;
   demands: DemandService;
   content: ContentService;
   messages: MessageService;

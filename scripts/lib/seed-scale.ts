@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Db } from "../../src/ports/db.ts";
-import { searchTerms } from "../../src/modules/catalog/products.ts";
+import { searchTerms } from "../../src/modules/products/domain.ts";
 import regions from "../../src/reference/guangxi-regions.json" with { type: "json" };
 
 export type SeedScaleOptions = {

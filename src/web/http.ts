@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../deps.ts";
 import type { FieldErrors } from "../lib/result.ts";
 import { type Session, getSession } from "./session.ts";
@@ -30,11 +31,23 @@ export function clientIp(c: Ctx): string {
 /** NUL characters never reach a use case: PostgreSQL text cannot hold them, and no form needs one. */
 const noNul = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
 
+/**
+ * The parsed body; a malformed one (a multipart body without its boundary, cut short, or not
+ * multipart at all) is the client's error: 400, never a 500.
+ */
+async function parsedBody(c: Ctx, all: boolean) {
+  try {
+    return await c.req.parseBody({ all });
+  } catch (err) {
+    throw new HTTPException(400, { message: "Malformed form body", cause: err });
+  }
+}
+
 /** The form fields of a POST as strings (files are read separately by upload routes). */
 export async function formFields(c: Ctx): Promise<Record<string, string>> {
   const type = c.req.header("Content-Type") ?? "";
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return {};
-  const body = await c.req.parseBody();
+  const body = await parsedBody(c, false);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) {
     if (typeof v === "string") out[k] = noNul(v);
@@ -44,13 +57,13 @@ export async function formFields(c: Ctx): Promise<Record<string, string>> {
 
 /** Every value of a repeated field (checkbox groups), strings only. */
 export async function formList(c: Ctx, name: string): Promise<string[]> {
-  const v = (await c.req.parseBody({ all: true }))[name];
+  const v = (await parsedBody(c, true))[name];
   return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string").map(noNul);
 }
 
 /** The files chosen in a file input (empty inputs skipped), read into memory for the files service. */
 export async function formUploads(c: Ctx, name: string): Promise<{ name: string; bytes: Uint8Array }[]> {
-  const v = (await c.req.parseBody({ all: true }))[name];
+  const v = (await parsedBody(c, true))[name];
   const out: { name: string; bytes: Uint8Array }[] = [];
   for (const f of Array.isArray(v) ? v : v ? [v] : []) {
     if (f instanceof File && f.size > 0) out.push({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });

@@ -17,30 +17,54 @@ import type { Context, Env, MiddlewareHandler } from "hono";
 import { z } from "zod";
 import type { FieldErrors } from "../lib/result.ts";
 import { readYuan } from "../lib/money.ts";
+import { MAX_PAGE } from "../lib/paging.ts";
 
-/** The highest page number any list accepts; larger numbers are clamped to it. */
-export const MAX_PAGE = 1000;
+/** The highest page number any list accepts; larger numbers are clamped to it (lib/paging.ts). */
+export { MAX_PAGE };
 
 /** A form value as one string: a repeated field keeps its first value, a file is not text. */
 const one = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
 const noNul = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
 
-/** Text, trimmed, NULs dropped; empty becomes "". */
+/**
+ * Text, trimmed, NULs dropped, line breaks as \n (a browser sends a textarea's as \r\n, which
+ * would count twice against a length limit); empty becomes "".
+ */
 function asText(v: unknown): unknown {
   const x = one(v);
   if (x === undefined || x === null) return "";
-  return typeof x === "string" ? noNul(x).trim() : x;
+  return typeof x === "string" ? noNul(x).replace(/\r\n?/g, "\n").trim() : x;
 }
+
+/** Characters as a person counts them (code points, so one emoji or rare character is one). */
+const chars = (s: string) => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
 
 /**
  * Trimmed text of at most `max` characters. `required` gives the message for an empty value.
- * `label` words the length message: "{label}不能超过{max}个字".
+ * `label` words the length message: "{label}不能超过{max}个字" (`maxMessage` words it otherwise,
+ * given the length typed). Lengths count characters, not UTF-16 units.
  */
-export function text(opts: { max: number; label: string; required?: string; min?: number; minMessage?: string }) {
-  let s = z.string({ error: `${opts.label}格式不正确` });
-  if (opts.required) s = s.min(1, { error: opts.required });
-  if (opts.min) s = s.min(opts.min, { error: opts.minMessage ?? `${opts.label}至少${opts.min}个字` });
-  s = s.max(opts.max, { error: `${opts.label}不能超过${opts.max}个字` });
+export function text(opts: {
+  max: number;
+  label: string;
+  required?: string;
+  min?: number;
+  minMessage?: string;
+  maxMessage?: string | ((length: number) => string);
+}) {
+  const s = z.string({ error: `${opts.label}格式不正确` }).superRefine((v, ctx) => {
+    const n = chars(v);
+    if (opts.required && n === 0) ctx.addIssue({ code: "custom", message: opts.required });
+    else if (opts.min && n < opts.min) ctx.addIssue({ code: "custom", message: opts.minMessage ?? `${opts.label}至少${opts.min}个字` });
+    else if (n > opts.max) {
+      const m = opts.maxMessage;
+      ctx.addIssue({ code: "custom", message: typeof m === "function" ? m(n) : (m ?? `${opts.label}不能超过${opts.max}个字`) });
+    }
+  });
   return z.preprocess(asText, s);
 }
 
@@ -76,6 +100,23 @@ export function oneOfFilter<V extends string>(values: readonly V[]) {
 export function enumFilter<K extends string>(labels: Readonly<Record<K, unknown>>) {
   const keys = Object.keys(labels) as [K, ...K[]];
   return z.preprocess(asText, z.enum(keys).optional()).catch(undefined);
+}
+
+/**
+ * A queue's status filter: absent means `fallback` (a queue opens on 待审核), an empty or unknown
+ * value means every status ("").
+ */
+export function enumFilterOr<K extends string>(labels: Readonly<Record<K, unknown>>, fallback: K) {
+  const filter = enumFilter(labels);
+  return z.unknown().optional().transform((v): K | "" => (v === undefined ? fallback : (filter.parse(v) ?? "")));
+}
+
+/** Every value of a repeated field whose choices live in the database (checked by the domain): trimmed texts of at most `max` characters. */
+export function textList(max: number, message: string) {
+  return z.preprocess(
+    (v) => (v === undefined || v === "" ? [] : (Array.isArray(v) ? v : [v]).map(asText).filter((x) => x !== "")),
+    z.array(z.string({ error: message }).max(max, { error: message }), { error: message }).max(100, { error: message }),
+  ).transform((xs) => [...new Set(xs)]);
 }
 
 /** Every value of a repeated field (checkbox group), each one of the label map's keys. */
@@ -187,17 +228,21 @@ export function rawValues(data: unknown): Record<string, string> {
   return out;
 }
 
+// The environment is inferred from `onInvalid` when it is annotated; otherwise it is the app's own
+// (any), so `query(schema)` and `params(schema, ...)` fit every Hono app without a type argument.
 type Invalid<E extends Env> = (c: Context<E>, errors: FieldErrors, values: Record<string, string>) => Response | Promise<Response>;
 
 /** Parses the POST form with `schema`; on failure answers with `onInvalid` (the form again, 422). */
-export function form<S extends z.ZodType, E extends Env>(schema: S, onInvalid: Invalid<E>) {
+// biome-ignore lint/suspicious/noExplicitAny: the default environment when none can be inferred (see above)
+export function form<S extends z.ZodType, E extends Env = any>(schema: S, onInvalid: Invalid<E>) {
   return zValidator("form", schema, async (result, c) => {
     if (!result.success) return onInvalid(c as unknown as Context<E>, fieldErrors(result.error), rawValues(result.data));
   }) as unknown as MiddlewareHandler<E, string, { in: { form: z.input<S> }; out: { form: z.output<S> } }>;
 }
 
 /** Parses the query with a lenient schema (fields `.catch()` to defaults), never refusing the request. */
-export function query<S extends z.ZodType, E extends Env>(schema: S) {
+// biome-ignore lint/suspicious/noExplicitAny: the default environment when none can be inferred (see above)
+export function query<S extends z.ZodType, E extends Env = any>(schema: S) {
   return zValidator("query", schema, async (result, c) => {
     if (!result.success) {
       // A lenient schema cannot fail; if one does, treat the request as malformed rather than crash.
@@ -207,7 +252,8 @@ export function query<S extends z.ZodType, E extends Env>(schema: S) {
 }
 
 /** Parses path parameters; a malformed one answers `onInvalid` (by convention the 404 page). */
-export function params<S extends z.ZodType, E extends Env>(schema: S, onInvalid: (c: Context<E>) => Response | Promise<Response>) {
+// biome-ignore lint/suspicious/noExplicitAny: the default environment when none can be inferred (see above)
+export function params<S extends z.ZodType, E extends Env = any>(schema: S, onInvalid: (c: Context<E>) => Response | Promise<Response>) {
   return zValidator("param", schema, async (result, c) => {
     if (!result.success) return onInvalid(c as unknown as Context<E>);
   }) as unknown as MiddlewareHandler<E, string, { in: { param: Record<string, string> }; out: { param: z.output<S> } }>;

@@ -6,7 +6,6 @@ import { pgliteInstance } from "../../src/adapters/pglite.ts";
 import { openPostgres } from "../../src/adapters/postgres.ts";
 import { pgBossJobs } from "../../src/adapters/pgboss-jobs.ts";
 import { pgCatalog } from "../../src/modules/catalog/pg.ts";
-import { pgProducts } from "../../src/modules/catalog/products-pg.ts";
 import { catalogService } from "../../src/modules/catalog/service.ts";
 import { pgFiles } from "../../src/modules/files/pg.ts";
 import { audit } from "../../src/modules/audit/service.ts";
@@ -67,9 +66,7 @@ describe("catalog settings (服务类别与负面清单)", () => {
       db: d.db,
       clock: d.clock,
       catalog: pgCatalog,
-      products: pgProducts,
       enterprises: d.enterprises,
-      vouchers: d.vouchers,
       files: d.files,
       audit: failingAudit,
     });

@@ -51,32 +51,60 @@ async function crawl(b: Browser, starts: string[]): Promise<Map<string, number>>
   return seen;
 }
 
-/** The POST forms of a page: action and field names (hidden fields keep their values, e.g. _csrf). */
-function forms(html: string): { action: string; fields: Map<string, string> }[] {
-  const out: { action: string; fields: Map<string, string> }[] = [];
+type Form = { action: string; fields: Map<string, string>; enums: Set<string>; multipart: boolean };
+
+/**
+ * The POST forms of a page: action and field names (hidden fields keep their values, e.g. _csrf),
+ * which fields are choices (select, radio, checkbox: enum fields) and whether the form uploads files.
+ */
+function forms(html: string): Form[] {
+  const out: Form[] = [];
   for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)) {
     const attrs = m[1]!;
     if (!/method="post"/i.test(attrs)) continue;
     const action = attrs.match(/action="(\/[^"]*)"/)?.[1]?.replace(/&amp;/g, "&");
     if (!action || SKIP.some((r) => r.test(action))) continue;
     const fields = new Map<string, string>();
-    for (const f of m[2]!.matchAll(/<(?:input|select|textarea)\b([^>]*)>/g)) {
-      const name = f[1]!.match(/name="([^"]+)"/)?.[1];
+    const enums = new Set<string>();
+    for (const f of m[2]!.matchAll(/<(input|select|textarea|button)\b([^>]*)>/g)) {
+      const [tag, a] = [f[1]!, f[2]!];
+      const name = a.match(/name="([^"]+)"/)?.[1];
       if (!name) continue;
-      const hidden = /type="hidden"/.test(f[1]!);
-      fields.set(name, hidden ? (f[1]!.match(/value="([^"]*)"/)?.[1] ?? "") : "");
+      if (tag === "select" || /type="(radio|checkbox)"/.test(a) || (tag === "button" && /value="/.test(a))) enums.add(name);
+      if (tag === "button") continue;
+      const hidden = /type="hidden"/.test(a);
+      fields.set(name, hidden ? (a.match(/value="([^"]*)"/)?.[1] ?? "") : "");
     }
-    out.push({ action, fields });
+    out.push({ action, fields, enums, multipart: /enctype="multipart\/form-data"/i.test(attrs) });
   }
   return out;
 }
 
+/** Keys every object inherits: an enum check written as `value in {...}` takes them for members. */
+const PROTOTYPE_KEYS = ["constructor", "__proto__", "toString"];
+/** Page numbers that once reached SQL as Infinity or overflowed bigint. */
+const HUGE_PAGES = ["1e400", "1e18"];
+/** Redirect targets with control characters (browsers drop tabs and newlines: /\t/evil.example is //evil.example). */
+const NEXT_TRICKS = ["/%09/evil.example", "/%0a/x", "/%0d%0a", "/%09/%09evil.example", "/%5C%5Cevil.example"];
+const UPLOAD_LIMIT = 11 * 1024 * 1024;
+
+/** A Location header that a browser could take off-site or that carries control characters. */
+function unsafeLocation(location: string): boolean {
+  if (/[\u0000-\u001f\u007f\\]/.test(location)) return true;
+  const url = new URL(location, "http://localhost");
+  return url.origin !== "http://localhost";
+}
+
 const HOSTILE = ["", "<script>alert(1)</script>", "'; drop table accounts; --", "%00\u0000", "９".repeat(20), "x".repeat(6000), "-1", "1e309", "2020-13-45"];
 
-/** The same page with hostile query strings, and with its id malformed or unknown. */
-function variants(path: string): string[] {
+/** A path with its ids replaced: one route, whichever record it shows. */
+const route = (path: string) => path.replace(new RegExp(UUID.source, "gi"), ":id");
+
+/** The same page with hostile query strings (huge page numbers once per route), and with its id malformed or unknown. */
+function variants(path: string, hugePages: boolean): string[] {
   const [base] = path.split("?") as [string];
   const out = [
+    ...(hugePages ? HUGE_PAGES.map((p) => `${base}?page=${p}`) : []),
     `${base}?page=-1`,
     `${base}?page=abc`,
     `${base}?page=999999`,
@@ -112,36 +140,121 @@ describe("no server errors anywhere a visitor can go", () => {
     expect(visited.size).toBeGreaterThan(who === "finance" ? 0 : starts.length + 3);
 
     const bad: string[] = [];
+    // Lists clamp any page number: a page that answers 200 answers 200 with page=1e400 and page=1e18 too.
+    const unclamped: string[] = [];
     const bases = new Set([...visited.keys()].map((p) => p.split("?")[0]!));
+    const routes = new Set<string>();
     for (const base of bases) {
-      for (const v of variants(base)) {
+      const firstOfRoute = !routes.has(route(base));
+      routes.add(route(base));
+      for (const v of variants(base, firstOfRoute)) {
         const res = await b.get(v);
         await res.arrayBuffer();
         if (res.status >= 500) bad.push(`${v} -> ${res.status}`);
+        else if (visited.get(base) === 200 && HUGE_PAGES.some((p) => v === `${base}?page=${p}`) && res.status !== 200) unclamped.push(`${v} -> ${res.status}`);
       }
     }
     expect(bad).toEqual([]);
+    expect(unclamped).toEqual([]);
+
+    // Control characters in `next` never reach a Location header, nor send the browser off-site
+    // (the start pages and every sign-in or registration page: where `next` is read from the query).
+    const redirects: string[] = [];
+    const nextPages = new Set(["/login", "/admin/login", ...[...bases].filter((p) => starts.includes(p) || /login|register/.test(p))]);
+    for (const base of nextPages) {
+      for (const trick of NEXT_TRICKS) {
+        const path = `${base}?next=${trick}`;
+        const res = await b.get(path);
+        await res.arrayBuffer();
+        const location = res.headers.get("Location");
+        if (res.status >= 500 || (location && unsafeLocation(location))) redirects.push(`${path} -> ${res.status} ${location ?? ""}`);
+      }
+    }
+    expect(redirects).toEqual([]);
 
     // Every POST form found on those pages, submitted with hostile values in each visible field.
-    const seenForms = new Map<string, Map<string, string>>();
+    const seenForms = new Map<string, Form>();
     for (const base of bases) {
       const res = await b.get(base);
       if (!(res.headers.get("Content-Type") ?? "").includes("text/html")) {
         await res.arrayBuffer();
         continue;
       }
-      for (const f of forms(b.lastHtml)) if (!seenForms.has(f.action)) seenForms.set(f.action, f.fields);
+      for (const f of forms(b.lastHtml)) if (!seenForms.has(f.action)) seenForms.set(f.action, f);
     }
+    const post = async (action: string, body: BodyInit, headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" }) => {
+      const res = await b.request(action, { method: "POST", body, headers: { Origin: "http://localhost", ...headers } });
+      await res.arrayBuffer();
+      return res;
+    };
+    const keep = (name: string) => name === "_csrf" || name === "captchaId";
     const failed: string[] = [];
-    for (const [action, fields] of seenForms) {
+    for (const [action, { fields }] of seenForms) {
       for (const value of HOSTILE) {
         const body = new URLSearchParams();
-        for (const [name, v] of fields) body.set(name, name === "_csrf" || name === "captchaId" ? v : value);
-        const res = await b.request(action, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" } });
-        await res.arrayBuffer();
+        for (const [name, v] of fields) body.set(name, keep(name) ? v : value);
+        const res = await post(action, body);
         if (res.status >= 500) failed.push(`${action} [${value.slice(0, 20)}] -> ${res.status}`);
       }
     }
     expect(failed).toEqual([]);
+
+    // The checks below run once per route (one product's edit form stands for all products').
+    const formRoutes = new Map<string, Form>();
+    for (const [action, f] of seenForms) if (!formRoutes.has(route(action))) formRoutes.set(route(action), f);
+
+    // Prototype keys in every enum field (select, radio, checkbox, submit button value) of every form:
+    // each field alone with one of the keys, then every field at once with each key.
+    const prototypeFailures: string[] = [];
+    for (const { action, fields, enums } of formRoutes.values()) {
+      const tries: [string, Map<string, string>][] = [...enums].map((field, i) => [field, new Map([[field, PROTOTYPE_KEYS[i % PROTOTYPE_KEYS.length]!]])]);
+      if (enums.size > 1) for (const key of PROTOTYPE_KEYS) tries.push(["all", new Map([...enums].map((f) => [f, key]))]);
+      for (const [label, set] of tries) {
+        const body = new URLSearchParams();
+        for (const [name, v] of fields) if (!set.has(name)) body.set(name, v);
+        for (const [name, v] of set) body.append(name, v);
+        const res = await post(action, body);
+        if (res.status >= 500) prototypeFailures.push(`${action} ${label}=${[...set.values()].join(",")} -> ${res.status}`);
+      }
+    }
+    expect(prototypeFailures).toEqual([]);
+
+    // `next` and `back` fields with control characters: no 5xx, no unsafe Location.
+    const nextFailures: string[] = [];
+    for (const { action, fields } of formRoutes.values()) {
+      for (const name of ["next", "back"].filter((n) => fields.has(n))) {
+        for (const trick of NEXT_TRICKS) {
+          const body = new URLSearchParams();
+          for (const [k, v] of fields) body.set(k, k === name ? decodeURIComponent(trick) : v);
+          const res = await post(action, body);
+          const location = res.headers.get("Location");
+          if (res.status >= 500 || (location && unsafeLocation(location))) nextFailures.push(`${action} ${name}=${trick} -> ${res.status} ${location ?? ""}`);
+        }
+      }
+    }
+    expect(nextFailures).toEqual([]);
+
+    // Upload forms: a body above the upload limit is refused with 413; a malformed multipart body with a 4xx.
+    const uploadFailures: string[] = [];
+    const big = new Uint8Array(UPLOAD_LIMIT + 512 * 1024);
+    for (const { action, fields, multipart } of formRoutes.values()) {
+      if (!multipart) continue;
+      const csrf = fields.get("_csrf") ?? "";
+      const boundary = "----crawl0123456789";
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+      big.fill(0);
+      big.set(new TextEncoder().encode(head));
+      const cases: [string, BodyInit, string, (s: number) => boolean][] = [
+        ["oversized", big, `multipart/form-data; boundary=${boundary}`, (s) => s === 413],
+        ["bad boundary", `--other\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--other--\r\n`, `multipart/form-data; boundary=${boundary}`, (s) => s >= 400 && s < 500],
+        ["no boundary", head, "multipart/form-data", (s) => s >= 400 && s < 500],
+        ["truncated", head.slice(0, head.length - 30), `multipart/form-data; boundary=${boundary}`, (s) => s >= 400 && s < 500],
+      ];
+      for (const [what, body, type, expected] of cases) {
+        const res = await post(action, body, { "Content-Type": type });
+        if (!expected(res.status)) uploadFailures.push(`${action} ${what} -> ${res.status}`);
+      }
+    }
+    expect(uploadFailures).toEqual([]);
   });
 });

@@ -43,7 +43,6 @@ const ROLE_PATTERNS: Record<Role, RegExp> = {
 };
 /** Pure rule files whose name does not say so (checked like every pure file: they import only pure code). */
 const PURE_FILES: Record<string, string> = {
-  "modules/catalog/products.ts": "the product form, automatic pre-review and search terms",
   "modules/content/markdown.ts": "the safe Markdown subset, source to HTML",
 };
 
@@ -239,17 +238,15 @@ const TABLES: Record<string, Ownership> = {
     reads: { enterprise_directory: "the view enterprises publishes for other modules' lists and the annual allocation" },
   },
   catalog: {
-    owns: ["service_categories", "negative_words", "provider_applications", "providers"],
+    owns: ["service_categories", "negative_words", "provider_applications", "providers", "provider_directory"],
     reads: { enterprise_directory: "the view enterprises publishes for other modules' lists" },
   },
   products: {
     owns: ["products", "product_revisions", "product_listings"],
     reads: {
-      providers:
-        "public listings hide a suspended provider's products in the same query (a join on providers.status) instead of one service call per page",
+      provider_directory:
+        "the view catalog publishes: public listings hide a suspended provider's products in the same query (a join on its status) instead of one service call per page",
     },
-    // Until src/modules/products/ exists, the products files live in the catalog folder.
-    hostedIn: "catalog",
   },
   demands: { owns: ["demands", "demand_responses"] },
   messages: { owns: ["messages", "message_replies"] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COVER_MAX_BYTES, checkCoverSvg, coverText } from "../../src/modules/catalog/cover-svg.ts";
+import { COVER_MAX_BYTES, checkCoverSvg, coverText } from "../../src/modules/products/cover-svg.ts";
 
 const GOOD = `<?xml version="1.0" encoding="UTF-8"?>
 <!-- drawn by hand -->

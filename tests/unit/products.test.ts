@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ProductInput, prereview, queryTerms, searchTerms, validateProduct } from "../../src/modules/catalog/products.ts";
+import { type ProductInput, prereview, queryTerms, searchTerms, validateProduct } from "../../src/modules/products/domain.ts";
 
 const ctx = {
   negativeWords: ["游学", "旅游", "温泉", "美食", "摄影", "插花", "代办", "包过", "政府关系", "政策申请代写", "党建服务"],

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseYuanToFen, readYuan, yuan } from "../../src/lib/money.ts";
-import { MAX_PAGE, checkbox, dateFilter, oneOf, oneOfFilter, optionalEnum, paging, enumFilter, enumList, enumOf, form, pageNo, params, query, searchText, text, uuid, yuanFen } from "../../src/web/validate.ts";
+import { MAX_PAGE, checkbox, dateFilter, oneOf, oneOfFilter, optionalEnum, paging, enumFilter, enumFilterOr, enumList, enumOf, form, pageNo, params, query, searchText, text, uuid, yuanFen } from "../../src/web/validate.ts";
 
 const LABELS = { draft: "草稿", listed: "已上架" } as const;
 const PROTOTYPE_KEYS = ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"];
@@ -46,6 +46,11 @@ describe("edge schemas", () => {
     for (const [input, page] of cases) expect(pageNo.parse(input), String(input)).toBe(page);
     // A list opened without ?page= is page 1 (the key is absent, not undefined).
     expect(paging.parse({})).toEqual({ page: 1 });
+  });
+  it("a list query without page or status is page 1 of the default queue", () => {
+    expect(z.object({ page: pageNo, status: enumFilterOr(LABELS, "draft") }).parse({})).toEqual({ page: 1, status: "draft" });
+    expect(z.object({ status: enumFilterOr(LABELS, "draft") }).parse({ status: "" })).toEqual({ status: "" });
+    expect(z.object({ status: enumFilterOr(LABELS, "draft") }).parse({ status: "constructor" })).toEqual({ status: "" });
   });
   it("text is trimmed, NUL-free and bounded", () => {
     const s = text({ max: 5, label: "标题", required: "请输入标题" });

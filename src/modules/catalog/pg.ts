@@ -64,8 +64,8 @@ export function pgCatalog(db: Db): CatalogRepository {
       const params = status ? [status] : [];
       const rows = await db.query(
         `select ${APP_COLUMNS}, d.name as enterprise_name from provider_applications a join enterprise_directory d on d.id = a.enterprise_id ${w}
-          order by a.submitted_at desc, a.id desc limit ${Number(limit)} offset ${Number(offset)}`,
-        params,
+          order by a.submitted_at desc, a.id desc limit $${params.length + 1} offset $${params.length + 2}`,
+        [...params, limit, offset],
       );
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n from provider_applications a ${w}`, params);
       return { rows: rows.map((r) => camelRow<ApplicationQueueRow>(r)), total: count!.n };
@@ -97,7 +97,10 @@ export function pgCatalog(db: Db): CatalogRepository {
     async providers(status, limit, offset) {
       const w = status ? "where status = $1" : "";
       const params = status ? [status] : [];
-      const rows = await db.query(`select ${PROVIDER_COLUMNS} from providers ${w} order by approved_at desc, id desc limit ${Number(limit)} offset ${Number(offset)}`, params);
+      const rows = await db.query(
+        `select ${PROVIDER_COLUMNS} from providers ${w} order by approved_at desc, id desc limit $${params.length + 1} offset $${params.length + 2}`,
+        [...params, limit, offset],
+      );
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n from providers ${w}`, params);
       return { rows: rows.map((r) => camelRow<Provider>(r)), total: count!.n };
     },

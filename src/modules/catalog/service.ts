@@ -1,21 +1,40 @@
 import { UniqueViolation } from "../../ports/db.ts";
 import { readDecision } from "../../lib/decision.ts";
+import { pageOf, pagesOf } from "../../lib/paging.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
+import type { Clock } from "../../ports/clock.ts";
+import type { Db } from "../../ports/db.ts";
+import type { Audit } from "../audit/service.ts";
+import type { EnterpriseService } from "../enterprises/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
 import { type ProviderApplicationStatus, type ProviderStatus, validateProviderApplication } from "./domain.ts";
-import { type ProductDeps, productUseCases } from "./products-service.ts";
+import type { CatalogRepositoryFactory } from "./ports.ts";
 
-export type CatalogDeps = ProductDeps & { files: FileService };
+import type { Provider } from "./ports.ts";
+export type { Provider };
+
+export type CatalogDeps = {
+  db: Db;
+  clock: Clock;
+  catalog: CatalogRepositoryFactory;
+  enterprises: EnterpriseService;
+  files: FileService;
+  audit: Audit;
+  /**
+   * Called inside the transaction of 恢复 (the products module lists the provider's approved
+   * products again); the catalog never calls the products module itself.
+   */
+  providerRestored?: (tx: Db, provider: Provider, at: Date) => Promise<void>;
+};
 
 export type Staff = { id: string; role: string };
 const canReview = (role: string) => role === "reviewer" || role === "super_admin";
 const MAX_FILES = 5;
 
-/** The catalog module's public surface: provider admission, products, the public catalog. */
+/** The catalog module's public surface: provider admission and management, service categories, the negative list. */
 export function catalogService(deps: CatalogDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
-  const products = productUseCases(deps);
 
   function checkFiles(list: Upload[], field: string, label: string, required: boolean, errors: FieldErrors) {
     if (required && list.length === 0) errors[field] = `请上传${label}（PDF、JPG或PNG）`;
@@ -27,8 +46,6 @@ export function catalogService(deps: CatalogDeps) {
   }
 
   return {
-    ...products,
-
     async categories() {
       return deps.catalog(db).categories();
     },
@@ -87,10 +104,19 @@ export function catalogService(deps: CatalogDeps) {
       }
     },
 
-    /** 入库服务商 and 上架服务产品 on the home page's platform figures. */
-    async figures(): Promise<{ providers: number; listedProducts: number }> {
-      const [providers, listedProducts] = await Promise.all([deps.catalog(db).countActiveProviders(), deps.products(db).countListed()]);
-      return { providers, listedProducts };
+    /** 负面清单 words (the products module's pre-review reads them). */
+    async negativeWords() {
+      return deps.catalog(db).negativeWords();
+    },
+
+    /** 入库服务商 on the home page's platform figures. */
+    async countActiveProviders(): Promise<number> {
+      return deps.catalog(db).countActiveProviders();
+    },
+
+    /** A provider by id, whatever its status (for the products module; pages use providerPublic). */
+    async provider(id: string) {
+      return deps.catalog(db).provider(id);
     },
 
     /** The provider record of the signed-in enterprise, if it was ever approved. */
@@ -155,9 +181,9 @@ export function catalogService(deps: CatalogDeps) {
 
     async applicationQueue(staff: Staff, status: ProviderApplicationStatus | undefined, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务商" }, 403);
-      const p = Math.max(1, Math.floor(page) || 1);
+      const p = pageOf(page);
       const { rows, total } = await deps.catalog(db).applicationQueue(status, pageSize, (p - 1) * pageSize);
-      return ok({ rows, total, pageNo: p, pages: Math.max(1, Math.ceil(total / pageSize)) });
+      return ok({ rows, total, pageNo: p, pages: pagesOf(total, pageSize) });
     },
 
     async applicationDetail(staff: Staff, id: string) {
@@ -206,9 +232,9 @@ export function catalogService(deps: CatalogDeps) {
 
     async providers(staff: Staff, status: ProviderStatus | undefined, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权管理服务商" }, 403);
-      const p = Math.max(1, Math.floor(page) || 1);
+      const p = pageOf(page);
       const { rows, total } = await deps.catalog(db).providers(status, pageSize, (p - 1) * pageSize);
-      return ok({ rows, total, pageNo: p, pages: Math.max(1, Math.ceil(total / pageSize)) });
+      return ok({ rows, total, pageNo: p, pages: pagesOf(total, pageSize) });
     },
 
     /** 暂停 (出库) with a reason, or 恢复. The provider center closes and opens with it. */
@@ -227,13 +253,7 @@ export function catalogService(deps: CatalogDeps) {
         await deps.enterprises.setProvider(tx, p.enterpriseId, to === "active");
         // 恢复 shows the provider's listed products again; a product approved while the provider was
         // suspended by an earlier version never got its listing row, so it is written here.
-        if (to === "active") {
-          const products = deps.products(tx);
-          for (const product of await products.listedWithoutListing(p.id)) {
-            const revision = (await products.revision(product.listedRevisionId))!;
-            await products.upsertListing(product.id, revision, p, product.listedAt ?? now());
-          }
-        }
+        if (to === "active" && deps.providerRestored) await deps.providerRestored(tx, p, now());
         await deps.audit.record(tx, {
           actorType: "admin", actorId: staff.id, entityType: "provider", entityId: p.id,
           action: to === "suspended" ? "provider_suspended" : "provider_restored", fromStatus: p.status, toStatus: to,

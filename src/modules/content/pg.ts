@@ -66,8 +66,8 @@ export function pgArticles(db: Db): ArticleRepository {
       const where = f.status ? "where a.status = $1" : "";
       const params = f.status ? [f.status] : [];
       const rows = await db.query(
-        `select ${LIST_COLUMNS} from articles a ${where} order by a.updated_at desc, a.id desc limit ${Number(limit)} offset ${Number(offset)}`,
-        params,
+        `select ${LIST_COLUMNS} from articles a ${where} order by a.updated_at desc, a.id desc limit $${params.length + 1} offset $${params.length + 2}`,
+        [...params, limit, offset],
       );
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n from articles a ${where}`, params);
       return { rows: rows.map(toArticle), total: count!.n };
@@ -81,8 +81,8 @@ export function pgArticles(db: Db): ArticleRepository {
       }
       const rows = await db.query(
         `select ${LIST_COLUMNS} from articles a where ${where}
-          order by a.pinned desc, a.published_at desc, a.id desc limit ${Number(limit)} offset ${Number(offset)}`,
-        params,
+          order by a.pinned desc, a.published_at desc, a.id desc limit $${params.length + 1} offset $${params.length + 2}`,
+        [...params, limit, offset],
       );
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n from articles a where ${where}`, params);
       return { rows: rows.map(toArticle), total: count!.n };

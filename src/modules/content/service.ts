@@ -1,5 +1,6 @@
 import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
+import { pageOf } from "../../lib/paging.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
@@ -26,7 +27,6 @@ export type Staff = { id: string; role: string };
 const PUBLIC_PAGE_SIZE = 10;
 const ADMIN_PAGE_SIZE = 20;
 const FORBIDDEN = "只有运营人员或超级管理员可以管理政策资讯";
-const pageOf = (raw: unknown) => Math.min(100_000, Math.max(1, Math.floor(Number(raw)) || 1));
 
 /** News and policies: operators write and publish, everyone reads what is published and due. */
 export function contentService(deps: ContentDeps) {

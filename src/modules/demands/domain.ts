@@ -66,6 +66,9 @@ export type DemandForm = {
   description?: string;
   budgetMin?: string;
   budgetMax?: string;
+  /** The budget already read into fen by the HTTP edge (undefined: not given); used instead of budgetMin / budgetMax. */
+  budgetMinFen?: number;
+  budgetMaxFen?: number;
   budgetNegotiable?: string;
   cityCode?: string;
   districtCode?: string;
@@ -122,12 +125,13 @@ export function validateDemand(
   else if (len(description) > DESCRIPTION_MAX) errors.description = `需求描述不能超过${DESCRIPTION_MAX}个字`;
 
   const negotiable = f.budgetNegotiable === "yes";
-  const min = parseYuan(f.budgetMin, "最低预算");
-  const max = parseYuan(f.budgetMax, "最高预算");
+  const read = (fen: number | undefined, raw: string | undefined, label: string) => (fen !== undefined ? { fen } : parseYuan(raw, label));
+  const min = read(f.budgetMinFen, f.budgetMin, "最低预算");
+  const max = read(f.budgetMaxFen, f.budgetMax, "最高预算");
   let budgetMinFen: number | null = null;
   let budgetMaxFen: number | null = null;
   if (negotiable) {
-    if ((f.budgetMin ?? "").trim() || (f.budgetMax ?? "").trim()) errors.budgetMin = "选择“面议”时请不要填写预算金额";
+    if (min.fen !== undefined || max.fen !== undefined || min.error || max.error) errors.budgetMin = "选择“面议”时请不要填写预算金额";
   } else if (min.error || max.error) {
     if (min.error) errors.budgetMin = min.error;
     if (max.error) errors.budgetMax = max.error;
@@ -177,13 +181,13 @@ export function validateDemand(
 export type ResponseInput = { proposal: string; quotedFen: number | null; productId: string | null };
 
 /** 响应需求: 方案简述 (10-1000 characters), optional 报价 in 元, optional product (checked by the service). */
-export function validateResponse(f: { proposal?: string; quotedPrice?: string; productId?: string }): { value?: ResponseInput; errors: Record<string, string> } {
+export function validateResponse(f: { proposal?: string; quotedPrice?: string; quotedFen?: number; productId?: string }): { value?: ResponseInput; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const proposal = clean(f.proposal);
   if (!proposal) errors.proposal = "请填写方案简述";
   else if (len(proposal) < PROPOSAL_MIN) errors.proposal = `方案简述至少${PROPOSAL_MIN}个字`;
   else if (len(proposal) > PROPOSAL_MAX) errors.proposal = `方案简述不能超过${PROPOSAL_MAX}个字`;
-  const quoted = parseYuan(f.quotedPrice, "报价");
+  const quoted = f.quotedFen !== undefined ? { fen: f.quotedFen, error: undefined } : parseYuan(f.quotedPrice, "报价");
   if (quoted.error) errors.quotedPrice = quoted.error;
   else if (quoted.fen === 0) errors.quotedPrice = "报价应大于0，不报价请留空";
   const productId = (f.productId ?? "").trim();

@@ -14,7 +14,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Page of rows plus the total, both filtered by the same where clause. */
 async function page<T>(db: Db, select: string, from: string, order: string, params: unknown[], limit: number, offset: number) {
   const [rows, [c]] = await Promise.all([
-    db.query(`select ${select} ${from} order by ${order} limit ${Number(limit)} offset ${Number(offset)}`, params),
+    db.query(`select ${select} ${from} order by ${order} limit $${params.length + 1} offset $${params.length + 2}`, [...params, limit, offset]),
     db.query<{ n: number }>(`select count(*)::int as n ${from}`, params),
   ]);
   return { rows: rows.map((r) => camelRow<T>(r)), total: c!.n };

@@ -1,10 +1,12 @@
 import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
 import { readDecision } from "../../lib/decision.ts";
+import { pageOf as pageNumber, pagesOf } from "../../lib/paging.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { CatalogService } from "../catalog/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
+import type { ProductService } from "../products/service.ts";
 import { CITIES, cityName } from "../enterprises/domain.ts";
 import {
   type DemandAction,
@@ -30,6 +32,7 @@ export type DemandDeps = {
   demands: DemandRepositoryFactory;
   enterprises: EnterpriseService;
   catalog: CatalogService;
+  products: ProductService;
   audit: Audit;
 };
 
@@ -40,8 +43,6 @@ const PAGE_SIZE = 20;
 /** How many of a provider's listed products the 关联服务产品 select offers. */
 const MAX_LINKABLE_PRODUCTS = 200;
 
-const pageNumber = (p: unknown) => Math.max(1, Math.min(1000, Math.floor(Number(p)) || 1));
-const pagesOf = (total: number, size: number) => Math.max(1, Math.ceil(total / size));
 
 const OWNER_ACTION_EVENT = { withdraw: "demand_withdrawn", close: "demand_closed" } as const;
 
@@ -65,7 +66,7 @@ export function demandService(deps: DemandDeps) {
 
   /** The provider's listed products (the only ones a response may link). */
   async function listedProducts(providerId: string): Promise<{ productId: string; title: string; priceFen: number }[]> {
-    const rows = await deps.catalog.listedProductsOf(providerId, MAX_LINKABLE_PRODUCTS);
+    const rows = await deps.products.listedProductsOf(providerId, MAX_LINKABLE_PRODUCTS);
     return rows.map((r) => ({ productId: r.productId, title: r.title, priceFen: r.priceFen }));
   }
 
@@ -212,7 +213,7 @@ export function demandService(deps: DemandDeps) {
     // ---- public ----
 
     /** The public 企业需求 list: published demands, by default only open ones (deadline not passed). */
-    async publicList(q: { category?: string; city?: string; q?: string; status?: string; page?: string }) {
+    async publicList(q: { category?: string; city?: string; q?: string; status?: string; page?: number }) {
       const categories = await deps.catalog.categories();
       const t = today();
       const filter = {
@@ -254,7 +255,7 @@ export function demandService(deps: DemandDeps) {
     },
 
     /** 响应需求: an active provider, a published open demand of another enterprise, one response per provider (a second one edits it). */
-    async respond(accountId: string, demandId: string, f: { proposal?: string; quotedPrice?: string; productId?: string }, requestId?: string): Promise<Result<{ created: boolean }>> {
+    async respond(accountId: string, demandId: string, f: Parameters<typeof validateResponse>[0], requestId?: string): Promise<Result<{ created: boolean }>> {
       const e = await deps.enterprises.ofAccount(accountId);
       const provider = e?.isProvider ? await activeProvider(accountId) : undefined;
       if (!e || !provider) return fail({ _form: "仅审核通过的服务商可以响应需求" }, 403);

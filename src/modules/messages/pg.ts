@@ -9,8 +9,8 @@ const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 export function pgMessages(db: Db): MessageRepository {
   const page = async (where: string, params: unknown[], limit: number, offset: number) => {
     const rows = await db.query(
-      `select ${COLUMNS} from messages ${where} order by created_at desc, id desc limit ${Number(limit)} offset ${Number(offset)}`,
-      params,
+      `select ${COLUMNS} from messages ${where} order by created_at desc, id desc limit $${params.length + 1} offset $${params.length + 2}`,
+      [...params, limit, offset],
     );
     const [count] = await db.query<{ n: number }>(`select count(*)::int as n from messages ${where}`, params);
     return { rows: rows.map((r) => camelRow<Message>(r)), total: count!.n };

@@ -2,6 +2,7 @@ import type { Cache } from "../../ports/cache.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
 import type { SmsSender } from "../../ports/sms.ts";
+import { pageOf, pagesOf } from "../../lib/paging.ts";
 import { randomDigits } from "../../lib/random.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
@@ -118,8 +119,7 @@ export function messageService(deps: MessageDeps) {
     return m && m.accountId === accountId ? m : undefined;
   }
 
-  const pageOf = (page: number) => Math.max(1, Math.floor(page) || 1);
-  const pages = (total: number) => Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const pages = (total: number) => pagesOf(total, PAGE_SIZE);
 
   return {
     /**

@@ -12,10 +12,10 @@ export function portalRoutes() {
   r.get("/", async (c) => {
     const { deps } = c.var;
     const [general, special, categories, featured, figures, programmes, news, demands] = await Promise.all([
-      deps.catalog.latest("general", 4),
-      deps.catalog.latest("special", 4),
+      deps.products.latest("general", 4),
+      deps.products.latest("special", 4),
       deps.catalog.categories(),
-      deps.catalog.featured(4),
+      deps.products.featured(4),
       deps.portal.figures(),
       deps.vouchers.openProgrammes(),
       deps.content.latestForHome(6),

@@ -1,6 +1,7 @@
 import type { Cache } from "../../ports/cache.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { CatalogService } from "../catalog/service.ts";
+import type { ProductService } from "../products/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { VoucherService } from "../vouchers/service.ts";
 import type { DemandService } from "../demands/service.ts";
@@ -26,6 +27,7 @@ export type PortalDeps = {
   clock: Clock;
   enterprises: EnterpriseService;
   catalog: CatalogService;
+  products: ProductService;
   vouchers: VoucherService;
   demands: DemandService;
   messages: MessageService;
@@ -52,15 +54,16 @@ export function portalService(deps: PortalDeps) {
           // A damaged entry is recomputed below.
         }
       }
-      const [certifiedEnterprises, catalog, vouchers] = await Promise.all([
+      const [certifiedEnterprises, providers, listedProducts, vouchers] = await Promise.all([
         deps.enterprises.countCertified(),
-        deps.catalog.figures(),
+        deps.catalog.countActiveProviders(),
+        deps.products.countListed(),
         deps.vouchers.grantedTotals(),
       ]);
       const figures: PlatformFigures = {
         certifiedEnterprises,
-        providers: catalog.providers,
-        listedProducts: catalog.listedProducts,
+        providers,
+        listedProducts,
         voucherEnterprises: vouchers.enterprises,
         grantedFen: vouchers.grantedFen,
         computedAt: deps.clock.now().toISOString(),
@@ -78,7 +81,7 @@ export function portalService(deps: PortalDeps) {
         ["/admin/certifications", "企业认证审核", async () => total(await deps.enterprises.reviewQueue(staff, { status: "pending" }, 1, 1))],
         ["/admin/quota", "服务券配额审核", async () => total(await deps.vouchers.reviewQueue(staff, { status: "pending" }, 1, 1))],
         ["/admin/providers", "服务商审核与管理", async () => total(await deps.catalog.applicationQueue(staff, "pending", 1, 1))],
-        ["/admin/products", "服务产品审核", async () => total(await deps.catalog.productQueue(staff, 1))],
+        ["/admin/products", "服务产品审核", async () => total(await deps.products.productQueue(staff, 1))],
         ["/admin/demands", "企业需求审核", async () => total(await deps.demands.queue(staff, "pending", 1))],
         ["/admin/messages", "留言管理", async () => total(await deps.messages.queue(staff, { status: "pending" }, 1))],
       ];

@@ -1,21 +1,24 @@
 import type { Clock } from "../../ports/clock.ts";
 import type { Db } from "../../ports/db.ts";
 import { readDecision } from "../../lib/decision.ts";
+import { pageOf, pagesOf } from "../../lib/paging.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import { CITIES } from "../enterprises/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
 import { deduction, isValidOn } from "../vouchers/domain.ts";
-import { type ProductStatus, type VoucherKind, prereview, queryTerms, validateProduct } from "./products.ts";
+import type { CatalogService } from "../catalog/service.ts";
+import { categoryNamer } from "../catalog/domain.ts";
+import type { Provider } from "../catalog/service.ts";
+import { type ProductStatus, type VoucherKind, prereview, queryTerms, validateProduct } from "./domain.ts";
 import { checkCoverSvg } from "./cover-svg.ts";
-import { categoryNamer } from "./domain.ts";
-import type { CatalogRepositoryFactory, ListingFilter, Provider, ProductRepositoryFactory } from "./ports.ts";
+import type { ListingFilter, ProductRepositoryFactory } from "./ports.ts";
 
 export type ProductDeps = {
   db: Db;
   clock: Clock;
-  catalog: CatalogRepositoryFactory;
+  catalog: CatalogService;
   products: ProductRepositoryFactory;
   enterprises: EnterpriseService;
   vouchers: VoucherService;
@@ -30,15 +33,14 @@ const canReview = (role: string) => role === "reviewer" || role === "super_admin
 const REGION_CODES = ["450000", ...CITIES.map((c) => c.code)];
 export const PAGE_SIZE = 20;
 
-/** Product use cases: the provider's side, the reviewer's side and the public shop window. */
-export function productUseCases(deps: ProductDeps) {
+/** The products module's public surface: the provider's side, the reviewer's side and the public shop window. */
+export function productService(deps: ProductDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
 
   /** The active provider of the signed-in account, or a failure to show. */
   async function activeProvider(accountId: string): Promise<Result<Provider>> {
-    const e = await deps.enterprises.ofAccount(accountId);
-    const p = e && (await deps.catalog(db).providerOfEnterprise(e.id));
+    const p = await deps.catalog.providerOfAccount(accountId);
     if (!p) return fail({ _form: "仅入库服务商可以管理服务产品" }, 403);
     if (p.status !== "active") return fail({ _form: "服务商已暂停，不能管理服务产品" }, 403);
     return ok(p);
@@ -80,7 +82,7 @@ export function productUseCases(deps: ProductDeps) {
     async saveProduct(accountId: string, productId: string | null, f: ProductForm, cover?: CoverChange, requestId?: string): Promise<Result<{ productId: string }>> {
       const provider = await activeProvider(accountId);
       if (!provider.ok) return provider;
-      const { value, errors } = validateProduct(f, { categories: await deps.catalog(db).categories(), regionCodes: REGION_CODES });
+      const { value, errors } = validateProduct(f, { categories: await deps.catalog.categories(), regionCodes: REGION_CODES });
       let coverSvg: string | null | undefined;
       if (cover && "svg" in cover) {
         const checked = checkCoverSvg(cover.svg);
@@ -136,8 +138,8 @@ export function productUseCases(deps: ProductDeps) {
       const provider = await activeProvider(accountId);
       if (!provider.ok) return provider;
       const payable = await payableByKind();
-      const categories = await deps.catalog(db).categories();
-      const negativeWords = await deps.catalog(db).negativeWords();
+      const categories = await deps.catalog.categories();
+      const negativeWords = await deps.catalog.negativeWords();
       return db.transaction(async (tx): Promise<Result<{ verdict: string }>> => {
         const repo = deps.products(tx);
         const product = await ownProduct(tx, provider.value, productId);
@@ -193,9 +195,9 @@ export function productUseCases(deps: ProductDeps) {
 
     async productQueue(staff: Staff, page: number) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务产品" }, 403);
-      const p = Math.max(1, Math.floor(page) || 1);
+      const p = pageOf(page);
       const { rows, total } = await deps.products(db).pendingQueue(PAGE_SIZE, (p - 1) * PAGE_SIZE);
-      return ok({ rows, total, pageNo: p, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) });
+      return ok({ rows, total, pageNo: p, pages: pagesOf(total, PAGE_SIZE) });
     },
 
     async productReview(staff: Staff, productId: string) {
@@ -205,7 +207,7 @@ export function productUseCases(deps: ProductDeps) {
       const [working, listed, provider, timeline] = await Promise.all([
         deps.products(db).revision(product.workingRevisionId),
         deps.products(db).revision(product.listedRevisionId),
-        deps.catalog(db).provider(product.providerId),
+        deps.catalog.provider(product.providerId),
         deps.audit.forEntity(db, "product", product.id),
       ]);
       return ok({ product, working: working!, listed, provider: provider!, timeline });
@@ -220,7 +222,7 @@ export function productUseCases(deps: ProductDeps) {
       const reason = read.value.reason;
       const found = await deps.products(db).product(productId);
       if (!found) return fail({ _form: "服务产品不存在" }, 404);
-      const provider = (await deps.catalog(db).provider(found.providerId))!;
+      const provider = (await deps.catalog.provider(found.providerId))!;
       return db.transaction(async (tx) => {
         const repo = deps.products(tx);
         const product = (await repo.product(productId, true))!;
@@ -266,6 +268,23 @@ export function productUseCases(deps: ProductDeps) {
       });
     },
 
+    /**
+     * 恢复 of a provider, inside the catalog's transaction: its 已上架 products without a listing row
+     * (approved by an earlier version while the provider was suspended) are listed again.
+     */
+    async restoreListings(tx: Db, provider: { id: string; name: string }, at: Date): Promise<void> {
+      const products = deps.products(tx);
+      for (const product of await products.listedWithoutListing(provider.id)) {
+        const revision = (await products.revision(product.listedRevisionId))!;
+        await products.upsertListing(product.id, revision, provider, product.listedAt ?? at);
+      }
+    },
+
+    /** 上架服务产品 on the home page's platform figures. */
+    async countListed(): Promise<number> {
+      return deps.products(db).countListed();
+    },
+
     /** The newest listings of one voucher kind for the home page, without counting them all. */
     async latest(kind: VoucherKind, limit = 4) {
       return (await deps.products(db).listings({ kind, sort: "newest" }, limit, 0, { count: false })).rows;
@@ -281,22 +300,25 @@ export function productUseCases(deps: ProductDeps) {
       return deps.products(db).featured(limit);
     },
 
-    async listings(q: { category?: string; kind?: string; region?: string; min?: string; max?: string; q?: string; sort?: string; provider?: string; page?: string }) {
-      const categories = await deps.catalog(db).categories();
-      const yuan = (v: string | undefined) => (v && /^\d{1,9}(\.\d{1,2})?$/.test(v.trim()) ? Math.round(Number(v.trim()) * 100) : undefined);
+    /**
+     * The public list: filters as the HTTP edge parsed them (amounts already in fen, ids already
+     * UUIDs); a category outside the managed list or an unknown value is ignored.
+     */
+    async listings(q: { category?: string; kind?: string; region?: string; minFen?: number; maxFen?: number; q?: string; sort?: string; providerId?: string; page?: number }) {
+      const categories = await deps.catalog.categories();
       const f: ListingFilter = {
         category: categories.some((c) => c.code === q.category) ? q.category : undefined,
         kind: q.kind === "general" || q.kind === "special" ? q.kind : undefined,
         region: q.region && REGION_CODES.includes(q.region) && q.region !== "450000" ? q.region : undefined,
-        minFen: yuan(q.min),
-        maxFen: yuan(q.max),
+        minFen: Number.isSafeInteger(q.minFen) ? q.minFen : undefined,
+        maxFen: Number.isSafeInteger(q.maxFen) ? q.maxFen : undefined,
         terms: q.q ? queryTerms(q.q) : undefined,
-        providerId: q.provider && /^[0-9a-f-]{36}$/i.test(q.provider) ? q.provider : undefined,
+        providerId: q.providerId && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(q.providerId) ? q.providerId : undefined,
         sort: q.sort === "price_asc" || q.sort === "price_desc" ? q.sort : "newest",
       };
-      const page = Math.max(1, Math.min(500, Math.floor(Number(q.page)) || 1));
+      const page = pageOf(q.page);
       const { rows, total } = await deps.products(db).listings(f, PAGE_SIZE, (page - 1) * PAGE_SIZE);
-      return { rows, total, pageNo: page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), categories, filter: f };
+      return { rows, total, pageNo: page, pages: pagesOf(total, PAGE_SIZE), categories, filter: f };
     },
 
     /**
@@ -307,7 +329,7 @@ export function productUseCases(deps: ProductDeps) {
       const listing = await deps.products(db).listing(productId);
       if (!listing) return undefined;
       const revision = (await deps.products(db).revision(listing.revisionId))!;
-      const provider = (await deps.catalog(db).provider(listing.providerId))!;
+      const provider = (await deps.catalog.provider(listing.providerId))!;
       const programmes = (await deps.vouchers.openProgrammes()).filter(
         (p) => listing.voucherKinds.includes(p.kind) && p.categories.includes(listing.category) && isValidOn(p, now()),
       );
@@ -333,3 +355,4 @@ export function productUseCases(deps: ProductDeps) {
     },
   };
 }
+export type ProductService = ReturnType<typeof productService>;

@@ -1,7 +1,8 @@
 /**
  * Pure rules of service products: the form, the automatic pre-review, search terms.
  */
-import type { Category } from "./domain.ts";
+import { readYuan } from "../../lib/money.ts";
+import type { Category } from "../catalog/domain.ts";
 
 export const PRODUCT_STATUS_TEXT = { draft: "草稿", pending: "待审核", listed: "已上架", rejected: "已驳回", delisted: "已下架" } as const;
 export type ProductStatus = keyof typeof PRODUCT_STATUS_TEXT;
@@ -30,12 +31,19 @@ export const PRICE_MAX_FEN = 10_000_000_00; // ¥10,000,000
 export const PLAUSIBLE_MIN_FEN = 1_000_00; // below ¥1,000 a service rarely needs a voucher
 export const PLAUSIBLE_MAX_FEN = 2_000_000_00; // above ¥2,000,000 a reviewer should look
 
+/** The product price's message, or undefined when it is an amount in range (one wording for the edge and the domain). */
+export function priceProblem(price: ReturnType<typeof readYuan>): string | undefined {
+  if ("fen" in price) return Number.isSafeInteger(price.fen) && price.fen >= PRICE_MIN_FEN && price.fen <= PRICE_MAX_FEN ? undefined : "价格应在¥100.00至¥10,000,000.00之间";
+  if (price.problem === "empty") return "请输入价格";
+  return price.problem === "too_large" ? "价格应在¥100.00至¥10,000,000.00之间" : "价格应为金额（元），最多两位小数";
+}
+
 const clean = (v: string | undefined) => (v ?? "").normalize("NFC").replace(/\r\n/g, "\n").trim();
 const len = (s: string) => [...s].length;
 
-/** The product form. Prices are typed in yuan. */
+/** The product form. Prices are typed in yuan (`price`), or come already read into fen (`priceFen`) from the HTTP edge. */
 export function validateProduct(
-  f: { title?: string; category?: string; voucherKinds: string[]; price?: string; unit?: string; content?: string; deliverables?: string; acceptance?: string; duration?: string; regions: string[] },
+  f: { title?: string; category?: string; voucherKinds: string[]; price?: string; priceFen?: number; unit?: string; content?: string; deliverables?: string; acceptance?: string; duration?: string; regions: string[] },
   ctx: { categories: Category[]; regionCodes: string[] },
 ): { value?: ProductInput; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
@@ -47,13 +55,11 @@ export function validateProduct(
   if (!ctx.categories.some((c) => c.code === category)) errors.category = "请选择服务类别";
   const kinds = [...new Set(f.voucherKinds)];
   if (!kinds.length) errors.voucherKinds = "请选择可使用的服务券类型";
-  else if (kinds.some((k) => !(k in VOUCHER_KIND_SERVICE_TEXT))) errors.voucherKinds = "服务券类型不正确";
-  const priceRaw = clean(f.price).replace(/[,，]/g, "");
-  const m = priceRaw.match(/^(\d{1,9})(?:\.(\d{1,2}))?$/);
-  const priceFen = m ? Number(m[1]) * 100 + Number((m[2] ?? "").padEnd(2, "0")) : NaN;
-  if (!priceRaw) errors.price = "请输入价格";
-  else if (!m) errors.price = "价格应为金额（元），最多两位小数";
-  else if (priceFen < PRICE_MIN_FEN || priceFen > PRICE_MAX_FEN) errors.price = "价格应在¥100.00至¥10,000,000.00之间";
+  else if (kinds.some((k) => !Object.hasOwn(VOUCHER_KIND_SERVICE_TEXT, k))) errors.voucherKinds = "服务券类型不正确";
+  const price = f.priceFen !== undefined ? { fen: f.priceFen } : readYuan(clean(f.price));
+  const priceFen = "fen" in price ? price.fen : Number.NaN;
+  const priceError = priceProblem(price);
+  if (priceError) errors.price = priceError;
   const unit = clean(f.unit);
   if (!unit) errors.unit = "请输入计价单位，如“项”“次”“套”";
   else if (len(unit) > 10) errors.unit = "计价单位不能超过10个字";

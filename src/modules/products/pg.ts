@@ -1,6 +1,6 @@
 import type { Db } from "../../ports/db.ts";
 import { camelRow, pgArray } from "../../lib/rows.ts";
-import { type ProductInput, type ProductStatus, type Verdict, searchTerms } from "./products.ts";
+import { type ProductInput, type ProductStatus, type Verdict, searchTerms } from "./domain.ts";
 import type { Listing, ListingFilter, Product, ProductRepository, Revision, RevisionStatus } from "./ports.ts";
 
 type Row = Record<string, unknown>;
@@ -45,7 +45,7 @@ export function pgProducts(db: Db): ProductRepository {
     async listedCoverSvg(revisionId: string): Promise<string | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(revisionId)) return undefined;
       const [r] = await db.query<{ cover_svg: string | null }>(
-        `select r.cover_svg from product_listings l join product_revisions r on r.id = l.revision_id join providers v on v.id = l.provider_id
+        `select r.cover_svg from product_listings l join product_revisions r on r.id = l.revision_id join provider_directory v on v.id = l.provider_id
           where l.revision_id = $1 and v.status = 'active'`,
         [revisionId],
       );
@@ -108,14 +108,15 @@ export function pgProducts(db: Db): ProductRepository {
     async featured(limit: number): Promise<Listing[]> {
       const rows = await db.query(
         `select ${LISTING_COLUMNS} from products p join product_listings l on l.product_id = p.id
-          where p.featured_at is not null and not exists (select 1 from providers v where v.id = l.provider_id and v.status <> 'active')
-          order by p.featured_at desc, p.id limit ${Number(limit)}`,
+          where p.featured_at is not null and not exists (select 1 from provider_directory v where v.id = l.provider_id and v.status <> 'active')
+          order by p.featured_at desc, p.id limit $1`,
+        [limit],
       );
       return rows.map((r) => camelRow<Listing>(r));
     },
     async countListed(): Promise<number> {
       const [r] = await db.query<{ n: number }>(
-        "select count(*)::int as n from product_listings l where not exists (select 1 from providers v where v.id = l.provider_id and v.status <> 'active')",
+        "select count(*)::int as n from product_listings l where not exists (select 1 from provider_directory v where v.id = l.provider_id and v.status <> 'active')",
       );
       return r!.n;
     },
@@ -134,8 +135,9 @@ export function pgProducts(db: Db): ProductRepository {
     async pendingQueue(limit: number, offset: number) {
       const rows = await db.query(
         `select r.id, r.product_id, r.title, r.price_fen, r.prereview_verdict, r.submitted_at, v.name as provider_name, p.listed_revision_id
-           from product_revisions r join products p on p.id = r.product_id join providers v on v.id = p.provider_id
-          where r.status = 'pending' order by r.submitted_at, r.id limit ${Number(limit)} offset ${Number(offset)}`,
+           from product_revisions r join products p on p.id = r.product_id join provider_directory v on v.id = p.provider_id
+          where r.status = 'pending' order by r.submitted_at, r.id limit $1 offset $2`,
+        [limit, offset],
       );
       const [c] = await db.query<{ n: number }>("select count(*)::int as n from product_revisions where status = 'pending'");
       return { rows: rows.map((r) => camelRow<Row>(r)), total: c!.n };
@@ -148,7 +150,7 @@ export function pgProducts(db: Db): ProductRepository {
      * covering category and price indexes (migrations/0006_catalog_indexes.sql, docs/benchmarks.md).
      */
     async listings(f: ListingFilter, limit: number, offset: number, opts: { count?: boolean } = {}): Promise<{ rows: Listing[]; total: number }> {
-      const where = ["not exists (select 1 from providers v where v.id = l.provider_id and v.status <> 'active')"];
+      const where = ["not exists (select 1 from provider_directory v where v.id = l.provider_id and v.status <> 'active')"];
       const params: unknown[] = [];
       const add = (sql: string, v: unknown) => {
         params.push(v);
@@ -165,7 +167,7 @@ export function pgProducts(db: Db): ProductRepository {
       const from = `from product_listings l where ${where.join(" and ")}`;
       const run = (q: Db) =>
         Promise.all([
-          q.query(`select ${LISTING_COLUMNS} ${from} order by ${order} limit ${Number(limit)} offset ${Number(offset)}`, params),
+          q.query(`select ${LISTING_COLUMNS} ${from} order by ${order} limit $${params.length + 1} offset $${params.length + 2}`, [...params, limit, offset]),
           opts.count === false ? Promise.resolve([{ n: -1 }]) : q.query<{ n: number }>(`select count(*)::int as n ${from}`, params),
         ]);
       // The planner prices `search_terms @> terms` as one cheap operator call per row, but each call
@@ -183,7 +185,7 @@ export function pgProducts(db: Db): ProductRepository {
     async listing(productId: string): Promise<Listing | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(productId)) return undefined;
       const [r] = await db.query(
-        `select ${LISTING_COLUMNS} from product_listings l join providers v on v.id = l.provider_id where l.product_id = $1 and v.status = 'active'`,
+        `select ${LISTING_COLUMNS} from product_listings l join provider_directory v on v.id = l.provider_id where l.product_id = $1 and v.status = 'active'`,
         [productId],
       );
       return r && camelRow<Listing>(r);
