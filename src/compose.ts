@@ -140,43 +140,43 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   }
   const fileStore = overrides.files ?? fsFiles(join(resolve(config.dataDir), "files"));
   const cipher = overrides.cipher ?? (await openCipher(config, log));
-  const files = fileService({ db, store: fileStore, files: pgFiles, audit });
+  const files = fileService({ db, store: fileStore, fileRepo: pgFiles, audit });
   const enterprises = enterpriseService({
     db,
     clock,
-    enterprises: pgEnterprises,
-    certifications: (d) => pgCertifications(d, cipher),
-    bankAccounts: (d) => pgBankAccounts(d, cipher),
+    enterpriseRepo: pgEnterprises,
+    certificationRepo: (d) => pgCertifications(d, cipher),
+    bankAccountRepo: (d) => pgBankAccounts(d, cipher),
     files,
     audit,
   });
   const vouchers = voucherService({
     db,
     clock,
-    programmes: pgProgrammes,
-    quota: pgQuota,
-    ledger: pgLedger,
+    programmeRepo: pgProgrammes,
+    quotaRepo: pgQuota,
+    ledgerRepo: pgLedger,
     enterprises,
     files,
     audit,
   });
-  const content = contentService({ db, clock, articles: pgArticles, files, audit });
+  const content = contentService({ db, clock, articleRepo: pgArticles, files, audit });
   // The products module depends on the catalog; the catalog reaches back only through this hook,
   // bound once the products service exists (恢复 lists a provider's products in its transaction).
   const catalog = catalogService({
-    db, clock, catalog: pgCatalog, enterprises, files, audit,
+    db, clock, catalogRepo: pgCatalog, enterprises, files, audit,
     providerRestored: (tx, provider, at) => products.restoreListings(tx, provider, at),
   });
-  const products = productService({ db, clock, catalog, products: pgProducts, enterprises, vouchers, audit });
-  const demands = demandService({ db, clock, demands: pgDemands, enterprises, catalog, products, audit });
+  const products = productService({ db, clock, catalog, productRepo: pgProducts, enterprises, vouchers, audit });
+  const demands = demandService({ db, clock, demandRepo: pgDemands, enterprises, catalog, products, audit });
   const identity = identityService({
     db,
     cache,
     sms,
     clock,
     passwords,
-    accounts: pgAccounts,
-    admins: (d) => pgAdmins(d, cipher),
+    accountRepo: pgAccounts,
+    adminRepo: (d) => pgAdmins(d, cipher),
     enterprises,
     audit,
     captchaTestAnswer: config.captchaTestAnswer,
@@ -184,7 +184,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     secondFactorRequiredFor: config.env === "production" ? ["super_admin", "finance"] : [],
     log,
   });
-  const messages = messageService({ db, cache, clock, sms, messages: pgMessages, identity, enterprises, files, audit, log });
+  const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
   return {
     config,
     log,

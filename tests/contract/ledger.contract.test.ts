@@ -37,7 +37,7 @@ async function seed(db: Db, grantFen: number, validTo = "2026-12-31") {
 
 function service(db: Db, clock = testClock(new Date("2026-11-27T02:00:00Z"))) {
   return voucherService({
-    db, clock, programmes: pgProgrammes, quota: pgQuota, ledger: pgLedger, audit,
+    db, clock, programmeRepo: pgProgrammes, quotaRepo: pgQuota, ledgerRepo: pgLedger, audit,
     enterprises: {} as never, files: {} as never,
   });
 }
@@ -150,7 +150,7 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     const clock = testClock(new Date("2026-11-27T02:00:00Z"));
     const { account, enterpriseId } = await seed(env.db, 40_000, "2026-12-31");
     const v = voucherService({
-      db: env.db, clock, programmes: pgProgrammes, quota: pgQuota, ledger: pgLedger, audit,
+      db: env.db, clock, programmeRepo: pgProgrammes, quotaRepo: pgQuota, ledgerRepo: pgLedger, audit,
       enterprises: { ofAccount: async () => ({ id: enterpriseId }) } as never, files: {} as never,
     });
     const entries = async () => (await env.db.query<{ n: number }>("select count(*)::int as n from voucher_ledger where account_id = $1", [account.id]))[0]!.n;

@@ -65,7 +65,7 @@ describe("catalog settings (服务类别与负面清单)", () => {
     const catalog = catalogService({
       db: d.db,
       clock: d.clock,
-      catalog: pgCatalog,
+      catalogRepo: pgCatalog,
       enterprises: d.enterprises,
       files: d.files,
       audit: failingAudit,

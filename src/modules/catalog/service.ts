@@ -16,7 +16,7 @@ export type { Provider };
 export type CatalogDeps = {
   db: Db;
   clock: Clock;
-  catalog: CatalogRepositoryFactory;
+  catalogRepo: CatalogRepositoryFactory;
   enterprises: EnterpriseService;
   files: FileService;
   audit: Audit;
@@ -47,12 +47,12 @@ export function catalogService(deps: CatalogDeps) {
 
   return {
     async categories() {
-      return deps.catalog(db).categories();
+      return deps.catalogRepo(db).categories();
     },
 
     async settings(staff: Staff) {
       if (staff.role !== "super_admin") return fail({ _form: "只有超级管理员可以维护服务类别和负面清单" }, 403);
-      const [categories, negativeWords] = await Promise.all([deps.catalog(db).allCategories(), deps.catalog(db).negativeWords()]);
+      const [categories, negativeWords] = await Promise.all([deps.catalogRepo(db).allCategories(), deps.catalogRepo(db).negativeWords()]);
       return ok({ categories, negativeWords });
     },
 
@@ -62,7 +62,7 @@ export function catalogService(deps: CatalogDeps) {
       try {
         // The change and its audit event commit together or not at all.
         return await db.transaction(async (tx): Promise<Result<{ message: string }>> => {
-          const repo = deps.catalog(tx);
+          const repo = deps.catalogRepo(tx);
           const done = async (action: string, data: Record<string, unknown>, message: string) => {
             await deps.audit.record(tx, { actorType: "admin", actorId: staff.id, entityType: "catalog_settings", action, requestId, data });
             return ok({ message });
@@ -106,28 +106,28 @@ export function catalogService(deps: CatalogDeps) {
 
     /** 负面清单 words (the products module's pre-review reads them). */
     async negativeWords() {
-      return deps.catalog(db).negativeWords();
+      return deps.catalogRepo(db).negativeWords();
     },
 
     /** 入库服务商 on the home page's platform figures. */
     async countActiveProviders(): Promise<number> {
-      return deps.catalog(db).countActiveProviders();
+      return deps.catalogRepo(db).countActiveProviders();
     },
 
     /** A provider by id, whatever its status (for the products module; pages use providerPublic). */
     async provider(id: string) {
-      return deps.catalog(db).provider(id);
+      return deps.catalogRepo(db).provider(id);
     },
 
     /** The provider record of the signed-in enterprise, if it was ever approved. */
 
     async providerOfAccount(accountId: string) {
       const e = await deps.enterprises.ofAccount(accountId);
-      return e ? deps.catalog(db).providerOfEnterprise(e.id) : undefined;
+      return e ? deps.catalogRepo(db).providerOfEnterprise(e.id) : undefined;
     },
 
     async providerPublic(id: string) {
-      const p = await deps.catalog(db).provider(id);
+      const p = await deps.catalogRepo(db).provider(id);
       return p && p.status === "active" ? p : undefined;
     },
 
@@ -135,7 +135,7 @@ export function catalogService(deps: CatalogDeps) {
     async myProviderState(accountId: string) {
       const e = await deps.enterprises.ofAccount(accountId);
       if (!e) return { certified: false };
-      const [application, provider] = await Promise.all([deps.catalog(db).latestApplication(e.id), deps.catalog(db).providerOfEnterprise(e.id)]);
+      const [application, provider] = await Promise.all([deps.catalogRepo(db).latestApplication(e.id), deps.catalogRepo(db).providerOfEnterprise(e.id)]);
       return { certified: e.certificationStatus === "certified", enterprise: e, application, provider };
     },
 
@@ -148,9 +148,9 @@ export function catalogService(deps: CatalogDeps) {
     ): Promise<Result<{ applicationId: string }>> {
       const e = await deps.enterprises.ofAccount(accountId);
       if (!e || e.certificationStatus !== "certified") return fail({ _form: "请先完成企业信息认证，再申请成为服务商" }, 403);
-      const existing = await deps.catalog(db).providerOfEnterprise(e.id);
+      const existing = await deps.catalogRepo(db).providerOfEnterprise(e.id);
       if (existing) return fail({ _form: "贵企业已是入库服务商" }, 409);
-      const { value, errors } = validateProviderApplication(f, await deps.catalog(db).categories());
+      const { value, errors } = validateProviderApplication(f, await deps.catalogRepo(db).categories());
       checkFiles(files.qualifications, "qualificationFiles", "资质证明材料", true, errors);
       checkFiles(files.contracts, "contractFiles", "上一年度为企业提供服务的合同", true, errors);
       if (!value || Object.keys(errors).length) return fail(errors);
@@ -164,7 +164,7 @@ export function catalogService(deps: CatalogDeps) {
               ids[kind].push(stored.file.id);
             }
           }
-          const a = await deps.catalog(tx).insertApplication(e.id, value, ids);
+          const a = await deps.catalogRepo(tx).insertApplication(e.id, value, ids);
           await deps.audit.record(tx, {
             actorType: "account", actorId: accountId, entityType: "provider_application", entityId: a.id,
             action: "provider_applied", toStatus: "pending", requestId, data: { enterpriseId: e.id },
@@ -182,13 +182,13 @@ export function catalogService(deps: CatalogDeps) {
     async applicationQueue(staff: Staff, status: ProviderApplicationStatus | undefined, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务商" }, 403);
       const p = pageOf(page);
-      const { rows, total } = await deps.catalog(db).applicationQueue(status, pageSize, (p - 1) * pageSize);
+      const { rows, total } = await deps.catalogRepo(db).applicationQueue(status, pageSize, (p - 1) * pageSize);
       return ok({ rows, total, pageNo: p, pages: pagesOf(total, pageSize) });
     },
 
     async applicationDetail(staff: Staff, id: string) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务商" }, 403);
-      const application = await deps.catalog(db).application(id);
+      const application = await deps.catalogRepo(db).application(id);
       if (!application) return fail({ _form: "服务商申请不存在" }, 404);
       const [enterprise, qualificationFiles, contractFiles, timeline] = await Promise.all([
         deps.enterprises.byId(application.enterpriseId),
@@ -207,15 +207,15 @@ export function catalogService(deps: CatalogDeps) {
       const decision = read.value.approve ? "approved" : "rejected";
       const reason = read.value.reason;
       // Read outside the transaction: inside it, every query must use its handle.
-      const found = await deps.catalog(db).application(id);
+      const found = await deps.catalogRepo(db).application(id);
       if (!found) return fail({ _form: "服务商申请不存在" }, 404);
       const enterprise = (await deps.enterprises.byId(found.enterpriseId))!;
       return db.transaction(async (tx) => {
-        const a = (await deps.catalog(tx).application(id, true))!;
+        const a = (await deps.catalogRepo(tx).application(id, true))!;
         if (a.status !== "pending") return fail({ _form: "该申请已审核，不能重复审核" }, 409);
-        await deps.catalog(tx).decideApplication(a.id, { status: decision, adminId: staff.id, reason: reason || null, at: now() });
+        await deps.catalogRepo(tx).decideApplication(a.id, { status: decision, adminId: staff.id, reason: reason || null, at: now() });
         if (decision === "approved") {
-          await deps.catalog(tx).upsertProvider({
+          await deps.catalogRepo(tx).upsertProvider({
             enterpriseId: a.enterpriseId, name: enterprise.name, categories: a.categories, regions: a.regions, introduction: a.introduction,
             contactName: a.contactName, contactPhone: a.contactPhone, applicationId: a.id, at: now(),
           });
@@ -233,7 +233,7 @@ export function catalogService(deps: CatalogDeps) {
     async providers(staff: Staff, status: ProviderStatus | undefined, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权管理服务商" }, 403);
       const p = pageOf(page);
-      const { rows, total } = await deps.catalog(db).providers(status, pageSize, (p - 1) * pageSize);
+      const { rows, total } = await deps.catalogRepo(db).providers(status, pageSize, (p - 1) * pageSize);
       return ok({ rows, total, pageNo: p, pages: pagesOf(total, pageSize) });
     },
 
@@ -246,10 +246,10 @@ export function catalogService(deps: CatalogDeps) {
       if (to === "suspended" && [...reason].length < 2) return fail({ reason: "暂停时请填写原因（至少2个字）" });
       if ([...reason].length > 500) return fail({ reason: "原因不能超过500个字" });
       return db.transaction(async (tx) => {
-        const p = await deps.catalog(tx).provider(providerId, true);
+        const p = await deps.catalogRepo(tx).provider(providerId, true);
         if (!p) return fail({ _form: "服务商不存在" }, 404);
         if (p.status === to) return fail({ _form: to === "suspended" ? "该服务商已暂停" : "该服务商已在库" }, 409);
-        await deps.catalog(tx).setProviderStatus(p.id, to, reason || null);
+        await deps.catalogRepo(tx).setProviderStatus(p.id, to, reason || null);
         await deps.enterprises.setProvider(tx, p.enterpriseId, to === "active");
         // 恢复 shows the provider's listed products again; a product approved while the provider was
         // suspended by an earlier version never got its listing row, so it is written here.

@@ -21,7 +21,7 @@ import {
 import { renderMarkdown } from "./markdown.ts";
 import type { ArticleRepositoryFactory, ArticleRow, HomeItem } from "./ports.ts";
 
-export type ContentDeps = { db: Db; clock: Clock; articles: ArticleRepositoryFactory; files: FileService; audit: Audit };
+export type ContentDeps = { db: Db; clock: Clock; articleRepo: ArticleRepositoryFactory; files: FileService; audit: Audit };
 export type Staff = { id: string; role: string };
 
 const PUBLIC_PAGE_SIZE = 10;
@@ -32,7 +32,7 @@ const FORBIDDEN = "只有运营人员或超级管理员可以管理政策资讯"
 export function contentService(deps: ContentDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
-  const repo = deps.articles;
+  const repo = deps.articleRepo;
 
   async function attachmentsOf(ids: string[]): Promise<Attachment[]> {
     const metas = await Promise.all(ids.map((id) => deps.files.meta(id)));

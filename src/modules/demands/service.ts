@@ -29,7 +29,7 @@ import type { Demand, DemandRepositoryFactory, DemandResponse, DemandWrite } fro
 export type DemandDeps = {
   db: Db;
   clock: Clock;
-  demands: DemandRepositoryFactory;
+  demandRepo: DemandRepositoryFactory;
   enterprises: EnterpriseService;
   catalog: CatalogService;
   products: ProductService;
@@ -51,7 +51,7 @@ export function demandService(deps: DemandDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
   const today = () => shanghaiToday(now());
-  const repo = () => deps.demands(db);
+  const repo = () => deps.demandRepo(db);
 
   async function certifiedEnterprise(accountId: string) {
     const e = await deps.enterprises.ofAccount(accountId);
@@ -81,7 +81,7 @@ export function demandService(deps: DemandDeps) {
 
   /** The owner's demand, or undefined for anyone else (the same answer as a missing id). */
   async function ownDemand(tx: Db, enterpriseId: string, id: string, forUpdate = false) {
-    const d = await deps.demands(tx).byId(id, forUpdate);
+    const d = await deps.demandRepo(tx).byId(id, forUpdate);
     return d && d.enterpriseId === enterpriseId ? d : undefined;
   }
 
@@ -105,7 +105,7 @@ export function demandService(deps: DemandDeps) {
       const prepared = await prepare(f, e.name);
       if (!prepared.ok) return prepared;
       return db.transaction(async (tx) => {
-        const d = await deps.demands(tx).insert(e.id, prepared.value, now());
+        const d = await deps.demandRepo(tx).insert(e.id, prepared.value, now());
         await deps.audit.record(tx, {
           actorType: "account", actorId: accountId, entityType: "demand", entityId: d.id, action: "demand_submitted",
           toStatus: "pending", requestId, data: { enterpriseId: e.id },
@@ -145,7 +145,7 @@ export function demandService(deps: DemandDeps) {
         const d = (await ownDemand(tx, e.id, id, true))!;
         const to = transition(d.status, "resubmit");
         if (!to) return fail({ _form: `该需求${DEMAND_STATUS_TEXT[d.status]}，不能修改` }, 409);
-        await deps.demands(tx).resubmit(d.id, prepared.value, now());
+        await deps.demandRepo(tx).resubmit(d.id, prepared.value, now());
         await deps.audit.record(tx, {
           actorType: "account", actorId: accountId, entityType: "demand", entityId: d.id, action: "demand_resubmitted",
           fromStatus: d.status, toStatus: to, requestId, data: { previousTitle: d.title },
@@ -163,7 +163,7 @@ export function demandService(deps: DemandDeps) {
         if (!d) return fail({ _form: "需求不存在" }, 404);
         const to = transition(d.status, action as DemandAction);
         if (!to) return fail({ _form: action === "withdraw" ? "只有待处理的需求可以撤回" : "只有已发布的需求可以关闭" }, 409);
-        await deps.demands(tx).setStatus(d.id, to, { at: now() });
+        await deps.demandRepo(tx).setStatus(d.id, to, { at: now() });
         await deps.audit.record(tx, {
           actorType: "account", actorId: accountId, entityType: "demand", entityId: d.id, action: OWNER_ACTION_EVENT[action],
           fromStatus: d.status, toStatus: to, requestId,
@@ -196,12 +196,12 @@ export function demandService(deps: DemandDeps) {
       if (!read.ok) return read;
       const { approve, reason } = read.value;
       return db.transaction(async (tx) => {
-        const d = await deps.demands(tx).byId(id, true);
+        const d = await deps.demandRepo(tx).byId(id, true);
         if (!d) return fail({ _form: "需求不存在" }, 404);
         const to = transition(d.status, approve ? "publish" : "reject");
         if (!to) return fail({ _form: "该需求已处理，不能重复审核" }, 409);
         if (approve && d.deadline < today()) return fail({ _form: "该需求的截止日期已过，不能发布，请驳回并说明原因" }, 409);
-        await deps.demands(tx).setStatus(d.id, to, { at: now(), adminId: staff.id, reason: reason || null });
+        await deps.demandRepo(tx).setStatus(d.id, to, { at: now(), adminId: staff.id, reason: reason || null });
         await deps.audit.record(tx, {
           actorType: "admin", actorId: staff.id, entityType: "demand", entityId: d.id, action: approve ? "demand_published" : "demand_rejected",
           fromStatus: d.status, toStatus: to, reason: reason || null, requestId,
@@ -272,7 +272,7 @@ export function demandService(deps: DemandDeps) {
       if (!value || Object.keys(errors).length) return fail(errors);
       try {
         return await db.transaction(async (tx) => {
-          const r = deps.demands(tx);
+          const r = deps.demandRepo(tx);
           const d = (await r.byId(demandId, true))!;
           if (!isOpen(d, today())) return fail({ _form: "该需求已截止或已关闭，不能再响应" }, 409);
           const existing = await r.response(d.id, provider.id);

@@ -28,9 +28,9 @@ import type {
 export type EnterpriseDeps = {
   db: Db;
   clock: Clock;
-  enterprises: EnterpriseRepositoryFactory;
-  certifications: CertificationRepositoryFactory;
-  bankAccounts: BankAccountRepositoryFactory;
+  enterpriseRepo: EnterpriseRepositoryFactory;
+  certificationRepo: CertificationRepositoryFactory;
+  bankAccountRepo: BankAccountRepositoryFactory;
   files: FileService;
   audit: Audit;
 };
@@ -49,14 +49,14 @@ export function enterpriseService(deps: EnterpriseDeps) {
   const now = () => deps.clock.now();
 
   async function enterpriseOf(accountId: string, tx: Db = db): Promise<Enterprise> {
-    const e = await deps.enterprises(tx).byAccount(accountId);
+    const e = await deps.enterpriseRepo(tx).byAccount(accountId);
     if (!e) throw new Error("account without enterprise");
     return e;
   }
 
   /** The draft the wizard edits; refuses while an application is under review. */
   async function draftFor(tx: Db, enterprise: Enterprise): Promise<Result<Certification>> {
-    const open = await deps.certifications(tx).open(enterprise.id, true);
+    const open = await deps.certificationRepo(tx).open(enterprise.id, true);
     if (open?.status === "pending") return fail({ _form: "企业信息认证正在审核中，审核完成前不能修改" }, 409);
     if (open) return ok(open);
     return fail({ _form: "请先从“去企业信息认证”开始填写" }, 409);
@@ -80,7 +80,7 @@ export function enterpriseService(deps: EnterpriseDeps) {
         if (!stored.ok) errors.licence = stored.message;
         else {
           licenceFileId = stored.file.id;
-          await deps.certifications(tx).setLicence(d.value.id, licenceFileId);
+          await deps.certificationRepo(tx).setLicence(d.value.id, licenceFileId);
         }
       }
       if (!fields) {
@@ -90,9 +90,9 @@ export function enterpriseService(deps: EnterpriseDeps) {
       const v = validateStep2(fields, licenceFileId !== null, now());
       const all = { ...v.errors, ...errors };
       if (!v.value || Object.keys(all).length) return fail(all);
-      const claims = await deps.certifications(tx).codeClaims(v.value.creditCode, enterprise.id);
+      const claims = await deps.certificationRepo(tx).codeClaims(v.value.creditCode, enterprise.id);
       if (claims.certified > 0) return fail({ creditCode: DUPLICATE_CODE }, 409);
-      await deps.certifications(tx).saveStep2(d.value.id, v.value, now());
+      await deps.certificationRepo(tx).saveStep2(d.value.id, v.value, now());
       return ok(null);
     });
   }
@@ -100,31 +100,31 @@ export function enterpriseService(deps: EnterpriseDeps) {
   return {
     /** Creates the uncertified enterprise of a newly registered account, inside the caller's transaction. */
     async createForAccount(tx: Db, input: { accountId: string; name: string }): Promise<Enterprise> {
-      return deps.enterprises(tx).create(input);
+      return deps.enterpriseRepo(tx).create(input);
     },
 
     async ofAccount(accountId: string): Promise<Enterprise | undefined> {
-      return deps.enterprises(db).byAccount(accountId);
+      return deps.enterpriseRepo(db).byAccount(accountId);
     },
 
     async byId(enterpriseId: string): Promise<Enterprise | undefined> {
-      return deps.enterprises(db).byId(enterpriseId);
+      return deps.enterpriseRepo(db).byId(enterpriseId);
     },
 
     /** 认证企业 on the home page's platform figures. */
     async countCertified(): Promise<number> {
-      return deps.enterprises(db).countCertified();
+      return deps.enterpriseRepo(db).countCertified();
     },
 
     /** Opens or closes the provider center for an enterprise, inside the catalog's transaction. */
     async setProvider(tx: Db, enterpriseId: string, isProvider: boolean): Promise<void> {
-      await deps.enterprises(tx).setProvider(enterpriseId, isProvider);
+      await deps.enterpriseRepo(tx).setProvider(enterpriseId, isProvider);
     },
 
     /** 基本信息 / 企业信息认证 overview for the owner: standing, open and past applications, own timeline. */
     async overview(accountId: string) {
       const enterprise = await enterpriseOf(accountId);
-      const certs = deps.certifications(db);
+      const certs = deps.certificationRepo(db);
       const [open, history, timeline] = await Promise.all([
         certs.open(enterprise.id),
         certs.history(enterprise.id),
@@ -142,11 +142,11 @@ export function enterpriseService(deps: EnterpriseDeps) {
       if (!value) return fail(errors);
       return db.transaction(async (tx) => {
         const enterprise = await enterpriseOf(accountId, tx);
-        await deps.enterprises(tx).byId(enterprise.id, true); // serialises concurrent first saves
-        let open = await deps.certifications(tx).open(enterprise.id, true);
+        await deps.enterpriseRepo(tx).byId(enterprise.id, true); // serialises concurrent first saves
+        let open = await deps.certificationRepo(tx).open(enterprise.id, true);
         if (open?.status === "pending") return fail({ _form: "企业信息认证正在审核中，审核完成前不能修改" }, 409);
-        if (!open) open = await deps.certifications(tx).createDraft(enterprise.id, await deps.certifications(tx).latest(enterprise.id));
-        await deps.certifications(tx).saveStep1(open.id, value);
+        if (!open) open = await deps.certificationRepo(tx).createDraft(enterprise.id, await deps.certificationRepo(tx).latest(enterprise.id));
+        await deps.certificationRepo(tx).saveStep1(open.id, value);
         return ok(null);
       });
     },
@@ -154,7 +154,7 @@ export function enterpriseService(deps: EnterpriseDeps) {
     /** What the wizard shows: the open draft, else the last application (to correct), else nothing. */
     async wizardValues(accountId: string): Promise<{ current?: Certification; pending: boolean }> {
       const enterprise = await enterpriseOf(accountId);
-      const certs = deps.certifications(db);
+      const certs = deps.certificationRepo(db);
       const open = await certs.open(enterprise.id);
       if (open) return { current: open, pending: open.status === "pending" };
       return { current: await certs.latest(enterprise.id), pending: false };
@@ -182,19 +182,19 @@ export function enterpriseService(deps: EnterpriseDeps) {
       if (!value) return fail(errors);
       return db.transaction(async (tx) => {
         const enterprise = await enterpriseOf(accountId, tx);
-        await deps.enterprises(tx).byId(enterprise.id, true);
+        await deps.enterpriseRepo(tx).byId(enterprise.id, true);
         const d = await draftFor(tx, enterprise);
         if (!d.ok) return d;
         if (d.value.step < 3 || !d.value.creditCode || !d.value.licenceFileId || !d.value.agreedAt) {
           return fail({ _form: "请先完成第二步：填写企业信息" }, 409);
         }
-        const claims = await deps.certifications(tx).codeClaims(d.value.creditCode, enterprise.id);
+        const claims = await deps.certificationRepo(tx).codeClaims(d.value.creditCode, enterprise.id);
         if (claims.certified > 0) return fail({ _form: DUPLICATE_CODE }, 409);
-        await deps.certifications(tx).submit(d.value.id, value, now());
+        await deps.certificationRepo(tx).submit(d.value.id, value, now());
         const from = enterprise.certificationStatus;
         // A certified enterprise stays certified while a change of its details is reviewed.
         const to = from === "certified" ? "certified" : "pending";
-        if (to !== from) await deps.enterprises(tx).setStatus(enterprise.id, to);
+        if (to !== from) await deps.enterpriseRepo(tx).setStatus(enterprise.id, to);
         await deps.audit.record(tx, {
           actorType: "account",
           actorId: accountId,
@@ -219,8 +219,8 @@ export function enterpriseService(deps: EnterpriseDeps) {
     async bankAccount(accountId: string): Promise<{ current?: BankAccount; history: BankAccount[] }> {
       const enterprise = await enterpriseOf(accountId);
       const [current, history] = await Promise.all([
-        deps.bankAccounts(db).current(enterprise.id),
-        deps.bankAccounts(db).history(enterprise.id),
+        deps.bankAccountRepo(db).current(enterprise.id),
+        deps.bankAccountRepo(db).history(enterprise.id),
       ]);
       return { current, history };
     },
@@ -231,10 +231,10 @@ export function enterpriseService(deps: EnterpriseDeps) {
       if (!value) return fail(errors);
       return db.transaction(async (tx) => {
         const enterprise = await enterpriseOf(accountId, tx);
-        const before = await deps.bankAccounts(tx).current(enterprise.id);
+        const before = await deps.bankAccountRepo(tx).current(enterprise.id);
         const unchanged = before && (Object.keys(value) as (keyof BankAccountInput)[]).every((k) => before[k] === value[k]);
         if (unchanged) return ok(null);
-        await deps.bankAccounts(tx).add(enterprise.id, value, accountId);
+        await deps.bankAccountRepo(tx).add(enterprise.id, value, accountId);
         await deps.audit.record(tx, {
           actorType: "account",
           actorId: accountId,
@@ -262,11 +262,11 @@ export function enterpriseService(deps: EnterpriseDeps) {
       requestId?: string,
     ): Promise<Result<{ current?: BankAccount; history: BankAccount[] }>> {
       if (!BANK_READERS.has(staff.role)) return fail({ _form: "您的角色无权查看企业银行账户" }, 403);
-      const enterprise = /^[0-9a-f-]{36}$/i.test(enterpriseId) ? await deps.enterprises(db).byId(enterpriseId) : undefined;
+      const enterprise = /^[0-9a-f-]{36}$/i.test(enterpriseId) ? await deps.enterpriseRepo(db).byId(enterpriseId) : undefined;
       if (!enterprise) return fail({ _form: "企业不存在" }, 404);
       const [current, history] = await Promise.all([
-        deps.bankAccounts(db).current(enterprise.id),
-        deps.bankAccounts(db).history(enterprise.id),
+        deps.bankAccountRepo(db).current(enterprise.id),
+        deps.bankAccountRepo(db).history(enterprise.id),
       ]);
       if (current) {
         await deps.audit.record(db, {
@@ -287,16 +287,16 @@ export function enterpriseService(deps: EnterpriseDeps) {
     async reviewQueue(staff: Staff, filter: QueueFilter, page: number, pageSize = 20) {
       if (!canReviewCertifications(staff.role)) return fail({ _form: "您的角色无权查看企业认证审核" }, 403);
       const p = Math.max(1, Math.floor(page) || 1); // the edge clamps it to 1..1000
-      const { rows, total } = await deps.certifications(db).queue(filter, pageSize, (p - 1) * pageSize);
+      const { rows, total } = await deps.certificationRepo(db).queue(filter, pageSize, (p - 1) * pageSize);
       return ok({ rows, total, page: p, pages: Math.max(1, Math.ceil(total / pageSize)) });
     },
 
     /** The full application for review, with full ID numbers: every read is audited. */
     async reviewDetail(staff: Staff, id: string, requestId?: string) {
       if (!canReviewCertifications(staff.role)) return fail({ _form: "您的角色无权查看企业认证审核" }, 403);
-      const application = await deps.certifications(db).byId(id);
+      const application = await deps.certificationRepo(db).byId(id);
       if (!application || application.status === "draft") return fail({ _form: "认证申请不存在" }, 404);
-      const enterprise = (await deps.enterprises(db).byId(application.enterpriseId))!;
+      const enterprise = (await deps.enterpriseRepo(db).byId(application.enterpriseId))!;
       await deps.audit.record(db, {
         actorType: "admin",
         actorId: staff.id,
@@ -311,9 +311,9 @@ export function enterpriseService(deps: EnterpriseDeps) {
         },
       });
       const [claims, licence, history, timeline] = await Promise.all([
-        application.creditCode ? deps.certifications(db).codeClaims(application.creditCode, enterprise.id) : { certified: 0, pending: 0 },
+        application.creditCode ? deps.certificationRepo(db).codeClaims(application.creditCode, enterprise.id) : { certified: 0, pending: 0 },
         application.licenceFileId ? deps.files.meta(application.licenceFileId) : undefined,
-        deps.certifications(db).history(enterprise.id),
+        deps.certificationRepo(db).history(enterprise.id),
         deps.audit.forEntity(db, "enterprise", enterprise.id),
       ]);
       return ok({ application, enterprise, claims, licence, history, timeline });
@@ -333,17 +333,17 @@ export function enterpriseService(deps: EnterpriseDeps) {
       const reason = read.value.reason;
       try {
         return await db.transaction(async (tx): Promise<Result<{ status: "certified" | "rejected" }>> => {
-          const app = await deps.certifications(tx).byId(id, true);
+          const app = await deps.certificationRepo(tx).byId(id, true);
           if (!app || app.status === "draft") return fail({ _form: "认证申请不存在" }, 404);
           if (app.status !== "pending") return fail({ _form: "该申请已审核，不能重复审核" }, 409);
-          const enterprise = (await deps.enterprises(tx).byId(app.enterpriseId, true))!;
+          const enterprise = (await deps.enterpriseRepo(tx).byId(app.enterpriseId, true))!;
           const at = now();
           if (decision === "certified") {
-            const claims = await deps.certifications(tx).codeClaims(app.creditCode!, enterprise.id);
+            const claims = await deps.certificationRepo(tx).codeClaims(app.creditCode!, enterprise.id);
             if (claims.certified > 0) return fail({ _form: "该统一社会信用代码已被其他企业认证，不能通过" }, 409);
-            await deps.certifications(tx).supersede(enterprise.id, app.id);
-            await deps.certifications(tx).decide(app.id, { status: "certified", adminId: staff.id, reason: reason || null, at });
-            await deps.enterprises(tx).applyCertification(enterprise.id, {
+            await deps.certificationRepo(tx).supersede(enterprise.id, app.id);
+            await deps.certificationRepo(tx).decide(app.id, { status: "certified", adminId: staff.id, reason: reason || null, at });
+            await deps.enterpriseRepo(tx).applyCertification(enterprise.id, {
               name: app.name!,
               creditCode: app.creditCode!,
               sizeClass: app.sizeDeclared as SizeClass,
@@ -351,8 +351,8 @@ export function enterpriseService(deps: EnterpriseDeps) {
               at,
             });
           } else {
-            await deps.certifications(tx).decide(app.id, { status: "rejected", adminId: staff.id, reason, at });
-            if (enterprise.certificationStatus !== "certified") await deps.enterprises(tx).setStatus(enterprise.id, "rejected");
+            await deps.certificationRepo(tx).decide(app.id, { status: "rejected", adminId: staff.id, reason, at });
+            if (enterprise.certificationStatus !== "certified") await deps.enterpriseRepo(tx).setStatus(enterprise.id, "rejected");
           }
           await deps.audit.record(tx, {
             actorType: "admin",

@@ -18,7 +18,7 @@ export type Upload = { name: string; bytes: Uint8Array };
 export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
 export type SweepResult = { removed: number; promoted: number; kept: number };
 
-export function fileService(deps: { db: Db; store: FileStore; files: FileRepositoryFactory; audit: Audit }) {
+export function fileService(deps: { db: Db; store: FileStore; fileRepo: FileRepositoryFactory; audit: Audit }) {
   const service = {
     /** Checks content and size; a message for the user, or null. Nothing is stored. */
     check(upload: Upload): string | null {
@@ -44,7 +44,7 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
       await deps.store.putTemporary(key, input.bytes);
       tx.afterRollback(() => deps.store.discard(key));
       tx.afterCommit(() => deps.store.promote(key));
-      const file = await deps.files(tx).insert({
+      const file = await deps.fileRepo(tx).insert({
         ownerEnterpriseId: input.ownerEnterpriseId,
         purpose: input.purpose,
         originalName: cleanFileName(input.name),
@@ -66,7 +66,7 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
       const cutoff = opts.now.getTime() - (opts.minAgeMs ?? ORPHAN_MIN_AGE_MS);
       const result: SweepResult = { removed: 0, promoted: 0, kept: 0 };
       const sweep = async (batch: StoredKey[]) => {
-        const referenced = await deps.files(deps.db).referencedKeys(batch.map((k) => k.key));
+        const referenced = await deps.fileRepo(deps.db).referencedKeys(batch.map((k) => k.key));
         for (const k of batch) {
           const old = k.modifiedAt.getTime() < cutoff;
           if (referenced.has(k.key)) {
@@ -93,7 +93,7 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
     },
 
     async meta(id: string): Promise<StoredFile | undefined> {
-      return deps.files(deps.db).byId(id);
+      return deps.fileRepo(deps.db).byId(id);
     },
 
     /**
@@ -102,7 +102,7 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
      * before the bytes are handed out.
      */
     async read(id: string, reader: FileReader, requestId?: string): Promise<{ file: StoredFile; bytes: Uint8Array } | undefined> {
-      const file = await deps.files(deps.db).byId(id);
+      const file = await deps.fileRepo(deps.db).byId(id);
       if (!file) return undefined;
       const owner = !!reader.enterpriseId && reader.enterpriseId === file.ownerEnterpriseId;
       const staff = !!reader.adminRole && STAFF_READERS.has(reader.adminRole);
@@ -129,7 +129,7 @@ export function fileService(deps: { db: Db; store: FileStore; files: FileReposit
      * links the file to its own record may call this, after its own authorisation check.
      */
     async readChecked(id: string): Promise<{ file: StoredFile; bytes: Uint8Array } | undefined> {
-      const file = await deps.files(deps.db).byId(id);
+      const file = await deps.fileRepo(deps.db).byId(id);
       if (!file) return undefined;
       const bytes = await deps.store.get(file.storageKey);
       return bytes ? { file, bytes } : undefined;

@@ -46,8 +46,8 @@ export type IdentityDeps = {
   sms: SmsSender;
   clock: Clock;
   passwords: PasswordHasher;
-  accounts: AccountRepositoryFactory;
-  admins: AdminRepositoryFactory;
+  accountRepo: AccountRepositoryFactory;
+  adminRepo: AdminRepositoryFactory;
   enterprises: EnterpriseService;
   audit: Audit;
   captchaTestAnswer?: string;
@@ -231,7 +231,7 @@ export function identityService(deps: IdentityDeps) {
   /** A valid code whose step is later than the last accepted one (so no code works twice). */
   async function acceptTotp(admin: AdminUser, code: string): Promise<boolean> {
     const step = totpStep(admin, admin.totpSecret!, code);
-    return step !== null && (await deps.admins(deps.db).claimTotpStep(admin.id, step));
+    return step !== null && (await deps.adminRepo(deps.db).claimTotpStep(admin.id, step));
   }
 
   /**
@@ -253,7 +253,7 @@ export function identityService(deps: IdentityDeps) {
     let failure: Failure | null = null;
     await deps.db
       .transaction(async (tx) => {
-        const repo = deps.admins(tx);
+        const repo = deps.adminRepo(tx);
         const target = await repo.byIdForUpdate(id);
         if (!target) {
           failure = fail({ _form: "工作人员不存在" }, 404);
@@ -316,7 +316,7 @@ export function identityService(deps: IdentityDeps) {
       const captchaError = await checkCaptcha({ ...input.captcha, preverified: false });
       if (captchaError) return fail({ captcha: captchaError });
 
-      const account = await deps.accounts(deps.db).byPhone(phone);
+      const account = await deps.accountRepo(deps.db).byPhone(phone);
       if (input.purpose === "register" && account) return fail({ phone: "该手机号已注册，请直接登录" }, 409);
       if (input.purpose === "password") {
         if (!input.accountId || !account || account.id !== input.accountId) {
@@ -378,13 +378,13 @@ export function identityService(deps: IdentityDeps) {
 
       const captchaError = await checkCaptcha(input.captcha);
       if (captchaError) return fail({ captcha: captchaError });
-      if (await deps.accounts(deps.db).byPhone(phone)) return fail({ phone: "该手机号已注册，请直接登录" }, 409);
+      if (await deps.accountRepo(deps.db).byPhone(phone)) return fail({ phone: "该手机号已注册，请直接登录" }, 409);
       const codeError = await verifySmsCode("register", phone, smsCode);
       if (codeError) return fail({ smsCode: codeError });
 
       try {
         const accountId = await deps.db.transaction(async (tx) => {
-          const account = await deps.accounts(tx).create({ phone });
+          const account = await deps.accountRepo(tx).create({ phone });
           const enterprise = await deps.enterprises.createForAccount(tx, { accountId: account.id, name });
           await deps.audit.record(tx, {
             actorType: "account",
@@ -424,7 +424,7 @@ export function identityService(deps: IdentityDeps) {
       const captchaError = await checkCaptcha(input.captcha);
       if (captchaError) return fail({ captcha: captchaError });
 
-      const account = await deps.accounts(deps.db).byPhone(phone);
+      const account = await deps.accountRepo(deps.db).byPhone(phone);
       const attempt = await guardedAttempt(siteBackoff(phone, input.ip), () => passwordMatches(account, input.password));
       if (attempt.outcome === "refused") {
         const text = attempt.scope === "address" ? "当前网络登录尝试过于频繁" : "登录失败次数过多";
@@ -435,7 +435,7 @@ export function identityService(deps: IdentityDeps) {
         return fail({ password: "手机号或密码不正确" }, 422);
       }
       if (account!.status !== "active") return fail({ _form: "账号已停用，请联系平台" }, 403);
-      await deps.accounts(deps.db).touchLogin(account!.id);
+      await deps.accountRepo(deps.db).touchLogin(account!.id);
       return ok({ accountId: account!.id });
     },
 
@@ -456,18 +456,18 @@ export function identityService(deps: IdentityDeps) {
       if (captchaError) return fail({ captcha: captchaError });
       const codeError = await verifySmsCode("login", phone, smsCode);
       if (codeError) return fail({ smsCode: codeError });
-      const account = await deps.accounts(deps.db).byPhone(phone);
+      const account = await deps.accountRepo(deps.db).byPhone(phone);
       if (!account) return fail({ smsCode: "手机验证码已失效，请重新获取" });
       if (account.status !== "active") return fail({ _form: "账号已停用，请联系平台" }, 403);
       // A successful SMS login also clears the password back-off for this phone.
       await cache.del(`login:fail:${phone}`);
       await cache.del(`login:wait:${phone}`);
-      await deps.accounts(deps.db).touchLogin(account.id);
+      await deps.accountRepo(deps.db).touchLogin(account.id);
       return ok({ accountId: account.id });
     },
 
     async account(accountId: string) {
-      const account = await deps.accounts(deps.db).byId(accountId);
+      const account = await deps.accountRepo(deps.db).byId(accountId);
       if (!account || account.status !== "active") return undefined;
       return {
         id: account.id,
@@ -485,7 +485,7 @@ export function identityService(deps: IdentityDeps) {
       accountId: string,
       input: { method: "old" | "sms"; oldPassword: string; smsCode: string; newPassword: string; confirm: string; requestId?: string },
     ): Promise<Result<null>> {
-      const account = await deps.accounts(deps.db).byId(accountId);
+      const account = await deps.accountRepo(deps.db).byId(accountId);
       if (!account || account.status !== "active") return fail({ _form: "账号不存在或已停用" }, 403);
       const errors: FieldErrors = {};
       const e1 = checkNewPassword(input.newPassword, { phone: account.phone });
@@ -515,7 +515,7 @@ export function identityService(deps: IdentityDeps) {
       }
       const hash = await deps.passwords.hash(input.newPassword);
       await deps.db.transaction(async (tx) => {
-        await deps.accounts(tx).setPasswordHash(account.id, hash);
+        await deps.accountRepo(tx).setPasswordHash(account.id, hash);
         await deps.audit.record(tx, {
           actorType: "account",
           actorId: account.id,
@@ -541,7 +541,7 @@ export function identityService(deps: IdentityDeps) {
       if (!input.password) errors.password = "请输入密码";
       else if (input.password.length > 256) errors.password = "用户名或密码不正确";
       if (Object.keys(errors).length) return fail(errors);
-      const admin = await deps.admins(deps.db).byUsername(username);
+      const admin = await deps.adminRepo(deps.db).byUsername(username);
       const attempt = await guardedAttempt(staffBackoff(username.toLowerCase(), input.ip), async () => {
         const matches = admin ? await deps.passwords.verify(input.password, admin.passwordHash) : await passwordMatches(undefined, input.password);
         return matches && admin!.status === "active";
@@ -552,7 +552,7 @@ export function identityService(deps: IdentityDeps) {
       }
       if (attempt.outcome === "wrong") return fail({ password: "用户名或密码不正确" });
       const next = admin!.totpSecret ? "code" : secondFactorRequired(admin!) ? "enrol" : "signed_in";
-      if (next === "signed_in") await deps.admins(deps.db).touchLogin(admin!.id);
+      if (next === "signed_in") await deps.adminRepo(deps.db).touchLogin(admin!.id);
       return ok({ adminId: admin!.id, next });
     },
 
@@ -564,7 +564,7 @@ export function identityService(deps: IdentityDeps) {
       const code = input.code.trim();
       if (!code) return fail({ code: "请输入验证码或恢复码" });
       if (code.length > 40) return fail({ code: "验证码不正确" });
-      const admin = await deps.admins(deps.db).byId(input.adminId);
+      const admin = await deps.adminRepo(deps.db).byId(input.adminId);
       if (!admin || admin.status !== "active" || !admin.totpSecret) return fail({ _form: "登录已失效，请重新登录" }, 403);
       const triesKey = `staff:otp:tries:${admin.id}`;
       const tries = await cache.incr(triesKey, TOTP.triesWindowSeconds);
@@ -576,7 +576,7 @@ export function identityService(deps: IdentityDeps) {
         if (!(await acceptTotp(admin, code))) return fail({ code: "验证码不正确或已使用，请输入验证器中的最新验证码" });
       } else {
         const normalised = normaliseRecoveryCode(code);
-        if (!normalised || !(await deps.admins(deps.db).useRecoveryCode(admin.id, sha256(normalised)))) {
+        if (!normalised || !(await deps.adminRepo(deps.db).useRecoveryCode(admin.id, sha256(normalised)))) {
           return fail({ code: "恢复码不正确或已使用" });
         }
         usedRecoveryCode = true;
@@ -592,7 +592,7 @@ export function identityService(deps: IdentityDeps) {
         );
       }
       await cache.del(triesKey);
-      await deps.admins(deps.db).touchLogin(admin.id);
+      await deps.adminRepo(deps.db).touchLogin(admin.id);
       return ok({ adminId: admin.id, usedRecoveryCode });
     },
 
@@ -601,7 +601,7 @@ export function identityService(deps: IdentityDeps) {
      * at the next request), or a role that must have a second factor and has none.
      */
     async admin(adminId: string): Promise<StaffView | undefined> {
-      const a = await deps.admins(deps.db).byId(adminId);
+      const a = await deps.adminRepo(deps.db).byId(adminId);
       if (!a || a.status !== "active") return undefined;
       if (!a.totpSecret && secondFactorRequired(a)) return undefined;
       return staffView(a);
@@ -609,7 +609,7 @@ export function identityService(deps: IdentityDeps) {
 
     /** The name of a staff member for display (also of a disabled one), or undefined. */
     async staffName(adminId: string): Promise<string | undefined> {
-      return (await deps.admins(deps.db).byId(adminId))?.displayName;
+      return (await deps.adminRepo(deps.db).byId(adminId))?.displayName;
     },
 
     /** Whether this staff member's role must have a second factor before doing anything. */
@@ -622,7 +622,7 @@ export function identityService(deps: IdentityDeps) {
      * otpauth:// URI, the QR code of that URI as SVG, and the secret grouped for typing by hand.
      */
     async twoFactorSetup(adminId: string): Promise<Result<{ secret: string; secretGrouped: string; uri: string; qrSvg: string }>> {
-      const admin = await deps.admins(deps.db).byId(adminId);
+      const admin = await deps.adminRepo(deps.db).byId(adminId);
       if (!admin || admin.status !== "active") return fail({ _form: "账号不存在或已停用" }, 403);
       if (admin.totpSecret) return fail({ _form: "已启用两步验证" }, 409);
       const key = `staff:totp:pending:${admin.id}`;
@@ -641,7 +641,7 @@ export function identityService(deps: IdentityDeps) {
       const code = input.code.trim();
       if (!code) return fail({ code: "请输入验证器中的6位验证码" });
       if (!/^\d{6}$/.test(code)) return fail({ code: "验证码为6位数字" });
-      const admin = await deps.admins(deps.db).byId(adminId);
+      const admin = await deps.adminRepo(deps.db).byId(adminId);
       if (!admin || admin.status !== "active") return fail({ _form: "账号不存在或已停用" }, 403);
       if (admin.totpSecret) return fail({ _form: "已启用两步验证" }, 409);
       const triesKey = `staff:otp:tries:${admin.id}`;
@@ -654,7 +654,7 @@ export function identityService(deps: IdentityDeps) {
       if (step === null) return fail({ code: "验证码不正确，请确认手机时间准确后输入最新验证码" });
       const recoveryCodes = Array.from({ length: RECOVERY_CODES.count }, () => newRecoveryCode());
       await deps.db.transaction(async (tx) => {
-        const repo = deps.admins(tx);
+        const repo = deps.adminRepo(tx);
         const locked = await repo.byIdForUpdate(admin.id);
         if (!locked || locked.totpSecret) throw new Conflict();
         await repo.setTotp(admin.id, secret);
@@ -672,7 +672,7 @@ export function identityService(deps: IdentityDeps) {
         if (err instanceof Conflict) return;
         throw err;
       });
-      const after = await deps.admins(deps.db).byId(admin.id);
+      const after = await deps.adminRepo(deps.db).byId(admin.id);
       if (after?.totpSecret !== secret) return fail({ _form: "已启用两步验证" }, 409);
       await cache.del(`staff:totp:pending:${admin.id}`);
       await cache.del(triesKey);
@@ -680,21 +680,21 @@ export function identityService(deps: IdentityDeps) {
     },
 
     async recoveryCodesLeft(adminId: string): Promise<number> {
-      return deps.admins(deps.db).recoveryCodesLeft(adminId);
+      return deps.adminRepo(deps.db).recoveryCodesLeft(adminId);
     },
 
     // ---- 工作人员管理 (super_admin only) ----
 
     async staffList(actor: StaffActor): Promise<Result<StaffView[]>> {
       if (actor.role !== "super_admin") return fail({ _form: "只有超级管理员可以管理工作人员" }, 403);
-      return ok((await deps.admins(deps.db).list()).map(staffView));
+      return ok((await deps.adminRepo(deps.db).list()).map(staffView));
     },
 
     async staffMember(actor: StaffActor, id: string): Promise<Result<StaffView & { recoveryCodesLeft: number }>> {
       if (actor.role !== "super_admin") return fail({ _form: "只有超级管理员可以管理工作人员" }, 403);
-      const a = UUID_RE.test(id) ? await deps.admins(deps.db).byId(id) : undefined;
+      const a = UUID_RE.test(id) ? await deps.adminRepo(deps.db).byId(id) : undefined;
       if (!a) return fail({ _form: "工作人员不存在" }, 404);
-      return ok({ ...staffView(a), recoveryCodesLeft: await deps.admins(deps.db).recoveryCodesLeft(a.id) });
+      return ok({ ...staffView(a), recoveryCodesLeft: await deps.adminRepo(deps.db).recoveryCodesLeft(a.id) });
     },
 
     /** 修改角色. The last active super admin keeps the role. */
@@ -758,11 +758,11 @@ export function identityService(deps: IdentityDeps) {
      * phone exists. Never called in production (the configuration refuses demo data there).
      */
     async seedAccount(input: { phone: string; name: string; passwordHash: string }): Promise<{ accountId: string; created: boolean }> {
-      const existing = await deps.accounts(deps.db).byPhone(input.phone);
+      const existing = await deps.accountRepo(deps.db).byPhone(input.phone);
       if (existing) return { accountId: existing.id, created: false };
       const accountId = await deps.db.transaction(async (tx) => {
-        const account = await deps.accounts(tx).create({ phone: input.phone });
-        await deps.accounts(tx).setPasswordHash(account.id, input.passwordHash);
+        const account = await deps.accountRepo(tx).create({ phone: input.phone });
+        await deps.accountRepo(tx).setPasswordHash(account.id, input.passwordHash);
         const enterprise = await deps.enterprises.createForAccount(tx, { accountId: account.id, name: input.name });
         await deps.audit.record(tx, {
           actorType: "system",
@@ -800,11 +800,11 @@ export function identityService(deps: IdentityDeps) {
       if (e2) errors.password = e2;
       if (!(ADMIN_ROLES as readonly string[]).includes(input.role)) errors.role = "请选择角色";
       if (Object.keys(errors).length) return fail(errors);
-      if (await deps.admins(deps.db).byUsername(username)) return fail({ username: "该用户名已存在" }, 409);
+      if (await deps.adminRepo(deps.db).byUsername(username)) return fail({ username: "该用户名已存在" }, 409);
       const passwordHash = await deps.passwords.hash(input.password);
       try {
         const admin = await deps.db.transaction(async (tx) => {
-          const a = await deps.admins(tx).create({ username, displayName, passwordHash, role: input.role as AdminRole });
+          const a = await deps.adminRepo(tx).create({ username, displayName, passwordHash, role: input.role as AdminRole });
           await deps.audit.record(tx, {
             actorType: actor === "cli" ? "system" : "admin",
             actorId: actor === "cli" ? null : actor!.adminId,

@@ -32,7 +32,7 @@ export type MessageDeps = {
   cache: Cache;
   clock: Clock;
   sms: SmsSender;
-  messages: MessageRepositoryFactory;
+  messageRepo: MessageRepositoryFactory;
   identity: Pick<IdentityService, "checkCaptcha" | "admin">;
   enterprises: Pick<EnterpriseService, "ofAccount">;
   files: FileService;
@@ -79,7 +79,7 @@ export function messageService(deps: MessageDeps) {
             if (!stored.ok) return fail({ attachment: stored.message });
             attachmentFileId = stored.file.id;
           }
-          const m = await deps.messages(tx).insert({
+          const m = await deps.messageRepo(tx).insert({
             reference: messageReference(randomDigits(8)),
             ...v,
             accountId: author?.accountId ?? null,
@@ -115,7 +115,7 @@ export function messageService(deps: MessageDeps) {
 
   /** The message when this account wrote it; anyone else gets undefined (shown as 404). */
   async function ownMessage(accountId: string, id: string) {
-    const m = await deps.messages(db).byId(id);
+    const m = await deps.messageRepo(db).byId(id);
     return m && m.accountId === accountId ? m : undefined;
   }
 
@@ -155,7 +155,7 @@ export function messageService(deps: MessageDeps) {
     /** 我的留言: the account's own messages, newest first. */
     async mine(accountId: string, page = 1) {
       const pg = pageOf(page);
-      const { rows, total } = await deps.messages(db).ofAccount(accountId, PAGE_SIZE, (pg - 1) * PAGE_SIZE);
+      const { rows, total } = await deps.messageRepo(db).ofAccount(accountId, PAGE_SIZE, (pg - 1) * PAGE_SIZE);
       return { rows, total, page: pg, pages: pages(total) };
     },
 
@@ -164,7 +164,7 @@ export function messageService(deps: MessageDeps) {
       const message = await ownMessage(accountId, id);
       if (!message) return fail({ _form: NOT_FOUND }, 404);
       const [replies, attachment] = await Promise.all([
-        deps.messages(db).replies(message.id),
+        deps.messageRepo(db).replies(message.id),
         message.attachmentFileId ? deps.files.meta(message.attachmentFileId) : undefined,
       ]);
       return ok({ message, replies, attachment });
@@ -197,10 +197,10 @@ export function messageService(deps: MessageDeps) {
       if ((await deps.cache.incr(`messages:lookup:${meta.ip}`, 3600)) > RATE_LIMITS.lookupPerHour) {
         return fail({ _form: "查询过于频繁，请1小时后再试" }, 429);
       }
-      const message = await deps.messages(db).byReference(reference);
+      const message = await deps.messageRepo(db).byReference(reference);
       if (!message || message.contactPhone !== phone) return fail({ _form: "未找到该留言，请核对留言编号和联系电话" }, 404);
       if (message.accountId) return fail({ _form: "该留言由登录用户提交，请登录后在“个人中心-我的留言”查看" }, 409);
-      return ok({ message, replies: await deps.messages(db).replies(message.id) });
+      return ok({ message, replies: await deps.messageRepo(db).replies(message.id) });
     },
 
     // ---- operators (operator, super_admin) ----
@@ -208,16 +208,16 @@ export function messageService(deps: MessageDeps) {
     async queue(staff: Staff, f: MessageQueueFilter, page = 1) {
       if (!canHandle(staff.role)) return fail({ _form: NO_ROLE }, 403);
       const pg = pageOf(page);
-      const { rows, total } = await deps.messages(db).queue(f, PAGE_SIZE, (pg - 1) * PAGE_SIZE);
+      const { rows, total } = await deps.messageRepo(db).queue(f, PAGE_SIZE, (pg - 1) * PAGE_SIZE);
       return ok({ rows, total, page: pg, pages: pages(total) });
     },
 
     async detail(staff: Staff, id: string) {
       if (!canHandle(staff.role)) return fail({ _form: NO_ROLE }, 403);
-      const message = await deps.messages(db).byId(id);
+      const message = await deps.messageRepo(db).byId(id);
       if (!message) return fail({ _form: NOT_FOUND }, 404);
       const [replies, attachment, timeline] = await Promise.all([
-        deps.messages(db).replies(message.id).then(replyAuthors),
+        deps.messageRepo(db).replies(message.id).then(replyAuthors),
         message.attachmentFileId ? deps.files.meta(message.attachmentFileId) : undefined,
         deps.audit.forEntity(db, "message", message.id),
       ]);
@@ -226,7 +226,7 @@ export function messageService(deps: MessageDeps) {
 
     async staffAttachment(staff: Staff, id: string) {
       if (!canHandle(staff.role)) return undefined;
-      const message = await deps.messages(db).byId(id);
+      const message = await deps.messageRepo(db).byId(id);
       if (!message?.attachmentFileId) return undefined;
       return deps.files.readChecked(message.attachmentFileId);
     },
@@ -237,13 +237,13 @@ export function messageService(deps: MessageDeps) {
       const checked = checkReply(content);
       if (!checked.ok) return checked;
       const res = await db.transaction(async (tx): Promise<Result<Message>> => {
-        const m = await deps.messages(tx).byId(id, true);
+        const m = await deps.messageRepo(tx).byId(id, true);
         if (!m) return fail({ _form: NOT_FOUND }, 404);
         const next = transition(m.status, "reply");
         if (!next.ok) return next;
         const at = now();
-        const reply = await deps.messages(tx).addReply({ messageId: m.id, adminId: staff.id, content: checked.value, at });
-        await deps.messages(tx).setStatus(m.id, { status: next.value, at, replied: true });
+        const reply = await deps.messageRepo(tx).addReply({ messageId: m.id, adminId: staff.id, content: checked.value, at });
+        await deps.messageRepo(tx).setStatus(m.id, { status: next.value, at, replied: true });
         await deps.audit.record(tx, {
           actorType: "admin",
           actorId: staff.id,
@@ -271,11 +271,11 @@ export function messageService(deps: MessageDeps) {
     async close(staff: Staff, id: string, requestId?: string): Promise<Result<{ status: MessageStatus }>> {
       if (!canHandle(staff.role)) return fail({ _form: NO_ROLE }, 403);
       return db.transaction(async (tx) => {
-        const m = await deps.messages(tx).byId(id, true);
+        const m = await deps.messageRepo(tx).byId(id, true);
         if (!m) return fail({ _form: NOT_FOUND }, 404);
         const next = transition(m.status, "close");
         if (!next.ok) return next;
-        await deps.messages(tx).setStatus(m.id, { status: next.value, at: now(), closedBy: staff.id });
+        await deps.messageRepo(tx).setStatus(m.id, { status: next.value, at: now(), closedBy: staff.id });
         await deps.audit.record(tx, {
           actorType: "admin",
           actorId: staff.id,
@@ -301,7 +301,7 @@ export function messageService(deps: MessageDeps) {
     },
 
     async count(): Promise<number> {
-      return (await deps.messages(db).queue({}, 1, 0)).total;
+      return (await deps.messageRepo(db).queue({}, 1, 0)).total;
     },
   };
 }

@@ -19,7 +19,7 @@ export type ProductDeps = {
   db: Db;
   clock: Clock;
   catalog: CatalogService;
-  products: ProductRepositoryFactory;
+  productRepo: ProductRepositoryFactory;
   enterprises: EnterpriseService;
   vouchers: VoucherService;
   audit: Audit;
@@ -48,7 +48,7 @@ export function productService(deps: ProductDeps) {
 
   /** A product of this provider, locked; another provider's id finds nothing. */
   async function ownProduct(tx: Db, provider: Provider, productId: string) {
-    const p = await deps.products(tx).product(productId, true);
+    const p = await deps.productRepo(tx).product(productId, true);
     return p && p.providerId === provider.id ? p : undefined;
   }
 
@@ -62,16 +62,16 @@ export function productService(deps: ProductDeps) {
     async myProducts(accountId: string) {
       const provider = await activeProvider(accountId);
       if (!provider.ok) return provider;
-      return ok({ provider: provider.value, products: await deps.products(db).ofProvider(provider.value.id) });
+      return ok({ provider: provider.value, products: await deps.productRepo(db).ofProvider(provider.value.id) });
     },
 
     /** The provider's own product with its working and listed revisions. */
     async myProduct(accountId: string, productId: string) {
       const provider = await activeProvider(accountId);
       if (!provider.ok) return provider;
-      const product = await deps.products(db).product(productId);
+      const product = await deps.productRepo(db).product(productId);
       if (!product || product.providerId !== provider.value.id) return fail({ _form: "服务产品不存在" }, 404);
-      const [working, listed] = await Promise.all([deps.products(db).revision(product.workingRevisionId), deps.products(db).revision(product.listedRevisionId)]);
+      const [working, listed] = await Promise.all([deps.productRepo(db).revision(product.workingRevisionId), deps.productRepo(db).revision(product.listedRevisionId)]);
       return ok({ provider: provider.value, product, working: working!, listed });
     },
 
@@ -91,7 +91,7 @@ export function productService(deps: ProductDeps) {
       } else if (cover) coverSvg = null;
       if (!value || errors.cover) return fail(errors);
       return db.transaction(async (tx) => {
-        const repo = deps.products(tx);
+        const repo = deps.productRepo(tx);
         if (!productId) {
           const { product } = await repo.create(provider.value.id, value, coverSvg ?? null);
           await deps.audit.record(tx, { actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: "product_created", toStatus: "draft", requestId });
@@ -119,7 +119,7 @@ export function productService(deps: ProductDeps) {
      * products' revisions; review staff for any. Otherwise undefined (the route answers 404).
      */
     async cover(revisionId: string, reader: { accountId?: string; staff?: Staff }): Promise<{ svg: string; public: boolean } | undefined> {
-      const repo = deps.products(db);
+      const repo = deps.productRepo(db);
       const listed = await repo.listedCoverSvg(revisionId);
       if (listed) return { svg: listed, public: true };
       let allowed = !!reader.staff && canReview(reader.staff.role);
@@ -141,7 +141,7 @@ export function productService(deps: ProductDeps) {
       const categories = await deps.catalog.categories();
       const negativeWords = await deps.catalog.negativeWords();
       return db.transaction(async (tx): Promise<Result<{ verdict: string }>> => {
-        const repo = deps.products(tx);
+        const repo = deps.productRepo(tx);
         const product = await ownProduct(tx, provider.value, productId);
         if (!product) return fail({ _form: "服务产品不存在" }, 404);
         const working = (await repo.revision(product.workingRevisionId))!;
@@ -162,7 +162,7 @@ export function productService(deps: ProductDeps) {
       const provider = await activeProvider(accountId);
       if (!provider.ok) return provider;
       return db.transaction(async (tx): Promise<Result<{ status: ProductStatus }>> => {
-        const repo = deps.products(tx);
+        const repo = deps.productRepo(tx);
         const product = await ownProduct(tx, provider.value, productId);
         if (!product) return fail({ _form: "服务产品不存在" }, 404);
         const working = (await repo.revision(product.workingRevisionId))!;
@@ -196,17 +196,17 @@ export function productService(deps: ProductDeps) {
     async productQueue(staff: Staff, page: number) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务产品" }, 403);
       const p = pageOf(page);
-      const { rows, total } = await deps.products(db).pendingQueue(PAGE_SIZE, (p - 1) * PAGE_SIZE);
+      const { rows, total } = await deps.productRepo(db).pendingQueue(PAGE_SIZE, (p - 1) * PAGE_SIZE);
       return ok({ rows, total, pageNo: p, pages: pagesOf(total, PAGE_SIZE) });
     },
 
     async productReview(staff: Staff, productId: string) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务产品" }, 403);
-      const product = await deps.products(db).product(productId);
+      const product = await deps.productRepo(db).product(productId);
       if (!product) return fail({ _form: "服务产品不存在" }, 404);
       const [working, listed, provider, timeline] = await Promise.all([
-        deps.products(db).revision(product.workingRevisionId),
-        deps.products(db).revision(product.listedRevisionId),
+        deps.productRepo(db).revision(product.workingRevisionId),
+        deps.productRepo(db).revision(product.listedRevisionId),
         deps.catalog.provider(product.providerId),
         deps.audit.forEntity(db, "product", product.id),
       ]);
@@ -220,11 +220,11 @@ export function productService(deps: ProductDeps) {
       if (!read.ok) return read;
       const decision = read.value.approve ? "approved" : "rejected";
       const reason = read.value.reason;
-      const found = await deps.products(db).product(productId);
+      const found = await deps.productRepo(db).product(productId);
       if (!found) return fail({ _form: "服务产品不存在" }, 404);
       const provider = (await deps.catalog.provider(found.providerId))!;
       return db.transaction(async (tx) => {
-        const repo = deps.products(tx);
+        const repo = deps.productRepo(tx);
         const product = (await repo.product(productId, true))!;
         const working = (await repo.revision(product.workingRevisionId))!;
         if (working.status !== "pending") return fail({ _form: "该产品不在待审核状态" }, 409);
@@ -255,7 +255,7 @@ export function productService(deps: ProductDeps) {
     async setFeatured(staff: Staff, productId: string, on: boolean, requestId?: string): Promise<Result<{ featured: boolean }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以推荐服务产品" }, 403);
       return db.transaction(async (tx): Promise<Result<{ featured: boolean }>> => {
-        const repo = deps.products(tx);
+        const repo = deps.productRepo(tx);
         const product = await repo.product(productId, true);
         if (!product) return fail({ _form: "服务产品不存在" }, 404);
         if (on && product.status !== "listed") return fail({ _form: "只有已上架的服务产品可以推荐到首页" }, 409);
@@ -273,7 +273,7 @@ export function productService(deps: ProductDeps) {
      * (approved by an earlier version while the provider was suspended) are listed again.
      */
     async restoreListings(tx: Db, provider: { id: string; name: string }, at: Date): Promise<void> {
-      const products = deps.products(tx);
+      const products = deps.productRepo(tx);
       for (const product of await products.listedWithoutListing(provider.id)) {
         const revision = (await products.revision(product.listedRevisionId))!;
         await products.upsertListing(product.id, revision, provider, product.listedAt ?? at);
@@ -282,22 +282,22 @@ export function productService(deps: ProductDeps) {
 
     /** 上架服务产品 on the home page's platform figures. */
     async countListed(): Promise<number> {
-      return deps.products(db).countListed();
+      return deps.productRepo(db).countListed();
     },
 
     /** The newest listings of one voucher kind for the home page, without counting them all. */
     async latest(kind: VoucherKind, limit = 4) {
-      return (await deps.products(db).listings({ kind, sort: "newest" }, limit, 0, { count: false })).rows;
+      return (await deps.productRepo(db).listings({ kind, sort: "newest" }, limit, 0, { count: false })).rows;
     },
 
     /** A provider's listed products (newest first, at most `limit`), read in one query without a count. */
     async listedProductsOf(providerId: string, limit = 200) {
-      return (await deps.products(db).listings({ providerId, sort: "newest" }, limit, 0, { count: false })).rows;
+      return (await deps.productRepo(db).listings({ providerId, sort: "newest" }, limit, 0, { count: false })).rows;
     },
 
     /** 推荐服务 on the home page. */
     async featured(limit = 4) {
-      return deps.products(db).featured(limit);
+      return deps.productRepo(db).featured(limit);
     },
 
     /**
@@ -317,7 +317,7 @@ export function productService(deps: ProductDeps) {
         sort: q.sort === "price_asc" || q.sort === "price_desc" ? q.sort : "newest",
       };
       const page = pageOf(q.page);
-      const { rows, total } = await deps.products(db).listings(f, PAGE_SIZE, (page - 1) * PAGE_SIZE);
+      const { rows, total } = await deps.productRepo(db).listings(f, PAGE_SIZE, (page - 1) * PAGE_SIZE);
       return { rows, total, pageNo: page, pages: pagesOf(total, PAGE_SIZE), categories, filter: f };
     },
 
@@ -326,9 +326,9 @@ export function productService(deps: ProductDeps) {
      * account that can pay for it with 补贴券抵扣金额 = min(price x rate, cap, available).
      */
     async productDetail(productId: string, accountId?: string) {
-      const listing = await deps.products(db).listing(productId);
+      const listing = await deps.productRepo(db).listing(productId);
       if (!listing) return undefined;
-      const revision = (await deps.products(db).revision(listing.revisionId))!;
+      const revision = (await deps.productRepo(db).revision(listing.revisionId))!;
       const provider = (await deps.catalog.provider(listing.providerId))!;
       const programmes = (await deps.vouchers.openProgrammes()).filter(
         (p) => listing.voucherKinds.includes(p.kind) && p.categories.includes(listing.category) && isValidOn(p, now()),

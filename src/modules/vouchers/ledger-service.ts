@@ -17,8 +17,8 @@ import type { LedgerEntry, LedgerRepositoryFactory, ProgrammeRepositoryFactory, 
  */
 export type LedgerDeps = {
   clock: Clock;
-  programmes: ProgrammeRepositoryFactory;
-  ledger: LedgerRepositoryFactory;
+  programmeRepo: ProgrammeRepositoryFactory;
+  ledgerRepo: LedgerRepositoryFactory;
 };
 
 export class LedgerError extends Error {
@@ -42,21 +42,21 @@ export function ledgerService(deps: LedgerDeps) {
   async function expireIfDue(tx: Db, account: VoucherAccount, programme: Programme): Promise<VoucherAccount> {
     const rest = left(account);
     if (!hasExpired(programme, now()) || rest <= 0) return account;
-    await deps.ledger(tx).append(account.id, "expire", rest, null);
+    await deps.ledgerRepo(tx).append(account.id, "expire", rest, null);
     return { ...account, expiredFen: account.expiredFen + rest };
   }
 
   /** Locks the account in the caller's transaction and brings a due expiry up to date. */
   async function locked(tx: Db, accountId: string): Promise<{ account: VoucherAccount; programme: Programme }> {
-    const account = await deps.ledger(tx).account(accountId, true);
+    const account = await deps.ledgerRepo(tx).account(accountId, true);
     if (!account) throw new LedgerError("not_found", "服务券账户不存在");
-    const programme = (await deps.programmes(tx).byId(account.programmeId))!;
+    const programme = (await deps.programmeRepo(tx).byId(account.programmeId))!;
     return { account: await expireIfDue(tx, account, programme), programme };
   }
 
   /** The reserve entry of an order on an account, which release/consume/refund act on. */
   async function reserved(tx: Db, accountId: string, orderId: string): Promise<LedgerEntry> {
-    const r = await deps.ledger(tx).entry(accountId, "reserve", orderId);
+    const r = await deps.ledgerRepo(tx).entry(accountId, "reserve", orderId);
     if (!r) throw new LedgerError("not_found", "该订单没有占用服务券额度");
     return r;
   }
@@ -67,44 +67,44 @@ export function ledgerService(deps: LedgerDeps) {
       if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) throw new LedgerError("invalid", "占用金额必须为正整数（分）");
       const { account, programme } = await locked(tx, input.accountId);
       if (account.enterpriseId !== input.enterpriseId) throw new LedgerError("not_found", "服务券账户不存在");
-      const existing = await deps.ledger(tx).entry(account.id, "reserve", input.orderId);
+      const existing = await deps.ledgerRepo(tx).entry(account.id, "reserve", input.orderId);
       if (existing) {
         if (existing.amountFen !== input.amountFen) throw new LedgerError("conflict", "该订单已占用不同金额");
         return existing;
       }
       if (hasExpired(programme, now())) throw new LedgerError("expired", "服务券已过期，不能使用");
       if (left(account) < input.amountFen) throw new LedgerError("insufficient", "服务券可用额度不足");
-      return deps.ledger(tx).append(account.id, "reserve", input.amountFen, input.orderId);
+      return deps.ledgerRepo(tx).append(account.id, "reserve", input.amountFen, input.orderId);
     },
 
     /** 取消释放: returns the reserved amount; idempotent; refused once consumed. */
     async release(tx: Db, input: OrderInput): Promise<LedgerEntry> {
       const { account } = await locked(tx, input.accountId);
       const r = await reserved(tx, account.id, input.orderId);
-      const done = await deps.ledger(tx).entry(account.id, "release", input.orderId);
+      const done = await deps.ledgerRepo(tx).entry(account.id, "release", input.orderId);
       if (done) return done;
-      if (await deps.ledger(tx).entry(account.id, "consume", input.orderId)) throw new LedgerError("conflict", "该订单已核销，不能释放");
-      return deps.ledger(tx).append(account.id, "release", r.amountFen, input.orderId);
+      if (await deps.ledgerRepo(tx).entry(account.id, "consume", input.orderId)) throw new LedgerError("conflict", "该订单已核销，不能释放");
+      return deps.ledgerRepo(tx).append(account.id, "release", r.amountFen, input.orderId);
     },
 
     /** 完成核销: the reserved amount becomes used; idempotent; refused once released. */
     async consume(tx: Db, input: OrderInput): Promise<LedgerEntry> {
       const { account } = await locked(tx, input.accountId);
       const r = await reserved(tx, account.id, input.orderId);
-      const done = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
+      const done = await deps.ledgerRepo(tx).entry(account.id, "consume", input.orderId);
       if (done) return done;
-      if (await deps.ledger(tx).entry(account.id, "release", input.orderId)) throw new LedgerError("conflict", "该订单已释放，不能核销");
-      return deps.ledger(tx).append(account.id, "consume", r.amountFen, input.orderId);
+      if (await deps.ledgerRepo(tx).entry(account.id, "release", input.orderId)) throw new LedgerError("conflict", "该订单已释放，不能核销");
+      return deps.ledgerRepo(tx).append(account.id, "consume", r.amountFen, input.orderId);
     },
 
     /** 退款返还: a consumed amount comes back (and expires at once if the validity is over). */
     async refund(tx: Db, input: OrderInput): Promise<LedgerEntry> {
       const { account, programme } = await locked(tx, input.accountId);
-      const c = await deps.ledger(tx).entry(account.id, "consume", input.orderId);
+      const c = await deps.ledgerRepo(tx).entry(account.id, "consume", input.orderId);
       if (!c) throw new LedgerError("conflict", "该订单未核销，不能退款返还");
-      const done = await deps.ledger(tx).entry(account.id, "refund", input.orderId);
+      const done = await deps.ledgerRepo(tx).entry(account.id, "refund", input.orderId);
       if (done) return done;
-      const entry = await deps.ledger(tx).append(account.id, "refund", c.amountFen, input.orderId);
+      const entry = await deps.ledgerRepo(tx).append(account.id, "refund", c.amountFen, input.orderId);
       await expireIfDue(tx, { ...account, consumedFen: account.consumedFen - c.amountFen }, programme);
       return entry;
     },
@@ -116,14 +116,14 @@ export function ledgerService(deps: LedgerDeps) {
 
     /** Accounts with something left after their programme's validity ended (for the scheduled sweep). */
     async dueForExpiry(db: Db): Promise<string[]> {
-      return deps.ledger(db).dueForExpiry(shanghaiDate(now()));
+      return deps.ledgerRepo(db).dueForExpiry(shanghaiDate(now()));
     },
 
     async accountTotals(db: Db, accountId: string): Promise<VoucherAccount | undefined> {
-      return deps.ledger(db).account(accountId);
+      return deps.ledgerRepo(db).account(accountId);
     },
     async ledgerSums(db: Db, accountId: string): Promise<Record<LedgerKind, number>> {
-      return deps.ledger(db).sums(accountId);
+      return deps.ledgerRepo(db).sums(accountId);
     },
   };
 }

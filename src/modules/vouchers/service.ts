@@ -31,9 +31,9 @@ import type {
 export type VoucherDeps = {
   db: Db;
   clock: Clock;
-  programmes: ProgrammeRepositoryFactory;
-  quota: QuotaRepositoryFactory;
-  ledger: LedgerRepositoryFactory;
+  programmeRepo: ProgrammeRepositoryFactory;
+  quotaRepo: QuotaRepositoryFactory;
+  ledgerRepo: LedgerRepositoryFactory;
   enterprises: EnterpriseService;
   files: FileService;
   audit: Audit;
@@ -47,7 +47,7 @@ const MAX_DOCUMENTS = 5;
 export function voucherService(deps: VoucherDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
-  const ledger = ledgerService({ clock: deps.clock, programmes: deps.programmes, ledger: deps.ledger });
+  const ledger = ledgerService({ clock: deps.clock, programmeRepo: deps.programmeRepo, ledgerRepo: deps.ledgerRepo });
 
   async function certifiedEnterprise(accountId: string) {
     const e = await deps.enterprises.ofAccount(accountId);
@@ -96,7 +96,7 @@ export function voucherService(deps: VoucherDeps) {
     },
     /** 已发放服务券 on the home page's platform figures. */
     async grantedTotals() {
-      return deps.ledger(deps.db).grantedTotals();
+      return deps.ledgerRepo(deps.db).grantedTotals();
     },
     /** Expires every account of programmes whose validity has ended, one transaction each (a scheduled job may call this). */
     async expireDue(): Promise<number> {
@@ -118,13 +118,13 @@ export function voucherService(deps: VoucherDeps) {
     // ---- programmes (super_admin) ----
 
     async programmes(): Promise<Programme[]> {
-      return deps.programmes(db).list();
+      return deps.programmeRepo(db).list();
     },
     async openProgrammes(): Promise<Programme[]> {
-      return deps.programmes(db).list({ status: ["open"] });
+      return deps.programmeRepo(db).list({ status: ["open"] });
     },
     async programme(id: string): Promise<Programme | undefined> {
-      return deps.programmes(db).byId(id);
+      return deps.programmeRepo(db).byId(id);
     },
 
     /** 新建 / 编辑券种: the form's fields as read at the edge; the rules across them here. */
@@ -135,12 +135,12 @@ export function voucherService(deps: VoucherDeps) {
       return db.transaction(async (tx) => {
         let pid = id;
         if (pid) {
-          const before = await deps.programmes(tx).byId(pid);
+          const before = await deps.programmeRepo(tx).byId(pid);
           if (!before) return fail({ _form: "券种不存在" }, 404);
           if (before.kind !== value.kind) return fail({ kind: "券种类型创建后不能修改" });
-          await deps.programmes(tx).update(pid, value);
+          await deps.programmeRepo(tx).update(pid, value);
         } else {
-          pid = (await deps.programmes(tx).insert(value)).id;
+          pid = (await deps.programmeRepo(tx).insert(value)).id;
         }
         await deps.audit.record(tx, {
           actorType: "admin",
@@ -161,8 +161,8 @@ export function voucherService(deps: VoucherDeps) {
     /** One card per open programme, with the enterprise's state on its button. */
     async quotaCards(accountId: string) {
       const enterprise = await deps.enterprises.ofAccount(accountId);
-      const programmes = await deps.programmes(db).list({ status: ["open", "closed"] });
-      const apps = enterprise ? await deps.quota(db).latestByEnterprise(enterprise.id) : [];
+      const programmes = await deps.programmeRepo(db).list({ status: ["open", "closed"] });
+      const apps = enterprise ? await deps.quotaRepo(db).latestByEnterprise(enterprise.id) : [];
       const at = now();
       const cards = programmes
         .map((p) => {
@@ -183,9 +183,9 @@ export function voucherService(deps: VoucherDeps) {
     ): Promise<Result<{ applicationId: string }>> {
       const enterprise = await certifiedEnterprise(accountId);
       if (!enterprise) return fail({ _form: "请先完成企业信息认证，再申请服务券配额" }, 403);
-      const p = await deps.programmes(db).byId(programmeId);
+      const p = await deps.programmeRepo(db).byId(programmeId);
       if (!p || p.status === "draft") return fail({ _form: "该服务券不存在" }, 404);
-      const state = cardState(p, (await deps.quota(db).latestByEnterprise(enterprise.id)).find((a) => a.programmeId === p.id), now());
+      const state = cardState(p, (await deps.quotaRepo(db).latestByEnterprise(enterprise.id)).find((a) => a.programmeId === p.id), now());
       if (state === "pending" || state === "use") return fail({ _form: "您已申请过该服务券，请勿重复申请" }, 409);
       if (state === "expired" || state === "closed") return fail({ _form: "该服务券当前不在申请期内" }, 409);
 
@@ -215,7 +215,7 @@ export function voucherService(deps: VoucherDeps) {
             if (!stored.ok) return fail({ documents: stored.message });
             fileIds.push(stored.file.id);
           }
-          const a = await deps.quota(tx).insert({ programmeId: p.id, enterpriseId: enterprise.id, requestedFen, documentFileIds: fileIds });
+          const a = await deps.quotaRepo(tx).insert({ programmeId: p.id, enterpriseId: enterprise.id, requestedFen, documentFileIds: fileIds });
           await deps.audit.record(tx, {
             actorType: "account",
             actorId: accountId,
@@ -241,24 +241,24 @@ export function voucherService(deps: VoucherDeps) {
       // Expire what is due first, so the page never shows an amount that can no longer be used.
       // Only an account with something left after its programme ended takes the lock and a write;
       // every other view is a plain read.
-      const accounts = await deps.ledger(db).accountsOf(enterprise.id);
+      const accounts = await deps.ledgerRepo(db).accountsOf(enterprise.id);
       const out = [];
       for (const a of accounts) {
-        const programme = (await deps.programmes(db).byId(a.programmeId))!;
+        const programme = (await deps.programmeRepo(db).byId(a.programmeId))!;
         const expired = hasExpired(programme, now());
         const left = a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
         const fresh = expired && left > 0 ? await own((tx) => ledger.expire(tx, a.id)) : a;
-        out.push({ account: fresh, programme, entries: await deps.ledger(db).entries(a.id, 50), expired });
+        out.push({ account: fresh, programme, entries: await deps.ledgerRepo(db).entries(a.id, 50), expired });
       }
       return out;
     },
 
     /** Live voucher accounts of an enterprise that may pay for a product category (catalog, ordering). */
     async payableAccounts(enterpriseId: string, category: string) {
-      const accounts = await deps.ledger(db).accountsOf(enterpriseId);
+      const accounts = await deps.ledgerRepo(db).accountsOf(enterpriseId);
       const out = [];
       for (const a of accounts) {
-        const p = (await deps.programmes(db).byId(a.programmeId))!;
+        const p = (await deps.programmeRepo(db).byId(a.programmeId))!;
         if (hasExpired(p, now()) || !p.categories.includes(category)) continue;
         out.push({ account: a, programme: p, availableFen: a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen });
       }
@@ -270,16 +270,16 @@ export function voucherService(deps: VoucherDeps) {
     async reviewQueue(staff: Staff, f: QuotaQueueFilter, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务券配额" }, 403);
       const pg = Math.max(1, Math.floor(page) || 1); // the edge clamps it to 1..1000
-      const { rows, total } = await deps.quota(db).queue(f, pageSize, (pg - 1) * pageSize);
+      const { rows, total } = await deps.quotaRepo(db).queue(f, pageSize, (pg - 1) * pageSize);
       return ok({ rows, total, page: pg, pages: Math.max(1, Math.ceil(total / pageSize)) });
     },
 
     async reviewDetail(staff: Staff, id: string) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务券配额" }, 403);
-      const application = await deps.quota(db).byId(id);
+      const application = await deps.quotaRepo(db).byId(id);
       if (!application) return fail({ _form: "配额申请不存在" }, 404);
       const [programme, enterprise, documents, timeline] = await Promise.all([
-        deps.programmes(db).byId(application.programmeId),
+        deps.programmeRepo(db).byId(application.programmeId),
         deps.enterprises.byId(application.enterpriseId),
         Promise.all(application.documentFileIds.map((fid) => deps.files.meta(fid))),
         deps.audit.forEntity(db, "quota_application", id),
@@ -295,7 +295,7 @@ export function voucherService(deps: VoucherDeps) {
       const decision = read.value.approve ? "approved" : "rejected";
       const reason = read.value.reason;
       return db.transaction(async (tx) => {
-        const a = await deps.quota(tx).byId(id, true);
+        const a = await deps.quotaRepo(tx).byId(id, true);
         if (!a) return fail({ _form: "配额申请不存在" }, 404);
         if (a.status !== "pending") return fail({ _form: "该申请已审核，不能重复审核" }, 409);
         let approvedFen: number | null = null;
@@ -309,9 +309,9 @@ export function voucherService(deps: VoucherDeps) {
           }
           if (approvedFen < a.requestedFen && [...reason].length < 2) return fail({ reason: "核减额度时请填写原因" });
         }
-        await deps.quota(tx).decide(a.id, { status: decision, approvedFen, adminId: staff.id, reason: reason || null, at: now() });
+        await deps.quotaRepo(tx).decide(a.id, { status: decision, approvedFen, adminId: staff.id, reason: reason || null, at: now() });
         if (decision === "approved") {
-          await deps.ledger(tx).openAccount({ programmeId: a.programmeId, enterpriseId: a.enterpriseId, applicationId: a.id, grantFen: approvedFen! });
+          await deps.ledgerRepo(tx).openAccount({ programmeId: a.programmeId, enterpriseId: a.enterpriseId, applicationId: a.id, grantFen: approvedFen! });
         }
         await deps.audit.record(tx, {
           actorType: "admin",
@@ -335,15 +335,15 @@ export function voucherService(deps: VoucherDeps) {
      */
     async allocate(staff: Staff, programmeId: string, requestId?: string): Promise<Result<{ eligible: number; created: number; runId: string }>> {
       if (staff.role !== "super_admin") return fail({ _form: "只有超级管理员可以执行年度额度分配" }, 403);
-      const p = await deps.programmes(db).byId(programmeId);
+      const p = await deps.programmeRepo(db).byId(programmeId);
       if (!p) return fail({ _form: "券种不存在" }, 404);
       if (p.kind !== "general") return fail({ _form: "年度额度分配只适用于通用券" }, 409);
       if (p.status !== "open") return fail({ _form: "请先将该券种设为开放申请" }, 409);
-      const runId = await deps.quota(db).startRun(p.id, staff.id);
+      const runId = await deps.quotaRepo(db).startRun(p.id, staff.id);
       try {
         const counts = await db.transaction(async (tx) => {
           await tx.query("select pg_advisory_xact_lock(hashtext($1))", [`allocation:${p.id}`]);
-          const c = await deps.quota(tx).allocate(p.id, runId);
+          const c = await deps.quotaRepo(tx).allocate(p.id, runId);
           await deps.audit.record(tx, {
             actorType: "admin",
             actorId: staff.id,
@@ -355,16 +355,16 @@ export function voucherService(deps: VoucherDeps) {
           });
           return c;
         });
-        await deps.quota(db).finishRun(runId, { ...counts, status: "done" });
+        await deps.quotaRepo(db).finishRun(runId, { ...counts, status: "done" });
         return ok({ ...counts, runId });
       } catch (err) {
-        await deps.quota(db).finishRun(runId, { eligible: 0, created: 0, status: "failed" });
+        await deps.quotaRepo(db).finishRun(runId, { eligible: 0, created: 0, status: "failed" });
         throw err;
       }
     },
 
     async allocationRuns(programmeId: string) {
-      return deps.quota(db).runs(programmeId);
+      return deps.quotaRepo(db).runs(programmeId);
     },
   };
 }
