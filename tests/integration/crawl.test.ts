@@ -256,5 +256,6 @@ describe("no server errors anywhere a visitor can go", () => {
       }
     }
     expect(uploadFailures).toEqual([]);
-  });
+    // A bounded walk of a few hundred requests per visitor; the budget allows for a busy 2-core machine.
+  }, 180_000);
 });
