@@ -64,23 +64,26 @@ export function meterBody(c: Context, maxBytes: number, state: BodyState) {
     }
     return value;
   };
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = ahead.shift();
-      if (next) return controller.enqueue(next);
-      try {
-        const chunk = await readChunk();
-        if (chunk === null) controller.close();
-        else controller.enqueue(chunk);
-      } catch (err) {
-        controller.error(err);
-      }
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = ahead.shift();
+        if (next) return controller.enqueue(next);
+        try {
+          const chunk = await readChunk();
+          if (chunk === null) controller.close();
+          else controller.enqueue(chunk);
+        } catch (err) {
+          controller.error(err);
+        }
+      },
+      cancel(reason) {
+        return source.cancel(reason);
+      },
+      // Pulled only when read: a chunk queued up front would slip past `peek`.
     },
-    cancel(reason) {
-      return source.cancel(reason);
-    },
-    // Pulled only when read: a chunk queued up front would slip past `peek`.
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   c.req.raw = new Request(c.req.raw, { body: stream, duplex: "half" } as RequestInit);
   return {
     async peek(limit: number, enough: (bytes: Uint8Array) => boolean): Promise<Uint8Array> {

@@ -76,12 +76,11 @@ export async function formUploads(c: Ctx, name: string): Promise<{ name: string;
 
 /**
  * Characters a redirect target never needs and open-redirect tricks rely on: C0 and C1 controls
- * and DEL (browsers strip tabs and newlines, so `/\t/evil` becomes `//evil`), the soft hyphen,
- * zero-width, bidi and invisible format characters, line and paragraph separators, the BOM,
- * and backslashes (browsers read `/\evil` as `//evil`).
+ * and DEL (browsers strip tabs and newlines, so `/\t/evil` becomes `//evil`), format characters
+ * (soft hyphen, zero-width, bidi controls, the BOM), line and paragraph separators, variation
+ * selectors, invisible fillers, and backslashes (browsers read `/\evil` as `//evil`).
  */
-const UNSAFE_IN_TARGET =
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\\]/u;
+const UNSAFE_IN_TARGET = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Variation_Selector}\u115f\u1160\u3164\uffa0\\]|\u034f|\u17b4|\u17b5/u;
 
 /** Resolves relative targets; any origin other than this one means "somewhere else". */
 const SELF = "http://self.invalid";

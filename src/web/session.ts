@@ -30,10 +30,24 @@ export type SessionTimeouts = { idleSeconds: number; absoluteSeconds: number };
 
 const TOUCH_AFTER_MS = 60_000;
 
-/** The fields of a session, each stored as its own field of the session's hash in the cache. */
-const FIELDS = ["csrf", "createdAt", "lastSeen", "accountId", "adminId", "captchaPass", "draft", "flash"] as const satisfies readonly (keyof SessionData)[];
-type Field = (typeof FIELDS)[number];
-const isField = (k: string): k is Field => (FIELDS as readonly string[]).includes(k);
+/**
+ * The fields of a session, each stored as its own field of the session's hash in the cache. A
+ * record over every key of SessionData, so a new key cannot be forgotten here (it would not be stored).
+ */
+const FIELD_SET: Record<keyof SessionData, true> = {
+  csrf: true,
+  createdAt: true,
+  lastSeen: true,
+  accountId: true,
+  adminId: true,
+  captchaPass: true,
+  draft: true,
+  flash: true,
+  staffPending: true,
+};
+const FIELDS = Object.keys(FIELD_SET) as (keyof SessionData)[];
+type Field = keyof SessionData;
+const isField = (k: string): k is Field => Object.hasOwn(FIELD_SET, k);
 
 /** The anonymous CSRF token of this browser (see web/csrf.ts), made on first use. */
 export type AnonymousCsrf = { token(): string; check(sent: string): Promise<boolean> };

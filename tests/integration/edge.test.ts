@@ -107,7 +107,14 @@ describe.each(caches)("session updates are per field (%s)", (_kind, make) => {
   beforeAll(async () => {
     cache = await make();
     app = new Hono();
-    app.use(sessions({ cache, site: { idleSeconds: 1800, absoluteSeconds: 43_200 }, admin: { idleSeconds: 900, absoluteSeconds: 28_800 }, secureCookies: false }));
+    app.use(
+      sessions({
+        cache,
+        site: { idleSeconds: 1800, absoluteSeconds: 43_200 },
+        admin: { idleSeconds: 900, absoluteSeconds: 28_800 },
+        secureCookies: false,
+      }),
+    );
     app.post("/start", (c) => {
       getSession(c).update({ flash: { kind: "info", text: "开始" } });
       return c.text("ok");
@@ -119,7 +126,10 @@ describe.each(caches)("session updates are per field (%s)", (_kind, make) => {
     });
     app.post("/captcha", async (c) => {
       await barrier();
-      getSession(c).update({ captchaPass: { phone: "13800000001", purpose: "login", until: 1 }, draft: { form: "login-sms", values: { phone: "13800000001" } } });
+      getSession(c).update({
+        captchaPass: { phone: "13800000001", purpose: "login", until: 1 },
+        draft: { form: "login-sms", values: { phone: "13800000001" } },
+      });
       return c.text("ok");
     });
     app.post("/take-flash", async (c) => {
@@ -299,7 +309,10 @@ describe("early refusals close the connection (real socket)", () => {
   /** A real page's anonymous token and nonce cookie. */
   const anonymousForm = async () => {
     const res = await fetch(`http://127.0.0.1:${port}/login`);
-    const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
     const csrf = (await res.text()).match(/name="_csrf" value="([^"]+)"/)![1]!;
     return { cookie, csrf };
   };
@@ -307,7 +320,15 @@ describe("early refusals close the connection (real socket)", () => {
 
   it("413 from Content-Length: answered at once with Connection: close, and the server closes", async () => {
     const conn = new Conn(port);
-    conn.send(head(["POST /register HTTP/1.1", "Host: 127.0.0.1", "Origin: http://127.0.0.1", "Content-Type: application/x-www-form-urlencoded", `Content-Length: ${300 * 1024}`]));
+    conn.send(
+      head([
+        "POST /register HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Origin: http://127.0.0.1",
+        "Content-Type: application/x-www-form-urlencoded",
+        `Content-Length: ${300 * 1024}`,
+      ]),
+    );
     conn.send("name=".padEnd(1000, "x"));
     const res = await conn.response();
     expect(res.status).toBe(413);
@@ -322,7 +343,16 @@ describe("early refusals close the connection (real socket)", () => {
     const first = `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
     const chunk = (b: Buffer) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from("\r\n")]);
     const conn = new Conn(port);
-    conn.send(head(["POST /messages HTTP/1.1", "Host: 127.0.0.1", "Origin: http://127.0.0.1", `Cookie: ${cookie}`, `Content-Type: multipart/form-data; boundary=${boundary}`, "Transfer-Encoding: chunked"]));
+    conn.send(
+      head([
+        "POST /messages HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Origin: http://127.0.0.1",
+        `Cookie: ${cookie}`,
+        `Content-Type: multipart/form-data; boundary=${boundary}`,
+        "Transfer-Encoding: chunked",
+      ]),
+    );
     conn.send(chunk(Buffer.from(first)));
     const mb = Buffer.alloc(1024 * 1024, 0x25);
     // 12 MB in all, past the 11 MB upload limit; the answer may come before the last of it is written.
@@ -338,7 +368,15 @@ describe("early refusals close the connection (real socket)", () => {
     const start = `--${boundary}\r\nContent-Disposition: form-data; name="content"\r\n\r\nhello\r\n--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="a.pdf"\r\n\r\n`;
     const conn = new Conn(port);
     // 10 MB announced, only the first part sent: the answer cannot be waiting for the rest.
-    conn.send(head(["POST /messages HTTP/1.1", "Host: 127.0.0.1", "Origin: http://127.0.0.1", `Content-Type: multipart/form-data; boundary=${boundary}`, `Content-Length: ${10 * 1024 * 1024}`]));
+    conn.send(
+      head([
+        "POST /messages HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Origin: http://127.0.0.1",
+        `Content-Type: multipart/form-data; boundary=${boundary}`,
+        `Content-Length: ${10 * 1024 * 1024}`,
+      ]),
+    );
     conn.send(start);
     const res = await conn.response();
     expect(res.status).toBe(403);
@@ -349,7 +387,15 @@ describe("early refusals close the connection (real socket)", () => {
 
   it("403 for a cross-site POST (Origin check) closes as well", async () => {
     const conn = new Conn(port);
-    conn.send(head(["POST /login/password HTTP/1.1", "Host: 127.0.0.1", "Origin: https://evil.example", "Content-Type: application/x-www-form-urlencoded", "Content-Length: 5000"]));
+    conn.send(
+      head([
+        "POST /login/password HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Origin: https://evil.example",
+        "Content-Type: application/x-www-form-urlencoded",
+        "Content-Length: 5000",
+      ]),
+    );
     conn.send("phone=1");
     const res = await conn.response();
     expect(res.status).toBe(403);
@@ -362,7 +408,16 @@ describe("early refusals close the connection (real socket)", () => {
     const body = new URLSearchParams({ _csrf: csrf, phone: "13800000001", password: "wrong-password", captcha: "", captchaId: "" }).toString();
     const conn = new Conn(port);
     try {
-      conn.send(head(["POST /login/password HTTP/1.1", "Host: 127.0.0.1", "Origin: http://127.0.0.1", `Cookie: ${cookie}`, "Content-Type: application/x-www-form-urlencoded", `Content-Length: ${Buffer.byteLength(body)}`]));
+      conn.send(
+        head([
+          "POST /login/password HTTP/1.1",
+          "Host: 127.0.0.1",
+          "Origin: http://127.0.0.1",
+          `Cookie: ${cookie}`,
+          "Content-Type: application/x-www-form-urlencoded",
+          `Content-Length: ${Buffer.byteLength(body)}`,
+        ]),
+      );
       conn.send(body);
       const res = await conn.response();
       expect(res.status).toBe(422);

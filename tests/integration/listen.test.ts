@@ -27,7 +27,11 @@ describe("fail closed: where npm start listens", () => {
   it("on the embedded default with demo data: 127.0.0.1 only, and the banner says so", async () => {
     const port = await freePort();
     const dir = await tempDir();
-    const server = await startServer(TSX, ["src/main.ts"], { env: env({ PORT: String(port), DATA_DIR: dir.dir, LOG_LEVEL: "warn" }), port, timeoutMs: 120_000 });
+    const server = await startServer(TSX, ["src/main.ts"], {
+      env: env({ PORT: String(port), DATA_DIR: dir.dir, LOG_LEVEL: "warn" }),
+      port,
+      timeoutMs: 120_000,
+    });
     try {
       expect(await answers(`http://127.0.0.1:${port}/healthz`)).toBe(true);
       // A server bound to every interface would answer on 127.0.0.2 as well.

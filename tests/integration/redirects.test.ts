@@ -36,7 +36,15 @@ describe("open-redirect payloads never leave the site", () => {
     const b = await signIn(t, "13800000001");
     for (const payload of OPEN_REDIRECT_PAYLOADS) expectSafe(await b.get(`/login?next=${q(payload)}`), payload, true);
     // As typed into the address bar: the server decodes %09 and %0a itself.
-    for (const raw of ["/%09/evil.example", "/%0a/x", "/%0d%0a/x", "%2F%2Fevil.example", "/%5Cevil.example", "/%E2%80%A8/evil.example", "%09//evil.example"]) {
+    for (const raw of [
+      "/%09/evil.example",
+      "/%0a/x",
+      "/%0d%0a/x",
+      "%2F%2Fevil.example",
+      "/%5Cevil.example",
+      "/%E2%80%A8/evil.example",
+      "%09//evil.example",
+    ]) {
       const res = await b.get(`/login?next=${raw}`);
       expectSafe(res, raw);
       expect(res.headers.get("Location")).toBe("/me");
@@ -48,7 +56,13 @@ describe("open-redirect payloads never leave the site", () => {
       const b = new Browser(t);
       await b.get(addressable(payload) ? `/login?next=${q(payload)}` : "/login");
       expect(b.lastStatus).toBe(200);
-      const res = await b.post("/login/password", { phone: "13800000002", password: "Demo#2026", captcha: TEST_CAPTCHA, captchaId: b.captchaId(), next: payload });
+      const res = await b.post("/login/password", {
+        phone: "13800000002",
+        password: "Demo#2026",
+        captcha: TEST_CAPTCHA,
+        captchaId: b.captchaId(),
+        next: payload,
+      });
       expectSafe(res, payload);
     }
   });
@@ -61,7 +75,13 @@ describe("open-redirect payloads never leave the site", () => {
       expectSafe(sent, payload);
       await b.get(sent.headers.get("Location")!);
       expect(b.lastStatus).toBe(200);
-      const res = await b.post("/login/sms", { phone: "13800000006", smsCode: await latestCode(t, "13800000006"), captcha: "", captchaId: "", next: payload });
+      const res = await b.post("/login/sms", {
+        phone: "13800000006",
+        smsCode: await latestCode(t, "13800000006"),
+        captcha: "",
+        captchaId: "",
+        next: payload,
+      });
       expectSafe(res, payload);
       clock.advance(61_000); // past the resend wait
     }

@@ -15,7 +15,25 @@ describe("safeNext (redirect targets)", () => {
   });
 
   it("refuses the payloads that would leave or that carry control characters or backslashes", () => {
-    for (const p of ["//evil.example", "/\t/evil.example", "/\n/x", "/\\evil", "\\/evil", "https://evil.example", "https:evil.example", "http:/\\evil.example", "javascript:alert(1)", "data:text/html,x", "/.//evil", "/%2e%2e//evil", "//evil。example", "/\u2028/x", "/\u200b/x", "/\u202e/x", "/\u0085/x"]) {
+    for (const p of [
+      "//evil.example",
+      "/\t/evil.example",
+      "/\n/x",
+      "/\\evil",
+      "\\/evil",
+      "https://evil.example",
+      "https:evil.example",
+      "http:/\\evil.example",
+      "javascript:alert(1)",
+      "data:text/html,x",
+      "/.//evil",
+      "/%2e%2e//evil",
+      "//evil。example",
+      "/\u2028/x",
+      "/\u200b/x",
+      "/\u202e/x",
+      "/\u0085/x",
+    ]) {
       expect(safeNext(p, "/fallback"), JSON.stringify(p)).toBe("/fallback");
     }
   });
