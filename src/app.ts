@@ -1,11 +1,10 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { Deps } from "./deps.ts";
-import { randomToken, safeEqual } from "./lib/random.ts";
+import { randomToken } from "./lib/random.ts";
 import { auditRoutes } from "./modules/audit/routes.ts";
 import { enterpriseRoutes } from "./modules/enterprises/routes.ts";
 import { voucherRoutes } from "./modules/vouchers/routes.ts";
@@ -17,10 +16,15 @@ import { portalRoutes } from "./modules/portal/routes.ts";
 import { messageRoutes } from "./modules/messages/routes.ts";
 import { contentRoutes } from "./modules/content/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
+import { type BodyState, PayloadTooLarge, announcesBody, boundaryOf, firstFieldComplete, firstMultipartField, meterBody } from "./web/body.ts";
 import { getSession, sessions } from "./web/session.ts";
 
 const FORM_BODY_LIMIT = 256 * 1024;
 const UPLOAD_BODY_LIMIT = 11 * 1024 * 1024;
+/** How far into a multipart body the CSRF check reads for the `_csrf` field (forms put it first). */
+const CSRF_PEEK_BYTES = 8 * 1024;
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * Every module's router with the file that defines it, mounted in this order under its prefix (for one
@@ -55,9 +59,14 @@ export function buildApp(deps: Deps) {
     c.set("requestId", requestId);
     c.set("deps", deps);
     c.set("viewer", {});
+    const body: BodyState = { present: !SAFE_METHODS.has(c.req.method) && announcesBody(c), finished: false, tooLarge: false };
+    c.set("body", body);
     const started = performance.now();
     await next();
     c.header("X-Request-Id", requestId);
+    // An answer given before the body was read (a refusal: 413, 403, 400) ends the connection, so
+    // the client does not send its next request into the unread rest of this one.
+    if (body.present && !body.finished) c.header("Connection", "close");
     const url = new URL(c.req.url);
     deps.log.info(
       {
@@ -117,17 +126,19 @@ export function buildApp(deps: Deps) {
     return c.json({ status: ready ? "ok" : "unavailable", database: db, cache }, ready ? 200 : 503);
   });
 
-  // Body size limits before anything reads the body (checks Content-Length and the streamed size).
+  // Body size limits before anything reads the body: from Content-Length, and while the body streams.
   const tooLarge = (c: Parameters<typeof render>[0]) =>
     render(c, "errors/error", { title: "提交的内容过大", message: "提交的内容超过了允许的大小，请减小后重试。" }, 413);
-  const formLimit = bodyLimit({ maxSize: FORM_BODY_LIMIT, onError: tooLarge });
-  const uploadLimit = bodyLimit({ maxSize: UPLOAD_BODY_LIMIT, onError: tooLarge });
+  const peekers = new WeakMap<object, ReturnType<typeof meterBody>>();
   app.use("*", async (c, next) => {
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    if (SAFE_METHODS.has(c.req.method)) return next();
     const multipart = /^multipart\/form-data/i.test(c.req.header("Content-Type") ?? "");
-    return (multipart ? uploadLimit : formLimit)(c, next);
+    const max = multipart ? UPLOAD_BODY_LIMIT : FORM_BODY_LIMIT;
+    const length = c.req.header("Content-Length");
+    if (length !== undefined && (!/^\d{1,15}$/.test(length) || Number(length) > max)) return tooLarge(c);
+    peekers.set(c.req, meterBody(c, max, c.var.body));
+    return next();
   });
-
   // A NUL character in the address is never legitimate and PostgreSQL text cannot hold one:
   // refuse it here rather than in every route that reads a query parameter.
   app.use("*", async (c, next) => {
@@ -152,19 +163,28 @@ export function buildApp(deps: Deps) {
     "*",
     csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || allowedOrigins.has(origin) }),
   );
-  // CSRF, layer 2: the synchronizer token of the session is in the form (or the X-CSRF-Token header).
+  // CSRF, layer 2: the synchronizer token of the session (or, with no one signed in, the browser's
+  // anonymous token) in the X-CSRF-Token header or the `_csrf` field. Checked before a large body is
+  // read: a multipart body is read only as far as its first field, which every form makes `_csrf`.
+  const expired = (c: Parameters<typeof render>[0]) =>
+    render(c, "errors/error", { title: "页面已过期", message: "页面已过期或请求来源无法验证，请返回上一页刷新后重试。" }, 403);
   app.use("*", async (c, next) => {
-    if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next();
+    if (SAFE_METHODS.has(c.req.method)) return next();
     const session = getSession(c);
-    const sent = c.req.header("X-CSRF-Token") ?? (await formFields(c))._csrf ?? "";
-    if (!session.data || !sent || !safeEqual(sent, session.data.csrf)) {
-      return render(
-        c,
-        "errors/error",
-        { title: "页面已过期", message: "页面已过期或请求来源无法验证，请返回上一页刷新后重试。" },
-        403,
-      );
+    let sent = c.req.header("X-CSRF-Token") ?? "";
+    if (!sent) {
+      const type = c.req.header("Content-Type") ?? "";
+      const boundary = /^multipart\/form-data/i.test(type) ? boundaryOf(type) : null;
+      if (boundary) {
+        const peeker = peekers.get(c.req);
+        const ahead = peeker ? await peeker.peek(CSRF_PEEK_BYTES, firstFieldComplete(boundary)) : new Uint8Array(0);
+        const first = firstMultipartField(ahead, boundary);
+        sent = first?.name === "_csrf" ? first.value : "";
+      } else if (/^application\/x-www-form-urlencoded/i.test(type)) {
+        sent = (await formFields(c))._csrf ?? "";
+      }
     }
+    if (!(await session.checkCsrf(sent))) return expired(c);
     await next();
   });
 
@@ -202,6 +222,7 @@ export function buildApp(deps: Deps) {
 
   app.notFound((c) => render(c, "errors/404", { title: "页面不存在" }, 404));
   app.onError((err, c) => {
+    if (err instanceof PayloadTooLarge || c.var.body?.tooLarge) return tooLarge(c);
     if (err instanceof HTTPException && err.status === 403) {
       return render(c, "errors/error", { title: "请求被拒绝", message: "请求来源无法验证，请返回上一页刷新后重试。" }, 403);
     }

@@ -61,8 +61,8 @@ export async function openDatabase(config: Pick<Config, "databaseUrl" | "dataDir
   return openPglite(dir);
 }
 
-export async function openCache(config: Pick<Config, "redisUrl">): Promise<Cache> {
-  return config.redisUrl ? redisCache(config.redisUrl) : memoryCache();
+export async function openCache(config: Pick<Config, "redisUrl" | "memoryCache">): Promise<Cache> {
+  return config.redisUrl ? redisCache(config.redisUrl) : memoryCache(Date.now, config.memoryCache);
 }
 
 /**

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import { type FieldKey, parseKeyList } from "./lib/field-keys.ts";
+import { type TrustProxy, parseTrustProxy } from "./lib/proxy.ts";
 
 /** Every setting of the platform, read from the environment in one place. */
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default("0.0.0.0"),
+  /** Interface to listen on; unset: 127.0.0.1 while demo data or the SMS outbox is on, else 0.0.0.0. */
+  HOST: z.string().trim().optional(),
   DATA_DIR: z.string().default("./data"),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
@@ -17,7 +19,11 @@ const schema = z.object({
   /** "true" mounts /dev/sms (default outside production). */
   DEV_SMS_OUTBOX: z.enum(["true", "false"]).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+  /** Trusted reverse proxies in front of the app: a number of hops, or a comma list of addresses / CIDR networks. */
+  TRUST_PROXY: z.string().default("0"),
+  /** Size cap of the in-memory cache (embedded default): entries, and megabytes of keys and values. */
+  CACHE_MAX_ENTRIES: z.coerce.number().int().min(100).default(100_000),
+  CACHE_MAX_MB: z.coerce.number().int().min(1).default(64),
   SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(30),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().positive().default(12),
   ADMIN_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(15),
@@ -46,6 +52,8 @@ export type Config = {
   env: "development" | "production" | "test";
   port: number;
   host: string;
+  /** True when HOST was not set and the server keeps to the loopback interface (fail closed). */
+  loopbackOnly: boolean;
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
@@ -54,7 +62,8 @@ export type Config = {
   demoData: boolean;
   devSmsOutbox: boolean;
   logLevel: string;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
+  memoryCache: { maxEntries: number; maxBytes: number };
   session: { idleSeconds: number; absoluteSeconds: number };
   adminSession: { idleSeconds: number; absoluteSeconds: number };
   sms: { dailyCapPerPhone: number; dailyCapPerIp: number };
@@ -90,10 +99,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "ENCRYPTION_KEYS must be set when NODE_ENV=production (id:base64key, 32 random bytes; e.g. `k1:$(openssl rand -base64 32)`)",
     );
   }
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  if (typeof trustProxy === "string") throw new ConfigError(`Invalid configuration: ${trustProxy}`);
+  // Fail closed: public demo passwords and the live SMS outbox stay on this machine unless HOST says otherwise.
+  const loopbackOnly = !e.HOST && (demoData || devSmsOutbox);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
-    host: e.HOST,
+    host: e.HOST || (loopbackOnly ? "127.0.0.1" : "0.0.0.0"),
+    loopbackOnly,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL || undefined,
     redisUrl: e.REDIS_URL || undefined,
@@ -102,7 +116,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demoData,
     devSmsOutbox,
     logLevel: e.LOG_LEVEL,
-    trustProxy: e.TRUST_PROXY === "true",
+    trustProxy,
+    memoryCache: { maxEntries: e.CACHE_MAX_ENTRIES, maxBytes: e.CACHE_MAX_MB * 1024 * 1024 },
     session: { idleSeconds: e.SESSION_IDLE_MINUTES * 60, absoluteSeconds: e.SESSION_ABSOLUTE_HOURS * 3600 },
     adminSession: {
       idleSeconds: e.ADMIN_SESSION_IDLE_MINUTES * 60,

@@ -40,8 +40,10 @@ async function main() {
       port: config.port,
       hostname: config.host,
       onListen: (addr) => {
-        deps.log.info({ port: addr.port, runtime: "deno" }, "listening");
-        console.log(welcomeText(addr.port, deps.config.demoData, deps.config.devSmsOutbox, "Deno"));
+        deps.log.info({ host: config.host, port: addr.port, runtime: "deno" }, "listening");
+        console.log(
+          welcomeText({ host: config.host, port: addr.port, loopbackOnly: config.loopbackOnly, demo: config.demoData, outbox: config.devSmsOutbox, runtime: "Deno" }),
+        );
       },
     },
     // The app reads the client address from c.env.remoteAddr.hostname (src/web/http.ts clientIp).

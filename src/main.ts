@@ -20,8 +20,8 @@ async function main() {
   await startJobs(deps);
   const app = buildApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    deps.log.info({ port: info.port }, "listening");
-    console.log(welcomeText(config.port, deps.config.demoData, deps.config.devSmsOutbox));
+    deps.log.info({ host: config.host, port: info.port }, "listening");
+    console.log(welcomeText({ host: config.host, port: info.port, loopbackOnly: config.loopbackOnly, demo: config.demoData, outbox: config.devSmsOutbox }));
   });
   const stop = async () => {
     server.close();

@@ -34,12 +34,27 @@ export async function startJobs(deps: Deps): Promise<void> {
   deps.log.info({ schedules: [SWEEP_JOB] }, "job engine started");
 }
 
-/** What `npm start` prints: the URL, and the demo logins when demo data is loaded. */
-export function welcomeText(port: number, demo: boolean, outbox: boolean, runtime = ""): string {
-  const url = `http://localhost:${port}`;
-  const lines = ["", `  广西制造业企业培优育强服务券管理平台 is running${runtime ? ` on ${runtime}` : ""}: ${url}`, `  Admin portal: ${url}/admin/login`];
-  if (outbox) lines.push(`  SMS outbox (development): ${url}/dev/sms`);
-  if (demo) {
+export type Listening = { host: string; port: number; loopbackOnly: boolean; demo: boolean; outbox: boolean; runtime?: string };
+
+/**
+ * What `npm start` prints: the URL, which interface the server listens on (and, when it keeps to
+ * this machine because demo data or the SMS outbox is on, how to open it up), and the demo logins.
+ */
+export function welcomeText(l: Listening): string {
+  const loopback = l.host === "127.0.0.1" || l.host === "::1" || l.host === "localhost";
+  const shown = loopback || l.host === "0.0.0.0" || l.host === "::" ? "localhost" : l.host.includes(":") ? `[${l.host}]` : l.host;
+  const url = `http://${shown}:${l.port}`;
+  const lines = ["", `  广西制造业企业培优育强服务券管理平台 is running${l.runtime ? ` on ${l.runtime}` : ""}: ${url}`, `  Admin portal: ${url}/admin/login`];
+  if (l.loopbackOnly) {
+    lines.push(
+      `  Listening on ${l.host} only: demo data and the SMS outbox are not reachable from other machines.`,
+      "  Set HOST (e.g. HOST=0.0.0.0) to listen on other interfaces.",
+    );
+  } else {
+    lines.push(`  Listening on ${l.host}${loopback ? " only" : l.host === "0.0.0.0" || l.host === "::" ? " (every interface)" : ""}.`);
+  }
+  if (l.outbox) lines.push(`  SMS outbox (development): ${url}/dev/sms`);
+  if (l.demo) {
     lines.push(
       "  Demo logins (password Demo#2026):",
       "    admin portal: admin (super_admin), reviewer, finance, operator",

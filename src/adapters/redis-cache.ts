@@ -5,6 +5,14 @@ const INCR_WITH_TTL = `local v = redis.call('INCR', KEYS[1])
 if v == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return v`;
 
+// Only an existing hash is changed: a session deleted by a concurrent logout must not come back.
+const HASH_UPDATE = `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = tonumber(ARGV[2])
+for i = 0, n - 1 do redis.call('HSET', KEYS[1], ARGV[3 + 2 * i], ARGV[4 + 2 * i]) end
+for i = 3 + 2 * n, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1`;
+
 /** Redis-backed cache shared by every app instance. keyPrefix isolates tenants and test runs. */
 export async function redisCache(url: string, keyPrefix = "gxv:"): Promise<Cache> {
   const client = createClient({ url });
@@ -37,6 +45,23 @@ export async function redisCache(url: string, keyPrefix = "gxv:"): Promise<Cache
     async ttl(key) {
       const t = await client.ttl(k(key));
       return t < 0 ? -1 : t;
+    },
+    async hashGetAll(key) {
+      const h = await client.hGetAll(k(key));
+      return Object.keys(h).length ? { ...h } : null;
+    },
+    async hashReplace(key, fields, ttlSeconds) {
+      const multi = client.multi().del(k(key));
+      if (Object.keys(fields).length) multi.hSet(k(key), fields).expire(k(key), ttlSeconds);
+      await multi.exec();
+    },
+    async hashUpdate(key, set, remove, ttlSeconds) {
+      const pairs = Object.entries(set).flat();
+      const r = await client.eval(HASH_UPDATE, {
+        keys: [k(key)],
+        arguments: [String(ttlSeconds), String(pairs.length / 2), ...pairs, ...remove],
+      });
+      return Number(r) === 1;
     },
     async ping() {
       await client.ping();

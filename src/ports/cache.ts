@@ -16,6 +16,19 @@ export interface Cache {
   incr(key: string, ttlSeconds: number): Promise<number>;
   /** Remaining lifetime in seconds, or -1 when the key does not exist. */
   ttl(key: string): Promise<number>;
+  /**
+   * Hashes: one key holding named fields, so concurrent writers each change only their own
+   * fields (sessions). A hash with no fields does not exist.
+   */
+  /** Every field of a hash; null when the key does not exist. */
+  hashGetAll(key: string): Promise<Record<string, string> | null>;
+  /** Replaces the whole hash with these fields and sets its TTL, in one step (no fields: deletes it). */
+  hashReplace(key: string, fields: Record<string, string>, ttlSeconds: number): Promise<void>;
+  /**
+   * Sets and deletes some fields of an existing hash and renews its TTL, in one step. Returns
+   * false and changes nothing when the key does not exist (it was deleted or expired meanwhile).
+   */
+  hashUpdate(key: string, set: Record<string, string>, remove: string[], ttlSeconds: number): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
   readonly kind: "memory" | "redis";

@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../deps.ts";
 import type { FieldErrors } from "../lib/result.ts";
+import { clientAddress } from "../lib/proxy.ts";
+import type { BodyState } from "./body.ts";
 import { type Session, getSession } from "./session.ts";
 import { fmt } from "./views.ts";
 
@@ -11,7 +13,7 @@ export type Viewer = {
 };
 
 export type AppEnv = {
-  Variables: { session: Session; requestId: string; deps: Deps; viewer: Viewer };
+  Variables: { session: Session; requestId: string; deps: Deps; viewer: Viewer; body: BodyState };
   Bindings: { incoming?: { socket?: { remoteAddress?: string } }; remoteAddr?: { hostname?: string } };
 };
 export type Ctx = Context<AppEnv>;
@@ -20,12 +22,13 @@ export function isHtmx(c: Ctx): boolean {
   return c.req.header("HX-Request") === "true";
 }
 
+/**
+ * The client's address for rate limits and logs: the socket peer, or behind trusted proxies
+ * (TRUST_PROXY) the first X-Forwarded-For entry left of them, never what the client wrote itself.
+ */
 export function clientIp(c: Ctx): string {
-  if (c.var.deps.config.trustProxy) {
-    const xff = c.req.header("X-Forwarded-For");
-    if (xff) return xff.split(",")[0]!.trim();
-  }
-  return c.env?.incoming?.socket?.remoteAddress ?? c.env?.remoteAddr?.hostname ?? "unknown";
+  const socket = c.env?.incoming?.socket?.remoteAddress ?? c.env?.remoteAddr?.hostname;
+  return clientAddress(c.req.header("X-Forwarded-For"), socket, c.var.deps.config.trustProxy);
 }
 
 /** NUL characters never reach a use case: PostgreSQL text cannot hold them, and no form needs one. */
@@ -71,10 +74,36 @@ export async function formUploads(c: Ctx, name: string): Promise<{ name: string;
   return out;
 }
 
-/** Only same-site relative paths may be redirect targets. */
+/**
+ * Characters a redirect target never needs and open-redirect tricks rely on: C0 and C1 controls
+ * and DEL (browsers strip tabs and newlines, so `/\t/evil` becomes `//evil`), format characters
+ * (soft hyphen, zero-width, bidi controls, the BOM), line and paragraph separators, variation
+ * selectors, invisible fillers, and backslashes (browsers read `/\evil` as `//evil`).
+ */
+const UNSAFE_IN_TARGET = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Variation_Selector}\u115f\u1160\u3164\uffa0\\]|\u034f|\u17b4|\u17b5/u;
+
+/** Resolves relative targets; any origin other than this one means "somewhere else". */
+const SELF = "http://self.invalid";
+
+/**
+ * A user-supplied redirect target (`next`, `back`) made safe: it is resolved against our origin
+ * and accepted only when it stays on it and the raw value has no control, invisible or bidi
+ * characters and no backslash. The answer is the normalised path, query and fragment (ASCII,
+ * percent-encoded), so it can never name another host; anything else gives `fallback`.
+ */
 export function safeNext(next: string | undefined, fallback: string): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return fallback;
-  return next;
+  if (typeof next !== "string" || next === "" || next.length > 2048 || UNSAFE_IN_TARGET.test(next)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(next, SELF);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== SELF || url.username || url.password) return fallback;
+  const target = url.pathname + url.search + url.hash;
+  // `/.//evil` normalises to `//evil`, which a browser reads as another host.
+  if (!target.startsWith("/") || target.startsWith("//")) return fallback;
+  return target;
 }
 
 export type PageData = Record<string, unknown> & { title?: string; errors?: FieldErrors; values?: Record<string, string> };

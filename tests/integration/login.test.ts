@@ -296,7 +296,10 @@ describe("sessions", () => {
   });
 
   it("use HttpOnly SameSite=Lax cookies with 256-bit ids", async () => {
-    const res = await fresh().request("/register");
+    // A session exists only once something must be kept (here: the code was sent for this form).
+    const b = fresh();
+    await b.get("/register");
+    const res = await b.post("/register/send-code", { name: "登录测试有限公司", phone: nextPhone(), captcha: TEST_CAPTCHA, captchaId: b.captchaId() });
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith("sid="))!;
     expect(cookie).toMatch(/^sid=[A-Za-z0-9_-]{43};/);
     expect(cookie).toContain("HttpOnly");

@@ -59,6 +59,30 @@ describe("configuration", () => {
     expect(refused("k1:not*base64")).toContain("not valid base64");
     expect(refused(`bad id:${KEY1}`)).toContain("expected id:base64key");
   });
+  it("fails closed: with demo data or the SMS outbox it listens on 127.0.0.1 unless HOST is set", () => {
+    expect(loadConfig({})).toMatchObject({ host: "127.0.0.1", loopbackOnly: true });
+    expect(loadConfig({ DATABASE_URL: "postgres://x/y" })).toMatchObject({ host: "127.0.0.1", loopbackOnly: true });
+    expect(loadConfig({ DEMO_DATA: "false", DEV_SMS_OUTBOX: "false" })).toMatchObject({ host: "0.0.0.0", loopbackOnly: false });
+    expect(loadConfig({ HOST: "0.0.0.0" })).toMatchObject({ host: "0.0.0.0", loopbackOnly: false, demoData: true });
+    expect(loadConfig({ HOST: "::" })).toMatchObject({ host: "::", loopbackOnly: false });
+    expect(loadConfig({ HOST: "" })).toMatchObject({ host: "127.0.0.1", loopbackOnly: true });
+    expect(loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://x/y", ENCRYPTION_KEYS: KEYS })).toMatchObject({ host: "0.0.0.0", loopbackOnly: false });
+    expect(loadConfig({ NODE_ENV: "production", HOST: "10.0.0.5", ENCRYPTION_KEYS: KEYS }).host).toBe("10.0.0.5");
+  });
+  it("TRUST_PROXY: hops, true/false, trusted addresses; nonsense refused", () => {
+    expect(loadConfig({}).trustProxy).toEqual({ hops: 0 });
+    expect(loadConfig({ TRUST_PROXY: "false" }).trustProxy).toEqual({ hops: 0 });
+    expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).toEqual({ hops: 1 });
+    expect(loadConfig({ TRUST_PROXY: "2" }).trustProxy).toEqual({ hops: 2 });
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.0/8,172.16.0.1" }).trustProxy).toMatchObject({ networks: [{ bits: 8 }, { bits: 32 }] });
+    expect(() => loadConfig({ TRUST_PROXY: "yes" })).toThrow(ConfigError);
+    expect(() => loadConfig({ TRUST_PROXY: "10.0.0.0/99" })).toThrow(ConfigError);
+  });
+  it("caps the in-memory cache", () => {
+    expect(loadConfig({}).memoryCache).toEqual({ maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 });
+    expect(loadConfig({ CACHE_MAX_ENTRIES: "5000", CACHE_MAX_MB: "8" }).memoryCache).toEqual({ maxEntries: 5000, maxBytes: 8 * 1024 * 1024 });
+    expect(() => loadConfig({ CACHE_MAX_ENTRIES: "0" })).toThrow(ConfigError);
+  });
   it("refuses nonsense", () => {
     expect(() => loadConfig({ PORT: "http" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "staging" })).toThrow(ConfigError);
