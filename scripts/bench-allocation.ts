@@ -50,9 +50,24 @@ try {
   const [{ id: adminId }] = (await db.query<{ id: string }>("select id from admin_users where username = 'bench'")) as [{ id: string }];
   const staff = { id: adminId, role: "super_admin" };
   const saved = await deps.vouchers.saveProgramme(staff, null, {
-    year: 2026, kind: "general", name: "基准通用券", description: "", status: "open", subsidyRateBp: 3000, perOrderCapFen: 5_000_000,
-    quotaLargeFen: 10_000_000, quotaMediumFen: 6_000_000, quotaSmallFen: 3_000_000, quotaMicroFen: 1_000_000, requiresDocuments: false, isExample: false,
-    applyFrom: "2026-01-01", applyTo: "2099-12-31", validFrom: "2026-01-01", validTo: "2099-12-31", categories: ["digital"],
+    year: 2026,
+    kind: "general",
+    name: "基准通用券",
+    description: "",
+    status: "open",
+    subsidyRateBp: 3000,
+    perOrderCapFen: 5_000_000,
+    quotaLargeFen: 10_000_000,
+    quotaMediumFen: 6_000_000,
+    quotaSmallFen: 3_000_000,
+    quotaMicroFen: 1_000_000,
+    requiresDocuments: false,
+    isExample: false,
+    applyFrom: "2026-01-01",
+    applyTo: "2099-12-31",
+    validFrom: "2026-01-01",
+    validTo: "2099-12-31",
+    categories: ["digital"],
   });
   if (!saved.ok) throw new Error(JSON.stringify(saved.errors));
 

@@ -116,7 +116,18 @@ parentPort.on("message", async (job) => {
 });
 `;
 
-type Result = { name: string; path: string; n: number; rps: number; p50: number; p95: number; p99: number; errors: number; avgBytes: number; total?: string };
+type Result = {
+  name: string;
+  path: string;
+  n: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  avgBytes: number;
+  total?: string;
+};
 
 function drive(worker: Worker, port: number, path: string): Promise<{ lat: Float64Array; errors: number; bytes: number; elapsed: number }> {
   return new Promise((resolve, reject) => {
@@ -129,7 +140,17 @@ function drive(worker: Worker, port: number, path: string): Promise<{ lat: Float
 function summarise(name: string, path: string, r: { lat: Float64Array; errors: number; bytes: number; elapsed: number }): Result {
   const s = Float64Array.from(r.lat).sort();
   const q = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN);
-  return { name, path, n: s.length, rps: (s.length / r.elapsed) * 1000, p50: q(0.5), p95: q(0.95), p99: q(0.99), errors: r.errors, avgBytes: s.length ? r.bytes / s.length : 0 };
+  return {
+    name,
+    path,
+    n: s.length,
+    rps: (s.length / r.elapsed) * 1000,
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+    errors: r.errors,
+    avgBytes: s.length ? r.bytes / s.length : 0,
+  };
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ port: number; close: () => Promise<void> }> {
@@ -148,7 +169,10 @@ function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<
 }
 
 const machine = `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
 const schema = `bench_catalog_${Date.now()}`;
 const cleanups: (() => Promise<unknown>)[] = [];
 let cleaned = false;
@@ -175,7 +199,9 @@ try {
   try {
     await migrate(seedDb);
     const r = await seedScale(seedDb, { providers: PROVIDERS, products: PRODUCTS });
-    console.log(`Seeded schema ${schema}: ${r.providers} providers, ${r.products} listed products in ${(r.ms / 1000).toFixed(1)} s (incl. vacuum analyze ${(r.vacuumMs / 1000).toFixed(1)} s)`);
+    console.log(
+      `Seeded schema ${schema}: ${r.providers} providers, ${r.products} listed products in ${(r.ms / 1000).toFixed(1)} s (incl. vacuum analyze ${(r.vacuumMs / 1000).toFixed(1)} s)`,
+    );
   } finally {
     await seedDb.close();
   }
@@ -212,7 +238,9 @@ try {
 
   const worker = new Worker(WORKER, { eval: true });
   cleanups.push(() => worker.terminate());
-  console.log(`Load: ${CONCURRENCY} concurrent keep-alive clients, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s per scenario; load average ${load()}`);
+  console.log(
+    `Load: ${CONCURRENCY} concurrent keep-alive clients, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s per scenario; load average ${load()}`,
+  );
   const results: Result[] = [];
   results.push(summarise("hello-world (bare Hono)", "/", await drive(worker, hello.port, "/")));
   for (const s of SCENARIOS) {

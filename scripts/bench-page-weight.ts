@@ -103,9 +103,7 @@ async function main() {
 
     const kb = (n: number) => (n / 1024).toFixed(1);
     const cell = (s: Size) => `${kb(s.raw)} / ${kb(s.gzip)}`;
-    console.log(
-      `Page weight in KB (1 KB = 1024 bytes), raw / gzip as sent, NODE_ENV=${config.env}${config.demoData ? " with demo data" : ""}.`,
-    );
+    console.log(`Page weight in KB (1 KB = 1024 bytes), raw / gzip as sent, NODE_ENV=${config.env}${config.demoData ? " with demo data" : ""}.`);
     console.log("Columns per kind: total of the files of that kind the page loads (number of files).\n");
     console.log("| page | HTML | CSS | JS | images | total (first visit) |");
     console.log("|---|---:|---:|---:|---:|---:|");

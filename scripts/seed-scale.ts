@@ -73,7 +73,9 @@ try {
     `Seeded ${r.providers} providers and ${r.products} listed products in ${(r.ms / 1000).toFixed(1)} s ` +
       `(providers ${(r.providersMs / 1000).toFixed(1)} s, products ${(r.productsMs / 1000).toFixed(1)} s, vacuum analyze ${(r.vacuumMs / 1000).toFixed(1)} s).`,
   );
-  console.log(`Now in the database: ${c!.providers} active providers, ${c!.products} listed products, ${c!.revisions} revisions, ${c!.listings} listings.`);
+  console.log(
+    `Now in the database: ${c!.providers} active providers, ${c!.products} listed products, ${c!.revisions} revisions, ${c!.listings} listings.`,
+  );
   if (!values.pglite) console.log(`Schema kept: ${schema}  (DATABASE_URL=${url} with search_path=${schema}; drop with: drop schema ${schema} cascade)`);
 } finally {
   await db.close();

@@ -159,10 +159,7 @@ export function buildApp(deps: Deps) {
 
   // CSRF, layer 1: the browser says the request comes from our own origin.
   const allowedOrigins = new Set([deps.config.publicOrigin].filter(Boolean) as string[]);
-  app.use(
-    "*",
-    csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || allowedOrigins.has(origin) }),
-  );
+  app.use("*", csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || allowedOrigins.has(origin) }));
   // CSRF, layer 2: the synchronizer token of the session (or, with no one signed in, the browser's
   // anonymous token) in the X-CSRF-Token header or the `_csrf` field. Checked before a large body is
   // read: a multipart body is read only as far as its first field, which every form makes `_csrf`.

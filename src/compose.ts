@@ -164,7 +164,12 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   // The products module depends on the catalog; the catalog reaches back only through this hook,
   // bound once the products service exists (恢复 lists a provider's products in its transaction).
   const catalog = catalogService({
-    db, clock, catalogRepo: pgCatalog, enterprises, files, audit,
+    db,
+    clock,
+    catalogRepo: pgCatalog,
+    enterprises,
+    files,
+    audit,
     providerRestored: (tx, provider, at) => products.restoreListings(tx, provider, at),
   });
   const products = productService({ db, clock, catalog, productRepo: pgProducts, enterprises, vouchers, audit });

@@ -76,9 +76,7 @@ export class ConfigError extends Error {}
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(
-      "Invalid configuration: " + parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
-    );
+    throw new ConfigError("Invalid configuration: " + parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   }
   const e = parsed.data;
   const production = e.NODE_ENV === "production";
@@ -95,9 +93,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError("DEMO_DATA must not be enabled when NODE_ENV=production");
   }
   if (production && !e.ENCRYPTION_KEYS) {
-    throw new ConfigError(
-      "ENCRYPTION_KEYS must be set when NODE_ENV=production (id:base64key, 32 random bytes; e.g. `k1:$(openssl rand -base64 32)`)",
-    );
+    throw new ConfigError("ENCRYPTION_KEYS must be set when NODE_ENV=production (id:base64key, 32 random bytes; e.g. `k1:$(openssl rand -base64 32)`)");
   }
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
   if (typeof trustProxy === "string") throw new ConfigError(`Invalid configuration: ${trustProxy}`);

@@ -29,16 +29,94 @@ export const DEMO_ENTERPRISES: {
   industry: string;
   role: "manufacturer" | "provider";
 }[] = [
-  { name: "广西南宁示例机械制造有限公司", cert: "certified", city: ["450100", "450103"], staff: "350", revenueWan: "2500", industry: "通用设备制造业", role: "manufacturer" },
-  { name: "柳州示例汽车零部件有限公司", cert: "certified", city: ["450200", "450204"], staff: "1200", revenueWan: "52000", industry: "汽车制造业", role: "manufacturer" },
-  { name: "桂林示例电子科技有限公司", cert: "certified", city: ["450300", "450305"], staff: "80", revenueWan: "900", industry: "计算机、通信和其他电子设备制造业", role: "manufacturer" },
-  { name: "梧州示例陶瓷制品有限公司", cert: "certified", city: ["450400", "450403"], staff: "15", revenueWan: "260", industry: "非金属矿物制品业", role: "manufacturer" },
-  { name: "北海示例新材料股份有限公司", cert: "pending", city: ["450500", "450502"], staff: "120", revenueWan: "1800", industry: "化学原料和化学制品制造业", role: "manufacturer" },
-  { name: "玉林示例动力设备有限公司", cert: "rejected", city: ["450900", "450902"], staff: "600", revenueWan: "8000", industry: "专用设备制造业", role: "manufacturer" },
-  { name: "广西示例智能制造服务有限公司", cert: "certified", city: ["450100", "450107"], staff: "60", revenueWan: "1500", industry: "科学研究和技术服务业", role: "provider" },
-  { name: "广西示例检验检测技术有限公司", cert: "certified", city: ["450100", "450105"], staff: "45", revenueWan: "1100", industry: "科学研究和技术服务业", role: "provider" },
-  { name: "广西示例工业互联网科技有限公司", cert: "certified", city: ["450200", "450205"], staff: "70", revenueWan: "1300", industry: "信息传输、软件和信息技术服务业", role: "provider" },
-].map((e, i) => ({ ...e, city: e.city as [string, string], role: e.role as "manufacturer" | "provider", phone: `1380000000${i + 1}`, cert: e.cert as DemoCert }));
+  {
+    name: "广西南宁示例机械制造有限公司",
+    cert: "certified",
+    city: ["450100", "450103"],
+    staff: "350",
+    revenueWan: "2500",
+    industry: "通用设备制造业",
+    role: "manufacturer",
+  },
+  {
+    name: "柳州示例汽车零部件有限公司",
+    cert: "certified",
+    city: ["450200", "450204"],
+    staff: "1200",
+    revenueWan: "52000",
+    industry: "汽车制造业",
+    role: "manufacturer",
+  },
+  {
+    name: "桂林示例电子科技有限公司",
+    cert: "certified",
+    city: ["450300", "450305"],
+    staff: "80",
+    revenueWan: "900",
+    industry: "计算机、通信和其他电子设备制造业",
+    role: "manufacturer",
+  },
+  {
+    name: "梧州示例陶瓷制品有限公司",
+    cert: "certified",
+    city: ["450400", "450403"],
+    staff: "15",
+    revenueWan: "260",
+    industry: "非金属矿物制品业",
+    role: "manufacturer",
+  },
+  {
+    name: "北海示例新材料股份有限公司",
+    cert: "pending",
+    city: ["450500", "450502"],
+    staff: "120",
+    revenueWan: "1800",
+    industry: "化学原料和化学制品制造业",
+    role: "manufacturer",
+  },
+  {
+    name: "玉林示例动力设备有限公司",
+    cert: "rejected",
+    city: ["450900", "450902"],
+    staff: "600",
+    revenueWan: "8000",
+    industry: "专用设备制造业",
+    role: "manufacturer",
+  },
+  {
+    name: "广西示例智能制造服务有限公司",
+    cert: "certified",
+    city: ["450100", "450107"],
+    staff: "60",
+    revenueWan: "1500",
+    industry: "科学研究和技术服务业",
+    role: "provider",
+  },
+  {
+    name: "广西示例检验检测技术有限公司",
+    cert: "certified",
+    city: ["450100", "450105"],
+    staff: "45",
+    revenueWan: "1100",
+    industry: "科学研究和技术服务业",
+    role: "provider",
+  },
+  {
+    name: "广西示例工业互联网科技有限公司",
+    cert: "certified",
+    city: ["450200", "450205"],
+    staff: "70",
+    revenueWan: "1300",
+    industry: "信息传输、软件和信息技术服务业",
+    role: "provider",
+  },
+].map((e, i) => ({
+  ...e,
+  city: e.city as [string, string],
+  role: e.role as "manufacturer" | "provider",
+  phone: `1380000000${i + 1}`,
+  cert: e.cert as DemoCert,
+}));
 
 const demoCreditCode = (i: number) => {
   const first17 = `914501007${String(100000 + i).slice(1)}D000`.slice(0, 17);
@@ -128,7 +206,13 @@ async function certifyDemo(deps: Deps) {
       [accountId],
     );
     must(
-      await deps.enterprises.decide(staff, app!.id, e.cert === "certified" ? { decision: "approve", reason: "" } : { decision: "reject", reason: "营业执照照片不清晰，请上传清晰的扫描件（演示数据）" }),
+      await deps.enterprises.decide(
+        staff,
+        app!.id,
+        e.cert === "certified"
+          ? { decision: "approve", reason: "" }
+          : { decision: "reject", reason: "营业执照照片不清晰，请上传清晰的扫描件（演示数据）" },
+      ),
       "review",
     );
   }
@@ -148,26 +232,57 @@ async function vouchersDemo(deps: Deps) {
   };
   const general = must(
     await deps.vouchers.saveProgramme({ id: admin.id, role: "super_admin" }, null, {
-      year, kind: "general", name: `${year}年度通用券`, status: "open", isExample: true, requiresDocuments: false,
+      year,
+      kind: "general",
+      name: `${year}年度通用券`,
+      status: "open",
+      isExample: true,
+      requiresDocuments: false,
       description: "按企业划型发放的年度通用服务券，可抵扣数字化改造、工业互联网、检验检测、管理咨询等服务。额度与比例为示例数值。",
-      subsidyRateBp: 3000, perOrderCapFen: 5_000_000, quotaLargeFen: 10_000_000, quotaMediumFen: 6_000_000, quotaSmallFen: 3_000_000, quotaMicroFen: 1_000_000,
-      applyFrom: `${year}-01-01`, applyTo: `${year}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`,
-      categories: "digital,iiot,smart-mfg,cloud,data-gov,green,testing,quality,supply-chain,market,specialized,tech,standards,ip,consulting,training,legal-finance".split(","),
+      subsidyRateBp: 3000,
+      perOrderCapFen: 5_000_000,
+      quotaLargeFen: 10_000_000,
+      quotaMediumFen: 6_000_000,
+      quotaSmallFen: 3_000_000,
+      quotaMicroFen: 1_000_000,
+      applyFrom: `${year}-01-01`,
+      applyTo: `${year}-12-31`,
+      validFrom: `${year}-01-01`,
+      validTo: `${year}-12-31`,
+      categories:
+        "digital,iiot,smart-mfg,cloud,data-gov,green,testing,quality,supply-chain,market,specialized,tech,standards,ip,consulting,training,legal-finance".split(
+          ",",
+        ),
     }),
     "general programme",
   );
   must(
     await deps.vouchers.saveProgramme({ id: admin.id, role: "super_admin" }, null, {
-      year, kind: "special", name: `${year}年度设备更新专项券`, status: "open", isExample: true, requiresDocuments: true,
+      year,
+      kind: "special",
+      name: `${year}年度设备更新专项券`,
+      status: "open",
+      isExample: true,
+      requiresDocuments: true,
       description: "支持企业设备更新改造的专项服务券，按申领额度和设备购置合同凭证核定。额度与比例为示例数值。",
-      subsidyRateBp: 5000, perOrderCapFen: 20_000_000, specialMinFen: 1_000_000, specialMaxFen: 50_000_000,
-      applyFrom: `${year}-01-01`, applyTo: `${year}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`,
+      subsidyRateBp: 5000,
+      perOrderCapFen: 20_000_000,
+      specialMinFen: 1_000_000,
+      specialMaxFen: 50_000_000,
+      applyFrom: `${year}-01-01`,
+      applyTo: `${year}-12-31`,
+      validFrom: `${year}-01-01`,
+      validTo: `${year}-12-31`,
       categories: ["equipment", "smart-mfg", "digital"],
     }),
     "special programme",
   );
   const staff = { id: reviewer.id, role: "reviewer" };
-  for (const [phone, approve] of [["13800000001", true], ["13800000002", true], ["13800000003", false]] as const) {
+  for (const [phone, approve] of [
+    ["13800000001", true],
+    ["13800000002", true],
+    ["13800000003", false],
+  ] as const) {
     const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
     if (!acc) continue;
     const applied = must(await deps.vouchers.apply(acc.id, general.id, {}), `quota application of ${phone}`);
@@ -181,9 +296,18 @@ async function providersDemo(deps: Deps) {
   if (!reviewer) return;
   const staff = { id: reviewer.id, role: "reviewer" };
   const plans: Record<string, { categories: string[]; intro: string }> = {
-    "13800000007": { categories: ["smart-mfg", "digital", "equipment"], intro: "专注制造业智能化改造，提供产线数字化诊断、智能制造系统集成与设备更新方案设计服务，累计服务区内制造企业百余家（演示数据）。" },
-    "13800000008": { categories: ["testing", "quality", "standards"], intro: "具备CMA资质的第三方检验检测机构，提供材料检测、产品质量检验、质量管理体系咨询与标准制定服务（演示数据）。" },
-    "13800000009": { categories: ["iiot", "cloud", "data-gov"], intro: "工业互联网平台服务商，提供设备上云、工业数据采集与治理、生产管理系统部署与运维服务（演示数据）。" },
+    "13800000007": {
+      categories: ["smart-mfg", "digital", "equipment"],
+      intro: "专注制造业智能化改造，提供产线数字化诊断、智能制造系统集成与设备更新方案设计服务，累计服务区内制造企业百余家（演示数据）。",
+    },
+    "13800000008": {
+      categories: ["testing", "quality", "standards"],
+      intro: "具备CMA资质的第三方检验检测机构，提供材料检测、产品质量检验、质量管理体系咨询与标准制定服务（演示数据）。",
+    },
+    "13800000009": {
+      categories: ["iiot", "cloud", "data-gov"],
+      intro: "工业互联网平台服务商，提供设备上云、工业数据采集与治理、生产管理系统部署与运维服务（演示数据）。",
+    },
   };
   for (const [phone, plan] of Object.entries(plans)) {
     const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
@@ -192,7 +316,14 @@ async function providersDemo(deps: Deps) {
     if (!state.certified || state.application) continue;
     const res = await deps.catalog.applyAsProvider(
       acc.id,
-      { categories: plan.categories, regions: ["450000"], introduction: plan.intro, qualifications: "演示资质证书", contactName: "演示联系人", contactPhone: phone },
+      {
+        categories: plan.categories,
+        regions: ["450000"],
+        introduction: plan.intro,
+        qualifications: "演示资质证书",
+        contactName: "演示联系人",
+        contactPhone: phone,
+      },
       { qualifications: [{ name: "资质证书.pdf", bytes: DEMO_LICENCE }], contracts: [{ name: "上年度服务合同.pdf", bytes: DEMO_LICENCE }] },
     );
     if (!res.ok) throw new Error(`demo provider application failed for ${phone}: ${JSON.stringify(res.errors)}`);
@@ -202,30 +333,115 @@ async function providersDemo(deps: Deps) {
 }
 
 /** Demo products of the three providers, submitted (pre-reviewed) and listed by the reviewer. */
-const DEMO_PRODUCTS: Record<string, { title: string; category: string; kinds: string[]; price: string; unit: string; duration: string; content: string; deliverables: string; acceptance: string }[]> = {
+const DEMO_PRODUCTS: Record<
+  string,
+  {
+    title: string;
+    category: string;
+    kinds: string[];
+    price: string;
+    unit: string;
+    duration: string;
+    content: string;
+    deliverables: string;
+    acceptance: string;
+  }[]
+> = {
   "13800000007": [
-    { title: "智能制造能力成熟度诊断服务", category: "smart-mfg", kinds: ["general"], price: "60000", unit: "项", duration: "30天", content: "依据智能制造能力成熟度模型，对企业设计、生产、物流、销售、服务等环节开展现场诊断，评估当前成熟度等级，提出分阶段提升路径和重点项目建议。", deliverables: "成熟度诊断报告一份；提升路径图一份；重点项目清单一份", acceptance: "企业组织评审会确认诊断报告；报告覆盖全部约定环节" },
-    { title: "产线数字化改造方案设计", category: "digital", kinds: ["general", "special"], price: "120000", unit: "套", duration: "45天", content: "针对企业一条主要产线，梳理工艺流程与数据流，设计设备联网、数据采集、MES对接与可视化看板方案，给出软硬件配置清单和投资估算。", deliverables: "改造方案设计书；设备联网清单；投资估算表", acceptance: "方案通过企业技术评审；清单与现场设备一致" },
-    { title: "数控设备更新选型与实施咨询", category: "equipment", kinds: ["special"], price: "80000", unit: "项", duration: "60天", content: "结合企业产品与产能规划，提供数控设备更新的需求分析、选型比对、招标技术参数编制和安装调试监理服务，帮助企业用好设备更新政策。", deliverables: "选型比对报告；技术参数文件；调试监理记录", acceptance: "设备按技术参数通过验收；监理记录经企业签字确认" },
+    {
+      title: "智能制造能力成熟度诊断服务",
+      category: "smart-mfg",
+      kinds: ["general"],
+      price: "60000",
+      unit: "项",
+      duration: "30天",
+      content: "依据智能制造能力成熟度模型，对企业设计、生产、物流、销售、服务等环节开展现场诊断，评估当前成熟度等级，提出分阶段提升路径和重点项目建议。",
+      deliverables: "成熟度诊断报告一份；提升路径图一份；重点项目清单一份",
+      acceptance: "企业组织评审会确认诊断报告；报告覆盖全部约定环节",
+    },
+    {
+      title: "产线数字化改造方案设计",
+      category: "digital",
+      kinds: ["general", "special"],
+      price: "120000",
+      unit: "套",
+      duration: "45天",
+      content: "针对企业一条主要产线，梳理工艺流程与数据流，设计设备联网、数据采集、MES对接与可视化看板方案，给出软硬件配置清单和投资估算。",
+      deliverables: "改造方案设计书；设备联网清单；投资估算表",
+      acceptance: "方案通过企业技术评审；清单与现场设备一致",
+    },
+    {
+      title: "数控设备更新选型与实施咨询",
+      category: "equipment",
+      kinds: ["special"],
+      price: "80000",
+      unit: "项",
+      duration: "60天",
+      content: "结合企业产品与产能规划，提供数控设备更新的需求分析、选型比对、招标技术参数编制和安装调试监理服务，帮助企业用好设备更新政策。",
+      deliverables: "选型比对报告；技术参数文件；调试监理记录",
+      acceptance: "设备按技术参数通过验收；监理记录经企业签字确认",
+    },
   ],
   "13800000008": [
-    { title: "金属材料力学性能检测", category: "testing", kinds: ["general"], price: "8000", unit: "批", duration: "7天", content: "依据国家标准开展金属材料拉伸、冲击、硬度等力学性能检测，出具具有CMA标识的检测报告，可用于产品质量控制和客户验厂。", deliverables: "CMA检测报告", acceptance: "报告项目与委托单一致，数据可追溯" },
-    { title: "ISO 9001 质量管理体系建设辅导", category: "quality", kinds: ["general"], price: "45000", unit: "项", duration: "90天", content: "按ISO 9001:2015标准帮助企业建立质量管理体系，开展现状调研、文件编写、内审员培训、内部审核和管理评审，直至通过第三方认证审核。", deliverables: "体系文件一套；内审员培训记录；内审与管理评审报告", acceptance: "企业通过认证机构第一阶段与第二阶段审核" },
+    {
+      title: "金属材料力学性能检测",
+      category: "testing",
+      kinds: ["general"],
+      price: "8000",
+      unit: "批",
+      duration: "7天",
+      content: "依据国家标准开展金属材料拉伸、冲击、硬度等力学性能检测，出具具有CMA标识的检测报告，可用于产品质量控制和客户验厂。",
+      deliverables: "CMA检测报告",
+      acceptance: "报告项目与委托单一致，数据可追溯",
+    },
+    {
+      title: "ISO 9001 质量管理体系建设辅导",
+      category: "quality",
+      kinds: ["general"],
+      price: "45000",
+      unit: "项",
+      duration: "90天",
+      content: "按ISO 9001:2015标准帮助企业建立质量管理体系，开展现状调研、文件编写、内审员培训、内部审核和管理评审，直至通过第三方认证审核。",
+      deliverables: "体系文件一套；内审员培训记录；内审与管理评审报告",
+      acceptance: "企业通过认证机构第一阶段与第二阶段审核",
+    },
   ],
   "13800000009": [
-    { title: "设备上云与工业数据采集部署", category: "cloud", kinds: ["general", "special"], price: "98000", unit: "套", duration: "40天", content: "为企业关键设备部署边缘网关与数据采集模块，接入工业互联网平台，实现设备状态、能耗和产量数据的实时采集、存储与可视化。", deliverables: "采集网关及接入配置；设备数据看板；运维手册", acceptance: "约定设备全部接入并连续稳定采集7天以上" },
-    { title: "企业数据治理与主数据梳理", category: "data-gov", kinds: ["general"], price: "70000", unit: "项", duration: "60天", content: "梳理企业物料、客户、供应商等主数据，制定编码规则和数据标准，清洗历史数据，建立数据质量检查机制，为ERP和MES集成打好基础。", deliverables: "数据标准文件；清洗后的主数据；数据质量检查规则", acceptance: "主数据重复率与缺失率达到约定指标" },
+    {
+      title: "设备上云与工业数据采集部署",
+      category: "cloud",
+      kinds: ["general", "special"],
+      price: "98000",
+      unit: "套",
+      duration: "40天",
+      content: "为企业关键设备部署边缘网关与数据采集模块，接入工业互联网平台，实现设备状态、能耗和产量数据的实时采集、存储与可视化。",
+      deliverables: "采集网关及接入配置；设备数据看板；运维手册",
+      acceptance: "约定设备全部接入并连续稳定采集7天以上",
+    },
+    {
+      title: "企业数据治理与主数据梳理",
+      category: "data-gov",
+      kinds: ["general"],
+      price: "70000",
+      unit: "项",
+      duration: "60天",
+      content: "梳理企业物料、客户、供应商等主数据，制定编码规则和数据标准，清洗历史数据，建立数据质量检查机制，为ERP和MES集成打好基础。",
+      deliverables: "数据标准文件；清洗后的主数据；数据质量检查规则",
+      acceptance: "主数据重复率与缺失率达到约定指标",
+    },
   ],
 };
 
 /** A simple drawn cover (the kind of SVG a provider would upload): a tinted card with a gear and the product's category. */
 function demoCover(label: string, hue: number): string {
   const teeth = Array.from({ length: 8 }, (_, i) => `<rect x="150" y="38" width="20" height="24" rx="3" transform="rotate(${i * 45} 160 80)"/>`).join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 180"><defs><linearGradient id="bg" x1="0" y1="0" x2="1" y2="1">` +
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 180"><defs><linearGradient id="bg" x1="0" y1="0" x2="1" y2="1">` +
     `<stop offset="0" stop-color="hsl(${hue} 60% 32%)"/><stop offset="1" stop-color="hsl(${hue} 55% 52%)"/></linearGradient></defs>` +
     `<rect width="320" height="180" fill="url(#bg)"/><g fill="#ffffff" fill-opacity="0.9">${teeth}<circle cx="160" cy="80" r="32"/></g>` +
     `<circle cx="160" cy="80" r="13" fill="hsl(${hue} 60% 40%)"/>` +
-    `<text x="160" y="156" text-anchor="middle" font-size="18" fill="#ffffff" font-family="sans-serif">${label}</text></svg>`;
+    `<text x="160" y="156" text-anchor="middle" font-size="18" fill="#ffffff" font-family="sans-serif">${label}</text></svg>`
+  );
 }
 
 async function productsDemo(deps: Deps) {
@@ -238,10 +454,23 @@ async function productsDemo(deps: Deps) {
     const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
     if (!acc) continue;
     for (const p of list) {
-      const saved = await deps.products.saveProduct(acc.id, null, {
-        title: p.title, category: p.category, voucherKinds: p.kinds, price: p.price, unit: p.unit, duration: p.duration,
-        content: p.content, deliverables: p.deliverables, acceptance: p.acceptance, regions: ["450000"],
-      }, index++ % 4 === 3 ? undefined : { svg: demoCover(categories.find((c) => c.code === p.category)?.name ?? "", (index * 47) % 360) });
+      const saved = await deps.products.saveProduct(
+        acc.id,
+        null,
+        {
+          title: p.title,
+          category: p.category,
+          voucherKinds: p.kinds,
+          price: p.price,
+          unit: p.unit,
+          duration: p.duration,
+          content: p.content,
+          deliverables: p.deliverables,
+          acceptance: p.acceptance,
+          regions: ["450000"],
+        },
+        index++ % 4 === 3 ? undefined : { svg: demoCover(categories.find((c) => c.code === p.category)?.name ?? "", (index * 47) % 360) },
+      );
       if (!saved.ok) throw new Error(`demo product failed: ${JSON.stringify(saved.errors)}`);
       await deps.products.submit(acc.id, saved.value.productId);
       await deps.products.decideProduct({ id: reviewer.id, role: "reviewer" }, saved.value.productId, { decision: "approve", reason: "" });
@@ -263,7 +492,10 @@ export async function contentDemo(deps: Deps) {
   const shanghai = (daysAgo: number) => `${shanghaiDate(new Date(at - daysAgo * 86400_000))}T09:00`;
   const articles = [
     {
-      kind: "policy", slug: "voucher-measures", daysAgo: 30, pinned: "",
+      kind: "policy",
+      slug: "voucher-measures",
+      daysAgo: 30,
+      pinned: "",
       title: "广西制造业企业培优育强服务券管理办法",
       summary: "服务券分为通用券和专项券，以电子券形式记名申领发放，专项用于优质制造业企业购买约定的社会化服务事项，不得转让。本文为要点摘要。",
       body: [
@@ -279,7 +511,10 @@ export async function contentDemo(deps: Deps) {
       ].join("\n\n"),
     },
     {
-      kind: "notice", slug: "", daysAgo: 2, pinned: "yes",
+      kind: "notice",
+      slug: "",
+      daysAgo: 2,
+      pinned: "yes",
       title: `关于开展${year}年度服务券申领工作的通知`,
       summary: `${year}年度通用券和设备更新专项券已开放申领，已完成企业信息认证的企业可在个人中心申请。`,
       body: [
@@ -290,7 +525,10 @@ export async function contentDemo(deps: Deps) {
       ].join("\n\n"),
     },
     {
-      kind: "notice", slug: "", daysAgo: 7, pinned: "",
+      kind: "notice",
+      slug: "",
+      daysAgo: 7,
+      pinned: "",
       title: "关于开展服务机构入库申报工作的通知",
       summary: "面向能为制造业企业提供数字化改造、检验检测、管理咨询等服务的机构，常态化受理入库申报。",
       body: [
@@ -316,18 +554,24 @@ export async function messagesDemo(deps: Deps) {
   if (!operator || !acc || (await deps.messages.count()) > 0) return;
   const author = { accountId: acc.id };
   const asked = await deps.messages.seedMessage(author, {
-    category: "question", contactPhone: "13800000001",
+    category: "question",
+    contactPhone: "13800000001",
     content: "我公司已获批通用券，请问购买服务时，服务券抵扣后剩余部分如何支付？可以开具发票吗？（演示数据）",
   });
-  const replied = await deps.messages.reply({ id: operator.id, role: "operator" }, asked.id,
-    "您好！服务券按补贴比例抵扣后，剩余金额由企业在订单中分定金和尾款线上支付，发票由服务机构按订单全额开具。（演示数据）");
+  const replied = await deps.messages.reply(
+    { id: operator.id, role: "operator" },
+    asked.id,
+    "您好！服务券按补贴比例抵扣后，剩余金额由企业在订单中分定金和尾款线上支付，发票由服务机构按订单全额开具。（演示数据）",
+  );
   if (!replied.ok) throw new Error("demo message reply failed");
   await deps.messages.seedMessage(author, {
-    category: "suggestion", contactPhone: "13800000001",
+    category: "suggestion",
+    contactPhone: "13800000001",
     content: "建议在服务产品列表中增加按服务机构所在城市筛选的功能，方便就近选择服务。（演示数据）",
   });
   await deps.messages.seedMessage(null, {
-    category: "question", contactPhone: "13900000000",
+    category: "question",
+    contactPhone: "13900000000",
     content: "我们是尚未注册的制造企业，请问申请服务券需要准备哪些材料？（演示数据）",
   });
 }
@@ -341,14 +585,61 @@ export async function demandsDemo(deps: Deps) {
   const account = async (phone: string) => (await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]))[0]?.id;
   const inDays = (d: number) => new Date(deps.clock.now().getTime() + (8 + 24 * d) * 3600_000).toISOString().slice(0, 10);
   const plans = [
-    { phone: "13800000001", decision: "approve", title: "注塑车间MES系统建设", category: "digital", budgetMin: "300000", budgetMax: "500000", cityCode: "450100", districtCode: "450103", deadline: inDays(60), contactName: "张伟",
-      description: "我司注塑车间现有注塑机32台，生产计划靠Excel排产，报工靠纸质单据。希望建设MES系统，实现工单下达、设备数据自动采集、质量追溯和产量看板，并与现有金蝶ERP对接。期望3个月内上线（演示数据）。" },
-    { phone: "13800000002", decision: "approve", title: "汽车零部件尺寸与材料性能检验检测", category: "testing", budgetMin: "50000", budgetMax: "80000", cityCode: "450200", districtCode: "450204", deadline: inDays(45), contactName: "王芳",
-      description: "为配套主机厂新车型，需对冲压件、铸铝件共12个零件开展三坐标尺寸检测和材料力学性能检测，出具CMA报告，每季度一批，服务期一年（演示数据）。" },
-    { phone: "13800000001", decision: null, title: "空压站能耗监测与节能诊断", category: "green", budgetMin: "", budgetMax: "", budgetNegotiable: "yes", cityCode: "450100", districtCode: "", deadline: inDays(90), contactName: "张伟",
-      description: "厂区空压站有4台螺杆空压机，电费占车间用电约三成。希望安装能耗监测，并由专业机构开展节能诊断，提出改造方案和投资回收测算（演示数据）。" },
-    { phone: "13800000002", decision: "reject", title: "员工团建拓展活动组织", category: "training", budgetMin: "20000", budgetMax: "30000", cityCode: "450200", districtCode: "", deadline: inDays(30), contactName: "王芳",
-      description: "组织公司中层管理人员赴北部湾开展为期两天的团建拓展活动，包括拓展训练和参观交流（演示数据）。" },
+    {
+      phone: "13800000001",
+      decision: "approve",
+      title: "注塑车间MES系统建设",
+      category: "digital",
+      budgetMin: "300000",
+      budgetMax: "500000",
+      cityCode: "450100",
+      districtCode: "450103",
+      deadline: inDays(60),
+      contactName: "张伟",
+      description:
+        "我司注塑车间现有注塑机32台，生产计划靠Excel排产，报工靠纸质单据。希望建设MES系统，实现工单下达、设备数据自动采集、质量追溯和产量看板，并与现有金蝶ERP对接。期望3个月内上线（演示数据）。",
+    },
+    {
+      phone: "13800000002",
+      decision: "approve",
+      title: "汽车零部件尺寸与材料性能检验检测",
+      category: "testing",
+      budgetMin: "50000",
+      budgetMax: "80000",
+      cityCode: "450200",
+      districtCode: "450204",
+      deadline: inDays(45),
+      contactName: "王芳",
+      description:
+        "为配套主机厂新车型，需对冲压件、铸铝件共12个零件开展三坐标尺寸检测和材料力学性能检测，出具CMA报告，每季度一批，服务期一年（演示数据）。",
+    },
+    {
+      phone: "13800000001",
+      decision: null,
+      title: "空压站能耗监测与节能诊断",
+      category: "green",
+      budgetMin: "",
+      budgetMax: "",
+      budgetNegotiable: "yes",
+      cityCode: "450100",
+      districtCode: "",
+      deadline: inDays(90),
+      contactName: "张伟",
+      description: "厂区空压站有4台螺杆空压机，电费占车间用电约三成。希望安装能耗监测，并由专业机构开展节能诊断，提出改造方案和投资回收测算（演示数据）。",
+    },
+    {
+      phone: "13800000002",
+      decision: "reject",
+      title: "员工团建拓展活动组织",
+      category: "training",
+      budgetMin: "20000",
+      budgetMax: "30000",
+      cityCode: "450200",
+      districtCode: "",
+      deadline: inDays(30),
+      contactName: "王芳",
+      description: "组织公司中层管理人员赴北部湾开展为期两天的团建拓展活动，包括拓展训练和参观交流（演示数据）。",
+    },
   ];
   const ids: string[] = [];
   for (const p of plans) {
@@ -369,7 +660,8 @@ export async function demandsDemo(deps: Deps) {
   if (!provider || !p) return;
   const product = (await deps.products.listings({ providerId: p.id })).rows.find((r) => r.title === "产线数字化改造方案设计");
   const answered = await deps.demands.respond(provider, ids[0]!, {
-    proposal: "我司可提供注塑行业MES实施服务：先用两周完成现场调研和方案设计，再分两期上线工单、报工、设备采集和质量追溯模块，并完成与金蝶ERP的接口对接，上线后驻场一个月（演示数据）。",
+    proposal:
+      "我司可提供注塑行业MES实施服务：先用两周完成现场调研和方案设计，再分两期上线工单、报工、设备采集和质量追溯模块，并完成与金蝶ERP的接口对接，上线后驻场一个月（演示数据）。",
     quotedPrice: "420000",
     productId: product?.productId ?? "",
   });

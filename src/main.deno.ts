@@ -42,7 +42,14 @@ async function main() {
       onListen: (addr) => {
         deps.log.info({ host: config.host, port: addr.port, runtime: "deno" }, "listening");
         console.log(
-          welcomeText({ host: config.host, port: addr.port, loopbackOnly: config.loopbackOnly, demo: config.demoData, outbox: config.devSmsOutbox, runtime: "Deno" }),
+          welcomeText({
+            host: config.host,
+            port: addr.port,
+            loopbackOnly: config.loopbackOnly,
+            demo: config.demoData,
+            outbox: config.devSmsOutbox,
+            runtime: "Deno",
+          }),
         );
       },
     },

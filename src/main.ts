@@ -21,7 +21,9 @@ async function main() {
   const app = buildApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     deps.log.info({ host: config.host, port: info.port }, "listening");
-    console.log(welcomeText({ host: config.host, port: info.port, loopbackOnly: config.loopbackOnly, demo: config.demoData, outbox: config.devSmsOutbox }));
+    console.log(
+      welcomeText({ host: config.host, port: info.port, loopbackOnly: config.loopbackOnly, demo: config.demoData, outbox: config.devSmsOutbox }),
+    );
   });
   const stop = async () => {
     server.close();

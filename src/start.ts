@@ -44,7 +44,11 @@ export function welcomeText(l: Listening): string {
   const loopback = l.host === "127.0.0.1" || l.host === "::1" || l.host === "localhost";
   const shown = loopback || l.host === "0.0.0.0" || l.host === "::" ? "localhost" : l.host.includes(":") ? `[${l.host}]` : l.host;
   const url = `http://${shown}:${l.port}`;
-  const lines = ["", `  广西制造业企业培优育强服务券管理平台 is running${l.runtime ? ` on ${l.runtime}` : ""}: ${url}`, `  Admin portal: ${url}/admin/login`];
+  const lines = [
+    "",
+    `  广西制造业企业培优育强服务券管理平台 is running${l.runtime ? ` on ${l.runtime}` : ""}: ${url}`,
+    `  Admin portal: ${url}/admin/login`,
+  ];
   if (l.loopbackOnly) {
     lines.push(
       `  Listening on ${l.host} only: demo data and the SMS outbox are not reachable from other machines.`,

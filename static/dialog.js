@@ -30,10 +30,14 @@
       d.close();
     }
   });
-  addEventListener("close", (e) => {
-    const d = e.target;
-    if (!shown.has(d) || d.open) return;
-    d.remove();
-    if (opener && opener.isConnected) opener.focus();
-  }, true);
+  addEventListener(
+    "close",
+    (e) => {
+      const d = e.target;
+      if (!shown.has(d) || d.open) return;
+      d.remove();
+      if (opener && opener.isConnected) opener.focus();
+    },
+    true,
+  );
 })();

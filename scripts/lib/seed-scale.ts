@@ -243,20 +243,37 @@ export async function seedScale(db: Db, opts: SeedScaleOptions = {}): Promise<Se
     const approvedAt = part.map(() => new Date(now - YEAR_MS - rnd.int(YEAR_MS)).toISOString());
     const sizes = part.map(() => rnd.pick(["medium", "small", "small", "micro"]));
     const contacts = part.map(() => `${rnd.pick(SURNAMES)}${rnd.pick(GIVEN)}${rnd.next() < 0.5 ? rnd.pick(GIVEN) : ""}`);
-    const intros = part.map((p) => `${p.name}专注于${p.categories.map((c) => CATEGORY_WORDS[c]!.directions[0]).join("、")}等服务，服务${rnd.pick(INDUSTRIES)}等行业企业。`);
+    const intros = part.map(
+      (p) => `${p.name}专注于${p.categories.map((c) => CATEGORY_WORDS[c]!.directions[0]).join("、")}等服务，服务${rnd.pick(INDUSTRIES)}等行业企业。`,
+    );
     await db.transaction(async (tx) => {
-      await tx.query(
-        `insert into accounts (id, phone, created_at) select * from unnest($1::uuid[], $2::text[], $3::timestamptz[])`,
-        [pgArray(accountIds), pgArray(phones), pgArray(approvedAt)],
-      );
+      await tx.query(`insert into accounts (id, phone, created_at) select * from unnest($1::uuid[], $2::text[], $3::timestamptz[])`, [
+        pgArray(accountIds),
+        pgArray(phones),
+        pgArray(approvedAt),
+      ]);
       await tx.query(
         `insert into enterprises (id, account_id, name, certification_status, is_provider, credit_code, size_class, city_code, certified_at, created_at)
          select e, a, n, 'certified', true, cc, s, city, at, at from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) as x(e, a, n, cc, s, city, at)`,
-        [pgArray(enterpriseIds), pgArray(accountIds), pgArray(part.map((p) => p.name)), pgArray(codes), pgArray(sizes), pgArray(part.map((p) => p.city)), pgArray(approvedAt)],
+        [
+          pgArray(enterpriseIds),
+          pgArray(accountIds),
+          pgArray(part.map((p) => p.name)),
+          pgArray(codes),
+          pgArray(sizes),
+          pgArray(part.map((p) => p.city)),
+          pgArray(approvedAt),
+        ],
       );
       const args = [
-        pgArray(applicationIds), pgArray(enterpriseIds), pgArray(part.map((p) => pgArray(p.categories))), pgArray(part.map((p) => pgArray(p.regions))),
-        pgArray(intros), pgArray(contacts), pgArray(phones), pgArray(approvedAt),
+        pgArray(applicationIds),
+        pgArray(enterpriseIds),
+        pgArray(part.map((p) => pgArray(p.categories))),
+        pgArray(part.map((p) => pgArray(p.regions))),
+        pgArray(intros),
+        pgArray(contacts),
+        pgArray(phones),
+        pgArray(approvedAt),
       ];
       await tx.query(
         `insert into provider_applications (id, enterprise_id, categories, regions, introduction, contact_name, contact_phone, status, submitted_at, decided_at, decision_reason)
@@ -281,15 +298,32 @@ export async function seedScale(db: Db, opts: SeedScaleOptions = {}): Promise<Se
   for (let from = 0; from < nProducts; from += batch) {
     const n = Math.min(batch, nProducts - from);
     const cols = {
-      productId: [] as string[], revisionId: [] as string[], providerId: [] as string[], providerName: [] as string[], title: [] as string[],
-      category: [] as string[], kinds: [] as string[], price: [] as number[], unit: [] as string[], content: [] as string[], deliverables: [] as string[],
-      acceptance: [] as string[], duration: [] as string[], regions: [] as string[], terms: [] as string[], listedAt: [] as string[], createdAt: [] as string[],
+      productId: [] as string[],
+      revisionId: [] as string[],
+      providerId: [] as string[],
+      providerName: [] as string[],
+      title: [] as string[],
+      category: [] as string[],
+      kinds: [] as string[],
+      price: [] as number[],
+      unit: [] as string[],
+      content: [] as string[],
+      deliverables: [] as string[],
+      acceptance: [] as string[],
+      duration: [] as string[],
+      regions: [] as string[],
+      terms: [] as string[],
+      listedAt: [] as string[],
+      createdAt: [] as string[],
     };
     for (let k = 0; k < n; k++) {
       const p = providers[rnd.int(providers.length)]!;
       const category = rnd.pick(p.categories);
       const w = CATEGORY_WORDS[category]!;
-      let dir = "", obj = "", svc = "", title = "";
+      let dir = "",
+        obj = "",
+        svc = "",
+        title = "";
       // No stutter such as 车间车间数字化改造 or 研发服务服务: draw again (rarely needed twice).
       for (let tries = 0; tries < 20 && (!title || /(\p{Script=Han}{2})\1/u.test(title) || title.split("服务").length > 2); tries++) {
         dir = rnd.pick(w.directions);
@@ -346,8 +380,20 @@ export async function seedScale(db: Db, opts: SeedScaleOptions = {}): Promise<Se
            from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
                        $12::text[], $13::timestamptz[], $14::timestamptz[]) as x(id, p, t, c, k, f, u, ct, d, ac, du, r, l, cr)`,
         [
-          a(cols.revisionId), a(cols.productId), a(cols.title), a(cols.category), a(cols.kinds), a(cols.price), a(cols.unit), a(cols.content),
-          a(cols.deliverables), a(cols.acceptance), a(cols.duration), a(cols.regions), a(cols.listedAt), a(cols.createdAt),
+          a(cols.revisionId),
+          a(cols.productId),
+          a(cols.title),
+          a(cols.category),
+          a(cols.kinds),
+          a(cols.price),
+          a(cols.unit),
+          a(cols.content),
+          a(cols.deliverables),
+          a(cols.acceptance),
+          a(cols.duration),
+          a(cols.regions),
+          a(cols.listedAt),
+          a(cols.createdAt),
         ],
       );
       await tx.query(
@@ -360,8 +406,17 @@ export async function seedScale(db: Db, opts: SeedScaleOptions = {}): Promise<Se
            from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::timestamptz[])
              as x(p, r, v, vn, t, c, k, f, rg, st, l)`,
         [
-          a(cols.productId), a(cols.revisionId), a(cols.providerId), a(cols.providerName), a(cols.title), a(cols.category), a(cols.kinds), a(cols.price),
-          a(cols.regions), a(cols.terms), a(cols.listedAt),
+          a(cols.productId),
+          a(cols.revisionId),
+          a(cols.providerId),
+          a(cols.providerName),
+          a(cols.title),
+          a(cols.category),
+          a(cols.kinds),
+          a(cols.price),
+          a(cols.regions),
+          a(cols.terms),
+          a(cols.listedAt),
         ],
       );
     });

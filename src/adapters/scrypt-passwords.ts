@@ -10,9 +10,7 @@ export const PRODUCTION_SCRYPT: Params = { logN: 16, r: 8, p: 1 };
 function derive(password: string, salt: Buffer, { logN, r, p }: Params): Promise<Buffer> {
   const N = 2 ** logN;
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize("NFKC"), salt, 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    ),
+    scrypt(password.normalize("NFKC"), salt, 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
   );
 }
 

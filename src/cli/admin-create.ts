@@ -30,7 +30,8 @@ function promptHidden(question: string): Promise<string> {
         if (ch === "\r" || ch === "\n") return finish();
         if (ch === "\u0003" || ch === "\u0004") return finish(new CliError("cancelled")); // Ctrl-C, Ctrl-D
         if (ch === "\u007f" || ch === "\b") value = [...value].slice(0, -1).join("");
-        else if (ch === "\u0015") value = ""; // Ctrl-U
+        else if (ch === "\u0015")
+          value = ""; // Ctrl-U
         else if (ch >= " ") value += ch;
       }
     };

@@ -14,7 +14,10 @@ export type YuanReading = { fen: number } | { problem: "empty" | "negative" | "f
  * Says what is wrong otherwise, so each form can word its message.
  */
 export function readYuan(raw: string): YuanReading {
-  const s = raw.trim().replace(/[,，\s]/g, "").replace(/^[¥￥]/, "");
+  const s = raw
+    .trim()
+    .replace(/[,，\s]/g, "")
+    .replace(/^[¥￥]/, "");
   if (!s) return { problem: "empty" };
   if (/^[-－−]/.test(s)) return { problem: "negative" };
   const m = s.match(/^(\d{1,11})(?:\.(\d{1,2}))?$/);
@@ -60,6 +63,8 @@ export function parseWanToFen(raw: string): number | null {
 /** Fen as 万元 text: "900" or "900.5". */
 export function fenToWanText(fen: number): string {
   const wan = Math.floor(fen / FEN_PER_WAN);
-  const rest = String((fen % FEN_PER_WAN) / 100).padStart(4, "0").replace(/0+$/, "");
+  const rest = String((fen % FEN_PER_WAN) / 100)
+    .padStart(4, "0")
+    .replace(/0+$/, "");
   return rest ? `${wan}.${rest}` : String(wan);
 }

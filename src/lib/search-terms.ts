@@ -7,7 +7,10 @@
  */
 export function searchTerms(text: string): string[] {
   const terms = new Set<string>();
-  for (const run of text.normalize("NFKC").toLowerCase().match(/[\p{Script=Han}]+|[a-z0-9]+/gu) ?? []) {
+  for (const run of text
+    .normalize("NFKC")
+    .toLowerCase()
+    .match(/[\p{Script=Han}]+|[a-z0-9]+/gu) ?? []) {
     if (/^[a-z0-9]+$/.test(run)) {
       terms.add(run);
       continue;
@@ -24,7 +27,11 @@ export function searchTerms(text: string): string[] {
 /** The terms a query needs: its bigrams (a lone Chinese character stands for itself) and ASCII words. */
 export function queryTerms(q: string): string[] {
   const terms = new Set<string>();
-  for (const run of q.slice(0, 50).normalize("NFKC").toLowerCase().match(/[\p{Script=Han}]+|[a-z0-9]+/gu) ?? []) {
+  for (const run of q
+    .slice(0, 50)
+    .normalize("NFKC")
+    .toLowerCase()
+    .match(/[\p{Script=Han}]+|[a-z0-9]+/gu) ?? []) {
     const chars = [...run];
     if (/^[a-z0-9]+$/.test(run) || chars.length === 1) terms.add(run);
     else for (let i = 0; i + 1 < chars.length; i++) terms.add(chars[i]! + chars[i + 1]!);

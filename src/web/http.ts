@@ -8,7 +8,15 @@ import { type Session, getSession } from "./session.ts";
 import { fmt } from "./views.ts";
 
 export type Viewer = {
-  account?: { id: string; phone: string; hasPassword: boolean; enterpriseId: string; enterpriseName: string; isProvider: boolean; certificationStatus: string };
+  account?: {
+    id: string;
+    phone: string;
+    hasPassword: boolean;
+    enterpriseId: string;
+    enterpriseName: string;
+    isProvider: boolean;
+    certificationStatus: string;
+  };
   admin?: { id: string; username: string; displayName: string; role: string };
 };
 

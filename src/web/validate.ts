@@ -108,24 +108,31 @@ export function enumFilter<K extends string>(labels: Readonly<Record<K, unknown>
  */
 export function enumFilterOr<K extends string>(labels: Readonly<Record<K, unknown>>, fallback: K) {
   const filter = enumFilter(labels);
-  return z.unknown().optional().transform((v): K | "" => (v === undefined ? fallback : (filter.parse(v) ?? "")));
+  return z
+    .unknown()
+    .optional()
+    .transform((v): K | "" => (v === undefined ? fallback : (filter.parse(v) ?? "")));
 }
 
 /** Every value of a repeated field whose choices live in the database (checked by the domain): trimmed texts of at most `max` characters. */
 export function textList(max: number, message: string) {
-  return z.preprocess(
-    (v) => (v === undefined || v === "" ? [] : (Array.isArray(v) ? v : [v]).map(asText).filter((x) => x !== "")),
-    z.array(z.string({ error: message }).max(max, { error: message }), { error: message }).max(100, { error: message }),
-  ).transform((xs) => [...new Set(xs)]);
+  return z
+    .preprocess(
+      (v) => (v === undefined || v === "" ? [] : (Array.isArray(v) ? v : [v]).map(asText).filter((x) => x !== "")),
+      z.array(z.string({ error: message }).max(max, { error: message }), { error: message }).max(100, { error: message }),
+    )
+    .transform((xs) => [...new Set(xs)]);
 }
 
 /** Every value of a repeated field (checkbox group), each one of the label map's keys. */
 export function enumList<K extends string>(labels: Readonly<Record<K, unknown>>, message: string) {
   const keys = Object.keys(labels) as [K, ...K[]];
-  return z.preprocess(
-    (v) => (v === undefined || v === "" ? [] : (Array.isArray(v) ? v : [v]).map(asText).filter((x) => x !== "")),
-    z.array(z.enum(keys, { error: message }), { error: message }).max(100, { error: message }),
-  ).transform((xs) => [...new Set(xs)]);
+  return z
+    .preprocess(
+      (v) => (v === undefined || v === "" ? [] : (Array.isArray(v) ? v : [v]).map(asText).filter((x) => x !== "")),
+      z.array(z.enum(keys, { error: message }), { error: message }).max(100, { error: message }),
+    )
+    .transform((xs) => [...new Set(xs)]);
 }
 
 /** A record id (UUID). */
@@ -146,10 +153,12 @@ export const paging = z.object({ page: pageNo });
 
 /** A free-text search box in a query: trimmed, at most `max` characters (longer input is cut). */
 export const searchText = (max = 100) =>
-  z.preprocess((v) => {
-    const t = asText(v);
-    return typeof t === "string" ? t.slice(0, max) : "";
-  }, z.string()).catch("");
+  z
+    .preprocess((v) => {
+      const t = asText(v);
+      return typeof t === "string" ? t.slice(0, max) : "";
+    }, z.string())
+    .catch("");
 
 /** A checkbox: present (any value) is true. */
 export const checkbox = z.preprocess((v) => {
@@ -180,7 +189,8 @@ export function yuanFen(label: string, opts: { required?: string; minFen?: numbe
       if (opts.required) ctx.addIssue({ code: "custom", message: opts.required });
       return opts.required ? z.NEVER : undefined;
     }
-    const message = opts.invalid ??
+    const message =
+      opts.invalid ??
       (r.problem === "negative" ? `${label}不能为负数` : r.problem === "too_large" ? `${label}不能超过10亿元` : `${label}应为金额（元），最多两位小数`);
     ctx.addIssue({ code: "custom", message });
     return z.NEVER;
@@ -188,10 +198,7 @@ export function yuanFen(label: string, opts: { required?: string; minFen?: numbe
 }
 
 /** A date filter in a query (YYYY-MM-DD that exists); anything else is ignored. */
-export const dateFilter = z
-  .preprocess(asText, z.string().refine(isRealDate))
-  .optional()
-  .catch(undefined);
+export const dateFilter = z.preprocess(asText, z.string().refine(isRealDate)).optional().catch(undefined);
 
 function isRealDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
@@ -201,10 +208,7 @@ function isRealDate(s: string): boolean {
 
 /** A calendar date typed as YYYY-MM-DD that exists. */
 export function isoDate(message: string) {
-  return z.preprocess(
-    asText,
-    z.string().refine(isRealDate, { error: message }),
-  );
+  return z.preprocess(asText, z.string().refine(isRealDate, { error: message }));
 }
 
 /** Zod issues as the project's field errors: the first message per field ("_form" for the whole form). */

@@ -166,20 +166,21 @@ describe("memory cache size cap", () => {
 });
 
 // Defined only where a Redis server is configured (CI sets REDIS_URL); nothing is skipped.
-if (REDIS_URL) describe("Redis adapter specifics", () => {
-  it("two clients with the same prefix see the same keys (several app instances)", async () => {
-    const { redisCache } = await import("../../src/adapters/redis-cache.ts");
-    const prefix = `test:shared:${Date.now()}:`;
-    const a = await redisCache(REDIS_URL!, prefix);
-    const b = await redisCache(REDIS_URL!, prefix);
-    try {
-      await a.set("session", "data", 60);
-      expect(await b.get("session")).toBe("data");
-      expect(await b.take("session")).toBe("data");
-      expect(await a.get("session")).toBeNull();
-    } finally {
-      await a.close();
-      await b.close();
-    }
+if (REDIS_URL)
+  describe("Redis adapter specifics", () => {
+    it("two clients with the same prefix see the same keys (several app instances)", async () => {
+      const { redisCache } = await import("../../src/adapters/redis-cache.ts");
+      const prefix = `test:shared:${Date.now()}:`;
+      const a = await redisCache(REDIS_URL!, prefix);
+      const b = await redisCache(REDIS_URL!, prefix);
+      try {
+        await a.set("session", "data", 60);
+        expect(await b.get("session")).toBe("data");
+        expect(await b.take("session")).toBe("data");
+        expect(await a.get("session")).toBeNull();
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
   });
-});

@@ -13,10 +13,13 @@ import { audit } from "../../src/modules/audit/service.ts";
  * (when DATABASE_URL is set, as in CI).
  */
 const databases: [string, () => Promise<{ db: Db; cleanup: () => Promise<void> }>][] = [
-  ["pglite", async () => {
-    const db = await openPglite();
-    return { db, cleanup: () => db.close() };
-  }],
+  [
+    "pglite",
+    async () => {
+      const db = await openPglite();
+      return { db, cleanup: () => db.close() };
+    },
+  ],
 ];
 if (DATABASE_URL) databases.push(["postgres", () => freshPostgres()]);
 
@@ -144,12 +147,14 @@ describe.each(databases)("database contract: %s", (_name, open) => {
     expect(seen).toEqual(["rollback:gone"]);
 
     // A failing callback does not undo or fail a committed transaction.
-    await expect(db.transaction(async (tx) => {
-      tx.afterCommit(async () => {
-        throw new Error("late");
-      });
-      return 1;
-    })).resolves.toBe(1);
+    await expect(
+      db.transaction(async (tx) => {
+        tx.afterCommit(async () => {
+          throw new Error("late");
+        });
+        return 1;
+      }),
+    ).resolves.toBe(1);
     expect(() => db.afterCommit(async () => {})).toThrow("transaction");
   });
 

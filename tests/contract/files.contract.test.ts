@@ -10,11 +10,14 @@ import { randomToken } from "../../src/lib/random.ts";
 /** The FileStore port's contract: every adapter (local disk, memory, a future object store) passes it. */
 const dirs: string[] = [];
 const adapters: [string, () => Promise<FileStore>][] = [
-  ["fs", async () => {
-    const d = await mkdtemp(join(tmpdir(), "gxv-files-"));
-    dirs.push(d);
-    return fsFiles(d);
-  }],
+  [
+    "fs",
+    async () => {
+      const d = await mkdtemp(join(tmpdir(), "gxv-files-"));
+      dirs.push(d);
+      return fsFiles(d);
+    },
+  ],
   ["memory", async () => memoryFiles()],
 ];
 afterAll(async () => {
@@ -66,7 +69,12 @@ describe.each(adapters)("FileStore contract: %s", (_name, make) => {
     await s.putTemporary(temp, new Uint8Array([2]));
     const listed = [];
     for await (const k of s.list()) listed.push(k);
-    expect(listed.map((k) => [k.key, k.temporary]).sort()).toEqual([[stored, false], [temp, true]].sort());
+    expect(listed.map((k) => [k.key, k.temporary]).sort()).toEqual(
+      [
+        [stored, false],
+        [temp, true],
+      ].sort(),
+    );
     for (const k of listed) expect(k.modifiedAt.getTime()).toBeGreaterThan(before);
     await s.promote(temp);
     await s.delete(stored);

@@ -14,21 +14,47 @@ import { testClock } from "../support/app.ts";
  * and (on PostgreSQL) concurrent reservations from two connection pools, as two app instances.
  */
 type Env = { db: Db; cleanup: () => Promise<void>; url?: string; schema?: string };
-const envs: [string, () => Promise<Env>][] = [["pglite", async () => {
-  const db = await openPglite();
-  return { db, cleanup: () => db.close() };
-}]];
+const envs: [string, () => Promise<Env>][] = [
+  [
+    "pglite",
+    async () => {
+      const db = await openPglite();
+      return { db, cleanup: () => db.close() };
+    },
+  ],
+];
 if (DATABASE_URL) envs.push(["postgres", async () => freshPostgres()]);
 
 const uuid = () => crypto.randomUUID();
 
 async function seed(db: Db, grantFen: number, validTo = "2026-12-31") {
-  const [acc] = await db.query<{ id: string }>("insert into accounts (phone) values ($1) returning id", [`139${Math.floor(Math.random() * 1e8).toString().padStart(8, "0")}`]);
-  const [ent] = await db.query<{ id: string }>("insert into enterprises (account_id, name, certification_status, size_class) values ($1, '账本测试', 'certified', 'small') returning id", [acc!.id]);
+  const [acc] = await db.query<{ id: string }>("insert into accounts (phone) values ($1) returning id", [
+    `139${Math.floor(Math.random() * 1e8)
+      .toString()
+      .padStart(8, "0")}`,
+  ]);
+  const [ent] = await db.query<{ id: string }>(
+    "insert into enterprises (account_id, name, certification_status, size_class) values ($1, '账本测试', 'certified', 'small') returning id",
+    [acc!.id],
+  );
   const programme = await pgProgrammes(db).insert({
-    year: 2026, kind: "general", name: `通用券${uuid().slice(0, 6)}`, description: "", subsidyRateBp: 3000, perOrderCapFen: 1_000_000,
-    quotaBySize: { large: 1, medium: 1, small: 1, micro: 1 }, specialMinFen: 0, specialMaxFen: 0, requiresDocuments: false,
-    applyFrom: "2026-01-01", applyTo: "2026-12-31", validFrom: "2026-01-01", validTo, categories: ["digital"], status: "open", isExample: false,
+    year: 2026,
+    kind: "general",
+    name: `通用券${uuid().slice(0, 6)}`,
+    description: "",
+    subsidyRateBp: 3000,
+    perOrderCapFen: 1_000_000,
+    quotaBySize: { large: 1, medium: 1, small: 1, micro: 1 },
+    specialMinFen: 0,
+    specialMaxFen: 0,
+    requiresDocuments: false,
+    applyFrom: "2026-01-01",
+    applyTo: "2026-12-31",
+    validFrom: "2026-01-01",
+    validTo,
+    categories: ["digital"],
+    status: "open",
+    isExample: false,
   });
   const app = await pgQuota(db).insert({ programmeId: programme.id, enterpriseId: ent!.id, requestedFen: grantFen, documentFileIds: [] });
   const account = await pgLedger(db).openAccount({ programmeId: programme.id, enterpriseId: ent!.id, applicationId: app.id, grantFen });
@@ -37,8 +63,14 @@ async function seed(db: Db, grantFen: number, validTo = "2026-12-31") {
 
 function service(db: Db, clock = testClock(new Date("2026-11-27T02:00:00Z"))) {
   return voucherService({
-    db, clock, programmeRepo: pgProgrammes, quotaRepo: pgQuota, ledgerRepo: pgLedger, audit,
-    enterprises: {} as never, files: {} as never,
+    db,
+    clock,
+    programmeRepo: pgProgrammes,
+    quotaRepo: pgQuota,
+    ledgerRepo: pgLedger,
+    audit,
+    enterprises: {} as never,
+    files: {} as never,
   });
 }
 
@@ -70,7 +102,8 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
   it("a reservation made inside the caller's transaction commits and rolls back with it", async () => {
     const v = service(env.db);
     const { account, enterpriseId } = await seed(env.db, 100_000);
-    const entries = async () => (await env.db.query<{ n: number }>("select count(*)::int as n from voucher_ledger where account_id = $1", [account.id]))[0]!.n;
+    const entries = async () =>
+      (await env.db.query<{ n: number }>("select count(*)::int as n from voucher_ledger where account_id = $1", [account.id]))[0]!.n;
     const before = await entries();
     // The order fails after its reservation: both are gone.
     const failed = uuid();
@@ -150,10 +183,17 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     const clock = testClock(new Date("2026-11-27T02:00:00Z"));
     const { account, enterpriseId } = await seed(env.db, 40_000, "2026-12-31");
     const v = voucherService({
-      db: env.db, clock, programmeRepo: pgProgrammes, quotaRepo: pgQuota, ledgerRepo: pgLedger, audit,
-      enterprises: { ofAccount: async () => ({ id: enterpriseId }) } as never, files: {} as never,
+      db: env.db,
+      clock,
+      programmeRepo: pgProgrammes,
+      quotaRepo: pgQuota,
+      ledgerRepo: pgLedger,
+      audit,
+      enterprises: { ofAccount: async () => ({ id: enterpriseId }) } as never,
+      files: {} as never,
     });
-    const entries = async () => (await env.db.query<{ n: number }>("select count(*)::int as n from voucher_ledger where account_id = $1", [account.id]))[0]!.n;
+    const entries = async () =>
+      (await env.db.query<{ n: number }>("select count(*)::int as n from voucher_ledger where account_id = $1", [account.id]))[0]!.n;
     const before = await entries();
     let [mine] = await v.myVouchers("any-account");
     expect(mine!.expired).toBe(false);
@@ -192,47 +232,50 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
 });
 
 // Two app instances = two connection pools on one PostgreSQL. Defined only where a server is configured (CI).
-if (DATABASE_URL) describe("voucher ledger under concurrency (PostgreSQL, two pools)", () => {
-  let env: Awaited<ReturnType<typeof freshPostgres>>;
-  let second: Db;
-  beforeAll(async () => {
-    env = await freshPostgres();
-    await migrate(env.db);
-    const schema = (await env.db.query<{ s: string }>("select current_schema() as s"))[0]!.s;
-    second = await openPostgres(DATABASE_URL!, { searchPath: schema, max: 10 });
-  });
-  afterAll(async () => {
-    await second?.close();
-    await env?.cleanup();
-  });
+if (DATABASE_URL)
+  describe("voucher ledger under concurrency (PostgreSQL, two pools)", () => {
+    let env: Awaited<ReturnType<typeof freshPostgres>>;
+    let second: Db;
+    beforeAll(async () => {
+      env = await freshPostgres();
+      await migrate(env.db);
+      const schema = (await env.db.query<{ s: string }>("select current_schema() as s"))[0]!.s;
+      second = await openPostgres(DATABASE_URL!, { searchPath: schema, max: 10 });
+    });
+    afterAll(async () => {
+      await second?.close();
+      await env?.cleanup();
+    });
 
-  it("200 concurrent reservations never overspend and leave exact totals", async () => {
-    const { account, enterpriseId } = await seed(env.db, 1_000_000); // ¥10,000.00
-    const a = service(env.db);
-    const b = service(second);
-    const amounts = Array.from({ length: 200 }, (_, i) => 5_000 + (i % 7) * 1_000); // 5,000 .. 11,000 fen; total far above the grant
-    const results = await Promise.allSettled(
-      amounts.map((amountFen, i) => (i % 2 ? a : b).reserve({ accountId: account.id, enterpriseId, orderId: uuid(), amountFen })),
-    );
-    const ok = results.flatMap((r, i) => (r.status === "fulfilled" ? [amounts[i]!] : []));
-    const failed = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason);
-    expect(failed.every((e) => e instanceof LedgerError && e.code === "insufficient")).toBe(true);
-    const reservedSum = ok.reduce((x, y) => x + y, 0);
-    expect(reservedSum).toBeLessThanOrEqual(1_000_000);
-    expect(reservedSum).toBeGreaterThan(1_000_000 - 11_000); // it filled up, no amount fits any more
-    const totals = (await a.accountTotals(account.id))!;
-    expect(totals.reservedFen).toBe(reservedSum);
-    expect((await a.ledgerSums(account.id)).reserve).toBe(reservedSum);
-  });
+    it("200 concurrent reservations never overspend and leave exact totals", async () => {
+      const { account, enterpriseId } = await seed(env.db, 1_000_000); // ¥10,000.00
+      const a = service(env.db);
+      const b = service(second);
+      const amounts = Array.from({ length: 200 }, (_, i) => 5_000 + (i % 7) * 1_000); // 5,000 .. 11,000 fen; total far above the grant
+      const results = await Promise.allSettled(
+        amounts.map((amountFen, i) => (i % 2 ? a : b).reserve({ accountId: account.id, enterpriseId, orderId: uuid(), amountFen })),
+      );
+      const ok = results.flatMap((r, i) => (r.status === "fulfilled" ? [amounts[i]!] : []));
+      const failed = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason);
+      expect(failed.every((e) => e instanceof LedgerError && e.code === "insufficient")).toBe(true);
+      const reservedSum = ok.reduce((x, y) => x + y, 0);
+      expect(reservedSum).toBeLessThanOrEqual(1_000_000);
+      expect(reservedSum).toBeGreaterThan(1_000_000 - 11_000); // it filled up, no amount fits any more
+      const totals = (await a.accountTotals(account.id))!;
+      expect(totals.reservedFen).toBe(reservedSum);
+      expect((await a.ledgerSums(account.id)).reserve).toBe(reservedSum);
+    });
 
-  it("concurrent repeats of one order's operations write each entry once", async () => {
-    const { account, enterpriseId } = await seed(env.db, 100_000);
-    const a = service(env.db);
-    const b = service(second);
-    const o = uuid();
-    await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 7_000 })));
-    await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).consume({ accountId: account.id, orderId: o })));
-    expect(await a.ledgerSums(account.id)).toMatchObject({ reserve: 7_000, consume: 7_000 });
-    expect(await a.accountTotals(account.id)).toMatchObject({ reservedFen: 0, consumedFen: 7_000 });
+    it("concurrent repeats of one order's operations write each entry once", async () => {
+      const { account, enterpriseId } = await seed(env.db, 100_000);
+      const a = service(env.db);
+      const b = service(second);
+      const o = uuid();
+      await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 7_000 })),
+      );
+      await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).consume({ accountId: account.id, orderId: o })));
+      expect(await a.ledgerSums(account.id)).toMatchObject({ reserve: 7_000, consume: 7_000 });
+      expect(await a.accountTotals(account.id)).toMatchObject({ reservedFen: 0, consumedFen: 7_000 });
+    });
   });
-});

@@ -147,7 +147,8 @@ describe.each([
       category: "数字化改造",
       price: "50000",
       unit: "项",
-      content: "深入企业车间开展数字化水平评估，梳理研发、生产、仓储和销售各环节的数据流与系统现状，识别关键短板，形成分阶段的数字化改造路线图、重点项目清单和投资估算，并协助企业组织评审。",
+      content:
+        "深入企业车间开展数字化水平评估，梳理研发、生产、仓储和销售各环节的数据流与系统现状，识别关键短板，形成分阶段的数字化改造路线图、重点项目清单和投资估算，并协助企业组织评审。",
       deliverables: "数字化水平评估报告一份；改造路线图一份；重点项目清单与投资估算表",
       acceptance: "企业组织评审会确认评估报告与路线图；清单覆盖全部约定环节",
     });
@@ -238,7 +239,7 @@ describe.each([
     await anonBox.getByRole("link", { name: "登录" }).click();
     await see(heading(anon.page, "登录"));
     expect(new URL(anon.page.url()).searchParams.get("next")).toBe(productUrl);
-   }, 90_000);
+  }, 90_000);
 });
 
 describe("自动预审 不通过", () => {
@@ -296,7 +297,7 @@ describe("自动预审 不通过", () => {
     // Never listed: not in the public list.
     await page.goto(`/services?q=${encodeURIComponent("滨海旅游")}`);
     await see(page.getByText("共 0 个服务产品", { exact: true }));
-   }, 60_000);
+  }, 60_000);
 });
 
 describe("服务产品列表: filters", () => {

@@ -31,7 +31,11 @@ describe.each([
     await op.page.getByLabel("标题").fill(title);
     await op.page.getByRole("group", { name: "类型" }).getByRole("radio", { name: "政策文件" }).check();
     await op.page.getByLabel("摘要（可选）").fill("细则要点摘要，供企业快速了解。");
-    await op.page.getByLabel("正文").fill("## 适用对象\n\n已完成企业信息认证的**制造业企业**。\n\n## 办理步骤\n\n1. 申请配额\n2. 选择服务\n\n详见[管理办法](/news/p/voucher-measures)。");
+    await op.page
+      .getByLabel("正文")
+      .fill(
+        "## 适用对象\n\n已完成企业信息认证的**制造业企业**。\n\n## 办理步骤\n\n1. 申请配额\n2. 选择服务\n\n详见[管理办法](/news/p/voucher-measures)。",
+      );
     await op.page.getByLabel("上传附件（可选）").setInputFiles({ name: fileName, mimeType: "application/pdf", buffer: bytes });
     await op.page.getByRole("button", { name: "保存并预览" }).click();
 

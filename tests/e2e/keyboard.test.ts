@@ -200,7 +200,10 @@ describe("keyboard, JavaScript off: each dialog is a page of its own", () => {
     const { page } = await open(false);
     await signInWithPassword(page, "13800000001");
     await page.goto("/me/quota");
-    await page.getByRole("region", { name: new RegExp(`^${SPECIAL} `) }).getByRole("link", { name: "服务券配额申请", exact: true }).focus();
+    await page
+      .getByRole("region", { name: new RegExp(`^${SPECIAL} `) })
+      .getByRole("link", { name: "服务券配额申请", exact: true })
+      .focus();
     await page.keyboard.press("Enter");
     const dialog = page.getByRole("dialog", { name: SPECIAL, exact: true });
     await see(dialog);

@@ -56,8 +56,8 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
     for (const el of document.querySelectorAll(targets)) {
       if (!visible(el)) continue;
       // A radio or checkbox inside its label is tapped anywhere on the label.
-      const r = (el.matches("input[type=radio], input[type=checkbox]") && el.closest("label") || el).getBoundingClientRect();
-      const min = phone && (el.matches("button:not(.link-button), input, select, textarea, .side-menu a, .captcha-row a")) ? 44 : 24;
+      const r = ((el.matches("input[type=radio], input[type=checkbox]") && el.closest("label")) || el).getBoundingClientRect();
+      const min = phone && el.matches("button:not(.link-button), input, select, textarea, .side-menu a, .captcha-row a") ? 44 : 24;
       if (r.height < min - 0.5 || r.width < 24) small.push(`${label(el)} ${Math.round(r.width)}x${Math.round(r.height)} (< ${min})`);
     }
     // WCAG 1.3.1/3.3.2: a <label> tied to the control (for= or wrapping it) that is shown and says something.
@@ -68,9 +68,9 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
       .map((el) => `${el.tagName.toLowerCase()} ${el.name || el.id}`);
     const rows = [...document.querySelectorAll(".captcha-row, .code-row")].filter(visible).map((row) => {
       const centres = [...row.children].filter(visible).map((c) => {
-          const r = c.getBoundingClientRect();
-          return r.top + r.height / 2;
-        });
+        const r = c.getBoundingClientRect();
+        return r.top + r.height / 2;
+      });
       return { name: row.className, spread: Math.max(...centres) - Math.min(...centres) };
     });
     const header = document.querySelector(".site-header")!.getBoundingClientRect();
@@ -109,16 +109,43 @@ async function voucherStates(): Promise<void> {
   const programme = async (year: number, name: string, kind: "general" | "special", applyYear = year) =>
     must(
       await deps.vouchers.saveProgramme({ id: admin!.id, role: "super_admin" }, null, {
-        year, kind, name, description: "", status: "open", isExample: true, subsidyRateBp: 4000, perOrderCapFen: 3_000_000,
-        quotaLargeFen: 5_000_000, quotaMediumFen: 3_000_000, quotaSmallFen: 2_000_000, quotaMicroFen: 500_000, specialMinFen: 500_000, specialMaxFen: 10_000_000, requiresDocuments: true,
-        applyFrom: `${applyYear}-01-01`, applyTo: `${applyYear}-12-31`, validFrom: `${year}-01-01`, validTo: `${year}-12-31`, categories: ["digital", "iiot", "quality"],
+        year,
+        kind,
+        name,
+        description: "",
+        status: "open",
+        isExample: true,
+        subsidyRateBp: 4000,
+        perOrderCapFen: 3_000_000,
+        quotaLargeFen: 5_000_000,
+        quotaMediumFen: 3_000_000,
+        quotaSmallFen: 2_000_000,
+        quotaMicroFen: 500_000,
+        specialMinFen: 500_000,
+        specialMaxFen: 10_000_000,
+        requiresDocuments: true,
+        applyFrom: `${applyYear}-01-01`,
+        applyTo: `${applyYear}-12-31`,
+        validFrom: `${year}-01-01`,
+        validTo: `${year}-12-31`,
+        categories: ["digital", "iiot", "quality"],
       }),
     ).id;
   const pending = await programme(YEAR, PENDING_SPECIAL, "special");
-  must(await deps.vouchers.apply(account!.id, pending, { amountFen: 8_000_000, documents: [{ name: "数字化改造服务合同.pdf", bytes: new Uint8Array(LICENCE_PDF.buffer) }] }));
+  must(
+    await deps.vouchers.apply(account!.id, pending, {
+      amountFen: 8_000_000,
+      documents: [{ name: "数字化改造服务合同.pdf", bytes: new Uint8Array(LICENCE_PDF.buffer) }],
+    }),
+  );
   const rejected = await programme(YEAR, `${YEAR}年度质量提升通用券`, "general");
   const applied = must(await deps.vouchers.apply(account!.id, rejected, {}));
-  must(await deps.vouchers.decide({ id: reviewer!.id, role: "reviewer" }, applied.applicationId, { decision: "reject", reason: "企业划型与上年度统计数据不符，请核实后重新申请" }));
+  must(
+    await deps.vouchers.decide({ id: reviewer!.id, role: "reviewer" }, applied.applicationId, {
+      decision: "reject",
+      reason: "企业划型与上年度统计数据不符，请核实后重新申请",
+    }),
+  );
   await programme(YEAR - 1, `${YEAR - 1}年度通用券`, "general");
   await programme(YEAR + 1, `${YEAR + 1}年度通用券`, "general");
 }
@@ -355,7 +382,9 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await provider.getByLabel("产品名称").fill(title);
     await provider.getByLabel("服务类别").selectOption({ label: "数字化改造" });
     await provider.getByLabel("价格（元）").fill("36000");
-    await provider.getByLabel("服务内容（功能介绍）").fill("为企业选型、部署和推广工业软件，开展操作培训与上线辅导，帮助一线人员用好系统，提升生产计划与质量追溯的数字化水平。");
+    await provider
+      .getByLabel("服务内容（功能介绍）")
+      .fill("为企业选型、部署和推广工业软件，开展操作培训与上线辅导，帮助一线人员用好系统，提升生产计划与质量追溯的数字化水平。");
     await provider.getByLabel("交付清单").fill("软件选型报告；培训记录；上线辅导记录");
     await provider.getByLabel("验收标准").fill("系统在约定产线稳定运行30天");
     await provider.getByRole("button", { name: "保存草稿" }).click();
@@ -371,9 +400,18 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     const admin = adm.page;
     await signInAdmin(admin, "admin");
     await admin.goto("/admin/providers");
-    await see(admin.getByRole("cell", { name: "桂林示例电子科技有限公司" }).or(admin.getByRole("cell", { name: "梧州示例陶瓷制品有限公司" })).first());
+    await see(
+      admin
+        .getByRole("cell", { name: "桂林示例电子科技有限公司" })
+        .or(admin.getByRole("cell", { name: "梧州示例陶瓷制品有限公司" }))
+        .first(),
+    );
     await check(admin, "服务商审核", "admin-providers");
-    await admin.getByRole("row").filter({ hasText: width === 1280 ? "梧州示例陶瓷制品有限公司" : "桂林示例电子科技有限公司" }).getByRole("link", { name: "审核" }).click();
+    await admin
+      .getByRole("row")
+      .filter({ hasText: width === 1280 ? "梧州示例陶瓷制品有限公司" : "桂林示例电子科技有限公司" })
+      .getByRole("link", { name: "审核" })
+      .click();
     await see(admin.getByRole("link", { name: "CMA资质证书.pdf" }));
     await check(admin, `服务商申请：${width === 1280 ? "梧州示例陶瓷制品有限公司" : "桂林示例电子科技有限公司"}`, "admin-provider-application");
     await admin.goto("/admin/providers/list");
@@ -384,7 +422,7 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await check(admin, title, "admin-product");
     await admin.goto("/admin/catalog-settings");
     await check(admin, "服务类别与负面清单", "admin-catalog-settings");
-   }, 60_000);
+  }, 60_000);
   it("企业需求, 我要留言, 政策资讯: public pages (and 422), the 我要留言 dialog over a page, 我的需求管理, 发布需求 (and 422), 我的留言, 响应需求 (and 422), 需求响应; 管理端 企业需求审核, 留言管理, 政策资讯管理 with their detail pages (and 422)", async () => {
     const ent = await e2e.open(true, { width, height: 800 });
     const pro = await e2e.open(true, { width, height: 800 });
@@ -459,7 +497,10 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await check(me, "发布需求", "demand-form-422");
     await menu.getByRole("link", { name: "我的留言" }).click();
     await check(me, "我的留言", "me-messages");
-    const answered = me.getByRole("row").filter({ hasText: "已回复" }).getByRole("link", { name: /^查看留言 LY\d{8}$/ });
+    const answered = me
+      .getByRole("row")
+      .filter({ hasText: "已回复" })
+      .getByRole("link", { name: /^查看留言 LY\d{8}$/ });
     const reference = (await answered.innerText()).trim();
     await answered.click();
     await see(me.getByText("平台回复", { exact: false }).first());

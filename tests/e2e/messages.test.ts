@@ -106,7 +106,10 @@ describe.each([
     await dialog.getByRole("radio", { name: "问题" }).check();
     await dialog.getByLabel("留言内容").fill("太短");
     await dialog.getByLabel("联系电话").fill("13912345678");
-    await dialog.getByLabel(/^图形验证码/).and(tab.page.getByRole("textbox")).fill(TEST_CAPTCHA);
+    await dialog
+      .getByLabel(/^图形验证码/)
+      .and(tab.page.getByRole("textbox"))
+      .fill(TEST_CAPTCHA);
     await dialog.getByRole("button", { name: "提交留言" }).click();
     await see(errorSummary(tab.page).getByRole("link", { name: "留言内容至少5个字" }));
     dialog = tab.page.getByRole("dialog", { name: "留言信箱" });
@@ -114,10 +117,16 @@ describe.each([
     expect(await dialog.getByLabel("联系电话").inputValue()).toBe("13912345678");
     expect(await dialog.getByRole("radio", { name: "问题" }).isChecked()).toBe(true);
     await dialog.getByLabel("留言内容").fill("请问未注册企业可以申请服务券吗？");
-    await dialog.getByLabel(/^图形验证码/).and(tab.page.getByRole("textbox")).fill(TEST_CAPTCHA);
+    await dialog
+      .getByLabel(/^图形验证码/)
+      .and(tab.page.getByRole("textbox"))
+      .fill(TEST_CAPTCHA);
     await dialog.getByRole("button", { name: "提交留言" }).click();
     const ref = await sentReference(tab.page, js);
-    const [row] = await e2e.server.t.deps.db.query<{ account_id: string | null; status: string }>("select account_id, status from messages where reference = $1", [ref]);
+    const [row] = await e2e.server.t.deps.db.query<{ account_id: string | null; status: string }>(
+      "select account_id, status from messages where reference = $1",
+      [ref],
+    );
     expect(row).toEqual({ account_id: null, status: "pending" });
   });
 });

@@ -97,7 +97,9 @@ describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (
       demand: await idOf("select id from demands where status = 'published' order by published_at limit 1"),
       pendingDemand: await idOf("select id from demands where status = 'pending' limit 1"),
       article: await idOf("select id from articles where status = 'published' order by published_at desc limit 1"),
-      message: await idOf("select m.id from messages m join accounts a on a.id = m.account_id where a.phone = '13800000001' order by m.created_at limit 1"),
+      message: await idOf(
+        "select m.id from messages m join accounts a on a.id = m.account_id where a.phone = '13800000001' order by m.created_at limit 1",
+      ),
     };
   });
 

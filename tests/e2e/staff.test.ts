@@ -36,7 +36,12 @@ describe.each([
     await page.getByRole("button", { name: "启用两步验证" }).click();
     await see(heading(page, "恢复码"));
     await see(page.getByText("两步验证已启用"));
-    expect(await page.getByRole("listitem").filter({ has: page.locator("code") }).count()).toBe(10);
+    expect(
+      await page
+        .getByRole("listitem")
+        .filter({ has: page.locator("code") })
+        .count(),
+    ).toBe(10);
     await page.getByRole("link", { name: "我已保存，进入管理端" }).click();
     await see(heading(page, "管理端首页"));
     await page.getByRole("navigation", { name: "账号" }).getByRole("button", { name: "退出登录" }).click();

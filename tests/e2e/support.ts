@@ -13,9 +13,7 @@ export type Server = { t: TestApp; baseUrl: string; close: () => Promise<void> }
 export async function startServer(opts: Parameters<typeof makeTestApp>[0] = {}): Promise<Server> {
   const t = await makeTestApp(opts);
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
-    const s = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
-      resolve({ server: s, port: info.port }),
-    );
+    const s = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve({ server: s, port: info.port }));
     s.once("error", reject);
   });
   return {
@@ -221,8 +219,7 @@ export const heading = (page: Page, name: string) => page.getByRole("heading", {
 export const captchaInput = (page: Page) => page.getByLabel(/^图形验证码/).and(page.getByRole("textbox"));
 
 /** The 请修改以下问题 summary at the top of a form. */
-export const errorSummary = (page: Page) =>
-  page.getByRole("alert").filter({ has: page.getByRole("heading", { name: "请修改以下问题" }) });
+export const errorSummary = (page: Page) => page.getByRole("alert").filter({ has: page.getByRole("heading", { name: "请修改以下问题" }) });
 
 /** The flash message at the top of the page. */
 export const flashMessage = (page: Page, text: string) => page.getByRole("status").filter({ hasText: text });

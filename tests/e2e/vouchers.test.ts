@@ -137,7 +137,12 @@ describe.each([
     // 中型 (350 people, 2500 万元) with JavaScript, 小型 (80 people, 900 万元) without; the demo 通用券 gives ¥60,000 and ¥30,000.
     const company = js ? "南宁优品精工机械有限公司" : "百色强基铝业装备有限公司";
     const size = js ? { text: "中型", amount: "¥60,000.00" } : { text: "小型", amount: "¥30,000.00" };
-    const { ent, rev } = await certifiedEnterprise(e2e, js, company, js ? {} : { staffCount: "80", revenueWan: "900", city: "百色市", district: "右江区", address: "右江区城东大道9号" });
+    const { ent, rev } = await certifiedEnterprise(
+      e2e,
+      js,
+      company,
+      js ? {} : { staffCount: "80", revenueWan: "900", city: "百色市", district: "右江区", address: "右江区城东大道9号" },
+    );
     const { page, context } = ent;
 
     // 首页 -> 服务券配额申请; the 个人中心 menu has it too.
@@ -230,7 +235,12 @@ describe.each([
     expect(await amount().inputValue()).toBe("600000");
     expect(await amount().getAttribute("aria-invalid")).toBe("true");
     expect(await description(page, amount())).toContain(message);
-    await see(d.locator(".field-error").filter({ has: page.getByLabel("申领额度（元）") }).getByText(message));
+    await see(
+      d
+        .locator(".field-error")
+        .filter({ has: page.getByLabel("申领额度（元）") })
+        .getByText(message),
+    );
     await focused(amount());
     // The chosen file is not kept by the browser; the page says so beside the upload.
     await see(d.getByText("请重新选择合同凭证文件", { exact: false }));
@@ -285,22 +295,29 @@ describe.each([
     await see(heading(admin, `年度额度分配：${GENERAL}`));
     await see(admin.getByText("小型 ¥30,000.00、微型 ¥10,000.00", { exact: false }));
 
-    const runs = admin.locator("section").filter({ has: admin.getByRole("heading", { level: 2, name: "执行记录" }) }).getByRole("row");
-    const before = (await runs.filter({ hasText: "已完成" }).count());
+    const runs = admin
+      .locator("section")
+      .filter({ has: admin.getByRole("heading", { level: 2, name: "执行记录" }) })
+      .getByRole("row");
+    const before = await runs.filter({ hasText: "已完成" }).count();
     if (before === 0) await see(runs.getByRole("cell", { name: "尚未执行" }));
 
     const run = async () => {
       await admin.getByRole("button", { name: "执行年度额度分配" }).click();
       const flash = admin.getByRole("status");
       await see(flash);
-      const m = (await flash.innerText()).match(/^分配完成：符合条件的已认证企业 (\d+) 家，新建配额申请 (\d+) 条，已有申请跳过 (\d+) 家。新建的申请待审核。$/);
+      const m = (await flash.innerText()).match(
+        /^分配完成：符合条件的已认证企业 (\d+) 家，新建配额申请 (\d+) 条，已有申请跳过 (\d+) 家。新建的申请待审核。$/,
+      );
       expect(m, await flash.innerText()).not.toBeNull();
       const [eligible, created, skipped] = m!.slice(1).map(Number) as [number, number, number];
       expect(eligible).toBe(created + skipped);
       // The newest run is the first row of 执行记录, with the same counts.
       const newest = runs.nth(1).getByRole("cell");
       expect(await newest.nth(2).innerText()).toBe("已完成");
-      expect([await newest.nth(3).innerText(), await newest.nth(4).innerText(), await newest.nth(5).innerText()]).toEqual([eligible, created, skipped].map(String));
+      expect([await newest.nth(3).innerText(), await newest.nth(4).innerText(), await newest.nth(5).innerText()]).toEqual(
+        [eligible, created, skipped].map(String),
+      );
       return { eligible, created, skipped };
     };
     const first = await run();

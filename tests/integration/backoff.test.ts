@@ -56,7 +56,9 @@ describe.each(caches)("login back-off on the %s cache", (cache) => {
   it("staff: a parallel burst is held the same way, under keys apart from the site's", async () => {
     const browsers = Array.from({ length: 30 }, fresh);
     for (const b of browsers) await b.get("/admin/login");
-    const results = await Promise.all(browsers.map((b, i) => b.post("/admin/login", { username: "burst", password: `Wrong#${i}pass` }).then((r) => r.status)));
+    const results = await Promise.all(
+      browsers.map((b, i) => b.post("/admin/login", { username: "burst", password: `Wrong#${i}pass` }).then((r) => r.status)),
+    );
     expect(results.filter((s) => s === 422).length).toBeLessThanOrEqual(6);
     expect(results.filter((s) => s === 429).length).toBeGreaterThanOrEqual(24);
     const admin = fresh();

@@ -11,7 +11,12 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const status = async (phone: string) =>
-  (await t.deps.db.query<{ s: string }>("select e.certification_status as s from enterprises e join accounts a on a.id = e.account_id where a.phone = $1", [phone]))[0]!.s;
+  (
+    await t.deps.db.query<{ s: string }>(
+      "select e.certification_status as s from enterprises e join accounts a on a.id = e.account_id where a.phone = $1",
+      [phone],
+    )
+  )[0]!.s;
 
 describe("企业信息认证 wizard", () => {
   it("step 1 -> step 2 -> step 3 -> 待审核, with an audit event and the timeline", async () => {
@@ -33,7 +38,10 @@ describe("企业信息认证 wizard", () => {
     expect(post.headers.get("Location")).toBe("/me/certification");
     await b.get("/me/certification");
     expect(b.lastHtml).toContain("审核完成前不能修改");
-    const roles = await t.deps.db.query("select c.identity_role from enterprise_certifications c join enterprises e on e.id = c.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1", [phone]);
+    const roles = await t.deps.db.query(
+      "select c.identity_role from enterprise_certifications c join enterprises e on e.id = c.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1",
+      [phone],
+    );
     expect(roles).toEqual([{ identity_role: "manufacturer" }]);
   });
 
@@ -44,7 +52,11 @@ describe("企业信息认证 wizard", () => {
     expect(res.status).toBe(422);
     expect(b.lastHtml).toContain("请选择身份角色");
     expect(b.lastHtml).toContain("请选择企业类型");
-    expect(await t.deps.db.query("select 1 from enterprise_certifications c join enterprises e on e.id = c.enterprise_id where e.name = '新注册测试有限公司' and c.identity_role = 'provider'")).toEqual([]);
+    expect(
+      await t.deps.db.query(
+        "select 1 from enterprise_certifications c join enterprises e on e.id = c.enterprise_id where e.name = '新注册测试有限公司' and c.identity_role = 'provider'",
+      ),
+    ).toEqual([]);
   });
 
   it("step 2 cannot be reached before step 1", async () => {
@@ -96,7 +108,12 @@ describe("企业信息认证 wizard", () => {
     const { b, phone } = await registerNew(t);
     await certify(b, { creditCode: "9144030071526726XG", staffCount: "1200", revenueWan: "50000", sizeDeclared: "medium" });
     const id = await pendingApplicationId(t, phone);
-    const row = (await t.deps.db.query<{ size_proposed: string; size_declared: string; revenue_fen: number }>("select size_proposed, size_declared, revenue_fen from enterprise_certifications where id = $1", [id]))[0];
+    const row = (
+      await t.deps.db.query<{ size_proposed: string; size_declared: string; revenue_fen: number }>(
+        "select size_proposed, size_declared, revenue_fen from enterprise_certifications where id = $1",
+        [id],
+      )
+    )[0];
     expect(row).toEqual({ size_proposed: "large", size_declared: "medium", revenue_fen: 50000 * 1_000_000 });
     const r = await signInAdmin(t, "reviewer");
     await r.get(`/admin/certifications/${id}`);
@@ -109,7 +126,11 @@ describe("企业信息认证 wizard", () => {
     await b.post("/me/certification/step1", { identityRole: "manufacturer", enterpriseType: "llc" });
     await b.get("/me/certification/step2");
     const code = "91330100716105852E"; // right shape, wrong check character
-    const res = await b.postMultipart("/me/certification/step2", { ...STEP2, creditCode: code, action: "next" }, { licence: { name: "a.pdf", bytes: SAMPLE_PDF } });
+    const res = await b.postMultipart(
+      "/me/certification/step2",
+      { ...STEP2, creditCode: code, action: "next" },
+      { licence: { name: "a.pdf", bytes: SAMPLE_PDF } },
+    );
     expect(res.status).toBe(422);
     expect(b.lastHtml).toContain("校验位未通过");
     expect(b.lastHtml).toContain('name="creditCodeConfirm"');
@@ -130,7 +151,11 @@ describe("企业信息认证 wizard", () => {
     await b.get("/me/certification/step1");
     await b.post("/me/certification/step1", { identityRole: "manufacturer", enterpriseType: "llc" });
     await b.get("/me/certification/step2");
-    await b.postMultipart("/me/certification/step2", { ...STEP2, creditCode: "91350100M000100Y43", action: "next" }, { licence: { name: "a.pdf", bytes: SAMPLE_PDF } });
+    await b.postMultipart(
+      "/me/certification/step2",
+      { ...STEP2, creditCode: "91350100M000100Y43", action: "next" },
+      { licence: { name: "a.pdf", bytes: SAMPLE_PDF } },
+    );
     await b.get("/me/certification/step3");
     const res = await b.post("/me/certification/step3", { agentName: "李四", agentIdNumber: "", agentPhone: "139", action: "submit" });
     expect(res.status).toBe(422);
@@ -152,7 +177,11 @@ describe("review (通过 / 驳回) and resubmission", () => {
     const res = await r.post(`/admin/certifications/${id}/decision`, { decision: "approve", reason: "" });
     expect(res.status).toBe(303);
     expect(await status(phone)).toBe("certified");
-    const e = (await t.deps.db.query("select credit_code, size_class, city_code from enterprises e join accounts a on a.id = e.account_id where a.phone = $1", [phone]))[0];
+    const e = (
+      await t.deps.db.query("select credit_code, size_class, city_code from enterprises e join accounts a on a.id = e.account_id where a.phone = $1", [
+        phone,
+      ])
+    )[0];
     expect(e).toEqual({ credit_code: "91330100716105852F", size_class: "medium", city_code: "450100" });
     await b.get("/me/certification");
     expect(b.lastHtml).toContain("已认证");
@@ -186,7 +215,11 @@ describe("review (通过 / 驳回) and resubmission", () => {
     await b.post("/me/certification/step1", { identityRole: "manufacturer", enterpriseType: "llc" });
     await b.get("/me/certification/step2");
     expect(b.lastHtml).toContain('value="驳回测试有限公司"');
-    await b.postMultipart("/me/certification/step2", { ...STEP2, name: "驳回测试有限公司", action: "next" }, { licence: { name: "清晰版.jpg", bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]) } });
+    await b.postMultipart(
+      "/me/certification/step2",
+      { ...STEP2, name: "驳回测试有限公司", action: "next" },
+      { licence: { name: "清晰版.jpg", bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]) } },
+    );
     await b.get("/me/certification/step3");
     expect((await b.post("/me/certification/step3", { action: "submit" })).status).toBe(303);
     expect(await status(phone)).toBe("pending");
@@ -211,7 +244,11 @@ describe("review (通过 / 驳回) and resubmission", () => {
     await bCo.b.get("/me/certification/step1");
     await bCo.b.post("/me/certification/step1", { identityRole: "manufacturer", enterpriseType: "llc" });
     await bCo.b.get("/me/certification/step2");
-    const res = await bCo.b.postMultipart("/me/certification/step2", { ...STEP2, name: "乙公司", creditCode: unique, action: "next" }, { licence: { name: "b.pdf", bytes: SAMPLE_PDF } });
+    const res = await bCo.b.postMultipart(
+      "/me/certification/step2",
+      { ...STEP2, name: "乙公司", creditCode: unique, action: "next" },
+      { licence: { name: "b.pdf", bytes: SAMPLE_PDF } },
+    );
     expect(res.status).toBe(409);
     expect(bCo.b.lastHtml).toContain("该统一社会信用代码已被其他企业认证");
     expect(await status(bCo.phone)).toBe("uncertified");
@@ -252,9 +289,19 @@ describe("authorisation: enterprise B cannot read A's records", () => {
   it("licence file, certification and bank account stay with their owner; staff reviewers can read the licence", async () => {
     const a = await registerNew(t, "甲方数据有限公司");
     await certify(a.b, { name: "甲方数据有限公司" });
-    const fileId = (await t.deps.db.query<{ id: string }>("select f.id from files f join enterprises e on e.id = f.owner_enterprise_id where e.name = '甲方数据有限公司'"))[0]!.id;
+    const fileId = (
+      await t.deps.db.query<{ id: string }>(
+        "select f.id from files f join enterprises e on e.id = f.owner_enterprise_id where e.name = '甲方数据有限公司'",
+      )
+    )[0]!.id;
     await a.b.get("/me/payment-account");
-    await a.b.post("/me/payment-account", { accountName: "甲方数据有限公司", bankName: "中国工商银行", bankCityCode: "450100", branchName: "南宁分行", accountNumber: "6222020200112233445" });
+    await a.b.post("/me/payment-account", {
+      accountName: "甲方数据有限公司",
+      bankName: "中国工商银行",
+      bankCityCode: "450100",
+      branchName: "南宁分行",
+      accountNumber: "6222020200112233445",
+    });
 
     const own = await a.b.request(`/files/${fileId}`);
     expect(own.status).toBe(200);
@@ -285,13 +332,25 @@ describe("支付认证", () => {
     expect(bad.status).toBe(422);
     expect(b.lastHtml).toContain("请输入银行开户名");
     expect(b.lastHtml).toContain("银行账号只能包含数字");
-    const ok = await b.post("/me/payment-account", { accountName: "支付测试有限公司", bankName: "中国工商银行", bankCityCode: "450100", branchName: "南宁民族支行", accountNumber: "6222 0202 0011 2233 445" });
+    const ok = await b.post("/me/payment-account", {
+      accountName: "支付测试有限公司",
+      bankName: "中国工商银行",
+      bankCityCode: "450100",
+      branchName: "南宁民族支行",
+      accountNumber: "6222 0202 0011 2233 445",
+    });
     expect(ok.status).toBe(303);
     await b.get("/me/payment-account");
     expect(b.lastHtml).toContain("已保存");
     expect(b.lastHtml).toContain("**** **** 3445");
     expect(b.lastHtml).toContain('value="6222020200112233445"'); // the owner's own edit form
-    await b.post("/me/payment-account", { accountName: "支付测试有限公司", bankName: "中国农业银行", bankCityCode: "450200", branchName: "柳州分行", accountNumber: "6228480000000009999" });
+    await b.post("/me/payment-account", {
+      accountName: "支付测试有限公司",
+      bankName: "中国农业银行",
+      bankCityCode: "450200",
+      branchName: "柳州分行",
+      accountNumber: "6228480000000009999",
+    });
     await b.get("/me/payment-account");
     expect(b.lastHtml).toContain("修改记录");
     expect(b.lastHtml).toContain("**** **** 9999");
@@ -319,7 +378,11 @@ describe("uploads", () => {
   it("a renamed .exe as .pdf is refused", async () => {
     const b = await atStep2();
     const before = (await t.deps.db.query("select count(*)::int as n from files"))[0];
-    const res = await b.postMultipart("/me/certification/step2", { ...STEP2, action: "next" }, { licence: { name: "licence.pdf", bytes: new Uint8Array([0x4d, 0x5a, 0x90, 0, 3, 0, 0, 0]) } });
+    const res = await b.postMultipart(
+      "/me/certification/step2",
+      { ...STEP2, action: "next" },
+      { licence: { name: "licence.pdf", bytes: new Uint8Array([0x4d, 0x5a, 0x90, 0, 3, 0, 0, 0]) } },
+    );
     expect(res.status).toBe(422);
     expect(b.lastHtml).toContain("只能上传PDF、JPG或PNG文件");
     expect((await t.deps.db.query("select count(*)::int as n from files"))[0]).toEqual(before);
@@ -376,7 +439,13 @@ const PROTOTYPE_KEYS = ["constructor", "__proto__", "toString"];
 
 describe("bad input at the edge: prototype keys, huge page numbers, malformed ids", () => {
   const certRows = (phone: string) =>
-    t.deps.db.query<{ identity_role: string | null; enterprise_type: string | null; size_declared: string | null; industry: string | null; city_code: string | null }>(
+    t.deps.db.query<{
+      identity_role: string | null;
+      enterprise_type: string | null;
+      size_declared: string | null;
+      industry: string | null;
+      city_code: string | null;
+    }>(
       `select c.identity_role, c.enterprise_type, c.size_declared, c.industry, c.city_code from enterprise_certifications c
          join enterprises e on e.id = c.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1`,
       [phone],
@@ -399,12 +468,22 @@ describe("bad input at the edge: prototype keys, huge page numbers, malformed id
     await b.get("/me/certification/step1");
     await b.post("/me/certification/step1", { identityRole: "manufacturer", enterpriseType: "llc" });
     await b.get("/me/certification/step2");
-    for (const [field, message] of [["sizeDeclared", "请选择企业划型"], ["industry", "请选择所属行业"], ["cityCode", "请选择所在城市"]] as const) {
-      const res = await b.postMultipart("/me/certification/step2", { ...STEP2, [field]: key, action: "next" }, { licence: { name: "a.pdf", bytes: SAMPLE_PDF } });
+    for (const [field, message] of [
+      ["sizeDeclared", "请选择企业划型"],
+      ["industry", "请选择所属行业"],
+      ["cityCode", "请选择所在城市"],
+    ] as const) {
+      const res = await b.postMultipart(
+        "/me/certification/step2",
+        { ...STEP2, [field]: key, action: "next" },
+        { licence: { name: "a.pdf", bytes: SAMPLE_PDF } },
+      );
       expect(res.status, field).toBe(422);
       expect(b.lastHtml).toContain(message);
     }
-    expect(await certRows(phone)).toEqual([{ identity_role: "manufacturer", enterprise_type: "llc", size_declared: null, industry: null, city_code: null }]);
+    expect(await certRows(phone)).toEqual([
+      { identity_role: "manufacturer", enterprise_type: "llc", size_declared: null, industry: null, city_code: null },
+    ]);
     // The licence of a refused step is still kept, as on any other refusal.
     expect(b.lastHtml).toContain("已上传：");
   });
@@ -412,10 +491,21 @@ describe("bad input at the edge: prototype keys, huge page numbers, malformed id
   it.each(PROTOTYPE_KEYS)("支付认证 refuses %s as 开户所在地 (422, nothing stored)", async (key) => {
     const { b, phone } = await registerNew(t);
     await b.get("/me/payment-account");
-    const res = await b.post("/me/payment-account", { accountName: "原型测试有限公司", bankName: "中国工商银行", bankCityCode: key, branchName: "南宁分行", accountNumber: "6222020200112233445" });
+    const res = await b.post("/me/payment-account", {
+      accountName: "原型测试有限公司",
+      bankName: "中国工商银行",
+      bankCityCode: key,
+      branchName: "南宁分行",
+      accountNumber: "6222020200112233445",
+    });
     expect(res.status).toBe(422);
     expect(b.lastHtml).toContain("请选择开户所在地");
-    expect(await t.deps.db.query("select 1 from enterprise_bank_accounts x join enterprises e on e.id = x.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1", [phone])).toEqual([]);
+    expect(
+      await t.deps.db.query(
+        "select 1 from enterprise_bank_accounts x join enterprises e on e.id = x.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1",
+        [phone],
+      ),
+    ).toEqual([]);
   });
 
   it.each(PROTOTYPE_KEYS)("the review refuses %s as a decision (422, still pending)", async (key) => {

@@ -52,7 +52,9 @@ async function row(id: string) {
 }
 const countArticles = async () => (await t.deps.db.query<{ n: number }>("select count(*)::int as n from articles"))[0]!.n;
 const auditActions = async (id: string) =>
-  (await t.deps.db.query<{ action: string }>("select action from audit_events where entity_type = 'article' and entity_id = $1 order by id", [id])).map((r) => r.action);
+  (await t.deps.db.query<{ action: string }>("select action from audit_events where entity_type = 'article' and entity_id = $1 order by id", [id])).map(
+    (r) => r.action,
+  );
 
 /** The items of a /news page in order: id, pinned badge, publish time. */
 function newsItems(html: string) {
@@ -74,7 +76,11 @@ describe("operator: 草稿 -> 预览 -> 已发布 -> 置顶 -> 已下线 -> 重�
     expect(op.lastHtml).toContain('<a href="/admin/articles">政策资讯管理</a>');
 
     const title = "关于产线数字化改造服务的补充说明";
-    const id = await createDraft(op, { title, summary: "补充说明摘要", body: "## 适用范围\n\n**重点**说明：\n- 第一条\n- 第二条\n\n详见[管理办法](/news/p/voucher-measures)" });
+    const id = await createDraft(op, {
+      title,
+      summary: "补充说明摘要",
+      body: "## 适用范围\n\n**重点**说明：\n- 第一条\n- 第二条\n\n详见[管理办法](/news/p/voucher-measures)",
+    });
     expect(await row(id)).toMatchObject({ status: "draft", title, pinned: false, published_at: null });
 
     // A draft is not public anywhere.
@@ -126,7 +132,10 @@ describe("operator: 草稿 -> 预览 -> 已发布 -> 置顶 -> 已下线 -> 重�
 
     // Edit keeps the id and changes the live page.
     await op.get(`/admin/articles/${id}`);
-    res = await op.postMultipart(`/admin/articles/${id}`, form({ title: `${title}（修订）`, kind: "notice", body: "修订后的正文", pinned: "yes", publishedAt: shanghaiInput(clock.now()) }));
+    res = await op.postMultipart(
+      `/admin/articles/${id}`,
+      form({ title: `${title}（修订）`, kind: "notice", body: "修订后的正文", pinned: "yes", publishedAt: shanghaiInput(clock.now()) }),
+    );
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe(`/admin/articles/${id}`);
     await visitor.get(`/news/${id}`);
@@ -158,7 +167,14 @@ describe("operator: 草稿 -> 预览 -> 已发布 -> 置顶 -> 已下线 -> 重�
     await op.get(`/admin/articles/${id}`);
     expect(op.lastHtml).toContain("该文章已发布");
 
-    expect(await auditActions(id)).toEqual(["article_created", "article_published", "article_pinned", "article_updated", "article_offline", "article_republished"]);
+    expect(await auditActions(id)).toEqual([
+      "article_created",
+      "article_published",
+      "article_pinned",
+      "article_updated",
+      "article_offline",
+      "article_republished",
+    ]);
     expect(op.lastHtml).toContain("办理记录");
     expect(op.lastHtml).toMatch(/重新发布<\/span> → 已发布/);
   });
@@ -224,7 +240,13 @@ describe("public list", () => {
       const saved = await t.deps.content.save(
         staff,
         null,
-        form({ title: `分页测试政策文件${i}`, kind: "policy", body: "正文", publishedAt: shanghaiInput(new Date(now - i * 86400_000)), pinned: i === 9 ? "yes" : "" }),
+        form({
+          title: `分页测试政策文件${i}`,
+          kind: "policy",
+          body: "正文",
+          publishedAt: shanghaiInput(new Date(now - i * 86400_000)),
+          pinned: i === 9 ? "yes" : "",
+        }),
         [],
         [],
       );
@@ -279,7 +301,11 @@ describe("public list", () => {
 describe("attachments", () => {
   it("are public only while their article is published", async () => {
     const op = await signInAdmin(t, "operator");
-    const id = await createDraft(op, { title: "带附件的政策文件", kind: "policy", body: "见附件" }, { attachments: { name: "实施细则.pdf", bytes: SAMPLE_PDF } });
+    const id = await createDraft(
+      op,
+      { title: "带附件的政策文件", kind: "policy", body: "见附件" },
+      { attachments: { name: "实施细则.pdf", bytes: SAMPLE_PDF } },
+    );
     await op.get(`/admin/articles/${id}`);
     const fileId = op.lastHtml.match(/href="\/admin\/articles\/files\/([0-9a-f-]{36})"/)![1]!;
     expect(op.lastHtml).toContain("实施细则.pdf");
@@ -310,7 +336,10 @@ describe("attachments", () => {
     await op.get(`/admin/articles/${id}`);
     const edit = await op.postMultipart(
       `/admin/articles/${id}`,
-      { ...form({ title: "带附件的政策文件", kind: "policy", body: "见附件", publishedAt: shanghaiInput((await row(id))!.published_at!) }), removeAttachments: fileId },
+      {
+        ...form({ title: "带附件的政策文件", kind: "policy", body: "见附件", publishedAt: shanghaiInput((await row(id))!.published_at!) }),
+        removeAttachments: fileId,
+      },
       { attachments: { name: "流程图.png", bytes: SAMPLE_PNG } },
     );
     expect(edit.status).toBe(303);
@@ -329,7 +358,9 @@ describe("attachments", () => {
     // An upload that is not a PDF/JPG/PNG is refused with a message; nothing is saved.
     const before = await countArticles();
     await op.get("/admin/articles/new");
-    const bad = await op.postMultipart("/admin/articles/new", form({ title: "坏附件", body: "x" }), { attachments: { name: "病毒.pdf", bytes: new TextEncoder().encode("MZ not a pdf") } });
+    const bad = await op.postMultipart("/admin/articles/new", form({ title: "坏附件", body: "x" }), {
+      attachments: { name: "病毒.pdf", bytes: new TextEncoder().encode("MZ not a pdf") },
+    });
     expect(bad.status).toBe(422);
     expect(op.lastHtml).toContain("只能上传PDF、JPG或PNG文件");
     expect(await countArticles()).toBe(before);
@@ -445,7 +476,11 @@ describe("XSS", () => {
   it("a script title and HTML body are escaped in the list, the detail and the admin pages", async () => {
     const op = await signInAdmin(t, "operator");
     const title = "<script>alert(1)</script>";
-    const id = await createDraft(op, { title, summary: '"><img src=x onerror=alert(2)>', body: '<img src=x onerror=alert(3)>\n\n[x](javascript:alert%284%29)' });
+    const id = await createDraft(op, {
+      title,
+      summary: '"><img src=x onerror=alert(2)>',
+      body: "<img src=x onerror=alert(3)>\n\n[x](javascript:alert%284%29)",
+    });
     await act(op, id, "publish");
     await act(op, id, "pin");
     const escaped = "&lt;script&gt;alert(1)&lt;/script&gt;";

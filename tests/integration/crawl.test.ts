@@ -95,7 +95,17 @@ function unsafeLocation(location: string): boolean {
   return url.origin !== "http://localhost";
 }
 
-const HOSTILE = ["", "<script>alert(1)</script>", "'; drop table accounts; --", "%00\u0000", "９".repeat(20), "x".repeat(6000), "-1", "1e309", "2020-13-45"];
+const HOSTILE = [
+  "",
+  "<script>alert(1)</script>",
+  "'; drop table accounts; --",
+  "%00\u0000",
+  "９".repeat(20),
+  "x".repeat(6000),
+  "-1",
+  "1e309",
+  "2020-13-45",
+];
 
 /** A path with its ids replaced: one route, whichever record it shows. */
 const route = (path: string) => path.replace(new RegExp(UUID.source, "gi"), ":id");
@@ -131,131 +141,145 @@ const visitors: [string, () => Promise<Browser>, string[]][] = [
 ];
 
 describe("no server errors anywhere a visitor can go", () => {
-  it.each(visitors)("%s: every linked page, with hostile queries and bad ids", async (who, open, starts) => {
-    const b = await open();
-    const visited = await crawl(b, starts);
-    const errors = [...visited].filter(([, status]) => status >= 500);
-    expect(errors).toEqual([]);
-    // The crawl reached beyond the start pages (finance has nothing of its own before ordering lands).
-    expect(visited.size).toBeGreaterThan(who === "finance" ? 0 : starts.length + 3);
+  it.each(visitors)(
+    "%s: every linked page, with hostile queries and bad ids",
+    async (who, open, starts) => {
+      const b = await open();
+      const visited = await crawl(b, starts);
+      const errors = [...visited].filter(([, status]) => status >= 500);
+      expect(errors).toEqual([]);
+      // The crawl reached beyond the start pages (finance has nothing of its own before ordering lands).
+      expect(visited.size).toBeGreaterThan(who === "finance" ? 0 : starts.length + 3);
 
-    const bad: string[] = [];
-    // Lists clamp any page number: a page that answers 200 answers 200 with page=1e400 and page=1e18 too.
-    const unclamped: string[] = [];
-    const bases = new Set([...visited.keys()].map((p) => p.split("?")[0]!));
-    const routes = new Set<string>();
-    for (const base of bases) {
-      const firstOfRoute = !routes.has(route(base));
-      routes.add(route(base));
-      for (const v of variants(base, firstOfRoute)) {
-        const res = await b.get(v);
-        await res.arrayBuffer();
-        if (res.status >= 500) bad.push(`${v} -> ${res.status}`);
-        else if (visited.get(base) === 200 && HUGE_PAGES.some((p) => v === `${base}?page=${p}`) && res.status !== 200) unclamped.push(`${v} -> ${res.status}`);
-      }
-    }
-    expect(bad).toEqual([]);
-    expect(unclamped).toEqual([]);
-
-    // Control characters in `next` never reach a Location header, nor send the browser off-site
-    // (the start pages and every sign-in or registration page: where `next` is read from the query).
-    const redirects: string[] = [];
-    const nextPages = new Set(["/login", "/admin/login", ...[...bases].filter((p) => starts.includes(p) || /login|register/.test(p))]);
-    for (const base of nextPages) {
-      for (const trick of NEXT_TRICKS) {
-        const path = `${base}?next=${trick}`;
-        const res = await b.get(path);
-        await res.arrayBuffer();
-        const location = res.headers.get("Location");
-        if (res.status >= 500 || (location && unsafeLocation(location))) redirects.push(`${path} -> ${res.status} ${location ?? ""}`);
-      }
-    }
-    expect(redirects).toEqual([]);
-
-    // Every POST form found on those pages, submitted with hostile values in each visible field.
-    const seenForms = new Map<string, Form>();
-    for (const base of bases) {
-      const res = await b.get(base);
-      if (!(res.headers.get("Content-Type") ?? "").includes("text/html")) {
-        await res.arrayBuffer();
-        continue;
-      }
-      for (const f of forms(b.lastHtml)) if (!seenForms.has(f.action)) seenForms.set(f.action, f);
-    }
-    const post = async (action: string, body: BodyInit, headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" }) => {
-      const res = await b.request(action, { method: "POST", body, headers: { Origin: "http://localhost", ...headers } });
-      await res.arrayBuffer();
-      return res;
-    };
-    const keep = (name: string) => name === "_csrf" || name === "captchaId";
-    const failed: string[] = [];
-    for (const [action, { fields }] of seenForms) {
-      for (const value of HOSTILE) {
-        const body = new URLSearchParams();
-        for (const [name, v] of fields) body.set(name, keep(name) ? v : value);
-        const res = await post(action, body);
-        if (res.status >= 500) failed.push(`${action} [${value.slice(0, 20)}] -> ${res.status}`);
-      }
-    }
-    expect(failed).toEqual([]);
-
-    // The checks below run once per route (one product's edit form stands for all products').
-    const formRoutes = new Map<string, Form>();
-    for (const [action, f] of seenForms) if (!formRoutes.has(route(action))) formRoutes.set(route(action), f);
-
-    // Prototype keys in every enum field (select, radio, checkbox, submit button value) of every form:
-    // each field alone with one of the keys, then every field at once with each key.
-    const prototypeFailures: string[] = [];
-    for (const { action, fields, enums } of formRoutes.values()) {
-      const tries: [string, Map<string, string>][] = [...enums].map((field, i) => [field, new Map([[field, PROTOTYPE_KEYS[i % PROTOTYPE_KEYS.length]!]])]);
-      if (enums.size > 1) for (const key of PROTOTYPE_KEYS) tries.push(["all", new Map([...enums].map((f) => [f, key]))]);
-      for (const [label, set] of tries) {
-        const body = new URLSearchParams();
-        for (const [name, v] of fields) if (!set.has(name)) body.set(name, v);
-        for (const [name, v] of set) body.append(name, v);
-        const res = await post(action, body);
-        if (res.status >= 500) prototypeFailures.push(`${action} ${label}=${[...set.values()].join(",")} -> ${res.status}`);
-      }
-    }
-    expect(prototypeFailures).toEqual([]);
-
-    // `next` and `back` fields with control characters: no 5xx, no unsafe Location.
-    const nextFailures: string[] = [];
-    for (const { action, fields } of formRoutes.values()) {
-      for (const name of ["next", "back"].filter((n) => fields.has(n))) {
-        for (const trick of NEXT_TRICKS) {
-          const body = new URLSearchParams();
-          for (const [k, v] of fields) body.set(k, k === name ? decodeURIComponent(trick) : v);
-          const res = await post(action, body);
-          const location = res.headers.get("Location");
-          if (res.status >= 500 || (location && unsafeLocation(location))) nextFailures.push(`${action} ${name}=${trick} -> ${res.status} ${location ?? ""}`);
+      const bad: string[] = [];
+      // Lists clamp any page number: a page that answers 200 answers 200 with page=1e400 and page=1e18 too.
+      const unclamped: string[] = [];
+      const bases = new Set([...visited.keys()].map((p) => p.split("?")[0]!));
+      const routes = new Set<string>();
+      for (const base of bases) {
+        const firstOfRoute = !routes.has(route(base));
+        routes.add(route(base));
+        for (const v of variants(base, firstOfRoute)) {
+          const res = await b.get(v);
+          await res.arrayBuffer();
+          if (res.status >= 500) bad.push(`${v} -> ${res.status}`);
+          else if (visited.get(base) === 200 && HUGE_PAGES.some((p) => v === `${base}?page=${p}`) && res.status !== 200)
+            unclamped.push(`${v} -> ${res.status}`);
         }
       }
-    }
-    expect(nextFailures).toEqual([]);
+      expect(bad).toEqual([]);
+      expect(unclamped).toEqual([]);
 
-    // Upload forms: a body above the upload limit is refused with 413; a malformed multipart body with a 4xx.
-    const uploadFailures: string[] = [];
-    const big = new Uint8Array(UPLOAD_LIMIT + 512 * 1024);
-    for (const { action, fields, multipart } of formRoutes.values()) {
-      if (!multipart) continue;
-      const csrf = fields.get("_csrf") ?? "";
-      const boundary = "----crawl0123456789";
-      const head = `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
-      big.fill(0);
-      big.set(new TextEncoder().encode(head));
-      const cases: [string, BodyInit, string, (s: number) => boolean][] = [
-        ["oversized", big, `multipart/form-data; boundary=${boundary}`, (s) => s === 413],
-        ["bad boundary", `--other\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--other--\r\n`, `multipart/form-data; boundary=${boundary}`, (s) => s >= 400 && s < 500],
-        ["no boundary", head, "multipart/form-data", (s) => s >= 400 && s < 500],
-        ["truncated", head.slice(0, head.length - 30), `multipart/form-data; boundary=${boundary}`, (s) => s >= 400 && s < 500],
-      ];
-      for (const [what, body, type, expected] of cases) {
-        const res = await post(action, body, { "Content-Type": type });
-        if (!expected(res.status)) uploadFailures.push(`${action} ${what} -> ${res.status}`);
+      // Control characters in `next` never reach a Location header, nor send the browser off-site
+      // (the start pages and every sign-in or registration page: where `next` is read from the query).
+      const redirects: string[] = [];
+      const nextPages = new Set(["/login", "/admin/login", ...[...bases].filter((p) => starts.includes(p) || /login|register/.test(p))]);
+      for (const base of nextPages) {
+        for (const trick of NEXT_TRICKS) {
+          const path = `${base}?next=${trick}`;
+          const res = await b.get(path);
+          await res.arrayBuffer();
+          const location = res.headers.get("Location");
+          if (res.status >= 500 || (location && unsafeLocation(location))) redirects.push(`${path} -> ${res.status} ${location ?? ""}`);
+        }
       }
-    }
-    expect(uploadFailures).toEqual([]);
-    // A bounded walk of a few hundred requests per visitor; the budget allows for a busy 2-core machine.
-  }, 180_000);
+      expect(redirects).toEqual([]);
+
+      // Every POST form found on those pages, submitted with hostile values in each visible field.
+      const seenForms = new Map<string, Form>();
+      for (const base of bases) {
+        const res = await b.get(base);
+        if (!(res.headers.get("Content-Type") ?? "").includes("text/html")) {
+          await res.arrayBuffer();
+          continue;
+        }
+        for (const f of forms(b.lastHtml)) if (!seenForms.has(f.action)) seenForms.set(f.action, f);
+      }
+      const post = async (action: string, body: BodyInit, headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" }) => {
+        const res = await b.request(action, { method: "POST", body, headers: { Origin: "http://localhost", ...headers } });
+        await res.arrayBuffer();
+        return res;
+      };
+      const keep = (name: string) => name === "_csrf" || name === "captchaId";
+      const failed: string[] = [];
+      for (const [action, { fields }] of seenForms) {
+        for (const value of HOSTILE) {
+          const body = new URLSearchParams();
+          for (const [name, v] of fields) body.set(name, keep(name) ? v : value);
+          const res = await post(action, body);
+          if (res.status >= 500) failed.push(`${action} [${value.slice(0, 20)}] -> ${res.status}`);
+        }
+      }
+      expect(failed).toEqual([]);
+
+      // The checks below run once per route (one product's edit form stands for all products').
+      const formRoutes = new Map<string, Form>();
+      for (const [action, f] of seenForms) if (!formRoutes.has(route(action))) formRoutes.set(route(action), f);
+
+      // Prototype keys in every enum field (select, radio, checkbox, submit button value) of every form:
+      // each field alone with one of the keys, then every field at once with each key.
+      const prototypeFailures: string[] = [];
+      for (const { action, fields, enums } of formRoutes.values()) {
+        const tries: [string, Map<string, string>][] = [...enums].map((field, i) => [
+          field,
+          new Map([[field, PROTOTYPE_KEYS[i % PROTOTYPE_KEYS.length]!]]),
+        ]);
+        if (enums.size > 1) for (const key of PROTOTYPE_KEYS) tries.push(["all", new Map([...enums].map((f) => [f, key]))]);
+        for (const [label, set] of tries) {
+          const body = new URLSearchParams();
+          for (const [name, v] of fields) if (!set.has(name)) body.set(name, v);
+          for (const [name, v] of set) body.append(name, v);
+          const res = await post(action, body);
+          if (res.status >= 500) prototypeFailures.push(`${action} ${label}=${[...set.values()].join(",")} -> ${res.status}`);
+        }
+      }
+      expect(prototypeFailures).toEqual([]);
+
+      // `next` and `back` fields with control characters: no 5xx, no unsafe Location.
+      const nextFailures: string[] = [];
+      for (const { action, fields } of formRoutes.values()) {
+        for (const name of ["next", "back"].filter((n) => fields.has(n))) {
+          for (const trick of NEXT_TRICKS) {
+            const body = new URLSearchParams();
+            for (const [k, v] of fields) body.set(k, k === name ? decodeURIComponent(trick) : v);
+            const res = await post(action, body);
+            const location = res.headers.get("Location");
+            if (res.status >= 500 || (location && unsafeLocation(location)))
+              nextFailures.push(`${action} ${name}=${trick} -> ${res.status} ${location ?? ""}`);
+          }
+        }
+      }
+      expect(nextFailures).toEqual([]);
+
+      // Upload forms: a body above the upload limit is refused with 413; a malformed multipart body with a 4xx.
+      const uploadFailures: string[] = [];
+      const big = new Uint8Array(UPLOAD_LIMIT + 512 * 1024);
+      for (const { action, fields, multipart } of formRoutes.values()) {
+        if (!multipart) continue;
+        const csrf = fields.get("_csrf") ?? "";
+        const boundary = "----crawl0123456789";
+        const head = `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+        big.fill(0);
+        big.set(new TextEncoder().encode(head));
+        const cases: [string, BodyInit, string, (s: number) => boolean][] = [
+          ["oversized", big, `multipart/form-data; boundary=${boundary}`, (s) => s === 413],
+          [
+            "bad boundary",
+            `--other\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--other--\r\n`,
+            `multipart/form-data; boundary=${boundary}`,
+            (s) => s >= 400 && s < 500,
+          ],
+          ["no boundary", head, "multipart/form-data", (s) => s >= 400 && s < 500],
+          ["truncated", head.slice(0, head.length - 30), `multipart/form-data; boundary=${boundary}`, (s) => s >= 400 && s < 500],
+        ];
+        for (const [what, body, type, expected] of cases) {
+          const res = await post(action, body, { "Content-Type": type });
+          if (!expected(res.status)) uploadFailures.push(`${action} ${what} -> ${res.status}`);
+        }
+      }
+      expect(uploadFailures).toEqual([]);
+      // A bounded walk of a few hundred requests per visitor; the budget allows for a busy 2-core machine.
+    },
+    180_000,
+  );
 });

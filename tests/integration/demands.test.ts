@@ -39,7 +39,12 @@ async function staff(username: string) {
 }
 const row = async (id: string) => (await t.deps.db.query<{ status: string; title: string }>("select status, title from demands where id = $1", [id]))[0]!;
 const countOf = async (phone: string) =>
-  (await t.deps.db.query<{ n: number }>("select count(*)::int as n from demands d join enterprises e on e.id = d.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1", [phone]))[0]!.n;
+  (
+    await t.deps.db.query<{ n: number }>(
+      "select count(*)::int as n from demands d join enterprises e on e.id = d.enterprise_id join accounts a on a.id = e.account_id where a.phone = $1",
+      [phone],
+    )
+  )[0]!.n;
 
 /** 发布需求 through the form; returns the new id. */
 async function publishForm(b: Browser, fields: Record<string, string> = GOOD()) {
@@ -67,7 +72,9 @@ async function decide(id: string, decision: string, reason = "", who = "reviewer
 }
 
 const auditActions = async (id: string) =>
-  (await t.deps.db.query<{ action: string }>("select action from audit_events where entity_type = 'demand' and entity_id = $1 order by id", [id])).map((x) => x.action);
+  (await t.deps.db.query<{ action: string }>("select action from audit_events where entity_type = 'demand' and entity_id = $1 order by id", [id])).map(
+    (x) => x.action,
+  );
 
 describe("demo data", () => {
   it("has one 待处理, two 已发布, one 已驳回 demand and one response, and seeding again adds nothing", async () => {
@@ -103,7 +110,8 @@ describe("发布需求 and review", () => {
     expect(b.lastHtml).toMatch(/href="\/me\/demands" aria-current="page">我的需求管理<\/a>/);
     await b.get("/me/demands/new");
     expect(b.lastHtml).toContain("<h1>发布需求</h1>");
-    for (const label of ["需求标题", "需求类别", "需求描述", "最低预算（元）", "最高预算（元）", "面议", "所在城市", "截止日期", "联系人", "联系电话"]) expect(b.lastHtml).toContain(label);
+    for (const label of ["需求标题", "需求类别", "需求描述", "最低预算（元）", "最高预算（元）", "面议", "所在城市", "截止日期", "联系人", "联系电话"])
+      expect(b.lastHtml).toContain(label);
     // The managed service categories of the catalog.
     expect(b.lastHtml).toContain('<option value="testing">检验检测</option>');
   });
@@ -146,7 +154,13 @@ describe("发布需求 and review", () => {
     expect(b.lastHtml).toContain("<h1>修改需求</h1>");
     expect(b.lastHtml).toContain("请写明需要联网的设备品牌和通讯协议");
     expect(b.lastHtml).toContain('value="数控车间设备联网与数据采集"');
-    const res = await b.post(`/me/demands/${id}/edit`, { ...GOOD(), title: "数控车间设备联网（FANUC、西门子）", budgetMin: "", budgetMax: "", budgetNegotiable: "yes" });
+    const res = await b.post(`/me/demands/${id}/edit`, {
+      ...GOOD(),
+      title: "数控车间设备联网（FANUC、西门子）",
+      budgetMin: "",
+      budgetMax: "",
+      budgetNegotiable: "yes",
+    });
     expect(res.status).toBe(303);
     expect(await row(id)).toEqual({ status: "pending", title: "数控车间设备联网（FANUC、西门子）" });
 
@@ -314,8 +328,12 @@ describe("public list", () => {
     // 12 demands in a category nobody else uses (知识产权服务): 9 in 南宁, 3 in 北海.
     for (let i = 1; i <= 12; i++) {
       await publishedDemand(i % 2 ? "13800000003" : "13800000004", {
-        title: `专利布局分析第${i}期`, category: "ip", cityCode: i <= 9 ? "450100" : "450500", districtCode: "",
-        description: i === 5 ? "围绕高分子复合材料开展专利检索与侵权风险分析，形成专利布局建议。" : "围绕企业主营产品开展专利检索、分析和布局规划，形成报告。",
+        title: `专利布局分析第${i}期`,
+        category: "ip",
+        cityCode: i <= 9 ? "450100" : "450500",
+        districtCode: "",
+        description:
+          i === 5 ? "围绕高分子复合材料开展专利检索与侵权风险分析，形成专利布局建议。" : "围绕企业主营产品开展专利检索、分析和布局规划，形成报告。",
       });
     }
     const pub = new Browser(t);
@@ -355,7 +373,9 @@ describe("public list", () => {
     expect(latest).toHaveLength(3);
     expect(latest[0]).toMatchObject({ title: "专利布局分析第12期", categoryName: "知识产权服务", city: "北海市", budget: "¥100,000.00 - ¥200,000.00" });
     expect(latest[0]!.deadline).toBe(addDays(today(), 30));
-    const open = (await t.deps.db.query<{ n: number }>("select count(*)::int as n from demands where status = 'published' and deadline >= $1::date", [today()]))[0]!.n;
+    const open = (
+      await t.deps.db.query<{ n: number }>("select count(*)::int as n from demands where status = 'published' and deadline >= $1::date", [today()])
+    )[0]!.n;
     expect(await t.deps.demands.countPublished()).toBe(open);
     expect(open).toBeGreaterThanOrEqual(14);
   });
@@ -394,11 +414,12 @@ describe("contact and responses", () => {
     const id = await publishedDemand("13800000002", { title: "汽车线束来料检验能力提升", category: "testing", cityCode: "450200", districtCode: "" });
     const p = await signIn(t, "13800000008");
     await p.get(`/demands/${id}`);
-    expect(p.lastHtml).toContain("<h2 id=\"respond-title\">响应需求</h2>");
+    expect(p.lastHtml).toContain('<h2 id="respond-title">响应需求</h2>');
     const own = p.lastHtml.match(/<option value="([0-9a-f-]{36})">金属材料力学性能检测/)?.[1];
     expect(own, "the provider's listed product is offered").toBeTruthy();
     // Another provider's product (provider 7) is not offered, and a forged id is refused.
-    const foreign = (await t.deps.db.query<{ product_id: string }>("select product_id from product_listings where title = '产线数字化改造方案设计'"))[0]!.product_id;
+    const foreign = (await t.deps.db.query<{ product_id: string }>("select product_id from product_listings where title = '产线数字化改造方案设计'"))[0]!
+      .product_id;
     expect(p.lastHtml).not.toContain(foreign);
     const forged = await p.post(`/demands/${id}/respond`, { proposal: "我司具备CMA资质，可承担来料检验。", quotedPrice: "", productId: foreign });
     expect(forged.status).toBe(422);
@@ -409,17 +430,37 @@ describe("contact and responses", () => {
     await p.get(`/demands/${id}`);
     expect((await p.post(`/demands/${id}/respond`, { proposal: "短", quotedPrice: "-5", productId: "" })).status).toBe(422);
     expect(p.lastHtml).toContain("报价不能为负数");
-    const responses = async () => t.deps.db.query<{ proposal: string; quoted_fen: number | null; product_id: string | null }>("select proposal, quoted_fen, product_id from demand_responses where demand_id = $1", [id]);
+    const responses = async () =>
+      t.deps.db.query<{ proposal: string; quoted_fen: number | null; product_id: string | null }>(
+        "select proposal, quoted_fen, product_id from demand_responses where demand_id = $1",
+        [id],
+      );
     expect(await responses()).toEqual([]);
 
     await p.get(`/demands/${id}`);
-    expect((await p.post(`/demands/${id}/respond`, { proposal: "我司具备CMA资质，可承担线束来料的尺寸、拉力和耐压检验，并协助建立来料检验规范。", quotedPrice: "60000", productId: own! })).status).toBe(303);
+    expect(
+      (
+        await p.post(`/demands/${id}/respond`, {
+          proposal: "我司具备CMA资质，可承担线束来料的尺寸、拉力和耐压检验，并协助建立来料检验规范。",
+          quotedPrice: "60000",
+          productId: own!,
+        })
+      ).status,
+    ).toBe(303);
     await p.get(`/demands/${id}`);
     expect(p.lastHtml).toContain("已提交响应。");
     expect(p.lastHtml).toContain("更新响应</button>");
     expect(p.lastHtml).toContain('value="60000"');
     // A second response edits the first.
-    expect((await p.post(`/demands/${id}/respond`, { proposal: "修改后的方案：每批次抽检并出具CMA报告，一年服务期。", quotedPrice: "55000.5", productId: own! })).status).toBe(303);
+    expect(
+      (
+        await p.post(`/demands/${id}/respond`, {
+          proposal: "修改后的方案：每批次抽检并出具CMA报告，一年服务期。",
+          quotedPrice: "55000.5",
+          productId: own!,
+        })
+      ).status,
+    ).toBe(303);
     expect(await responses()).toEqual([{ proposal: "修改后的方案：每批次抽检并出具CMA报告，一年服务期。", quoted_fen: 5_500_050, product_id: own }]);
 
     const owner = await signIn(t, "13800000002");

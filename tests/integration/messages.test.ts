@@ -17,16 +17,30 @@ const visitor = () => new Browser(t, "http://localhost", `10.9.${Math.floor(++ip
 /** Never a right answer: the captcha alphabet has no S. */
 const WRONG_CAPTCHA = "SSSS";
 
-type Row = { id: string; reference: string; status: string; account_id: string | null; author_name: string | null; attachment_file_id: string | null; contact_phone: string; content: string };
-const messages = () => t.deps.db.query<Row>("select id, reference, status, account_id, author_name, attachment_file_id, contact_phone, content from messages order by created_at");
+type Row = {
+  id: string;
+  reference: string;
+  status: string;
+  account_id: string | null;
+  author_name: string | null;
+  attachment_file_id: string | null;
+  contact_phone: string;
+  content: string;
+};
+const messages = () =>
+  t.deps.db.query<Row>(
+    "select id, reference, status, account_id, author_name, attachment_file_id, contact_phone, content from messages order by created_at",
+  );
 const byRef = async (reference: string) => (await t.deps.db.query<Row>("select * from messages where reference = $1", [reference]))[0]!;
 const count = async (table = "messages") => (await t.deps.db.query<{ n: number }>(`select count(*)::int as n from ${table}`))[0]!.n;
 const replies = async (id: string) => t.deps.db.query<{ content: string }>("select content from message_replies where message_id = $1 order by id", [id]);
 const events = async (id: string) =>
-  (await t.deps.db.query<{ action: string; from_status: string | null; to_status: string | null }>(
-    "select action, from_status, to_status from audit_events where entity_type = 'message' and entity_id = $1 order by id",
-    [id],
-  )).map((e) => `${e.action}:${e.from_status ?? ""}->${e.to_status ?? ""}`);
+  (
+    await t.deps.db.query<{ action: string; from_status: string | null; to_status: string | null }>(
+      "select action, from_status, to_status from audit_events where entity_type = 'message' and entity_id = $1 order by id",
+      [id],
+    )
+  ).map((e) => `${e.action}:${e.from_status ?? ""}->${e.to_status ?? ""}`);
 
 /** Leaves a message through the page (urlencoded, or multipart with an attachment); returns the response. */
 async function leave(b: Browser, fields: Record<string, string>, attachment?: { name: string; bytes: Uint8Array }) {
@@ -47,16 +61,34 @@ describe("我要留言: anonymous visitors", () => {
     expect(b.lastHtml).toContain('name="captchaId"');
     const before = await count();
 
-    let res = await b.post("/messages", { category: "question", content: "匿名访客的问题留言", contactPhone: "13912340001", captcha: WRONG_CAPTCHA, captchaId: b.captchaId() });
+    let res = await b.post("/messages", {
+      category: "question",
+      content: "匿名访客的问题留言",
+      contactPhone: "13912340001",
+      captcha: WRONG_CAPTCHA,
+      captchaId: b.captchaId(),
+    });
     expect(res.status).toBe(422);
     expect(b.lastHtml).toContain("图形验证码不正确");
     expect(b.lastHtml).toContain("匿名访客的问题留言"); // the typed text comes back
-    res = await b.post("/messages", { category: "question", content: "匿名访客的问题留言", contactPhone: "13912340001", captcha: "", captchaId: b.captchaId() });
+    res = await b.post("/messages", {
+      category: "question",
+      content: "匿名访客的问题留言",
+      contactPhone: "13912340001",
+      captcha: "",
+      captchaId: b.captchaId(),
+    });
     expect(res.status).toBe(422);
     expect(b.lastHtml).toContain("请输入图形验证码");
     expect(await count()).toBe(before);
 
-    res = await b.post("/messages", { category: "question", content: "匿名访客的问题留言", contactPhone: "139 1234 0001", captcha: TEST_CAPTCHA, captchaId: b.captchaId() });
+    res = await b.post("/messages", {
+      category: "question",
+      content: "匿名访客的问题留言",
+      contactPhone: "139 1234 0001",
+      captcha: TEST_CAPTCHA,
+      captchaId: b.captchaId(),
+    });
     expect(res.status).toBe(303);
     const ref = referenceOf(res);
     await b.get(res.headers.get("Location")!);
@@ -170,7 +202,9 @@ describe("我要留言: signed-in enterprises", () => {
     expect(res.status).toBe(303);
     const row = await byRef(referenceOf(res));
     expect(row.attachment_file_id).not.toBeNull();
-    const [file] = await t.deps.db.query<{ purpose: string; original_name: string }>("select purpose, original_name from files where id = $1", [row.attachment_file_id]);
+    const [file] = await t.deps.db.query<{ purpose: string; original_name: string }>("select purpose, original_name from files where id = $1", [
+      row.attachment_file_id,
+    ]);
     expect(file).toEqual({ purpose: "message", original_name: "合同.pdf" });
   });
 });
@@ -204,7 +238,11 @@ describe("留言管理: search", () => {
 describe("留言管理 (operators) and 我的留言", () => {
   it("queue, detail, reply (SMS to the author), several replies, the author reads them, close, no reply after close", async () => {
     const author = await signIn(t, "13800000002");
-    const res = await leave(author, { category: "complaint", content: "服务机构迟迟不接单，请平台协调处理", contactPhone: "13800000002" }, { name: "聊天记录.png", bytes: SAMPLE_PNG });
+    const res = await leave(
+      author,
+      { category: "complaint", content: "服务机构迟迟不接单，请平台协调处理", contactPhone: "13800000002" },
+      { name: "聊天记录.png", bytes: SAMPLE_PNG },
+    );
     const ref = referenceOf(res);
     const { id } = await byRef(ref);
 
@@ -226,7 +264,8 @@ describe("留言管理 (operators) and 我的留言", () => {
     expect(op.lastHtml).toContain("我公司已获批通用券");
 
     await op.get(`/admin/messages/${id}`);
-    for (const s of ["服务机构迟迟不接单，请平台协调处理", "13800000002", "柳州示例汽车零部件有限公司", "投诉", "状态：待回复", "聊天记录.png"]) expect(op.lastHtml).toContain(s);
+    for (const s of ["服务机构迟迟不接单，请平台协调处理", "13800000002", "柳州示例汽车零部件有限公司", "投诉", "状态：待回复", "聊天记录.png"])
+      expect(op.lastHtml).toContain(s);
     const file = await op.get(`/admin/messages/${id}/attachment`);
     expect(file.status).toBe(200);
     expect(file.headers.get("Content-Disposition")).toMatch(/^attachment;/);
@@ -277,7 +316,12 @@ describe("留言管理 (operators) and 我的留言", () => {
     expect(await replies(id)).toHaveLength(2);
     expect((await byRef(ref)).status).toBe("closed");
     expect((await t.sms.latest(200)).length).toBe(smsCount);
-    expect(await events(id)).toEqual(["message_sent:->pending", "message_replied:pending->replied", "message_replied:replied->replied", "message_closed:replied->closed"]);
+    expect(await events(id)).toEqual([
+      "message_sent:->pending",
+      "message_replied:pending->replied",
+      "message_replied:replied->replied",
+      "message_closed:replied->closed",
+    ]);
     await author.get(`/me/messages/${id}`);
     expect(author.lastHtml).toContain("已关闭");
   });
@@ -291,7 +335,10 @@ describe("留言管理 (operators) and 我的留言", () => {
     expect(op.lastHtml).toContain("匿名访客");
     expect((await op.post(`/admin/messages/${id}/reply`, { content: "请先注册并完成企业信息认证。" })).status).toBe(303);
     const [notice] = await t.sms.latest(1);
-    expect(notice).toMatchObject({ phone: "13912340099", text: `【服务券平台】您的留言（编号${ref}）已有回复，请在平台“我要留言-查询回复”凭留言编号和联系电话查看。` });
+    expect(notice).toMatchObject({
+      phone: "13912340099",
+      text: `【服务券平台】您的留言（编号${ref}）已有回复，请在平台“我要留言-查询回复”凭留言编号和联系电话查看。`,
+    });
 
     await b.get("/messages/lookup");
     let res = await b.post("/messages/lookup", { reference: ref, phone: "13912340000", captcha: TEST_CAPTCHA, captchaId: b.captchaId() });
@@ -311,7 +358,9 @@ describe("留言管理 (operators) and 我的留言", () => {
 describe("who may see and do what", () => {
   it("another enterprise cannot read a message or its attachment (404), nor see it in its list", async () => {
     const author = await signIn(t, "13800000005");
-    const ref = referenceOf(await leave(author, { content: "只有我和平台能看到的留言", contactPhone: "13800000005" }, { name: "附件.pdf", bytes: SAMPLE_PDF }));
+    const ref = referenceOf(
+      await leave(author, { content: "只有我和平台能看到的留言", contactPhone: "13800000005" }, { name: "附件.pdf", bytes: SAMPLE_PDF }),
+    );
     const { id, attachment_file_id } = await byRef(ref);
     const other = await signIn(t, "13800000006");
     expect((await other.get(`/me/messages/${id}`)).status).toBe(404);

@@ -17,7 +17,11 @@ async function saveProduct(b: Browser, path: string, fields: Record<string, stri
   const body = new URLSearchParams();
   body.set("_csrf", b.csrf());
   for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-  const res = await b.request(path, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" } });
+  const res = await b.request(path, {
+    method: "POST",
+    body,
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" },
+  });
   b.lastHtml = await res.clone().text();
   return res;
 }
@@ -61,7 +65,7 @@ describe("products: lifecycle, pre-review, review, listing", () => {
     const provider = await signIn(t, "13800000007");
     const id = await publish(provider);
     await provider.get(`/provider/products/${id}`);
-    expect(provider.lastHtml).toContain("自动预审：<strong class=\"verdict verdict-pass\">通过</strong>");
+    expect(provider.lastHtml).toContain('自动预审：<strong class="verdict verdict-pass">通过</strong>');
     expect(provider.lastHtml).toContain("待审核");
     // Frozen while in review.
     const edit = await saveProduct(provider, `/provider/products/${id}`, { ...GOOD, price: "1" });
@@ -180,7 +184,11 @@ describe("authorisation", () => {
     expect((await nonProvider.get("/provider/products")).status).toBe(403);
 
     const r = await signInAdmin(t, "reviewer");
-    const providerId = (await t.deps.db.query<{ id: string }>("select p.id from providers p join enterprises e on e.id = p.enterprise_id join accounts x on x.id = e.account_id where x.phone = '13800000007'"))[0]!.id;
+    const providerId = (
+      await t.deps.db.query<{ id: string }>(
+        "select p.id from providers p join enterprises e on e.id = p.enterprise_id join accounts x on x.id = e.account_id where x.phone = '13800000007'",
+      )
+    )[0]!.id;
     await r.get("/admin/providers/list");
     await r.post(`/admin/providers/${providerId}/status`, { action: "suspend", reason: "核查中" });
     const pub = new Browser(t);
@@ -195,7 +203,12 @@ describe("authorisation", () => {
 
 describe("a product approved while its provider is suspended (暂停)", () => {
   const providerIdOf = async (phone: string) =>
-    (await t.deps.db.query<{ id: string }>("select p.id from providers p join enterprises e on e.id = p.enterprise_id join accounts x on x.id = e.account_id where x.phone = $1", [phone]))[0]!.id;
+    (
+      await t.deps.db.query<{ id: string }>(
+        "select p.id from providers p join enterprises e on e.id = p.enterprise_id join accounts x on x.id = e.account_id where x.phone = $1",
+        [phone],
+      )
+    )[0]!.id;
   const setStatus = async (r: Awaited<ReturnType<typeof signInAdmin>>, providerId: string, action: string) => {
     await r.get("/admin/providers/list");
     expect((await r.post(`/admin/providers/${providerId}/status`, { action, reason: action === "suspend" ? "核查中" : "" })).status).toBe(303);
@@ -293,11 +306,17 @@ describe("managed lists (super admin)", () => {
 });
 
 describe("covers (SVG or none)", () => {
-  const COVER = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 180"><rect width="320" height="180" fill="#0b5cad"/><text x="20" y="100" fill="#fff">检测</text></svg>';
+  const COVER =
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 180"><rect width="320" height="180" fill="#0b5cad"/><text x="20" y="100" fill="#fff">检测</text></svg>';
   const svgFile = (text: string, name = "封面.svg") => ({ name, bytes: new TextEncoder().encode(text), type: "image/svg+xml" });
 
   /** Posts the product form as multipart, as the browser does once the form has a file input. */
-  async function saveWithCover(b: Browser, path: string, fields: Record<string, string | string[]>, cover?: { name: string; bytes: Uint8Array; type: string }) {
+  async function saveWithCover(
+    b: Browser,
+    path: string,
+    fields: Record<string, string | string[]>,
+    cover?: { name: string; bytes: Uint8Array; type: string },
+  ) {
     await b.get(path);
     const body = new FormData();
     body.set("_csrf", b.csrf());
@@ -323,7 +342,7 @@ describe("covers (SVG or none)", () => {
     expect(own.headers.get("Content-Type")).toBe("image/svg+xml");
     expect(own.headers.get("Content-Security-Policy")).toContain("sandbox");
     expect(own.headers.get("Cache-Control")).toContain("no-store");
-    expect(await own.text()).toContain("<text x=\"20\" y=\"100\" fill=\"#fff\">检测</text>");
+    expect(await own.text()).toContain('<text x="20" y="100" fill="#fff">检测</text>');
     expect((await provider.get(`/provider/products/${id}`)).status).toBe(200);
     expect(provider.lastHtml).toContain(`src="/covers/${rev}.svg"`);
 
@@ -364,10 +383,19 @@ describe("covers (SVG or none)", () => {
   it("refuses a cover with script, a non-SVG file, and keeps a checked cover across a failed submission", async () => {
     const provider = await signIn(t, "13800000009");
     const before = await productCount();
-    let res = await saveWithCover(provider, "/provider/products/new", GOOD, svgFile('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1" onload="alert(1)"><script>alert(1)</script></svg>'));
+    let res = await saveWithCover(
+      provider,
+      "/provider/products/new",
+      GOOD,
+      svgFile('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1" onload="alert(1)"><script>alert(1)</script></svg>'),
+    );
     expect(res.status).toBe(422);
     expect(provider.lastHtml).toContain("封面SVG不符合要求");
-    res = await saveWithCover(provider, "/provider/products/new", GOOD, { name: "封面.png", bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), type: "image/png" });
+    res = await saveWithCover(provider, "/provider/products/new", GOOD, {
+      name: "封面.png",
+      bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
+      type: "image/png",
+    });
     expect(res.status).toBe(422);
     expect(provider.lastHtml).toContain("封面请选择SVG格式的图片");
     expect(await productCount()).toBe(before);
@@ -376,7 +404,13 @@ describe("covers (SVG or none)", () => {
     expect(res.status).toBe(422);
     expect(provider.lastHtml).toContain('name="coverPending"');
     expect(provider.lastHtml).toContain("已选择新封面");
-    const pending = provider.lastHtml.match(/name="coverPending" value="([^"]*)"/)![1]!.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+    const pending = provider.lastHtml
+      .match(/name="coverPending" value="([^"]*)"/)![1]!
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, "&");
     expect(await productCount()).toBe(before);
     // A forged pending cover is checked again.
     res = await saveWithCover(provider, "/provider/products/new", { ...GOOD, coverPending: '<svg viewBox="0 0 1 1"><script>x</script></svg>' });
@@ -432,7 +466,10 @@ describe("推荐服务 (featured on the home page)", () => {
     expect((await reviewer.post(`/admin/products/${id}/feature`, { action: "unfeature" })).status).toBe(303);
     await visitor.get("/");
     expect(featuredSection(visitor.lastHtml)).not.toContain("首页推荐的数字化诊断服务");
-    const actions = await t.deps.db.query<{ action: string }>("select action from audit_events where entity_id = $1 and action like 'product_%featured' order by id", [id]);
+    const actions = await t.deps.db.query<{ action: string }>(
+      "select action from audit_events where entity_id = $1 and action like 'product_%featured' order by id",
+      [id],
+    );
     expect(actions.map((a) => a.action)).toEqual(["product_featured", "product_unfeatured"]);
   });
 

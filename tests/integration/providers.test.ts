@@ -10,7 +10,11 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 /** Posts the 申请成为服务商 form as a browser does (repeated checkbox names, two file inputs). */
-async function apply(b: Browser, fields: Record<string, string | string[]>, files: { q?: Uint8Array; c?: Uint8Array; qName?: string } = { q: SAMPLE_PDF, c: SAMPLE_PDF }) {
+async function apply(
+  b: Browser,
+  fields: Record<string, string | string[]>,
+  files: { q?: Uint8Array; c?: Uint8Array; qName?: string } = { q: SAMPLE_PDF, c: SAMPLE_PDF },
+) {
   await b.get("/me/provider-application");
   const body = new FormData();
   body.set("_csrf", b.csrf());
@@ -44,7 +48,11 @@ describe("申请成为服务商", () => {
     // One open application at a time.
     await apply(b, GOOD);
     await b.get("/me/provider-application");
-    expect(await t.deps.db.query("select 1 from provider_applications a join enterprises e on e.id = a.enterprise_id join accounts x on x.id = e.account_id where x.phone = '13800000004'")).toHaveLength(1);
+    expect(
+      await t.deps.db.query(
+        "select 1 from provider_applications a join enterprises e on e.id = a.enterprise_id join accounts x on x.id = e.account_id where x.phone = '13800000004'",
+      ),
+    ).toHaveLength(1);
 
     const r = await signInAdmin(t, "reviewer");
     await r.get("/admin/providers");
@@ -102,7 +110,9 @@ describe("申请成为服务商", () => {
     await apply(c, { ...GOOD, categories: ["digital"] });
     const r = await signInAdmin(t, "reviewer");
     await r.get("/admin/providers?status=pending");
-    const id = [...r.lastHtml.matchAll(/<tr><td>([^<]+)<\/td>[\s\S]*?href="\/admin\/providers\/applications\/([0-9a-f-]{36})"/g)].find((m) => m[1] === "桂林示例电子科技有限公司")![2]!;
+    const id = [...r.lastHtml.matchAll(/<tr><td>([^<]+)<\/td>[\s\S]*?href="\/admin\/providers\/applications\/([0-9a-f-]{36})"/g)].find(
+      (m) => m[1] === "桂林示例电子科技有限公司",
+    )![2]!;
     await r.get(`/admin/providers/applications/${id}`);
     expect((await r.post(`/admin/providers/applications/${id}/decision`, { decision: "reject", reason: "" })).status).toBe(422);
     await r.post(`/admin/providers/applications/${id}/decision`, { decision: "reject", reason: "缺少上一年度服务合同的盖章页" });

@@ -270,7 +270,7 @@ describe("两步验证", () => {
     await admin.get(`/admin/staff/${id}`);
     expect(admin.lastHtml).toContain("已启用（剩余恢复码10个）");
     expect((await admin.post(`/admin/staff/${id}/two-factor/reset`, {})).status).toBe(303);
-    expect((await t.deps.db.query("select 1 from admin_recovery_codes where admin_id = $1", [id]))).toHaveLength(0);
+    expect(await t.deps.db.query("select 1 from admin_recovery_codes where admin_id = $1", [id])).toHaveLength(0);
     expect((await passwordStep("lostphone")).location).toBe("/admin");
     expect((await auditOf(id)).map((r) => r.action)).toEqual(["created", "two_factor_enrolled", "two_factor_reset"]);
     expect((await admin.post(`/admin/staff/${id}/two-factor/reset`, {})).status).toBe(409);
@@ -281,8 +281,16 @@ describe("两步验证 in production", () => {
   let p: TestApp;
   const pclock = testClock();
   beforeAll(async () => {
-    p = await makeTestApp({ clock: pclock, captchaTestAnswer: null, env: { NODE_ENV: "production", DEV_SMS_OUTBOX: "false", ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 9).toString("base64")}` } });
-    for (const [username, role] of [["chief", "super_admin"], ["cashier", "finance"], ["helper", "operator"]] as const) {
+    p = await makeTestApp({
+      clock: pclock,
+      captchaTestAnswer: null,
+      env: { NODE_ENV: "production", DEV_SMS_OUTBOX: "false", ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 9).toString("base64")}` },
+    });
+    for (const [username, role] of [
+      ["chief", "super_admin"],
+      ["cashier", "finance"],
+      ["helper", "operator"],
+    ] as const) {
       await p.deps.identity.createAdmin({ username, displayName: username, password: "Prod#Pass2026", role, actor: "cli" });
     }
   });

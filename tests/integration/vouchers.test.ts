@@ -118,7 +118,11 @@ describe("服务券配额申请: 专项券", () => {
     const { b, phone } = await certifiedNew("专项券测试有限公司");
     await b.get(`/me/quota/${specialId}/apply`);
     expect(b.lastHtml).toContain("确定申领");
-    const res = await b.postMultipart(`/me/quota/${specialId}/apply`, { amount: "120000" }, { documents: { name: "设备采购合同.pdf", bytes: SAMPLE_PDF } });
+    const res = await b.postMultipart(
+      `/me/quota/${specialId}/apply`,
+      { amount: "120000" },
+      { documents: { name: "设备采购合同.pdf", bytes: SAMPLE_PDF } },
+    );
     expect(res.headers.get("Location")).toBe("/me/quota");
     await b.get("/me/quota");
     expect(b.lastHtml).toContain("配额成功");
@@ -208,7 +212,9 @@ describe("annual allocation", () => {
     await s.get(`/admin/programmes/${generalId}/allocation`);
     expect(s.lastHtml).toContain("分配完成");
     const after = (await t.deps.db.query<{ n: number }>("select count(*)::int as n from quota_applications where programme_id = $1", [generalId]))[0]!.n;
-    const withApplication = (await t.deps.db.query<{ n: number }>("select count(distinct enterprise_id)::int as n from quota_applications where programme_id = $1", [generalId]))[0]!.n;
+    const withApplication = (
+      await t.deps.db.query<{ n: number }>("select count(distinct enterprise_id)::int as n from quota_applications where programme_id = $1", [generalId])
+    )[0]!.n;
     expect(withApplication).toBe(certified);
     expect(after).toBeGreaterThanOrEqual(before);
     const sizes = await t.deps.db.query<{ size_class: string; requested_fen: number }>(
@@ -236,21 +242,60 @@ describe("programmes (券种) by the super admin", () => {
   it("creates a programme; bad input gets messages and writes nothing", async () => {
     const s = await signInAdmin(t, "admin");
     await s.get("/admin/programmes/new");
-    const bad = await s.post("/admin/programmes/new", { year: "20x6", kind: "general", name: "", subsidyRate: "150", perOrderCap: "-1", applyFrom: "2026-02-30", applyTo: "2026-01-01", validFrom: "2026-01-01", validTo: "2025-12-31", status: "open" });
+    const bad = await s.post("/admin/programmes/new", {
+      year: "20x6",
+      kind: "general",
+      name: "",
+      subsidyRate: "150",
+      perOrderCap: "-1",
+      applyFrom: "2026-02-30",
+      applyTo: "2026-01-01",
+      validFrom: "2026-01-01",
+      validTo: "2025-12-31",
+      status: "open",
+    });
     expect(bad.status).toBe(422);
-    for (const m of ["请输入年度", "请输入券种名称", "补贴比例应为0.01到100之间的百分数", "单笔抵扣上限应为金额", "请选择申请开始日期", "有效期结束日期不能早于开始日期", "请至少选择一个可抵扣的服务类别"]) {
+    for (const m of [
+      "请输入年度",
+      "请输入券种名称",
+      "补贴比例应为0.01到100之间的百分数",
+      "单笔抵扣上限应为金额",
+      "请选择申请开始日期",
+      "有效期结束日期不能早于开始日期",
+      "请至少选择一个可抵扣的服务类别",
+    ]) {
       expect(s.lastHtml).toContain(m);
     }
     const count = async () => (await t.deps.db.query<{ n: number }>("select count(*)::int as n from voucher_programmes"))[0]!.n;
     const before = await count();
-    const body = new URLSearchParams({ year: "2027", kind: "special", name: "2027年度数字化专项券", subsidyRate: "40", perOrderCap: "100000", specialMin: "5000", specialMax: "200000", requiresDocuments: "yes", applyFrom: "2027-01-01", applyTo: "2027-06-30", validFrom: "2027-01-01", validTo: "2027-12-31", status: "draft" });
+    const body = new URLSearchParams({
+      year: "2027",
+      kind: "special",
+      name: "2027年度数字化专项券",
+      subsidyRate: "40",
+      perOrderCap: "100000",
+      specialMin: "5000",
+      specialMax: "200000",
+      requiresDocuments: "yes",
+      applyFrom: "2027-01-01",
+      applyTo: "2027-06-30",
+      validFrom: "2027-01-01",
+      validTo: "2027-12-31",
+      status: "draft",
+    });
     body.append("categories", "digital");
     body.append("categories", "iiot");
     body.set("_csrf", s.csrf());
-    const ok = await s.request("/admin/programmes/new", { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" } });
+    const ok = await s.request("/admin/programmes/new", {
+      method: "POST",
+      body,
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://localhost" },
+    });
     expect(ok.status).toBe(303);
     expect(await count()).toBe(before + 1);
-    const row = (await t.deps.db.query("select subsidy_rate_bp, special_max_fen, categories from voucher_programmes where name = '2027年度数字化专项券'"))[0];
+    const row = (
+      await t.deps.db.query("select subsidy_rate_bp, special_max_fen, categories from voucher_programmes where name = '2027年度数字化专项券'")
+    )[0];
     expect(row).toEqual({ subsidy_rate_bp: 4000, special_max_fen: 20_000_000, categories: ["digital", "iiot"] });
   });
 
@@ -276,8 +321,21 @@ describe("bad input at the edge: prototype keys, huge page numbers, malformed id
   const programmeCount = async () => (await t.deps.db.query<{ n: number }>("select count(*)::int as n from voucher_programmes"))[0]!.n;
   const goodProgramme = (s: { csrf(): string }, patch: Record<string, string>, categories = ["digital"]) => {
     const body = new URLSearchParams({
-      year: "2027", kind: "general", name: "原型键测试券", subsidyRate: "30", perOrderCap: "1000", quotaLarge: "1", quotaMedium: "1", quotaSmall: "1", quotaMicro: "1",
-      applyFrom: "2027-01-01", applyTo: "2027-06-30", validFrom: "2027-01-01", validTo: "2027-12-31", status: "draft", ...patch,
+      year: "2027",
+      kind: "general",
+      name: "原型键测试券",
+      subsidyRate: "30",
+      perOrderCap: "1000",
+      quotaLarge: "1",
+      quotaMedium: "1",
+      quotaSmall: "1",
+      quotaMicro: "1",
+      applyFrom: "2027-01-01",
+      applyTo: "2027-06-30",
+      validFrom: "2027-01-01",
+      validTo: "2027-12-31",
+      status: "draft",
+      ...patch,
     });
     for (const c of categories) body.append("categories", c);
     body.set("_csrf", s.csrf());

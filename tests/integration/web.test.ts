@@ -18,7 +18,11 @@ describe("CSRF", () => {
     const b = new Browser(t);
     await b.get("/register");
     const before = await count("accounts");
-    const res = await b.post("/register/send-code", { name: "某公司", phone: "13512345678", captcha: TEST_CAPTCHA, captchaId: b.captchaId() }, { csrf: null });
+    const res = await b.post(
+      "/register/send-code",
+      { name: "某公司", phone: "13512345678", captcha: TEST_CAPTCHA, captchaId: b.captchaId() },
+      { csrf: null },
+    );
     expect(res.status).toBe(403);
     expect(await res.text()).toContain("页面已过期");
     expect((await t.sms.latest(100)).some((m) => m.phone === "13512345678")).toBe(false);
@@ -31,7 +35,11 @@ describe("CSRF", () => {
     const stolen = a.csrf();
     const b = new Browser(t);
     await b.get("/login");
-    const res = await b.post("/login/password", { phone: "13800000001", password: "Demo#2026", captcha: TEST_CAPTCHA, captchaId: b.captchaId() }, { csrf: stolen });
+    const res = await b.post(
+      "/login/password",
+      { phone: "13800000001", password: "Demo#2026", captcha: TEST_CAPTCHA, captchaId: b.captchaId() },
+      { csrf: stolen },
+    );
     expect(res.status).toBe(403);
   });
 
@@ -90,14 +98,26 @@ describe("portals", () => {
   it("the login page returns to the page that asked for it", async () => {
     const b = new Browser(t);
     await b.get("/login?next=%2Fme%2Fpassword");
-    const res = await b.post("/login/password", { phone: "13800000002", password: "Demo#2026", captcha: TEST_CAPTCHA, captchaId: b.captchaId(), next: "/me/password" });
+    const res = await b.post("/login/password", {
+      phone: "13800000002",
+      password: "Demo#2026",
+      captcha: TEST_CAPTCHA,
+      captchaId: b.captchaId(),
+      next: "/me/password",
+    });
     expect(res.headers.get("Location")).toBe("/me/password");
   });
 
   it("never redirects off-site after login", async () => {
     const b = new Browser(t);
     await b.get("/login");
-    const res = await b.post("/login/password", { phone: "13800000003", password: "Demo#2026", captcha: TEST_CAPTCHA, captchaId: b.captchaId(), next: "//evil.example/x" });
+    const res = await b.post("/login/password", {
+      phone: "13800000003",
+      password: "Demo#2026",
+      captcha: TEST_CAPTCHA,
+      captchaId: b.captchaId(),
+      next: "//evil.example/x",
+    });
     expect(res.headers.get("Location")).toBe("/me");
   });
 
@@ -131,7 +151,15 @@ describe("portals", () => {
 
   it("Chinese 500 page with a request id, and the error is logged", async () => {
     const lines: string[] = [];
-    const log = pino({ level: "info" }, new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } }));
+    const log = pino(
+      { level: "info" },
+      new Writable({
+        write(chunk, _e, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    );
     const app = buildApp({ ...t.deps, log });
     app.get("/boom", () => {
       throw new Error("kaboom");
@@ -182,10 +210,22 @@ describe("管理端", () => {
 
   it("only a super admin creates staff accounts", async () => {
     const reviewer = (await t.deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'"))[0]!;
-    const refused = await t.deps.identity.createAdmin({ username: "newbie", displayName: "新人", password: "Newbie#2026", role: "operator", actor: { adminId: reviewer.id, role: "reviewer" } });
+    const refused = await t.deps.identity.createAdmin({
+      username: "newbie",
+      displayName: "新人",
+      password: "Newbie#2026",
+      role: "operator",
+      actor: { adminId: reviewer.id, role: "reviewer" },
+    });
     expect(refused).toMatchObject({ ok: false, status: 403 });
     const admin = (await t.deps.db.query<{ id: string }>("select id from admin_users where username = 'admin'"))[0]!;
-    const created = await t.deps.identity.createAdmin({ username: "newbie", displayName: "新人", password: "Newbie#2026", role: "operator", actor: { adminId: admin.id, role: "super_admin" } });
+    const created = await t.deps.identity.createAdmin({
+      username: "newbie",
+      displayName: "新人",
+      password: "Newbie#2026",
+      role: "operator",
+      actor: { adminId: admin.id, role: "super_admin" },
+    });
     expect(created.ok).toBe(true);
     const audit = await t.deps.db.query("select action, actor_id from audit_events where entity_type = 'admin_user' and data->>'username' = 'newbie'");
     expect(audit).toEqual([{ action: "created", actor_id: admin.id }]);
@@ -242,7 +282,13 @@ describe("operations", () => {
   it("refuses oversize form bodies with a 413 and a Chinese message", async () => {
     const b = new Browser(t);
     await b.get("/register");
-    const res = await b.post("/register", { name: "x".repeat(300 * 1024), phone: "13512340001", smsCode: "123456", captcha: TEST_CAPTCHA, captchaId: b.captchaId() });
+    const res = await b.post("/register", {
+      name: "x".repeat(300 * 1024),
+      phone: "13512340001",
+      smsCode: "123456",
+      captcha: TEST_CAPTCHA,
+      captchaId: b.captchaId(),
+    });
     expect(res.status).toBe(413);
     expect(b.lastHtml).toContain("提交的内容过大");
   });
@@ -252,7 +298,13 @@ describe("user text is escaped", () => {
   it("a name with markup is refused, and typed values come back escaped", async () => {
     const b = new Browser(t);
     await b.get("/register");
-    const res = await b.post("/register", { name: '"><script>alert(1)</script>', phone: "13512340002", smsCode: "123456", captcha: TEST_CAPTCHA, captchaId: b.captchaId() });
+    const res = await b.post("/register", {
+      name: '"><script>alert(1)</script>',
+      phone: "13512340002",
+      smsCode: "123456",
+      captcha: TEST_CAPTCHA,
+      captchaId: b.captchaId(),
+    });
     expect(res.status).toBe(422);
     expect(b.lastHtml).not.toContain("<script>alert(1)</script>");
     expect(b.lastHtml).toContain("&lt;script&gt;");

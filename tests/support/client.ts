@@ -90,7 +90,8 @@ export class Browser {
     // A browser sends the fields in document order, and every form has its _csrf field first.
     if (opts.csrf !== null) body.set("_csrf", opts.csrf ?? this.csrf());
     for (const [k, v] of Object.entries(fields)) if (k !== "_csrf" || opts.csrf === null) body.set(k, v);
-    for (const [k, f] of Object.entries(files)) body.set(k, new File([f.bytes as Uint8Array<ArrayBuffer>], f.name, { type: f.type ?? "application/octet-stream" }));
+    for (const [k, f] of Object.entries(files))
+      body.set(k, new File([f.bytes as Uint8Array<ArrayBuffer>], f.name, { type: f.type ?? "application/octet-stream" }));
     const res = await this.request(path, { method: "POST", body, headers: { Origin: this.origin } });
     if ((res.headers.get("Content-Type") ?? "").includes("text/html")) this.lastHtml = await res.clone().text();
     return res;

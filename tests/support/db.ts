@@ -11,7 +11,9 @@ export const REDIS_URL = process.env.REDIS_URL;
 
 /** A fresh, isolated PostgreSQL schema on the real server; dropped by the returned cleanup. */
 export async function freshPostgres(url = DATABASE_URL!): Promise<{ db: Db; cleanup: () => Promise<void> }> {
-  const schema = `t_${randomToken(9).toLowerCase().replace(/[^a-z0-9]/g, "")}`;
+  const schema = `t_${randomToken(9)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "")}`;
   const admin = await openPostgres(url, { max: 1 });
   await admin.exec(`create schema ${schema}`);
   const db = await openPostgres(url, { searchPath: schema, max: 10 });

@@ -49,11 +49,7 @@ export function childEnv(set: Record<string, string | undefined>): NodeJS.Proces
 export type RunResult = { code: number | null; stdout: string; stderr: string };
 
 /** Runs a command to completion (killing its process tree after timeoutMs). */
-export function run(
-  cmd: string,
-  args: string[],
-  opts: { env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string },
-): Promise<RunResult> {
+export function run(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
     const untrack = track(child);
@@ -220,7 +216,9 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * migrations on the public schema), dropped by `drop`.
  */
 export async function freshDatabase(url: string, prefix = "cli_test"): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  const name = `${prefix}_${randomToken(9).toLowerCase().replace(/[^a-z0-9]/g, "")}`;
+  const name = `${prefix}_${randomToken(9)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "")}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`create database ${name}`);

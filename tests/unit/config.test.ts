@@ -66,7 +66,10 @@ describe("configuration", () => {
     expect(loadConfig({ HOST: "0.0.0.0" })).toMatchObject({ host: "0.0.0.0", loopbackOnly: false, demoData: true });
     expect(loadConfig({ HOST: "::" })).toMatchObject({ host: "::", loopbackOnly: false });
     expect(loadConfig({ HOST: "" })).toMatchObject({ host: "127.0.0.1", loopbackOnly: true });
-    expect(loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://x/y", ENCRYPTION_KEYS: KEYS })).toMatchObject({ host: "0.0.0.0", loopbackOnly: false });
+    expect(loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://x/y", ENCRYPTION_KEYS: KEYS })).toMatchObject({
+      host: "0.0.0.0",
+      loopbackOnly: false,
+    });
     expect(loadConfig({ NODE_ENV: "production", HOST: "10.0.0.5", ENCRYPTION_KEYS: KEYS }).host).toBe("10.0.0.5");
   });
   it("TRUST_PROXY: hops, true/false, trusted addresses; nonsense refused", () => {

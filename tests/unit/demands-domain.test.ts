@@ -21,7 +21,13 @@ import {
 } from "../../src/modules/demands/domain.ts";
 
 const TODAY = "2026-11-27";
-const ctx = { categories: [{ code: "digital", name: "数字化改造" }, { code: "testing", name: "检验检测" }], today: TODAY };
+const ctx = {
+  categories: [
+    { code: "digital", name: "数字化改造" },
+    { code: "testing", name: "检验检测" },
+  ],
+  today: TODAY,
+};
 const GOOD: DemandForm = {
   title: "注塑车间MES系统建设",
   category: "digital",
@@ -148,7 +154,9 @@ describe("validateResponse", () => {
     expect(validateResponse({ proposal, quotedPrice: "0" }).errors.quotedPrice).toBe("报价应大于0，不报价请留空");
     expect(validateResponse({ proposal, productId: "1 or 1=1" }).errors.productId).toBe("请选择本机构已上架的服务产品");
     expect(validateResponse({ proposal, quotedPrice: "420000", productId: "0A1B2C3D-0000-4000-8000-000000000001" }).value).toEqual({
-      proposal, quotedFen: 42_000_000, productId: "0a1b2c3d-0000-4000-8000-000000000001",
+      proposal,
+      quotedFen: 42_000_000,
+      productId: "0a1b2c3d-0000-4000-8000-000000000001",
     });
   });
 });
@@ -160,7 +168,10 @@ describe("state machine", () => {
     reject: [["pending", "rejected"]],
     withdraw: [["pending", "withdrawn"]],
     close: [["published", "closed"]],
-    resubmit: [["rejected", "pending"], ["withdrawn", "pending"]],
+    resubmit: [
+      ["rejected", "pending"],
+      ["withdrawn", "pending"],
+    ],
   };
   for (const [action, pairs] of Object.entries(allowed)) {
     it(`${action}: only ${pairs.map(([f]) => f).join(", ")}`, () => {

@@ -85,7 +85,10 @@ const goodStep2 = {
 describe("wizard step 1", () => {
   it("needs a role and a type from the lists", () => {
     expect(validateStep1({ identityRole: "manufacturer", enterpriseType: "llc" }).value).toEqual({ identityRole: "manufacturer", enterpriseType: "llc" });
-    expect(validateStep1({ identityRole: "king", enterpriseType: "" }).errors).toEqual({ identityRole: "请选择身份角色", enterpriseType: "请选择企业类型" });
+    expect(validateStep1({ identityRole: "king", enterpriseType: "" }).errors).toEqual({
+      identityRole: "请选择身份角色",
+      enterpriseType: "请选择企业类型",
+    });
   });
 });
 
@@ -93,7 +96,13 @@ describe("wizard step 2", () => {
   it("accepts complete details and proposes the size class", () => {
     const r = validateStep2(goodStep2, true, today);
     expect(r.errors).toEqual({});
-    expect(r.value).toMatchObject({ sizeProposed: "medium", sizeDeclared: "medium", revenueFen: wan(2500), creditCodeValid: true, creditCodeConfirmed: false });
+    expect(r.value).toMatchObject({
+      sizeProposed: "medium",
+      sizeDeclared: "medium",
+      revenueFen: wan(2500),
+      creditCodeValid: true,
+      creditCodeConfirmed: false,
+    });
   });
   it("keeps the user's correction of the size class beside the proposal", () => {
     expect(validateStep2({ ...goodStep2, sizeDeclared: "small" }, true, today).value).toMatchObject({ sizeProposed: "medium", sizeDeclared: "small" });
@@ -108,7 +117,20 @@ describe("wizard step 2", () => {
   });
   it("gives each invalid field its own message", () => {
     const r = validateStep2(
-      { name: "", creditCode: "", staffCount: "-3", revenueWan: "lots", industry: "赌场", cityCode: "110000", districtCode: "", address: "", legalName: "", legalIdNumber: "123", legalPhone: "123", agree: "" },
+      {
+        name: "",
+        creditCode: "",
+        staffCount: "-3",
+        revenueWan: "lots",
+        industry: "赌场",
+        cityCode: "110000",
+        districtCode: "",
+        address: "",
+        legalName: "",
+        legalIdNumber: "123",
+        legalPhone: "123",
+        agree: "",
+      },
       false,
       today,
     );
@@ -148,7 +170,13 @@ describe("wizard step 3 (经办人, optional)", () => {
 });
 
 describe("支付认证", () => {
-  const good = { accountName: "广西示例机械制造有限公司", bankName: "中国工商银行", bankCityCode: "450100", branchName: "南宁民族支行", accountNumber: "6222 0202 0011 2233 445" };
+  const good = {
+    accountName: "广西示例机械制造有限公司",
+    bankName: "中国工商银行",
+    bankCityCode: "450100",
+    branchName: "南宁民族支行",
+    accountNumber: "6222 0202 0011 2233 445",
+  };
   it("accepts digits only, spaces removed", () => {
     expect(validateBankAccount(good).value).toMatchObject({ accountNumber: "6222020200112233445" });
   });

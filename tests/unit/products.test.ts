@@ -29,14 +29,20 @@ describe("automatic pre-review", () => {
     expect(r.findings[0]).toEqual({ rule: "negative_list", level: "fail", message: "含有负面清单词语：旅游、温泉、美食（服务券不得用于此类服务）" });
   });
   it("不通过 without both 交付清单 and 验收标准", () => {
-    expect(prereview({ ...good, deliverables: "", acceptance: "" }, ctx)).toMatchObject({ verdict: "fail", findings: [{ rule: "sections", message: "缺少交付清单和验收标准，无法核验服务成果" }] });
+    expect(prereview({ ...good, deliverables: "", acceptance: "" }, ctx)).toMatchObject({
+      verdict: "fail",
+      findings: [{ rule: "sections", message: "缺少交付清单和验收标准，无法核验服务成果" }],
+    });
   });
   it("部分通过 with only one of them", () => {
     expect(prereview({ ...good, acceptance: "" }, ctx)).toMatchObject({ verdict: "partial", findings: [{ message: "缺少验收标准" }] });
     expect(prereview({ ...good, deliverables: "无" }, ctx)).toMatchObject({ verdict: "partial", findings: [{ message: "缺少交付清单" }] });
   });
   it("不通过 when no chosen voucher kind can pay for the category; 部分通过 when one of two cannot", () => {
-    expect(prereview({ ...good, category: "equipment", voucherKinds: ["general"] }, ctx)).toMatchObject({ verdict: "fail", findings: [{ rule: "category" }] });
+    expect(prereview({ ...good, category: "equipment", voucherKinds: ["general"] }, ctx)).toMatchObject({
+      verdict: "fail",
+      findings: [{ rule: "category" }],
+    });
     expect(prereview({ ...good, category: "testing", voucherKinds: ["general", "special"] }, ctx)).toMatchObject({
       verdict: "partial",
       findings: [{ rule: "category", level: "warn", message: "“检验检测”不能使用专项券抵扣" }],
@@ -45,7 +51,10 @@ describe("automatic pre-review", () => {
   it("无法判断 for an implausible price or a thin description", () => {
     expect(prereview({ ...good, priceFen: 500_00 }, ctx)).toMatchObject({ verdict: "unknown", findings: [{ rule: "price" }] });
     expect(prereview({ ...good, priceFen: 3_000_000_00 }, ctx).verdict).toBe("unknown");
-    expect(prereview({ ...good, content: "数字化诊断服务，内容详见合同。内容详见合同。" }, ctx)).toMatchObject({ verdict: "unknown", findings: [{ rule: "content" }] });
+    expect(prereview({ ...good, content: "数字化诊断服务，内容详见合同。内容详见合同。" }, ctx)).toMatchObject({
+      verdict: "unknown",
+      findings: [{ rule: "content" }],
+    });
   });
   it("不通过 outranks 无法判断, which outranks 部分通过", () => {
     expect(prereview({ ...good, priceFen: 500_00, acceptance: "", title: "代办服务" }, ctx).verdict).toBe("fail");
@@ -55,7 +64,18 @@ describe("automatic pre-review", () => {
 
 describe("product form", () => {
   const c = { categories: [{ code: "digital", name: "数字化改造" }], regionCodes: ["450000", "450100"] };
-  const f = { title: "数字化诊断服务", category: "digital", voucherKinds: ["general"], price: "50,000.00", unit: "项", content: good.content, deliverables: "报告", acceptance: "", duration: "", regions: ["450000"] };
+  const f = {
+    title: "数字化诊断服务",
+    category: "digital",
+    voucherKinds: ["general"],
+    price: "50,000.00",
+    unit: "项",
+    content: good.content,
+    deliverables: "报告",
+    acceptance: "",
+    duration: "",
+    regions: ["450000"],
+  };
   it("reads the price in yuan into fen", () => {
     expect(validateProduct(f, c).value?.priceFen).toBe(5_000_000);
   });

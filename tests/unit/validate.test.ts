@@ -2,7 +2,27 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseYuanToFen, readYuan, yuan } from "../../src/lib/money.ts";
-import { MAX_PAGE, checkbox, dateFilter, oneOf, oneOfFilter, optionalEnum, paging, enumFilter, enumFilterOr, enumList, enumOf, form, pageNo, params, query, searchText, text, uuid, yuanFen } from "../../src/web/validate.ts";
+import {
+  MAX_PAGE,
+  checkbox,
+  dateFilter,
+  oneOf,
+  oneOfFilter,
+  optionalEnum,
+  paging,
+  enumFilter,
+  enumFilterOr,
+  enumList,
+  enumOf,
+  form,
+  pageNo,
+  params,
+  query,
+  searchText,
+  text,
+  uuid,
+  yuanFen,
+} from "../../src/web/validate.ts";
 
 const LABELS = { draft: "草稿", listed: "已上架" } as const;
 const PROTOTYPE_KEYS = ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"];
@@ -40,8 +60,20 @@ describe("edge schemas", () => {
   });
   it("page numbers are integers 1..MAX_PAGE, clamped", () => {
     const cases: [unknown, number][] = [
-      ["1", 1], ["7", 7], ["0", 1], ["-1", 1], ["abc", 1], ["1e400", 1], ["1e18", 1], ["1000000000000000000", MAX_PAGE],
-      ["99999", MAX_PAGE], ["2.5", 1], [undefined, 1], [["3", "4"], 3], ["Infinity", 1], ["NaN", 1],
+      ["1", 1],
+      ["7", 7],
+      ["0", 1],
+      ["-1", 1],
+      ["abc", 1],
+      ["1e400", 1],
+      ["1e18", 1],
+      ["1000000000000000000", MAX_PAGE],
+      ["99999", MAX_PAGE],
+      ["2.5", 1],
+      [undefined, 1],
+      [["3", "4"], 3],
+      ["Infinity", 1],
+      ["NaN", 1],
     ];
     for (const [input, page] of cases) expect(pageNo.parse(input), String(input)).toBe(page);
     // A list opened without ?page= is page 1 (the key is absent, not undefined).
@@ -79,7 +111,9 @@ describe("edge schemas", () => {
     expect(oneOfFilter(["450100"]).parse("constructor")).toBeUndefined();
     expect(dateFilter.parse("2026-02-28")).toBe("2026-02-28");
     for (const d of ["2026-02-30", "2026-13-45", "x", undefined]) expect(dateFilter.parse(d)).toBeUndefined();
-    expect(yuanFen("核定额度", { invalid: "核定额度应为大于0的金额", minFen: 1 }).safeParse("0").error?.issues[0]?.message).toBe("核定额度应为大于0的金额");
+    expect(yuanFen("核定额度", { invalid: "核定额度应为大于0的金额", minFen: 1 }).safeParse("0").error?.issues[0]?.message).toBe(
+      "核定额度应为大于0的金额",
+    );
   });
   it("uuids and checkboxes", () => {
     expect(uuid().safeParse("8d7c4a7e-7c1e-4f6e-9f1a-2b3c4d5e6f70").success).toBe(true);
@@ -99,7 +133,11 @@ describe("edge middleware", () => {
     ),
     (c) => c.json(c.req.valid("form")),
   );
-  app.get("/items/:id", params(z.object({ id: uuid() }), (c) => c.text("not found", 404)), (c) => c.text(c.req.valid("param").id));
+  app.get(
+    "/items/:id",
+    params(z.object({ id: uuid() }), (c) => c.text("not found", 404)),
+    (c) => c.text(c.req.valid("param").id),
+  );
 
   it("query: bad values fall back to defaults", async () => {
     const res = await app.request("/list?page=1e400&status=constructor&q=%20x%20");

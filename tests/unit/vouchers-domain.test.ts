@@ -91,7 +91,15 @@ describe("补贴券抵扣金额 = min(price x rate, cap, available)", () => {
 describe("ledger arithmetic", () => {
   const zero: Totals = { granted: 0, reserved: 0, consumed: 0, expired: 0 };
   it("follows an order through reserve, consume and refund", () => {
-    const steps: [LedgerKind, number][] = [["grant", 100], ["reserve", 30], ["consume", 30], ["reserve", 20], ["release", 20], ["refund", 10], ["expire", 80]];
+    const steps: [LedgerKind, number][] = [
+      ["grant", 100],
+      ["reserve", 30],
+      ["consume", 30],
+      ["reserve", 20],
+      ["release", 20],
+      ["refund", 10],
+      ["expire", 80],
+    ];
     let t = zero;
     const avail: number[] = [];
     for (const [k, a] of steps) {

@@ -31,9 +31,23 @@ export function auditRoutes() {
   r.get("/admin/audit", requireAdmin("super_admin", "reviewer"), query(auditQuery), async (c) => {
     const q = c.req.valid("query");
     const day = (s: string | undefined, plus = 0) => (s ? new Date(Date.parse(`${s}T00:00:00+08:00`) + plus * 86400_000) : undefined);
-    const f: AuditFilter = { entityType: q.entityType, entityId: q.entityId, action: q.action, actorType: q.actorType, from: day(q.from), to: day(q.to, 1) };
+    const f: AuditFilter = {
+      entityType: q.entityType,
+      entityId: q.entityId,
+      action: q.action,
+      actorType: q.actorType,
+      from: day(q.from),
+      to: day(q.to, 1),
+    };
     const { rows, total } = await audit.browse(c.var.deps.db, f, PAGE_SIZE, (q.page - 1) * PAGE_SIZE);
-    const shown = { entityType: q.entityType ?? "", entityId: q.entityId ?? "", action: q.action ?? "", actorType: q.actorType ?? "", from: q.from ?? "", to: q.to ?? "" };
+    const shown = {
+      entityType: q.entityType ?? "",
+      entityId: q.entityId ?? "",
+      action: q.action ?? "",
+      actorType: q.actorType ?? "",
+      from: q.from ?? "",
+      to: q.to ?? "",
+    };
     const link = new URLSearchParams();
     for (const [k, v] of Object.entries(shown)) if (v) link.set(k, v);
     return render(c, "admin/audit", {

@@ -18,7 +18,10 @@ export function pgCatalog(db: Db): CatalogRepository {
       return db.query<Category & { active: boolean; sort: number }>("select code, name, active, sort from service_categories order by sort, code");
     },
     async addCategory(c) {
-      await db.query("insert into service_categories (code, name, sort) values ($1, $2, (select coalesce(max(sort), 0) + 1 from service_categories))", [c.code, c.name]);
+      await db.query("insert into service_categories (code, name, sort) values ($1, $2, (select coalesce(max(sort), 0) + 1 from service_categories))", [
+        c.code,
+        c.name,
+      ]);
     },
     async setCategoryActive(code, active) {
       return (await db.query("update service_categories set active = $2 where code = $1 returning code", [code, active])).length > 0;
@@ -37,7 +40,17 @@ export function pgCatalog(db: Db): CatalogRepository {
         `insert into provider_applications as a (enterprise_id, categories, regions, introduction, qualifications, contact_name, contact_phone,
            qualification_file_ids, contract_file_ids)
          values ($1, $2::text[], $3::text[], $4, $5, $6, $7, $8::uuid[], $9::uuid[]) returning ${APP_COLUMNS}`,
-        [enterpriseId, pgArray(v.categories), pgArray(v.regions), v.introduction, v.qualifications, v.contactName, v.contactPhone, pgArray(files.qualifications), pgArray(files.contracts)],
+        [
+          enterpriseId,
+          pgArray(v.categories),
+          pgArray(v.regions),
+          v.introduction,
+          v.qualifications,
+          v.contactName,
+          v.contactPhone,
+          pgArray(files.qualifications),
+          pgArray(files.contracts),
+        ],
       );
       return camelRow<ProviderApplication>(row!);
     },

@@ -37,7 +37,11 @@ export interface CatalogRepository {
   negativeWords(): Promise<string[]>;
   addNegativeWord(word: string): Promise<void>;
   removeNegativeWord(word: string): Promise<boolean>;
-  insertApplication(enterpriseId: string, v: ProviderApplicationInput, files: { qualifications: string[]; contracts: string[] }): Promise<ProviderApplication>;
+  insertApplication(
+    enterpriseId: string,
+    v: ProviderApplicationInput,
+    files: { qualifications: string[]; contracts: string[] },
+  ): Promise<ProviderApplication>;
   application(id: string, forUpdate?: boolean): Promise<ProviderApplication | undefined>;
   latestApplication(enterpriseId: string): Promise<ProviderApplication | undefined>;
   decideApplication(id: string, v: { status: "approved" | "rejected"; adminId: string; reason: string | null; at: Date }): Promise<void>;

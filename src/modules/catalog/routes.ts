@@ -40,7 +40,13 @@ const statusSchema = z.object({
   action: enumOf({ suspend: "暂停", restore: "恢复" }, "请选择操作"),
   reason: optionalText(500, "原因"),
 });
-const SETTINGS_ACTIONS = { add_category: "添加类别", disable_category: "停用类别", enable_category: "启用类别", add_word: "添加词语", remove_word: "移除词语" } as const;
+const SETTINGS_ACTIONS = {
+  add_category: "添加类别",
+  disable_category: "停用类别",
+  enable_category: "启用类别",
+  add_word: "添加词语",
+  remove_word: "移除词语",
+} as const;
 const settingsSchema = z.object({
   action: enumOf(SETTINGS_ACTIONS, "操作不正确"),
   code: text({ max: 40, label: "类别代码", maxMessage: "类别代码为2-40位小写字母、数字或连字符，以字母开头" }),
@@ -61,14 +67,27 @@ export function catalogRoutes() {
   const applicationPage = async (c: Ctx, values: Record<string, unknown> = {}, errors: Record<string, string> = {}, status: Status = 200) => {
     const state = await c.var.deps.catalog.myProviderState(c.var.viewer.account!.id);
     if (!state.certified) {
-      return render(c, "me/gate", { title: "申请成为服务商", menu: "provider-application", feature: "申请成为服务商", status: c.var.viewer.account!.certificationStatus });
+      return render(c, "me/gate", {
+        title: "申请成为服务商",
+        menu: "provider-application",
+        feature: "申请成为服务商",
+        status: c.var.viewer.account!.certificationStatus,
+      });
     }
     const last = state.application;
     const prefill = Object.keys(values).length ? values : last ? { ...last } : { contactPhone: c.var.viewer.account!.phone };
     return render(
       c,
       "me/provider-application",
-      { title: "申请成为服务商", menu: "provider-application", ...state, form: prefill, errors, labels, categories: await c.var.deps.catalog.categories() },
+      {
+        title: "申请成为服务商",
+        menu: "provider-application",
+        ...state,
+        form: prefill,
+        errors,
+        labels,
+        categories: await c.var.deps.catalog.categories(),
+      },
       status,
     );
   };
@@ -118,17 +137,35 @@ export function catalogRoutes() {
     const { status, page } = c.req.valid("query");
     const res = await c.var.deps.catalog.applicationQueue(c.var.viewer.admin!, status || undefined, page);
     if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
-    return render(c, "admin/provider-applications", { title: "服务商审核", ...res.value, q: { status }, query: `status=${encodeURIComponent(status)}`, labels });
+    return render(c, "admin/provider-applications", {
+      title: "服务商审核",
+      ...res.value,
+      q: { status },
+      query: `status=${encodeURIComponent(status)}`,
+      labels,
+    });
   });
   r.get("/admin/providers/list", requireAdmin("reviewer", "super_admin"), query(providersQuery), async (c) => {
     const { status, page } = c.req.valid("query");
     const res = await c.var.deps.catalog.providers(c.var.viewer.admin!, status, page);
     if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
-    return render(c, "admin/providers", { title: "服务商管理", ...res.value, q: { status: status ?? "" }, query: status ? `status=${encodeURIComponent(status)}` : "", labels });
+    return render(c, "admin/providers", {
+      title: "服务商管理",
+      ...res.value,
+      q: { status: status ?? "" },
+      query: status ? `status=${encodeURIComponent(status)}` : "",
+      labels,
+    });
   });
   const detail = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
     const res = await c.var.deps.catalog.applicationDetail(c.var.viewer.admin!, c.req.param("id") ?? "");
-    if (!res.ok) return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "服务商申请不存在" : "无权访问", message: res.errors._form }, res.status as Status);
+    if (!res.ok)
+      return render(
+        c,
+        res.status === 404 ? "errors/404" : "errors/403",
+        { title: res.status === 404 ? "服务商申请不存在" : "无权访问", message: res.errors._form },
+        res.status as Status,
+      );
     const categories = await c.var.deps.catalog.categories();
     return render(
       c,

@@ -82,7 +82,11 @@ export function catalogService(deps: CatalogDeps) {
             case "enable_category": {
               const active = f.action === "enable_category";
               if (!(await repo.setCategoryActive(f.code ?? "", active))) return fail({ _form: "服务类别不存在" }, 404);
-              return done(active ? "category_enabled" : "category_disabled", { code: f.code }, active ? "已启用" : "已停用（已上架产品不受影响，新产品不能再选）");
+              return done(
+                active ? "category_enabled" : "category_disabled",
+                { code: f.code },
+                active ? "已启用" : "已停用（已上架产品不受影响，新产品不能再选）",
+              );
             }
             case "add_word": {
               const word = (f.word ?? "").trim();
@@ -157,7 +161,10 @@ export function catalogService(deps: CatalogDeps) {
       try {
         return await db.transaction(async (tx) => {
           const ids = { qualifications: [] as string[], contracts: [] as string[] };
-          for (const [kind, list, purpose] of [["qualifications", files.qualifications, "provider_qualification"], ["contracts", files.contracts, "provider_contract"]] as const) {
+          for (const [kind, list, purpose] of [
+            ["qualifications", files.qualifications, "provider_qualification"],
+            ["contracts", files.contracts, "provider_contract"],
+          ] as const) {
             for (const d of list) {
               const stored = await deps.files.store(tx, { ...d, ownerEnterpriseId: e.id, purpose, accountId });
               if (!stored.ok) return fail({ [kind === "qualifications" ? "qualificationFiles" : "contractFiles"]: stored.message });
@@ -166,8 +173,14 @@ export function catalogService(deps: CatalogDeps) {
           }
           const a = await deps.catalogRepo(tx).insertApplication(e.id, value, ids);
           await deps.audit.record(tx, {
-            actorType: "account", actorId: accountId, entityType: "provider_application", entityId: a.id,
-            action: "provider_applied", toStatus: "pending", requestId, data: { enterpriseId: e.id },
+            actorType: "account",
+            actorId: accountId,
+            entityType: "provider_application",
+            entityId: a.id,
+            action: "provider_applied",
+            toStatus: "pending",
+            requestId,
+            data: { enterpriseId: e.id },
           });
           return ok({ applicationId: a.id });
         });
@@ -196,11 +209,22 @@ export function catalogService(deps: CatalogDeps) {
         Promise.all(application.contractFileIds.map((f) => deps.files.meta(f))),
         deps.audit.forEntity(db, "provider_application", id),
       ]);
-      return ok({ application, enterprise: enterprise!, qualificationFiles: qualificationFiles.filter(Boolean), contractFiles: contractFiles.filter(Boolean), timeline });
+      return ok({
+        application,
+        enterprise: enterprise!,
+        qualificationFiles: qualificationFiles.filter(Boolean),
+        contractFiles: contractFiles.filter(Boolean),
+        timeline,
+      });
     },
 
     /** 通过 (入库) or 驳回 with a reason. */
-    async decideApplication(staff: Staff, id: string, f: { decision: string; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
+    async decideApplication(
+      staff: Staff,
+      id: string,
+      f: { decision: string; reason: string },
+      requestId?: string,
+    ): Promise<Result<{ status: "approved" | "rejected" }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务商" }, 403);
       const read = readDecision(f);
       if (!read.ok) return read;
@@ -216,15 +240,29 @@ export function catalogService(deps: CatalogDeps) {
         await deps.catalogRepo(tx).decideApplication(a.id, { status: decision, adminId: staff.id, reason: reason || null, at: now() });
         if (decision === "approved") {
           await deps.catalogRepo(tx).upsertProvider({
-            enterpriseId: a.enterpriseId, name: enterprise.name, categories: a.categories, regions: a.regions, introduction: a.introduction,
-            contactName: a.contactName, contactPhone: a.contactPhone, applicationId: a.id, at: now(),
+            enterpriseId: a.enterpriseId,
+            name: enterprise.name,
+            categories: a.categories,
+            regions: a.regions,
+            introduction: a.introduction,
+            contactName: a.contactName,
+            contactPhone: a.contactPhone,
+            applicationId: a.id,
+            at: now(),
           });
           await deps.enterprises.setProvider(tx, a.enterpriseId, true);
         }
         await deps.audit.record(tx, {
-          actorType: "admin", actorId: staff.id, entityType: "provider_application", entityId: a.id,
-          action: decision === "approved" ? "provider_approved" : "provider_rejected", fromStatus: "pending", toStatus: decision,
-          reason: reason || null, requestId, data: { enterpriseId: a.enterpriseId },
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: "provider_application",
+          entityId: a.id,
+          action: decision === "approved" ? "provider_approved" : "provider_rejected",
+          fromStatus: "pending",
+          toStatus: decision,
+          reason: reason || null,
+          requestId,
+          data: { enterpriseId: a.enterpriseId },
         });
         return ok({ status: decision });
       });
@@ -238,7 +276,12 @@ export function catalogService(deps: CatalogDeps) {
     },
 
     /** 暂停 (出库) with a reason, or 恢复. The provider center closes and opens with it. */
-    async setProviderStatus(staff: Staff, providerId: string, f: { action: string; reason: string }, requestId?: string): Promise<Result<{ status: ProviderStatus }>> {
+    async setProviderStatus(
+      staff: Staff,
+      providerId: string,
+      f: { action: string; reason: string },
+      requestId?: string,
+    ): Promise<Result<{ status: ProviderStatus }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以暂停或恢复服务商" }, 403);
       const to: ProviderStatus | null = f.action === "suspend" ? "suspended" : f.action === "restore" ? "active" : null;
       if (!to) return fail({ action: "请选择操作" });
@@ -255,9 +298,15 @@ export function catalogService(deps: CatalogDeps) {
         // suspended by an earlier version never got its listing row, so it is written here.
         if (to === "active" && deps.providerRestored) await deps.providerRestored(tx, p, now());
         await deps.audit.record(tx, {
-          actorType: "admin", actorId: staff.id, entityType: "provider", entityId: p.id,
-          action: to === "suspended" ? "provider_suspended" : "provider_restored", fromStatus: p.status, toStatus: to,
-          reason: reason || null, requestId,
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: "provider",
+          entityId: p.id,
+          action: to === "suspended" ? "provider_suspended" : "provider_restored",
+          fromStatus: p.status,
+          toStatus: to,
+          reason: reason || null,
+          requestId,
         });
         return ok({ status: to });
       });

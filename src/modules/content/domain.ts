@@ -34,7 +34,6 @@ export function articleState(a: Pick<Article, "status" | "publishedAt">, now: Da
 /** Visible to the public: published and due. */
 export const isPublic = (a: Pick<Article, "status" | "publishedAt">, now: Date) => articleState(a, now) === "published";
 
-
 /** "2026-12-01T09:30" (Asia/Shanghai, as a datetime-local input sends it; a space or seconds also accepted) -> Date, or null. */
 export function parseShanghaiDateTime(raw: string): Date | null {
   const m = raw.trim().match(/^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/);

@@ -9,8 +9,7 @@
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
-const unescapeHtml = (s: string) =>
-  s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" })[e]!);
+const unescapeHtml = (s: string) => s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" })[e]!);
 
 /** An href the subset allows, judged on the real (unescaped) characters. */
 export function safeHref(url: string): boolean {
@@ -25,9 +24,7 @@ export function safeHref(url: string): boolean {
 const LINK = /\[([^[\]\n]{1,500})\]\(([^()\s]{1,2000})\)/g;
 
 function emphasis(s: string): string {
-  return s
-    .replace(/\*\*(?![\s*])([^*]{1,2000}?)(?<!\s)\*\*/g, "<strong>$1</strong>")
-    .replace(/\*(?![\s*])([^*]{1,2000}?)(?<!\s)\*/g, "<em>$1</em>");
+  return s.replace(/\*\*(?![\s*])([^*]{1,2000}?)(?<!\s)\*\*/g, "<strong>$1</strong>").replace(/\*(?![\s*])([^*]{1,2000}?)(?<!\s)\*/g, "<em>$1</em>");
 }
 
 /** Inline markup of one block of escaped text: links first, emphasis on the text around and inside them. */
@@ -73,7 +70,10 @@ export function renderMarkdown(source: string): string {
       const text = (bullet ? bullet[1] : numbered![2])!.trim();
       const open = current as Block | null;
       if (open && open.type === type) open.items.push(text);
-      else blocks.push((current = { type, items: [text], start: numbered ? Number(numbered[1]) : 1 }));
+      else {
+        current = { type, items: [text], start: numbered ? Number(numbered[1]) : 1 };
+        blocks.push(current);
+      }
       continue;
     }
     if (current?.type === "ul" || current?.type === "ol") {
@@ -82,7 +82,10 @@ export function renderMarkdown(source: string): string {
       continue;
     }
     if (current?.type === "p") current.lines.push(line.trim());
-    else blocks.push((current = { type: "p", lines: [line.trim()] }));
+    else {
+      current = { type: "p", lines: [line.trim()] };
+      blocks.push(current);
+    }
   }
   return blocks
     .map((b) => {
@@ -98,6 +101,8 @@ export function renderMarkdown(source: string): string {
         case "p":
           // Each line on its own so no inline marker spans a line break.
           return `<p>${b.lines.map(inline).join("<br>\n")}</p>`;
+        default:
+          return "";
       }
     })
     .join("\n");

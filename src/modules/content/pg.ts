@@ -44,7 +44,12 @@ export function pgArticles(db: Db): ArticleRepository {
       return row && toArticle(row);
     },
     async setStatus(id, v) {
-      await db.query(`update articles set status = $2, published_at = $3, updated_by = $4, updated_at = now() where id = $1`, [id, v.status, v.publishedAt, v.adminId]);
+      await db.query(`update articles set status = $2, published_at = $3, updated_by = $4, updated_at = now() where id = $1`, [
+        id,
+        v.status,
+        v.publishedAt,
+        v.adminId,
+      ]);
     },
     async setPinned(id, pinned, adminId) {
       await db.query(`update articles set pinned = $2, updated_by = $3, updated_at = now() where id = $1`, [id, pinned, adminId]);

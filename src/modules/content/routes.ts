@@ -3,7 +3,19 @@ import { z } from "zod";
 import { requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formUploads, render, safeNext, sendFile } from "../../web/http.ts";
 import { checkbox, enumFilter, enumOf, form, optionalText, pageNo, params, query, searchText, text, textList, uuid } from "../../web/validate.ts";
-import { ARTICLE_KIND_TEXT, ARTICLE_STATE_TEXT, ARTICLE_STATUS_TEXT, type Article, BODY_MAX, canManageContent, MAX_ATTACHMENTS, SLUG_MAX, TITLE_MAX, SUMMARY_MAX, shanghaiInputValue } from "./domain.ts";
+import {
+  ARTICLE_KIND_TEXT,
+  ARTICLE_STATE_TEXT,
+  ARTICLE_STATUS_TEXT,
+  type Article,
+  BODY_MAX,
+  canManageContent,
+  MAX_ATTACHMENTS,
+  SLUG_MAX,
+  TITLE_MAX,
+  SUMMARY_MAX,
+  shanghaiInputValue,
+} from "./domain.ts";
 
 type Status = 200 | 403 | 404 | 409 | 422;
 
@@ -55,7 +67,9 @@ const articleSchema = z.object({
   kind: enumOf(ARTICLE_KIND_TEXT, "请选择类型（通知公告或政策文件）"),
   summary: optionalText(SUMMARY_MAX, "摘要"),
   body: markdownBody,
-  slug: text({ max: SLUG_MAX, label: "固定链接", maxMessage: SLUG_MESSAGE }).refine((v) => !v || /^[a-z0-9]+(-[a-z0-9]+)*$/.test(v.toLowerCase()), { error: SLUG_MESSAGE }),
+  slug: text({ max: SLUG_MAX, label: "固定链接", maxMessage: SLUG_MESSAGE }).refine((v) => !v || /^[a-z0-9]+(-[a-z0-9]+)*$/.test(v.toLowerCase()), {
+    error: SLUG_MESSAGE,
+  }),
   pinned: checkbox,
   publishedAt: text({ max: 40, label: "发布时间", maxMessage: "发布时间格式不正确，请按“2026-12-01 09:30”填写，或留空表示发布时的当前时间" }),
   next: enumFilter({ edit: "保存", preview: "保存并预览" }),
@@ -63,7 +77,13 @@ const articleSchema = z.object({
 });
 type ArticleFields = z.output<typeof articleSchema>;
 const toArticleForm = (f: ArticleFields): Record<string, string> => ({
-  title: f.title, kind: f.kind, summary: f.summary, body: f.body, slug: f.slug, pinned: f.pinned ? "yes" : "", publishedAt: f.publishedAt,
+  title: f.title,
+  kind: f.kind,
+  summary: f.summary,
+  body: f.body,
+  slug: f.slug,
+  pinned: f.pinned ? "yes" : "",
+  publishedAt: f.publishedAt,
 });
 /** Where an action returns: a page of the article list (its query kept), nothing else. */
 const backSchema = z.object({
@@ -75,7 +95,12 @@ const publicQuery = z.object({ page: pageNo, kind: enumFilter(ARTICLE_KIND_TEXT)
 const adminQuery = z.object({ page: pageNo, status: enumFilter(ARTICLE_STATUS_TEXT) });
 
 const refused = (c: Ctx, res: { status: number; errors: Record<string, string> }) =>
-  render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "文章不存在" : "无权访问", message: res.errors._form }, res.status === 404 ? 404 : 403);
+  render(
+    c,
+    res.status === 404 ? "errors/404" : "errors/403",
+    { title: res.status === 404 ? "文章不存在" : "无权访问", message: res.errors._form },
+    res.status === 404 ? 404 : 403,
+  );
 
 export function contentRoutes() {
   const r = new Hono<AppEnv>();
@@ -165,16 +190,37 @@ export function contentRoutes() {
     return c.redirect(f.next === "preview" ? `/admin/articles/${res.value.id}/preview` : `/admin/articles/${res.value.id}`, 303);
   };
   r.get("/admin/articles/new", requireAdmin("operator", "super_admin"), (c) => formPage(c, null, null));
-  r.post("/admin/articles/new", requireAdmin(), form(articleSchema, invalid(() => null)), (c) => save(c, null, c.req.valid("form")));
+  r.post(
+    "/admin/articles/new",
+    requireAdmin(),
+    form(
+      articleSchema,
+      invalid(() => null),
+    ),
+    (c) => save(c, null, c.req.valid("form")),
+  );
   r.get("/admin/articles/:id{[0-9a-f-]{36}}", requireAdmin("operator", "super_admin"), id, (c) => formPage(c, c.req.valid("param").id, null));
-  r.post("/admin/articles/:id{[0-9a-f-]{36}}", requireAdmin(), id, form(articleSchema, invalid((c) => c.req.param("id") ?? null)), (c) =>
-    save(c, c.req.valid("param").id, c.req.valid("form")),
+  r.post(
+    "/admin/articles/:id{[0-9a-f-]{36}}",
+    requireAdmin(),
+    id,
+    form(
+      articleSchema,
+      invalid((c) => c.req.param("id") ?? null),
+    ),
+    (c) => save(c, c.req.valid("param").id, c.req.valid("form")),
   );
 
   r.get("/admin/articles/:id{[0-9a-f-]{36}}/preview", requireAdmin("operator", "super_admin"), id, async (c) => {
     const res = await c.var.deps.content.adminArticle(c.var.viewer.admin!, c.req.valid("param").id);
     if (!res.ok) return refused(c, res);
-    return render(c, "public/article", { title: `预览：${res.value.article.title}`, ...res.value, preview: true, fileBase: "/admin/articles/files/", labels });
+    return render(c, "public/article", {
+      title: `预览：${res.value.article.title}`,
+      ...res.value,
+      preview: true,
+      fileBase: "/admin/articles/files/",
+      labels,
+    });
   });
 
   r.post(

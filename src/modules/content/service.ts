@@ -79,7 +79,13 @@ export function contentService(deps: ContentDeps) {
       const pg = pageOf(page);
       const { rows, total } = await repo(db).list({ status }, ADMIN_PAGE_SIZE, (pg - 1) * ADMIN_PAGE_SIZE);
       const at = now();
-      return ok({ rows: rows.map((a) => ({ ...a, state: articleState(a, at) })), total, page: pg, pages: Math.max(1, Math.ceil(total / ADMIN_PAGE_SIZE)), status });
+      return ok({
+        rows: rows.map((a) => ({ ...a, state: articleState(a, at) })),
+        total,
+        page: pg,
+        pages: Math.max(1, Math.ceil(total / ADMIN_PAGE_SIZE)),
+        status,
+      });
     },
 
     /** One article for its edit page and preview: the source, the rendered body, attachments and history. */

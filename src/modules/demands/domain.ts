@@ -78,7 +78,11 @@ export type DemandForm = {
 };
 
 const clean = (v: string | undefined) =>
-  (v ?? "").normalize("NFC").replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "").trim();
+  (v ?? "")
+    .normalize("NFC")
+    .replace(/\r\n?/g, "\n")
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "")
+    .trim();
 const len = (s: string) => [...s].length;
 
 export { addDays, shanghaiDate as shanghaiToday } from "../../lib/shanghai.ts";
@@ -101,7 +105,6 @@ export function parseYuan(raw: string | undefined, label: string): { fen?: numbe
   if (r.problem === "too_large") return { error: `${label}不能超过10亿元` };
   return { error: `${label}应为金额（元），最多两位小数` };
 }
-
 
 export const isLandline = (p: string) => /^0\d{2,3}\d{7,8}$/.test(p);
 
@@ -172,8 +175,17 @@ export function validateDemand(
   return {
     errors,
     value: {
-      title, category, description, budgetMinFen, budgetMaxFen, budgetNegotiable: negotiable,
-      cityCode: city!.code, districtCode: district?.code ?? null, deadline, contactName, contactPhone,
+      title,
+      category,
+      description,
+      budgetMinFen,
+      budgetMaxFen,
+      budgetNegotiable: negotiable,
+      cityCode: city!.code,
+      districtCode: district?.code ?? null,
+      deadline,
+      contactName,
+      contactPhone,
     },
   };
 }
@@ -181,7 +193,10 @@ export function validateDemand(
 export type ResponseInput = { proposal: string; quotedFen: number | null; productId: string | null };
 
 /** 响应需求: 方案简述 (10-1000 characters), optional 报价 in 元, optional product (checked by the service). */
-export function validateResponse(f: { proposal?: string; quotedPrice?: string; quotedFen?: number; productId?: string }): { value?: ResponseInput; errors: Record<string, string> } {
+export function validateResponse(f: { proposal?: string; quotedPrice?: string; quotedFen?: number; productId?: string }): {
+  value?: ResponseInput;
+  errors: Record<string, string>;
+} {
   const errors: Record<string, string> = {};
   const proposal = clean(f.proposal);
   if (!proposal) errors.proposal = "请填写方案简述";
@@ -216,7 +231,6 @@ export function maskContactPhone(phone: string): string {
   if (isLandline(phone)) return `${phone.slice(0, phone.startsWith("01") || phone.startsWith("02") ? 3 : 4)}****${phone.slice(-2)}`;
   return "***";
 }
-
 
 /** 预算 as shown: 面议, one amount, or a range. */
 export function budgetText(d: { budgetMinFen: number | null; budgetMaxFen: number | null; budgetNegotiable: boolean }): string {

@@ -8,7 +8,8 @@ const DEMAND_COLUMNS = `id, enterprise_id, enterprise_name, title, category, cat
   decided_by, decision_reason, published_at, closed_at, created_at, updated_at`;
 const SUMMARY_COLUMNS = `d.id, d.enterprise_name, d.title, d.category, d.category_name, d.budget_min_fen, d.budget_max_fen, d.budget_negotiable,
   d.city_code, d.district_code, d.deadline::text as deadline, d.status, d.submitted_at, d.published_at, d.updated_at`;
-const RESPONSE_COLUMNS = "r.id, r.demand_id, r.provider_id, r.provider_name, r.proposal, r.quoted_fen, r.product_id, r.product_title, r.created_at, r.updated_at";
+const RESPONSE_COLUMNS =
+  "r.id, r.demand_id, r.provider_id, r.provider_name, r.proposal, r.quoted_fen, r.product_id, r.product_title, r.created_at, r.updated_at";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Page of rows plus the total, both filtered by the same where clause. */
@@ -22,8 +23,20 @@ async function page<T>(db: Db, select: string, from: string, order: string, para
 
 export function pgDemands(db: Db): DemandRepository {
   const values = (v: DemandWrite) => [
-    v.enterpriseName, v.title, v.category, v.categoryName, v.description, v.budgetMinFen, v.budgetMaxFen, v.budgetNegotiable,
-    v.cityCode, v.districtCode, v.deadline, v.contactName, v.contactPhone, pgArray(v.searchTerms),
+    v.enterpriseName,
+    v.title,
+    v.category,
+    v.categoryName,
+    v.description,
+    v.budgetMinFen,
+    v.budgetMaxFen,
+    v.budgetNegotiable,
+    v.cityCode,
+    v.districtCode,
+    v.deadline,
+    v.contactName,
+    v.contactPhone,
+    pgArray(v.searchTerms),
   ];
   return {
     async insert(enterpriseId: string, v: DemandWrite, at: Date): Promise<Demand> {
@@ -112,7 +125,10 @@ export function pgDemands(db: Db): DemandRepository {
       return c!.n;
     },
     async response(demandId: string, providerId: string): Promise<DemandResponse | undefined> {
-      const [r] = await db.query(`select ${RESPONSE_COLUMNS} from demand_responses r where r.demand_id = $1 and r.provider_id = $2`, [demandId, providerId]);
+      const [r] = await db.query(`select ${RESPONSE_COLUMNS} from demand_responses r where r.demand_id = $1 and r.provider_id = $2`, [
+        demandId,
+        providerId,
+      ]);
       return r && camelRow<DemandResponse>(r);
     },
     async insertResponse(v, at: Date): Promise<DemandResponse> {

@@ -20,7 +20,21 @@ export type Demand = DemandInput & {
 /** What lists show: no contact details, no description. */
 export type DemandSummary = Pick<
   Demand,
-  "id" | "enterpriseName" | "title" | "category" | "categoryName" | "budgetMinFen" | "budgetMaxFen" | "budgetNegotiable" | "cityCode" | "districtCode" | "deadline" | "status" | "submittedAt" | "publishedAt" | "updatedAt"
+  | "id"
+  | "enterpriseName"
+  | "title"
+  | "category"
+  | "categoryName"
+  | "budgetMinFen"
+  | "budgetMaxFen"
+  | "budgetNegotiable"
+  | "cityCode"
+  | "districtCode"
+  | "deadline"
+  | "status"
+  | "submittedAt"
+  | "publishedAt"
+  | "updatedAt"
 > & { responseCount: number };
 
 export type DemandResponse = {

@@ -3,7 +3,22 @@ import { z } from "zod";
 import { fenToYuanInput } from "../../lib/money.ts";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, isHtmx, render } from "../../web/http.ts";
-import { checkbox, enumFilter, enumFilterOr, enumOf, form, isoDate, optionalText, pageNo, params, query, searchText, text, uuid, yuanFen } from "../../web/validate.ts";
+import {
+  checkbox,
+  enumFilter,
+  enumFilterOr,
+  enumOf,
+  form,
+  isoDate,
+  optionalText,
+  pageNo,
+  params,
+  query,
+  searchText,
+  text,
+  uuid,
+  yuanFen,
+} from "../../web/validate.ts";
 import { CITIES } from "../enterprises/domain.ts";
 import {
   DEMAND_STATUS_TEXT,
@@ -38,15 +53,27 @@ const demandSchema = z.object({
   budgetNegotiable: checkbox,
   cityCode: enumOf(CITY_TEXT, "请选择所在城市"),
   districtCode: optionalText(12, "所在区县"),
-  deadline: text({ max: 10, label: "截止日期", required: "请选择截止日期", maxMessage: DEADLINE_FORMAT }).refine((s) => isoDate(DEADLINE_FORMAT).safeParse(s).success, { error: DEADLINE_FORMAT }),
+  deadline: text({ max: 10, label: "截止日期", required: "请选择截止日期", maxMessage: DEADLINE_FORMAT }).refine(
+    (s) => isoDate(DEADLINE_FORMAT).safeParse(s).success,
+    { error: DEADLINE_FORMAT },
+  ),
   contactName: text({ max: 30, label: "联系人", required: "请输入联系人" }),
   contactPhone: text({ max: 20, label: "联系电话", required: "请输入联系电话", maxMessage: "联系电话应为11位手机号或带区号的固定电话" }),
 });
 const toDemandForm = (f: z.output<typeof demandSchema>): DemandForm => ({
-  title: f.title, category: f.category, description: f.description, budgetMinFen: f.budgetMin, budgetMaxFen: f.budgetMax,
-  budgetMin: f.budgetMin === undefined ? "" : fenToYuanInput(f.budgetMin), budgetMax: f.budgetMax === undefined ? "" : fenToYuanInput(f.budgetMax),
-  budgetNegotiable: f.budgetNegotiable ? "yes" : "", cityCode: f.cityCode, districtCode: f.districtCode, deadline: f.deadline,
-  contactName: f.contactName, contactPhone: f.contactPhone,
+  title: f.title,
+  category: f.category,
+  description: f.description,
+  budgetMinFen: f.budgetMin,
+  budgetMaxFen: f.budgetMax,
+  budgetMin: f.budgetMin === undefined ? "" : fenToYuanInput(f.budgetMin),
+  budgetMax: f.budgetMax === undefined ? "" : fenToYuanInput(f.budgetMax),
+  budgetNegotiable: f.budgetNegotiable ? "yes" : "",
+  cityCode: f.cityCode,
+  districtCode: f.districtCode,
+  deadline: f.deadline,
+  contactName: f.contactName,
+  contactPhone: f.contactPhone,
 });
 /** 响应需求. */
 const responseSchema = z.object({
@@ -60,7 +87,13 @@ const decisionSchema = z.object({
 });
 const idParam = z.object({ id: uuid() });
 const pageQuery = z.object({ page: pageNo });
-const publicQuery = z.object({ page: pageNo, category: searchText(40), city: enumFilter(CITY_TEXT), q: searchText(50), status: enumFilter({ all: "全部", open: "征集中" }) });
+const publicQuery = z.object({
+  page: pageNo,
+  category: searchText(40),
+  city: enumFilter(CITY_TEXT),
+  q: searchText(50),
+  status: enumFilter({ all: "全部", open: "征集中" }),
+});
 const queueQuery = z.object({ page: pageNo, status: enumFilterOr(DEMAND_STATUS_TEXT, "pending") });
 
 const STATUS_CLASS: Record<string, string> = {
@@ -129,7 +162,11 @@ export function demandRoutes() {
     const d = await c.var.deps.demands.publicDetail(c.req.param("id") ?? "", c.var.viewer.account?.id);
     if (!d) return notFound(c);
     const existing = d.respond?.existing;
-    const form = values ?? (existing ? { proposal: existing.proposal, quotedPrice: existing.quotedFen ? fenToYuanInput(existing.quotedFen) : "", productId: existing.productId ?? "" } : {});
+    const form =
+      values ??
+      (existing
+        ? { proposal: existing.proposal, quotedPrice: existing.quotedFen ? fenToYuanInput(existing.quotedFen) : "", productId: existing.productId ?? "" }
+        : {});
     return render(c, "public/demand", { title: d.demand.title, ...d, form, errors, labels }, status);
   };
   r.get(`/demands/:id${ID}`, id, (c) => detailPage(c));
@@ -209,7 +246,14 @@ export function demandRoutes() {
   r.get(`/me/demands/:id${ID}`, id, async (c) => {
     const res = await c.var.deps.demands.myDemand(c.var.viewer.account!.id, c.req.valid("param").id);
     if (!res.ok) return notFound(c);
-    return render(c, "me/demand", { title: res.value.demand.title, menu: "demands", ...res.value, labels, actionText: DEMAND_ACTION_TEXT, statusText: DEMAND_STATUS_TEXT });
+    return render(c, "me/demand", {
+      title: res.value.demand.title,
+      menu: "demands",
+      ...res.value,
+      labels,
+      actionText: DEMAND_ACTION_TEXT,
+      statusText: DEMAND_STATUS_TEXT,
+    });
   });
   r.get(`/me/demands/:id${ID}/edit`, id, async (c) => {
     const res = await c.var.deps.demands.myDemand(c.var.viewer.account!.id, c.req.valid("param").id);
@@ -270,12 +314,24 @@ export function demandRoutes() {
     const { status, page } = c.req.valid("query");
     const res = await c.var.deps.demands.queue(c.var.viewer.admin!, status || undefined, page);
     if (!res.ok) return forbidden(c, res.errors._form);
-    return render(c, "admin/demands", { title: "企业需求审核", ...res.value, q: { status }, query: `status=${encodeURIComponent(status)}`, labels, statusOptions: Object.entries(DEMAND_STATUS_TEXT) });
+    return render(c, "admin/demands", {
+      title: "企业需求审核",
+      ...res.value,
+      q: { status },
+      query: `status=${encodeURIComponent(status)}`,
+      labels,
+      statusOptions: Object.entries(DEMAND_STATUS_TEXT),
+    });
   });
   const reviewPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
     const res = await c.var.deps.demands.reviewDetail(c.var.viewer.admin!, c.req.param("id") ?? "");
     if (!res.ok) return res.status === 404 ? notFound(c) : forbidden(c, res.errors._form);
-    return render(c, "admin/demand", { title: "企业需求审核", ...res.value, errors, values, labels, actionText: DEMAND_ACTION_TEXT, statusText: DEMAND_STATUS_TEXT }, status);
+    return render(
+      c,
+      "admin/demand",
+      { title: "企业需求审核", ...res.value, errors, values, labels, actionText: DEMAND_ACTION_TEXT, statusText: DEMAND_STATUS_TEXT },
+      status,
+    );
   };
   r.get(`/admin/demands/:id${ID}`, requireAdmin("reviewer", "super_admin"), id, (c) => reviewPage(c));
   r.post(

@@ -43,7 +43,6 @@ const PAGE_SIZE = 20;
 /** How many of a provider's listed products the 关联服务产品 select offers. */
 const MAX_LINKABLE_PRODUCTS = 200;
 
-
 const OWNER_ACTION_EVENT = { withdraw: "demand_withdrawn", close: "demand_closed" } as const;
 
 /** The demands module's public surface: 发布需求, 我的需求管理, review, the public 企业需求 list, 响应需求. */
@@ -87,7 +86,9 @@ export function demandService(deps: DemandDeps) {
 
   /** The demand as the public may see it: contact masked unless the viewer is the owner or an approved provider. */
   function withContact(d: Demand, visible: boolean) {
-    return visible ? { ...d, contactVisible: true } : { ...d, contactName: maskName(d.contactName), contactPhone: maskContactPhone(d.contactPhone), contactVisible: false };
+    return visible
+      ? { ...d, contactVisible: true }
+      : { ...d, contactName: maskName(d.contactName), contactPhone: maskContactPhone(d.contactPhone), contactVisible: false };
   }
 
   return {
@@ -107,8 +108,14 @@ export function demandService(deps: DemandDeps) {
       return db.transaction(async (tx) => {
         const d = await deps.demandRepo(tx).insert(e.id, prepared.value, now());
         await deps.audit.record(tx, {
-          actorType: "account", actorId: accountId, entityType: "demand", entityId: d.id, action: "demand_submitted",
-          toStatus: "pending", requestId, data: { enterpriseId: e.id },
+          actorType: "account",
+          actorId: accountId,
+          entityType: "demand",
+          entityId: d.id,
+          action: "demand_submitted",
+          toStatus: "pending",
+          requestId,
+          data: { enterpriseId: e.id },
         });
         return ok({ id: d.id });
       });
@@ -147,8 +154,15 @@ export function demandService(deps: DemandDeps) {
         if (!to) return fail({ _form: `该需求${DEMAND_STATUS_TEXT[d.status]}，不能修改` }, 409);
         await deps.demandRepo(tx).resubmit(d.id, prepared.value, now());
         await deps.audit.record(tx, {
-          actorType: "account", actorId: accountId, entityType: "demand", entityId: d.id, action: "demand_resubmitted",
-          fromStatus: d.status, toStatus: to, requestId, data: { previousTitle: d.title },
+          actorType: "account",
+          actorId: accountId,
+          entityType: "demand",
+          entityId: d.id,
+          action: "demand_resubmitted",
+          fromStatus: d.status,
+          toStatus: to,
+          requestId,
+          data: { previousTitle: d.title },
         });
         return ok({ id: d.id });
       });
@@ -165,8 +179,14 @@ export function demandService(deps: DemandDeps) {
         if (!to) return fail({ _form: action === "withdraw" ? "只有待处理的需求可以撤回" : "只有已发布的需求可以关闭" }, 409);
         await deps.demandRepo(tx).setStatus(d.id, to, { at: now() });
         await deps.audit.record(tx, {
-          actorType: "account", actorId: accountId, entityType: "demand", entityId: d.id, action: OWNER_ACTION_EVENT[action],
-          fromStatus: d.status, toStatus: to, requestId,
+          actorType: "account",
+          actorId: accountId,
+          entityType: "demand",
+          entityId: d.id,
+          action: OWNER_ACTION_EVENT[action],
+          fromStatus: d.status,
+          toStatus: to,
+          requestId,
         });
         return ok({ status: to });
       });
@@ -203,8 +223,15 @@ export function demandService(deps: DemandDeps) {
         if (approve && d.deadline < today()) return fail({ _form: "该需求的截止日期已过，不能发布，请驳回并说明原因" }, 409);
         await deps.demandRepo(tx).setStatus(d.id, to, { at: now(), adminId: staff.id, reason: reason || null });
         await deps.audit.record(tx, {
-          actorType: "admin", actorId: staff.id, entityType: "demand", entityId: d.id, action: approve ? "demand_published" : "demand_rejected",
-          fromStatus: d.status, toStatus: to, reason: reason || null, requestId,
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: "demand",
+          entityId: d.id,
+          action: approve ? "demand_published" : "demand_rejected",
+          fromStatus: d.status,
+          toStatus: to,
+          reason: reason || null,
+          requestId,
         });
         return ok({ status: to });
       });
@@ -239,7 +266,9 @@ export function demandService(deps: DemandDeps) {
       const owner = !!e && e.id === d.enterpriseId;
       if (d.status !== "published" && !owner) return undefined;
       const t = today();
-      let respond: { allowed: boolean; reason?: string; existing?: DemandResponse; products: { productId: string; title: string; priceFen: number }[] } | undefined;
+      let respond:
+        | { allowed: boolean; reason?: string; existing?: DemandResponse; products: { productId: string; title: string; priceFen: number }[] }
+        | undefined;
       const provider = accountId && e?.isProvider ? await activeProvider(accountId) : undefined;
       if (provider) {
         const existing = await repo().response(d.id, provider.id);
@@ -255,7 +284,12 @@ export function demandService(deps: DemandDeps) {
     },
 
     /** 响应需求: an active provider, a published open demand of another enterprise, one response per provider (a second one edits it). */
-    async respond(accountId: string, demandId: string, f: Parameters<typeof validateResponse>[0], requestId?: string): Promise<Result<{ created: boolean }>> {
+    async respond(
+      accountId: string,
+      demandId: string,
+      f: Parameters<typeof validateResponse>[0],
+      requestId?: string,
+    ): Promise<Result<{ created: boolean }>> {
       const e = await deps.enterprises.ofAccount(accountId);
       const provider = e?.isProvider ? await activeProvider(accountId) : undefined;
       if (!e || !provider) return fail({ _form: "仅审核通过的服务商可以响应需求" }, 403);
@@ -285,8 +319,12 @@ export function demandService(deps: DemandDeps) {
             responseId = (await r.insertResponse({ demandId: d.id, providerId: provider.id, ...row }, now())).id;
           }
           await deps.audit.record(tx, {
-            actorType: "account", actorId: accountId, entityType: "demand", entityId: d.id,
-            action: existing ? "demand_response_updated" : "demand_response_created", requestId,
+            actorType: "account",
+            actorId: accountId,
+            entityType: "demand",
+            entityId: d.id,
+            action: existing ? "demand_response_updated" : "demand_response_created",
+            requestId,
             data: { responseId, providerId: provider.id, productId: value.productId },
           });
           return ok({ created: !existing });
@@ -314,7 +352,13 @@ export function demandService(deps: DemandDeps) {
       const n = Math.max(1, Math.min(50, Math.floor(limit) || 1));
       const { rows } = await repo().published({ openOn: today() }, n, 0);
       return rows.map((d) => ({
-        id: d.id, title: d.title, categoryName: d.categoryName, city: cityName(d.cityCode), budget: budgetText(d), deadline: d.deadline, publishedAt: d.publishedAt!,
+        id: d.id,
+        title: d.title,
+        categoryName: d.categoryName,
+        city: cityName(d.cityCode),
+        budget: budgetText(d),
+        deadline: d.deadline,
+        publishedAt: d.publishedAt!,
       }));
     },
 

@@ -56,19 +56,38 @@ export type EnterpriseType = keyof typeof ENTERPRISE_TYPES;
 
 /** 国民经济行业分类 manufacturing divisions most common in Guangxi (C13-C43), plus services. */
 export const INDUSTRIES = [
-  "农副食品加工业", "食品制造业", "酒、饮料和精制茶制造业", "纺织业", "木材加工和木、竹、藤、棕、草制品业",
-  "家具制造业", "造纸和纸制品业", "化学原料和化学制品制造业", "医药制造业", "橡胶和塑料制品业",
-  "非金属矿物制品业", "黑色金属冶炼和压延加工业", "有色金属冶炼和压延加工业", "金属制品业", "通用设备制造业",
-  "专用设备制造业", "汽车制造业", "铁路、船舶、航空航天和其他运输设备制造业", "电气机械和器材制造业",
-  "计算机、通信和其他电子设备制造业", "仪器仪表制造业", "其他制造业", "科学研究和技术服务业",
-  "信息传输、软件和信息技术服务业", "租赁和商务服务业", "其他",
+  "农副食品加工业",
+  "食品制造业",
+  "酒、饮料和精制茶制造业",
+  "纺织业",
+  "木材加工和木、竹、藤、棕、草制品业",
+  "家具制造业",
+  "造纸和纸制品业",
+  "化学原料和化学制品制造业",
+  "医药制造业",
+  "橡胶和塑料制品业",
+  "非金属矿物制品业",
+  "黑色金属冶炼和压延加工业",
+  "有色金属冶炼和压延加工业",
+  "金属制品业",
+  "通用设备制造业",
+  "专用设备制造业",
+  "汽车制造业",
+  "铁路、船舶、航空航天和其他运输设备制造业",
+  "电气机械和器材制造业",
+  "计算机、通信和其他电子设备制造业",
+  "仪器仪表制造业",
+  "其他制造业",
+  "科学研究和技术服务业",
+  "信息传输、软件和信息技术服务业",
+  "租赁和商务服务业",
+  "其他",
 ] as const;
 
 export type City = { code: string; name: string; districts: { code: string; name: string }[] };
 export const CITIES: City[] = regions.cities;
 export const cityName = (code: string | null | undefined) => CITIES.find((c) => c.code === code)?.name ?? "";
-export const districtName = (code: string | null | undefined) =>
-  CITIES.flatMap((c) => c.districts).find((d) => d.code === code)?.name ?? "";
+export const districtName = (code: string | null | undefined) => CITIES.flatMap((c) => c.districts).find((d) => d.code === code)?.name ?? "";
 
 // ---- 企业划型 ----
 
@@ -107,8 +126,7 @@ export { fenToWanText, parseWanToFen };
  * Whether `v` is one of the map's own keys. Never `v in map`: that accepts prototype keys such as
  * `constructor`, `toString` and `__proto__`.
  */
-export const isKey = <K extends string>(map: Readonly<Record<K, unknown>>, v: unknown): v is K =>
-  typeof v === "string" && Object.hasOwn(map, v);
+export const isKey = <K extends string>(map: Readonly<Record<K, unknown>>, v: unknown): v is K => typeof v === "string" && Object.hasOwn(map, v);
 
 export type Errors = Record<string, string>;
 

@@ -49,10 +49,10 @@ export function pgEnterprises(db: Db): EnterpriseRepository {
       return r!.n;
     },
     async create({ accountId, name }) {
-      const [row] = await db.query<EnterpriseRow>(
-        `insert into enterprises (account_id, name) values ($1, $2) returning ${ENTERPRISE_COLUMNS}`,
-        [accountId, name],
-      );
+      const [row] = await db.query<EnterpriseRow>(`insert into enterprises (account_id, name) values ($1, $2) returning ${ENTERPRISE_COLUMNS}`, [
+        accountId,
+        name,
+      ]);
       return toEnterprise(row!);
     },
     async byAccount(accountId) {
@@ -60,10 +60,7 @@ export function pgEnterprises(db: Db): EnterpriseRepository {
       return row && toEnterprise(row);
     },
     async byId(id, forUpdate = false) {
-      const [row] = await db.query<EnterpriseRow>(
-        `select ${ENTERPRISE_COLUMNS} from enterprises where id = $1${forUpdate ? " for update" : ""}`,
-        [id],
-      );
+      const [row] = await db.query<EnterpriseRow>(`select ${ENTERPRISE_COLUMNS} from enterprises where id = $1${forUpdate ? " for update" : ""}`, [id]);
       return row && toEnterprise(row);
     },
     async setStatus(id, status) {
@@ -211,9 +208,23 @@ export function pgCertifications(db: Db, cipher: FieldCipher): CertificationRepo
            legal_id_number_hash = $18, step = 3, updated_at = now()
          where id = $1 and status = 'draft'`,
         [
-          id, v.name, v.creditCode, v.creditCodeValid, v.creditCodeConfirmed, v.staffCount, v.revenueFen, v.sizeProposed,
-          v.sizeDeclared, v.industry, v.cityCode, v.districtCode, v.address, v.legalName,
-          await cipher.seal(v.legalIdNumber, fieldRef(CERTS, "legal_id_number", owner)), v.legalPhone, agreedAt,
+          id,
+          v.name,
+          v.creditCode,
+          v.creditCodeValid,
+          v.creditCodeConfirmed,
+          v.staffCount,
+          v.revenueFen,
+          v.sizeProposed,
+          v.sizeDeclared,
+          v.industry,
+          v.cityCode,
+          v.districtCode,
+          v.address,
+          v.legalName,
+          await cipher.seal(v.legalIdNumber, fieldRef(CERTS, "legal_id_number", owner)),
+          v.legalPhone,
+          agreedAt,
           await idHash(cipher, v.legalIdNumber),
         ],
       );
@@ -224,7 +235,14 @@ export function pgCertifications(db: Db, cipher: FieldCipher): CertificationRepo
       await db.query(
         `update enterprise_certifications set agent_name = $2, agent_id_number_enc = $3, agent_phone = $4, status = 'pending',
            submitted_at = $5, agent_id_number_hash = $6, updated_at = now() where id = $1 and status = 'draft'`,
-        [id, v.agentName, await sealOrNull(cipher, v.agentIdNumber, fieldRef(CERTS, "agent_id_number", owner)), v.agentPhone, at, await idHash(cipher, v.agentIdNumber)],
+        [
+          id,
+          v.agentName,
+          await sealOrNull(cipher, v.agentIdNumber, fieldRef(CERTS, "agent_id_number", owner)),
+          v.agentPhone,
+          at,
+          await idHash(cipher, v.agentIdNumber),
+        ],
       );
     },
     async decide(id, v) {
@@ -341,8 +359,13 @@ export function pgBankAccounts(db: Db, cipher: FieldCipher): BankAccountReposito
         `insert into enterprise_bank_accounts (enterprise_id, account_name, bank_name, bank_city_code, branch_name, account_number_enc, created_by_account)
          values ($1, $2, $3, $4, $5, $6, $7) returning ${BANK_COLUMNS}`,
         [
-          enterpriseId, v.accountName, v.bankName, v.bankCityCode, v.branchName,
-          await cipher.seal(v.accountNumber, fieldRef(BANKS, "account_number", enterpriseId)), accountId,
+          enterpriseId,
+          v.accountName,
+          v.bankName,
+          v.bankCityCode,
+          v.branchName,
+          await cipher.seal(v.accountNumber, fieldRef(BANKS, "account_number", enterpriseId)),
+          accountId,
         ],
       );
       return toBank(cipher, row!);
@@ -427,7 +450,10 @@ export function pgFieldSealing(db: Db, cipher: FieldCipher): FieldSealingReposit
         async (tx, r, c) => {
           const v = await next(c, r.account_number, r.account_number_enc, fieldRef(BANKS, "account_number", String(r.enterprise_id)));
           if (v || r.account_number !== null) {
-            await tx.query(`update ${BANKS} set account_number = null, account_number_enc = coalesce($2, account_number_enc) where id = $1`, [r.id, v?.enc ?? null]);
+            await tx.query(`update ${BANKS} set account_number = null, account_number_enc = coalesce($2, account_number_enc) where id = $1`, [
+              r.id,
+              v?.enc ?? null,
+            ]);
           }
         },
         counts,

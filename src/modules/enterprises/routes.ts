@@ -141,7 +141,10 @@ const personName = (label: string) =>
 const mobile = (label: string) =>
   z.preprocess(
     (v) => (typeof v === "string" ? v.replace(/[\s-]/g, "") : ""),
-    z.string().min(1, { error: `请输入${label}` }).regex(PHONE_RE, { error: `${label}应为11位手机号` }),
+    z
+      .string()
+      .min(1, { error: `请输入${label}` })
+      .regex(PHONE_RE, { error: `${label}应为11位手机号` }),
   );
 /** 上一步 posts what was typed, unchecked: it is kept in the session for when the user comes back. */
 const action = optionalText(20, "操作");
@@ -153,7 +156,9 @@ const step1Form = z.object({
 
 const step2Form = z.object({
   action,
-  name: text({ max: 100, label: "企业名称", required: "请输入企业名称" }).refine((v) => !/[<>\u0000-\u001f]/.test(v), { error: "企业名称含有不允许的字符" }),
+  name: text({ max: 100, label: "企业名称", required: "请输入企业名称" }).refine((v) => !/[<>\u0000-\u001f]/.test(v), {
+    error: "企业名称含有不允许的字符",
+  }),
   // The check character may be confirmed by the user (creditCodeConfirm): the domain reads both.
   creditCode: optionalText(40, "统一社会信用代码"),
   creditCodeConfirm: optionalText(10, "确认"),
@@ -326,11 +331,11 @@ export function enterpriseRoutes() {
     back(3),
     form(step3Form, (c: Ctx, errors, values) => stepPage(c, 3, values, errors, 422)),
     async (c) => {
-    const { action: _, ...f } = c.req.valid("form");
-    const res = await c.var.deps.enterprises.submit(c.var.viewer.account!.id, f, c.var.requestId);
-    if (!res.ok) return stepPage(c, 3, f, res.errors, res.status as Status);
-    flash(c, "企业信息认证已提交，状态为待审核。平台审核后将在此显示结果。");
-    return c.redirect("/me/certification", 303);
+      const { action: _, ...f } = c.req.valid("form");
+      const res = await c.var.deps.enterprises.submit(c.var.viewer.account!.id, f, c.var.requestId);
+      if (!res.ok) return stepPage(c, 3, f, res.errors, res.status as Status);
+      flash(c, "企业信息认证已提交，状态为待审核。平台审核后将在此显示结果。");
+      return c.redirect("/me/certification", 303);
     },
   );
 
@@ -344,19 +349,31 @@ export function enterpriseRoutes() {
   // ---- 支付认证 ----
   const paymentPage = async (c: Ctx, typed?: Record<string, string>, errors: Record<string, string> = {}, status: Status = 200) => {
     const { current, history } = await c.var.deps.enterprises.bankAccount(c.var.viewer.account!.id);
-    const values = typed ?? (current
-      ? { accountName: current.accountName, bankName: current.bankName, bankCityCode: current.bankCityCode, branchName: current.branchName, accountNumber: current.accountNumber }
-      : {});
+    const values =
+      typed ??
+      (current
+        ? {
+            accountName: current.accountName,
+            bankName: current.bankName,
+            bankCityCode: current.bankCityCode,
+            branchName: current.branchName,
+            accountNumber: current.accountNumber,
+          }
+        : {});
     return render(c, "me/payment-account", { title: "支付认证", menu: "profile", values, errors, current, history, labels }, status);
   };
   r.get("/me/payment-account", (c) => paymentPage(c));
-  r.post("/me/payment-account", form(bankForm, (c: Ctx, errors, values) => paymentPage(c, values, errors, 422)), async (c) => {
-    const f = c.req.valid("form");
-    const res = await c.var.deps.enterprises.saveBankAccount(c.var.viewer.account!.id, f, c.var.requestId);
-    if (!res.ok) return paymentPage(c, f, res.errors, res.status as Status);
-    flash(c, "支付认证信息已保存");
-    return c.redirect("/me/payment-account", 303);
-  });
+  r.post(
+    "/me/payment-account",
+    form(bankForm, (c: Ctx, errors, values) => paymentPage(c, values, errors, 422)),
+    async (c) => {
+      const f = c.req.valid("form");
+      const res = await c.var.deps.enterprises.saveBankAccount(c.var.viewer.account!.id, f, c.var.requestId);
+      if (!res.ok) return paymentPage(c, f, res.errors, res.status as Status);
+      flash(c, "支付认证信息已保存");
+      return c.redirect("/me/payment-account", 303);
+    },
+  );
 
   // ---- features that land later; some need certification first ----
   r.get("/me/:section{[a-z-]+}", async (c, next) => {
@@ -377,8 +394,12 @@ export function enterpriseRoutes() {
     if (!found) return noFile(c);
     return sendFile(c, found);
   };
-  r.get("/files/:id", requireAccount, params(idParam, noFile), (c) => download(c, c.req.valid("param").id, { enterpriseId: c.var.viewer.account!.enterpriseId }));
-  r.get("/admin/files/:id", requireAdmin(), params(idParam, noFile), (c) => download(c, c.req.valid("param").id, { adminRole: c.var.viewer.admin!.role, adminId: c.var.viewer.admin!.id }));
+  r.get("/files/:id", requireAccount, params(idParam, noFile), (c) =>
+    download(c, c.req.valid("param").id, { enterpriseId: c.var.viewer.account!.enterpriseId }),
+  );
+  r.get("/admin/files/:id", requireAdmin(), params(idParam, noFile), (c) =>
+    download(c, c.req.valid("param").id, { adminRole: c.var.viewer.admin!.role, adminId: c.var.viewer.admin!.id }),
+  );
 
   // ---- 管理端: 企业认证审核 ----
   r.get("/admin/certifications", requireAdmin("reviewer", "super_admin"), query(queueQuery), async (c) => {
@@ -407,7 +428,12 @@ export function enterpriseRoutes() {
   const detailPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
     const res = await c.var.deps.enterprises.reviewDetail(c.var.viewer.admin!, c.req.param("id") ?? "", c.var.requestId);
     if (!res.ok) {
-      return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "认证申请不存在" : "无权访问", message: res.errors._form }, res.status as Status);
+      return render(
+        c,
+        res.status === 404 ? "errors/404" : "errors/403",
+        { title: res.status === 404 ? "认证申请不存在" : "无权访问", message: res.errors._form },
+        res.status as Status,
+      );
     }
     return render(c, "admin/certification", { title: "企业认证详情", ...res.value, errors, values, labels, actionText: AUDIT_ACTION_TEXT }, status);
   };
@@ -418,18 +444,19 @@ export function enterpriseRoutes() {
     params(idParam, noApplication),
     form(decisionForm, async (c: Ctx, errors, values) => {
       // Only a reviewer sees the form again; anyone else is refused as before.
-      if (!canReviewCertifications(c.var.viewer.admin!.role)) return render(c, "errors/403", { title: "无权操作", message: "只有审核员或超级管理员可以审核企业认证" }, 403);
+      if (!canReviewCertifications(c.var.viewer.admin!.role))
+        return render(c, "errors/403", { title: "无权操作", message: "只有审核员或超级管理员可以审核企业认证" }, 403);
       return detailPage(c, errors, values, 422);
     }),
     async (c) => {
-    const f = c.req.valid("form");
-    const res = await c.var.deps.enterprises.decide(c.var.viewer.admin!, c.req.valid("param").id, f, c.var.requestId);
-    if (!res.ok) {
-      if (res.status === 403) return render(c, "errors/403", { title: "无权操作", message: res.errors._form }, 403);
-      return detailPage(c, res.errors, f, res.status as Status);
-    }
-    flash(c, res.value.status === "certified" ? "已通过该企业的认证" : "已驳回该企业的认证");
-    return c.redirect(`/admin/certifications/${c.req.valid("param").id}`, 303);
+      const f = c.req.valid("form");
+      const res = await c.var.deps.enterprises.decide(c.var.viewer.admin!, c.req.valid("param").id, f, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 403) return render(c, "errors/403", { title: "无权操作", message: res.errors._form }, 403);
+        return detailPage(c, res.errors, f, res.status as Status);
+      }
+      flash(c, res.value.status === "certified" ? "已通过该企业的认证" : "已驳回该企业的认证");
+      return c.redirect(`/admin/certifications/${c.req.valid("param").id}`, 303);
     },
   );
 

@@ -218,10 +218,7 @@ export function enterpriseService(deps: EnterpriseDeps) {
 
     async bankAccount(accountId: string): Promise<{ current?: BankAccount; history: BankAccount[] }> {
       const enterprise = await enterpriseOf(accountId);
-      const [current, history] = await Promise.all([
-        deps.bankAccountRepo(db).current(enterprise.id),
-        deps.bankAccountRepo(db).history(enterprise.id),
-      ]);
+      const [current, history] = await Promise.all([deps.bankAccountRepo(db).current(enterprise.id), deps.bankAccountRepo(db).history(enterprise.id)]);
       return { current, history };
     },
 
@@ -256,18 +253,11 @@ export function enterpriseService(deps: EnterpriseDeps) {
      * An enterprise's bank account details in full, for finance staff (settlement). Every read
      * that returns an account is audited.
      */
-    async bankAccountForStaff(
-      staff: Staff,
-      enterpriseId: string,
-      requestId?: string,
-    ): Promise<Result<{ current?: BankAccount; history: BankAccount[] }>> {
+    async bankAccountForStaff(staff: Staff, enterpriseId: string, requestId?: string): Promise<Result<{ current?: BankAccount; history: BankAccount[] }>> {
       if (!BANK_READERS.has(staff.role)) return fail({ _form: "您的角色无权查看企业银行账户" }, 403);
       const enterprise = /^[0-9a-f-]{36}$/i.test(enterpriseId) ? await deps.enterpriseRepo(db).byId(enterpriseId) : undefined;
       if (!enterprise) return fail({ _form: "企业不存在" }, 404);
-      const [current, history] = await Promise.all([
-        deps.bankAccountRepo(db).current(enterprise.id),
-        deps.bankAccountRepo(db).history(enterprise.id),
-      ]);
+      const [current, history] = await Promise.all([deps.bankAccountRepo(db).current(enterprise.id), deps.bankAccountRepo(db).history(enterprise.id)]);
       if (current) {
         await deps.audit.record(db, {
           actorType: "admin",

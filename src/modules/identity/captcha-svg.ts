@@ -146,7 +146,13 @@ export function renderCaptchaParts(answer: string, rand: RandomInt): { svg: stri
     const y = () => u(4, H - 4);
     parts.push({
       kind: "noise",
-      d: pathData({ start: [u(0, 8), y()], segs: [{ c: [u(20, 50), u(-10, H + 10)], to: [u(55, 65), y()] }, { c: [u(70, 100), u(-10, H + 10)], to: [u(W - 8, W), y()] }] }),
+      d: pathData({
+        start: [u(0, 8), y()],
+        segs: [
+          { c: [u(20, 50), u(-10, H + 10)], to: [u(55, 65), y()] },
+          { c: [u(70, 100), u(-10, H + 10)], to: [u(W - 8, W), y()] },
+        ],
+      }),
     });
   }
   for (let i = 0; i < 4; i++) {

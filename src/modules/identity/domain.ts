@@ -5,7 +5,6 @@
 
 export const PHONE_RE = /^1[3-9]\d{9}$/;
 
-
 export function normalisePhone(raw: string): string {
   return raw.replace(/[\s-]/g, "");
 }
@@ -41,10 +40,36 @@ export const PASSWORD_MAX = 64;
 
 /** A short list of the passwords most often tried first; ASVS asks to refuse well-known ones. */
 const COMMON_PASSWORDS = new Set([
-  "12345678", "123456789", "1234567890", "87654321", "11111111", "00000000", "88888888", "66666666",
-  "password", "password1", "password123", "passw0rd", "qwertyui", "qwerty123", "abc12345", "abcd1234",
-  "a1234567", "aa123456", "1qaz2wsx", "iloveyou", "admin123", "admin888", "woaini1314", "asdfghjk",
-  "zxcvbnm1", "12341234", "11223344", "qq123456", "123qweasd", "1q2w3e4r",
+  "12345678",
+  "123456789",
+  "1234567890",
+  "87654321",
+  "11111111",
+  "00000000",
+  "88888888",
+  "66666666",
+  "password",
+  "password1",
+  "password123",
+  "passw0rd",
+  "qwertyui",
+  "qwerty123",
+  "abc12345",
+  "abcd1234",
+  "a1234567",
+  "aa123456",
+  "1qaz2wsx",
+  "iloveyou",
+  "admin123",
+  "admin888",
+  "woaini1314",
+  "asdfghjk",
+  "zxcvbnm1",
+  "12341234",
+  "11223344",
+  "qq123456",
+  "123qweasd",
+  "1q2w3e4r",
 ]);
 
 /** Length-based policy (ASVS 5 V6): 8-64 characters, any characters, not a well-known or personal one. */

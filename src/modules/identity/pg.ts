@@ -123,9 +123,7 @@ export function pgAdmins(db: Db, cipher: FieldCipher): AdminRepository {
       return open(row);
     },
     async lockActiveSuperAdmins() {
-      const rows = await db.query<{ id: string }>(
-        "select id from admin_users where role = 'super_admin' and status = 'active' order by id for update",
-      );
+      const rows = await db.query<{ id: string }>("select id from admin_users where role = 'super_admin' and status = 'active' order by id for update");
       return rows.map((r) => r.id);
     },
     async setRole(id, role) {

@@ -71,7 +71,13 @@ const next = checked({ max: 2000, tooLong: "" }).catch("");
 
 const registerSendCodeForm = z.object({ name: enterpriseName, phone, captcha: captchaRequired, captchaId });
 const registerForm = z.object({ name: enterpriseName, phone, smsCode, captcha, captchaId });
-const loginPasswordForm = z.object({ phone, password: secret("手机号或密码不正确").refine((v) => v !== "", { error: "请输入密码" }), captcha: captchaRequired, captchaId, next });
+const loginPasswordForm = z.object({
+  phone,
+  password: secret("手机号或密码不正确").refine((v) => v !== "", { error: "请输入密码" }),
+  captcha: captchaRequired,
+  captchaId,
+  next,
+});
 const loginSendCodeForm = z.object({ phone, captcha: captchaRequired, captchaId, next });
 const loginSmsForm = z.object({ phone, smsCode, captcha, captchaId, next });
 const passwordSendCodeForm = z.object({ captcha, captchaId });
@@ -89,7 +95,9 @@ const adminLoginForm = z.object({
   next,
 });
 const codeForm = z.object({ code: checked({ max: 40, tooLong: "验证码不正确", check: (v) => (v ? null : "请输入验证码或恢复码") }) });
-const enrolForm = z.object({ code: checked({ max: 20, tooLong: "验证码为6位数字", check: (v) => (v ? (/^\d{6}$/.test(v) ? null : "验证码为6位数字") : "请输入验证器中的6位验证码") }) });
+const enrolForm = z.object({
+  code: checked({ max: 20, tooLong: "验证码为6位数字", check: (v) => (v ? (/^\d{6}$/.test(v) ? null : "验证码为6位数字") : "请输入验证器中的6位验证码") }),
+});
 const staffCreateForm = z.object({
   username: checked({ max: 64, tooLong: "用户名为3-32位字母、数字或 _ . -，以字母开头" }),
   displayName: checked({ max: 200, tooLong: "姓名不能超过50个字" }),
@@ -137,8 +145,7 @@ function takeDraft(c: Ctx, form: string): Record<string, string> {
   return draft.values;
 }
 
-const keep = (f: Record<string, unknown>, ...names: string[]) =>
-  Object.fromEntries(names.map((n) => [n, String(f[n] ?? "").slice(0, 200)]));
+const keep = (f: Record<string, unknown>, ...names: string[]) => Object.fromEntries(names.map((n) => [n, String(f[n] ?? "").slice(0, 200)]));
 
 type Status = 200 | 403 | 404 | 409 | 422 | 429;
 const statusOf = (s: number): Status => (s === 403 || s === 404 || s === 409 || s === 429 ? s : 422);
@@ -390,7 +397,9 @@ export function identityRoutes() {
       const left = res.value.usedRecoveryCode ? await c.var.deps.identity.recoveryCodesLeft(res.value.adminId) : undefined;
       getSession(c).rotate({
         adminId: res.value.adminId,
-        ...(left !== undefined ? { flash: { kind: "info" as const, text: `已使用一个恢复码，还剩${left}个。恢复码用完前请联系超级管理员重置两步验证。` } } : {}),
+        ...(left !== undefined
+          ? { flash: { kind: "info" as const, text: `已使用一个恢复码，还剩${left}个。恢复码用完前请联系超级管理员重置两步验证。` } }
+          : {}),
       });
       return c.redirect(pending.next, 303);
     },
@@ -412,7 +421,12 @@ export function identityRoutes() {
     if (admin && !who.pending) {
       const me = await identity.admin(admin.id);
       if (me?.twoFactor) {
-        return render(c, "admin/two-factor", { title: "两步验证", enrolled: true, recoveryCodesLeft: await identity.recoveryCodesLeft(admin.id), errors }, status);
+        return render(
+          c,
+          "admin/two-factor",
+          { title: "两步验证", enrolled: true, recoveryCodesLeft: await identity.recoveryCodesLeft(admin.id), errors },
+          status,
+        );
       }
     }
     const setup = await identity.twoFactorSetup(who.adminId);
@@ -420,18 +434,22 @@ export function identityRoutes() {
     return render(c, "admin/two-factor", { title: "两步验证", enrolled: false, required: !!who.pending, setup: setup.value, errors }, status);
   };
   r.get("/admin/two-factor", (c) => twoFactorPage(c));
-  r.post("/admin/two-factor", form(enrolForm, (c: Ctx, errors) => twoFactorPage(c, errors, 422)), async (c) => {
-    const who = enrolling(c);
-    if (!who) return c.redirect("/admin/login?next=%2Fadmin%2Ftwo-factor", 303);
-    const res = await c.var.deps.identity.confirmTwoFactor(who.adminId, { code: c.req.valid("form").code, requestId: c.var.requestId });
-    if (!res.ok) return twoFactorPage(c, res.errors, statusOf(res.status));
-    // The codes are shown once, on the next page; they wait in the cache for a few minutes.
-    await c.var.deps.cache.set(`staff:recovery:show:${who.adminId}`, JSON.stringify(res.value.recoveryCodes), 10 * 60);
-    const session = getSession(c);
-    if (who.pending) session.rotate({ adminId: who.adminId });
-    flash(c, "两步验证已启用");
-    return c.redirect("/admin/two-factor/recovery-codes", 303);
-  });
+  r.post(
+    "/admin/two-factor",
+    form(enrolForm, (c: Ctx, errors) => twoFactorPage(c, errors, 422)),
+    async (c) => {
+      const who = enrolling(c);
+      if (!who) return c.redirect("/admin/login?next=%2Fadmin%2Ftwo-factor", 303);
+      const res = await c.var.deps.identity.confirmTwoFactor(who.adminId, { code: c.req.valid("form").code, requestId: c.var.requestId });
+      if (!res.ok) return twoFactorPage(c, res.errors, statusOf(res.status));
+      // The codes are shown once, on the next page; they wait in the cache for a few minutes.
+      await c.var.deps.cache.set(`staff:recovery:show:${who.adminId}`, JSON.stringify(res.value.recoveryCodes), 10 * 60);
+      const session = getSession(c);
+      if (who.pending) session.rotate({ adminId: who.adminId });
+      flash(c, "两步验证已启用");
+      return c.redirect("/admin/two-factor/recovery-codes", 303);
+    },
+  );
   r.get("/admin/two-factor/recovery-codes", requireAdmin(), async (c) => {
     const admin = c.var.viewer.admin!;
     const raw = await c.var.deps.cache.take(`staff:recovery:show:${admin.id}`);
@@ -459,7 +477,12 @@ export function identityRoutes() {
       if (res.status === 404) return render(c, "errors/404", { title: "页面不存在" }, 404);
       return render(c, "errors/403", { title: "无权访问", message: "您的角色无权进行此操作。" }, 403);
     }
-    return render(c, "admin/staff-member", { title: `工作人员：${res.value.displayName}`, member: res.value, self: res.value.id === admin.id, roles: ADMIN_ROLE_TEXT, errors }, status);
+    return render(
+      c,
+      "admin/staff-member",
+      { title: `工作人员：${res.value.displayName}`, member: res.value, self: res.value.id === admin.id, roles: ADMIN_ROLE_TEXT, errors },
+      status,
+    );
   };
   const notFound = (c: Ctx) => render(c, "errors/404", { title: "页面不存在" }, 404);
   const actor = (c: Ctx) => ({ adminId: c.var.viewer.admin!.id, role: c.var.viewer.admin!.role });
@@ -479,7 +502,12 @@ export function identityRoutes() {
     },
   );
   r.get("/admin/staff/:id", onlySuper, params(staffId, notFound), (c) => memberPage(c, c.req.valid("param").id));
-  const memberAction = <S extends z.ZodType>(path: string, schema: S, run: (c: Ctx, id: string, f: z.output<S>) => Promise<{ ok: boolean; status?: number; errors?: Record<string, string> }>, done: string) =>
+  const memberAction = <S extends z.ZodType>(
+    path: string,
+    schema: S,
+    run: (c: Ctx, id: string, f: z.output<S>) => Promise<{ ok: boolean; status?: number; errors?: Record<string, string> }>,
+    done: string,
+  ) =>
     r.post(
       `/admin/staff/:id/${path}`,
       onlySuper,
@@ -495,8 +523,18 @@ export function identityRoutes() {
     );
   memberAction("role", staffRoleForm, (c, id, f) => c.var.deps.identity.setStaffRole(actor(c), id, f.role, c.var.requestId), "角色已修改");
   memberAction("status", staffStatusForm, (c, id, f) => c.var.deps.identity.setStaffStatus(actor(c), id, f.status, c.var.requestId), "账号状态已修改");
-  memberAction("password", staffPasswordForm, (c, id, f) => c.var.deps.identity.resetStaffPassword(actor(c), id, f, c.var.requestId), "密码已重置，请将新密码告知本人");
-  memberAction("two-factor/reset", emptyForm, (c, id) => c.var.deps.identity.resetStaffTwoFactor(actor(c), id, c.var.requestId), "两步验证已重置，该工作人员下次登录时需重新设置");
+  memberAction(
+    "password",
+    staffPasswordForm,
+    (c, id, f) => c.var.deps.identity.resetStaffPassword(actor(c), id, f, c.var.requestId),
+    "密码已重置，请将新密码告知本人",
+  );
+  memberAction(
+    "two-factor/reset",
+    emptyForm,
+    (c, id) => c.var.deps.identity.resetStaffTwoFactor(actor(c), id, c.var.requestId),
+    "两步验证已重置，该工作人员下次登录时需重新设置",
+  );
 
   return r;
 }

@@ -405,12 +405,7 @@ export function identityService(deps: IdentityDeps) {
     },
 
     /** 账号密码登录 with back-off after repeated failures (per phone, and per IP). */
-    async loginWithPassword(input: {
-      phone: string;
-      password: string;
-      captcha: CaptchaInput;
-      ip: string;
-    }): Promise<Result<{ accountId: string }>> {
+    async loginWithPassword(input: { phone: string; password: string; captcha: CaptchaInput; ip: string }): Promise<Result<{ accountId: string }>> {
       const phone = normalisePhone(input.phone);
       const errors: FieldErrors = {};
       const e1 = checkPhone(phone);
@@ -533,7 +528,11 @@ export function identityService(deps: IdentityDeps) {
      * The result says what comes next: signed in, the second-factor code, or enrolment (a role
      * that must have a second factor and has none). Only "signed_in" makes an admin session.
      */
-    async adminLogin(input: { username: string; password: string; ip: string }): Promise<Result<{ adminId: string; next: "signed_in" | "code" | "enrol" }>> {
+    async adminLogin(input: {
+      username: string;
+      password: string;
+      ip: string;
+    }): Promise<Result<{ adminId: string; next: "signed_in" | "code" | "enrol" }>> {
       const username = input.username.trim();
       const errors: FieldErrors = {};
       if (!username) errors.username = "请输入用户名";
@@ -560,7 +559,11 @@ export function identityService(deps: IdentityDeps) {
      * 管理端登录, second step: a 6-digit code of the authenticator app (±1 step of 30 s, each step
      * accepted once) or one unused recovery code. Tries are limited per staff member.
      */
-    async adminSecondFactor(input: { adminId: string; code: string; requestId?: string }): Promise<Result<{ adminId: string; usedRecoveryCode: boolean }>> {
+    async adminSecondFactor(input: {
+      adminId: string;
+      code: string;
+      requestId?: string;
+    }): Promise<Result<{ adminId: string; usedRecoveryCode: boolean }>> {
       const code = input.code.trim();
       if (!code) return fail({ code: "请输入验证码或恢复码" });
       if (code.length > 40) return fail({ code: "验证码不正确" });
@@ -653,25 +656,30 @@ export function identityService(deps: IdentityDeps) {
       const step = totpStep(admin, secret, code);
       if (step === null) return fail({ code: "验证码不正确，请确认手机时间准确后输入最新验证码" });
       const recoveryCodes = Array.from({ length: RECOVERY_CODES.count }, () => newRecoveryCode());
-      await deps.db.transaction(async (tx) => {
-        const repo = deps.adminRepo(tx);
-        const locked = await repo.byIdForUpdate(admin.id);
-        if (!locked || locked.totpSecret) throw new Conflict();
-        await repo.setTotp(admin.id, secret);
-        await repo.claimTotpStep(admin.id, step);
-        await repo.replaceRecoveryCodes(admin.id, recoveryCodes.map((c) => sha256(normaliseRecoveryCode(c)!)));
-        await deps.audit.record(tx, {
-          actorType: "admin",
-          actorId: admin.id,
-          entityType: "admin_user",
-          entityId: admin.id,
-          action: "two_factor_enrolled",
-          requestId: input.requestId,
+      await deps.db
+        .transaction(async (tx) => {
+          const repo = deps.adminRepo(tx);
+          const locked = await repo.byIdForUpdate(admin.id);
+          if (!locked || locked.totpSecret) throw new Conflict();
+          await repo.setTotp(admin.id, secret);
+          await repo.claimTotpStep(admin.id, step);
+          await repo.replaceRecoveryCodes(
+            admin.id,
+            recoveryCodes.map((c) => sha256(normaliseRecoveryCode(c)!)),
+          );
+          await deps.audit.record(tx, {
+            actorType: "admin",
+            actorId: admin.id,
+            entityType: "admin_user",
+            entityId: admin.id,
+            action: "two_factor_enrolled",
+            requestId: input.requestId,
+          });
+        })
+        .catch((err) => {
+          if (err instanceof Conflict) return;
+          throw err;
         });
-      }).catch((err) => {
-        if (err instanceof Conflict) return;
-        throw err;
-      });
       const after = await deps.adminRepo(deps.db).byId(admin.id);
       if (after?.totpSecret !== secret) return fail({ _form: "已启用两步验证" }, 409);
       await cache.del(`staff:totp:pending:${admin.id}`);

@@ -64,10 +64,9 @@ export function pgMessages(db: Db): MessageRepository {
       return page("where account_id = $1", [accountId], limit, offset);
     },
     async replies(messageId) {
-      const rows = await db.query(
-        "select id, message_id, admin_id, content, created_at from message_replies where message_id = $1 order by id",
-        [messageId],
-      );
+      const rows = await db.query("select id, message_id, admin_id, content, created_at from message_replies where message_id = $1 order by id", [
+        messageId,
+      ]);
       return rows.map((r) => camelRow<MessageReply>(r));
     },
     async addReply(r) {

@@ -43,7 +43,10 @@ const captchaFields = { captchaId: optionalText(100, "图形验证码"), captcha
 const sendSchema = z.object({
   category: enumOf(MESSAGE_CATEGORIES, "请选择留言类别"),
   content: text({
-    max: CONTENT_MAX, label: "留言内容", required: "请输入留言内容", min: CONTENT_MIN,
+    max: CONTENT_MAX,
+    label: "留言内容",
+    required: "请输入留言内容",
+    min: CONTENT_MIN,
     maxMessage: (n) => `留言内容不能超过${CONTENT_MAX}个字（当前${n}个字）`,
   }),
   contactPhone: text({ max: 20, label: "联系电话", required: "请输入联系电话", maxMessage: "联系电话应为11位手机号，用于接收回复通知" }),
@@ -59,7 +62,12 @@ const replySchema = z.object({
 });
 const idParam = z.object({ id: uuid() });
 const pageQuery = z.object({ page: pageNo });
-const queueQuery = z.object({ page: pageNo, status: enumFilterOr(MESSAGE_STATUS_TEXT, "pending"), category: enumFilter(MESSAGE_CATEGORIES), q: searchText(50) });
+const queueQuery = z.object({
+  page: pageNo,
+  status: enumFilterOr(MESSAGE_STATUS_TEXT, "pending"),
+  category: enumFilter(MESSAGE_CATEGORIES),
+  q: searchText(50),
+});
 /** The captcha's format message beside the other fields' (the answer itself is checked only once the form is valid). */
 const withCaptchaFormat = (errors: Record<string, string>, answer: string | undefined) => {
   const format = checkCaptchaFormat((answer ?? "").trim());
@@ -90,7 +98,9 @@ export function messageRoutes() {
   };
   r.get("/messages/new", (c) => formPage(c));
   const kept = (f: { category?: string; content?: string; contactPhone?: string }) => ({
-    category: keep(f.category, 20), content: keep(f.content, CONTENT_MAX + 200), contactPhone: keep(f.contactPhone, 20),
+    category: keep(f.category, 20),
+    content: keep(f.content, CONTENT_MAX + 200),
+    contactPhone: keep(f.contactPhone, 20),
   });
   r.post(
     "/messages",
@@ -105,7 +115,13 @@ export function messageRoutes() {
       const account = c.var.viewer.account;
       const res = await c.var.deps.messages.send(
         account ? { accountId: account.id } : null,
-        { category: f.category, content: f.content, contactPhone: f.contactPhone, captcha: { id: f.captchaId, answer: f.captcha }, attachment: attachment ?? null },
+        {
+          category: f.category,
+          content: f.content,
+          contactPhone: f.contactPhone,
+          captcha: { id: f.captchaId, answer: f.captcha },
+          attachment: attachment ?? null,
+        },
         { ip: clientIp(c), requestId: c.var.requestId },
       );
       if (!res.ok) {
@@ -126,7 +142,12 @@ export function messageRoutes() {
 
   // ---- 留言查询: anonymous authors read the replies with 留言编号 and 联系电话 ----
   const lookupPage = async (c: Ctx, values: Record<string, string> = {}, errors: Record<string, string> = {}, status: Status = 200, result?: unknown) =>
-    render(c, "public/message-lookup", { title: "查询留言回复", values, errors, result, captchaId: await c.var.deps.identity.issueCaptcha(), labels }, status);
+    render(
+      c,
+      "public/message-lookup",
+      { title: "查询留言回复", values, errors, result, captchaId: await c.var.deps.identity.issueCaptcha(), labels },
+      status,
+    );
   r.get("/messages/lookup", (c) => lookupPage(c));
   r.post(
     "/messages/lookup",
@@ -136,7 +157,10 @@ export function messageRoutes() {
     async (c) => {
       const f = c.req.valid("form");
       const values = { reference: keep(f.reference, 20), phone: keep(f.phone, 20) };
-      const res = await c.var.deps.messages.lookup({ reference: f.reference, phone: f.phone, captcha: { id: f.captchaId, answer: f.captcha } }, { ip: clientIp(c) });
+      const res = await c.var.deps.messages.lookup(
+        { reference: f.reference, phone: f.phone, captcha: { id: f.captchaId, answer: f.captcha } },
+        { ip: clientIp(c) },
+      );
       if (!res.ok) return lookupPage(c, values, res.errors, res.status as Status);
       // A query, not a change: the result is shown in the answer to the POST (the captcha is one-time).
       c.header("Cache-Control", "no-store");
@@ -157,11 +181,16 @@ export function messageRoutes() {
     if (!res.ok) return notFound(c);
     return render(c, "me/message", { title: `留言 ${res.value.message.reference}`, menu: "messages", ...res.value, labels });
   });
-  r.get("/me/messages/:id/attachment", requireAccount, params(idParam, (c: Ctx) => render(c, "errors/404", { title: "文件不存在" }, 404)), async (c) => {
-    const found = await c.var.deps.messages.authorAttachment(c.var.viewer.account!.id, c.req.valid("param").id);
-    if (!found) return render(c, "errors/404", { title: "文件不存在" }, 404);
-    return sendFile(c, found);
-  });
+  r.get(
+    "/me/messages/:id/attachment",
+    requireAccount,
+    params(idParam, (c: Ctx) => render(c, "errors/404", { title: "文件不存在" }, 404)),
+    async (c) => {
+      const found = await c.var.deps.messages.authorAttachment(c.var.viewer.account!.id, c.req.valid("param").id);
+      if (!found) return render(c, "errors/404", { title: "文件不存在" }, 404);
+      return sendFile(c, found);
+    },
+  );
 
   // ---- 管理端: 留言管理 (operator, super_admin) ----
   r.get("/admin/messages", requireAdmin("operator", "super_admin"), query(queueQuery), async (c) => {
@@ -173,15 +202,32 @@ export function messageRoutes() {
     if (filter.category) link.set("category", filter.category);
     if (filter.keyword) link.set("q", filter.keyword);
     const { page: pageNo, ...rest } = res.value;
-    return render(c, "admin/messages", { title: "留言管理", ...rest, pageNo, q: { status: q.status, category: filter.category ?? "", q: filter.keyword ?? "" }, query: link.toString(), labels });
+    return render(c, "admin/messages", {
+      title: "留言管理",
+      ...rest,
+      pageNo,
+      q: { status: q.status, category: filter.category ?? "", q: filter.keyword ?? "" },
+      query: link.toString(),
+      labels,
+    });
   });
   const detailPage = async (c: Ctx, values: Record<string, string> = {}, errors: Record<string, string> = {}, status: Status = 200) => {
     const res = await c.var.deps.messages.detail(c.var.viewer.admin!, c.req.param("id") ?? "");
     if (!res.ok) {
       const notFound = res.status === 404;
-      return render(c, notFound ? "errors/404" : "errors/403", { title: notFound ? "留言不存在" : "无权访问", message: res.errors._form }, notFound ? 404 : 403);
+      return render(
+        c,
+        notFound ? "errors/404" : "errors/403",
+        { title: notFound ? "留言不存在" : "无权访问", message: res.errors._form },
+        notFound ? 404 : 403,
+      );
     }
-    return render(c, "admin/message", { title: `留言详情 ${res.value.message.reference}`, ...res.value, values, errors, labels, actionText: MESSAGE_ACTION_TEXT }, status);
+    return render(
+      c,
+      "admin/message",
+      { title: `留言详情 ${res.value.message.reference}`, ...res.value, values, errors, labels, actionText: MESSAGE_ACTION_TEXT },
+      status,
+    );
   };
   r.get("/admin/messages/:id", requireAdmin("operator", "super_admin"), id, (c) => detailPage(c));
   r.post(
@@ -211,11 +257,16 @@ export function messageRoutes() {
     flash(c, "留言已关闭");
     return c.redirect(`/admin/messages/${messageId}`, 303);
   });
-  r.get("/admin/messages/:id/attachment", requireAdmin("operator", "super_admin"), params(idParam, (c: Ctx) => render(c, "errors/404", { title: "文件不存在" }, 404)), async (c) => {
-    const found = await c.var.deps.messages.staffAttachment(c.var.viewer.admin!, c.req.valid("param").id);
-    if (!found) return render(c, "errors/404", { title: "文件不存在" }, 404);
-    return sendFile(c, found);
-  });
+  r.get(
+    "/admin/messages/:id/attachment",
+    requireAdmin("operator", "super_admin"),
+    params(idParam, (c: Ctx) => render(c, "errors/404", { title: "文件不存在" }, 404)),
+    async (c) => {
+      const found = await c.var.deps.messages.staffAttachment(c.var.viewer.admin!, c.req.valid("param").id);
+      if (!found) return render(c, "errors/404", { title: "文件不存在" }, 404);
+      return sendFile(c, found);
+    },
+  );
 
   return r;
 }

@@ -64,7 +64,13 @@ export function messageService(deps: MessageDeps) {
   const now = () => deps.clock.now();
 
   /** Stores the message (and its attachment) with its audit event; a new reference if one collides. */
-  async function create(author: Author, enterprise: { id: string; name: string } | undefined, v: MessageInput, attachment: Upload | null, requestId?: string) {
+  async function create(
+    author: Author,
+    enterprise: { id: string; name: string } | undefined,
+    v: MessageInput,
+    attachment: Upload | null,
+    requestId?: string,
+  ) {
     for (let attempt = 0; ; attempt++) {
       try {
         return await db.transaction(async (tx): Promise<Result<Message>> => {
@@ -160,7 +166,10 @@ export function messageService(deps: MessageDeps) {
     },
 
     /** One of the account's own messages with the replies; another account's message is not found. */
-    async mineDetail(accountId: string, id: string): Promise<Result<{ message: Message; replies: MessageReply[]; attachment: Awaited<ReturnType<FileService["meta"]>> }>> {
+    async mineDetail(
+      accountId: string,
+      id: string,
+    ): Promise<Result<{ message: Message; replies: MessageReply[]; attachment: Awaited<ReturnType<FileService["meta"]>> }>> {
       const message = await ownMessage(accountId, id);
       if (!message) return fail({ _form: NOT_FOUND }, 404);
       const [replies, attachment] = await Promise.all([
@@ -181,7 +190,10 @@ export function messageService(deps: MessageDeps) {
      * 留言查询: an anonymous author reads the replies with the 留言编号 and the 联系电话 given,
      * after a captcha; limited per IP. A wrong pair gets one message whichever part was wrong.
      */
-    async lookup(input: { reference?: string; phone?: string; captcha?: CaptchaInput }, meta: { ip: string }): Promise<Result<{ message: Message; replies: MessageReply[] }>> {
+    async lookup(
+      input: { reference?: string; phone?: string; captcha?: CaptchaInput },
+      meta: { ip: string },
+    ): Promise<Result<{ message: Message; replies: MessageReply[] }>> {
       const reference = normaliseReference(input.reference ?? "");
       const phone = normalisePhone(input.phone ?? "");
       const errors: FieldErrors = {};

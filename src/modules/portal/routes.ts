@@ -45,7 +45,11 @@ export function portalRoutes() {
       return render(
         c,
         "errors/403",
-        { title: "服务机构中心", message: "服务机构中心仅对审核通过的服务商开放。请先在个人中心申请成为服务商。", link: { href: "/me/provider-application", text: "申请成为服务商" } },
+        {
+          title: "服务机构中心",
+          message: "服务机构中心仅对审核通过的服务商开放。请先在个人中心申请成为服务商。",
+          link: { href: "/me/provider-application", text: "申请成为服务商" },
+        },
         403,
       );
     }

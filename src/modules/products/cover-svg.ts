@@ -13,18 +13,83 @@ const MAX_DEPTH = 24;
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 const ELEMENTS = new Set([
-  "svg", "g", "defs", "title", "desc", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
-  "text", "tspan", "linearGradient", "radialGradient", "stop", "clipPath",
+  "svg",
+  "g",
+  "defs",
+  "title",
+  "desc",
+  "path",
+  "rect",
+  "circle",
+  "ellipse",
+  "line",
+  "polyline",
+  "polygon",
+  "text",
+  "tspan",
+  "linearGradient",
+  "radialGradient",
+  "stop",
+  "clipPath",
 ]);
 
 /** Geometry and presentation attributes. No href, no style, no event handlers, no foreign namespaces. */
 const ATTRIBUTES = new Set([
-  "xmlns", "version", "id", "viewBox", "preserveAspectRatio", "width", "height", "x", "y", "x1", "y1", "x2", "y2",
-  "cx", "cy", "r", "rx", "ry", "fx", "fy", "d", "points", "transform", "pathLength",
-  "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap", "stroke-linejoin",
-  "stroke-miterlimit", "stroke-dasharray", "stroke-dashoffset", "opacity", "clip-path", "clip-rule", "clipPathUnits",
-  "font-family", "font-size", "font-weight", "font-style", "text-anchor", "dominant-baseline", "letter-spacing",
-  "dx", "dy", "offset", "stop-color", "stop-opacity", "gradientUnits", "gradientTransform", "spreadMethod", "visibility",
+  "xmlns",
+  "version",
+  "id",
+  "viewBox",
+  "preserveAspectRatio",
+  "width",
+  "height",
+  "x",
+  "y",
+  "x1",
+  "y1",
+  "x2",
+  "y2",
+  "cx",
+  "cy",
+  "r",
+  "rx",
+  "ry",
+  "fx",
+  "fy",
+  "d",
+  "points",
+  "transform",
+  "pathLength",
+  "fill",
+  "fill-opacity",
+  "fill-rule",
+  "stroke",
+  "stroke-width",
+  "stroke-opacity",
+  "stroke-linecap",
+  "stroke-linejoin",
+  "stroke-miterlimit",
+  "stroke-dasharray",
+  "stroke-dashoffset",
+  "opacity",
+  "clip-path",
+  "clip-rule",
+  "clipPathUnits",
+  "font-family",
+  "font-size",
+  "font-weight",
+  "font-style",
+  "text-anchor",
+  "dominant-baseline",
+  "letter-spacing",
+  "dx",
+  "dy",
+  "offset",
+  "stop-color",
+  "stop-opacity",
+  "gradientUnits",
+  "gradientTransform",
+  "spreadMethod",
+  "visibility",
 ]);
 
 /** Text may appear only inside these (elsewhere only whitespace). */
@@ -57,7 +122,9 @@ const escapeAttr = (v: string) => v.replace(/&/g, "&amp;").replace(/</g, "&lt;")
 /** A value is safe when, decoded, it references nothing outside the document. */
 function safeValue(name: string, raw: string): boolean {
   if (ENTITY.test(raw)) return false;
-  const v = decode(raw).replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
+  const v = decode(raw)
+    .replace(/[\s\u0000-\u001f]/g, "")
+    .toLowerCase();
   if (/url\(/.test(v)) return /^url\(#[\w.-]+\)$/.test(v);
   if (/[:\\]|expression|@import/.test(v) && name !== "xmlns") return false;
   return v.length <= 10_000;

@@ -33,7 +33,8 @@ export const PLAUSIBLE_MAX_FEN = 2_000_000_00; // above ¥2,000,000 a reviewer s
 
 /** The product price's message, or undefined when it is an amount in range (one wording for the edge and the domain). */
 export function priceProblem(price: ReturnType<typeof readYuan>): string | undefined {
-  if ("fen" in price) return Number.isSafeInteger(price.fen) && price.fen >= PRICE_MIN_FEN && price.fen <= PRICE_MAX_FEN ? undefined : "价格应在¥100.00至¥10,000,000.00之间";
+  if ("fen" in price)
+    return Number.isSafeInteger(price.fen) && price.fen >= PRICE_MIN_FEN && price.fen <= PRICE_MAX_FEN ? undefined : "价格应在¥100.00至¥10,000,000.00之间";
   if (price.problem === "empty") return "请输入价格";
   return price.problem === "too_large" ? "价格应在¥100.00至¥10,000,000.00之间" : "价格应为金额（元），最多两位小数";
 }
@@ -43,7 +44,19 @@ const len = (s: string) => [...s].length;
 
 /** The product form. Prices are typed in yuan (`price`), or come already read into fen (`priceFen`) from the HTTP edge. */
 export function validateProduct(
-  f: { title?: string; category?: string; voucherKinds: string[]; price?: string; priceFen?: number; unit?: string; content?: string; deliverables?: string; acceptance?: string; duration?: string; regions: string[] },
+  f: {
+    title?: string;
+    category?: string;
+    voucherKinds: string[];
+    price?: string;
+    priceFen?: number;
+    unit?: string;
+    content?: string;
+    deliverables?: string;
+    acceptance?: string;
+    duration?: string;
+    regions: string[];
+  },
   ctx: { categories: Category[]; regionCodes: string[] },
 ): { value?: ProductInput; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
@@ -76,7 +89,10 @@ export function validateProduct(
   if (!regions.length) errors.regions = "请选择服务区域";
   else if (regions.some((r) => !ctx.regionCodes.includes(r))) errors.regions = "服务区域不正确";
   if (Object.keys(errors).length) return { errors };
-  return { errors, value: { title, category, voucherKinds: kinds as VoucherKind[], priceFen, unit, content, deliverables, acceptance, duration, regions } };
+  return {
+    errors,
+    value: { title, category, voucherKinds: kinds as VoucherKind[], priceFen, unit, content, deliverables, acceptance, duration, regions },
+  };
 }
 
 export type PrereviewContext = {
@@ -108,7 +124,11 @@ export function prereview(p: ProductInput, ctx: PrereviewContext): { verdict: Ve
   const notPayable = p.voucherKinds.filter((k) => !ctx.payable[k].includes(p.category));
   const kindText = (k: VoucherKind) => (k === "general" ? "通用券" : "专项券");
   if (notPayable.length && notPayable.length === p.voucherKinds.length) {
-    findings.push({ rule: "category", level: "fail", message: `“${ctx.categoryName(p.category)}”不在所选${notPayable.map(kindText).join("、")}的可抵扣类别内` });
+    findings.push({
+      rule: "category",
+      level: "fail",
+      message: `“${ctx.categoryName(p.category)}”不在所选${notPayable.map(kindText).join("、")}的可抵扣类别内`,
+    });
   } else if (notPayable.length) {
     findings.push({ rule: "category", level: "warn", message: `“${ctx.categoryName(p.category)}”不能使用${notPayable.map(kindText).join("、")}抵扣` });
   }

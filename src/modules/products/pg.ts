@@ -8,7 +8,8 @@ type Row = Record<string, unknown>;
 const PRODUCT_COLUMNS = "id, provider_id, status, working_revision_id, listed_revision_id, listed_at, updated_at, featured_at";
 const REVISION_COLUMNS = `id, product_id, status, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration,
   regions, prereview_verdict, prereview_reasons, submitted_at, decided_at, decision_reason, created_at, cover_svg is not null as has_cover`;
-const LISTING_COLUMNS = "l.product_id, l.revision_id, l.provider_id, l.provider_name, l.title, l.category, l.voucher_kinds, l.price_fen, l.regions, l.listed_at, l.has_cover";
+const LISTING_COLUMNS =
+  "l.product_id, l.revision_id, l.provider_id, l.provider_name, l.title, l.category, l.voucher_kinds, l.price_fen, l.regions, l.listed_at, l.has_cover";
 
 export function pgProducts(db: Db): ProductRepository {
   const repo: ProductRepository = {
@@ -23,7 +24,20 @@ export function pgProducts(db: Db): ProductRepository {
       const [r] = await db.query(
         `insert into product_revisions (product_id, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration, regions, cover_svg)
          values ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11::text[], $12) returning ${REVISION_COLUMNS}`,
-        [productId, v.title, v.category, pgArray(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, pgArray(v.regions), coverSvg],
+        [
+          productId,
+          v.title,
+          v.category,
+          pgArray(v.voucherKinds),
+          v.priceFen,
+          v.unit,
+          v.content,
+          v.deliverables,
+          v.acceptance,
+          v.duration,
+          pgArray(v.regions),
+          coverSvg,
+        ],
       );
       return camelRow<Revision>(r!);
     },
@@ -33,8 +47,21 @@ export function pgProducts(db: Db): ProductRepository {
            deliverables = $8, acceptance = $9, duration = $10, regions = $11::text[], status = 'draft', prereview_verdict = null,
            prereview_reasons = '[]'::jsonb, decision_reason = null, cover_svg = case when $12 then $13 else cover_svg end
          where id = $1 and status in ('draft', 'rejected', 'withdrawn')`,
-        [id, v.title, v.category, pgArray(v.voucherKinds), v.priceFen, v.unit, v.content, v.deliverables, v.acceptance, v.duration, pgArray(v.regions),
-          coverSvg !== undefined, coverSvg ?? null],
+        [
+          id,
+          v.title,
+          v.category,
+          pgArray(v.voucherKinds),
+          v.priceFen,
+          v.unit,
+          v.content,
+          v.deliverables,
+          v.acceptance,
+          v.duration,
+          pgArray(v.regions),
+          coverSvg !== undefined,
+          coverSvg ?? null,
+        ],
       );
     },
     async coverSvg(revisionId: string): Promise<string | undefined> {
@@ -99,7 +126,20 @@ export function pgProducts(db: Db): ProductRepository {
          on conflict (product_id) do update set revision_id = excluded.revision_id, provider_name = excluded.provider_name, title = excluded.title,
            category = excluded.category, voucher_kinds = excluded.voucher_kinds, price_fen = excluded.price_fen, regions = excluded.regions,
            search_terms = excluded.search_terms, listed_at = excluded.listed_at, has_cover = excluded.has_cover`,
-        [productId, r.id, provider.id, provider.name, r.title, r.category, pgArray(r.voucherKinds), r.priceFen, pgArray(r.regions), pgArray(terms), at, r.hasCover],
+        [
+          productId,
+          r.id,
+          provider.id,
+          provider.name,
+          r.title,
+          r.category,
+          pgArray(r.voucherKinds),
+          r.priceFen,
+          pgArray(r.regions),
+          pgArray(terms),
+          at,
+          r.hasCover,
+        ],
       );
     },
     async setFeatured(productId: string, at: Date | null): Promise<void> {
@@ -163,11 +203,20 @@ export function pgProducts(db: Db): ProductRepository {
       if (f.maxFen !== undefined) add("l.price_fen <= ?", f.maxFen);
       if (f.terms?.length) add("l.search_terms @> ?::text[]", pgArray(f.terms));
       if (f.providerId) add("l.provider_id = ?", f.providerId);
-      const order = f.sort === "price_asc" ? "l.price_fen asc, l.product_id" : f.sort === "price_desc" ? "l.price_fen desc, l.product_id" : "l.listed_at desc, l.product_id";
+      const order =
+        f.sort === "price_asc"
+          ? "l.price_fen asc, l.product_id"
+          : f.sort === "price_desc"
+            ? "l.price_fen desc, l.product_id"
+            : "l.listed_at desc, l.product_id";
       const from = `from product_listings l where ${where.join(" and ")}`;
       const run = (q: Db) =>
         Promise.all([
-          q.query(`select ${LISTING_COLUMNS} ${from} order by ${order} limit $${params.length + 1} offset $${params.length + 2}`, [...params, limit, offset]),
+          q.query(`select ${LISTING_COLUMNS} ${from} order by ${order} limit $${params.length + 1} offset $${params.length + 2}`, [
+            ...params,
+            limit,
+            offset,
+          ]),
           opts.count === false ? Promise.resolve([{ n: -1 }]) : q.query<{ n: number }>(`select count(*)::int as n ${from}`, params),
         ]);
       // The planner prices `search_terms @> terms` as one cheap operator call per row, but each call

@@ -3,7 +3,21 @@ import { z } from "zod";
 import { fenToYuanInput, parseYuanToFen, readYuan } from "../../lib/money.ts";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formList, formUploads, isHtmx, render } from "../../web/http.ts";
-import { checkbox, enumFilter, enumList, enumOf, form, optionalText, pageNo, params, query, searchText, text, uuid, uuidFilter } from "../../web/validate.ts";
+import {
+  checkbox,
+  enumFilter,
+  enumList,
+  enumOf,
+  form,
+  optionalText,
+  pageNo,
+  params,
+  query,
+  searchText,
+  text,
+  uuid,
+  uuidFilter,
+} from "../../web/validate.ts";
 import { checkCoverSvg, coverText, COVER_MAX_BYTES } from "./cover-svg.ts";
 import type { CoverChange } from "./service.ts";
 import { CITIES } from "../enterprises/domain.ts";
@@ -19,7 +33,14 @@ const labels = {
   regions: [["450000", "广西全区"], ...CITIES.map((c) => [c.code, c.name])] as [string, string][],
   cities: CITIES,
   regionName,
-  revisionStatus: { draft: "草稿", pending: "待审核", approved: "已通过", rejected: "已驳回", withdrawn: "已撤回", superseded: "已被新版本替代" } as Record<string, string>,
+  revisionStatus: {
+    draft: "草稿",
+    pending: "待审核",
+    approved: "已通过",
+    rejected: "已驳回",
+    withdrawn: "已撤回",
+    superseded: "已被新版本替代",
+  } as Record<string, string>,
 };
 
 export const PRODUCT_ACTION_TEXT: Record<string, string> = {
@@ -68,8 +89,16 @@ const productSchema = z.object({
 });
 type ProductFields = z.output<typeof productSchema>;
 const toInput = (f: ProductFields) => ({
-  title: f.title, category: f.category, voucherKinds: f.voucherKinds, priceFen: f.price, unit: f.unit, content: f.content,
-  deliverables: f.deliverables, acceptance: f.acceptance, duration: f.duration, regions: f.regions,
+  title: f.title,
+  category: f.category,
+  voucherKinds: f.voucherKinds,
+  priceFen: f.price,
+  unit: f.unit,
+  content: f.content,
+  deliverables: f.deliverables,
+  acceptance: f.acceptance,
+  duration: f.duration,
+  regions: f.regions,
 });
 const decisionSchema = z.object({
   decision: enumOf(VERDICT_DECISION, "请选择通过或驳回"),
@@ -98,7 +127,10 @@ const fenFilter = (raw: string) => (raw ? (parseYuanToFen(raw) ?? undefined) : u
  * The cover part of the product form: a chosen .svg file, a checked cover carried over from a
  * failed submission (so a user without JavaScript does not pick the file again), or 不使用封面.
  */
-async function coverForm(c: Ctx, f: { coverPending?: string; coverRemove?: boolean | string }): Promise<{ change: CoverChange; pending: string; error?: string }> {
+async function coverForm(
+  c: Ctx,
+  f: { coverPending?: string; coverRemove?: boolean | string },
+): Promise<{ change: CoverChange; pending: string; error?: string }> {
   const [upload] = await formUploads(c, "cover");
   let text: string | undefined;
   if (upload) {
@@ -114,9 +146,28 @@ async function coverForm(c: Ctx, f: { coverPending?: string; coverRemove?: boole
   return { change: f.coverRemove === true || f.coverRemove === "yes" ? { remove: true } : undefined, pending: "" };
 }
 
-const formFromRevision = (r: { title: string; category: string; voucherKinds: readonly string[]; priceFen: number; unit: string; content: string; deliverables: string; acceptance: string; duration: string; regions: readonly string[] }) => ({
-  title: r.title, category: r.category, voucherKinds: r.voucherKinds, price: fenToYuanInput(r.priceFen), unit: r.unit, content: r.content,
-  deliverables: r.deliverables, acceptance: r.acceptance, duration: r.duration, regions: r.regions,
+const formFromRevision = (r: {
+  title: string;
+  category: string;
+  voucherKinds: readonly string[];
+  priceFen: number;
+  unit: string;
+  content: string;
+  deliverables: string;
+  acceptance: string;
+  duration: string;
+  regions: readonly string[];
+}) => ({
+  title: r.title,
+  category: r.category,
+  voucherKinds: r.voucherKinds,
+  price: fenToYuanInput(r.priceFen),
+  unit: r.unit,
+  content: r.content,
+  deliverables: r.deliverables,
+  acceptance: r.acceptance,
+  duration: r.duration,
+  regions: r.regions,
 });
 
 export function productRoutes() {
@@ -124,7 +175,12 @@ export function productRoutes() {
   r.use("/provider/*", requireAccount);
 
   const refused = (c: Ctx, res: { status: number; errors: Record<string, string> }) =>
-    render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "服务产品不存在" : "无权访问", message: res.errors._form }, res.status === 404 ? 404 : 403);
+    render(
+      c,
+      res.status === 404 ? "errors/404" : "errors/403",
+      { title: res.status === 404 ? "服务产品不存在" : "无权访问", message: res.errors._form },
+      res.status === 404 ? 404 : 403,
+    );
   const notFound = (c: Ctx) => render(c, "errors/404", { title: "服务产品不存在" }, 404);
   const id = params(idParam, notFound);
 
@@ -134,7 +190,13 @@ export function productRoutes() {
     if (!res.ok) return refused(c, res);
     return render(c, "provider/products", { title: "服务产品", ...res.value, labels });
   });
-  const editPage = async (c: Ctx, productId: string | null, form: Record<string, unknown> | null, errors: Record<string, string> = {}, status: Status = 200) => {
+  const editPage = async (
+    c: Ctx,
+    productId: string | null,
+    form: Record<string, unknown> | null,
+    errors: Record<string, string> = {},
+    status: Status = 200,
+  ) => {
     const categories = await c.var.deps.catalog.categories();
     let state = null;
     if (productId) {
@@ -146,41 +208,72 @@ export function productRoutes() {
       if (!res.ok) return refused(c, res);
     }
     const f = form ?? (state ? formFromRevision(state.working) : { voucherKinds: ["general"], regions: ["450000"], unit: "项" });
-    return render(c, "provider/product-form", { title: productId ? "编辑服务产品" : "发布服务产品", productId, state, form: f, errors, labels, categories }, status);
+    return render(
+      c,
+      "provider/product-form",
+      { title: productId ? "编辑服务产品" : "发布服务产品", productId, state, form: f, errors, labels, categories },
+      status,
+    );
   };
   /** The form again with the schema's messages: what was typed, both checkbox groups, and the cover checked too. */
-  const invalidProduct = (productId: (c: Ctx) => string | null) =>
-    async (c: Ctx, errors: Record<string, string>, values: Record<string, string>) => {
-      const cover = await coverForm(c, values);
-      const again = { ...values, voucherKinds: await formList(c, "voucherKinds"), regions: await formList(c, "regions"), coverPending: cover.pending, coverRemove: values.coverRemove ?? "" };
-      return editPage(c, productId(c), again, cover.error ? { ...errors, cover: cover.error } : errors, 422);
+  const invalidProduct = (productId: (c: Ctx) => string | null) => async (c: Ctx, errors: Record<string, string>, values: Record<string, string>) => {
+    const cover = await coverForm(c, values);
+    const again = {
+      ...values,
+      voucherKinds: await formList(c, "voucherKinds"),
+      regions: await formList(c, "regions"),
+      coverPending: cover.pending,
+      coverRemove: values.coverRemove ?? "",
     };
+    return editPage(c, productId(c), again, cover.error ? { ...errors, cover: cover.error } : errors, 422);
+  };
   r.get("/provider/products/new", (c) => editPage(c, null, null));
-  r.post("/provider/products/new", form(productSchema, invalidProduct(() => null)), async (c) => {
-    const f = c.req.valid("form");
-    const cover = await coverForm(c, f);
-    const res = await c.var.deps.products.saveProduct(c.var.viewer.account!.id, null, toInput(f), cover.change, c.var.requestId);
-    if (!res.ok) {
-      if (res.status === 403) return refused(c, res);
-      return editPage(c, null, { ...toForm(f), coverPending: cover.pending }, cover.error ? { ...res.errors, cover: cover.error } : res.errors, res.status as Status);
-    }
-    flash(c, "已保存为草稿。预览无误后请提交审核。");
-    return c.redirect(`/provider/products/${res.value.productId}`, 303);
-  });
+  r.post(
+    "/provider/products/new",
+    form(
+      productSchema,
+      invalidProduct(() => null),
+    ),
+    async (c) => {
+      const f = c.req.valid("form");
+      const cover = await coverForm(c, f);
+      const res = await c.var.deps.products.saveProduct(c.var.viewer.account!.id, null, toInput(f), cover.change, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 403) return refused(c, res);
+        return editPage(
+          c,
+          null,
+          { ...toForm(f), coverPending: cover.pending },
+          cover.error ? { ...res.errors, cover: cover.error } : res.errors,
+          res.status as Status,
+        );
+      }
+      flash(c, "已保存为草稿。预览无误后请提交审核。");
+      return c.redirect(`/provider/products/${res.value.productId}`, 303);
+    },
+  );
   r.get("/provider/products/:id{[0-9a-f-]{36}}", id, (c) => editPage(c, c.req.valid("param").id, null));
-  r.post("/provider/products/:id{[0-9a-f-]{36}}", id, form(productSchema, invalidProduct((c) => c.req.param("id") ?? null)), async (c) => {
-    const productId = c.req.valid("param").id;
-    const f = c.req.valid("form");
-    const cover = await coverForm(c, f);
-    const again = { ...toForm(f), coverPending: cover.pending, coverRemove: f.coverRemove ? "yes" : "" };
-    const res = await c.var.deps.products.saveProduct(c.var.viewer.account!.id, productId, toInput(f), cover.change, c.var.requestId);
-    if (!res.ok) {
-      if (res.status === 403 || res.status === 404) return refused(c, res);
-      return editPage(c, productId, again, cover.error ? { ...res.errors, cover: cover.error } : res.errors, res.status as Status);
-    }
-    flash(c, "已保存");
-    return c.redirect(`/provider/products/${res.value.productId}`, 303);
-  });
+  r.post(
+    "/provider/products/:id{[0-9a-f-]{36}}",
+    id,
+    form(
+      productSchema,
+      invalidProduct((c) => c.req.param("id") ?? null),
+    ),
+    async (c) => {
+      const productId = c.req.valid("param").id;
+      const f = c.req.valid("form");
+      const cover = await coverForm(c, f);
+      const again = { ...toForm(f), coverPending: cover.pending, coverRemove: f.coverRemove ? "yes" : "" };
+      const res = await c.var.deps.products.saveProduct(c.var.viewer.account!.id, productId, toInput(f), cover.change, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 403 || res.status === 404) return refused(c, res);
+        return editPage(c, productId, again, cover.error ? { ...res.errors, cover: cover.error } : res.errors, res.status as Status);
+      }
+      flash(c, "已保存");
+      return c.redirect(`/provider/products/${res.value.productId}`, 303);
+    },
+  );
   r.get("/provider/products/:id/preview", id, async (c) => {
     const res = await c.var.deps.products.myProduct(c.var.viewer.account!.id, c.req.valid("param").id);
     if (!res.ok) return refused(c, res);
@@ -201,7 +294,10 @@ export function productRoutes() {
     const action = c.req.param("action");
     const productId = c.req.valid("param").id;
     const accountId = c.var.viewer.account!.id;
-    const res = action === "submit" ? await c.var.deps.products.submit(accountId, productId, c.var.requestId) : await c.var.deps.products.providerAction(accountId, productId, action, c.var.requestId);
+    const res =
+      action === "submit"
+        ? await c.var.deps.products.submit(accountId, productId, c.var.requestId)
+        : await c.var.deps.products.providerAction(accountId, productId, action, c.var.requestId);
     if (!res.ok) {
       if (res.status === 403 || res.status === 404) return refused(c, res);
       flash(c, res.errors._form ?? "操作失败", "error");
@@ -221,9 +317,20 @@ export function productRoutes() {
   });
   const reviewPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
     const res = await c.var.deps.products.productReview(c.var.viewer.admin!, c.req.param("id") ?? "");
-    if (!res.ok) return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "服务产品不存在" : "无权访问", message: res.errors._form }, res.status as Status);
+    if (!res.ok)
+      return render(
+        c,
+        res.status === 404 ? "errors/404" : "errors/403",
+        { title: res.status === 404 ? "服务产品不存在" : "无权访问", message: res.errors._form },
+        res.status as Status,
+      );
     const categories = await c.var.deps.catalog.categories();
-    return render(c, "admin/product", { title: "服务产品审核", ...res.value, errors, values, labels, actionText: PRODUCT_ACTION_TEXT, categoryName: categoryNamer(categories) }, status);
+    return render(
+      c,
+      "admin/product",
+      { title: "服务产品审核", ...res.value, errors, values, labels, actionText: PRODUCT_ACTION_TEXT, categoryName: categoryNamer(categories) },
+      status,
+    );
   };
   r.get("/admin/products/:id", requireAdmin("reviewer", "super_admin"), id, (c) => reviewPage(c));
   r.post(
@@ -256,7 +363,8 @@ export function productRoutes() {
       const productId = c.req.valid("param").id;
       const res = await c.var.deps.products.setFeatured(c.var.viewer.admin!, productId, c.req.valid("form").action === "feature", c.var.requestId);
       if (!res.ok) {
-        if (res.status === 403 || res.status === 404) return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: "无法操作", message: res.errors._form }, res.status);
+        if (res.status === 403 || res.status === 404)
+          return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: "无法操作", message: res.errors._form }, res.status);
         flash(c, res.errors._form ?? "操作失败", "error");
       } else flash(c, res.value.featured ? "已推荐到首页" : "已取消推荐");
       return c.redirect(`/admin/products/${productId}`, 303);
@@ -275,7 +383,9 @@ export function productRoutes() {
     });
   };
   const coverId = (c: Ctx) => (c.req.param("file") ?? "").slice(0, 36);
-  r.get("/covers/:file{[0-9a-f-]{36}\\.svg}", async (c) => sendCover(c, await c.var.deps.products.cover(coverId(c), { accountId: c.var.viewer.account?.id })));
+  r.get("/covers/:file{[0-9a-f-]{36}\\.svg}", async (c) =>
+    sendCover(c, await c.var.deps.products.cover(coverId(c), { accountId: c.var.viewer.account?.id })),
+  );
   r.get("/admin/covers/:file{[0-9a-f-]{36}\\.svg}", requireAdmin("reviewer", "super_admin"), async (c) =>
     sendCover(c, await c.var.deps.products.cover(coverId(c), { staff: c.var.viewer.admin! })),
   );
@@ -283,8 +393,15 @@ export function productRoutes() {
   // ---- 公众端: 服务产品列表与详情 ----
   const list = (kind?: "general" | "special") => async (c: Ctx, q: z.output<typeof listQuery>) => {
     const data = await c.var.deps.products.listings({
-      category: q.category, kind: kind ?? q.kind, region: q.region, minFen: fenFilter(q.min), maxFen: fenFilter(q.max), q: q.q, sort: q.sort,
-      providerId: q.provider, page: q.page,
+      category: q.category,
+      kind: kind ?? q.kind,
+      region: q.region,
+      minFen: fenFilter(q.min),
+      maxFen: fenFilter(q.max),
+      q: q.q,
+      sort: q.sort,
+      providerId: q.provider,
+      page: q.page,
     });
     // What the filter form shows again: the values as typed when they were understood.
     const shown = { category: data.filter.category ?? "", kind: q.kind ?? "", region: q.region ?? "", min: q.min, max: q.max, q: q.q, sort: q.sort ?? "" };
@@ -305,7 +422,11 @@ export function productRoutes() {
       categoryName: categoryNamer(data.categories),
     });
   };
-  for (const [path, kind] of [["/services", undefined], ["/services/general", "general"], ["/services/special", "special"]] as const) {
+  for (const [path, kind] of [
+    ["/services", undefined],
+    ["/services/general", "general"],
+    ["/services/special", "special"],
+  ] as const) {
     r.get(path, query(listQuery), (c) => list(kind)(c, c.req.valid("query")));
   }
 

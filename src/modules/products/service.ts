@@ -71,7 +71,10 @@ export function productService(deps: ProductDeps) {
       if (!provider.ok) return provider;
       const product = await deps.productRepo(db).product(productId);
       if (!product || product.providerId !== provider.value.id) return fail({ _form: "服务产品不存在" }, 404);
-      const [working, listed] = await Promise.all([deps.productRepo(db).revision(product.workingRevisionId), deps.productRepo(db).revision(product.listedRevisionId)]);
+      const [working, listed] = await Promise.all([
+        deps.productRepo(db).revision(product.workingRevisionId),
+        deps.productRepo(db).revision(product.listedRevisionId),
+      ]);
       return ok({ provider: provider.value, product, working: working!, listed });
     },
 
@@ -79,7 +82,13 @@ export function productService(deps: ProductDeps) {
      * Creates a product (草稿) or saves its working revision. Editing a listed product starts a new
      * revision; the listed one stays public until the new one is approved. Frozen while 待审核.
      */
-    async saveProduct(accountId: string, productId: string | null, f: ProductForm, cover?: CoverChange, requestId?: string): Promise<Result<{ productId: string }>> {
+    async saveProduct(
+      accountId: string,
+      productId: string | null,
+      f: ProductForm,
+      cover?: CoverChange,
+      requestId?: string,
+    ): Promise<Result<{ productId: string }>> {
       const provider = await activeProvider(accountId);
       if (!provider.ok) return provider;
       const { value, errors } = validateProduct(f, { categories: await deps.catalog.categories(), regionCodes: REGION_CODES });
@@ -94,7 +103,15 @@ export function productService(deps: ProductDeps) {
         const repo = deps.productRepo(tx);
         if (!productId) {
           const { product } = await repo.create(provider.value.id, value, coverSvg ?? null);
-          await deps.audit.record(tx, { actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: "product_created", toStatus: "draft", requestId });
+          await deps.audit.record(tx, {
+            actorType: "account",
+            actorId: accountId,
+            entityType: "product",
+            entityId: product.id,
+            action: "product_created",
+            toStatus: "draft",
+            requestId,
+          });
           return ok({ productId: product.id });
         }
         const product = await ownProduct(tx, provider.value, productId);
@@ -109,7 +126,14 @@ export function productService(deps: ProductDeps) {
           await repo.updateRevision(working.id, value, coverSvg);
           if (product.status === "rejected") await repo.setProduct(product.id, { status: "draft" });
         }
-        await deps.audit.record(tx, { actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: "product_edited", requestId });
+        await deps.audit.record(tx, {
+          actorType: "account",
+          actorId: accountId,
+          entityType: "product",
+          entityId: product.id,
+          action: "product_edited",
+          requestId,
+        });
         return ok({ productId: product.id });
       });
     },
@@ -150,8 +174,15 @@ export function productService(deps: ProductDeps) {
         await repo.submitRevision(working.id, result.verdict, result.findings, now());
         if (!product.listedRevisionId) await repo.setProduct(product.id, { status: "pending" });
         await deps.audit.record(tx, {
-          actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: "product_submitted",
-          fromStatus: product.status, toStatus: "pending", requestId, data: { revisionId: working.id, prereview: result.verdict },
+          actorType: "account",
+          actorId: accountId,
+          entityType: "product",
+          entityId: product.id,
+          action: "product_submitted",
+          fromStatus: product.status,
+          toStatus: "pending",
+          requestId,
+          data: { revisionId: working.id, prereview: result.verdict },
         });
         return ok({ verdict: result.verdict });
       });
@@ -184,8 +215,14 @@ export function productService(deps: ProductDeps) {
           to = "listed";
         } else return fail({ _form: "操作不正确" }, 400);
         await deps.audit.record(tx, {
-          actorType: "account", actorId: accountId, entityType: "product", entityId: product.id, action: `product_${action}`,
-          fromStatus: product.status, toStatus: to, requestId,
+          actorType: "account",
+          actorId: accountId,
+          entityType: "product",
+          entityId: product.id,
+          action: `product_${action}`,
+          fromStatus: product.status,
+          toStatus: to,
+          requestId,
         });
         return ok({ status: to });
       });
@@ -214,7 +251,12 @@ export function productService(deps: ProductDeps) {
     },
 
     /** 通过 lists the revision (the previous listed one is superseded); 驳回 needs a reason. */
-    async decideProduct(staff: Staff, productId: string, f: { decision: string; reason: string }, requestId?: string): Promise<Result<{ status: string }>> {
+    async decideProduct(
+      staff: Staff,
+      productId: string,
+      f: { decision: string; reason: string },
+      requestId?: string,
+    ): Promise<Result<{ status: string }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务产品" }, 403);
       const read = readDecision(f);
       if (!read.ok) return read;
@@ -241,9 +283,16 @@ export function productService(deps: ProductDeps) {
           if (!product.listedRevisionId) await repo.setProduct(product.id, { status: "rejected" });
         }
         await deps.audit.record(tx, {
-          actorType: "admin", actorId: staff.id, entityType: "product", entityId: product.id,
-          action: decision === "approved" ? "product_approved" : "product_rejected", fromStatus: "pending",
-          toStatus: decision === "approved" ? "listed" : "rejected", reason: reason || null, requestId, data: { revisionId: working.id },
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: "product",
+          entityId: product.id,
+          action: decision === "approved" ? "product_approved" : "product_rejected",
+          fromStatus: "pending",
+          toStatus: decision === "approved" ? "listed" : "rejected",
+          reason: reason || null,
+          requestId,
+          data: { revisionId: working.id },
         });
         return ok({ status: decision });
       });
@@ -262,7 +311,12 @@ export function productService(deps: ProductDeps) {
         if (on === !!product.featuredAt) return ok({ featured: on });
         await repo.setFeatured(product.id, on ? now() : null);
         await deps.audit.record(tx, {
-          actorType: "admin", actorId: staff.id, entityType: "product", entityId: product.id, action: on ? "product_featured" : "product_unfeatured", requestId,
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: "product",
+          entityId: product.id,
+          action: on ? "product_featured" : "product_unfeatured",
+          requestId,
         });
         return ok({ featured: on });
       });
@@ -304,7 +358,17 @@ export function productService(deps: ProductDeps) {
      * The public list: filters as the HTTP edge parsed them (amounts already in fen, ids already
      * UUIDs); a category outside the managed list or an unknown value is ignored.
      */
-    async listings(q: { category?: string; kind?: string; region?: string; minFen?: number; maxFen?: number; q?: string; sort?: string; providerId?: string; page?: number }) {
+    async listings(q: {
+      category?: string;
+      kind?: string;
+      region?: string;
+      minFen?: number;
+      maxFen?: number;
+      q?: string;
+      sort?: string;
+      providerId?: string;
+      page?: number;
+    }) {
       const categories = await deps.catalog.categories();
       const f: ListingFilter = {
         category: categories.some((c) => c.code === q.category) ? q.category : undefined,
@@ -333,7 +397,17 @@ export function productService(deps: ProductDeps) {
       const programmes = (await deps.vouchers.openProgrammes()).filter(
         (p) => listing.voucherKinds.includes(p.kind) && p.categories.includes(listing.category) && isValidOn(p, now()),
       );
-      let vouchers: { programmeName: string; kind: string; deductionFen: number; payFen: number; availableFen: number; validFrom: string; validTo: string; rateBp: number; capFen: number }[] = [];
+      let vouchers: {
+        programmeName: string;
+        kind: string;
+        deductionFen: number;
+        payFen: number;
+        availableFen: number;
+        validFrom: string;
+        validTo: string;
+        rateBp: number;
+        capFen: number;
+      }[] = [];
       let enterpriseState: "anonymous" | "uncertified" | "certified" = "anonymous";
       if (accountId) {
         const e = await deps.enterprises.ofAccount(accountId);
@@ -345,8 +419,15 @@ export function productService(deps: ProductDeps) {
             .map((a) => {
               const d = deduction(listing.priceFen, a.programme.subsidyRateBp, a.programme.perOrderCapFen, a.availableFen);
               return {
-                programmeName: a.programme.name, kind: a.programme.kind, deductionFen: d, payFen: listing.priceFen - d, availableFen: a.availableFen,
-                validFrom: a.programme.validFrom, validTo: a.programme.validTo, rateBp: a.programme.subsidyRateBp, capFen: a.programme.perOrderCapFen,
+                programmeName: a.programme.name,
+                kind: a.programme.kind,
+                deductionFen: d,
+                payFen: listing.priceFen - d,
+                availableFen: a.availableFen,
+                validFrom: a.programme.validFrom,
+                validTo: a.programme.validTo,
+                rateBp: a.programme.subsidyRateBp,
+                capFen: a.programme.perOrderCapFen,
               };
             });
         }

@@ -61,7 +61,6 @@ export function generalQuota(p: Pick<Programme, "quotaBySize">, size: SizeClass 
   return size ? p.quotaBySize[size] : 0;
 }
 
-
 /** The amount an enterprise may request for a 专项券 as typed (yuan), checked against the programme's limits. */
 export function checkSpecialAmount(p: Pick<Programme, "specialMinFen" | "specialMaxFen">, raw: string): { fen?: number; error?: string } {
   if (!raw.trim()) return { error: "请输入申领额度" };
@@ -174,7 +173,6 @@ export function checkProgramme(f: ProgrammeForm): { value?: Omit<Programme, "id"
     },
   };
 }
-
 
 /**
  * 补贴券抵扣金额 = min(price x rate, per-order cap, available), rounded down to the fen.

@@ -48,16 +48,35 @@ function toProgramme(r: Row): Programme {
 }
 
 const programmeParams = (p: Omit<Programme, "id">) => [
-  p.year, p.kind, p.name, p.description, p.subsidyRateBp, p.perOrderCapFen, p.quotaBySize.large, p.quotaBySize.medium,
-  p.quotaBySize.small, p.quotaBySize.micro, p.specialMinFen, p.specialMaxFen, p.requiresDocuments, p.applyFrom, p.applyTo,
-  p.validFrom, p.validTo, pgArray(p.categories), p.status, p.isExample,
+  p.year,
+  p.kind,
+  p.name,
+  p.description,
+  p.subsidyRateBp,
+  p.perOrderCapFen,
+  p.quotaBySize.large,
+  p.quotaBySize.medium,
+  p.quotaBySize.small,
+  p.quotaBySize.micro,
+  p.specialMinFen,
+  p.specialMaxFen,
+  p.requiresDocuments,
+  p.applyFrom,
+  p.applyTo,
+  p.validFrom,
+  p.validTo,
+  pgArray(p.categories),
+  p.status,
+  p.isExample,
 ];
 
 export function pgProgrammes(db: Db): ProgrammeRepository {
   return {
     async list(filter) {
       const rows = filter?.status
-        ? await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes where status = any($1::text[]) order by year desc, kind, name`, [pgArray(filter.status)])
+        ? await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes where status = any($1::text[]) order by year desc, kind, name`, [
+            pgArray(filter.status),
+          ])
         : await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes order by year desc, kind, name`);
       return rows.map(toProgramme);
     },
@@ -147,7 +166,19 @@ export function pgQuota(db: Db): QuotaRepository {
         [...params, limit, offset],
       );
       const [count] = await db.query<{ n: number }>(`select count(*)::int as n ${from}`, params);
-      return { rows: rows.map((r) => ({ ...toApp(r), programmeName: r.programme_name, enterpriseName: r.enterprise_name, sizeClass: r.size_class, cityCode: r.city_code }) as QuotaQueueRow), total: count!.n };
+      return {
+        rows: rows.map(
+          (r) =>
+            ({
+              ...toApp(r),
+              programmeName: r.programme_name,
+              enterpriseName: r.enterprise_name,
+              sizeClass: r.size_class,
+              cityCode: r.city_code,
+            }) as QuotaQueueRow,
+        ),
+        total: count!.n,
+      };
     },
     async allocate(programmeId, runId) {
       const [row] = await db.query<{ eligible: number; created: number }>(
@@ -175,7 +206,10 @@ export function pgQuota(db: Db): QuotaRepository {
       return row!;
     },
     async startRun(programmeId, adminId) {
-      const [row] = await db.query<{ id: string }>("insert into allocation_runs (programme_id, started_by) values ($1, $2) returning id", [programmeId, adminId]);
+      const [row] = await db.query<{ id: string }>("insert into allocation_runs (programme_id, started_by) values ($1, $2) returning id", [
+        programmeId,
+        adminId,
+      ]);
       return row!.id;
     },
     async finishRun(runId, v) {

@@ -70,9 +70,12 @@ const programmeForm = z.object({
     ctx.addIssue({ code: "custom", message: "补贴比例应为0.01到100之间的百分数" });
     return z.NEVER;
   }),
-  perOrderCap: yuanFen("单笔抵扣上限", { required: "请输入单笔抵扣上限", invalid: "单笔抵扣上限应为金额，最多两位小数" }).refine((v) => v !== undefined && v > 0, {
-    error: "单笔抵扣上限应大于0",
-  }),
+  perOrderCap: yuanFen("单笔抵扣上限", { required: "请输入单笔抵扣上限", invalid: "单笔抵扣上限应为金额，最多两位小数" }).refine(
+    (v) => v !== undefined && v > 0,
+    {
+      error: "单笔抵扣上限应大于0",
+    },
+  ),
   quotaLarge: money("大型企业额度"),
   quotaMedium: money("中型企业额度"),
   quotaSmall: money("小型企业额度"),
@@ -216,7 +219,12 @@ export function voucherRoutes() {
 
   // ---- 管理端: 券种 ----
   r.get("/admin/programmes", requireAdmin("super_admin", "reviewer"), async (c) => {
-    return render(c, "admin/programmes", { title: "券种管理", programmes: await c.var.deps.vouchers.programmes(), labels, canEdit: c.var.viewer.admin!.role === "super_admin" });
+    return render(c, "admin/programmes", {
+      title: "券种管理",
+      programmes: await c.var.deps.vouchers.programmes(),
+      labels,
+      canEdit: c.var.viewer.admin!.role === "super_admin",
+    });
   });
   const programmePage = (c: Ctx, id: string | null, values: Record<string, string>, errors: Record<string, string> = {}, status: Status = 200) =>
     render(c, "admin/programme-form", { title: id ? "编辑券种" : "新建券种", id, values, errors, labels }, status);
@@ -235,7 +243,12 @@ export function voucherRoutes() {
     if (c.var.viewer.admin!.role !== "super_admin") return render(c, "errors/403", { title: "无权操作", message: "只有超级管理员可以管理券种" }, 403);
     // The dates' order is a rule across fields: shown at once beside the other messages, for the dates that are valid.
     const valid = (k: "applyFrom" | "applyTo" | "validFrom" | "validTo") => (errors[k] ? undefined : values[k]?.trim());
-    const order = programmeDateOrder({ applyFrom: valid("applyFrom"), applyTo: valid("applyTo"), validFrom: valid("validFrom"), validTo: valid("validTo") });
+    const order = programmeDateOrder({
+      applyFrom: valid("applyFrom"),
+      applyTo: valid("applyTo"),
+      validFrom: valid("validFrom"),
+      validTo: valid("validTo"),
+    });
     return programmePage(c, c.req.param("id") ?? null, await typedProgramme(c, values), { ...order, ...errors }, 422);
   });
   const programmeSaved = async (c: Ctx, id: string | null, f: z.output<typeof programmeForm>) => {
@@ -291,7 +304,10 @@ export function voucherRoutes() {
       if (res.status === 403) return render(c, "errors/403", { title: "无权操作", message: res.errors._form }, 403);
       flash(c, res.errors._form ?? "分配失败", "error");
     } else {
-      flash(c, `分配完成：符合条件的已认证企业 ${res.value.eligible} 家，新建配额申请 ${res.value.created} 条，已有申请跳过 ${res.value.eligible - res.value.created} 家。新建的申请待审核。`);
+      flash(
+        c,
+        `分配完成：符合条件的已认证企业 ${res.value.eligible} 家，新建配额申请 ${res.value.created} 条，已有申请跳过 ${res.value.eligible - res.value.created} 家。新建的申请待审核。`,
+      );
     }
     return c.redirect(`/admin/programmes/${c.req.valid("param").id}/allocation`, 303);
   });
@@ -307,12 +323,26 @@ export function voucherRoutes() {
     const link = new URLSearchParams();
     for (const [k, v] of Object.entries(shown)) if (v || k === "status") link.set(k, v);
     const { page: pageNo, ...rest } = res.value;
-    return render(c, "admin/quota", { title: "服务券配额审核", ...rest, pageNo, q: shown, query: link.toString(), programmes: await c.var.deps.vouchers.programmes(), labels });
+    return render(c, "admin/quota", {
+      title: "服务券配额审核",
+      ...rest,
+      pageNo,
+      q: shown,
+      query: link.toString(),
+      programmes: await c.var.deps.vouchers.programmes(),
+      labels,
+    });
   });
   const noApplication = (c: Ctx) => render(c, "errors/404", { title: "配额申请不存在" }, 404);
   const quotaDetail = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
     const res = await c.var.deps.vouchers.reviewDetail(c.var.viewer.admin!, c.req.param("id") ?? "");
-    if (!res.ok) return render(c, res.status === 404 ? "errors/404" : "errors/403", { title: res.status === 404 ? "配额申请不存在" : "无权访问", message: res.errors._form }, res.status as Status);
+    if (!res.ok)
+      return render(
+        c,
+        res.status === 404 ? "errors/404" : "errors/403",
+        { title: res.status === 404 ? "配额申请不存在" : "无权访问", message: res.errors._form },
+        res.status as Status,
+      );
     return render(c, "admin/quota-detail", { title: "配额申请详情", ...res.value, errors, values, labels, actionText: QUOTA_ACTION_TEXT }, status);
   };
   r.get("/admin/quota/:id", requireAdmin("reviewer", "super_admin"), params(idParam, noApplication), (c) => quotaDetail(c));
@@ -322,7 +352,8 @@ export function voucherRoutes() {
     params(idParam, noApplication),
     form(quotaDecisionForm, async (c: Ctx, errors, values) => {
       // Only a reviewer sees the form again; anyone else is refused as before.
-      if (!["reviewer", "super_admin"].includes(c.var.viewer.admin!.role)) return render(c, "errors/403", { title: "无权操作", message: "只有审核员或超级管理员可以审核服务券配额" }, 403);
+      if (!["reviewer", "super_admin"].includes(c.var.viewer.admin!.role))
+        return render(c, "errors/403", { title: "无权操作", message: "只有审核员或超级管理员可以审核服务券配额" }, 403);
       return quotaDetail(c, errors, values, 422);
     }),
     async (c) => {

@@ -185,7 +185,11 @@ export function voucherService(deps: VoucherDeps) {
       if (!enterprise) return fail({ _form: "请先完成企业信息认证，再申请服务券配额" }, 403);
       const p = await deps.programmeRepo(db).byId(programmeId);
       if (!p || p.status === "draft") return fail({ _form: "该服务券不存在" }, 404);
-      const state = cardState(p, (await deps.quotaRepo(db).latestByEnterprise(enterprise.id)).find((a) => a.programmeId === p.id), now());
+      const state = cardState(
+        p,
+        (await deps.quotaRepo(db).latestByEnterprise(enterprise.id)).find((a) => a.programmeId === p.id),
+        now(),
+      );
       if (state === "pending" || state === "use") return fail({ _form: "您已申请过该服务券，请勿重复申请" }, 409);
       if (state === "expired" || state === "closed") return fail({ _form: "该服务券当前不在申请期内" }, 409);
 
@@ -288,7 +292,12 @@ export function voucherService(deps: VoucherDeps) {
     },
 
     /** 通过 (optionally a lower amount, with a reason) or 驳回 (reason). Opens the voucher account. */
-    async decide(staff: Staff, id: string, f: { decision: string; amountFen?: number; reason: string }, requestId?: string): Promise<Result<{ status: "approved" | "rejected" }>> {
+    async decide(
+      staff: Staff,
+      id: string,
+      f: { decision: string; amountFen?: number; reason: string },
+      requestId?: string,
+    ): Promise<Result<{ status: "approved" | "rejected" }>> {
       if (!canReview(staff.role)) return fail({ _form: "只有审核员或超级管理员可以审核服务券配额" }, 403);
       const read = readDecision(f);
       if (!read.ok) return read;
