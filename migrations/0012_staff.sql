@@ -5,6 +5,8 @@ alter table admin_users add column totp_secret text;
 alter table admin_users add column totp_enrolled_at timestamptz;
 alter table admin_users add column totp_last_step bigint;
 alter table admin_users add column updated_at timestamptz not null default now();
+-- Sessions signed in before this time are over (set when a super admin resets the password or the second factor).
+alter table admin_users add column sessions_since timestamptz;
 
 create table admin_recovery_codes (
   id uuid primary key default gen_random_uuid(),

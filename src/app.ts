@@ -208,7 +208,7 @@ export function buildApp(deps: Deps) {
         session.destroy();
       }
     } else if (data?.adminId) {
-      const admin = await deps.identity.admin(data.adminId);
+      const admin = await deps.identity.admin(data.adminId, data.createdAt);
       if (admin) c.set("viewer", { admin });
       else session.destroy();
     }

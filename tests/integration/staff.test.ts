@@ -128,7 +128,7 @@ describe("工作人员管理", () => {
     ]);
   });
 
-  it("重置密码 and 修改角色 take effect and are audited", async () => {
+  it("重置密码 ends the person's open sessions; 修改角色 takes effect in the open session; both audited", async () => {
     const admin = await signInAdmin(t, "admin");
     const id = await createStaff(admin, "mover");
     const { b: person } = await passwordStep("mover");
@@ -138,16 +138,23 @@ describe("工作人员管理", () => {
     const mismatch = await admin.post(`/admin/staff/${id}/password`, { password: "Fresh#Pass2026", confirm: "Other#Pass2026" });
     expect(mismatch.status).toBe(422);
     expect(admin.lastHtml).toContain("两次输入的密码不一致");
+    clock.advance(1000);
     expect((await admin.post(`/admin/staff/${id}/password`, { password: "Fresh#Pass2026", confirm: "Fresh#Pass2026" })).status).toBe(303);
     const old = fresh();
     await old.get("/admin/login");
     expect((await old.post("/admin/login", { username: "mover", password: "Staff#Pass2026" })).status).toBe(422);
-    expect((await passwordStep("mover", "Fresh#Pass2026")).location).toBe("/admin");
+    // The session signed in with the old password is over at its next request.
+    const ended = await person.get("/admin");
+    expect(ended.status).toBe(303);
+    expect(ended.headers.get("Location")).toMatch(/^\/admin\/login/);
+    const { b: renewed, location } = await passwordStep("mover", "Fresh#Pass2026");
+    expect(location).toBe("/admin");
+    expect((await renewed.get("/admin/audit")).status).toBe(403);
 
     expect((await admin.post(`/admin/staff/${id}/role`, { role: "__proto__" })).status).toBe(422);
     expect((await admin.post(`/admin/staff/${id}/role`, { role: "reviewer" })).status).toBe(303);
     // The role is read again at each request: the open session now has the reviewer's pages.
-    expect((await person.get("/admin/audit")).status).toBe(200);
+    expect((await renewed.get("/admin/audit")).status).toBe(200);
     const rows = await auditOf(id);
     expect(rows.map((r) => r.action)).toEqual(["created", "password_reset", "role_changed"]);
     expect(rows[2]!.data).toEqual({ from: "operator", to: "reviewer" });
@@ -269,8 +276,11 @@ describe("两步验证", () => {
 
     await admin.get(`/admin/staff/${id}`);
     expect(admin.lastHtml).toContain("已启用（剩余恢复码10个）");
+    clock.advance(1000);
     expect((await admin.post(`/admin/staff/${id}/two-factor/reset`, {})).status).toBe(303);
     expect(await t.deps.db.query("select 1 from admin_recovery_codes where admin_id = $1", [id])).toHaveLength(0);
+    // The session that enrolled the lost phone is over.
+    expect((await first.get("/admin")).headers.get("Location")).toMatch(/^\/admin\/login/);
     expect((await passwordStep("lostphone")).location).toBe("/admin");
     expect((await auditOf(id)).map((r) => r.action)).toEqual(["created", "two_factor_enrolled", "two_factor_reset"]);
     expect((await admin.post(`/admin/staff/${id}/two-factor/reset`, {})).status).toBe(409);

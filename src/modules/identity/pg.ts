@@ -45,10 +45,11 @@ type AdminRow = {
   status: AdminUser["status"];
   totp_secret: string | null;
   totp_last_step: string | number | null;
+  sessions_since: Date | null;
   created_at: Date;
   last_login_at: Date | null;
 };
-const ADMIN_COLUMNS = "id, username, display_name, password_hash, role, status, totp_secret, totp_last_step, created_at, last_login_at";
+const ADMIN_COLUMNS = "id, username, display_name, password_hash, role, status, totp_secret, totp_last_step, sessions_since, created_at, last_login_at";
 /** Where a staff member's TOTP secret is sealed: bound to its row, so it cannot be copied to another account. */
 const totpField = (adminId: string): FieldRef => ({ table: "admin_users", column: "totp_secret", owner: adminId });
 
@@ -67,6 +68,7 @@ const toAdmin = (r: AdminRow): AdminUser => ({
   status: r.status,
   totpSecret: r.totp_secret,
   totpLastStep: r.totp_last_step === null ? null : Number(r.totp_last_step),
+  sessionsSince: r.sessions_since,
   createdAt: r.created_at,
   lastLoginAt: r.last_login_at,
 });
@@ -143,6 +145,9 @@ export function pgAdmins(db: Db, cipher: FieldCipher): AdminRepository {
         [id, secret],
       );
       if (secret === null) await db.query("delete from admin_recovery_codes where admin_id = $1", [id]);
+    },
+    async endSessions(id, at) {
+      await db.query("update admin_users set sessions_since = $2, updated_at = now() where id = $1", [id, at]);
     },
     async claimTotpStep(id, step) {
       const rows = await db.query<{ id: string }>(

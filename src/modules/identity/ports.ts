@@ -20,6 +20,8 @@ export type AdminUser = {
   totpSecret: string | null;
   /** The last 30-second step whose code was accepted (replay guard). */
   totpLastStep: number | null;
+  /** Sessions signed in before this time are over (a reset password or second factor), else null. */
+  sessionsSince: Date | null;
   createdAt: Date;
   lastLoginAt: Date | null;
 };
@@ -49,6 +51,8 @@ export interface AdminRepository {
   setPasswordHash(id: string, hash: string): Promise<void>;
   /** Enrols (secret) or removes (null) the second factor; removal also drops the recovery codes. */
   setTotp(id: string, secret: string | null): Promise<void>;
+  /** Ends every session of this staff member signed in before `at` (the app clock, as sessions are). */
+  endSessions(id: string, at: Date): Promise<void>;
   /** Records `step` as used when it is later than the last used one; false for a replay. */
   claimTotpStep(id: string, step: number): Promise<boolean>;
   replaceRecoveryCodes(id: string, hashes: string[]): Promise<void>;

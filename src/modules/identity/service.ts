@@ -603,9 +603,15 @@ export function identityService(deps: IdentityDeps) {
      * The signed-in staff member, or nothing: unknown, disabled (so disabling ends every session
      * at the next request), or a role that must have a second factor and has none.
      */
-    async admin(adminId: string): Promise<StaffView | undefined> {
+    /**
+     * The signed-in staff member of a session, or undefined when that session is over: the account
+     * is disabled, its password or second factor was reset after `signedInAt`, or (in production) its
+     * role requires a second factor it has not enrolled.
+     */
+    async admin(adminId: string, signedInAt?: number): Promise<StaffView | undefined> {
       const a = await deps.adminRepo(deps.db).byId(adminId);
       if (!a || a.status !== "active") return undefined;
+      if (signedInAt !== undefined && a.sessionsSince && a.sessionsSince.getTime() > signedInAt) return undefined;
       if (!a.totpSecret && secondFactorRequired(a)) return undefined;
       return staffView(a);
     },
@@ -746,6 +752,8 @@ export function identityService(deps: IdentityDeps) {
       const hash = await deps.passwords.hash(input.password);
       return staffChange(actor, id, requestId, async (repo, a, record) => {
         await repo.setPasswordHash(a.id, hash);
+        // The old password may be known to someone else: every session signed in with it ends.
+        await repo.endSessions(a.id, deps.clock.now());
         await record({ action: "password_reset" });
         return null;
       });
@@ -756,6 +764,7 @@ export function identityService(deps: IdentityDeps) {
       return staffChange(actor, id, requestId, async (repo, a, record) => {
         if (!a.totpSecret) return fail({ _form: "该工作人员尚未启用两步验证" }, 409);
         await repo.setTotp(a.id, null);
+        await repo.endSessions(a.id, deps.clock.now());
         await record({ action: "two_factor_reset" });
         return null;
       });
