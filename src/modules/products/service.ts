@@ -7,7 +7,8 @@ import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import { CITIES } from "../enterprises/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
-import { deduction, isValidOn } from "../vouchers/domain.ts";
+import { isValidOn } from "../vouchers/domain.ts";
+import { orderAmounts } from "../orders/domain.ts";
 import type { CatalogService } from "../catalog/service.ts";
 import { categoryNamer } from "../catalog/domain.ts";
 import type { Provider } from "../catalog/service.ts";
@@ -417,12 +418,18 @@ export function productService(deps: ProductDeps) {
           vouchers = accounts
             .filter((a) => listing.voucherKinds.includes(a.programme.kind))
             .map((a) => {
-              const d = deduction(listing.priceFen, a.programme.subsidyRateBp, a.programme.perOrderCapFen, a.availableFen);
+              // The order's own arithmetic (quantity 1, no contract yet), so this page and 订单详情 agree.
+              const amounts = orderAmounts({
+                unitPriceFen: listing.priceFen,
+                quantity: 1,
+                voucher: { rateBp: a.programme.subsidyRateBp, capFen: a.programme.perOrderCapFen, availableFen: a.availableFen },
+              });
+              if (!amounts.ok) throw new Error(`product ${listing.productId}: ${amounts.error}`);
               return {
                 programmeName: a.programme.name,
                 kind: a.programme.kind,
-                deductionFen: d,
-                payFen: listing.priceFen - d,
+                deductionFen: amounts.value.deductionFen,
+                payFen: amounts.value.selfPayFen,
                 availableFen: a.availableFen,
                 validFrom: a.programme.validFrom,
                 validTo: a.programme.validTo,

@@ -175,7 +175,8 @@ export function checkProgramme(f: ProgrammeForm): { value?: Omit<Programme, "id"
 }
 
 /**
- * 补贴券抵扣金额 = min(price x rate, per-order cap, available), rounded down to the fen.
+ * 补贴券抵扣金额 = min(price x rate, per-order cap, available), rounded down to the fen. The one
+ * implementation: orders/domain.ts `orderAmounts` builds every order amount (and the product page) on it.
  * Never negative.
  */
 export function deduction(priceFen: number, rateBp: number, capFen: number, availableFen: number): number {
