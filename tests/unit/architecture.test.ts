@@ -226,8 +226,11 @@ function tableRefs(literal: string): TableRef[] {
   return refs;
 }
 
-/** Each module folder and the tables it owns; `reads` names another module's table it may read (never write), with the reason. */
-type Ownership = { owns: string[]; reads?: Record<string, string>; hostedIn?: string };
+/**
+ * Each module folder and the tables it owns; `reads` names another module's table it may read (never write), with the reason;
+ * `planned` names tables its design note describes that no migration creates yet (one that exists must move to `owns`).
+ */
+type Ownership = { owns: string[]; reads?: Record<string, string>; hostedIn?: string; planned?: string[] };
 const TABLES: Record<string, Ownership> = {
   identity: { owns: ["accounts", "admin_users", "admin_recovery_codes"] },
   enterprises: { owns: ["enterprises", "enterprise_certifications", "enterprise_bank_accounts", "enterprise_directory"] },
@@ -252,6 +255,7 @@ const TABLES: Record<string, Ownership> = {
   messages: { owns: ["messages", "message_replies"] },
   content: { owns: ["articles", "article_attachments"] },
   portal: { owns: [] },
+  orders: { owns: [], planned: ["orders", "contracts", "contract_versions", "order_events", "order_money_lines"] },
 };
 const moduleFolders = readdirSync(join(SRC, "modules")).filter((f) => statSync(join(SRC, "modules", f)).isDirectory());
 /** The folder whose files may touch a module's tables: its own, or its host while it has no folder yet. */
@@ -454,6 +458,12 @@ describe("architecture", () => {
     expect(listed.filter((t, i) => listed.indexOf(t) !== i)).toEqual([]);
     const reads = Object.values(TABLES).flatMap((o) => Object.keys(o.reads ?? {}));
     expect(reads.filter((t) => !migrationTables.has(t))).toEqual([]);
+    const planned = Object.values(TABLES).flatMap((o) => o.planned ?? []);
+    expect(
+      planned.filter((t) => migrationTables.has(t)),
+      "a migration creates these planned tables now: move them to the module's owns",
+    ).toEqual([]);
+    expect(planned.filter((t) => listed.includes(t))).toEqual([]);
   });
 
   it("every module folder is in the table map (a module with no tables says so)", () => {
