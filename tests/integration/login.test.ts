@@ -232,6 +232,17 @@ describe("获取验证码 rate limits", () => {
     expect(statuses[6]).toBe(429);
     expect(b.lastHtml).toContain("当前网络今日获取验证码次数已达上限");
   });
+
+  it("counts the real client behind the trusted proxy, whatever X-Forwarded-For the client forges", async () => {
+    // TRUST_PROXY=1: the proxy appends the address it saw; everything left of it was written by the client.
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const b = new Browser(t, "http://localhost", `198.51.100.${i + 1}, 10.9.9.8`);
+      await b.get("/register");
+      statuses.push((await b.post("/register/send-code", { name: "某公司", phone: nextPhone(), captcha: TEST_CAPTCHA, captchaId: b.captchaId() })).status);
+    }
+    expect(statuses).toEqual([303, 303, 303, 303, 303, 303, 429]);
+  });
 });
 
 describe("设置密码 / 修改密码", () => {
