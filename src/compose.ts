@@ -17,7 +17,8 @@ import type { Db } from "./ports/db.ts";
 import type { Jobs } from "./ports/jobs.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
 import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
-import { audit } from "./modules/audit/service.ts";
+import { pgAudit as audit } from "./modules/audit/pg.ts";
+import { auditLogService } from "./modules/audit/service.ts";
 import { pgBankAccounts, pgCertifications, pgEnterprises, pgFieldSealing } from "./modules/enterprises/pg.ts";
 import { pgFiles } from "./modules/files/pg.ts";
 import { fileService } from "./modules/files/service.ts";
@@ -203,6 +204,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     cipher,
     views: createViews({ cache: config.env === "production" }),
     assets: await loadAssets(),
+    auditLog: auditLogService({ db, auditRepo: audit }),
     identity,
     enterprises,
     files,

@@ -19,6 +19,7 @@ import type { MessageService } from "./modules/messages/service.ts";
 import type { PortalService } from "./modules/portal/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
+import type { AuditLogService } from "./modules/audit/service.ts";
 
 /** Everything the app needs, built by the composition root (src/compose.ts) and by tests. */
 export type Deps = {
@@ -36,6 +37,7 @@ export type Deps = {
   cipher: FieldCipher;
   views: Views;
   assets: Assets;
+  auditLog: AuditLogService;
   identity: IdentityService;
   enterprises: EnterpriseService;
   files: FileService;

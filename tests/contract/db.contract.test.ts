@@ -6,7 +6,7 @@ import { pgAccounts, pgAdmins } from "../../src/modules/identity/pg.ts";
 import { webCryptoCipher } from "../../src/adapters/webcrypto-cipher.ts";
 import { pgEnterprises } from "../../src/modules/enterprises/pg.ts";
 import { DATABASE_URL, freshPostgres } from "../support/db.ts";
-import { audit } from "../../src/modules/audit/service.ts";
+import { pgAudit as audit } from "../../src/modules/audit/pg.ts";
 
 /**
  * The same migrations and repositories on the embedded PGlite and on a real PostgreSQL

@@ -5,7 +5,7 @@ import { openPostgres } from "../../src/adapters/postgres.ts";
 import type { Db } from "../../src/ports/db.ts";
 import { pgLedger, pgProgrammes, pgQuota } from "../../src/modules/vouchers/pg.ts";
 import { LedgerError, voucherService } from "../../src/modules/vouchers/service.ts";
-import { audit } from "../../src/modules/audit/service.ts";
+import { pgAudit as audit } from "../../src/modules/audit/pg.ts";
 import { DATABASE_URL, freshPostgres } from "../support/db.ts";
 import { testClock } from "../support/app.ts";
 

@@ -8,7 +8,7 @@ import { pgBossJobs } from "../../src/adapters/pgboss-jobs.ts";
 import { pgCatalog } from "../../src/modules/catalog/pg.ts";
 import { catalogService } from "../../src/modules/catalog/service.ts";
 import { pgFiles } from "../../src/modules/files/pg.ts";
-import { audit } from "../../src/modules/audit/service.ts";
+import { pgAudit as audit } from "../../src/modules/audit/pg.ts";
 import type { FileStore, StoredKey } from "../../src/ports/files.ts";
 import type { Jobs } from "../../src/ports/jobs.ts";
 import { randomToken } from "../../src/lib/random.ts";

@@ -432,6 +432,15 @@ describe("audit log", () => {
     const ops = await signInAdmin(t, "operator");
     expect((await ops.get("/admin/audit")).status).toBe(403);
   });
+
+  it("the use case checks the role itself (not only the route's guard) and clamps the page", async () => {
+    for (const role of ["operator", "finance"]) {
+      const res = await t.deps.auditLog.browse({ role }, {}, 1, 50);
+      expect(res.ok ? "ok" : res.status).toBe(403);
+    }
+    const res = await t.deps.auditLog.browse({ role: "reviewer" }, { entityType: "enterprise" }, 1e18, 50);
+    expect(res.ok && res.value.page).toBe(1000);
+  });
 });
 
 /** Keys every object inherits: a check written as `value in {...}` lets them through. */

@@ -282,26 +282,12 @@ const SQL_EXCEPTIONS: SqlException[] = [
     reason:
       "the demo seed drives the real use cases and only looks up (select) the ids and counts of what it created; it writes through services. Debt: move the lookups behind use cases",
   },
-  {
-    file: /^modules\/audit\/(?:[a-z0-9]+-)*service\.ts$/,
-    reason: "audit has no repository yet: `audit.record(tx, event)` writes the one append-only table in the caller's transaction. Debt: split a pg.ts out",
-  },
-  {
-    file: /^modules\/vouchers\/(?:[a-z0-9]+-)*service\.ts$/,
-    sql: /pg_advisory_xact_lock/,
-    reason: "the annual allocation takes a transaction-scoped advisory lock per programme. Debt: a repository method",
-  },
 ];
 /** Where SQL belongs: repository files, the database adapters and the Db port's own helpers. */
 const SQL_HOME = (p: string) => is("repository")(p) || isAdapterCode(p) || p === "ports/db.ts";
 
 type DbException = { file: RegExp; reason: string };
-const DB_IN_ROUTES_EXCEPTIONS: DbException[] = [
-  {
-    file: /^modules\/audit\/routes\.ts$/,
-    reason: "the audit browser passes the handle to audit.browse, because audit has no service bound to the database yet. Debt: bind it in compose.ts",
-  },
-];
+const DB_IN_ROUTES_EXCEPTIONS: DbException[] = [];
 
 const used = new Set<object>();
 /** The exception that allows this finding (marked as used, so a stale one can be reported). */

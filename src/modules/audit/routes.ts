@@ -3,7 +3,7 @@ import { z } from "zod";
 import { requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, render } from "../../web/http.ts";
 import { dateFilter, enumFilter, pageNo, query, uuidFilter } from "../../web/validate.ts";
-import { type AuditFilter, audit } from "./service.ts";
+import type { AuditFilter } from "./service.ts";
 
 const PAGE_SIZE = 50;
 const ACTOR_TYPES = { account: "企业账号", admin: "平台人员", system: "系统", provider_callback: "服务机构回调" } as const;
@@ -39,7 +39,9 @@ export function auditRoutes() {
       from: day(q.from),
       to: day(q.to, 1),
     };
-    const { rows, total } = await audit.browse(c.var.deps.db, f, PAGE_SIZE, (q.page - 1) * PAGE_SIZE);
+    const res = await c.var.deps.auditLog.browse(c.var.viewer.admin!, f, q.page, PAGE_SIZE);
+    if (!res.ok) return render(c, "errors/403", { title: "无权访问" }, 403);
+    const { rows, total } = res.value;
     const shown = {
       entityType: q.entityType ?? "",
       entityId: q.entityId ?? "",

@@ -1,4 +1,9 @@
 import type { Db } from "../../ports/db.ts";
+import { type Result, fail, ok } from "../../lib/result.ts";
+import { pageOf } from "../../lib/paging.ts";
+import type { AuditFilter, AuditRepository, AuditRow } from "./ports.ts";
+
+export type { ActorType, AuditEvent, AuditFilter, AuditRow } from "./ports.ts";
 
 /**
  * The entity type of staff reads of an enterprise's protected data (full ID numbers, licences and
@@ -7,96 +12,29 @@ import type { Db } from "../../ports/db.ts";
  */
 export const PROTECTED_DATA_READ = "enterprise_data";
 
-export type ActorType = "account" | "admin" | "system" | "provider_callback";
-
-export type AuditEvent = {
-  actorType: ActorType;
-  actorId?: string | null;
-  entityType: string;
-  entityId?: string | null;
-  action: string;
-  fromStatus?: string | null;
-  toStatus?: string | null;
-  reason?: string | null;
-  requestId?: string | null;
-  data?: Record<string, unknown>;
-};
-
-export type AuditFilter = {
-  entityType?: string;
-  entityId?: string;
-  action?: string;
-  actorType?: ActorType;
-  from?: Date;
-  to?: Date;
-};
-
-export type AuditRow = {
-  id: number;
-  occurred_at: Date;
-  actor_type: ActorType;
-  actor_id: string | null;
-  entity_type: string;
-  entity_id: string | null;
-  action: string;
-  from_status: string | null;
-  to_status: string | null;
-  reason: string | null;
-  request_id: string | null;
-};
-
 /**
- * The append-only audit trail. Callers pass their transaction handle so the event commits
- * or rolls back together with the change it records.
+ * What other modules receive to write their events: `record(tx, event)` in the caller's transaction
+ * (and `forEntity` for timelines).
  */
-export const audit = {
-  async record(db: Db, e: AuditEvent): Promise<void> {
-    await db.query(
-      `insert into audit_events (actor_type, actor_id, entity_type, entity_id, action, from_status, to_status, reason, request_id, data)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb)`,
-      [
-        e.actorType,
-        e.actorId ?? null,
-        e.entityType,
-        e.entityId ?? null,
-        e.action,
-        e.fromStatus ?? null,
-        e.toStatus ?? null,
-        e.reason ?? null,
-        e.requestId ?? null,
-        JSON.stringify(e.data ?? {}),
-      ],
-    );
-  },
-  async forEntity(db: Db, entityType: string, entityId: string): Promise<AuditRow[]> {
-    return db.query<AuditRow>(
-      `select id, occurred_at, actor_type, actor_id, entity_type, entity_id, action, from_status, to_status, reason, request_id
-         from audit_events where entity_type = $1 and entity_id = $2 order by occurred_at, id`,
-      [entityType, entityId],
-    );
-  },
-  /** Newest first, filtered in SQL, one page at a time. */
-  async browse(db: Db, f: AuditFilter, limit: number, offset: number): Promise<{ rows: AuditRow[]; total: number }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (col: string, op: string, v: unknown) => {
-      params.push(v);
-      where.push(`${col} ${op} $${params.length}`);
-    };
-    if (f.entityType) add("entity_type", "=", f.entityType);
-    if (f.entityId) add("entity_id", "=", f.entityId);
-    if (f.action) add("action", "=", f.action);
-    if (f.actorType) add("actor_type", "=", f.actorType);
-    if (f.from) add("occurred_at", ">=", f.from);
-    if (f.to) add("occurred_at", "<", f.to);
-    const w = where.length ? `where ${where.join(" and ")}` : "";
-    const rows = await db.query<AuditRow>(
-      `select id, occurred_at, actor_type, actor_id, entity_type, entity_id, action, from_status, to_status, reason, request_id
-         from audit_events ${w} order by occurred_at desc, id desc limit $${params.length + 1} offset $${params.length + 2}`,
-      [...params, limit, offset],
-    );
-    const [count] = await db.query<{ n: number }>(`select count(*)::int as n from audit_events ${w}`, params);
-    return { rows, total: count!.n };
-  },
-};
-export type Audit = typeof audit;
+export type Audit = AuditRepository;
+
+/** Who may browse the audit log (审计日志). */
+export const AUDIT_READERS = ["super_admin", "reviewer"] as const;
+
+/** The 审计日志 use cases: staff browse the trail, filtered and paged. */
+export function auditLogService(deps: { db: Db; auditRepo: AuditRepository }) {
+  return {
+    async browse(
+      staff: { role: string },
+      f: AuditFilter,
+      page: number,
+      pageSize: number,
+    ): Promise<Result<{ rows: AuditRow[]; total: number; page: number }>> {
+      if (!(AUDIT_READERS as readonly string[]).includes(staff.role)) return fail({ _form: "无权查看审计日志" }, 403);
+      const p = pageOf(page);
+      const { rows, total } = await deps.auditRepo.browse(deps.db, f, pageSize, (p - 1) * pageSize);
+      return ok({ rows, total, page: p });
+    },
+  };
+}
+export type AuditLogService = ReturnType<typeof auditLogService>;

@@ -180,6 +180,9 @@ export function pgQuota(db: Db): QuotaRepository {
         total: count!.n,
       };
     },
+    async lockAllocation(programmeId) {
+      await db.query("select pg_advisory_xact_lock(hashtext($1))", [`allocation:${programmeId}`]);
+    },
     async allocate(programmeId, runId) {
       const [row] = await db.query<{ eligible: number; created: number }>(
         // "existing" is read once, before any insert: an anti-join probing quota_applications row by

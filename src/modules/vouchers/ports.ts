@@ -37,6 +37,8 @@ export interface QuotaRepository {
   decide(id: string, v: { status: "approved" | "rejected"; approvedFen: number | null; adminId: string; reason: string | null; at: Date }): Promise<void>;
   queue(f: QuotaQueueFilter, limit: number, offset: number): Promise<{ rows: QuotaQueueRow[]; total: number }>;
   /** Set-based annual allocation: one pending application for each eligible enterprise without any application yet. */
+  /** Inside a transaction: waits until no other instance allocates this programme (released at commit). */
+  lockAllocation(programmeId: string): Promise<void>;
   allocate(programmeId: string, runId: string): Promise<{ eligible: number; created: number }>;
   startRun(programmeId: string, adminId: string): Promise<string>;
   finishRun(runId: string, v: { eligible: number; created: number; status: "done" | "failed" }): Promise<void>;

@@ -351,7 +351,7 @@ export function voucherService(deps: VoucherDeps) {
       const runId = await deps.quotaRepo(db).startRun(p.id, staff.id);
       try {
         const counts = await db.transaction(async (tx) => {
-          await tx.query("select pg_advisory_xact_lock(hashtext($1))", [`allocation:${p.id}`]);
+          await deps.quotaRepo(tx).lockAllocation(p.id);
           const c = await deps.quotaRepo(tx).allocate(p.id, runId);
           await deps.audit.record(tx, {
             actorType: "admin",
