@@ -43,6 +43,8 @@ import { contentService } from "./modules/content/service.ts";
 import { pgMessages } from "./modules/messages/pg.ts";
 import { messageService } from "./modules/messages/service.ts";
 import { portalService } from "./modules/portal/service.ts";
+import { pgOrders } from "./modules/orders/pg.ts";
+import { orderService } from "./modules/orders/service.ts";
 import { loadAssets } from "./web/assets.ts";
 import { createViews } from "./web/views.ts";
 
@@ -174,6 +176,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     providerRestored: (tx, provider, at) => products.restoreListings(tx, provider, at),
   });
   const products = productService({ db, clock, catalog, productRepo: pgProducts, enterprises, vouchers, audit });
+  const orders = orderService({ db, clock, orderRepo: pgOrders, enterprises, products, vouchers, catalog });
   const demands = demandService({ db, clock, demandRepo: pgDemands, enterprises, catalog, products, audit });
   const identity = identityService({
     db,
@@ -214,6 +217,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     demands,
     content,
     messages,
+    orders,
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
   };
 }

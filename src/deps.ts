@@ -17,6 +17,7 @@ import type { IdentityService } from "./modules/identity/service.ts";
 import type { ContentService } from "./modules/content/service.ts";
 import type { MessageService } from "./modules/messages/service.ts";
 import type { PortalService } from "./modules/portal/service.ts";
+import type { OrderService } from "./modules/orders/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
@@ -47,5 +48,6 @@ export type Deps = {
   demands: DemandService;
   content: ContentService;
   messages: MessageService;
+  orders: OrderService;
   portal: PortalService;
 };

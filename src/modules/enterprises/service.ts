@@ -103,8 +103,9 @@ export function enterpriseService(deps: EnterpriseDeps) {
       return deps.enterpriseRepo(tx).create(input);
     },
 
-    async ofAccount(accountId: string): Promise<Enterprise | undefined> {
-      return deps.enterpriseRepo(db).byAccount(accountId);
+    /** The enterprise of an account; with `tx`, read in the caller's transaction (an order re-reads the certification there). */
+    async ofAccount(accountId: string, tx: Db = db): Promise<Enterprise | undefined> {
+      return deps.enterpriseRepo(tx).byAccount(accountId);
     },
 
     async byId(enterpriseId: string): Promise<Enterprise | undefined> {

@@ -231,10 +231,10 @@ export function pgProducts(db: Db): ProductRepository {
         : await run(db);
       return { rows: rows.map((r) => camelRow<Listing>(r)), total: c!.n };
     },
-    async listing(productId: string): Promise<Listing | undefined> {
+    async listing(productId: string, lock = false): Promise<Listing | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(productId)) return undefined;
       const [r] = await db.query(
-        `select ${LISTING_COLUMNS} from product_listings l join provider_directory v on v.id = l.provider_id where l.product_id = $1 and v.status = 'active'`,
+        `select ${LISTING_COLUMNS} from product_listings l join provider_directory v on v.id = l.provider_id where l.product_id = $1 and v.status = 'active'${lock ? " for share of l" : ""}`,
         [productId],
       );
       return r && camelRow<Listing>(r);

@@ -76,6 +76,7 @@ export interface ProductRepository {
   pendingQueue(limit: number, offset: number): Promise<{ rows: Record<string, unknown>[]; total: number }>;
   /** A page of listings and, unless `count` is false (total -1), how many match. */
   listings(f: ListingFilter, limit: number, offset: number, opts?: { count?: boolean }): Promise<{ rows: Listing[]; total: number }>;
-  listing(productId: string): Promise<Listing | undefined>;
+  /** The listing of a product by an active provider; `lock` takes a share lock on the listing row (a 下架 waits for the caller's transaction). */
+  listing(productId: string, lock?: boolean): Promise<Listing | undefined>;
 }
 export type ProductRepositoryFactory = (db: Db) => ProductRepository;

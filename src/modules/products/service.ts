@@ -335,6 +335,18 @@ export function productService(deps: ProductDeps) {
       }
     },
 
+    /**
+     * The listed product an order is placed on, read in the caller's transaction with a share lock on
+     * its listing (a concurrent 下架 waits until the order commits); undefined once off the shelf or
+     * when its provider is suspended.
+     */
+    async orderable(tx: Db, productId: string) {
+      const listing = await deps.productRepo(tx).listing(productId, true);
+      if (!listing) return undefined;
+      const revision = (await deps.productRepo(tx).revision(listing.revisionId))!;
+      return { listing, revision };
+    },
+
     /** 上架服务产品 on the home page's platform figures. */
     async countListed(): Promise<number> {
       return deps.productRepo(db).countListed();

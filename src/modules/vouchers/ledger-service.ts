@@ -109,6 +109,15 @@ export function ledgerService(deps: LedgerDeps) {
       return entry;
     },
 
+    /**
+     * Locks one account in the caller's transaction (brought up to date with a due expiry) and
+     * returns it with its programme, so the caller computes an amount from what is left under the
+     * lock its following reserve/release takes again. Throws LedgerError not_found for an unknown id.
+     */
+    async lock(tx: Db, accountId: string): Promise<{ account: VoucherAccount; programme: Programme }> {
+      return locked(tx, accountId);
+    },
+
     /** Expires what is left on one account if its programme's validity has ended; the account as it now stands. */
     async expire(tx: Db, accountId: string): Promise<VoucherAccount> {
       return (await locked(tx, accountId)).account;

@@ -1,0 +1,150 @@
+import type { Db } from "../../ports/db.ts";
+import { camelRow, pgArray } from "../../lib/rows.ts";
+import type { OrderStatus } from "./domain.ts";
+import type { EventInput, MoneyLine, NewOrder, Order, OrderEvent, OrderParty, OrderRepository, OrderSummary } from "./ports.ts";
+
+const ORDER_COLUMNS = `id, number, enterprise_id, provider_id, product_id, status, quantity, unit_price_fen, order_fen, contract_fen,
+  deduction_fen, self_pay_fen, deposit_fen, voucher_account_id, snapshot, submission_key, version, created_at, updated_at`;
+const SUMMARY_COLUMNS = `id, number, enterprise_id, provider_id, product_id, status, quantity, contract_fen, deduction_fen, self_pay_fen,
+  created_at, updated_at, snapshot->>'title' as title, snapshot->'provider'->>'name' as provider_name`;
+const EVENT_COLUMNS = "id, order_id, at, actor_type, actor_id, action, from_status, to_status, reason, request_id";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** jsonb comes back parsed on postgres.js and PGlite alike; a text value (older drivers) is parsed here. */
+const toOrder = (r: Record<string, unknown>): Order => {
+  const o = camelRow<Order>(r);
+  return typeof o.snapshot === "string" ? { ...o, snapshot: JSON.parse(o.snapshot) } : o;
+};
+const toEvent = (r: Record<string, unknown>): OrderEvent => ({ ...camelRow<OrderEvent>(r), id: Number(r.id) });
+
+/** The where clause and parameters of one party's orders. */
+function partyWhere(party: OrderParty): { sql: string; params: unknown[] } {
+  return "enterpriseId" in party ? { sql: "enterprise_id = $1", params: [party.enterpriseId] } : { sql: "provider_id = $1", params: [party.providerId] };
+}
+
+export function pgOrders(db: Db): OrderRepository {
+  async function insertEvent(orderId: string, at: Date, e: EventInput): Promise<void> {
+    await db.query(
+      `insert into order_events (order_id, at, actor_type, actor_id, action, from_status, to_status, reason, request_id)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [orderId, at, e.actorType, e.actorId, e.action, e.fromStatus, e.toStatus, e.reason, e.requestId],
+    );
+  }
+
+  return {
+    async nextSequence(): Promise<number> {
+      const [r] = await db.query<{ n: number }>("select nextval('order_number_seq') as n");
+      return Number(r!.n);
+    },
+
+    async insert(o: NewOrder, event: EventInput): Promise<Order> {
+      const [r] = await db.query(
+        `insert into orders (number, enterprise_id, provider_id, product_id, status, quantity, unit_price_fen, order_fen, contract_fen,
+           deduction_fen, self_pay_fen, deposit_fen, voucher_account_id, snapshot, submission_key, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text::jsonb, $15, $16, $16)
+         returning ${ORDER_COLUMNS}`,
+        [
+          o.number,
+          o.enterpriseId,
+          o.providerId,
+          o.productId,
+          o.status,
+          o.quantity,
+          o.unitPriceFen,
+          o.orderFen,
+          o.contractFen,
+          o.deductionFen,
+          o.selfPayFen,
+          o.depositFen,
+          o.voucherAccountId,
+          JSON.stringify(o.snapshot),
+          o.submissionKey,
+          o.at,
+        ],
+      );
+      const order = toOrder(r!);
+      await insertEvent(order.id, o.at, event);
+      return order;
+    },
+
+    async byId(id: string, forUpdate = false): Promise<Order | undefined> {
+      if (!UUID.test(id)) return undefined;
+      const [r] = await db.query(`select ${ORDER_COLUMNS} from orders where id = $1${forUpdate ? " for update" : ""}`, [id]);
+      return r && toOrder(r);
+    },
+
+    async bySubmissionKey(enterpriseId: string, key: string): Promise<Order | undefined> {
+      const [r] = await db.query(`select ${ORDER_COLUMNS} from orders where enterprise_id = $1 and submission_key = $2`, [enterpriseId, key]);
+      return r && toOrder(r);
+    },
+
+    async countForProduct(enterpriseId: string, productId: string): Promise<number> {
+      if (!UUID.test(productId)) return 0;
+      const [r] = await db.query<{ n: number }>("select count(*)::int as n from orders where enterprise_id = $1 and product_id = $2", [
+        enterpriseId,
+        productId,
+      ]);
+      return r!.n;
+    },
+
+    async transition(id, expectedVersion, to, at, event, patch = {}): Promise<Order | undefined> {
+      const [r] = await db.query(
+        `update orders set status = $3, version = version + 1, updated_at = $4,
+           contract_fen = coalesce($5, contract_fen), deduction_fen = coalesce($6, deduction_fen),
+           self_pay_fen = coalesce($7, self_pay_fen), deposit_fen = coalesce($8, deposit_fen)
+         where id = $1 and version = $2
+         returning ${ORDER_COLUMNS}`,
+        [id, expectedVersion, to, at, patch.contractFen ?? null, patch.deductionFen ?? null, patch.selfPayFen ?? null, patch.depositFen ?? null],
+      );
+      if (!r) return undefined;
+      await insertEvent(id, at, event);
+      return toOrder(r);
+    },
+
+    async events(orderId: string): Promise<OrderEvent[]> {
+      if (!UUID.test(orderId)) return [];
+      return (await db.query(`select ${EVENT_COLUMNS} from order_events where order_id = $1 order by id`, [orderId])).map(toEvent);
+    },
+
+    async addMoneyLine(orderId, kind, amountFen, ref, at): Promise<MoneyLine> {
+      const [r] = await db.query(
+        "insert into order_money_lines (order_id, kind, amount_fen, ref, at) values ($1, $2, $3, $4, $5) returning id, order_id, kind, amount_fen, ref, at",
+        [orderId, kind, amountFen, ref, at],
+      );
+      return { ...camelRow<MoneyLine>(r!), id: Number(r!.id) };
+    },
+
+    async moneyLines(orderId: string): Promise<MoneyLine[]> {
+      if (!UUID.test(orderId)) return [];
+      const rows = await db.query("select id, order_id, kind, amount_fen, ref, at from order_money_lines where order_id = $1 order by id", [orderId]);
+      return rows.map((r) => ({ ...camelRow<MoneyLine>(r), id: Number(r.id) }));
+    },
+
+    async list(party, statuses, limit, offset): Promise<{ rows: OrderSummary[]; total: number }> {
+      const w = partyWhere(party);
+      const params = [...w.params];
+      let where = w.sql;
+      if (statuses) {
+        params.push(pgArray(statuses));
+        where += ` and status = any($${params.length}::text[])`;
+      }
+      const [rows, [c]] = await Promise.all([
+        db.query(
+          `select ${SUMMARY_COLUMNS} from orders where ${where} order by created_at desc, id desc limit $${params.length + 1} offset $${params.length + 2}`,
+          [...params, limit, offset],
+        ),
+        db.query<{ n: number }>(`select count(*)::int as n from orders where ${where}`, params),
+      ]);
+      return { rows: rows.map((r) => camelRow<OrderSummary>(r)), total: c!.n };
+    },
+
+    async countByStatus(party): Promise<Partial<Record<OrderStatus, number>>> {
+      const w = partyWhere(party);
+      const rows = await db.query<{ status: OrderStatus; n: number }>(
+        `select status, count(*)::int as n from orders where ${w.sql} group by status`,
+        w.params,
+      );
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import type { Db } from "../../ports/db.ts";
+import type { Actor, OrderStatus, ProductSnapshot } from "./domain.ts";
+
+/** One order as stored: the current terms (integer fen), the snapshot, the key it was submitted with. */
+export type Order = {
+  id: string;
+  number: string;
+  enterpriseId: string;
+  providerId: string;
+  productId: string;
+  status: OrderStatus;
+  quantity: number;
+  unitPriceFen: number;
+  orderFen: number;
+  contractFen: number;
+  deductionFen: number;
+  selfPayFen: number;
+  depositFen: number;
+  voucherAccountId: string | null;
+  snapshot: ProductSnapshot;
+  submissionKey: string;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** The row of a list (tabs of 我购买的服务 and 订单管理). */
+export type OrderSummary = Pick<
+  Order,
+  | "id"
+  | "number"
+  | "enterpriseId"
+  | "providerId"
+  | "productId"
+  | "status"
+  | "quantity"
+  | "contractFen"
+  | "deductionFen"
+  | "selfPayFen"
+  | "createdAt"
+  | "updatedAt"
+> & { title: string; providerName: string };
+
+/** The action of an event: every transition's action, or `submit` for the order's creation (提交订单). */
+export type OrderEvent = {
+  id: number;
+  orderId: string;
+  at: Date;
+  actorType: Actor;
+  actorId: string | null;
+  action: string;
+  fromStatus: OrderStatus | null;
+  toStatus: OrderStatus;
+  reason: string | null;
+  requestId: string | null;
+};
+export type EventInput = Omit<OrderEvent, "id" | "orderId" | "at">;
+
+export type MoneyLineKind = "voucher_reserved" | "voucher_released" | "voucher_consumed" | "voucher_settled" | "deposit_paid" | "balance_paid" | "refund";
+export type MoneyLine = { id: number; orderId: string; kind: MoneyLineKind; amountFen: number; ref: string | null; at: Date };
+
+export type NewOrder = Omit<Order, "id" | "status" | "version" | "createdAt" | "updatedAt"> & { status: OrderStatus; at: Date };
+
+/** Whose orders a list shows. */
+export type OrderParty = { enterpriseId: string } | { providerId: string };
+
+export interface OrderRepository {
+  /** The next value of the order-number sequence (atomic across instances; a rolled-back one leaves a gap). */
+  nextSequence(): Promise<number>;
+  /** Inserts an order with its first event. A second order with the same (enterprise, submission key) throws UniqueViolation. */
+  insert(order: NewOrder, event: EventInput): Promise<Order>;
+  byId(id: string, forUpdate?: boolean): Promise<Order | undefined>;
+  bySubmissionKey(enterpriseId: string, key: string): Promise<Order | undefined>;
+  /** How many orders this enterprise has for this product (the n of the next submission key). */
+  countForProduct(enterpriseId: string, productId: string): Promise<number>;
+  /**
+   * Applies a transition to an order locked by `byId(id, true)`: the new status (and optional money
+   * changes), `version + 1`, one event. Refuses (returns undefined) when the row's version is not `expectedVersion`.
+   */
+  transition(
+    id: string,
+    expectedVersion: number,
+    to: OrderStatus,
+    at: Date,
+    event: EventInput,
+    patch?: Partial<Pick<Order, "contractFen" | "deductionFen" | "selfPayFen" | "depositFen">>,
+  ): Promise<Order | undefined>;
+  events(orderId: string): Promise<OrderEvent[]>;
+  addMoneyLine(orderId: string, kind: MoneyLineKind, amountFen: number, ref: string | null, at: Date): Promise<MoneyLine>;
+  moneyLines(orderId: string): Promise<MoneyLine[]>;
+  /** One page of a party's orders in these statuses (newest first) and how many there are. Limit and offset are bound as parameters. */
+  list(party: OrderParty, statuses: readonly OrderStatus[] | null, limit: number, offset: number): Promise<{ rows: OrderSummary[]; total: number }>;
+  /** How many of a party's orders are in each status (statuses without orders are absent). */
+  countByStatus(party: OrderParty): Promise<Partial<Record<OrderStatus, number>>>;
+}
+export type OrderRepositoryFactory = (db: Db) => OrderRepository;

@@ -1,0 +1,348 @@
+import type { Clock } from "../../ports/clock.ts";
+import { type Db, UniqueViolation } from "../../ports/db.ts";
+import { pageOf, pagesOf } from "../../lib/paging.ts";
+import { type Failure, type Result, fail, ok } from "../../lib/result.ts";
+import type { CatalogService } from "../catalog/service.ts";
+import type { EnterpriseService } from "../enterprises/service.ts";
+import type { ProductService } from "../products/service.ts";
+import { hasExpired, isValidOn } from "../vouchers/domain.ts";
+import { LedgerError, type VoucherService } from "../vouchers/service.ts";
+import {
+  type Actor,
+  INITIAL_STATUS,
+  ORDER_TABS,
+  type OrderAction,
+  type OrderStatus,
+  type OrderTab,
+  actionsFor,
+  checkQuantity,
+  checkReason,
+  formatOrderNumber,
+  isOrderTab,
+  orderAmounts,
+  parseSubmissionKey,
+  quantityAllowed,
+  releasesReservation,
+  snapshotOf,
+  submissionKey,
+  transition,
+} from "./domain.ts";
+import type { Order, OrderParty, OrderRepositoryFactory } from "./ports.ts";
+
+export type OrderDeps = {
+  db: Db;
+  clock: Clock;
+  orderRepo: OrderRepositoryFactory;
+  enterprises: EnterpriseService;
+  products: ProductService;
+  vouchers: VoucherService;
+  catalog: CatalogService;
+};
+
+export const ORDER_PAGE_SIZE = 20;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** 提交订单's input as the HTTP edge parsed it. */
+export type SubmitInput = {
+  productId: string;
+  quantity?: number | string;
+  useVoucher: boolean;
+  voucherAccountId?: string;
+  submissionKey: string;
+};
+
+/** A refusal thrown inside a transaction so that everything it wrote rolls back; returned as its failure. */
+class Refused extends Error {
+  constructor(readonly failure: Failure) {
+    super("refused");
+  }
+}
+const refuse = (errors: Record<string, string>, status: Failure["status"] = 422): never => {
+  throw new Refused(fail(errors, status));
+};
+
+/** A ledger refusal as the order form shows it (the field is the voucher choice). */
+function ledgerFailure(err: LedgerError): Failure {
+  if (err.code === "not_found") return fail({ voucherAccountId: "服务券账户不存在" });
+  if (err.code === "conflict") return fail({ _form: err.message }, 409);
+  return fail({ voucherAccountId: err.message });
+}
+
+/** The orders module's use cases: 订单详情, 提交订单, 取消订单, 我购买的服务 and the provider's list. See docs/orders.md. */
+export function orderService(deps: OrderDeps) {
+  const { db } = deps;
+  const now = () => deps.clock.now();
+
+  /** The counts of each tab from per-status counts. */
+  function tabCounts(byStatus: Partial<Record<OrderStatus, number>>): Record<OrderTab, number> {
+    const out = {} as Record<OrderTab, number>;
+    for (const tab of Object.keys(ORDER_TABS) as OrderTab[]) {
+      out[tab] = (ORDER_TABS[tab].statuses as readonly OrderStatus[]).reduce((n, s) => n + (byStatus[s] ?? 0), 0);
+    }
+    return out;
+  }
+
+  async function listFor(party: OrderParty, tabRaw: unknown, page: unknown) {
+    const tab: OrderTab = isOrderTab(tabRaw) ? tabRaw : "all";
+    const pageNo = pageOf(page);
+    const repo = deps.orderRepo(db);
+    const [{ rows, total }, byStatus] = await Promise.all([
+      repo.list(party, tab === "all" ? null : ORDER_TABS[tab].statuses, ORDER_PAGE_SIZE, (pageNo - 1) * ORDER_PAGE_SIZE),
+      repo.countByStatus(party),
+    ]);
+    return { tab, rows, total, pageNo, pages: pagesOf(total, ORDER_PAGE_SIZE), counts: tabCounts(byStatus) };
+  }
+
+  /** The voucher accounts of an enterprise that can pay for this listing today, with the order's amounts on each. */
+  async function payable(enterpriseId: string, listing: { category: string; voucherKinds: string[] }) {
+    const at = now();
+    return (await deps.vouchers.payableAccounts(enterpriseId, listing.category)).filter(
+      (a) => listing.voucherKinds.includes(a.programme.kind) && isValidOn(a.programme, at),
+    );
+  }
+
+  /**
+   * One transition of an order in the caller's transaction, on the row it locked: the table's
+   * answer, the version check, the new status with one event, and the reservation released when
+   * the order ends (取消, 拒单, 关闭, 终止) with its money line.
+   */
+  async function apply(
+    tx: Db,
+    order: Order,
+    a: { action: OrderAction; actor: Actor; actorId: string | null; reason: string | null; requestId?: string; expectedVersion?: number },
+  ): Promise<Order> {
+    const t = transition(order.status, a.action, a.actor);
+    if (!t.ok) return refuse({ _form: t.message }, t.code === "wrong_actor" ? 403 : 409);
+    if (a.expectedVersion !== undefined && a.expectedVersion !== order.version) {
+      return refuse({ _form: "订单已发生变化，请刷新页面查看最新状态" }, 409);
+    }
+    const at = now();
+    const repo = deps.orderRepo(tx);
+    const updated = await repo.transition(order.id, order.version, t.to, at, {
+      actorType: a.actor,
+      actorId: a.actorId,
+      action: a.action,
+      fromStatus: order.status,
+      toStatus: t.to,
+      reason: a.reason,
+      requestId: a.requestId ?? null,
+    });
+    if (!updated) return refuse({ _form: "订单已发生变化，请刷新页面查看最新状态" }, 409);
+    if (releasesReservation(t.to) && order.voucherAccountId && order.deductionFen > 0) {
+      const entry = await deps.vouchers.ledger.release(tx, { accountId: order.voucherAccountId, orderId: order.id });
+      await repo.addMoneyLine(order.id, "voucher_released", entry.amountFen, String(entry.id), at);
+    }
+    return updated;
+  }
+
+  /** Runs a use case in one transaction; a Refused or LedgerError rolls everything back and becomes its failure. */
+  async function inTransaction<T>(fn: (tx: Db) => Promise<Result<T>>): Promise<Result<T>> {
+    try {
+      return await db.transaction(fn);
+    } catch (err) {
+      if (err instanceof Refused) return err.failure;
+      if (err instanceof LedgerError) return ledgerFailure(err);
+      throw err;
+    }
+  }
+
+  return {
+    /**
+     * 订单详情: the product as it is now, the quantity (where the unit allows more than one), the
+     * enterprise's voucher accounts that can pay for it with the amounts on each, the amounts without
+     * a voucher, and the submission key of this intent (see docs/orders.md "提交订单, once").
+     */
+    async orderPage(accountId: string, productId: string, quantityRaw?: number | string) {
+      const enterprise = await deps.enterprises.ofAccount(accountId);
+      if (!enterprise) return fail({ _form: "仅企业用户可以下单" }, 403);
+      if (enterprise.certificationStatus !== "certified") return fail({ _form: "请先完成企业信息认证" }, 403);
+      const detail = UUID.test(productId) ? await deps.products.productDetail(productId) : undefined;
+      if (!detail) return fail({ _form: "该服务产品不存在或已下架" }, 404);
+      const { listing, revision, provider } = detail;
+      const q = checkQuantity(revision.unit, quantityRaw);
+      if ("error" in q) return fail({ quantity: q.error });
+      const base = orderAmounts({ unitPriceFen: revision.priceFen, quantity: q.quantity });
+      if (!base.ok) return fail({ [base.field]: base.error });
+      const accounts = (await payable(enterprise.id, listing)).map((a) => {
+        const amounts = orderAmounts({
+          unitPriceFen: revision.priceFen,
+          quantity: q.quantity,
+          voucher: { rateBp: a.programme.subsidyRateBp, capFen: a.programme.perOrderCapFen, availableFen: a.availableFen },
+        });
+        if (!amounts.ok) throw new Error(`order amounts of product ${listing.productId}: ${amounts.error}`);
+        return {
+          accountId: a.account.id,
+          programmeName: a.programme.name,
+          kind: a.programme.kind,
+          categories: a.programme.categories,
+          validFrom: a.programme.validFrom,
+          validTo: a.programme.validTo,
+          rateBp: a.programme.subsidyRateBp,
+          capFen: a.programme.perOrderCapFen,
+          availableFen: a.availableFen,
+          amounts: amounts.value,
+        };
+      });
+      const n = await deps.orderRepo(db).countForProduct(enterprise.id, listing.productId);
+      return ok({
+        listing,
+        revision,
+        provider,
+        quantity: q.quantity,
+        quantityAllowed: quantityAllowed(revision.unit),
+        amounts: base.value,
+        accounts,
+        submissionKey: submissionKey(listing.productId, n),
+      });
+    },
+
+    /**
+     * 提交订单, in one transaction: re-reads the listing (share-locked), the certification and the
+     * voucher account (locked by the ledger), computes the amounts under that lock, inserts the order
+     * in 待接单 with its snapshot and first event, and reserves the deduction in the ledger. Any
+     * refusal writes nothing. A submission key already used by this enterprise answers its order
+     * (`replayed`), however the replay arrives (before or racing the first commit).
+     */
+    async submit(accountId: string, input: SubmitInput, requestId?: string): Promise<Result<{ order: Order; replayed: boolean }>> {
+      const key = parseSubmissionKey(String(input.submissionKey ?? ""));
+      if (!key || !UUID.test(String(input.productId ?? "")) || key.productId !== input.productId.toLowerCase()) {
+        return fail({ _form: "订单表单已失效，请返回服务产品页面重新申请" }, 400);
+      }
+      if (input.useVoucher && !UUID.test(String(input.voucherAccountId ?? ""))) return fail({ voucherAccountId: "请选择要使用的服务券" });
+      const keyText = input.submissionKey;
+      let enterpriseId: string | undefined;
+      try {
+        return await inTransaction<{ order: Order; replayed: boolean }>(async (tx) => {
+          const enterprise = await deps.enterprises.ofAccount(accountId, tx);
+          if (!enterprise) return refuse({ _form: "仅企业用户可以下单" }, 403);
+          enterpriseId = enterprise.id;
+          if (enterprise.certificationStatus !== "certified") return refuse({ _form: "请先完成企业信息认证" }, 403);
+          const repo = deps.orderRepo(tx);
+          const existing = await repo.bySubmissionKey(enterprise.id, keyText);
+          if (existing) return ok({ order: existing, replayed: true });
+          const item = await deps.products.orderable(tx, input.productId);
+          if (!item) return refuse({ _form: "该服务产品已下架，不能下单" }, 409);
+          const { listing, revision } = item;
+          const q = checkQuantity(revision.unit, input.quantity);
+          if ("error" in q) return refuse({ quantity: q.error });
+          let voucher: { accountId: string; rateBp: number; capFen: number; availableFen: number } | undefined;
+          if (input.useVoucher) {
+            // Locks the account for the rest of the transaction: the deduction is computed from what is left now.
+            const { account, programme } = await deps.vouchers.ledger.lock(tx, input.voucherAccountId!);
+            if (account.enterpriseId !== enterprise.id) return refuse({ voucherAccountId: "服务券账户不存在" });
+            if (!listing.voucherKinds.includes(programme.kind) || !programme.categories.includes(listing.category)) {
+              return refuse({ voucherAccountId: "该服务券不能用于此服务产品" });
+            }
+            if (hasExpired(programme, now())) return refuse({ voucherAccountId: "服务券已过期，不能使用" });
+            if (!isValidOn(programme, now())) return refuse({ voucherAccountId: "服务券尚未到使用期，不能使用" });
+            const availableFen = account.grantedFen - account.reservedFen - account.consumedFen - account.expiredFen;
+            if (availableFen <= 0) return refuse({ voucherAccountId: "服务券可用额度已用完" });
+            voucher = { accountId: account.id, rateBp: programme.subsidyRateBp, capFen: programme.perOrderCapFen, availableFen };
+          }
+          const amounts = orderAmounts({ unitPriceFen: revision.priceFen, quantity: q.quantity, voucher });
+          if (!amounts.ok) return refuse({ [amounts.field]: amounts.error });
+          const m = amounts.value;
+          if (voucher && m.deductionFen <= 0) return refuse({ voucherAccountId: "该服务券对本订单的抵扣金额为0，请不使用补贴券下单" });
+          const at = now();
+          const order = await repo.insert(
+            {
+              number: formatOrderNumber(at, await repo.nextSequence()),
+              enterpriseId: enterprise.id,
+              providerId: listing.providerId,
+              productId: listing.productId,
+              status: INITIAL_STATUS,
+              quantity: q.quantity,
+              unitPriceFen: revision.priceFen,
+              orderFen: m.orderFen,
+              contractFen: m.contractFen,
+              deductionFen: m.deductionFen,
+              selfPayFen: m.selfPayFen,
+              depositFen: m.depositFen,
+              voucherAccountId: voucher ? voucher.accountId : null,
+              snapshot: snapshotOf({
+                productId: listing.productId,
+                revisionId: revision.id,
+                title: revision.title,
+                category: revision.category,
+                providerId: listing.providerId,
+                providerName: listing.providerName,
+                priceFen: revision.priceFen,
+                unit: revision.unit,
+                content: revision.content,
+                deliverables: revision.deliverables,
+                acceptance: revision.acceptance,
+                duration: revision.duration,
+              }),
+              submissionKey: keyText,
+              at,
+            },
+            {
+              actorType: "enterprise",
+              actorId: accountId,
+              action: "submit",
+              fromStatus: null,
+              toStatus: INITIAL_STATUS,
+              reason: null,
+              requestId: requestId ?? null,
+            },
+          );
+          if (voucher) {
+            const entry = await deps.vouchers.ledger.reserve(tx, {
+              accountId: voucher.accountId,
+              enterpriseId: enterprise.id,
+              orderId: order.id,
+              amountFen: m.deductionFen,
+            });
+            await repo.addMoneyLine(order.id, "voucher_reserved", entry.amountFen, String(entry.id), at);
+          }
+          return ok({ order, replayed: false });
+        });
+      } catch (err) {
+        // The same key committed by a racing submission of this enterprise: its order is the answer.
+        if (err instanceof UniqueViolation && err.constraint === "orders_submission_key" && enterpriseId) {
+          const order = await deps.orderRepo(db).bySubmissionKey(enterpriseId, keyText);
+          if (order) return ok({ order, replayed: true });
+        }
+        throw err;
+      }
+    },
+
+    /** 取消订单 by the ordering enterprise while 待接单 (409 otherwise): 订单取消, reservation released, one event. */
+    async cancel(accountId: string, orderId: string, reasonRaw?: string, requestId?: string, expectedVersion?: number): Promise<Result<Order>> {
+      const reason = checkReason("cancel", reasonRaw);
+      if ("error" in reason) return fail({ reason: reason.error });
+      return inTransaction(async (tx) => {
+        const enterprise = await deps.enterprises.ofAccount(accountId, tx);
+        const order = enterprise ? await deps.orderRepo(tx).byId(orderId, true) : undefined;
+        if (!order || order.enterpriseId !== enterprise!.id) return refuse({ _form: "订单不存在" }, 404);
+        return ok(
+          await apply(tx, order, { action: "cancel", actor: "enterprise", actorId: accountId, reason: reason.reason, requestId, expectedVersion }),
+        );
+      });
+    },
+
+    /** 我购买的服务: the enterprise's orders in one tab (全部 for an unknown tab), a page of them and every tab's count. */
+    async mine(accountId: string, tab: unknown, page: unknown) {
+      const enterprise = await deps.enterprises.ofAccount(accountId);
+      if (!enterprise) return fail({ _form: "仅企业用户可以查看订单" }, 403);
+      return ok(await listFor({ enterpriseId: enterprise.id }, tab, page));
+    },
+
+    /** One of the enterprise's own orders with its timeline and money lines; another enterprise's order is 404. */
+    async myOrder(accountId: string, orderId: string) {
+      const enterprise = await deps.enterprises.ofAccount(accountId);
+      const order = enterprise ? await deps.orderRepo(db).byId(orderId) : undefined;
+      if (!order || order.enterpriseId !== enterprise!.id) return fail({ _form: "订单不存在" }, 404);
+      const [events, moneyLines] = await Promise.all([deps.orderRepo(db).events(order.id), deps.orderRepo(db).moneyLines(order.id)]);
+      return ok({ order, events, moneyLines, actions: actionsFor(order.status, "enterprise") });
+    },
+
+    /** 订单管理 of a provider: its own orders in one tab, with every tab's count. */
+    async providerOrders(accountId: string, tab: unknown, page: unknown) {
+      const provider = await deps.catalog.providerOfAccount(accountId);
+      if (!provider) return fail({ _form: "仅入库服务商可以查看订单管理" }, 403);
+      return ok(await listFor({ providerId: provider.id }, tab, page));
+    },
+  };
+}
+export type OrderService = ReturnType<typeof orderService>;

@@ -1,0 +1,253 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "../../src/adapters/migrate.ts";
+import { openPglite } from "../../src/adapters/pglite.ts";
+import { type Db, UniqueViolation } from "../../src/ports/db.ts";
+import { ORDER_STATUSES, type OrderStatus, formatOrderNumber, parseOrderNumber, snapshotOf, submissionKey } from "../../src/modules/orders/domain.ts";
+import { pgOrders } from "../../src/modules/orders/pg.ts";
+import type { EventInput, NewOrder } from "../../src/modules/orders/ports.ts";
+import { DATABASE_URL, freshPostgres } from "../support/db.ts";
+
+/**
+ * The order repository on both databases: the unique submission key per enterprise, append-only
+ * events, unique readable numbers from the sequence, transitions guarded by the row's version,
+ * and the lists and per-status counts behind the tabs.
+ */
+type Env = { db: Db; cleanup: () => Promise<void> };
+const envs: [string, () => Promise<Env>][] = [
+  [
+    "pglite",
+    async () => {
+      const db = await openPglite();
+      return { db, cleanup: () => db.close() };
+    },
+  ],
+];
+if (DATABASE_URL) envs.push(["postgres", async () => freshPostgres()]);
+
+const AT = new Date("2026-11-27T02:00:00Z");
+const phone = () =>
+  `139${Math.floor(Math.random() * 1e8)
+    .toString()
+    .padStart(8, "0")}`;
+
+async function enterprise(db: Db, name: string): Promise<string> {
+  const [acc] = await db.query<{ id: string }>("insert into accounts (phone) values ($1) returning id", [phone()]);
+  const [ent] = await db.query<{ id: string }>(
+    "insert into enterprises (account_id, name, certification_status, size_class) values ($1, $2, 'certified', 'small') returning id",
+    [acc!.id, name],
+  );
+  return ent!.id;
+}
+
+async function seed(db: Db) {
+  const providerEnterprise = await enterprise(db, "订单测试服务机构");
+  const [app] = await db.query<{ id: string }>(
+    `insert into provider_applications (enterprise_id, categories, regions, introduction, contact_name, contact_phone, status)
+     values ($1, '{digital}', '{450100}', '简介', '联系人', '13900000000', 'approved') returning id`,
+    [providerEnterprise],
+  );
+  const [provider] = await db.query<{ id: string }>(
+    `insert into providers (enterprise_id, name, categories, regions, introduction, contact_name, contact_phone, application_id)
+     values ($1, '订单测试服务机构', '{digital}', '{450100}', '简介', '联系人', '13900000000', $2) returning id`,
+    [providerEnterprise, app!.id],
+  );
+  const [product] = await db.query<{ id: string }>("insert into products (provider_id, status) values ($1, 'listed') returning id", [provider!.id]);
+  return { providerId: provider!.id, productId: product!.id, a: await enterprise(db, "甲企业"), b: await enterprise(db, "乙企业") };
+}
+
+type Seed = Awaited<ReturnType<typeof seed>>;
+
+const firstEvent = (actorId: string | null = null): EventInput => ({
+  actorType: "enterprise",
+  actorId,
+  action: "submit",
+  fromStatus: null,
+  toStatus: "pending_acceptance",
+  reason: null,
+  requestId: "req-1",
+});
+
+async function newOrder(db: Db, s: Seed, enterpriseId: string, key: string, at = AT): Promise<NewOrder> {
+  const seq = await pgOrders(db).nextSequence();
+  return {
+    number: formatOrderNumber(at, seq),
+    enterpriseId,
+    providerId: s.providerId,
+    productId: s.productId,
+    status: "pending_acceptance",
+    quantity: 2,
+    unitPriceFen: 50_000,
+    orderFen: 100_000,
+    contractFen: 100_000,
+    deductionFen: 0,
+    selfPayFen: 100_000,
+    depositFen: 0,
+    voucherAccountId: null,
+    snapshot: snapshotOf({
+      productId: s.productId,
+      revisionId: crypto.randomUUID(),
+      title: "数字化诊断服务",
+      category: "digital",
+      providerId: s.providerId,
+      providerName: "订单测试服务机构",
+      priceFen: 50_000,
+      unit: "次",
+      content: "内容",
+      deliverables: "报告",
+      acceptance: "验收",
+      duration: "30天",
+    }),
+    submissionKey: key,
+    at,
+  };
+}
+
+describe.each(envs)("order repository: %s", (_name, open) => {
+  let env: Env;
+  let s: Seed;
+  beforeAll(async () => {
+    env = await open();
+    await migrate(env.db);
+    s = await seed(env.db);
+  });
+  afterAll(async () => env?.cleanup());
+
+  it("inserts an order with its snapshot and first event, and reads it back by id and by key", async () => {
+    const repo = pgOrders(env.db);
+    const input = await newOrder(env.db, s, s.a, submissionKey(s.productId, 0));
+    const order = await repo.insert(input, firstEvent());
+    expect(order).toMatchObject({
+      status: "pending_acceptance",
+      version: 1,
+      quantity: 2,
+      orderFen: 100_000,
+      selfPayFen: 100_000,
+      snapshot: input.snapshot,
+    });
+    expect(typeof order.orderFen).toBe("number");
+    expect(await repo.byId(order.id)).toEqual(order);
+    expect(await repo.bySubmissionKey(s.a, input.submissionKey)).toEqual(order);
+    expect(await repo.bySubmissionKey(s.b, input.submissionKey)).toBeUndefined();
+    expect(await repo.byId("not-a-uuid")).toBeUndefined();
+    const events = await repo.events(order.id);
+    expect(events).toEqual([expect.objectContaining({ action: "submit", fromStatus: null, toStatus: "pending_acceptance", requestId: "req-1" })]);
+    expect(await repo.countForProduct(s.a, s.productId)).toBe(1);
+  });
+
+  it("refuses a second order with the same submission key of one enterprise (UniqueViolation), and allows it for another", async () => {
+    const repo = pgOrders(env.db);
+    const key = `${s.productId}#7`;
+    await repo.insert(await newOrder(env.db, s, s.a, key), firstEvent());
+    const again = await newOrder(env.db, s, s.a, key);
+    const err = await env.db
+      .transaction(async (tx) => pgOrders(tx).insert(again, firstEvent()))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(UniqueViolation);
+    expect((err as UniqueViolation).constraint).toBe("orders_submission_key");
+    // Nothing of the refused insert remains, not even its event.
+    expect(await repo.bySubmissionKey(s.a, key)).toMatchObject({ number: expect.not.stringMatching(again.number) });
+    const [n] = await env.db.query<{ n: number }>("select count(*)::int as n from orders where number = $1", [again.number]);
+    expect(n!.n).toBe(0);
+    // The key of another enterprise is its own.
+    await expect(repo.insert(await newOrder(env.db, s, s.b, key), firstEvent())).resolves.toMatchObject({ enterpriseId: s.b });
+  });
+
+  it("keeps order events append-only: update and delete are refused", async () => {
+    const repo = pgOrders(env.db);
+    const order = await repo.insert(await newOrder(env.db, s, s.a, `${s.productId}#20`), firstEvent());
+    await expect(env.db.query("update order_events set reason = 'x' where order_id = $1", [order.id])).rejects.toThrow(/append-only/);
+    await expect(env.db.query("delete from order_events where order_id = $1", [order.id])).rejects.toThrow(/append-only/);
+    await repo.addMoneyLine(order.id, "voucher_reserved", 3000, "1", AT);
+    await expect(env.db.query("update order_money_lines set amount_fen = 1 where order_id = $1", [order.id])).rejects.toThrow(/append-only/);
+    await expect(env.db.query("delete from order_money_lines where order_id = $1", [order.id])).rejects.toThrow(/append-only/);
+    expect(await repo.events(order.id)).toHaveLength(1);
+    expect(await repo.moneyLines(order.id)).toEqual([expect.objectContaining({ kind: "voucher_reserved", amountFen: 3000, ref: "1" })]);
+  });
+
+  it("gives unique numbers in the DD + date + sequence format, also when many are taken at once", async () => {
+    const numbers = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) =>
+        env.db.transaction(async (tx) => (await pgOrders(tx).insert(await newOrder(tx, s, s.b, `${s.productId}#${100 + i}`), firstEvent())).number),
+      ),
+    );
+    expect(new Set(numbers).size).toBe(numbers.length);
+    for (const n of numbers) {
+      expect(n).toMatch(/^DD20261127\d{6}$/);
+      expect(parseOrderNumber(n)).toMatchObject({ date: "2026-11-27" });
+    }
+    // The database refuses a malformed or repeated number even if a caller made one.
+    const bad = { ...(await newOrder(env.db, s, s.b, `${s.productId}#200`)), number: "DD2026" };
+    await expect(pgOrders(env.db).insert(bad, firstEvent())).rejects.toThrow();
+    const dup = { ...(await newOrder(env.db, s, s.b, `${s.productId}#201`)), number: numbers[0]! };
+    await expect(pgOrders(env.db).insert(dup, firstEvent())).rejects.toBeInstanceOf(UniqueViolation);
+  });
+
+  it("refuses amounts that break the money rules", async () => {
+    const base = await newOrder(env.db, s, s.b, `${s.productId}#300`);
+    for (const patch of [
+      { orderFen: 99_999 }, // not unit price x quantity
+      { deductionFen: 10, selfPayFen: 100_000 }, // self pay is not contract - deduction (and no voucher account)
+      { depositFen: 100_001 }, // deposit above self pay
+      { deductionFen: -1, selfPayFen: 100_001 },
+    ]) {
+      await expect(pgOrders(env.db).insert({ ...base, ...patch }, firstEvent())).rejects.toThrow();
+    }
+    await expect(pgOrders(env.db).insert({ ...base, status: "nonsense" as OrderStatus }, firstEvent())).rejects.toThrow();
+  });
+
+  it("applies a transition on the locked row with one event, and refuses a stale version", async () => {
+    const order = await pgOrders(env.db).insert(await newOrder(env.db, s, s.a, `${s.productId}#400`), firstEvent());
+    const event: EventInput = { ...firstEvent(), action: "cancel", fromStatus: "pending_acceptance", toStatus: "cancelled", reason: "不需要了" };
+    const done = await env.db.transaction(async (tx) => {
+      const locked = (await pgOrders(tx).byId(order.id, true))!;
+      return pgOrders(tx).transition(locked.id, locked.version, "cancelled", new Date(AT.getTime() + 60_000), event);
+    });
+    expect(done).toMatchObject({ status: "cancelled", version: 2 });
+    expect(await pgOrders(env.db).transition(order.id, 1, "contract_drafting", AT, { ...event, action: "accept" })).toBeUndefined();
+    const events = await pgOrders(env.db).events(order.id);
+    expect(events.map((e) => [e.action, e.fromStatus, e.toStatus, e.reason])).toEqual([
+      ["submit", null, "pending_acceptance", null],
+      ["cancel", "pending_acceptance", "cancelled", "不需要了"],
+    ]);
+    expect((await pgOrders(env.db).byId(order.id))!.status).toBe("cancelled");
+  });
+
+  it("lists a party's orders newest first with a status filter and paging, and counts them per status", async () => {
+    const c = await enterprise(env.db, "丙企业");
+    const repo = pgOrders(env.db);
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const o = await repo.insert(await newOrder(env.db, s, c, `${s.productId}#${i}`, new Date(AT.getTime() + i * 1000)), firstEvent());
+      made.push(o.id);
+    }
+    // Two of them move on.
+    await repo.transition(made[0]!, 1, "cancelled", AT, { ...firstEvent(), action: "cancel", fromStatus: "pending_acceptance", toStatus: "cancelled" });
+    await repo.transition(made[1]!, 1, "contract_drafting", AT, {
+      ...firstEvent(),
+      action: "accept",
+      fromStatus: "pending_acceptance",
+      toStatus: "contract_drafting",
+    });
+    const all = await repo.list({ enterpriseId: c }, null, 3, 0);
+    expect(all.total).toBe(5);
+    expect(all.rows.map((r) => r.id)).toEqual([made[4], made[3], made[2]]);
+    expect(all.rows[0]).toMatchObject({ title: "数字化诊断服务", providerName: "订单测试服务机构", contractFen: 100_000 });
+    const second = await repo.list({ enterpriseId: c }, null, 3, 3);
+    expect(second.rows.map((r) => r.id)).toEqual([made[1], made[0]]);
+    const pending = await repo.list({ enterpriseId: c }, ["pending_acceptance"], 10, 0);
+    expect(pending).toMatchObject({ total: 3 });
+    const cancelled = await repo.list({ enterpriseId: c }, ["cancelled", "declined", "closed", "terminated"], 10, 0);
+    expect(cancelled.rows.map((r) => r.id)).toEqual([made[0]]);
+    expect(await repo.countByStatus({ enterpriseId: c })).toEqual({ pending_acceptance: 3, cancelled: 1, contract_drafting: 1 });
+    // The provider's list holds every enterprise's orders of its products; another enterprise sees none of these.
+    const provider = await repo.countByStatus({ providerId: s.providerId });
+    expect(Object.values(provider).reduce((a, b) => a + (b ?? 0), 0)).toBeGreaterThanOrEqual(5);
+    expect(Object.keys(provider).every((k) => (ORDER_STATUSES as string[]).includes(k))).toBe(true);
+    expect((await repo.list({ providerId: s.providerId }, ["contract_drafting"], 10, 0)).rows.map((r) => r.id)).toContain(made[1]);
+    const other = await repo.list({ enterpriseId: s.a }, null, 100, 0);
+    expect(other.rows.some((r) => made.includes(r.id))).toBe(false);
+  });
+});
