@@ -173,6 +173,67 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     expect(await v.accountTotals(account.id)).toMatchObject({ reservedFen: 10_000 });
   });
 
+  it("moves an order's reservation by ref: a further reserve and a partial release, each once, never above what the order holds", async () => {
+    const v = service(env.db);
+    const { account, enterpriseId } = await seed(env.db, 100_000);
+    const order = uuid();
+    const tx = <T>(fn: (tx: Db) => Promise<T>) => env.db.transaction(fn);
+    await tx((t) => v.ledger.reserve(t, { accountId: account.id, enterpriseId, orderId: order, amountFen: 30_000 }));
+    // A higher contract amount reserves the difference under its ref; repeating it changes nothing.
+    const up = await tx((t) => v.ledger.reserve(t, { accountId: account.id, enterpriseId, orderId: order, amountFen: 10_000, ref: "contract:v2" }));
+    expect(up).toMatchObject({ kind: "reserve", amountFen: 10_000, ref: "contract:v2" });
+    expect(await tx((t) => v.ledger.reserve(t, { accountId: account.id, enterpriseId, orderId: order, amountFen: 10_000, ref: "contract:v2" }))).toEqual(
+      up,
+    );
+    await expect(
+      tx((t) => v.ledger.reserve(t, { accountId: account.id, enterpriseId, orderId: order, amountFen: 9_000, ref: "contract:v2" })),
+    ).rejects.toMatchObject({ code: "conflict" });
+    expect(await v.accountTotals(account.id)).toMatchObject({ reservedFen: 40_000 });
+    expect(await tx((t) => v.ledger.heldFor(t, { accountId: account.id, orderId: order }))).toBe(40_000);
+    // A lower one releases part; never more than the order holds; repeating it changes nothing.
+    const down = await tx((t) => v.ledger.releasePart(t, { accountId: account.id, orderId: order, amountFen: 15_000, ref: "contract:v3" }));
+    expect(await tx((t) => v.ledger.releasePart(t, { accountId: account.id, orderId: order, amountFen: 15_000, ref: "contract:v3" }))).toEqual(down);
+    await expect(
+      tx((t) => v.ledger.releasePart(t, { accountId: account.id, orderId: order, amountFen: 25_001, ref: "contract:v4" })),
+    ).rejects.toMatchObject({ code: "invalid" });
+    await expect(tx((t) => v.ledger.releasePart(t, { accountId: account.id, orderId: order, amountFen: 1, ref: "bad ref!" }))).rejects.toMatchObject({
+      code: "invalid",
+    });
+    expect(await v.accountTotals(account.id)).toMatchObject({ reservedFen: 25_000 });
+    // Consuming takes what the order holds now; after that the reservation cannot move.
+    expect(await v.consume({ accountId: account.id, orderId: order })).toMatchObject({ amountFen: 25_000, ref: "" });
+    await expect(
+      tx((t) => v.ledger.reserve(t, { accountId: account.id, enterpriseId, orderId: order, amountFen: 1_000, ref: "contract:v5" })),
+    ).rejects.toMatchObject({ code: "conflict" });
+    const t = (await v.accountTotals(account.id))!;
+    const s = await v.ledgerSums(account.id);
+    expect(t).toMatchObject({ reservedFen: 0, consumedFen: 25_000 });
+    expect(t.reservedFen).toBe(s.reserve - s.release - s.consume);
+  });
+
+  it("the final release gives back what the order holds after its movements, once", async () => {
+    const v = service(env.db);
+    const { account, enterpriseId } = await seed(env.db, 100_000);
+    const order = uuid();
+    await v.reserve({ accountId: account.id, enterpriseId, orderId: order, amountFen: 20_000 });
+    await env.db.transaction((t) => v.ledger.reserve(t, { accountId: account.id, enterpriseId, orderId: order, amountFen: 5_000, ref: "contract:v2" }));
+    await env.db.transaction((t) => v.ledger.releasePart(t, { accountId: account.id, orderId: order, amountFen: 8_000, ref: "contract:v3" }));
+    const released = await v.release({ accountId: account.id, orderId: order });
+    expect(released).toMatchObject({ amountFen: 17_000, ref: "" });
+    expect(await v.release({ accountId: account.id, orderId: order })).toEqual(released);
+    await expect(
+      env.db.transaction((t) => v.ledger.releasePart(t, { accountId: account.id, orderId: order, amountFen: 1, ref: "contract:v4" })),
+    ).rejects.toMatchObject({ code: "conflict" });
+    expect(await v.accountTotals(account.id)).toMatchObject({ reservedFen: 0 });
+    // The database itself refuses a second entry of one (account, kind, order, ref).
+    await expect(
+      env.db.query("insert into voucher_ledger (account_id, kind, amount_fen, order_id, ref) values ($1, 'reserve', 1, $2, 'contract:v2')", [
+        account.id,
+        order,
+      ]),
+    ).rejects.toMatchObject({ constraint: "voucher_ledger_order_key" });
+  });
+
   it("the database itself refuses a negative balance", async () => {
     const { account } = await seed(env.db, 100);
     await expect(env.db.query("update voucher_accounts set reserved_fen = 101 where id = $1", [account.id])).rejects.toThrow();

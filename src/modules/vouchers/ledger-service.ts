@@ -30,8 +30,17 @@ export class LedgerError extends Error {
   }
 }
 
-export type ReserveInput = { accountId: string; enterpriseId: string; orderId: string; amountFen: number };
+/**
+ * `ref` names one movement of an order's reservation after the first (e.g. `contract:v2` when a
+ * contract amount raises the deduction); omitted, it is the submission's reservation. Each
+ * (order, ref) happens once.
+ */
+export type ReserveInput = { accountId: string; enterpriseId: string; orderId: string; amountFen: number; ref?: string };
 export type OrderInput = { accountId: string; orderId: string };
+/** A partial release of an order's reservation (a contract amount lowered the deduction), named by its ref. */
+export type PartialReleaseInput = OrderInput & { ref: string; amountFen: number };
+
+const REF = /^[a-z0-9:_-]{1,64}$/;
 
 const left = (a: VoucherAccount) => a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
 
@@ -54,47 +63,93 @@ export function ledgerService(deps: LedgerDeps) {
     return { account: await expireIfDue(tx, account, programme), programme };
   }
 
-  /** The reserve entry of an order on an account, which release/consume/refund act on. */
+  /** The first reserve entry of an order on an account (the submission's), which release/consume act on. */
   async function reserved(tx: Db, accountId: string, orderId: string): Promise<LedgerEntry> {
     const r = await deps.ledgerRepo(tx).entry(accountId, "reserve", orderId);
     if (!r) throw new LedgerError("not_found", "该订单没有占用服务券额度");
     return r;
   }
 
+  /** What an order holds on an account now: every reserve less every release (over all refs). */
+  async function held(tx: Db, accountId: string, orderId: string): Promise<number> {
+    const s = await deps.ledgerRepo(tx).orderSums(accountId, orderId);
+    return s.reserve - s.release;
+  }
+
+  /** Refuses a movement of a reservation that has ended (finally released or consumed). */
+  async function stillOpen(tx: Db, accountId: string, orderId: string): Promise<void> {
+    if (await deps.ledgerRepo(tx).entry(accountId, "consume", orderId)) throw new LedgerError("conflict", "该订单已核销，不能调整占用");
+    if (await deps.ledgerRepo(tx).entry(accountId, "release", orderId)) throw new LedgerError("conflict", "该订单已释放，不能调整占用");
+  }
+
   return {
-    /** 下单占用: idempotent per order; never lets available go below zero. */
+    /**
+     * 下单占用 (no ref) or a further reservation of the same order (ref): idempotent per (order,
+     * ref); never lets available go below zero.
+     */
     async reserve(tx: Db, input: ReserveInput): Promise<LedgerEntry> {
       if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) throw new LedgerError("invalid", "占用金额必须为正整数（分）");
+      if (input.ref !== undefined && !REF.test(input.ref)) throw new LedgerError("invalid", "占用调整的标识不正确");
+      const ref = input.ref ?? "";
       const { account, programme } = await locked(tx, input.accountId);
       if (account.enterpriseId !== input.enterpriseId) throw new LedgerError("not_found", "服务券账户不存在");
-      const existing = await deps.ledgerRepo(tx).entry(account.id, "reserve", input.orderId);
+      const existing = await deps.ledgerRepo(tx).entry(account.id, "reserve", input.orderId, ref);
       if (existing) {
         if (existing.amountFen !== input.amountFen) throw new LedgerError("conflict", "该订单已占用不同金额");
         return existing;
       }
+      if (ref) await stillOpen(tx, account.id, input.orderId);
       if (hasExpired(programme, now())) throw new LedgerError("expired", "服务券已过期，不能使用");
       if (left(account) < input.amountFen) throw new LedgerError("insufficient", "服务券可用额度不足");
-      return deps.ledgerRepo(tx).append(account.id, "reserve", input.amountFen, input.orderId);
+      return deps.ledgerRepo(tx).append(account.id, "reserve", input.amountFen, input.orderId, ref);
     },
 
-    /** 取消释放: returns the reserved amount; idempotent; refused once consumed. */
+    /** 取消释放: returns what the order still holds; idempotent; refused once consumed. */
     async release(tx: Db, input: OrderInput): Promise<LedgerEntry> {
       const { account } = await locked(tx, input.accountId);
-      const r = await reserved(tx, account.id, input.orderId);
+      await reserved(tx, account.id, input.orderId);
       const done = await deps.ledgerRepo(tx).entry(account.id, "release", input.orderId);
       if (done) return done;
       if (await deps.ledgerRepo(tx).entry(account.id, "consume", input.orderId)) throw new LedgerError("conflict", "该订单已核销，不能释放");
-      return deps.ledgerRepo(tx).append(account.id, "release", r.amountFen, input.orderId);
+      const amount = await held(tx, account.id, input.orderId);
+      if (amount <= 0) throw new LedgerError("conflict", "该订单没有可释放的服务券额度");
+      return deps.ledgerRepo(tx).append(account.id, "release", amount, input.orderId);
     },
 
-    /** 完成核销: the reserved amount becomes used; idempotent; refused once released. */
+    /**
+     * Gives back part of an order's reservation (a lower contract amount), named by its ref:
+     * idempotent per (order, ref); never more than the order holds; refused once it has ended.
+     */
+    async releasePart(tx: Db, input: PartialReleaseInput): Promise<LedgerEntry> {
+      if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) throw new LedgerError("invalid", "释放金额必须为正整数（分）");
+      if (!REF.test(input.ref)) throw new LedgerError("invalid", "占用调整的标识不正确");
+      const { account } = await locked(tx, input.accountId);
+      await reserved(tx, account.id, input.orderId);
+      const existing = await deps.ledgerRepo(tx).entry(account.id, "release", input.orderId, input.ref);
+      if (existing) {
+        if (existing.amountFen !== input.amountFen) throw new LedgerError("conflict", "该订单已释放不同金额");
+        return existing;
+      }
+      await stillOpen(tx, account.id, input.orderId);
+      if (input.amountFen > (await held(tx, account.id, input.orderId))) throw new LedgerError("invalid", "释放金额不能超过该订单占用的额度");
+      return deps.ledgerRepo(tx).append(account.id, "release", input.amountFen, input.orderId, input.ref);
+    },
+
+    /** What an order holds on an account now (every reserve less every release). */
+    async heldFor(tx: Db, input: OrderInput): Promise<number> {
+      return held(tx, input.accountId, input.orderId);
+    },
+
+    /** 完成核销: what the order holds becomes used; idempotent; refused once released. */
     async consume(tx: Db, input: OrderInput): Promise<LedgerEntry> {
       const { account } = await locked(tx, input.accountId);
-      const r = await reserved(tx, account.id, input.orderId);
+      await reserved(tx, account.id, input.orderId);
       const done = await deps.ledgerRepo(tx).entry(account.id, "consume", input.orderId);
       if (done) return done;
       if (await deps.ledgerRepo(tx).entry(account.id, "release", input.orderId)) throw new LedgerError("conflict", "该订单已释放，不能核销");
-      return deps.ledgerRepo(tx).append(account.id, "consume", r.amountFen, input.orderId);
+      const amount = await held(tx, account.id, input.orderId);
+      if (amount <= 0) throw new LedgerError("conflict", "该订单没有可核销的服务券额度");
+      return deps.ledgerRepo(tx).append(account.id, "consume", amount, input.orderId);
     },
 
     /** 退款返还: a consumed amount comes back (and expires at once if the validity is over). */

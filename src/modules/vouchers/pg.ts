@@ -267,24 +267,33 @@ export function pgLedger(db: Db): LedgerRepository {
       const rows = await db.query(`select ${ACCOUNT_COLUMNS} from voucher_accounts where enterprise_id = $1 order by created_at desc`, [enterpriseId]);
       return rows.map((r) => camelRow<VoucherAccount>(r));
     },
-    async entry(accountId, kind, orderId) {
+    async entry(accountId, kind, orderId, ref = "") {
       const [row] = await db.query(
-        "select id, account_id, kind, amount_fen, order_id, created_at from voucher_ledger where account_id = $1 and kind = $2 and order_id = $3",
-        [accountId, kind, orderId],
+        "select id, account_id, kind, amount_fen, order_id, ref, created_at from voucher_ledger where account_id = $1 and kind = $2 and order_id = $3 and ref = $4",
+        [accountId, kind, orderId, ref],
       );
       return row && camelRow<LedgerEntry>(row);
     },
-    async append(accountId, kind, amountFen, orderId) {
+    async orderSums(accountId, orderId) {
+      const rows = await db.query<{ kind: LedgerKind; total: number }>(
+        "select kind, sum(amount_fen)::bigint as total from voucher_ledger where account_id = $1 and order_id = $2 group by kind",
+        [accountId, orderId],
+      );
+      const out = { grant: 0, reserve: 0, release: 0, consume: 0, refund: 0, expire: 0 } as Record<LedgerKind, number>;
+      for (const r of rows) out[r.kind] = Number(r.total);
+      return out;
+    },
+    async append(accountId, kind, amountFen, orderId, ref = "") {
       const [row] = await db.query(
-        "insert into voucher_ledger (account_id, kind, amount_fen, order_id) values ($1, $2, $3, $4) returning id, account_id, kind, amount_fen, order_id, created_at",
-        [accountId, kind, amountFen, orderId],
+        "insert into voucher_ledger (account_id, kind, amount_fen, order_id, ref) values ($1, $2, $3, $4, $5) returning id, account_id, kind, amount_fen, order_id, ref, created_at",
+        [accountId, kind, amountFen, orderId, ref],
       );
       await db.query(`update voucher_accounts set ${DELTAS[kind]} where id = $1`, [accountId, amountFen]);
       return camelRow<LedgerEntry>(row!);
     },
     async entries(accountId, limit) {
       const rows = await db.query(
-        `select id, account_id, kind, amount_fen, order_id, created_at from voucher_ledger where account_id = $1 order by id desc limit $2`,
+        `select id, account_id, kind, amount_fen, order_id, ref, created_at from voucher_ledger where account_id = $1 order by id desc limit $2`,
         [accountId, limit],
       );
       return rows.map((r) => camelRow<LedgerEntry>(r));

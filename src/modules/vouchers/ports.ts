@@ -67,7 +67,8 @@ export type VoucherAccount = {
   createdAt: Date;
 };
 
-export type LedgerEntry = { id: number; accountId: string; kind: LedgerKind; amountFen: number; orderId: string | null; createdAt: Date };
+/** One ledger entry; `ref` names a movement of an order's reservation (empty for the submission's reserve and the final release). */
+export type LedgerEntry = { id: number; accountId: string; kind: LedgerKind; amountFen: number; orderId: string | null; ref: string; createdAt: Date };
 
 export interface LedgerRepository {
   openAccount(a: { programmeId: string; enterpriseId: string; applicationId: string; grantFen: number }): Promise<VoucherAccount>;
@@ -75,9 +76,12 @@ export interface LedgerRepository {
   accountsOf(enterpriseId: string): Promise<VoucherAccount[]>;
   /** Voucher accounts opened and the total granted on them. */
   grantedTotals(): Promise<{ accounts: number; enterprises: number; grantedFen: number }>;
-  entry(accountId: string, kind: LedgerKind, orderId: string): Promise<LedgerEntry | undefined>;
+  /** The entry of this kind, order and ref (default the empty ref). */
+  entry(accountId: string, kind: LedgerKind, orderId: string, ref?: string): Promise<LedgerEntry | undefined>;
+  /** The sums per kind of one order's entries on an account, over every ref. */
+  orderSums(accountId: string, orderId: string): Promise<Record<LedgerKind, number>>;
   /** Appends an entry and moves the running totals in the same statement batch. */
-  append(accountId: string, kind: LedgerKind, amountFen: number, orderId: string | null): Promise<LedgerEntry>;
+  append(accountId: string, kind: LedgerKind, amountFen: number, orderId: string | null, ref?: string): Promise<LedgerEntry>;
   entries(accountId: string, limit: number): Promise<LedgerEntry[]>;
   /** Accounts with something left whose programme's validity ended before `today` (YYYY-MM-DD, Asia/Shanghai). */
   dueForExpiry(today: string): Promise<string[]>;

@@ -18,7 +18,7 @@ import {
   generalQuota,
   hasExpired,
 } from "./domain.ts";
-import { LedgerError, type LedgerService, type OrderInput, type ReserveInput, ledgerService } from "./ledger-service.ts";
+import { LedgerError, type LedgerService, type OrderInput, type PartialReleaseInput, type ReserveInput, ledgerService } from "./ledger-service.ts";
 import type {
   LedgerEntry,
   LedgerRepositoryFactory,
@@ -379,7 +379,7 @@ export function voucherService(deps: VoucherDeps) {
 }
 export type VoucherService = ReturnType<typeof voucherService>;
 export { LedgerError };
-export type { LedgerService, OrderInput, ReserveInput };
+export type { LedgerService, OrderInput, PartialReleaseInput, ReserveInput };
 
 export { SIZE_CLASSES };
 export type { QuotaApplication };
