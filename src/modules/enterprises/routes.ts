@@ -43,11 +43,9 @@ import type { Certification, QueueFilter } from "./ports.ts";
 import { canReviewCertifications } from "./service.ts";
 
 /** 个人中心 menu entries whose features land with later issues. */
-export const ME_COMING_SOON: Record<string, string> = {
-  orders: "我购买的服务",
-};
+export const ME_COMING_SOON: Record<string, string> = {};
 /** Pages only a certified enterprise may use; others see the gate with 去企业信息认证. */
-const NEEDS_CERTIFICATION = new Set(["orders"]);
+const NEEDS_CERTIFICATION = new Set<string>([]);
 
 /** Labels and lists every enterprise template may need. */
 const labels = {

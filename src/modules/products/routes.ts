@@ -446,9 +446,11 @@ export function productRoutes() {
       categoryName: categoryNamer(categories),
     });
   });
-  r.post("/products/:id/apply", requireAccount, id, (c) => {
-    flash(c, "在线下单功能即将开放。开放后，点击“申请服务”即可进入订单详情、勾选使用补贴券并提交订单。", "info");
-    return c.redirect(`/products/${c.req.valid("param").id}`, 303);
+  // 申请服务 leads to 订单详情 (the orders module); signed out, to the login page and back there.
+  r.post("/products/:id/apply", id, (c) => {
+    const next = `/me/orders/new?product=${c.req.valid("param").id}`;
+    if (!c.var.viewer.account) return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
+    return c.redirect(next, 303);
   });
   return r;
 }

@@ -1,0 +1,236 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { requireAccount } from "../../web/guards.ts";
+import { type AppEnv, type Ctx, flash, render } from "../../web/http.ts";
+import { checkbox, enumFilter, form, optionalText, pageNo, params, query, searchText, text, uuid, uuidFilter } from "../../web/validate.ts";
+import { categoryName, PROGRAMME_KINDS } from "../vouchers/domain.ts";
+import { ACTOR_TEXT, ORDER_ACTIONS, ORDER_STATUS_TEXT, ORDER_TABS, QUANTITY_MAX, type OrderTab, tabOf } from "./domain.ts";
+
+type Status = 200 | 403 | 404 | 409 | 422;
+
+// ---- the edge schemas ----
+
+const idParam = z.object({ id: uuid("订单不存在") });
+
+/** 订单详情 as a link: the product and, optionally, the quantity typed (the domain checks it against the unit). */
+const newQuery = z.object({ product: uuidFilter, quantity: searchText(10) });
+
+/** An optional voucher account id: empty is none; anything else must look like an id. */
+const voucherChoice = z.preprocess((v) => {
+  const x = Array.isArray(v) ? v[0] : v;
+  return typeof x === "string" && x.trim() !== "" ? x.trim() : undefined;
+}, z.uuid({ error: "请选择要使用的服务券" }).optional());
+
+/** 订单详情's form, both for recomputing the amounts and for 提交订单. */
+const orderForm = z.object({
+  product: uuid("该服务产品不存在或已下架"),
+  quantity: text({ max: 10, label: "数量", maxMessage: "数量应为正整数" }),
+  useVoucher: checkbox,
+  voucherAccountId: voucherChoice,
+  submissionKey: text({ max: 100, label: "订单表单", maxMessage: "订单表单已失效，请返回服务产品页面重新申请" }),
+});
+
+const listQuery = z.object({ tab: enumFilter(ORDER_TABS), page: pageNo });
+
+/** 取消订单: an optional reason (the domain's length rules) and the version of the page the confirmation was opened on. */
+const cancelForm = z.object({
+  reason: optionalText(200, "取消订单原因"),
+  version: z.preprocess(
+    (v) => (Array.isArray(v) ? v[0] : v),
+    z
+      .string({ error: "订单已发生变化，请刷新页面查看最新状态" })
+      .regex(/^\d{1,9}$/, { error: "订单已发生变化，请刷新页面查看最新状态" })
+      .transform(Number),
+  ),
+});
+
+const labels = {
+  status: ORDER_STATUS_TEXT,
+  tabs: ORDER_TABS,
+  tabOf,
+  kinds: PROGRAMME_KINDS,
+  categoryName,
+  actor: ACTOR_TEXT,
+  action: { submit: "提交订单", ...Object.fromEntries(Object.entries(ORDER_ACTIONS).map(([k, v]) => [k, v.label])) } as Record<string, string>,
+  rate: (bp: number) => `${bp / 100}%`,
+  quantityMax: QUANTITY_MAX,
+};
+
+/** What 订单详情's form shows: the values chosen (or typed) and the defaults of a first visit. */
+type Choice = { quantity: string; useVoucher: boolean; voucherAccountId: string };
+
+export function orderRoutes() {
+  const r = new Hono<AppEnv>();
+
+  const gate = (c: Ctx, feature: string, menu: string, status: Status = 200) =>
+    render(c, "me/gate", { title: feature, menu, feature, status: c.var.viewer.account!.certificationStatus }, status);
+  const noProduct = (c: Ctx) => render(c, "errors/404", { title: "该服务产品不存在或已下架" }, 404);
+  const noOrder = (c: Ctx) => render(c, "errors/404", { title: "订单不存在" }, 404);
+
+  /**
+   * 订单详情 for a product with the amounts of the choice made: the chosen account's when 使用补贴券 is
+   * ticked, otherwise without a voucher. A quantity the unit does not allow is shown as typed with its
+   * message, and the amounts stay those of quantity 1.
+   */
+  const orderPage = async (c: Ctx, productId: string, choice: Partial<Choice>, errors: Record<string, string> = {}, status: Status = 200) => {
+    const account = c.var.viewer.account!;
+    if (account.certificationStatus !== "certified") return gate(c, "订单详情", "orders", status === 200 ? 200 : 403);
+    const orders = c.var.deps.orders;
+    let res = await orders.orderPage(account.id, productId, choice.quantity);
+    let shownErrors = errors;
+    if (!res.ok && res.status === 422) {
+      shownErrors = { ...res.errors, ...errors };
+      status = 422;
+      res = await orders.orderPage(account.id, productId);
+    }
+    if (!res.ok) {
+      if (res.status === 403) return gate(c, "订单详情", "orders", 403);
+      // The product left the shelf (or never was): the refusal of 提交订单 is shown on a page without the form.
+      if (Object.keys(errors).length) {
+        return render(c, "me/order-new", { title: "订单详情", menu: "orders", data: null, errors, choice: {}, labels }, status === 200 ? 409 : status);
+      }
+      return noProduct(c);
+    }
+    const data = res.value;
+    const chosen = data.accounts.find((a) => a.accountId === choice.voucherAccountId) ?? data.accounts[0];
+    const useVoucher = data.accounts.length > 0 && (choice.useVoucher ?? true);
+    const amounts = useVoucher && chosen ? chosen.amounts : data.amounts;
+    const shown: Choice = {
+      quantity: choice.quantity !== undefined && choice.quantity !== "" ? choice.quantity : String(data.quantity),
+      useVoucher,
+      voucherAccountId: chosen?.accountId ?? "",
+    };
+    return render(c, "me/order-new", { title: "订单详情", menu: "orders", data, amounts, choice: shown, errors: shownErrors, labels }, status);
+  };
+
+  // ---- 申请服务 -> 订单详情 -> 提交订单 ----
+  r.get("/me/orders/new", requireAccount, query(newQuery), (c) => {
+    const q = c.req.valid("query");
+    if (!q.product) return noProduct(c);
+    return orderPage(c, q.product, { quantity: q.quantity });
+  });
+
+  /** Without JavaScript, 重新计算金额 posts the form here; with htmx a change of the form does, and only the amounts are swapped. */
+  r.post(
+    "/me/orders/new",
+    requireAccount,
+    form(orderForm, (c: Ctx, errors, values) => {
+      const productId = values.product ?? "";
+      if (errors.product || !productId) return noProduct(c);
+      return orderPage(
+        c,
+        productId,
+        { quantity: values.quantity, useVoucher: !!values.useVoucher, voucherAccountId: values.voucherAccountId },
+        errors,
+        422,
+      );
+    }),
+    (c) => {
+      const f = c.req.valid("form");
+      return orderPage(c, f.product, { quantity: f.quantity, useVoucher: f.useVoucher, voucherAccountId: f.voucherAccountId });
+    },
+  );
+
+  r.post(
+    "/me/orders",
+    requireAccount,
+    form(orderForm, (c: Ctx, errors, values) => {
+      const productId = values.product ?? "";
+      if (errors.product || !productId) return noProduct(c);
+      return orderPage(
+        c,
+        productId,
+        { quantity: values.quantity, useVoucher: !!values.useVoucher, voucherAccountId: values.voucherAccountId },
+        errors,
+        422,
+      );
+    }),
+    async (c) => {
+      const account = c.var.viewer.account!;
+      if (account.certificationStatus !== "certified") return gate(c, "订单详情", "orders", 403);
+      const f = c.req.valid("form");
+      const res = await c.var.deps.orders.submit(
+        account.id,
+        { productId: f.product, quantity: f.quantity, useVoucher: f.useVoucher, voucherAccountId: f.voucherAccountId, submissionKey: f.submissionKey },
+        c.var.requestId,
+      );
+      if (!res.ok) {
+        if (res.status === 403) return gate(c, "订单详情", "orders", 403);
+        const status: Status = res.status === 409 ? 409 : res.status === 404 ? 404 : 422;
+        return orderPage(c, f.product, { quantity: f.quantity, useVoucher: f.useVoucher, voucherAccountId: f.voucherAccountId }, res.errors, status);
+      }
+      flash(c, res.value.replayed ? "该订单已提交，请勿重复提交" : "提交订单成功");
+      return c.redirect(`/me/orders/${res.value.order.id}`, 303);
+    },
+  );
+
+  // ---- 我购买的服务 ----
+  r.get("/me/orders", requireAccount, query(listQuery), async (c) => {
+    const account = c.var.viewer.account!;
+    if (account.certificationStatus !== "certified") return gate(c, "我购买的服务", "orders");
+    const q = c.req.valid("query");
+    const res = await c.var.deps.orders.mine(account.id, q.tab, q.page);
+    if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
+    const tab: OrderTab = res.value.tab;
+    return render(c, "me/orders", { title: "我购买的服务", menu: "orders", ...res.value, tab, query: `tab=${tab}`, labels });
+  });
+
+  /** One order with what the page needs: the voucher used (named from 我的服务券) and the timeline. */
+  const detail = async (c: Ctx, id: string) => {
+    const account = c.var.viewer.account!;
+    const res = await c.var.deps.orders.myOrder(account.id, id);
+    if (!res.ok) return undefined;
+    const voucher = res.value.order.voucherAccountId
+      ? (await c.var.deps.vouchers.myVouchers(account.id)).find((v) => v.account.id === res.value.order.voucherAccountId)?.programme
+      : undefined;
+    const events = res.value.events.map((e) => ({
+      occurred_at: e.at,
+      action: e.action,
+      to_status: e.toStatus,
+      actor_type: e.actorType,
+      reason: e.reason,
+    }));
+    return { ...res.value, voucher, events };
+  };
+
+  r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {
+    const d = await detail(c, c.req.valid("param").id);
+    if (!d) return noOrder(c);
+    return render(c, "me/order", { title: `订单 ${d.order.number}`, menu: "orders", ...d, labels });
+  });
+
+  // ---- 取消订单 ----
+  const cancelPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
+    const d = await detail(c, c.req.param("id") ?? "");
+    if (!d) return noOrder(c);
+    const allowed = d.actions.includes("cancel");
+    // Opened on an order that can no longer be cancelled: say why, as a conflict.
+    const shownErrors = allowed || errors._form ? errors : { _form: `订单当前状态为“${ORDER_STATUS_TEXT[d.order.status]}”，不能取消` };
+    return render(
+      c,
+      "me/order-cancel",
+      { title: "取消订单", menu: "orders", ...d, allowed, errors: shownErrors, values, labels },
+      allowed || status !== 200 ? status : 409,
+    );
+  };
+  r.get("/me/orders/:id/cancel", requireAccount, params(idParam, noOrder), (c) => cancelPage(c));
+  r.post(
+    "/me/orders/:id/cancel",
+    requireAccount,
+    params(idParam, noOrder),
+    form(cancelForm, (c: Ctx, errors, values) => cancelPage(c, errors, values, errors.version ? 409 : 422)),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const f = c.req.valid("form");
+      const res = await c.var.deps.orders.cancel(c.var.viewer.account!.id, id, f.reason, c.var.requestId, f.version);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        return cancelPage(c, res.errors, { reason: f.reason }, res.status === 409 ? 409 : res.status === 403 ? 403 : 422);
+      }
+      flash(c, res.value.voucherAccountId && res.value.deductionFen > 0 ? "订单已取消，补贴券抵扣额度已退回" : "订单已取消");
+      return c.redirect(`/me/orders/${id}`, 303);
+    },
+  );
+
+  return r;
+}
