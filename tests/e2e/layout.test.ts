@@ -423,6 +423,48 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await admin.goto("/admin/catalog-settings");
     await check(admin, "服务类别与负面清单", "admin-catalog-settings");
   }, 60_000);
+  it("订单: 订单详情 (and 422), 我购买的服务 with its tabs, an order with its timeline, 取消订单 as a page and as a dialog (JavaScript on and off)", async () => {
+    const [row] = await e2e.server.t.deps.db.query<{ product_id: string }>("select product_id from product_listings where title = '金属材料力学性能检测'");
+    for (const js of [true, false]) {
+      const { page } = await e2e.open(js, { width, height: 800 });
+      const suffix = js ? "js" : "nojs";
+      // Demo enterprise 2: enterprise 1's vouchers are measured above as they are.
+      await signInWithPassword(page, "13800000002");
+      await page.goto(`/me/orders/new?product=${row!.product_id}`);
+      await check(page, "订单详情", `order-new-${suffix}`);
+      await page.goto(`/me/orders/new?product=${row!.product_id}&quantity=1000`);
+      await see(errorSummary(page));
+      await check(page, "订单详情", `order-new-422-${suffix}`);
+      await page.getByLabel("数量（批）").fill("1");
+      await page.getByRole("button", { name: "提交订单" }).click();
+      const title = page.getByRole("heading", { level: 1, name: /^订单 DD\d{14}$/ });
+      await see(title);
+      const name = await title.innerText();
+      await check(page, name, `order-${suffix}`);
+      await page.getByRole("link", { name: "取消订单" }).click();
+      if (js) {
+        const dialog = page.getByRole("dialog", { name: `取消${name}` });
+        await see(dialog);
+        if (SHOTS) await page.screenshot({ path: `${SHOTS}/order-cancel-dialog-${width}.png`, caret: "initial" });
+        const box = (await dialog.boundingBox())!;
+        expect(box.x).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width).toBeLessThanOrEqual(width);
+        const m = await measure(page, width < 600);
+        expect(m.scrollWidth, "no sideways scrolling").toBeLessThanOrEqual(width);
+        expect(m.small, "tap targets too small").toEqual([]);
+        expect(m.unlabelled, "fields without a visible label").toEqual([]);
+      } else {
+        await check(page, "取消订单", "order-cancel");
+      }
+      await page.getByRole("button", { name: "确定取消订单" }).click();
+      await see(page.getByRole("heading", { level: 2, name: "订单状态：订单取消" }));
+      await check(page, name, `order-cancelled-${suffix}`);
+      await page.goto("/me/orders");
+      await check(page, "我购买的服务", `orders-${suffix}`);
+      await page.goto("/me/orders?tab=cancelled");
+      await check(page, "我购买的服务", `orders-cancelled-${suffix}`);
+    }
+  }, 90_000);
   it("企业需求, 我要留言, 政策资讯: public pages (and 422), the 我要留言 dialog over a page, 我的需求管理, 发布需求 (and 422), 我的留言, 响应需求 (and 422), 需求响应; 管理端 企业需求审核, 留言管理, 政策资讯管理 with their detail pages (and 422)", async () => {
     const ent = await e2e.open(true, { width, height: 800 });
     const pro = await e2e.open(true, { width, height: 800 });

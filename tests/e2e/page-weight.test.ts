@@ -84,7 +84,7 @@ async function idOf(sql: string): Promise<string> {
 
 describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (public, 个人中心, 服务机构, 管理端)", () => {
   let sessions: Record<"enterprise" | "provider" | "reviewer" | "operator", string>;
-  let ids: Record<"demand" | "pendingDemand" | "article" | "message", string>;
+  let ids: Record<"demand" | "pendingDemand" | "article" | "message" | "product" | "order", string>;
   beforeAll(async () => {
     const [enterprise, provider, reviewer, operator] = await Promise.all([
       signIn(t, "13800000001"),
@@ -100,7 +100,21 @@ describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (
       message: await idOf(
         "select m.id from messages m join accounts a on a.id = m.account_id where a.phone = '13800000001' order by m.created_at limit 1",
       ),
+      product: await idOf("select product_id as id from product_listings where title = '金属材料力学性能检测'"),
+      order: "",
     };
+    // One order of demo enterprise 1 (待接单), made through the service as 提交订单 would.
+    const account = await idOf("select id from accounts where phone = '13800000001'");
+    const form = await t.deps.orders.orderPage(account, ids.product);
+    if (!form.ok) throw new Error(JSON.stringify(form.errors));
+    const made = await t.deps.orders.submit(account, {
+      productId: ids.product,
+      useVoucher: true,
+      voucherAccountId: form.value.accounts[0]!.accountId,
+      submissionKey: form.value.submissionKey,
+    });
+    if (!made.ok) throw new Error(JSON.stringify(made.errors));
+    ids.order = made.value.order.id;
   });
 
   it.each([
@@ -115,6 +129,10 @@ describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (
     ["enterprise", "/me/demands/:demand", null],
     ["enterprise", "/me/messages", "我的留言"],
     ["enterprise", "/me/messages/:message", null],
+    ["enterprise", "/me/orders/new?product=:product", "订单详情"],
+    ["enterprise", "/me/orders", "我购买的服务"],
+    ["enterprise", "/me/orders/:order", null],
+    ["enterprise", "/me/orders/:order/cancel", "取消订单"],
     ["provider", "/demands/:demand", null],
     ["provider", "/provider/responses", "需求响应"],
     ["reviewer", "/admin/demands", "企业需求审核"],
