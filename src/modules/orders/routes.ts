@@ -32,17 +32,23 @@ const orderForm = z.object({
 
 const listQuery = z.object({ tab: enumFilter(ORDER_TABS), page: pageNo });
 
+/** The order's version as the page that posts an action carried it (a stale or forged one is a 409). */
+const versionField = z.preprocess(
+  (v) => (Array.isArray(v) ? v[0] : v),
+  z
+    .string({ error: "订单已发生变化，请刷新页面查看最新状态" })
+    .regex(/^\d{1,9}$/, { error: "订单已发生变化，请刷新页面查看最新状态" })
+    .transform(Number),
+);
+
 /** 取消订单: an optional reason (the domain's length rules) and the version of the page the confirmation was opened on. */
-const cancelForm = z.object({
-  reason: optionalText(200, "取消订单原因"),
-  version: z.preprocess(
-    (v) => (Array.isArray(v) ? v[0] : v),
-    z
-      .string({ error: "订单已发生变化，请刷新页面查看最新状态" })
-      .regex(/^\d{1,9}$/, { error: "订单已发生变化，请刷新页面查看最新状态" })
-      .transform(Number),
-  ),
-});
+const cancelForm = z.object({ reason: optionalText(200, "取消订单原因"), version: versionField });
+
+/** 接单: only the version of the order's page. */
+const acceptForm = z.object({ version: versionField });
+
+/** 拒单: the reason (required by the domain: 2..200 characters) and the version. */
+const declineForm = z.object({ reason: optionalText(200, "拒单原因"), version: versionField });
 
 const labels = {
   status: ORDER_STATUS_TEXT,
@@ -229,6 +235,103 @@ export function orderRoutes() {
       }
       flash(c, res.value.voucherAccountId && res.value.deductionFen > 0 ? "订单已取消，补贴券抵扣额度已退回" : "订单已取消");
       return c.redirect(`/me/orders/${id}`, 303);
+    },
+  );
+
+  // ---- 服务机构中心: 订单管理, 接单, 拒单 ----
+  const notProvider = (c: Ctx, message?: string) =>
+    render(
+      c,
+      "errors/403",
+      {
+        title: "订单管理",
+        message: message ?? "服务机构中心仅对审核通过的服务商开放。请先在个人中心申请成为服务商。",
+        link: { href: "/me/provider-application", text: "申请成为服务商" },
+      },
+      403,
+    );
+
+  r.get("/provider/orders", requireAccount, query(listQuery), async (c) => {
+    const q = c.req.valid("query");
+    const res = await c.var.deps.orders.providerOrders(c.var.viewer.account!.id, q.tab, q.page);
+    if (!res.ok) return notProvider(c, res.errors._form);
+    const tab: OrderTab = res.value.tab;
+    return render(c, "provider/orders", { title: "订单管理", ...res.value, tab, query: `tab=${tab}`, labels });
+  });
+
+  /** The provider's view of one order (undefined: none of its own), its events as the timeline partial reads them. */
+  const providerDetail = async (c: Ctx, id: string) => {
+    const res = await c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
+    if (!res.ok) return res;
+    const events = res.value.events.map((e) => ({
+      occurred_at: e.at,
+      action: e.action,
+      to_status: e.toStatus,
+      actor_type: e.actorType,
+      reason: e.reason,
+    }));
+    return { ...res, value: { ...res.value, events } };
+  };
+
+  /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */
+  const providerOrderPage = async (c: Ctx, id: string, errors: Record<string, string> = {}, status: Status = 200) => {
+    const res = await providerDetail(c, id);
+    if (!res.ok) return res.status === 404 ? noOrder(c) : notProvider(c, res.errors._form);
+    const d = res.value;
+    return render(c, "provider/order", { title: `订单 ${d.order.number}`, ...d, errors, labels }, status);
+  };
+
+  r.get("/provider/orders/:id", requireAccount, params(idParam, noOrder), (c) => providerOrderPage(c, c.req.valid("param").id));
+
+  r.post(
+    "/provider/orders/:id/accept",
+    requireAccount,
+    params(idParam, noOrder),
+    form(acceptForm, (c: Ctx, errors) => providerOrderPage(c, c.req.param("id") ?? "", errors, 409)),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const res = await c.var.deps.orders.accept(c.var.viewer.account!.id, id, c.req.valid("form").version, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        if (res.status === 403) return notProvider(c, res.errors._form);
+        return providerOrderPage(c, id, res.errors, 409);
+      }
+      flash(c, "已接单，请制定合同");
+      return c.redirect(`/provider/orders/${id}`, 303);
+    },
+  );
+
+  /** 拒单's confirmation: the reason (required) and the version; with htmx a modal dialog over the order. */
+  const declinePage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
+    const res = await providerDetail(c, c.req.param("id") ?? "");
+    if (!res.ok) return res.status === 404 ? noOrder(c) : notProvider(c, res.errors._form);
+    const d = res.value;
+    const allowed = d.actions.includes("decline");
+    const shownErrors = allowed || errors._form ? errors : { _form: `订单当前状态为“${ORDER_STATUS_TEXT[d.order.status]}”，不能拒单` };
+    return render(
+      c,
+      "provider/order-decline",
+      { title: "拒单", ...d, allowed, errors: shownErrors, values, labels },
+      allowed || status !== 200 ? status : 409,
+    );
+  };
+  r.get("/provider/orders/:id/decline", requireAccount, params(idParam, noOrder), (c) => declinePage(c));
+  r.post(
+    "/provider/orders/:id/decline",
+    requireAccount,
+    params(idParam, noOrder),
+    form(declineForm, (c: Ctx, errors, values) => declinePage(c, errors, values, errors.version ? 409 : 422)),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const f = c.req.valid("form");
+      const res = await c.var.deps.orders.decline(c.var.viewer.account!.id, id, f.reason, f.version, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        if (res.status === 403) return notProvider(c, res.errors._form);
+        return declinePage(c, res.errors, { reason: f.reason ?? "" }, res.status === 409 ? 409 : 422);
+      }
+      flash(c, "已拒单，订单已关闭");
+      return c.redirect(`/provider/orders/${id}`, 303);
     },
   );
 

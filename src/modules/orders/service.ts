@@ -68,7 +68,7 @@ function ledgerFailure(err: LedgerError): Failure {
   return fail({ voucherAccountId: err.message });
 }
 
-/** The orders module's use cases: 订单详情, 提交订单, 取消订单, 我购买的服务 and the provider's list. See docs/orders.md. */
+/** The orders module's use cases: 订单详情, 提交订单, 取消订单, 我购买的服务 and the provider's 订单管理, 接单 and 拒单. See docs/orders.md. */
 export function orderService(deps: OrderDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
@@ -144,6 +144,24 @@ export function orderService(deps: OrderDeps) {
       if (err instanceof LedgerError) return ledgerFailure(err);
       throw err;
     }
+  }
+
+  /** A provider's transition on one of its own orders: the row locked, the table's answer, the version checked. */
+  async function providerAct(
+    accountId: string,
+    orderId: string,
+    action: "accept" | "decline",
+    reason: string | null,
+    expectedVersion: number | undefined,
+    requestId?: string,
+  ): Promise<Result<Order>> {
+    const provider = await deps.catalog.providerOfAccount(accountId);
+    if (!provider) return fail({ _form: "仅入库服务商可以处理订单" }, 403);
+    return inTransaction(async (tx) => {
+      const order = await deps.orderRepo(tx).byId(orderId, true);
+      if (!order || order.providerId !== provider.id) return refuse({ _form: "订单不存在" }, 404);
+      return ok(await apply(tx, order, { action, actor: "provider", actorId: accountId, reason, requestId, expectedVersion }));
+    });
   }
 
   return {
@@ -337,11 +355,51 @@ export function orderService(deps: OrderDeps) {
       return ok({ order, events, moneyLines, actions: actionsFor(order.status, "enterprise") });
     },
 
-    /** 订单管理 of a provider: its own orders in one tab, with every tab's count. */
+    /**
+     * One order of the provider that sells its product, with its timeline, money lines, the ordering
+     * enterprise's name and the provider's actions. An enterprise that is no provider: 403; another
+     * provider's order or an unknown id: 404.
+     */
+    async providerOrder(accountId: string, orderId: string) {
+      const provider = await deps.catalog.providerOfAccount(accountId);
+      if (!provider) return fail({ _form: "仅入库服务商可以查看订单管理" }, 403);
+      const repo = deps.orderRepo(db);
+      const order = await repo.byId(orderId);
+      if (!order || order.providerId !== provider.id) return fail({ _form: "订单不存在" }, 404);
+      const [events, moneyLines, enterprise] = await Promise.all([
+        repo.events(order.id),
+        repo.moneyLines(order.id),
+        deps.enterprises.byId(order.enterpriseId),
+      ]);
+      return ok({ order, events, moneyLines, enterpriseName: enterprise?.name ?? "", actions: actionsFor(order.status, "provider") });
+    },
+
+    /** 接单 by the provider that sells the product, while 待接单 and on the page's version: 待制定合同, one event. */
+    async accept(accountId: string, orderId: string, expectedVersion: number | undefined, requestId?: string): Promise<Result<Order>> {
+      return providerAct(accountId, orderId, "accept", null, expectedVersion, requestId);
+    },
+
+    /** 拒单 with a required reason: 已拒单, the voucher reservation released in the same transaction, one event. */
+    async decline(
+      accountId: string,
+      orderId: string,
+      reasonRaw: string | undefined,
+      expectedVersion: number | undefined,
+      requestId?: string,
+    ): Promise<Result<Order>> {
+      const reason = checkReason("decline", reasonRaw);
+      if ("error" in reason) return fail({ reason: reason.error });
+      return providerAct(accountId, orderId, "decline", reason.reason, expectedVersion, requestId);
+    },
+
+    /** 订单管理 of a provider: its own orders in one tab (with the ordering enterprises' names), with every tab's count. */
     async providerOrders(accountId: string, tab: unknown, page: unknown) {
       const provider = await deps.catalog.providerOfAccount(accountId);
       if (!provider) return fail({ _form: "仅入库服务商可以查看订单管理" }, 403);
-      return ok(await listFor({ providerId: provider.id }, tab, page));
+      const list = await listFor({ providerId: provider.id }, tab, page);
+      const ids = [...new Set(list.rows.map((r) => r.enterpriseId))];
+      const names = await Promise.all(ids.map(async (id) => [id, (await deps.enterprises.byId(id))?.name ?? ""] as const));
+      return ok({ ...list, enterpriseNames: Object.fromEntries(names) as Record<string, string> });
     },
   };
 }
