@@ -465,6 +465,59 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
       await check(page, "我购买的服务", `orders-cancelled-${suffix}`);
     }
   }, 90_000);
+  it("订单管理 of a provider: the tabs, an order with 接单 and 拒单, 拒单 as a page and as a dialog (JavaScript on and off), an accepted order", async () => {
+    const { deps } = e2e.server.t;
+    const [row] = await deps.db.query<{ product_id: string }>("select product_id from product_listings where title = '金属材料力学性能检测'");
+    const [buyer] = await deps.db.query<{ id: string }>("select id from accounts where phone = '13800000002'");
+    /** An order of demo enterprise 2 without a voucher (its vouchers are measured elsewhere as they are). */
+    const submitted = async () => {
+      const p = await deps.orders.orderPage(buyer!.id, row!.product_id);
+      if (!p.ok) throw new Error(JSON.stringify(p.errors));
+      const s = await deps.orders.submit(buyer!.id, { productId: row!.product_id, useVoucher: false, submissionKey: p.value.submissionKey });
+      if (!s.ok) throw new Error(JSON.stringify(s.errors));
+      return s.value.order;
+    };
+    for (const js of [true, false]) {
+      const suffix = js ? "js" : "nojs";
+      const declined = await submitted();
+      const accepted = await submitted();
+      const { page } = await e2e.open(js, { width, height: 800 });
+      await signInWithPassword(page, "13800000008");
+      await page.goto("/provider");
+      await page.getByRole("main").getByRole("link", { name: "订单管理", exact: true }).click();
+      await check(page, "订单管理", `provider-orders-${suffix}`);
+      await page.goto("/provider/orders?tab=pending");
+      await check(page, "订单管理", `provider-orders-pending-${suffix}`);
+      await page.goto(`/provider/orders/${declined.id}`);
+      await check(page, `订单 ${declined.number}`, `provider-order-${suffix}`);
+      await page.getByRole("link", { name: "拒单", exact: true }).click();
+      if (js) {
+        const dialog = page.getByRole("dialog", { name: `拒单 ${declined.number}` });
+        await see(dialog);
+        if (SHOTS) await page.screenshot({ path: `${SHOTS}/provider-order-decline-dialog-${width}.png`, caret: "initial" });
+        const box = (await dialog.boundingBox())!;
+        expect(box.x).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width).toBeLessThanOrEqual(width);
+        const m = await measure(page, width < 600);
+        expect(m.scrollWidth, "no sideways scrolling").toBeLessThanOrEqual(width);
+        expect(m.small, "tap targets too small").toEqual([]);
+        expect(m.unlabelled, "fields without a visible label").toEqual([]);
+      } else {
+        await check(page, "拒单", "provider-order-decline");
+        await page.getByRole("button", { name: "确定拒单" }).click();
+        await see(errorSummary(page));
+        await check(page, "拒单", "provider-order-decline-422");
+      }
+      await page.getByLabel("拒单原因").fill("本月检测排期已满");
+      await page.getByRole("button", { name: "确定拒单" }).click();
+      await see(page.getByRole("heading", { level: 2, name: "订单状态：已拒单" }));
+      await check(page, `订单 ${declined.number}`, `provider-order-declined-${suffix}`);
+      await page.goto(`/provider/orders/${accepted.id}`);
+      await page.getByRole("button", { name: "接单", exact: true }).click();
+      await see(page.getByRole("heading", { level: 2, name: "订单状态：待制定合同" }));
+      await check(page, `订单 ${accepted.number}`, `provider-order-accepted-${suffix}`);
+    }
+  }, 90_000);
   it("企业需求, 我要留言, 政策资讯: public pages (and 422), the 我要留言 dialog over a page, 我的需求管理, 发布需求 (and 422), 我的留言, 响应需求 (and 422), 需求响应; 管理端 企业需求审核, 留言管理, 政策资讯管理 with their detail pages (and 422)", async () => {
     const ent = await e2e.open(true, { width, height: 800 });
     const pro = await e2e.open(true, { width, height: 800 });
