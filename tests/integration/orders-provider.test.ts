@@ -71,7 +71,9 @@ describe("订单管理: 接单", () => {
     for (const text of ["订单状态：待接单", "金属材料力学性能检测", "交付清单", "验收标准", "订单记录", "接单", "拒单", "¥2,400.00"]) {
       expect(page).toContain(text);
     }
-    const name = (await t.deps.db.query<{ name: string }>("select e.name from enterprises e join orders o on o.enterprise_id = e.id where o.id = $1", [id]))[0]!.name;
+    const name = (
+      await t.deps.db.query<{ name: string }>("select e.name from enterprises e join orders o on o.enterprise_id = e.id where o.id = $1", [id])
+    )[0]!.name;
     expect(page).toContain(`<dt>下单企业</dt><dd>${name}</dd>`);
     const version = versionOn(page);
 
