@@ -189,7 +189,7 @@ async function certifyDemo(deps: Deps) {
           industry: e.industry,
           cityCode: e.city[0],
           districtCode: e.city[1],
-          address: "示例路" + (i + 1) + "号",
+          address: `示例路${i + 1}号`,
           legalName: ["张伟", "王芳", "李娜", "刘强", "陈静", "杨洋", "黄磊", "赵敏", "周杰"][i]!,
           legalIdNumber: demoIdNumber(i + 1),
           legalPhone: e.phone,

@@ -23,8 +23,8 @@
   });
   // A 取消 link back to the page under the dialog just closes it.
   addEventListener("click", (e) => {
-    const a = e.target instanceof Element && e.target.closest("a[href]");
-    const d = a && a.closest("dialog");
+    const a = e.target instanceof Element ? e.target.closest("a[href]") : null;
+    const d = a?.closest("dialog");
     if (d && shown.has(d) && a.pathname === location.pathname && !a.search) {
       e.preventDefault();
       d.close();
@@ -36,7 +36,7 @@
       const d = e.target;
       if (!shown.has(d) || d.open) return;
       d.remove();
-      if (opener && opener.isConnected) opener.focus();
+      if (opener?.isConnected) opener.focus();
     },
     true,
   );

@@ -20,7 +20,7 @@ export function describeDatabase(config: Pick<Config, "databaseUrl" | "dataDir">
   if (!config.databaseUrl) return `PGlite (embedded) in ${config.dataDir}`;
   try {
     const u = new URL(config.databaseUrl);
-    return `PostgreSQL ${u.hostname}${u.port ? ":" + u.port : ""}${u.pathname}`;
+    return `PostgreSQL ${u.hostname}${u.port ? `:${u.port}` : ""}${u.pathname}`;
   } catch {
     return "PostgreSQL (DATABASE_URL)";
   }
@@ -30,7 +30,7 @@ export function describeDatabase(config: Pick<Config, "databaseUrl" | "dataDir">
  * Runs a script body and exits with its code: 0 on success, 1 on a CliError or any other error.
  * Exiting explicitly ends the process even if a client library keeps a handle open.
  */
-export function runCli(name: string, body: () => Promise<number | void>): void {
+export function runCli(name: string, body: () => Promise<number | undefined>): void {
   body().then(
     (code) => process.exit(code ?? 0),
     (err) => {

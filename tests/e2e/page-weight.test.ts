@@ -39,7 +39,7 @@ function subresources(html: string): string[] {
     const isLink = /^<link/i.test(tag);
     if (isLink && !/\brel="(stylesheet|icon|preload|modulepreload)"/i.test(tag)) continue;
     const url = tag.match(/\b(?:href|src)="([^"]+)"/i)?.[1];
-    if (url && url.startsWith("/") && !url.startsWith("//")) urls.add(url);
+    if (url?.startsWith("/") && !url.startsWith("//")) urls.add(url);
   }
   return [...urls];
 }

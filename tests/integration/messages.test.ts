@@ -231,7 +231,7 @@ describe("留言管理: search", () => {
     // Other messages are left out of a match.
     await op.get(`/admin/messages?status=&q=${encodeURIComponent(ref)}`);
     expect(op.lastHtml).toMatch(/共 1 条/);
-    expect(op.lastHtml).toContain('value="' + ref + '"');
+    expect(op.lastHtml).toContain(`value="${ref}"`);
   });
 });
 

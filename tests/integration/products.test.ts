@@ -223,13 +223,13 @@ describe("a product approved while its provider is suspended (暂停)", () => {
     await approve(id);
     const pub = new Browser(t);
     expect((await pub.get(`/products/${id}`)).status).toBe(404);
-    await pub.get("/services?q=" + encodeURIComponent("暂停期间审核通过"));
+    await pub.get(`/services?q=${encodeURIComponent("暂停期间审核通过")}`);
     expect(pub.lastHtml).not.toContain("暂停期间审核通过的产品");
 
     await setStatus(r, providerId, "restore");
     expect((await pub.get(`/products/${id}`)).status).toBe(200);
     expect(pub.lastHtml).toContain("暂停期间审核通过的产品");
-    await pub.get("/services?q=" + encodeURIComponent("暂停期间审核通过"));
+    await pub.get(`/services?q=${encodeURIComponent("暂停期间审核通过")}`);
     expect(pub.lastHtml).toContain(`href="/products/${id}"`);
   });
 
@@ -244,7 +244,7 @@ describe("a product approved while its provider is suspended (暂停)", () => {
     await setStatus(r, providerId, "restore");
     const pub = new Browser(t);
     expect((await pub.get(`/products/${id}`)).status).toBe(200);
-    await pub.get("/services?q=" + encodeURIComponent("缺少上架记录"));
+    await pub.get(`/services?q=${encodeURIComponent("缺少上架记录")}`);
     expect(pub.lastHtml).toContain(`href="/products/${id}"`);
   });
 });
@@ -363,7 +363,7 @@ describe("covers (SVG or none)", () => {
     const pub = await visitor.get(`/covers/${rev}.svg`);
     expect(pub.status).toBe(200);
     expect(pub.headers.get("Cache-Control")).toContain("public");
-    await visitor.get("/services?q=" + encodeURIComponent("带封面的质量检测"));
+    await visitor.get(`/services?q=${encodeURIComponent("带封面的质量检测")}`);
     expect(visitor.lastHtml).toContain(`src="/covers/${rev}.svg"`);
     await visitor.get(`/products/${id}`);
     expect(visitor.lastHtml).toContain(`<img class="cover" src="/covers/${rev}.svg"`);

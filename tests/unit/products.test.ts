@@ -24,7 +24,7 @@ describe("automatic pre-review", () => {
     expect(prereview(good, ctx)).toEqual({ verdict: "pass", findings: [] });
   });
   it("不通过 for negative-list words, naming them", () => {
-    const r = prereview({ ...good, title: "企业家研学旅游及温泉康养", content: good.content + "含美食体验" }, ctx);
+    const r = prereview({ ...good, title: "企业家研学旅游及温泉康养", content: `${good.content}含美食体验` }, ctx);
     expect(r.verdict).toBe("fail");
     expect(r.findings[0]).toEqual({ rule: "negative_list", level: "fail", message: "含有负面清单词语：旅游、温泉、美食（服务券不得用于此类服务）" });
   });

@@ -3,8 +3,6 @@ import { camelRow, pgArray } from "../../lib/rows.ts";
 import type { Category } from "./domain.ts";
 import type { ApplicationQueueRow, CatalogRepository, Provider, ProviderApplication } from "./ports.ts";
 
-type Row = Record<string, unknown>;
-
 const APP_COLUMNS = `a.id, a.enterprise_id, a.categories, a.regions, a.introduction, a.qualifications, a.contact_name, a.contact_phone,
   a.qualification_file_ids, a.contract_file_ids, a.status, a.submitted_at, a.decided_at, a.decided_by, a.decision_reason`;
 const PROVIDER_COLUMNS = `id, enterprise_id, name, categories, regions, introduction, contact_name, contact_phone, status, status_reason, approved_at`;

@@ -151,7 +151,7 @@ export function catalogService(deps: CatalogDeps) {
       requestId?: string,
     ): Promise<Result<{ applicationId: string }>> {
       const e = await deps.enterprises.ofAccount(accountId);
-      if (!e || e.certificationStatus !== "certified") return fail({ _form: "请先完成企业信息认证，再申请成为服务商" }, 403);
+      if (e?.certificationStatus !== "certified") return fail({ _form: "请先完成企业信息认证，再申请成为服务商" }, 403);
       const existing = await deps.catalogRepo(db).providerOfEnterprise(e.id);
       if (existing) return fail({ _form: "贵企业已是入库服务商" }, 409);
       const { value, errors } = validateProviderApplication(f, await deps.catalogRepo(db).categories());

@@ -34,7 +34,7 @@ function inline(escaped: string): string {
   for (const m of escaped.matchAll(LINK)) {
     const [whole, text, href] = m as unknown as [string, string, string];
     if (!safeHref(unescapeHtml(href))) continue; // stays literal text
-    out += emphasis(escaped.slice(last, m.index)) + `<a href="${href}" rel="noopener">${emphasis(text)}</a>`;
+    out += `${emphasis(escaped.slice(last, m.index))}<a href="${href}" rel="noopener">${emphasis(text)}</a>`;
     last = m.index! + whole.length;
   }
   return out + emphasis(escaped.slice(last));
@@ -78,7 +78,7 @@ export function renderMarkdown(source: string): string {
     }
     if (current?.type === "ul" || current?.type === "ol") {
       // A line under a list item without a blank line continues that item.
-      current.items[current.items.length - 1] += " " + line.trim();
+      current.items[current.items.length - 1] += ` ${line.trim()}`;
       continue;
     }
     if (current?.type === "p") current.lines.push(line.trim());
@@ -117,5 +117,5 @@ export function plainText(source: string, max = 120): string {
     .replace(/\s+/g, " ")
     .trim();
   const cs = [...text];
-  return cs.length > max ? cs.slice(0, max).join("") + "…" : text;
+  return cs.length > max ? `${cs.slice(0, max).join("")}…` : text;
 }

@@ -294,7 +294,7 @@ export function demandService(deps: DemandDeps) {
       const provider = e?.isProvider ? await activeProvider(accountId) : undefined;
       if (!e || !provider) return fail({ _form: "仅审核通过的服务商可以响应需求" }, 403);
       const found = await repo().byId(demandId);
-      if (!found || found.status !== "published") return fail({ _form: "需求不存在" }, 404);
+      if (found?.status !== "published") return fail({ _form: "需求不存在" }, 404);
       if (found.enterpriseId === e.id) return fail({ _form: "不能响应本企业发布的需求" }, 403);
       const { value, errors } = validateResponse(f);
       let productTitle: string | null = null;

@@ -336,7 +336,7 @@ export function identityService(deps: IdentityDeps) {
         return fail({ phone: `发送过于频繁，请${SMS_CODE.resendSeconds}秒后再试` }, 429);
       }
 
-      const silent = input.purpose === "login" && (!account || account.status !== "active");
+      const silent = input.purpose === "login" && account?.status !== "active";
       if (!silent) {
         const code = randomDigits(SMS_CODE.length);
         await cache.set(codeKey(input.purpose, phone), code, SMS_CODE.ttlSeconds);
@@ -463,7 +463,7 @@ export function identityService(deps: IdentityDeps) {
 
     async account(accountId: string) {
       const account = await deps.accountRepo(deps.db).byId(accountId);
-      if (!account || account.status !== "active") return undefined;
+      if (account?.status !== "active") return undefined;
       return {
         id: account.id,
         phone: account.phone,
@@ -481,7 +481,7 @@ export function identityService(deps: IdentityDeps) {
       input: { method: "old" | "sms"; oldPassword: string; smsCode: string; newPassword: string; confirm: string; requestId?: string },
     ): Promise<Result<null>> {
       const account = await deps.accountRepo(deps.db).byId(accountId);
-      if (!account || account.status !== "active") return fail({ _form: "账号不存在或已停用" }, 403);
+      if (account?.status !== "active") return fail({ _form: "账号不存在或已停用" }, 403);
       const errors: FieldErrors = {};
       const e1 = checkNewPassword(input.newPassword, { phone: account.phone });
       if (e1) errors.newPassword = e1;
@@ -568,7 +568,7 @@ export function identityService(deps: IdentityDeps) {
       if (!code) return fail({ code: "请输入验证码或恢复码" });
       if (code.length > 40) return fail({ code: "验证码不正确" });
       const admin = await deps.adminRepo(deps.db).byId(input.adminId);
-      if (!admin || admin.status !== "active" || !admin.totpSecret) return fail({ _form: "登录已失效，请重新登录" }, 403);
+      if (admin?.status !== "active" || !admin.totpSecret) return fail({ _form: "登录已失效，请重新登录" }, 403);
       const triesKey = `staff:otp:tries:${admin.id}`;
       const tries = await cache.incr(triesKey, TOTP.triesWindowSeconds);
       if (tries > TOTP.maxTries) {
@@ -610,7 +610,7 @@ export function identityService(deps: IdentityDeps) {
      */
     async admin(adminId: string, signedInAt?: number): Promise<StaffView | undefined> {
       const a = await deps.adminRepo(deps.db).byId(adminId);
-      if (!a || a.status !== "active") return undefined;
+      if (a?.status !== "active") return undefined;
       if (signedInAt !== undefined && a.sessionsSince && a.sessionsSince.getTime() > signedInAt) return undefined;
       if (!a.totpSecret && secondFactorRequired(a)) return undefined;
       return staffView(a);
@@ -632,7 +632,7 @@ export function identityService(deps: IdentityDeps) {
      */
     async twoFactorSetup(adminId: string): Promise<Result<{ secret: string; secretGrouped: string; uri: string; qrSvg: string }>> {
       const admin = await deps.adminRepo(deps.db).byId(adminId);
-      if (!admin || admin.status !== "active") return fail({ _form: "账号不存在或已停用" }, 403);
+      if (admin?.status !== "active") return fail({ _form: "账号不存在或已停用" }, 403);
       if (admin.totpSecret) return fail({ _form: "已启用两步验证" }, 409);
       const key = `staff:totp:pending:${admin.id}`;
       let secret = await cache.get(key);
@@ -651,7 +651,7 @@ export function identityService(deps: IdentityDeps) {
       if (!code) return fail({ code: "请输入验证器中的6位验证码" });
       if (!/^\d{6}$/.test(code)) return fail({ code: "验证码为6位数字" });
       const admin = await deps.adminRepo(deps.db).byId(adminId);
-      if (!admin || admin.status !== "active") return fail({ _form: "账号不存在或已停用" }, 403);
+      if (admin?.status !== "active") return fail({ _form: "账号不存在或已停用" }, 403);
       if (admin.totpSecret) return fail({ _form: "已启用两步验证" }, 409);
       const triesKey = `staff:otp:tries:${admin.id}`;
       if ((await cache.incr(triesKey, TOTP.triesWindowSeconds)) > TOTP.maxTries) {

@@ -51,7 +51,7 @@ export function voucherService(deps: VoucherDeps) {
 
   async function certifiedEnterprise(accountId: string) {
     const e = await deps.enterprises.ofAccount(accountId);
-    if (!e || e.certificationStatus !== "certified") return undefined;
+    if (e?.certificationStatus !== "certified") return undefined;
     return e;
   }
 
