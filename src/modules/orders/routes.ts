@@ -110,6 +110,13 @@ export function orderRoutes() {
   };
 
   // ---- 申请服务 -> 订单详情 -> 提交订单 ----
+  /** A refused 订单详情 form: the page again with what was typed and the messages (an unusable product id is a 404). */
+  const reshowOrderPage = (c: Ctx, errors: Record<string, string>, values: Record<string, string>) => {
+    const productId = values.product ?? "";
+    if (errors.product || !productId) return noProduct(c);
+    const choice = { quantity: values.quantity, useVoucher: !!values.useVoucher, voucherAccountId: values.voucherAccountId };
+    return orderPage(c, productId, choice, errors, 422);
+  };
   r.get("/me/orders/new", requireAccount, query(newQuery), (c) => {
     const q = c.req.valid("query");
     if (!q.product) return noProduct(c);
@@ -117,58 +124,28 @@ export function orderRoutes() {
   });
 
   /** Without JavaScript, 重新计算金额 posts the form here; with htmx a change of the form does, and only the amounts are swapped. */
-  r.post(
-    "/me/orders/new",
-    requireAccount,
-    form(orderForm, (c: Ctx, errors, values) => {
-      const productId = values.product ?? "";
-      if (errors.product || !productId) return noProduct(c);
-      return orderPage(
-        c,
-        productId,
-        { quantity: values.quantity, useVoucher: !!values.useVoucher, voucherAccountId: values.voucherAccountId },
-        errors,
-        422,
-      );
-    }),
-    (c) => {
-      const f = c.req.valid("form");
-      return orderPage(c, f.product, { quantity: f.quantity, useVoucher: f.useVoucher, voucherAccountId: f.voucherAccountId });
-    },
-  );
+  r.post("/me/orders/new", requireAccount, form(orderForm, reshowOrderPage), (c) => {
+    const f = c.req.valid("form");
+    return orderPage(c, f.product, { quantity: f.quantity, useVoucher: f.useVoucher, voucherAccountId: f.voucherAccountId });
+  });
 
-  r.post(
-    "/me/orders",
-    requireAccount,
-    form(orderForm, (c: Ctx, errors, values) => {
-      const productId = values.product ?? "";
-      if (errors.product || !productId) return noProduct(c);
-      return orderPage(
-        c,
-        productId,
-        { quantity: values.quantity, useVoucher: !!values.useVoucher, voucherAccountId: values.voucherAccountId },
-        errors,
-        422,
-      );
-    }),
-    async (c) => {
-      const account = c.var.viewer.account!;
-      if (account.certificationStatus !== "certified") return gate(c, "订单详情", "orders", 403);
-      const f = c.req.valid("form");
-      const res = await c.var.deps.orders.submit(
-        account.id,
-        { productId: f.product, quantity: f.quantity, useVoucher: f.useVoucher, voucherAccountId: f.voucherAccountId, submissionKey: f.submissionKey },
-        c.var.requestId,
-      );
-      if (!res.ok) {
-        if (res.status === 403) return gate(c, "订单详情", "orders", 403);
-        const status: Status = res.status === 409 ? 409 : res.status === 404 ? 404 : 422;
-        return orderPage(c, f.product, { quantity: f.quantity, useVoucher: f.useVoucher, voucherAccountId: f.voucherAccountId }, res.errors, status);
-      }
-      flash(c, res.value.replayed ? "该订单已提交，请勿重复提交" : "提交订单成功");
-      return c.redirect(`/me/orders/${res.value.order.id}`, 303);
-    },
-  );
+  r.post("/me/orders", requireAccount, form(orderForm, reshowOrderPage), async (c) => {
+    const account = c.var.viewer.account!;
+    if (account.certificationStatus !== "certified") return gate(c, "订单详情", "orders", 403);
+    const f = c.req.valid("form");
+    const res = await c.var.deps.orders.submit(
+      account.id,
+      { productId: f.product, quantity: f.quantity, useVoucher: f.useVoucher, voucherAccountId: f.voucherAccountId, submissionKey: f.submissionKey },
+      c.var.requestId,
+    );
+    if (!res.ok) {
+      if (res.status === 403) return gate(c, "订单详情", "orders", 403);
+      const status: Status = res.status === 409 ? 409 : res.status === 404 ? 404 : 422;
+      return orderPage(c, f.product, { quantity: f.quantity, useVoucher: f.useVoucher, voucherAccountId: f.voucherAccountId }, res.errors, status);
+    }
+    flash(c, res.value.replayed ? "该订单已提交，请勿重复提交" : "提交订单成功");
+    return c.redirect(`/me/orders/${res.value.order.id}`, 303);
+  });
 
   // ---- 我购买的服务 ----
   r.get("/me/orders", requireAccount, query(listQuery), async (c) => {

@@ -11,6 +11,20 @@ const REVISION_COLUMNS = `id, product_id, status, title, category, voucher_kinds
 const LISTING_COLUMNS =
   "l.product_id, l.revision_id, l.provider_id, l.provider_name, l.title, l.category, l.voucher_kinds, l.price_fen, l.regions, l.listed_at, l.has_cover";
 
+/** A revision's form values in the column order of the insert and the update ($2..$11). */
+const revisionParams = (v: ProductInput) => [
+  v.title,
+  v.category,
+  pgArray(v.voucherKinds),
+  v.priceFen,
+  v.unit,
+  v.content,
+  v.deliverables,
+  v.acceptance,
+  v.duration,
+  pgArray(v.regions),
+];
+
 export function pgProducts(db: Db): ProductRepository {
   const repo: ProductRepository = {
     async create(providerId: string, input: ProductInput, coverSvg: string | null = null): Promise<{ product: Product; revision: Revision }> {
@@ -24,20 +38,7 @@ export function pgProducts(db: Db): ProductRepository {
       const [r] = await db.query(
         `insert into product_revisions (product_id, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration, regions, cover_svg)
          values ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11::text[], $12) returning ${REVISION_COLUMNS}`,
-        [
-          productId,
-          v.title,
-          v.category,
-          pgArray(v.voucherKinds),
-          v.priceFen,
-          v.unit,
-          v.content,
-          v.deliverables,
-          v.acceptance,
-          v.duration,
-          pgArray(v.regions),
-          coverSvg,
-        ],
+        [productId, ...revisionParams(v), coverSvg],
       );
       return camelRow<Revision>(r!);
     },
@@ -47,21 +48,7 @@ export function pgProducts(db: Db): ProductRepository {
            deliverables = $8, acceptance = $9, duration = $10, regions = $11::text[], status = 'draft', prereview_verdict = null,
            prereview_reasons = '[]'::jsonb, decision_reason = null, cover_svg = case when $12 then $13 else cover_svg end
          where id = $1 and status in ('draft', 'rejected', 'withdrawn')`,
-        [
-          id,
-          v.title,
-          v.category,
-          pgArray(v.voucherKinds),
-          v.priceFen,
-          v.unit,
-          v.content,
-          v.deliverables,
-          v.acceptance,
-          v.duration,
-          pgArray(v.regions),
-          coverSvg !== undefined,
-          coverSvg ?? null,
-        ],
+        [id, ...revisionParams(v), coverSvg !== undefined, coverSvg ?? null],
       );
     },
     async coverSvg(revisionId: string): Promise<string | undefined> {
