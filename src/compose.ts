@@ -227,5 +227,3 @@ export async function closeDeps(deps: Pick<Deps, "db" | "cache" | "jobs">): Prom
   await deps.jobs.stop().catch((err) => console.error(err));
   await Promise.allSettled([deps.db.close(), deps.cache.close()]);
 }
-
-export const dataPath = (config: Pick<Config, "dataDir">, ...parts: string[]) => join(resolve(config.dataDir), ...parts);

@@ -40,7 +40,7 @@ export function clientIp(c: Ctx): string {
 }
 
 /** NUL characters never reach a use case: PostgreSQL text cannot hold them, and no form needs one. */
-const noNul = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
+export const noNul = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
 
 /**
  * The parsed body; a malformed one (a multipart body without its boundary, cut short, or not

@@ -17,14 +17,14 @@ import type { Context, Env, MiddlewareHandler } from "hono";
 import { z } from "zod";
 import type { FieldErrors } from "../lib/result.ts";
 import { readYuan } from "../lib/money.ts";
-import { MAX_PAGE } from "../lib/paging.ts";
+import { noNul } from "./http.ts";
+import { MAX_PAGE, pageOf } from "../lib/paging.ts";
 
 /** The highest page number any list accepts; larger numbers are clamped to it (lib/paging.ts). */
 export { MAX_PAGE };
 
 /** A form value as one string: a repeated field keeps its first value, a file is not text. */
 const one = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
-const noNul = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
 
 /**
  * Text, trimmed, NULs dropped, line breaks as \n (a browser sends a textarea's as \r\n, which
@@ -142,11 +142,7 @@ export const uuid = (message = "记录不存在") => z.preprocess(asText, z.uuid
 export const uuidFilter = z.preprocess(asText, z.uuid().optional()).catch(undefined);
 
 /** A page number: an integer 1..MAX_PAGE; anything else is page 1, and larger numbers are clamped. */
-export const pageNo = z.preprocess((v) => {
-  const s = typeof one(v) === "string" ? (one(v) as string).trim() : "";
-  if (!/^\d{1,7}$/.test(s)) return /^\d{8,}$/.test(s) ? MAX_PAGE : 1;
-  return Math.min(Math.max(Number(s), 1), MAX_PAGE);
-}, z.number().int()); // a preprocess (not unknown().transform) so that a missing `page` is page 1, not an error
+export const pageNo = z.preprocess((v) => pageOf(one(v)), z.number().int()); // a preprocess (not unknown().transform) so that a missing `page` is page 1, not an error
 
 /** The paging part of every list query. */
 export const paging = z.object({ page: pageNo });

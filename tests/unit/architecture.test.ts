@@ -255,7 +255,10 @@ const TABLES: Record<string, Ownership> = {
   messages: { owns: ["messages", "message_replies"] },
   content: { owns: ["articles", "article_attachments"] },
   portal: { owns: [] },
-  orders: { owns: ["orders", "contracts", "contract_versions", "order_events", "order_money_lines"] },
+  orders: {
+    owns: ["orders", "contracts", "contract_versions", "order_events", "order_money_lines"],
+    reads: { enterprise_directory: "the view enterprises publishes: the ordering enterprise's name in 订单管理 lists" },
+  },
 };
 const moduleFolders = readdirSync(join(SRC, "modules")).filter((f) => statSync(join(SRC, "modules", f)).isDirectory());
 /** The folder whose files may touch a module's tables: its own, or its host while it has no folder yet. */

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, render } from "../../web/http.ts";
 import { dateFilter, enumFilter, pageNo, query, uuidFilter } from "../../web/validate.ts";
-import type { AuditFilter } from "./service.ts";
+import { pagesOf } from "../../lib/paging.ts";
+import { AUDIT_READERS, type AuditFilter } from "./service.ts";
 
 const PAGE_SIZE = 50;
 const ACTOR_TYPES = { account: "企业账号", admin: "平台人员", system: "系统", provider_callback: "服务机构回调" } as const;
@@ -28,7 +29,7 @@ const auditQuery = z.object({
 /** 审计日志: staff browse the append-only audit trail with filters. */
 export function auditRoutes() {
   const r = new Hono<AppEnv>();
-  r.get("/admin/audit", requireAdmin("super_admin", "reviewer"), query(auditQuery), async (c) => {
+  r.get("/admin/audit", requireAdmin(...AUDIT_READERS), query(auditQuery), async (c) => {
     const q = c.req.valid("query");
     const day = (s: string | undefined, plus = 0) => (s ? new Date(Date.parse(`${s}T00:00:00+08:00`) + plus * 86400_000) : undefined);
     const f: AuditFilter = {
@@ -57,7 +58,7 @@ export function auditRoutes() {
       rows,
       total,
       pageNo: q.page,
-      pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+      pages: pagesOf(total, PAGE_SIZE),
       q: shown,
       query: link.toString(),
     });

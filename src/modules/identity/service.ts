@@ -78,8 +78,6 @@ const staffBackoff = (username: string, ip: string): BackoffKeys => ({
 /** The outcome of a guarded password check: refused unseen (back-off), wrong, or right. */
 type Attempt = { outcome: "refused"; wait: number; scope: "account" | "address" } | { outcome: "wrong"; failures: number } | { outcome: "right" };
 
-export class SmsUnavailable extends Error {}
-
 /** Thrown inside a transaction to roll it back when a use case refuses the change. */
 class Conflict extends Error {}
 

@@ -6,7 +6,8 @@ import type { EventInput, MoneyLine, NewOrder, Order, OrderEvent, OrderParty, Or
 const ORDER_COLUMNS = `id, number, enterprise_id, provider_id, product_id, status, quantity, unit_price_fen, order_fen, contract_fen,
   deduction_fen, self_pay_fen, deposit_fen, voucher_account_id, snapshot, submission_key, version, created_at, updated_at`;
 const SUMMARY_COLUMNS = `id, number, enterprise_id, provider_id, product_id, status, quantity, contract_fen, deduction_fen, self_pay_fen,
-  created_at, updated_at, snapshot->>'title' as title, snapshot->'provider'->>'name' as provider_name`;
+  created_at, updated_at, snapshot->>'title' as title, snapshot->'provider'->>'name' as provider_name,
+  (select d.name from enterprise_directory d where d.id = orders.enterprise_id) as enterprise_name`;
 const EVENT_COLUMNS = "id, order_id, at, actor_type, actor_id, action, from_status, to_status, reason, request_id";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

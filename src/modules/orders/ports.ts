@@ -39,7 +39,7 @@ export type OrderSummary = Pick<
   | "selfPayFen"
   | "createdAt"
   | "updatedAt"
-> & { title: string; providerName: string };
+> & { title: string; providerName: string; enterpriseName: string };
 
 /** The action of an event: every transition's action, or `submit` for the order's creation (提交订单). */
 export type OrderEvent = {

@@ -65,6 +65,10 @@ const labels = {
 /** What 订单详情's form shows: the values chosen (or typed) and the defaults of a first visit. */
 type Choice = { quantity: string; useVoucher: boolean; voucherAccountId: string };
 
+/** Order events as the shared timeline partial reads them. */
+const timeline = (events: { at: Date; action: string; toStatus: string | null; actorType: string; reason: string | null }[]) =>
+  events.map((e) => ({ occurred_at: e.at, action: e.action, to_status: e.toStatus, actor_type: e.actorType, reason: e.reason }));
+
 export function orderRoutes() {
   const r = new Hono<AppEnv>();
 
@@ -163,17 +167,9 @@ export function orderRoutes() {
     const account = c.var.viewer.account!;
     const res = await c.var.deps.orders.myOrder(account.id, id);
     if (!res.ok) return undefined;
-    const voucher = res.value.order.voucherAccountId
-      ? (await c.var.deps.vouchers.myVouchers(account.id)).find((v) => v.account.id === res.value.order.voucherAccountId)?.programme
-      : undefined;
-    const events = res.value.events.map((e) => ({
-      occurred_at: e.at,
-      action: e.action,
-      to_status: e.toStatus,
-      actor_type: e.actorType,
-      reason: e.reason,
-    }));
-    return { ...res.value, voucher, events };
+    const { order } = res.value;
+    const voucher = order.voucherAccountId ? await c.var.deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined;
+    return { ...res.value, voucher, events: timeline(res.value.events) };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {
@@ -240,14 +236,7 @@ export function orderRoutes() {
   const providerDetail = async (c: Ctx, id: string) => {
     const res = await c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
     if (!res.ok) return res;
-    const events = res.value.events.map((e) => ({
-      occurred_at: e.at,
-      action: e.action,
-      to_status: e.toStatus,
-      actor_type: e.actorType,
-      reason: e.reason,
-    }));
-    return { ...res, value: { ...res.value, events } };
+    return { ...res, value: { ...res.value, events: timeline(res.value.events) } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */

@@ -5,7 +5,7 @@ import { type Failure, type Result, fail, ok } from "../../lib/result.ts";
 import type { CatalogService } from "../catalog/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { ProductService } from "../products/service.ts";
-import { hasExpired, isValidOn } from "../vouchers/domain.ts";
+import { availableFen, hasExpired, isValidOn } from "../vouchers/domain.ts";
 import { LedgerError, type VoucherService } from "../vouchers/service.ts";
 import {
   type Actor,
@@ -253,9 +253,9 @@ export function orderService(deps: OrderDeps) {
             }
             if (hasExpired(programme, now())) return refuse({ voucherAccountId: "服务券已过期，不能使用" });
             if (!isValidOn(programme, now())) return refuse({ voucherAccountId: "服务券尚未到使用期，不能使用" });
-            const availableFen = account.grantedFen - account.reservedFen - account.consumedFen - account.expiredFen;
-            if (availableFen <= 0) return refuse({ voucherAccountId: "服务券可用额度已用完" });
-            voucher = { accountId: account.id, rateBp: programme.subsidyRateBp, capFen: programme.perOrderCapFen, availableFen };
+            const available = availableFen(account);
+            if (available <= 0) return refuse({ voucherAccountId: "服务券可用额度已用完" });
+            voucher = { accountId: account.id, rateBp: programme.subsidyRateBp, capFen: programme.perOrderCapFen, availableFen: available };
           }
           const amounts = orderAmounts({ unitPriceFen: revision.priceFen, quantity: q.quantity, voucher });
           if (!amounts.ok) return refuse({ [amounts.field]: amounts.error });
@@ -392,14 +392,11 @@ export function orderService(deps: OrderDeps) {
       return providerAct(accountId, orderId, "decline", reason.reason, expectedVersion, requestId);
     },
 
-    /** 订单管理 of a provider: its own orders in one tab (with the ordering enterprises' names), with every tab's count. */
+    /** 订单管理 of a provider: its own orders in one tab (with the ordering enterprise's name on each row), with every tab's count. */
     async providerOrders(accountId: string, tab: unknown, page: unknown) {
       const provider = await deps.catalog.providerOfAccount(accountId);
       if (!provider) return fail({ _form: "仅入库服务商可以查看订单管理" }, 403);
-      const list = await listFor({ providerId: provider.id }, tab, page);
-      const ids = [...new Set(list.rows.map((r) => r.enterpriseId))];
-      const names = await Promise.all(ids.map(async (id) => [id, (await deps.enterprises.byId(id))?.name ?? ""] as const));
-      return ok({ ...list, enterpriseNames: Object.fromEntries(names) as Record<string, string> });
+      return ok(await listFor({ providerId: provider.id }, tab, page));
     },
   };
 }

@@ -317,13 +317,7 @@ export function productRoutes() {
   });
   const reviewPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
     const res = await c.var.deps.products.productReview(c.var.viewer.admin!, c.req.param("id") ?? "");
-    if (!res.ok)
-      return render(
-        c,
-        res.status === 404 ? "errors/404" : "errors/403",
-        { title: res.status === 404 ? "服务产品不存在" : "无权访问", message: res.errors._form },
-        res.status as Status,
-      );
+    if (!res.ok) return refused(c, res);
     const categories = await c.var.deps.catalog.categories();
     return render(
       c,

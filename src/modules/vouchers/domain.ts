@@ -174,6 +174,10 @@ export function checkProgramme(f: ProgrammeForm): { value?: Omit<Programme, "id"
   };
 }
 
+/** What an account can still pay: granted - reserved - consumed - expired (all from its ledger totals). */
+export const availableFen = (a: { grantedFen: number; reservedFen: number; consumedFen: number; expiredFen: number }) =>
+  a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
+
 /**
  * 补贴券抵扣金额 = min(price x rate, per-order cap, available), rounded down to the fen. The one
  * implementation: orders/domain.ts `orderAmounts` builds every order amount (and the product page) on it.

@@ -1,6 +1,6 @@
 import type { Clock } from "../../ports/clock.ts";
 import type { Db } from "../../ports/db.ts";
-import { type LedgerKind, type Programme, hasExpired, shanghaiDate } from "./domain.ts";
+import { type LedgerKind, type Programme, availableFen, hasExpired, shanghaiDate } from "./domain.ts";
 import type { LedgerEntry, LedgerRepositoryFactory, ProgrammeRepositoryFactory, VoucherAccount } from "./ports.ts";
 
 /**
@@ -42,7 +42,7 @@ export type PartialReleaseInput = OrderInput & { ref: string; amountFen: number 
 
 const REF = /^[a-z0-9:_-]{1,64}$/;
 
-const left = (a: VoucherAccount) => a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
+const left = availableFen;
 
 export function ledgerService(deps: LedgerDeps) {
   const now = () => deps.clock.now();

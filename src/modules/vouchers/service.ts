@@ -2,11 +2,13 @@ import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
 import { readDecision } from "../../lib/decision.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
+import { pageOf, pagesOf } from "../../lib/paging.ts";
 import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
 import { SIZE_CLASSES } from "../enterprises/domain.ts";
 import {
+  availableFen,
   APPROVED_AMOUNT_FORMAT,
   type CardState,
   type LedgerKind,
@@ -48,6 +50,13 @@ export function voucherService(deps: VoucherDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
   const ledger = ledgerService({ clock: deps.clock, programmeRepo: deps.programmeRepo, ledgerRepo: deps.ledgerRepo });
+
+  /** The programmes of these accounts, read once each and in parallel. */
+  async function programmesOf(accounts: { programmeId: string }[]) {
+    const ids = [...new Set(accounts.map((a) => a.programmeId))];
+    const found = await Promise.all(ids.map((id) => deps.programmeRepo(db).byId(id)));
+    return new Map(ids.map((id, i) => [id, found[i]!]));
+  }
 
   async function certifiedEnterprise(accountId: string) {
     const e = await deps.enterprises.ofAccount(accountId);
@@ -246,25 +255,32 @@ export function voucherService(deps: VoucherDeps) {
       // Only an account with something left after its programme ended takes the lock and a write;
       // every other view is a plain read.
       const accounts = await deps.ledgerRepo(db).accountsOf(enterprise.id);
+      const programmes = await programmesOf(accounts);
       const out = [];
       for (const a of accounts) {
-        const programme = (await deps.programmeRepo(db).byId(a.programmeId))!;
+        const programme = programmes.get(a.programmeId)!;
         const expired = hasExpired(programme, now());
-        const left = a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
-        const fresh = expired && left > 0 ? await own((tx) => ledger.expire(tx, a.id)) : a;
+        const fresh = expired && availableFen(a) > 0 ? await own((tx) => ledger.expire(tx, a.id)) : a;
         out.push({ account: fresh, programme, entries: await deps.ledgerRepo(db).entries(a.id, 50), expired });
       }
       return out;
     },
 
+    /** The programme of one of this enterprise's voucher accounts (an order names the voucher it used), or undefined. */
+    async programmeOfAccount(enterpriseId: string, voucherAccountId: string) {
+      const a = await deps.ledgerRepo(db).account(voucherAccountId);
+      return a && a.enterpriseId === enterpriseId ? deps.programmeRepo(db).byId(a.programmeId) : undefined;
+    },
+
     /** Live voucher accounts of an enterprise that may pay for a product category (catalog, ordering). */
     async payableAccounts(enterpriseId: string, category: string) {
       const accounts = await deps.ledgerRepo(db).accountsOf(enterpriseId);
+      const programmes = await programmesOf(accounts);
       const out = [];
       for (const a of accounts) {
-        const p = (await deps.programmeRepo(db).byId(a.programmeId))!;
+        const p = programmes.get(a.programmeId)!;
         if (hasExpired(p, now()) || !p.categories.includes(category)) continue;
-        out.push({ account: a, programme: p, availableFen: a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen });
+        out.push({ account: a, programme: p, availableFen: availableFen(a) });
       }
       return out;
     },
@@ -273,9 +289,9 @@ export function voucherService(deps: VoucherDeps) {
 
     async reviewQueue(staff: Staff, f: QuotaQueueFilter, page: number, pageSize = 20) {
       if (!canReview(staff.role)) return fail({ _form: "您的角色无权审核服务券配额" }, 403);
-      const pg = Math.max(1, Math.floor(page) || 1); // the edge clamps it to 1..1000
+      const pg = pageOf(page);
       const { rows, total } = await deps.quotaRepo(db).queue(f, pageSize, (pg - 1) * pageSize);
-      return ok({ rows, total, page: pg, pages: Math.max(1, Math.ceil(total / pageSize)) });
+      return ok({ rows, total, page: pg, pages: pagesOf(total, pageSize) });
     },
 
     async reviewDetail(staff: Staff, id: string) {
