@@ -16,3 +16,8 @@ export function shanghaiYear(d: Date): number {
 export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86400_000).toISOString().slice(0, 10);
 }
+
+/** The instant a calendar date (YYYY-MM-DD) begins in Asia/Shanghai, `plusDays` later: date filters' bounds. */
+export function shanghaiMidnight(day: string, plusDays = 0): Date {
+  return new Date(Date.parse(`${addDays(day, plusDays)}T00:00:00Z`) - SHANGHAI_OFFSET_MS);
+}

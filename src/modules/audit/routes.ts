@@ -5,6 +5,7 @@ import { type AppEnv, render } from "../../web/http.ts";
 import { dateFilter, enumFilter, pageNo, query, uuidFilter } from "../../web/validate.ts";
 import { pagesOf } from "../../lib/paging.ts";
 import { AUDIT_READERS, type AuditFilter } from "./service.ts";
+import { shanghaiMidnight } from "../../lib/shanghai.ts";
 
 const PAGE_SIZE = 50;
 const ACTOR_TYPES = { account: "企业账号", admin: "平台人员", system: "系统", provider_callback: "服务机构回调" } as const;
@@ -31,7 +32,7 @@ export function auditRoutes() {
   const r = new Hono<AppEnv>();
   r.get("/admin/audit", requireAdmin(...AUDIT_READERS), query(auditQuery), async (c) => {
     const q = c.req.valid("query");
-    const day = (s: string | undefined, plus = 0) => (s ? new Date(Date.parse(`${s}T00:00:00+08:00`) + plus * 86400_000) : undefined);
+    const day = (s: string | undefined, plus = 0) => (s ? shanghaiMidnight(s, plus) : undefined);
     const f: AuditFilter = {
       entityType: q.entityType,
       entityId: q.entityId,

@@ -41,6 +41,7 @@ import {
 } from "./domain.ts";
 import type { Certification, QueueFilter } from "./ports.ts";
 import { canReviewCertifications } from "./service.ts";
+import { shanghaiMidnight } from "../../lib/shanghai.ts";
 
 /** 个人中心 menu entries whose features land with later issues. */
 export const ME_COMING_SOON: Record<string, string> = {};
@@ -403,7 +404,7 @@ export function enterpriseRoutes() {
   r.get("/admin/certifications", requireAdmin("reviewer", "super_admin"), query(queueQuery), async (c) => {
     const q = c.req.valid("query");
     if (c.req.query("status") === undefined) q.status = "pending";
-    const day = (s: string | undefined, plus = 0) => (s ? new Date(Date.parse(`${s}T00:00:00+08:00`) + plus * 86400_000) : undefined);
+    const day = (s: string | undefined, plus = 0) => (s ? shanghaiMidnight(s, plus) : undefined);
     const filter: QueueFilter = {
       status: q.status,
       cityCode: q.city,
