@@ -116,21 +116,20 @@ export function enumFilterOr<K extends string>(labels: Readonly<Record<K, unknow
 
 /** Every value of a repeated field whose choices live in the database (checked by the domain): trimmed texts of at most `max` characters. */
 export function textList(max: number, message: string) {
-  return z
-    .preprocess(
-      (v) => (v === undefined || v === "" ? [] : (Array.isArray(v) ? v : [v]).map(asText).filter((x) => x !== "")),
-      z.array(z.string({ error: message }).max(max, { error: message }), { error: message }).max(100, { error: message }),
-    )
-    .transform((xs) => [...new Set(xs)]);
+  return repeated(z.string({ error: message }).max(max, { error: message }), message);
 }
 
 /** Every value of a repeated field (checkbox group), each one of the label map's keys. */
 export function enumList<K extends string>(labels: Readonly<Record<K, unknown>>, message: string) {
-  const keys = Object.keys(labels) as [K, ...K[]];
+  return repeated(z.enum(Object.keys(labels) as [K, ...K[]], { error: message }), message);
+}
+
+/** A repeated field as a list of distinct non-empty values, each parsed by `item`, at most 100. */
+function repeated<T>(item: z.ZodType<T>, message: string) {
   return z
     .preprocess(
       (v) => (v === undefined || v === "" ? [] : (Array.isArray(v) ? v : [v]).map(asText).filter((x) => x !== "")),
-      z.array(z.enum(keys, { error: message }), { error: message }).max(100, { error: message }),
+      z.array(item, { error: message }).max(100, { error: message }),
     )
     .transform((xs) => [...new Set(xs)]);
 }
