@@ -1,17 +1,16 @@
 import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
 import { pageOf, pagesOf } from "../../lib/paging.ts";
-import { type Failure, type Result, fail, ok } from "../../lib/result.ts";
+import { type Result, fail, ok } from "../../lib/result.ts";
 import type { CatalogService } from "../catalog/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { ProductService } from "../products/service.ts";
 import { availableFen, hasExpired, isValidOn } from "../vouchers/domain.ts";
-import { LedgerError, type VoucherService } from "../vouchers/service.ts";
+import type { VoucherService } from "../vouchers/service.ts";
+import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import {
-  type Actor,
   INITIAL_STATUS,
   ORDER_TABS,
-  type OrderAction,
   type OrderStatus,
   type OrderTab,
   actionsFor,
@@ -22,10 +21,8 @@ import {
   orderAmounts,
   parseSubmissionKey,
   quantityAllowed,
-  releasesReservation,
   snapshotOf,
   submissionKey,
-  transition,
 } from "./domain.ts";
 import type { Order, OrderParty, OrderRepositoryFactory } from "./ports.ts";
 
@@ -51,27 +48,12 @@ export type SubmitInput = {
   submissionKey: string;
 };
 
-/** A refusal thrown inside a transaction so that everything it wrote rolls back; returned as its failure. */
-class Refused extends Error {
-  constructor(readonly failure: Failure) {
-    super("refused");
-  }
-}
-const refuse = (errors: Record<string, string>, status: Failure["status"] = 422): never => {
-  throw new Refused(fail(errors, status));
-};
-
-/** A ledger refusal as the order form shows it (the field is the voucher choice). */
-function ledgerFailure(err: LedgerError): Failure {
-  if (err.code === "not_found") return fail({ voucherAccountId: "服务券账户不存在" });
-  if (err.code === "conflict") return fail({ _form: err.message }, 409);
-  return fail({ voucherAccountId: err.message });
-}
-
 /** The orders module's use cases: 订单详情, 提交订单, 取消订单, 我购买的服务 and the provider's 订单管理, 接单 and 拒单. See docs/orders.md. */
 export function orderService(deps: OrderDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
+  const { apply } = orderCore(deps);
+  const inTransaction = <T>(fn: (tx: Db) => Promise<Result<T>>) => inTransaction_(db, fn);
 
   /** The counts of each tab from per-status counts. */
   function tabCounts(byStatus: Partial<Record<OrderStatus, number>>): Record<OrderTab, number> {
@@ -99,51 +81,6 @@ export function orderService(deps: OrderDeps) {
     return (await deps.vouchers.payableAccounts(enterpriseId, listing.category)).filter(
       (a) => listing.voucherKinds.includes(a.programme.kind) && isValidOn(a.programme, at),
     );
-  }
-
-  /**
-   * One transition of an order in the caller's transaction, on the row it locked: the table's
-   * answer, the version check, the new status with one event, and the reservation released when
-   * the order ends (取消, 拒单, 关闭, 终止) with its money line.
-   */
-  async function apply(
-    tx: Db,
-    order: Order,
-    a: { action: OrderAction; actor: Actor; actorId: string | null; reason: string | null; requestId?: string; expectedVersion?: number },
-  ): Promise<Order> {
-    const t = transition(order.status, a.action, a.actor);
-    if (!t.ok) return refuse({ _form: t.message }, t.code === "wrong_actor" ? 403 : 409);
-    if (a.expectedVersion !== undefined && a.expectedVersion !== order.version) {
-      return refuse({ _form: "订单已发生变化，请刷新页面查看最新状态" }, 409);
-    }
-    const at = now();
-    const repo = deps.orderRepo(tx);
-    const updated = await repo.transition(order.id, order.version, t.to, at, {
-      actorType: a.actor,
-      actorId: a.actorId,
-      action: a.action,
-      fromStatus: order.status,
-      toStatus: t.to,
-      reason: a.reason,
-      requestId: a.requestId ?? null,
-    });
-    if (!updated) return refuse({ _form: "订单已发生变化，请刷新页面查看最新状态" }, 409);
-    if (releasesReservation(t.to) && order.voucherAccountId && order.deductionFen > 0) {
-      const entry = await deps.vouchers.ledger.release(tx, { accountId: order.voucherAccountId, orderId: order.id });
-      await repo.addMoneyLine(order.id, "voucher_released", entry.amountFen, String(entry.id), at);
-    }
-    return updated;
-  }
-
-  /** Runs a use case in one transaction; a Refused or LedgerError rolls everything back and becomes its failure. */
-  async function inTransaction<T>(fn: (tx: Db) => Promise<Result<T>>): Promise<Result<T>> {
-    try {
-      return await db.transaction(fn);
-    } catch (err) {
-      if (err instanceof Refused) return err.failure;
-      if (err instanceof LedgerError) return ledgerFailure(err);
-      throw err;
-    }
   }
 
   /** A provider's transition on one of its own orders: the row locked, the table's answer, the version checked. */

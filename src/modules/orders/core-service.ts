@@ -1,0 +1,95 @@
+/**
+ * What every use case of the orders module shares: refusals that roll a transaction back, and one
+ * transition of a locked order (the table's answer, the version check, the event, the reservation
+ * released when the order ends). The use cases in `service.ts` and the other `*-service.ts` files
+ * of this module build on it; nothing outside the module imports it.
+ */
+import type { Clock } from "../../ports/clock.ts";
+import type { Db } from "../../ports/db.ts";
+import { type Failure, type Result, fail } from "../../lib/result.ts";
+import { LedgerError, type VoucherService } from "../vouchers/service.ts";
+import { type Actor, type OrderAction, releasesReservation, transition } from "./domain.ts";
+import type { Order, OrderRepositoryFactory } from "./ports.ts";
+
+/** A refusal thrown inside a transaction so that everything it wrote rolls back; returned as its failure. */
+export class Refused extends Error {
+  constructor(readonly failure: Failure) {
+    super("refused");
+  }
+}
+export const refuse = (errors: Record<string, string>, status: Failure["status"] = 422): never => {
+  throw new Refused(fail(errors, status));
+};
+
+/** A ledger refusal as the order form shows it (the field is the voucher choice). */
+export function ledgerFailure(err: LedgerError): Failure {
+  if (err.code === "not_found") return fail({ voucherAccountId: "服务券账户不存在" });
+  if (err.code === "conflict") return fail({ _form: err.message }, 409);
+  return fail({ voucherAccountId: err.message });
+}
+
+/** Runs a use case in one transaction; a Refused or LedgerError rolls everything back and becomes its failure. */
+export async function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<Result<T>>): Promise<Result<T>> {
+  try {
+    return await db.transaction(fn);
+  } catch (err) {
+    if (err instanceof Refused) return err.failure;
+    if (err instanceof LedgerError) return ledgerFailure(err);
+    throw err;
+  }
+}
+
+export const STALE_ORDER = "订单已发生变化，请刷新页面查看最新状态";
+
+/** One action on an order as its use case asks for it. */
+export type ActionInput = {
+  action: OrderAction;
+  actor: Actor;
+  actorId: string | null;
+  reason: string | null;
+  requestId?: string;
+  expectedVersion?: number;
+  /** New money terms applied with the status (提交企业确认 moves them). */
+  patch?: Partial<Pick<Order, "contractFen" | "deductionFen" | "selfPayFen" | "depositFen">>;
+};
+
+export type CoreDeps = { clock: Clock; orderRepo: OrderRepositoryFactory; vouchers: VoucherService };
+
+export function orderCore(deps: CoreDeps) {
+  /**
+   * One transition of an order in the caller's transaction, on the row it locked: the table's
+   * answer, the version check, the new status with one event, and the reservation released when
+   * the order ends (取消, 拒单, 关闭, 终止) with its money line.
+   */
+  async function apply(tx: Db, order: Order, a: ActionInput): Promise<Order> {
+    const t = transition(order.status, a.action, a.actor);
+    if (!t.ok) return refuse({ _form: t.message }, t.code === "wrong_actor" ? 403 : 409);
+    if (a.expectedVersion !== undefined && a.expectedVersion !== order.version) return refuse({ _form: STALE_ORDER }, 409);
+    const at = deps.clock.now();
+    const repo = deps.orderRepo(tx);
+    const updated = await repo.transition(
+      order.id,
+      order.version,
+      t.to,
+      at,
+      {
+        actorType: a.actor,
+        actorId: a.actorId,
+        action: a.action,
+        fromStatus: order.status,
+        toStatus: t.to,
+        reason: a.reason,
+        requestId: a.requestId ?? null,
+      },
+      a.patch,
+    );
+    if (!updated) return refuse({ _form: STALE_ORDER }, 409);
+    if (releasesReservation(t.to) && order.voucherAccountId && updated.deductionFen > 0) {
+      const entry = await deps.vouchers.ledger.release(tx, { accountId: order.voucherAccountId, orderId: order.id });
+      await repo.addMoneyLine(order.id, "voucher_released", entry.amountFen, String(entry.id), at);
+    }
+    return updated;
+  }
+  return { apply };
+}
+export type OrderCore = ReturnType<typeof orderCore>;
