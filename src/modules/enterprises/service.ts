@@ -9,6 +9,8 @@ import {
   type BankAccountInput,
   type Enterprise,
   type SizeClass,
+  cityName,
+  districtName,
   validateBankAccount,
   validateStep1,
   validateStep2,
@@ -110,6 +112,18 @@ export function enterpriseService(deps: EnterpriseDeps) {
 
     async byId(enterpriseId: string): Promise<Enterprise | undefined> {
       return deps.enterpriseRepo(db).byId(enterpriseId);
+    },
+
+    /**
+     * An enterprise as a contract names it (甲方 or 乙方): its certified name, 统一社会信用代码,
+     * 法定代表人 and address (city, district and street), from its current approved certification;
+     * undefined when it has none.
+     */
+    async contractParty(enterpriseId: string): Promise<{ name: string; creditCode: string; legalName: string; address: string } | undefined> {
+      const cert = (await deps.certificationRepo(db).history(enterpriseId)).find((c) => c.status === "certified");
+      if (!cert?.name || !cert.creditCode) return undefined;
+      const address = `${cityName(cert.cityCode)}${districtName(cert.districtCode)}${cert.address ?? ""}`;
+      return { name: cert.name, creditCode: cert.creditCode, legalName: cert.legalName ?? "", address };
     },
 
     /** 认证企业 on the home page's platform figures. */

@@ -495,3 +495,56 @@ export function diffContract(prev: ContractContent, next: ContractContent): { fi
     .filter(([k, v]) => before.get(k) !== v)
     .map(([k, v]) => ({ field: k, label: CONTRACT_FIELD_TEXT[k] ?? k, before: show(k, before.get(k) ?? ""), after: show(k, v) }));
 }
+
+/** The standard clauses a new contract starts with; the provider may change every one of them. */
+export const DEFAULT_CONTRACT_TERMS = {
+  paymentTerms:
+    "合同签订后，甲方按本合同约定向乙方支付定金；乙方完成服务并经甲方验收合格后，甲方支付尾款（企业自付金额扣除定金）。补贴券抵扣部分由平台按服务券管理规定向乙方兑付，甲方无需支付。",
+  liability:
+    "任何一方未按本合同约定履行义务的，应承担违约责任，并赔偿由此给对方造成的直接损失。乙方未按期完成服务或服务成果未通过验收的，甲方有权要求乙方限期整改；整改后仍不合格的，甲方有权解除合同。",
+  disputeResolution: "因本合同引起的或与本合同有关的争议，双方应友好协商解决；协商不成的，任何一方可向甲方所在地有管辖权的人民法院提起诉讼。",
+} as const;
+
+/**
+ * The first version of an order's contract: both parties as their certifications name them, the
+ * service as the order's snapshot describes it, the order's current money terms, the service
+ * period from the day of drafting (left for the provider to set) and the standard clauses.
+ */
+export function initialContract(
+  order: { contractFen: number; depositFen: number; snapshot: Pick<ProductSnapshot, "content" | "deliverables" | "acceptance"> },
+  partyA: ContractParty,
+  partyB: ContractParty,
+): ContractContent {
+  return {
+    partyA,
+    partyB,
+    serviceContent: order.snapshot.content,
+    deliverables: order.snapshot.deliverables,
+    acceptance: order.snapshot.acceptance,
+    contractFen: order.contractFen,
+    depositFen: order.depositFen,
+    serviceFrom: "",
+    serviceTo: "",
+    ...DEFAULT_CONTRACT_TERMS,
+    otherTerms: "",
+  };
+}
+
+/** The parts of a contract the provider writes (the parties always come from the certifications). */
+export type ContractTerms = Omit<ContractContent, "partyA" | "partyB">;
+
+/** A version as the enterprise and the provider read it, with what the repository keeps beside the content. */
+export type StoredContractVersion = ContractVersion & {
+  returnReason: string | null;
+  submittedAt: Date | null;
+  decidedAt: Date | null;
+  sha256: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/**
+ * The versions the enterprise may read: every one the provider submitted (待企业确认, 已退回修改,
+ * 已同意), never a draft the provider is still writing.
+ */
+export const visibleToEnterprise = (v: Pick<ContractVersion, "status">) => v.status !== "draft";

@@ -1,6 +1,6 @@
 import type { Db } from "../../ports/db.ts";
 import { camelRow, pgArray } from "../../lib/rows.ts";
-import type { OrderStatus } from "./domain.ts";
+import type { ContractContent, OrderStatus, StoredContractVersion } from "./domain.ts";
 import type { EventInput, MoneyLine, NewOrder, Order, OrderEvent, OrderParty, OrderRepository, OrderSummary } from "./ports.ts";
 
 const ORDER_COLUMNS = `id, number, enterprise_id, provider_id, product_id, status, quantity, unit_price_fen, order_fen, contract_fen,
@@ -9,12 +9,17 @@ const SUMMARY_COLUMNS = `id, number, enterprise_id, provider_id, product_id, sta
   created_at, updated_at, snapshot->>'title' as title, snapshot->'provider'->>'name' as provider_name,
   (select d.name from enterprise_directory d where d.id = orders.enterprise_id) as enterprise_name`;
 const EVENT_COLUMNS = "id, order_id, at, actor_type, actor_id, action, from_status, to_status, reason, request_id";
+const VERSION_COLUMNS = "version, status, content, return_reason, submitted_at, decided_at, sha256, created_at, updated_at";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** jsonb comes back parsed on postgres.js and PGlite alike; a text value (older drivers) is parsed here. */
 const toOrder = (r: Record<string, unknown>): Order => {
   const o = camelRow<Order>(r);
   return typeof o.snapshot === "string" ? { ...o, snapshot: JSON.parse(o.snapshot) } : o;
+};
+const toVersion = (r: Record<string, unknown>): StoredContractVersion => {
+  const v = camelRow<StoredContractVersion>(r);
+  return typeof v.content === "string" ? { ...v, content: JSON.parse(v.content) } : v;
 };
 const toEvent = (r: Record<string, unknown>): OrderEvent => ({ ...camelRow<OrderEvent>(r), id: Number(r.id) });
 
@@ -146,6 +151,47 @@ export function pgOrders(db: Db): OrderRepository {
         w.params,
       );
       return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    },
+
+    async contractVersions(orderId: string): Promise<StoredContractVersion[]> {
+      if (!UUID.test(orderId)) return [];
+      const rows = await db.query(`select ${VERSION_COLUMNS} from contract_versions where order_id = $1 order by version`, [orderId]);
+      return rows.map(toVersion);
+    },
+
+    async createVersion(orderId: string, version: number, content: ContractContent, at: Date): Promise<void> {
+      if (version === 1) {
+        await db.query("insert into contracts (order_id, current_version, created_at, updated_at) values ($1, 1, $2, $2)", [orderId, at]);
+      } else {
+        await db.query("update contracts set current_version = $2, updated_at = $3 where order_id = $1", [orderId, version, at]);
+      }
+      await db.query(
+        "insert into contract_versions (order_id, version, content, status, created_at, updated_at) values ($1, $2, $3::text::jsonb, 'draft', $4, $4)",
+        [orderId, version, JSON.stringify(content), at],
+      );
+    },
+
+    async updateDraft(orderId: string, version: number, content: ContractContent, at: Date): Promise<boolean> {
+      const rows = await db.query(
+        `update contract_versions set content = $3::text::jsonb, updated_at = $4
+         where order_id = $1 and version = $2 and status = 'draft' returning version`,
+        [orderId, version, JSON.stringify(content), at],
+      );
+      return rows.length === 1;
+    },
+
+    async setVersionStatus(orderId, version, from, to, at, extra = {}): Promise<boolean> {
+      const rows = await db.query(
+        `update contract_versions set status = $4, updated_at = $5,
+           submitted_at = case when $4 = 'submitted' then $5 else submitted_at end,
+           decided_at = case when $4 in ('returned', 'agreed') then $5 else decided_at end,
+           return_reason = coalesce($6, return_reason), sha256 = coalesce($7, sha256)
+         where order_id = $1 and version = $2 and status = $3 returning version`,
+        [orderId, version, from, to, at, extra.returnReason ?? null, extra.sha256 ?? null],
+      );
+      if (rows.length !== 1) return false;
+      if (to === "agreed") await db.query("update contracts set agreed_version = $2, updated_at = $3 where order_id = $1", [orderId, version, at]);
+      return true;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Db } from "../../ports/db.ts";
-import type { Actor, OrderStatus, ProductSnapshot } from "./domain.ts";
+import type { Actor, ContractContent, ContractVersionStatus, OrderStatus, ProductSnapshot, StoredContractVersion } from "./domain.ts";
 
 /** One order as stored: the current terms (integer fen), the snapshot, the key it was submitted with. */
 export type Order = {
@@ -92,5 +92,27 @@ export interface OrderRepository {
   list(party: OrderParty, statuses: readonly OrderStatus[] | null, limit: number, offset: number): Promise<{ rows: OrderSummary[]; total: number }>;
   /** How many of a party's orders are in each status (statuses without orders are absent). */
   countByStatus(party: OrderParty): Promise<Partial<Record<OrderStatus, number>>>;
+
+  // ---- contracts (one per order) and their versions ----
+
+  /** Every version of an order's contract, oldest first (empty before 制定合同). */
+  contractVersions(orderId: string): Promise<StoredContractVersion[]>;
+  /** Writes version 1 (with the order's contract row) or a further version as a new row, in draft. */
+  createVersion(orderId: string, version: number, content: ContractContent, at: Date): Promise<void>;
+  /** Rewrites a draft version's content; false when that version is not a draft (nothing written). */
+  updateDraft(orderId: string, version: number, content: ContractContent, at: Date): Promise<boolean>;
+  /**
+   * Moves one version from `from` to `to` (提交企业确认, 退回修改 with its reason, 同意 with the
+   * SHA-256 of its canonical content, which also becomes the contract's agreed version); false when
+   * the version was not in `from` (nothing written).
+   */
+  setVersionStatus(
+    orderId: string,
+    version: number,
+    from: ContractVersionStatus,
+    to: ContractVersionStatus,
+    at: Date,
+    extra?: { returnReason?: string; sha256?: string },
+  ): Promise<boolean>;
 }
 export type OrderRepositoryFactory = (db: Db) => OrderRepository;

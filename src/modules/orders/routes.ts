@@ -6,11 +6,11 @@ import { checkbox, enumFilter, form, optionalText, pageNo, params, query, search
 import { categoryName, PROGRAMME_KINDS } from "../vouchers/domain.ts";
 import { ACTOR_TEXT, ORDER_ACTIONS, ORDER_STATUS_TEXT, ORDER_TABS, QUANTITY_MAX, type OrderTab, tabOf } from "./domain.ts";
 
-type Status = 200 | 403 | 404 | 409 | 422;
+export type Status = 200 | 403 | 404 | 409 | 422;
 
 // ---- the edge schemas ----
 
-const idParam = z.object({ id: uuid("订单不存在") });
+export const idParam = z.object({ id: uuid("订单不存在") });
 
 /** 订单详情 as a link: the product and, optionally, the quantity typed (the domain checks it against the unit). */
 const newQuery = z.object({ product: uuidFilter, quantity: searchText(10) });
@@ -33,7 +33,7 @@ const orderForm = z.object({
 const listQuery = z.object({ tab: enumFilter(ORDER_TABS), page: pageNo });
 
 /** The order's version as the page that posts an action carried it (a stale or forged one is a 409). */
-const versionField = z.preprocess(
+export const versionField = z.preprocess(
   (v) => (Array.isArray(v) ? v[0] : v),
   z
     .string({ error: "订单已发生变化，请刷新页面查看最新状态" })
@@ -50,7 +50,7 @@ const acceptForm = z.object({ version: versionField });
 /** 拒单: the reason (required by the domain: 2..200 characters) and the version. */
 const declineForm = z.object({ reason: optionalText(200, "拒单原因"), version: versionField });
 
-const labels = {
+export const labels = {
   status: ORDER_STATUS_TEXT,
   tabs: ORDER_TABS,
   tabOf,
@@ -66,7 +66,7 @@ const labels = {
 type Choice = { quantity: string; useVoucher: boolean; voucherAccountId: string };
 
 /** Order events as the shared timeline partial reads them. */
-const timeline = (events: { at: Date; action: string; toStatus: string | null; actorType: string; reason: string | null }[]) =>
+export const timeline = (events: { at: Date; action: string; toStatus: string | null; actorType: string; reason: string | null }[]) =>
   events.map((e) => ({ occurred_at: e.at, action: e.action, to_status: e.toStatus, actor_type: e.actorType, reason: e.reason }));
 
 export function orderRoutes() {

@@ -7,6 +7,7 @@ import type { EnterpriseService } from "../enterprises/service.ts";
 import type { ProductService } from "../products/service.ts";
 import { availableFen, hasExpired, isValidOn } from "../vouchers/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
+import { contractUseCases } from "./contract-service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import {
   INITIAL_STATUS,
@@ -52,7 +53,8 @@ export type SubmitInput = {
 export function orderService(deps: OrderDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
-  const { apply } = orderCore(deps);
+  const core = orderCore(deps);
+  const { apply } = core;
   const inTransaction = <T>(fn: (tx: Db) => Promise<Result<T>>) => inTransaction_(db, fn);
 
   /** The counts of each tab from per-status counts. */
@@ -102,6 +104,8 @@ export function orderService(deps: OrderDeps) {
   }
 
   return {
+    ...contractUseCases(deps, core),
+
     /**
      * 订单详情: the product as it is now, the quantity (where the unit allows more than one), the
      * enterprise's voucher accounts that can pay for it with the amounts on each, the amounts without
