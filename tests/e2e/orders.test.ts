@@ -86,3 +86,92 @@ describe.each([
     expect(await rowWith(page, number).count()).toBe(0);
   }, 60_000);
 });
+
+const shot = async (page: Page, name: string) => {
+  if (process.env.SHOTS) await page.screenshot({ path: `${process.env.SHOTS}/${name}.png`, fullPage: true });
+};
+
+describe.each([
+  [true, "13800000001"],
+  [false, "13800000002"],
+])("合同 with JavaScript %s", (js, phone) => {
+  it("提交订单 -> 接单 -> 制定合同 -> 提交企业确认 -> 退回修改 -> the next version -> the changes -> 同意 -> 待签合同", async () => {
+    const [row] = await e2e.server.t.deps.db.query<{ product_id: string }>("select product_id from product_listings where title = $1", [PRODUCT]);
+    const ent = (await e2e.open(js)).page;
+    await signInWithPassword(ent, phone);
+    await ent.goto(`/products/${row!.product_id}`);
+    await ent.getByRole("button", { name: "申请服务" }).click();
+    await see(heading(ent, "订单详情"));
+    await ent.getByRole("button", { name: "提交订单" }).click();
+    await see(flashMessage(ent, "提交订单成功"));
+    const number = (await ent.getByRole("heading", { level: 1 }).innerText()).match(/DD\d{14}/)![0];
+    const orderUrl = ent.url();
+
+    // The provider accepts and writes version 1: ¥10,000 with ¥500 定金.
+    const pro = (await e2e.open(js)).page;
+    await signInWithPassword(pro, "13800000008");
+    await pro.goto("/provider/orders?tab=pending");
+    await rowWith(pro, number).getByRole("link").first().click();
+    await see(heading(pro, `订单 ${number}`));
+    await pro.getByRole("button", { name: "接单" }).click();
+    await see(flashMessage(pro, "已接单，请制定合同"));
+    await pro.getByRole("link", { name: "制定合同" }).click();
+    await see(heading(pro, "合同"));
+    await see(pro.getByText("尚未制定合同"));
+    await pro.getByRole("link", { name: "制定合同" }).click();
+    await see(heading(pro, "制定合同"));
+    await pro.getByLabel("服务期限开始").fill("2026-12-10");
+    await pro.getByLabel("服务期限结束").fill("2027-01-31");
+    await pro.getByLabel("合同金额").fill("10000");
+    await pro.getByLabel("定金").fill("500");
+    await shot(pro, `contract-form-${js}`);
+    await pro.getByRole("button", { name: "保存并预览" }).click();
+    await see(flashMessage(pro, "合同第1版已保存"));
+    await see(pro.getByText("本合同金额为人民币¥10,000.00，其中服务券抵扣¥3,000.00"));
+    await shot(pro, `contract-preview-${js}`);
+    await pro.getByRole("button", { name: "提交企业确认" }).click();
+    await see(flashMessage(pro, "合同已提交企业确认"));
+    await see(pro.getByRole("heading", { level: 2, name: "订单状态：待确认合同" }));
+
+    // The enterprise reads it and sends it back with a reason.
+    await ent.goto(orderUrl);
+    await see(ent.getByRole("heading", { level: 2, name: "订单状态：待确认合同" }));
+    await ent.getByRole("link", { name: "查看并确认合同" }).click();
+    await see(heading(ent, "合同"));
+    await see(ent.getByRole("heading", { level: 2, name: "服务合同" }));
+    await ent.getByRole("link", { name: "退回修改" }).click();
+    await see(heading(ent, "退回修改"));
+    await ent.getByLabel("退回原因").fill("合同金额请按报价6000元");
+    await ent.getByRole("button", { name: "确定退回" }).click();
+    await see(flashMessage(ent, "合同已退回服务商修改"));
+    await see(ent.getByRole("heading", { level: 2, name: "订单状态：待制定合同" }));
+
+    // The provider sees the reason and writes version 2.
+    await pro.reload();
+    await see(pro.getByText("合同金额请按报价6000元").first());
+    await pro.getByRole("link", { name: "制定合同" }).click();
+    await pro.getByRole("link", { name: "制定合同" }).click();
+    await see(pro.getByText("将保存为第2版"));
+    await pro.getByLabel("合同金额").fill("6000");
+    await pro.getByLabel("定金").fill("0");
+    await pro.getByRole("button", { name: "保存并预览" }).click();
+    await see(flashMessage(pro, "合同第2版已保存"));
+    await pro.getByRole("button", { name: "提交企业确认" }).click();
+    await see(flashMessage(pro, "合同已提交企业确认"));
+
+    // The enterprise sees what changed and agrees: 待签合同.
+    await ent.reload();
+    await ent.getByRole("link", { name: "查看并确认合同" }).click();
+    await see(ent.getByRole("heading", { level: 2, name: "与第1版相比的修改" }));
+    const change = ent.getByRole("row").filter({ has: ent.getByRole("rowheader", { name: "合同金额" }) });
+    await see(change.getByRole("cell", { name: "¥10,000.00" }));
+    await see(change.getByRole("cell", { name: "¥6,000.00" }));
+    await shot(ent, `contract-review-${js}`);
+    await ent.getByRole("button", { name: "同意" }).click();
+    await see(flashMessage(ent, "已同意合同，请等待签署"));
+    await see(ent.getByRole("heading", { level: 2, name: "订单状态：待签合同" }));
+    await ent.getByRole("link", { name: "查看合同" }).click();
+    await see(ent.getByText(/合同内容摘要（SHA-256）：[0-9a-f]{64}/));
+    expect(await ent.getByRole("button", { name: "同意" }).count()).toBe(0);
+  }, 90_000);
+});

@@ -22,6 +22,8 @@ import {
   checkReason,
   contractEditable,
   diffContract,
+  initialContract,
+  visibleToEnterprise,
   formatOrderNumber,
   nextVersion,
   orderAmounts,
@@ -523,5 +525,34 @@ describe("contract versions", () => {
       { field: "contractFen", label: "合同金额", before: "¥100,000.00", after: "¥90,000.00" },
       { field: "otherTerms", label: "其他约定", before: "", after: "无" },
     ]);
+  });
+  it("lists the changes in the form's order whatever order the stored keys come back in (jsonb sorts them)", () => {
+    const next = { ...content, depositFen: 0, contractFen: 90_000_00 };
+    const shuffled = Object.fromEntries(Object.entries(next).sort(([a], [b]) => a.length - b.length || (a < b ? -1 : 1))) as ContractContent;
+    expect(diffContract(content, shuffled).map((d) => d.label)).toEqual(["合同金额", "定金"]);
+  });
+  it("the first version starts from the order's snapshot and terms, both parties and the standard clauses", () => {
+    const first = initialContract(
+      { contractFen: 8_000_00, depositFen: 0, snapshot: { content: "检测", deliverables: "报告", acceptance: "一致" } },
+      party("甲"),
+      party("乙"),
+    );
+    expect(first).toMatchObject({
+      serviceContent: "检测",
+      deliverables: "报告",
+      acceptance: "一致",
+      contractFen: 8_000_00,
+      depositFen: 0,
+      serviceFrom: "",
+    });
+    expect(first.partyA.name).toBe("甲");
+    // Without 服务期限 it cannot be submitted yet; with it, it can.
+    expect(checkContract(first, { unitPriceFen: 8_000_00, quantity: 1 }).errors).toEqual({
+      serviceFrom: "请填写服务期限开始日期",
+      serviceTo: "请填写服务期限结束日期",
+    });
+    expect(checkContract({ ...first, serviceFrom: "2026-12-01", serviceTo: "2026-12-31" }, { unitPriceFen: 8_000_00, quantity: 1 }).errors).toEqual({});
+    expect(visibleToEnterprise({ status: "draft" })).toBe(false);
+    for (const status of ["submitted", "returned", "agreed"] as const) expect(visibleToEnterprise({ status })).toBe(true);
   });
 });

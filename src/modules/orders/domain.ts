@@ -491,7 +491,11 @@ export function canonicalContract(c: ContractContent): string {
 export function diffContract(prev: ContractContent, next: ContractContent): { field: string; label: string; before: string; after: string }[] {
   const show = (k: string, v: string) => (k === "contractFen" || k === "depositFen" ? yuan(Number(v)) : v);
   const before = new Map(flatten(prev));
+  // In the form's order (CONTRACT_FIELD_TEXT), whatever order the stored JSON keeps its keys in.
+  const order = Object.keys(CONTRACT_FIELD_TEXT);
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
   return flatten(next)
+    .sort(([a], [b]) => rank(a) - rank(b))
     .filter(([k, v]) => before.get(k) !== v)
     .map(([k, v]) => ({ field: k, label: CONTRACT_FIELD_TEXT[k] ?? k, before: show(k, before.get(k) ?? ""), after: show(k, v) }));
 }
