@@ -176,7 +176,6 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     providerRestored: (tx, provider, at) => products.restoreListings(tx, provider, at),
   });
   const products = productService({ db, clock, catalog, productRepo: pgProducts, enterprises, vouchers, audit });
-  const orders = orderService({ db, clock, orderRepo: pgOrders, enterprises, products, vouchers, catalog });
   const demands = demandService({ db, clock, demandRepo: pgDemands, enterprises, catalog, products, audit });
   const identity = identityService({
     db,
@@ -192,6 +191,19 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     smsCaps: config.sms,
     secondFactorRequiredFor: config.env === "production" ? ["super_admin", "finance"] : [],
     log,
+  });
+  const orders = orderService({
+    db,
+    clock,
+    orderRepo: pgOrders,
+    enterprises,
+    products,
+    vouchers,
+    catalog,
+    sms,
+    identity,
+    log,
+    acceptDays: config.orderAcceptDays,
   });
   const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
   return {

@@ -30,6 +30,8 @@ const schema = z.object({
   ADMIN_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().positive().default(8),
   SMS_DAILY_CAP_PER_PHONE: z.coerce.number().int().positive().default(10),
   SMS_DAILY_CAP_PER_IP: z.coerce.number().int().positive().default(50),
+  /** Days an order may stay 待接单 before the closing job closes it (超时关闭). */
+  ORDER_ACCEPT_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   /**
    * Field encryption keys, `id:base64key[,id:base64key...]` (32 random bytes each): the first seals
    * new values, all open old ones. Required in production; elsewhere a key is generated in DATA_DIR.
@@ -67,6 +69,8 @@ export type Config = {
   session: { idleSeconds: number; absoluteSeconds: number };
   adminSession: { idleSeconds: number; absoluteSeconds: number };
   sms: { dailyCapPerPhone: number; dailyCapPerIp: number };
+  /** Days an order may stay 待接单 before 超时关闭. */
+  orderAcceptDays: number;
   /** Unset: the embedded default's generated key in DATA_DIR (never in production). */
   encryptionKeys?: FieldKey[];
 };
@@ -120,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       absoluteSeconds: e.ADMIN_SESSION_ABSOLUTE_HOURS * 3600,
     },
     sms: { dailyCapPerPhone: e.SMS_DAILY_CAP_PER_PHONE, dailyCapPerIp: e.SMS_DAILY_CAP_PER_IP },
+    orderAcceptDays: e.ORDER_ACCEPT_DAYS,
     encryptionKeys: e.ENCRYPTION_KEYS,
   };
 }

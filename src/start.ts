@@ -19,6 +19,9 @@ export async function start(config: Config, overrides: Overrides = {}): Promise<
 /** The scheduled orphan-file sweep (files service `sweepOrphans`): hourly, once across all instances. */
 export const SWEEP_JOB = "files-sweep-orphans";
 export const SWEEP_CRON = "17 * * * *";
+/** The closing job (orders service `closeUnaccepted`, 超时关闭): hourly, once across all instances. */
+export const ORDER_EXPIRY_JOB = "orders-close-unaccepted";
+export const ORDER_EXPIRY_CRON = "41 * * * *";
 
 /**
  * Background work of the server process, on the job engine: starts it, registers the workers and
@@ -31,7 +34,12 @@ export async function startJobs(deps: Deps): Promise<void> {
     deps.log.info(swept, "orphan files swept");
   });
   await deps.jobs.schedule(SWEEP_JOB, SWEEP_CRON);
-  deps.log.info({ schedules: [SWEEP_JOB] }, "job engine started");
+  await deps.jobs.work(ORDER_EXPIRY_JOB, async () => {
+    const run = await deps.orders.closeUnaccepted();
+    deps.log.info(run, "unaccepted orders closed");
+  });
+  await deps.jobs.schedule(ORDER_EXPIRY_JOB, ORDER_EXPIRY_CRON);
+  deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB] }, "job engine started");
 }
 
 export type Listening = { host: string; port: number; loopbackOnly: boolean; demo: boolean; outbox: boolean; runtime?: string };

@@ -250,4 +250,35 @@ describe.each(envs)("order repository: %s", (_name, open) => {
     const other = await repo.list({ enterpriseId: s.a }, null, 100, 0);
     expect(other.rows.some((r) => made.includes(r.id))).toBe(false);
   });
+  it("pages the closing job's candidates: 待接单 before the cut-off, oldest first, by keyset (ties by id)", async () => {
+    const d = await enterprise(env.db, "丁企业");
+    const repo = pgOrders(env.db);
+    const old = new Date("2020-01-01T00:00:00Z");
+    const times = [0, 1000, 1000, 2000, 3000, 86_400_000 * 3].map((ms) => new Date(old.getTime() + ms));
+    const made: { id: string; at: Date }[] = [];
+    for (const [i, at] of times.entries()) {
+      made.push({ id: (await repo.insert(await newOrder(env.db, s, d, `${s.productId}#9${i}`, at), firstEvent())).id, at });
+    }
+    // One is accepted meanwhile; the last is younger than the cut-off.
+    await repo.transition(made[3]!.id, 1, "contract_drafting", AT, {
+      ...firstEvent(),
+      action: "accept",
+      fromStatus: "pending_acceptance",
+      toStatus: "contract_drafting",
+    });
+    const cutoff = new Date(old.getTime() + 86_400_000);
+    const byTime = (a: { id: string; at: Date }, b: { id: string; at: Date }) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1);
+    const expected = [made[0]!, made[1]!, made[2]!, made[4]!].sort(byTime).map((o) => o.id);
+    const pages: string[][] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await repo.unacceptedBefore(cutoff, after, 2);
+      pages.push(page);
+      if (page.length < 2) break;
+      after = page.at(-1)!;
+    }
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 0]);
+    expect(pages.flat()).toEqual(expected);
+    expect(await repo.unacceptedBefore(cutoff, "not-a-uuid", 10)).toEqual(expected);
+  });
 });

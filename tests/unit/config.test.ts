@@ -86,6 +86,11 @@ describe("configuration", () => {
     expect(loadConfig({ CACHE_MAX_ENTRIES: "5000", CACHE_MAX_MB: "8" }).memoryCache).toEqual({ maxEntries: 5000, maxBytes: 8 * 1024 * 1024 });
     expect(() => loadConfig({ CACHE_MAX_ENTRIES: "0" })).toThrow(ConfigError);
   });
+  it("ORDER_ACCEPT_DAYS: 7 days by default, whole days from 1 to 365", () => {
+    expect(loadConfig({}).orderAcceptDays).toBe(7);
+    expect(loadConfig({ ORDER_ACCEPT_DAYS: "3" }).orderAcceptDays).toBe(3);
+    for (const bad of ["0", "-1", "1.5", "366", "week"]) expect(() => loadConfig({ ORDER_ACCEPT_DAYS: bad }), bad).toThrow(/ORDER_ACCEPT_DAYS/);
+  });
   it("refuses nonsense", () => {
     expect(() => loadConfig({ PORT: "http" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "staging" })).toThrow(ConfigError);

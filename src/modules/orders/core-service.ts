@@ -1,14 +1,15 @@
 /**
  * What every use case of the orders module shares: refusals that roll a transaction back, and one
  * transition of a locked order (the table's answer, the version check, the event, the reservation
- * released when the order ends). The use cases in `service.ts` and the other `*-service.ts` files
- * of this module build on it; nothing outside the module imports it.
+ * released when the order ends, the SMS notices after the commit). The use cases in `service.ts`
+ * and the other `*-service.ts` files of this module build on it; nothing outside the module imports it.
  */
 import type { Clock } from "../../ports/clock.ts";
 import type { Db } from "../../ports/db.ts";
 import { type Failure, type Result, fail } from "../../lib/result.ts";
 import { LedgerError, type VoucherService } from "../vouchers/service.ts";
 import { type Actor, type OrderAction, releasesReservation, transition } from "./domain.ts";
+import { type NoticeDeps, orderNotices } from "./notice-service.ts";
 import type { Order, OrderRepositoryFactory } from "./ports.ts";
 
 /** A refusal thrown inside a transaction so that everything it wrote rolls back; returned as its failure. */
@@ -53,13 +54,15 @@ export type ActionInput = {
   patch?: Partial<Pick<Order, "contractFen" | "deductionFen" | "selfPayFen" | "depositFen">>;
 };
 
-export type CoreDeps = { clock: Clock; orderRepo: OrderRepositoryFactory; vouchers: VoucherService };
+export type CoreDeps = { clock: Clock; orderRepo: OrderRepositoryFactory; vouchers: VoucherService } & NoticeDeps;
 
 export function orderCore(deps: CoreDeps) {
+  const notices = orderNotices(deps);
   /**
    * One transition of an order in the caller's transaction, on the row it locked: the table's
    * answer, the version check, the new status with one event, and the reservation released when
-   * the order ends (取消, 拒单, 关闭, 终止) with its money line.
+   * the order ends (取消, 拒单, 关闭, 终止) with its money line. The action's notices (ORDER_NOTICES)
+   * go out once the caller's transaction commits.
    */
   async function apply(tx: Db, order: Order, a: ActionInput): Promise<Order> {
     const t = transition(order.status, a.action, a.actor);
@@ -88,8 +91,11 @@ export function orderCore(deps: CoreDeps) {
       const entry = await deps.vouchers.ledger.release(tx, { accountId: order.voucherAccountId, orderId: order.id });
       await repo.addMoneyLine(order.id, "voucher_released", entry.amountFen, String(entry.id), at);
     }
+    notices.afterCommit(tx, updated, a.action);
     return updated;
   }
-  return { apply };
+  /** The notices of an order's creation (提交订单), sent once the caller's transaction commits. */
+  const notifySubmitted = (tx: Db, order: Order) => notices.afterCommit(tx, order, "submit");
+  return { apply, notifySubmitted };
 }
 export type OrderCore = ReturnType<typeof orderCore>;

@@ -193,5 +193,20 @@ export function pgOrders(db: Db): OrderRepository {
       if (to === "agreed") await db.query("update contracts set agreed_version = $2, updated_at = $3 where order_id = $1", [orderId, version, at]);
       return true;
     },
+
+    async unacceptedBefore(cutoff: Date, afterId: string | null, limit: number): Promise<string[]> {
+      // On the (status, created_at) index. The cursor's created_at is read back from its row, so the
+      // page boundary is exact whatever the precision of the timestamps.
+      const after = afterId && UUID.test(afterId) ? afterId : null;
+      const rows = await db.query<{ id: string }>(
+        `select id from orders
+         where status = 'pending_acceptance' and created_at < $1
+           and ($2::uuid is null or (created_at, id) > (select o.created_at, o.id from orders o where o.id = $2::uuid))
+         order by created_at, id
+         limit $3`,
+        [cutoff, after, limit],
+      );
+      return rows.map((r) => r.id);
+    },
   };
 }

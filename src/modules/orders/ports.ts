@@ -114,5 +114,11 @@ export interface OrderRepository {
     at: Date,
     extra?: { returnReason?: string; sha256?: string },
   ): Promise<boolean>;
+  /**
+   * The closing job's candidates: ids of orders in 待接单 created before `cutoff`, oldest first, at
+   * most `limit`, after the order `afterId` in that order (keyset paging; null for the first page).
+   * Read without locks: each is locked and re-checked in its own transaction.
+   */
+  unacceptedBefore(cutoff: Date, afterId: string | null, limit: number): Promise<string[]>;
 }
 export type OrderRepositoryFactory = (db: Db) => OrderRepository;

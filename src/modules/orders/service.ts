@@ -1,14 +1,17 @@
 import type { Clock } from "../../ports/clock.ts";
 import { type Db, UniqueViolation } from "../../ports/db.ts";
+import type { SmsSender } from "../../ports/sms.ts";
 import { pageOf, pagesOf } from "../../lib/paging.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import type { CatalogService } from "../catalog/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
+import type { IdentityService } from "../identity/service.ts";
 import type { ProductService } from "../products/service.ts";
 import { availableFen, hasExpired, isValidOn } from "../vouchers/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
 import { contractUseCases } from "./contract-service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
+import { orderExpiryService } from "./expiry-service.ts";
 import {
   INITIAL_STATUS,
   ORDER_TABS,
@@ -35,6 +38,12 @@ export type OrderDeps = {
   products: ProductService;
   vouchers: VoucherService;
   catalog: CatalogService;
+  /** The notices (notice-service.ts): the SMS port and the account phones through identity. */
+  sms: SmsSender;
+  identity: IdentityService;
+  log?: { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+  /** ORDER_ACCEPT_DAYS, for the closing job (expiry-service.ts). */
+  acceptDays: number;
 };
 
 export const ORDER_PAGE_SIZE = 20;
@@ -49,12 +58,15 @@ export type SubmitInput = {
   submissionKey: string;
 };
 
-/** The orders module's use cases: 订单详情, 提交订单, 取消订单, 我购买的服务 and the provider's 订单管理, 接单 and 拒单. See docs/orders.md. */
+/**
+ * The orders module's use cases: 订单详情, 提交订单, 取消订单, 我购买的服务, the provider's 订单管理,
+ * 接单 and 拒单, and 超时关闭 (expiry-service.ts). See docs/orders.md.
+ */
 export function orderService(deps: OrderDeps) {
   const { db } = deps;
   const now = () => deps.clock.now();
   const core = orderCore(deps);
-  const { apply } = core;
+  const { apply, notifySubmitted } = core;
   const inTransaction = <T>(fn: (tx: Db) => Promise<Result<T>>) => inTransaction_(db, fn);
 
   /** The counts of each tab from per-status counts. */
@@ -105,6 +117,8 @@ export function orderService(deps: OrderDeps) {
 
   return {
     ...contractUseCases(deps, core),
+    // 超时关闭 (the closing job's use case): closeUnaccepted.
+    ...orderExpiryService(deps),
 
     /**
      * 订单详情: the product as it is now, the quantity (where the unit allows more than one), the
@@ -254,6 +268,7 @@ export function orderService(deps: OrderDeps) {
             });
             await repo.addMoneyLine(order.id, "voucher_reserved", entry.amountFen, String(entry.id), at);
           }
+          notifySubmitted(tx, order);
           return ok({ order, replayed: false });
         });
       } catch (err) {

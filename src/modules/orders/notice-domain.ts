@@ -1,0 +1,42 @@
+/**
+ * The SMS notices of orders, as one table: for each action (提交订单 is `submit`), which party is
+ * told and the text each gets. A text names the order by its number only: no party's name, phone,
+ * amount or reason, since an SMS can be read by anyone holding the phone. See docs/orders.md "Notices".
+ */
+import type { OrderAction } from "./domain.ts";
+
+/** Who a notice goes to: the ordering enterprise or the provider that sells the product. */
+export type NoticeParty = "enterprise" | "provider";
+/** The actions that have notices: every transition's action, and `submit` for 提交订单. */
+export type NoticeAction = OrderAction | "submit";
+type Template = (orderNumber: string) => string;
+
+const SIGN = "【服务券平台】";
+
+/** Action -> recipient -> text. An action not listed (取消订单, 签署完成, ...) sends nothing. */
+export const ORDER_NOTICES = {
+  submit: { provider: (n) => `${SIGN}您有新的服务订单${n}待接单，请登录平台在“订单管理”中处理。` },
+  accept: { enterprise: (n) => `${SIGN}您的订单${n}已被服务机构接单，服务机构将制定合同。` },
+  decline: { enterprise: (n) => `${SIGN}您的订单${n}已被服务机构拒单，请登录平台在“我购买的服务”中查看。` },
+  expire: {
+    enterprise: (n) => `${SIGN}您的订单${n}超时未被接单，已自动关闭。`,
+    provider: (n) => `${SIGN}订单${n}超时未接单，已自动关闭。`,
+  },
+  close: {
+    enterprise: (n) => `${SIGN}您的订单${n}已被平台关闭，请登录平台查看。`,
+    provider: (n) => `${SIGN}订单${n}已被平台关闭，请登录平台查看。`,
+  },
+  submit_contract: { enterprise: (n) => `${SIGN}服务机构已提交订单${n}的合同，请登录平台确认。` },
+  return_contract: { provider: (n) => `${SIGN}企业已退回订单${n}的合同，请登录平台修改后重新提交。` },
+  agree_contract: { provider: (n) => `${SIGN}企业已同意订单${n}的合同，请登录平台查看。` },
+} as const satisfies Partial<Record<NoticeAction, Partial<Record<NoticeParty, Template>>>>;
+
+/** The notices one action sends, for the order with this number (none for an action the table does not list). */
+export function noticesFor(action: NoticeAction, orderNumber: string): { to: NoticeParty; text: string }[] {
+  if (!Object.hasOwn(ORDER_NOTICES, action)) return [];
+  const row: Partial<Record<NoticeParty, Template>> = ORDER_NOTICES[action as keyof typeof ORDER_NOTICES];
+  return (["enterprise", "provider"] as const).flatMap((to) => {
+    const t = row[to];
+    return t ? [{ to, text: t(orderNumber) }] : [];
+  });
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { ACTIONS, isOrderAction } from "../../src/modules/orders/domain.ts";
+import { type NoticeAction, ORDER_NOTICES, noticesFor } from "../../src/modules/orders/notice-domain.ts";
+
+/** The notice table of orders (docs/orders.md "Notices"): who hears of which action, and what a text may say. */
+const NUMBER = "DD20261127000042";
+const EXPECTED: Record<keyof typeof ORDER_NOTICES, string[]> = {
+  submit: ["provider"],
+  accept: ["enterprise"],
+  decline: ["enterprise"],
+  submit_contract: ["enterprise"],
+  return_contract: ["provider"],
+  agree_contract: ["provider"],
+  expire: ["enterprise", "provider"],
+  close: ["enterprise", "provider"],
+};
+
+describe("ORDER_NOTICES", () => {
+  it("lists exactly the actions of the issue, each to the other party (both for 超时关闭 and 关闭订单)", () => {
+    expect(Object.keys(ORDER_NOTICES).sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const [action, to] of Object.entries(EXPECTED)) {
+      expect(
+        noticesFor(action as NoticeAction, NUMBER).map((n) => n.to),
+        action,
+      ).toEqual(to);
+    }
+  });
+
+  it("every text is one signed SMS naming the order by its number and nothing else", () => {
+    for (const action of Object.keys(EXPECTED) as NoticeAction[]) {
+      for (const n of noticesFor(action, NUMBER)) {
+        expect(n.text.startsWith("【服务券平台】"), action).toBe(true);
+        expect(n.text.split(NUMBER)).toHaveLength(2); // the number, once
+        expect(n.text.replace(NUMBER, ""), action).not.toMatch(/\d/); // no other figure: no phone, amount or date
+        expect([...n.text].length, action).toBeLessThanOrEqual(70); // one SMS segment
+      }
+    }
+  });
+
+  it("the texts of one action differ per party and follow the order number given", () => {
+    const [e, p] = noticesFor("expire", NUMBER);
+    expect(e!.text).not.toBe(p!.text);
+    expect(noticesFor("accept", "DD20250101000001")[0]!.text).toContain("DD20250101000001");
+  });
+
+  it("every listed key is an order action or 提交订单, and every other action sends nothing", () => {
+    for (const key of Object.keys(ORDER_NOTICES)) expect(key === "submit" || isOrderAction(key), key).toBe(true);
+    for (const action of ACTIONS.filter((a) => !(a in EXPECTED))) expect(noticesFor(action, NUMBER), action).toEqual([]);
+    expect(noticesFor("constructor" as NoticeAction, NUMBER)).toEqual([]);
+  });
+});
