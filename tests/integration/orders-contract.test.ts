@@ -4,6 +4,7 @@ import { contractHash } from "../../src/modules/orders/contract-service.ts";
 import { type TestApp, makeTestApp } from "../support/app.ts";
 import type { Browser } from "../support/client.ts";
 import { signIn, signInAdmin } from "../support/flows.ts";
+import { smsAbout } from "../support/orders.ts";
 
 /**
  * 制定合同 -> 提交企业确认 -> 退回修改 -> the next version -> 同意, through HTTP on the demo data:
@@ -285,6 +286,12 @@ describe("制定合同 -> 提交企业确认 -> 退回修改 -> 同意", () => {
       /agreed contract version cannot change/,
     );
     expect(await row(id)).toMatchObject({ status: "contract_signing", contract_fen: 600_000 });
+
+    // Each step told the other party, by order number only: 提交订单 and 接单 before, then
+    // 提交企业确认 (enterprise), 退回修改 (provider), 提交企业确认 (enterprise), 同意 (provider).
+    const number = (await t.deps.db.query<{ number: string }>("select number from orders where id = $1", [id]))[0]!.number;
+    const sent = (await smsAbout(t, number)).map((m) => m.phone);
+    expect(sent).toEqual(["13800000008", "13800000001", "13800000001", "13800000008", "13800000001", "13800000008"]);
   });
 });
 
