@@ -184,6 +184,7 @@ export function pgProducts(db: Db): ProductRepository {
         where.push(sql.replaceAll("?", `$${params.length}`));
       };
       if (f.category) add("l.category = ?", f.category);
+      if (f.categories) add("l.category = any(?::text[])", pgArray(f.categories));
       if (f.kind) add("l.voucher_kinds @> array[?]::text[]", f.kind);
       if (f.region) add("(l.regions && array[?, '450000']::text[])", f.region);
       if (f.minFen !== undefined) add("l.price_fen >= ?", f.minFen);

@@ -42,6 +42,8 @@ export type Listing = {
 
 export type ListingFilter = {
   category?: string;
+  /** Any of these categories (what a voucher can pay for); with `category` both apply. */
+  categories?: string[];
   kind?: VoucherKind;
   region?: string;
   minFen?: number;

@@ -115,6 +115,8 @@ const listQuery = z.object({
   q: searchText(50),
   sort: enumFilter(SORT_TEXT),
   provider: uuidFilter,
+  /** 去使用: a voucher account of the signed-in enterprise (checked by the service). */
+  voucher: searchText(40),
 });
 const pageQuery = z.object({ page: pageNo });
 const featureSchema = z.object({ action: enumOf({ feature: "推荐", unfeature: "取消推荐" }, "操作不正确") });
@@ -396,12 +398,31 @@ export function productRoutes() {
       sort: q.sort,
       providerId: q.provider,
       page: q.page,
+      voucher: q.voucher,
+      viewerAccountId: c.var.viewer.account?.id,
     });
+    const voucher = data.voucher;
     // What the filter form shows again: the values as typed when they were understood.
-    const shown = { category: data.filter.category ?? "", kind: q.kind ?? "", region: q.region ?? "", min: q.min, max: q.max, q: q.q, sort: q.sort ?? "" };
+    const shown = {
+      category: data.filter.category ?? "",
+      kind: q.kind ?? "",
+      region: q.region ?? "",
+      min: q.min,
+      max: q.max,
+      q: q.q,
+      sort: q.sort ?? "",
+    };
     const link = new URLSearchParams();
     for (const k of ["category", "region", "min", "max", "q", "sort"] as const) if (shown[k]) link.set(k, shown[k]);
     if (!kind && shown.kind) link.set("kind", shown.kind);
+    // 清除服务券筛选 keeps the other filters; the pager and the form keep the voucher.
+    const clearQuery = link.toString();
+    if (voucher) link.set("voucher", voucher.accountId);
+    // A voucher's list is the list of its kind (通用券服务 or 专项券服务).
+    if (voucher && voucher.kind !== kind) {
+      link.delete("kind");
+      return c.redirect(`/services/${voucher.kind}?${link}`, 303);
+    }
     const base = kind === "general" ? "/services/general" : kind === "special" ? "/services/special" : "/services";
     c.header("Vary", "HX-Request");
     const view = isHtmx(c) && c.req.header("HX-Target") === "results" ? "public/product-results" : "public/products";
@@ -411,7 +432,9 @@ export function productRoutes() {
       base,
       q: shown,
       query: link.toString(),
+      clearHref: clearQuery ? `${base}?${clearQuery}` : base,
       ...data,
+      categoryOptions: data.categories.filter((c) => !voucher || voucher.categories.includes(c.code)).map((c) => [c.code, c.name]),
       labels,
       categoryName: categoryNamer(data.categories),
     });

@@ -7,7 +7,7 @@ import type { Audit } from "../audit/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import { CITIES } from "../enterprises/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
-import { isValidOn } from "../vouchers/domain.ts";
+import { hasExpired, isValidOn } from "../vouchers/domain.ts";
 import { orderAmounts } from "../orders/domain.ts";
 import type { CatalogService } from "../catalog/service.ts";
 import { categoryNamer } from "../catalog/domain.ts";
@@ -33,6 +33,7 @@ export type CoverChange = { svg: string } | { remove: true } | undefined;
 const canReview = (role: string) => role === "reviewer" || role === "super_admin";
 const REGION_CODES = ["450000", ...CITIES.map((c) => c.code)];
 export const PAGE_SIZE = 20;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The products module's public surface: the provider's side, the reviewer's side and the public shop window. */
 export function productService(deps: ProductDeps) {
@@ -57,6 +58,22 @@ export function productService(deps: ProductDeps) {
     const out: Record<VoucherKind, string[]> = { general: [], special: [] };
     for (const p of await deps.vouchers.openProgrammes()) out[p.kind].push(...p.categories);
     return out;
+  }
+
+  /**
+   * The voucher a 去使用 link filters the catalog by: one of this account's enterprise's own voucher
+   * accounts whose programme has not ended; otherwise a notice.
+   */
+  async function voucherScope(
+    viewerAccountId: string | undefined,
+    voucherAccountId: string,
+  ): Promise<{ voucher: { accountId: string; name: string; kind: VoucherKind; categories: string[] } } | { notice: string }> {
+    if (!viewerAccountId) return { notice: "登录后才能按服务券筛选，以下为全部服务产品" };
+    const enterprise = UUID.test(voucherAccountId) ? await deps.enterprises.ofAccount(viewerAccountId) : undefined;
+    const programme = enterprise ? await deps.vouchers.programmeOfAccount(enterprise.id, voucherAccountId) : undefined;
+    if (!programme) return { notice: "未找到该服务券，以下为全部服务产品" };
+    if (hasExpired(programme, now())) return { notice: "该服务券已过期，不能再抵扣，以下为全部服务产品" };
+    return { voucher: { accountId: voucherAccountId.toLowerCase(), name: programme.name, kind: programme.kind, categories: programme.categories } };
   }
 
   return {
@@ -369,7 +386,11 @@ export function productService(deps: ProductDeps) {
 
     /**
      * The public list: filters as the HTTP edge parsed them (amounts already in fen, ids already
-     * UUIDs); a category outside the managed list or an unknown value is ignored.
+     * UUIDs); a category outside the managed list or an unknown value is ignored. `voucher` (去使用)
+     * narrows it to what one voucher account of the signed-in enterprise (`viewerAccountId`) can pay
+     * for: its programme's kind and categories. Any other voucher id, signed out, or an expired
+     * voucher leaves the list unfiltered with a `notice` that says why (the same words for an id
+     * that does not exist and another enterprise's).
      */
     async listings(q: {
       category?: string;
@@ -381,21 +402,28 @@ export function productService(deps: ProductDeps) {
       sort?: string;
       providerId?: string;
       page?: number;
+      voucher?: string;
+      viewerAccountId?: string;
     }) {
       const categories = await deps.catalog.categories();
+      const scope = q.voucher ? await voucherScope(q.viewerAccountId, q.voucher) : undefined;
+      const voucher = scope && "voucher" in scope ? scope.voucher : undefined;
+      const notice = scope && "notice" in scope ? scope.notice : undefined;
+      const category = categories.some((c) => c.code === q.category) && (!voucher || voucher.categories.includes(q.category!)) ? q.category : undefined;
       const f: ListingFilter = {
-        category: categories.some((c) => c.code === q.category) ? q.category : undefined,
-        kind: q.kind === "general" || q.kind === "special" ? q.kind : undefined,
+        category,
+        categories: voucher?.categories,
+        kind: voucher ? voucher.kind : q.kind === "general" || q.kind === "special" ? q.kind : undefined,
         region: q.region && REGION_CODES.includes(q.region) && q.region !== "450000" ? q.region : undefined,
         minFen: Number.isSafeInteger(q.minFen) ? q.minFen : undefined,
         maxFen: Number.isSafeInteger(q.maxFen) ? q.maxFen : undefined,
         terms: q.q ? queryTerms(q.q) : undefined,
-        providerId: q.providerId && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(q.providerId) ? q.providerId : undefined,
+        providerId: q.providerId && UUID.test(q.providerId) ? q.providerId : undefined,
         sort: q.sort === "price_asc" || q.sort === "price_desc" ? q.sort : "newest",
       };
       const page = pageOf(q.page);
       const { rows, total } = await deps.productRepo(db).listings(f, PAGE_SIZE, (page - 1) * PAGE_SIZE);
-      return { rows, total, pageNo: page, pages: pagesOf(total, PAGE_SIZE), categories, filter: f };
+      return { rows, total, pageNo: page, pages: pagesOf(total, PAGE_SIZE), categories, filter: f, voucher, notice };
     },
 
     /**

@@ -171,13 +171,17 @@ export function voucherService(deps: VoucherDeps) {
     async quotaCards(accountId: string) {
       const enterprise = await deps.enterprises.ofAccount(accountId);
       const programmes = await deps.programmeRepo(db).list({ status: ["open", "closed"] });
-      const apps = enterprise ? await deps.quotaRepo(db).latestByEnterprise(enterprise.id) : [];
+      const [apps, accounts] = enterprise
+        ? await Promise.all([deps.quotaRepo(db).latestByEnterprise(enterprise.id), deps.ledgerRepo(db).accountsOf(enterprise.id)])
+        : [[], []];
       const at = now();
       const cards = programmes
         .map((p) => {
           const application = apps.find((a) => a.programmeId === p.id);
           const state: CardState = cardState(p, application, at);
-          return { programme: p, application, state, generalQuotaFen: generalQuota(p, enterprise?.sizeClass ?? null) };
+          // The voucher account 去使用 filters the catalog by (one per programme and enterprise).
+          const accountId = accounts.find((a) => a.programmeId === p.id)?.id;
+          return { programme: p, application, state, accountId, generalQuotaFen: generalQuota(p, enterprise?.sizeClass ?? null) };
         })
         .filter((c) => c.programme.status === "open" || c.application);
       return { enterprise, certified: enterprise?.certificationStatus === "certified", cards };
