@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, makeTestApp } from "../support/app.ts";
 import type { Browser } from "../support/client.ts";
-import { signIn } from "../support/flows.ts";
+import { signIn, signInAdmin } from "../support/flows.ts";
 
 /**
  * The provider's 订单管理 through HTTP on the demo data: enterprises 1 and 2 hold an approved 通用券;
@@ -211,5 +211,70 @@ describe("authorisation", () => {
     await owner.get("/provider/orders?tab=__proto__&page=-2");
     expect(owner.lastStatus).toBe(200);
     expect(owner.lastHtml).toMatch(/aria-current="page">全部（\d+）/);
+  });
+});
+
+describe("a suspended (暂停) provider", () => {
+  it("may not 接单 (403, nothing written, no 接单 button) but may still 拒单, which gives the enterprise its voucher back; after 恢复 it accepts again", async () => {
+    const { b: ent, id: first } = await order("13800000001");
+    const { id: second } = await order("13800000001");
+    const availableOrdered = await available(ent);
+    const [provider] = await t.deps.db.query<{ id: string }>(
+      "select p.id from providers p join enterprises e on e.id = p.enterprise_id join accounts a on a.id = e.account_id where a.phone = '13800000008'",
+    );
+    const reviewer = await signInAdmin(t, "reviewer");
+    const setStatus = async (action: "suspend" | "restore") => {
+      await reviewer.get("/admin/providers/list");
+      const res = await reviewer.post(`/admin/providers/${provider!.id}/status`, { action, reason: action === "suspend" ? "资质核查中" : "" });
+      expect(res.status).toBe(303);
+    };
+    await setStatus("suspend");
+    try {
+      const pro = await signIn(t, "13800000008");
+      await pro.get("/provider/orders?tab=pending");
+      expect(pro.lastStatus).toBe(200);
+      await pro.get(`/provider/orders/${first}`);
+      expect(pro.lastStatus).toBe(200);
+      expect(pro.lastHtml).toContain("服务商已暂停，不能接新订单");
+      expect(pro.lastHtml).not.toContain(`/provider/orders/${first}/accept`);
+      expect(pro.lastHtml).toContain(`/provider/orders/${first}/decline`);
+      // 拒单 is still offered (its confirmation carries the order's version).
+      await pro.get(`/provider/orders/${first}/decline`);
+      expect(pro.lastStatus).toBe(200);
+      expect(pro.lastHtml).toContain("确定拒单");
+      const version = versionOn(pro.lastHtml);
+
+      // 接单 posted anyway (an old page, a crafted form): 403 with the reason on the order's page, nothing written.
+      const before = await counts();
+      const refused = await pro.post(`/provider/orders/${first}/accept`, { version });
+      expect(refused.status).toBe(403);
+      expect(pro.lastHtml).toContain("服务商已暂停，不能接单；如无法提供服务，请拒单，企业的补贴券额度将退回");
+      expect(pro.lastHtml).toContain(`<h1>订单 `);
+      expect(await counts()).toEqual(before);
+      expect(await statusOf(first)).toBe("pending_acceptance");
+      // The service says the same to any caller.
+      const direct = await t.deps.orders.accept(
+        (await t.deps.db.query<{ id: string }>("select id from accounts where phone = '13800000008'"))[0]!.id,
+        first,
+        Number(version),
+      );
+      expect(direct).toMatchObject({ ok: false, status: 403 });
+
+      // 拒单 still works: the order ends and the reservation comes back.
+      await pro.get(`/provider/orders/${first}/decline`);
+      const declined = await pro.post(`/provider/orders/${first}/decline`, { reason: "服务商暂停期间无法提供服务", version });
+      expect(declined.status).toBe(303);
+      expect(await statusOf(first)).toBe("declined");
+      expect(await available(ent)).not.toBe(availableOrdered);
+      const lines = await t.deps.db.query<{ kind: string }>("select kind from order_money_lines where order_id = $1 order by id", [first]);
+      expect(lines.map((l) => l.kind)).toEqual(["voucher_reserved", "voucher_released"]);
+    } finally {
+      await setStatus("restore");
+    }
+    const pro = await signIn(t, "13800000008");
+    await pro.get(`/provider/orders/${second}`);
+    expect(pro.lastHtml).not.toContain("服务商已暂停");
+    expect((await pro.post(`/provider/orders/${second}/accept`, { version: versionOn(pro.lastHtml) })).status).toBe(303);
+    expect(await statusOf(second)).toBe("contract_drafting");
   });
 });

@@ -259,8 +259,8 @@ export function orderRoutes() {
       const res = await c.var.deps.orders.accept(c.var.viewer.account!.id, id, c.req.valid("form").version, c.var.requestId);
       if (!res.ok) {
         if (res.status === 404) return noOrder(c);
-        if (res.status === 403) return notProvider(c, res.errors._form);
-        return providerOrderPage(c, id, res.errors, 409);
+        // A suspended provider sees why on the order's page; an enterprise that is no provider gets the 403 page from it.
+        return providerOrderPage(c, id, res.errors, res.status === 403 ? 403 : 409);
       }
       flash(c, "已接单，请制定合同");
       return c.redirect(`/provider/orders/${id}`, 303);

@@ -47,6 +47,7 @@ export type OrderDeps = {
 };
 
 export const ORDER_PAGE_SIZE = 20;
+export const SUSPENDED_ACCEPT = "服务商已暂停，不能接单；如无法提供服务，请拒单，企业的补贴券额度将退回";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** 提交订单's input as the HTTP edge parsed it. */
@@ -108,6 +109,8 @@ export function orderService(deps: OrderDeps) {
   ): Promise<Result<Order>> {
     const provider = await deps.catalog.providerOfAccount(accountId);
     if (!provider) return fail({ _form: "仅入库服务商可以处理订单" }, 403);
+    // A suspended (暂停) provider takes no new work but may still 拒单, so no enterprise waits on it.
+    if (provider.status !== "active" && action === "accept") return fail({ _form: SUSPENDED_ACCEPT }, 403);
     return inTransaction(async (tx) => {
       const order = await deps.orderRepo(tx).byId(orderId, true);
       if (!order || order.providerId !== provider.id) return refuse({ _form: "订单不存在" }, 404);
@@ -327,7 +330,9 @@ export function orderService(deps: OrderDeps) {
         repo.moneyLines(order.id),
         deps.enterprises.byId(order.enterpriseId),
       ]);
-      return ok({ order, events, moneyLines, enterpriseName: enterprise?.name ?? "", actions: actionsFor(order.status, "provider") });
+      const suspended = provider.status !== "active";
+      const actions = actionsFor(order.status, "provider").filter((a) => !suspended || a !== "accept");
+      return ok({ order, events, moneyLines, enterpriseName: enterprise?.name ?? "", actions, suspended });
     },
 
     /** 接单 by the provider that sells the product, while 待接单 and on the page's version: 待制定合同, one event. */
