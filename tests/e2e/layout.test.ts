@@ -41,6 +41,8 @@ type Metrics = {
   gapBelowHeader: number;
   small: string[];
   rows: { name: string; spread: number }[];
+  /** Order lists (.stack-table) that scroll sideways inside their .table-wrap. */
+  scrollingTables: string[];
 };
 
 /** Measures what the user sees: overflow, target sizes (WCAG 2.5.8: 24 px; 44 px for form controls on a phone), row alignment. */
@@ -73,6 +75,9 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
       });
       return { name: row.className, spread: Math.max(...centres) - Math.min(...centres) };
     });
+    const scrollingTables = [...document.querySelectorAll(".table-wrap")]
+      .filter((w) => w.querySelector(".stack-table") && w.scrollWidth > w.clientWidth)
+      .map((w) => `${w.querySelector("caption")?.textContent ?? "table"} ${w.scrollWidth} > ${w.clientWidth}`);
     const header = document.querySelector(".site-header")!.getBoundingClientRect();
     const first = document.querySelector("main")!.firstElementChild!;
     return {
@@ -83,6 +88,7 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
       gapBelowHeader: first.getBoundingClientRect().top - header.bottom,
       small,
       rows,
+      scrollingTables,
     };
   }, phone);
 }
@@ -177,6 +183,7 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     const m = await measure(page, width < 600);
     expect(m.viewport).toBe(width);
     expect(m.scrollWidth, "no sideways scrolling").toBeLessThanOrEqual(width);
+    expect(m.scrollingTables, "order lists fit without scrolling inside").toEqual([]);
     expect(m.small, "tap targets too small").toEqual([]);
     expect(m.unlabelled, "fields without a visible label").toEqual([]);
     expect(m.lang).toBe("zh-CN");
