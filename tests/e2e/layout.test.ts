@@ -314,6 +314,11 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await see(page.getByText("¥60,000.00").first());
     await page.getByText(/^额度明细/).click();
     await check(page, "我的服务券", "vouchers");
+    // 去使用: 通用券服务 filtered to what the voucher pays for, saying so.
+    await page.getByRole("link", { name: "去使用" }).first().click();
+    await see(page.getByRole("heading", { level: 2, name: `按服务券筛选：${YEAR}年度通用券` }));
+    await see(page.getByRole("link", { name: "清除服务券筛选，查看全部服务" }));
+    await check(page, "通用券服务", "services-voucher");
 
     const admin = adm.page;
     await signInAdmin(admin, "admin");
