@@ -156,6 +156,7 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
   await demandsDemo(deps);
   await messagesDemo(deps);
   await contentDemo(deps);
+  await ordersDemo(deps);
   if (created) deps.log.info({ created }, "demo data loaded");
   return { created };
 }
@@ -282,6 +283,7 @@ async function vouchersDemo(deps: Deps) {
     ["13800000001", true],
     ["13800000002", true],
     ["13800000003", false],
+    ["13800000004", true],
   ] as const) {
     const [acc] = await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
     if (!acc) continue;
@@ -666,4 +668,74 @@ export async function demandsDemo(deps: Deps) {
     productId: product?.productId ?? "",
   });
   if (!answered.ok) throw new Error(`demo demand response failed: ${JSON.stringify(answered.errors)}`);
+}
+
+/**
+ * Orders in each state the platform reaches so far, between demo enterprises 3 (no voucher: its
+ * quota application is still 待审核) and 4 (an approved 通用券) and the three demo providers, walked
+ * through the real use cases (so the ledger, money lines, events, contract versions and notices are
+ * what a user would have produced). Once: skipped when any order exists.
+ */
+export async function ordersDemo(deps: Deps) {
+  const [{ n }] = (await deps.db.query<{ n: number }>("select count(*)::int as n from orders")) as [{ n: number }];
+  if (n > 0) return;
+  const account = async (phone: string) => (await deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]))[0]?.id;
+  const product = async (title: string) =>
+    (await deps.db.query<{ product_id: string }>("select product_id from product_listings where title = $1", [title]))[0]?.product_id;
+  const must = <T>(r: { ok: true; value: T } | { ok: false; errors: unknown }, what: string): T => {
+    if (!r.ok) throw new Error(`demo ${what} failed: ${JSON.stringify(r.errors)}`);
+    return r.value;
+  };
+  const [e3, e4, p7, p8, p9] = await Promise.all(["13800000003", "13800000004", "13800000007", "13800000008", "13800000009"].map(account));
+  if (!e3 || !e4 || !p7 || !p8 || !p9) return;
+  const order = async (enterprise: string, title: string) => {
+    const productId = await product(title);
+    if (!productId) throw new Error(`demo product ${title} is missing`);
+    const page = must(await deps.orders.orderPage(enterprise, productId), `order page of ${title}`);
+    const voucher = page.accounts.find((a) => a.availableFen > 0);
+    const placed = must(
+      await deps.orders.submit(enterprise, { productId, useVoucher: !!voucher, voucherAccountId: voucher?.accountId, submissionKey: page.submissionKey }),
+      `order of ${title}`,
+    );
+    return placed.order;
+  };
+  const day = (d: number) => shanghaiDate(new Date(deps.clock.now().getTime() + d * 86_400_000));
+  const terms = (o: { contractFen: number; snapshot: { content: string; deliverables: string; acceptance: string } }, contractFen = o.contractFen) => ({
+    serviceContent: o.snapshot.content,
+    deliverables: o.snapshot.deliverables,
+    acceptance: o.snapshot.acceptance,
+    contractFen,
+    depositFen: Math.floor(contractFen / 10 / 100) * 100,
+    serviceFrom: day(7),
+    serviceTo: day(97),
+    paymentTerms: "合同签订后，甲方支付定金（合同金额的10%）；乙方完成服务并经甲方验收合格后，甲方支付尾款。服务券抵扣部分由平台兑付给乙方。（演示数据）",
+    liability: "任何一方未按本合同约定履行义务的，应承担违约责任，并赔偿由此给对方造成的直接损失。（演示数据）",
+    disputeResolution: "因本合同引起的争议，双方协商解决；协商不成的，向甲方所在地人民法院提起诉讼。（演示数据）",
+    otherTerms: "",
+  });
+
+  // 待确认合同: version 1 with a lower 合同金额 (the reservation shrinks with it)
+  const review = await order(e4, "设备上云与工业数据采集部署");
+  must(await deps.orders.accept(p9, review.id, undefined), "接单");
+  must(await deps.orders.saveContract(p9, review.id, terms(review, 9_000_000)), "制定合同");
+  must(await deps.orders.submitContract(p9, review.id, 1, undefined), "提交企业确认");
+  // 待制定合同 and 待接单 (with what is left on the voucher, if anything)
+  const drafting = await order(e4, "ISO 9001 质量管理体系建设辅导");
+  must(await deps.orders.accept(p8, drafting.id, undefined), "接单");
+  await order(e4, "智能制造能力成熟度诊断服务");
+  // 待签合同: version 1 returned with a reason, version 2 agreed
+  const signing = await order(e3, "产线数字化改造方案设计");
+  must(await deps.orders.accept(p7, signing.id, undefined), "接单");
+  must(await deps.orders.saveContract(p7, signing.id, terms(signing)), "制定合同");
+  must(await deps.orders.submitContract(p7, signing.id, 1, undefined), "提交企业确认");
+  must(await deps.orders.returnContract(e3, signing.id, 1, "请把服务期限延长到四个月，并在交付清单中写明培训次数。（演示数据）", undefined), "退回修改");
+  const revised = { ...terms(signing), serviceTo: day(127), deliverables: `${signing.snapshot.deliverables}；现场培训2次` };
+  must(await deps.orders.saveContract(p7, signing.id, revised), "修改合同");
+  must(await deps.orders.submitContract(p7, signing.id, 2, undefined), "提交企业确认");
+  must(await deps.orders.agreeContract(e3, signing.id, 2, undefined), "同意");
+  // 订单取消 and 已拒单
+  const cancelled = await order(e3, "企业数据治理与主数据梳理");
+  must(await deps.orders.cancel(e3, cancelled.id, "采购计划调整，暂不需要。（演示数据）"), "取消订单");
+  const declined = await order(e3, "金属材料力学性能检测");
+  must(await deps.orders.decline(p8, declined.id, "本月检测排期已满，请下月再下单。（演示数据）", undefined), "拒单");
 }

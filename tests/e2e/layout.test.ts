@@ -530,6 +530,36 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
       await check(page, `订单 ${accepted.number}`, `provider-order-accepted-${suffix}`);
     }
   }, 90_000);
+  it("合同 (the demo orders): 制定合同's form (and 422), the provider's contract, the enterprise's contract with the changes from the version before, 退回修改 (and 422)", async () => {
+    const { deps } = e2e.server.t;
+    const idOf = async (status: string) => (await deps.db.query<{ id: string }>("select id from orders where status = $1 limit 1", [status]))[0]!.id;
+    const [drafting, review, signing] = [await idOf("contract_drafting"), await idOf("contract_review"), await idOf("contract_signing")];
+    const pro = (await e2e.open(false, { width, height: 800 })).page;
+    await signInWithPassword(pro, "13800000008");
+    await pro.goto(`/provider/orders/${drafting}/contract`);
+    await check(pro, "合同", "provider-contract-prefilled");
+    await pro.goto(`/provider/orders/${drafting}/contract/edit`);
+    await check(pro, "制定合同", "provider-contract-form");
+    await pro.getByLabel("合同金额").fill("");
+    await pro.getByRole("button", { name: "保存并预览" }).click();
+    await see(errorSummary(pro));
+    await check(pro, "制定合同", "provider-contract-form-422");
+    const signer = (await e2e.open(false, { width, height: 800 })).page;
+    await signInWithPassword(signer, "13800000003");
+    await signer.goto(`/me/orders/${signing}/contract`);
+    await see(signer.getByRole("heading", { level: 2, name: "与第1版相比的修改" }));
+    await check(signer, "合同", "contract-agreed");
+    const ent = (await e2e.open(false, { width, height: 800 })).page;
+    await signInWithPassword(ent, "13800000004");
+    await ent.goto(`/me/orders/${review}/contract`);
+    await see(ent.getByRole("button", { name: "同意" }));
+    await check(ent, "合同", "contract-review");
+    await ent.getByRole("link", { name: "退回修改" }).click();
+    await check(ent, "退回修改", "contract-return");
+    await ent.getByRole("button", { name: "确定退回" }).click();
+    await see(errorSummary(ent));
+    await check(ent, "退回修改", "contract-return-422");
+  }, 90_000);
   it("企业需求, 我要留言, 政策资讯: public pages (and 422), the 我要留言 dialog over a page, 我的需求管理, 发布需求 (and 422), 我的留言, 响应需求 (and 422), 需求响应; 管理端 企业需求审核, 留言管理, 政策资讯管理 with their detail pages (and 422)", async () => {
     const ent = await e2e.open(true, { width, height: 800 });
     const pro = await e2e.open(true, { width, height: 800 });

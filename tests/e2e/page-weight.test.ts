@@ -84,7 +84,7 @@ async function idOf(sql: string): Promise<string> {
 
 describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (public, 个人中心, 服务机构, 管理端)", () => {
   let sessions: Record<"enterprise" | "provider" | "reviewer" | "operator", string>;
-  let ids: Record<"demand" | "pendingDemand" | "article" | "message" | "product" | "order", string>;
+  let ids: Record<"demand" | "pendingDemand" | "article" | "message" | "product" | "order" | "review" | "drafting" | "signing", string>;
   beforeAll(async () => {
     const [enterprise, provider, reviewer, operator] = await Promise.all([
       signIn(t, "13800000001"),
@@ -102,6 +102,9 @@ describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (
       ),
       product: await idOf("select product_id as id from product_listings where title = '金属材料力学性能检测'"),
       order: "",
+      review: "",
+      drafting: "",
+      signing: await idOf("select id from orders where status = 'contract_signing' limit 1"),
     };
     // One order of demo enterprise 1 (待接单), made through the service as 提交订单 would.
     const account = await idOf("select id from accounts where phone = '13800000001'");
@@ -115,6 +118,26 @@ describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (
     });
     if (!made.ok) throw new Error(JSON.stringify(made.errors));
     ids.order = made.value.order.id;
+    // Two orders of enterprise 1 with provider 7 (the provider session): one accepted (制定合同's form),
+    // one with a submitted contract (the enterprise's contract and 退回修改).
+    const pro = await idOf("select id from accounts where phone = '13800000007'");
+    const diagnosis = await idOf("select product_id as id from product_listings where title = '智能制造能力成熟度诊断服务'");
+    const accepted = async () => {
+      const page = await t.deps.orders.orderPage(account, diagnosis);
+      if (!page.ok) throw new Error(JSON.stringify(page.errors));
+      const placed = await t.deps.orders.submit(account, { productId: diagnosis, useVoucher: false, submissionKey: page.value.submissionKey });
+      if (!placed.ok) throw new Error(JSON.stringify(placed.errors));
+      if (!(await t.deps.orders.accept(pro, placed.value.order.id, undefined)).ok) throw new Error("接单 failed");
+      return placed.value.order.id;
+    };
+    ids.drafting = await accepted();
+    ids.review = await accepted();
+    const draft = await t.deps.orders.providerContract(pro, ids.review);
+    if (!draft.ok) throw new Error(JSON.stringify(draft.errors));
+    const { partyA: _a, partyB: _b, ...terms } = draft.value.content;
+    const saved = await t.deps.orders.saveContract(pro, ids.review, { ...terms, serviceFrom: "2026-12-10", serviceTo: "2027-03-31" });
+    if (!saved.ok) throw new Error(JSON.stringify(saved.errors));
+    if (!(await t.deps.orders.submitContract(pro, ids.review, 1, undefined)).ok) throw new Error("提交企业确认 failed");
   });
 
   it.each([
@@ -133,6 +156,11 @@ describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (
     ["enterprise", "/me/orders", "我购买的服务"],
     ["enterprise", "/me/orders/:order", null],
     ["enterprise", "/me/orders/:order/cancel", "取消订单"],
+    ["enterprise", "/me/orders/:review/contract", "合同"],
+    ["enterprise", "/me/orders/:review/contract/return", "退回修改"],
+    ["provider", "/provider/orders/:drafting/contract", "合同"],
+    ["provider", "/provider/orders/:drafting/contract/edit", "制定合同"],
+    ["provider", "/provider/orders/:signing/contract", "合同"],
     ["provider", "/demands/:demand", null],
     ["provider", "/provider/responses", "需求响应"],
     ["reviewer", "/admin/demands", "企业需求审核"],

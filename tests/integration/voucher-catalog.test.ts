@@ -6,7 +6,7 @@ import { signIn } from "../support/flows.ts";
 /**
  * 去使用 on a voucher leads to the catalog filtered to what that voucher can pay for: its kind and
  * its programme's categories (`?voucher=<account id>`, resolved for the signed-in enterprise).
- * Demo data: demo enterprise 4 (certified, no voucher) is granted a 通用券 that pays for 检验检测
+ * Demo data: demo enterprise 3 (certified, its demo 通用券 still 待审核) is granted a 通用券 that pays for 检验检测
  * only; provider 8 sells 金属材料力学性能检测 (检验检测, 通用券) and ISO 9001 质量管理体系建设辅导
  * (质量管理, 通用券); enterprise 1 holds the demo 通用券 (every category but 设备更新).
  */
@@ -48,7 +48,7 @@ beforeAll(async () => {
     categories: ["testing"],
   });
   if (!saved.ok) throw new Error(JSON.stringify(saved.errors));
-  const applied = await t.deps.vouchers.apply(await accountOf("13800000004"), saved.value.id, {});
+  const applied = await t.deps.vouchers.apply(await accountOf("13800000003"), saved.value.id, {});
   if (!applied.ok) throw new Error(JSON.stringify(applied.errors));
   const decided = await t.deps.vouchers.decide({ id: reviewer!.id, role: "reviewer" }, applied.value.applicationId, { decision: "approve", reason: "" });
   if (!decided.ok) throw new Error(JSON.stringify(decided.errors));
@@ -60,14 +60,14 @@ beforeAll(async () => {
         [phone],
       )
     )[0]!.id;
-  voucherId = await ids("13800000004");
+  voucherId = await ids("13800000003");
   otherVoucherId = await ids("13800000001");
 });
 afterAll(async () => t?.close());
 
 describe("去使用", () => {
   it("from 我的服务券 opens 通用券服务 filtered to the voucher's categories, says so, and 清除 shows everything again", async () => {
-    const b = await signIn(t, "13800000004");
+    const b = await signIn(t, "13800000003");
     await b.get("/me/vouchers");
     const use = hrefOf(b.lastHtml, "去使用");
     expect(use).toBe(`/services/general?voucher=${voucherId}`);
@@ -98,7 +98,7 @@ describe("去使用", () => {
   });
 
   it("keeps the voucher with the other filters, in the htmx fragment, and clears to the other filters", async () => {
-    const b = await signIn(t, "13800000004");
+    const b = await signIn(t, "13800000003");
     await b.get(`/services/general?voucher=${voucherId}&sort=price_asc&q=${encodeURIComponent("检测")}`);
     expect(b.lastHtml).toContain(TESTING);
     expect(hrefOf(b.lastHtml, "清除服务券筛选，查看全部服务")).toBe(`/services/general?q=${encodeURIComponent("检测")}&sort=price_asc`);
@@ -123,7 +123,7 @@ describe("去使用", () => {
   });
 
   it("another enterprise's voucher, a forged or malformed id and a signed-out visitor get the whole list with a notice, never its contents", async () => {
-    const b = await signIn(t, "13800000004");
+    const b = await signIn(t, "13800000003");
     const notFound = "未找到该服务券，以下为全部服务产品";
     const pages: string[] = [];
     for (const id of [otherVoucherId, "00000000-0000-4000-8000-000000000000", "not-a-voucher", "<script>"]) {
@@ -159,7 +159,7 @@ describe("去使用", () => {
     const start = clock.now();
     try {
       clock.set(new Date("2027-01-05T02:00:00Z"));
-      const b = await signIn(t, "13800000004");
+      const b = await signIn(t, "13800000003");
       await b.get(`/services/general?voucher=${voucherId}`);
       expect(b.lastStatus).toBe(200);
       expect(b.lastHtml).toContain("该服务券已过期，不能再抵扣，以下为全部服务产品");
