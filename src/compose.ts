@@ -44,6 +44,7 @@ import { pgMessages } from "./modules/messages/pg.ts";
 import { messageService } from "./modules/messages/service.ts";
 import { portalService } from "./modules/portal/service.ts";
 import { pgOrders } from "./modules/orders/pg.ts";
+import { pgOrderAdmin } from "./modules/orders/admin-pg.ts";
 import { orderService } from "./modules/orders/service.ts";
 import { loadAssets } from "./web/assets.ts";
 import { createViews } from "./web/views.ts";
@@ -196,6 +197,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     db,
     clock,
     orderRepo: pgOrders,
+    orderAdminRepo: pgOrderAdmin,
     enterprises,
     products,
     vouchers,
@@ -204,6 +206,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     identity,
     log,
     acceptDays: config.orderAcceptDays,
+    audit,
   });
   const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
   return {

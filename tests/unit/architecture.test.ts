@@ -237,7 +237,7 @@ const TABLES: Record<string, Ownership> = {
   files: { owns: ["files"] },
   audit: { owns: ["audit_events"] },
   vouchers: {
-    owns: ["voucher_programmes", "quota_applications", "voucher_accounts", "voucher_ledger", "allocation_runs"],
+    owns: ["voucher_programmes", "quota_applications", "voucher_accounts", "voucher_ledger", "allocation_runs", "voucher_account_directory"],
     reads: { enterprise_directory: "the view enterprises publishes for other modules' lists and the annual allocation" },
   },
   catalog: {
@@ -257,7 +257,11 @@ const TABLES: Record<string, Ownership> = {
   portal: { owns: [] },
   orders: {
     owns: ["orders", "contracts", "contract_versions", "order_events", "order_money_lines"],
-    reads: { enterprise_directory: "the view enterprises publishes: the ordering enterprise's name in 订单管理 lists" },
+    reads: {
+      enterprise_directory: "the view enterprises publishes: the ordering enterprise's name (and, for the admin, its city) in 订单管理 lists",
+      provider_directory: "the view catalog publishes: the admin's 订单管理 names and searches each order's provider in its one list query",
+      voucher_account_directory: "the view vouchers publishes: the admin's 订单管理 filters by the programme of each order's voucher account in SQL",
+    },
   },
 };
 const moduleFolders = readdirSync(join(SRC, "modules")).filter((f) => statSync(join(SRC, "modules", f)).isDirectory());

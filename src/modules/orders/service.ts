@@ -9,9 +9,12 @@ import type { IdentityService } from "../identity/service.ts";
 import type { ProductService } from "../products/service.ts";
 import { availableFen, hasExpired, isValidOn } from "../vouchers/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
+import type { Audit } from "../audit/service.ts";
 import { contractUseCases } from "./contract-service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import { orderExpiryService } from "./expiry-service.ts";
+import { orderAdminUseCases } from "./admin-service.ts";
+import type { OrderAdminRepositoryFactory } from "./admin-ports.ts";
 import {
   INITIAL_STATUS,
   ORDER_TABS,
@@ -44,6 +47,8 @@ export type OrderDeps = {
   log?: { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
   /** ORDER_ACCEPT_DAYS, for the closing job (expiry-service.ts). */
   acceptDays: number;
+  audit: Audit;
+  orderAdminRepo: OrderAdminRepositoryFactory;
 };
 
 export const ORDER_PAGE_SIZE = 20;
@@ -122,6 +127,7 @@ export function orderService(deps: OrderDeps) {
     ...contractUseCases(deps, core),
     // 超时关闭 (the closing job's use case): closeUnaccepted.
     ...orderExpiryService(deps),
+    ...orderAdminUseCases(deps, core),
 
     /**
      * 订单详情: the product as it is now, the quantity (where the unit allows more than one), the

@@ -1,0 +1,45 @@
+import type { Db } from "../../ports/db.ts";
+import type { ContractVersionStatus, OrderStatus } from "./domain.ts";
+import type { OrderSummary } from "./ports.ts";
+
+/** The admin's 订单管理 filters as the repository applies them (each one optional, all of them combined). */
+export type AdminOrderFilter = {
+  /** A whole order number (exact match) or the start of one (prefix): upper-case letters and digits. */
+  number?: { exact: string } | { prefix: string };
+  status?: OrderStatus;
+  /** The voucher programme of the order's voucher account. */
+  programmeId?: string;
+  /** A part of the provider's name / the ordering enterprise's name (case-insensitive, no wildcards). */
+  providerName?: string;
+  enterpriseName?: string;
+  /** The ordering enterprise's city (region code). */
+  cityCode?: string;
+  /** Submitted at or after `from` and before `to`. */
+  from?: Date;
+  to?: Date;
+};
+
+/** A row of the admin's list: both parties by their current names, and the enterprise's city. */
+export type AdminOrderRow = OrderSummary & { cityCode: string | null };
+
+/** One contract version as the admin's order page lists it (the content stays with the contract pages). */
+export type ContractVersionRow = {
+  version: number;
+  status: ContractVersionStatus;
+  contractFen: number | null;
+  depositFen: number | null;
+  returnReason: string | null;
+  submittedAt: Date | null;
+  decidedAt: Date | null;
+  sha256: string | null;
+  createdAt: Date;
+};
+
+/** The reads of the admin's 订单管理; the order itself, its events and money lines come from the module's OrderRepository. */
+export interface OrderAdminRepository {
+  /** One page of every order matching the filter (newest first) and how many match. Limit and offset are bound as parameters. */
+  search(f: AdminOrderFilter, limit: number, offset: number): Promise<{ rows: AdminOrderRow[]; total: number }>;
+  /** Every contract version of an order, oldest first (none before 制定合同). */
+  contractVersions(orderId: string): Promise<ContractVersionRow[]>;
+}
+export type OrderAdminRepositoryFactory = (db: Db) => OrderAdminRepository;

@@ -1,0 +1,149 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { requireAdmin } from "../../web/guards.ts";
+import { type AppEnv, type Ctx, flash, render } from "../../web/http.ts";
+import { dateFilter, enumFilter, form, oneOfFilter, optionalText, pageNo, params, query, searchText, uuid, uuidFilter } from "../../web/validate.ts";
+import { CITIES, cityName } from "../enterprises/domain.ts";
+import { ORDER_CLOSERS, ORDER_READERS } from "./admin-service.ts";
+import { CONTRACT_VERSION_TEXT, ORDER_STATUS_TEXT, REASON_MAX } from "./domain.ts";
+import type { MoneyLineKind } from "./ports.ts";
+import { labels as orderLabels, timeline, versionField } from "./routes.ts";
+
+type Status = 200 | 403 | 404 | 409 | 422;
+
+const idParam = z.object({ id: uuid("订单不存在") });
+
+/** 订单管理's filters; each one is ignored when it is not well formed (lenient, like every list). */
+const listQuery = z.object({
+  number: searchText(30),
+  status: enumFilter(ORDER_STATUS_TEXT),
+  programme: uuidFilter,
+  provider: searchText(50),
+  enterprise: searchText(50),
+  city: oneOfFilter(CITIES.map((c) => c.code)),
+  from: dateFilter,
+  to: dateFilter,
+  page: pageNo,
+});
+
+/** 关闭订单: the reason (required by the domain: 2..200 characters) and the version of the order's page. */
+const closeForm = z.object({ reason: optionalText(REASON_MAX, "关闭订单原因"), version: versionField });
+
+const MONEY_LINE_TEXT: Record<MoneyLineKind, string> = {
+  voucher_reserved: "补贴券额度占用",
+  voucher_released: "补贴券额度退回",
+  voucher_consumed: "补贴券抵扣核销",
+  voucher_settled: "补贴券已兑付",
+  deposit_paid: "定金到账",
+  balance_paid: "尾款到账",
+  refund: "退款",
+};
+
+const labels = {
+  ...orderLabels,
+  cityName,
+  cities: CITIES.map((c) => [c.code, c.name] as [string, string]),
+  moneyLine: MONEY_LINE_TEXT,
+  contractStatus: CONTRACT_VERSION_TEXT,
+  providerStatus: { active: "正常", suspended: "已暂停" } as Record<string, string>,
+};
+
+/** The admin's 订单管理 (operator, finance, super admin) and the operator's 关闭订单. */
+export function orderAdminRoutes() {
+  const r = new Hono<AppEnv>();
+  const noOrder = (c: Ctx) => render(c, "errors/404", { title: "订单不存在" }, 404);
+  const forbidden = (c: Ctx, message?: string) => render(c, "errors/403", { title: "无权访问", message }, 403);
+
+  r.get("/admin/orders", requireAdmin(...ORDER_READERS), query(listQuery), async (c) => {
+    const q = c.req.valid("query");
+    const res = await c.var.deps.orders.adminOrders(
+      c.var.viewer.admin!,
+      {
+        number: q.number,
+        status: q.status,
+        programmeId: q.programme,
+        provider: q.provider,
+        enterprise: q.enterprise,
+        cityCode: q.city,
+        from: q.from,
+        to: q.to,
+      },
+      q.page,
+    );
+    if (!res.ok) return forbidden(c, res.errors._form);
+    const shown = {
+      number: q.number,
+      status: q.status ?? "",
+      programme: q.programme ?? "",
+      provider: q.provider,
+      enterprise: q.enterprise,
+      city: q.city ?? "",
+      from: q.from ?? "",
+      to: q.to ?? "",
+    };
+    const link = new URLSearchParams();
+    for (const [k, v] of Object.entries(shown)) if (v) link.set(k, v);
+    return render(c, "admin/orders", {
+      title: "订单管理",
+      ...res.value,
+      q: shown,
+      query: link.toString(),
+      programmes: await c.var.deps.vouchers.programmes(),
+      labels,
+    });
+  });
+
+  /** One order's record, its events as the timeline partial reads them. */
+  const detail = async (c: Ctx) => {
+    const res = await c.var.deps.orders.adminOrder(c.var.viewer.admin!, c.req.param("id") ?? "");
+    if (!res.ok) return res;
+    return { ...res, value: { ...res.value, events: timeline(res.value.events) } };
+  };
+
+  r.get("/admin/orders/:id", requireAdmin(...ORDER_READERS), params(idParam, noOrder), async (c) => {
+    const res = await detail(c);
+    if (!res.ok) return res.status === 404 ? noOrder(c) : forbidden(c, res.errors._form);
+    const d = res.value;
+    return render(c, "admin/order", { title: `订单 ${d.order.number}`, ...d, labels });
+  });
+
+  /** 关闭订单's confirmation: the reason and the order's version; opened on an order that cannot be closed, 409 with its status. */
+  const closePage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
+    const res = await detail(c);
+    if (!res.ok) return res.status === 404 ? noOrder(c) : forbidden(c, res.errors._form);
+    const d = res.value;
+    if (!d.mayClose) return forbidden(c, "只有运营人员或超级管理员可以关闭订单");
+    const allowed = d.canClose;
+    const shownErrors = allowed || errors._form ? errors : { _form: `订单当前状态为“${ORDER_STATUS_TEXT[d.order.status]}”，不能关闭订单` };
+    return render(
+      c,
+      "admin/order-close",
+      { title: "关闭订单", ...d, allowed, errors: shownErrors, values, labels },
+      allowed || status !== 200 ? status : 409,
+    );
+  };
+
+  r.get("/admin/orders/:id/close", requireAdmin(...ORDER_CLOSERS), params(idParam, noOrder), (c) => closePage(c));
+  r.post(
+    "/admin/orders/:id/close",
+    requireAdmin(),
+    params(idParam, noOrder),
+    form(closeForm, (c: Ctx, errors, values) => closePage(c, errors, values, errors.version ? 409 : 422)),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const f = c.req.valid("form");
+      const res = await c.var.deps.orders.adminClose(c.var.viewer.admin!, id, f.reason, f.version, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        if (res.status === 403) return forbidden(c, res.errors._form);
+        return closePage(c, res.errors, { reason: f.reason }, res.status === 409 ? 409 : 422);
+      }
+      const o = res.value;
+      const released = o.voucherAccountId && o.deductionFen > 0 ? "，补贴券抵扣额度已退回企业" : "";
+      flash(c, `订单已${o.status === "closed" ? "关闭" : "终止"}${released}`);
+      return c.redirect(`/admin/orders/${id}`, 303);
+    },
+  );
+
+  return r;
+}

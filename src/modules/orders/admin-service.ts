@@ -1,0 +1,164 @@
+/**
+ * The admin's 订单管理: every order searched and paged, one order's whole record, and the
+ * operator's 关闭订单 (reason required) through the module's transition core. See docs/orders.md
+ * "Admin 订单管理".
+ */
+import { pageOf, pagesOf } from "../../lib/paging.ts";
+import { type Result, fail, ok } from "../../lib/result.ts";
+import { shanghaiMidnight } from "../../lib/shanghai.ts";
+import { type OrderCore, inTransaction, refuse } from "./core-service.ts";
+import { FINAL_STATUSES, ORDER_STATUS_TEXT, type OrderStatus, TRANSITIONS, checkReason, parseOrderNumber, transition } from "./domain.ts";
+import type { AdminOrderFilter } from "./admin-ports.ts";
+import type { Order } from "./ports.ts";
+import type { OrderDeps } from "./service.ts";
+
+/** Staff who may open 订单管理: the operators who handle orders, finance (who follows their money), the super admin. */
+export const ORDER_READERS = ["operator", "finance", "super_admin"] as const;
+/** Staff who may 关闭订单: the platform operator of the transition table, and the super admin. */
+export const ORDER_CLOSERS = ["operator", "super_admin"] as const;
+const reads = (role: string) => (ORDER_READERS as readonly string[]).includes(role);
+const closes = (role: string) => (ORDER_CLOSERS as readonly string[]).includes(role);
+
+/**
+ * The statuses 关闭订单 is offered in here: the cells of the table built with this issue (待接单 and
+ * the contract statuses), where closing only releases the voucher reservation. Closing after signing
+ * or payment needs its refunds and the sign flow revoked; those issues add their cells' effects.
+ */
+export const ADMIN_CLOSABLE: readonly OrderStatus[] = TRANSITIONS.filter((t) => t.action === "close" && t.issue === 11).map((t) => t.from);
+
+export const ADMIN_ORDER_PAGE_SIZE = 20;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+type Staff = { id: string; role: string };
+
+/** 订单管理's search as the HTTP edge parsed it: texts trimmed, dates YYYY-MM-DD, anything unknown left out. */
+export type AdminOrderQuery = {
+  number?: string;
+  status?: OrderStatus;
+  programmeId?: string;
+  provider?: string;
+  enterprise?: string;
+  cityCode?: string;
+  from?: string;
+  to?: string;
+};
+
+/** An order number typed into the search: a whole number is matched exactly, the start of one as a prefix, anything else matches nothing. */
+export function numberFilter(raw: string): AdminOrderFilter["number"] {
+  const text = raw.replace(/\s+/g, "").toUpperCase();
+  if (!text) return undefined;
+  if (parseOrderNumber(text)) return { exact: text };
+  return /^[0-9A-Z]{1,24}$/.test(text) ? { prefix: text } : { exact: text };
+}
+
+/** The repository's filter of a query: Asia/Shanghai day bounds for the dates (the whole `to` day included). */
+export function adminFilter(q: AdminOrderQuery): AdminOrderFilter {
+  const day = (s: string | undefined, plus = 0) => (s && DAY.test(s) ? shanghaiMidnight(s, plus) : undefined);
+  return {
+    number: q.number ? numberFilter(q.number) : undefined,
+    status: q.status,
+    programmeId: q.programmeId && UUID.test(q.programmeId) ? q.programmeId : undefined,
+    providerName: q.provider || undefined,
+    enterpriseName: q.enterprise || undefined,
+    cityCode: q.cityCode || undefined,
+    from: day(q.from),
+    to: day(q.to, 1),
+  };
+}
+
+export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply">) {
+  const { db } = deps;
+
+  return {
+    /** 订单管理 (admin): every order matching the filters, newest first, one page of them. */
+    async adminOrders(staff: Staff, q: AdminOrderQuery, page: unknown) {
+      if (!reads(staff.role)) return fail({ _form: "您的角色无权查看订单管理" }, 403);
+      const pageNo = pageOf(page);
+      const { rows, total } = await deps.orderAdminRepo(db).search(adminFilter(q), ADMIN_ORDER_PAGE_SIZE, (pageNo - 1) * ADMIN_ORDER_PAGE_SIZE);
+      return ok({ rows, total, pageNo, pages: pagesOf(total, ADMIN_ORDER_PAGE_SIZE) });
+    },
+
+    /**
+     * One order's whole record for staff: the order with its snapshot and amounts, both parties as
+     * they are now, the voucher's programme, contract versions, money lines and the timeline, and
+     * whether this staff member may 关闭订单 now.
+     */
+    async adminOrder(staff: Staff, orderId: string) {
+      if (!reads(staff.role)) return fail({ _form: "您的角色无权查看订单管理" }, 403);
+      const repo = deps.orderRepo(db);
+      const order = await repo.byId(orderId);
+      if (!order) return fail({ _form: "订单不存在" }, 404);
+      const [events, moneyLines, contracts, enterprise, provider, programme] = await Promise.all([
+        repo.events(order.id),
+        repo.moneyLines(order.id),
+        deps.orderAdminRepo(db).contractVersions(order.id),
+        deps.enterprises.byId(order.enterpriseId),
+        deps.catalog.provider(order.providerId),
+        order.voucherAccountId ? deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined,
+      ]);
+      const closable = ADMIN_CLOSABLE.includes(order.status);
+      return ok({
+        order,
+        events,
+        moneyLines,
+        contracts,
+        enterprise: enterprise ? { name: enterprise.name, creditCode: enterprise.creditCode, cityCode: enterprise.cityCode } : undefined,
+        provider: provider
+          ? { name: provider.name, contactName: provider.contactName, contactPhone: provider.contactPhone, status: provider.status }
+          : undefined,
+        programme: programme ? { id: programme.id, name: programme.name, kind: programme.kind } : undefined,
+        closable,
+        final: FINAL_STATUSES.includes(order.status),
+        canClose: closable && closes(staff.role),
+        mayClose: closes(staff.role),
+      });
+    },
+
+    /**
+     * 关闭订单 by an operator, with a required reason, on the version of the page it was opened on:
+     * 待接单 -> 已关闭, a contract status -> 已终止, the voucher reservation released, one order
+     * event and one audit event, all in one transaction. A stale version or another status: 409,
+     * nothing written.
+     */
+    async adminClose(
+      staff: Staff,
+      orderId: string,
+      reasonRaw: string | undefined,
+      expectedVersion: number | undefined,
+      requestId?: string,
+    ): Promise<Result<Order>> {
+      if (!closes(staff.role)) return fail({ _form: "只有运营人员或超级管理员可以关闭订单" }, 403);
+      const reason = checkReason("close", reasonRaw);
+      if ("error" in reason) return fail({ reason: reason.error });
+      return inTransaction(db, async (tx) => {
+        const order = await deps.orderRepo(tx).byId(orderId, true);
+        if (!order) return refuse({ _form: "订单不存在" }, 404);
+        if (!ADMIN_CLOSABLE.includes(order.status) && transition(order.status, "close", "operator").ok) {
+          return refuse({ _form: `订单当前状态为“${ORDER_STATUS_TEXT[order.status]}”，已进入签署或履约阶段，暂不能在此关闭订单` }, 409);
+        }
+        const closed = await core.apply(tx, order, {
+          action: "close",
+          actor: "operator",
+          actorId: staff.id,
+          reason: reason.reason,
+          requestId,
+          expectedVersion,
+        });
+        await deps.audit.record(tx, {
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: "order",
+          entityId: order.id,
+          action: "order_closed",
+          fromStatus: order.status,
+          toStatus: closed.status,
+          reason: reason.reason,
+          requestId,
+          data: { number: order.number, releasedFen: order.voucherAccountId ? order.deductionFen : 0 },
+        });
+        return ok(closed);
+      });
+    },
+  };
+}
