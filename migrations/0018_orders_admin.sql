@@ -6,13 +6,8 @@
 create view voucher_account_directory as
   select id, programme_id, enterprise_id from voucher_accounts;
 
--- The list without a status filter: newest first, one page at a time (the status index leads
--- with the status, so it cannot give every order in time order).
+-- The list without a status filter, newest first, one page at a time: the status index leads with
+-- the status, so without this one every page sorts all orders (measured: 115 ms -> 1 ms for the
+-- first page of 300,000 orders; a programme's first page 47 ms -> 1.4 ms). A number prefix is
+-- narrowed to its date's created_at range by the use case, which this index serves too.
 create index orders_created_idx on orders (created_at desc, id desc);
-
--- 订单编号 searched by its start (DD + date ...): LIKE 'prefix%' uses a text_pattern_ops index
--- whatever the database's collation; the unique index on number keeps serving the exact match.
-create index orders_number_prefix_idx on orders (number text_pattern_ops);
-
--- The programme filter: the orders paid with one of the programme's accounts.
-create index orders_voucher_account_idx on orders (voucher_account_id) where voucher_account_id is not null;

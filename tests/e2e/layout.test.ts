@@ -560,6 +560,40 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await see(errorSummary(ent));
     await check(ent, "退回修改", "contract-return-422");
   }, 90_000);
+  it("管理端 订单管理: the list (filtered), an order with its timeline, 关闭订单 (and 422), the closed order (JavaScript on and off)", async () => {
+    const { deps } = e2e.server.t;
+    const [row] = await deps.db.query<{ product_id: string }>("select product_id from product_listings where title = '金属材料力学性能检测'");
+    const [buyer] = await deps.db.query<{ id: string }>("select id from accounts where phone = '13800000002'");
+    for (const js of [true, false]) {
+      const suffix = js ? "js" : "nojs";
+      // An order of demo enterprise 2 without a voucher (its vouchers are measured elsewhere as they are).
+      const p = await deps.orders.orderPage(buyer!.id, row!.product_id);
+      if (!p.ok) throw new Error(JSON.stringify(p.errors));
+      const s = await deps.orders.submit(buyer!.id, { productId: row!.product_id, useVoucher: false, submissionKey: p.value.submissionKey });
+      if (!s.ok) throw new Error(JSON.stringify(s.errors));
+      const o = s.value.order;
+      const { page } = await e2e.open(js, { width, height: 800 });
+      await signInAdmin(page, "operator");
+      await page.getByRole("link", { name: "订单管理", exact: true }).click();
+      await check(page, "订单管理", `admin-orders-${suffix}`);
+      await page.getByLabel("订单状态").selectOption({ label: "待接单" });
+      await page.getByLabel("订单编号").fill(o.number);
+      await page.getByRole("button", { name: "筛选" }).click();
+      await see(page.getByText("共 1 条", { exact: false }));
+      await check(page, "订单管理", `admin-orders-filtered-${suffix}`);
+      await page.getByRole("link", { name: `查看订单 ${o.number}` }).click();
+      await check(page, `订单 ${o.number}`, `admin-order-${suffix}`);
+      await page.getByRole("link", { name: "关闭订单", exact: true }).click();
+      await check(page, "关闭订单", `admin-order-close-${suffix}`);
+      await page.getByRole("button", { name: "确定关闭订单" }).click();
+      await see(errorSummary(page));
+      await check(page, "关闭订单", `admin-order-close-422-${suffix}`);
+      await page.getByLabel("关闭原因").fill("企业来电要求关闭订单");
+      await page.getByRole("button", { name: "确定关闭订单" }).click();
+      await see(page.getByRole("heading", { level: 2, name: "订单状态：已关闭" }));
+      await check(page, `订单 ${o.number}`, `admin-order-closed-${suffix}`);
+    }
+  }, 90_000);
   it("企业需求, 我要留言, 政策资讯: public pages (and 422), the 我要留言 dialog over a page, 我的需求管理, 发布需求 (and 422), 我的留言, 响应需求 (and 422), 需求响应; 管理端 企业需求审核, 留言管理, 政策资讯管理 with their detail pages (and 422)", async () => {
     const ent = await e2e.open(true, { width, height: 800 });
     const pro = await e2e.open(true, { width, height: 800 });

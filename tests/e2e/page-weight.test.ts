@@ -170,6 +170,9 @@ describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (
     ["operator", "/admin/articles", "政策资讯管理"],
     ["operator", "/admin/articles/new", "新建文章"],
     ["operator", "/admin/articles/:article", "编辑文章"],
+    ["operator", "/admin/orders", "订单管理"],
+    ["operator", "/admin/orders/:order", null],
+    ["operator", "/admin/orders/:order/close", "关闭订单"],
   ] as const)("%s %s stays under 50 KB", async (who, pattern, heading) => {
     const path = pattern.replace(/:(\w+)/, (_, k: keyof typeof ids) => ids[k]);
     const { page, parts, total } = await weigh(path, who === "anonymous" ? undefined : sessions[who]);

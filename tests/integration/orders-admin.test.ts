@@ -105,6 +105,10 @@ describe("订单管理 (admin): the list and its filters", () => {
     expect(exact.html).toContain("共 1 条");
     expect(exact.html).toContain(`value="${a.number}"`);
     await expectOnly("number=DD20261128", [c]);
+    await expectOnly("number=20261128", [c]);
+    await expectOnly("number=DD202611", [a, b, c]);
+    await expectOnly("number=DD202612", []);
+    await expectOnly(`number=${c.number.slice(0, -1)}`, [c]);
     await expectOnly("number=dd2026%201127", [a, b]);
     await expectOnly("number=DD-1%25", []);
 

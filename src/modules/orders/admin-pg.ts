@@ -28,7 +28,7 @@ function whereOf(f: AdminOrderFilter): { sql: string; params: unknown[] } {
     where.push(sql.replaceAll("?", `$${params.length}`));
   };
   if (f.number && "exact" in f.number) add("o.number = ?", f.number.exact);
-  // The pattern index (text_pattern_ops, migration 0018) serves a prefix whatever the collation.
+  // A prefix comes with the created_at range of its date (the use case's numberDateRange), which the time index serves.
   if (f.number && "prefix" in f.number) add("o.number like ?", `${f.number.prefix.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
   if (f.status) add("o.status = ?", f.status);
   if (f.programmeId) {

@@ -44,26 +44,61 @@ export type AdminOrderQuery = {
   to?: string;
 };
 
-/** An order number typed into the search: a whole number is matched exactly, the start of one as a prefix, anything else matches nothing. */
+/**
+ * An order number typed into the search: a whole number is matched exactly, the start of one as a
+ * prefix (digits alone are read after "DD": "20261127" is "DD20261127"), anything else matches nothing.
+ */
 export function numberFilter(raw: string): AdminOrderFilter["number"] {
-  const text = raw.replace(/\s+/g, "").toUpperCase();
-  if (!text) return undefined;
+  const typed = raw.replace(/\s+/g, "").toUpperCase();
+  if (!typed) return undefined;
+  const text = /^\d+$/.test(typed) ? `DD${typed}` : typed;
   if (parseOrderNumber(text)) return { exact: text };
   return /^[0-9A-Z]{1,24}$/.test(text) ? { prefix: text } : { exact: text };
 }
 
+const isRealDate = (s: string) => DAY.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
+
+/**
+ * The submission instants an order-number prefix implies. A number carries the Asia/Shanghai date
+ * its order was submitted on (`formatOrderNumber` of the same instant as `created_at`), so a prefix
+ * with a year, a month or a whole date ("DD2026", "DD202611", "DD20261127...") lies in that year,
+ * month or day. Adding the range changes no answer and lets the list walk only that stretch of the
+ * time index instead of every order. Undefined for a shorter prefix or one that is no date.
+ */
+export function numberDateRange(prefix: string): { from: Date; to: Date } | undefined {
+  const digits = prefix.match(/^DD(\d{4,8})/)?.[1];
+  if (!digits) return undefined;
+  const y = Number(digits.slice(0, 4));
+  if (y < 1000) return undefined;
+  if (digits.length >= 8) {
+    const day = `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}`;
+    return isRealDate(day) ? { from: shanghaiMidnight(day), to: shanghaiMidnight(day, 1) } : undefined;
+  }
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (digits.length >= 6) {
+    const m = Number(digits.slice(4, 6));
+    if (m < 1 || m > 12) return undefined;
+    return { from: shanghaiMidnight(`${y}-${pad(m)}-01`), to: shanghaiMidnight(m === 12 ? `${y + 1}-01-01` : `${y}-${pad(m + 1)}-01`) };
+  }
+  return { from: shanghaiMidnight(`${y}-01-01`), to: shanghaiMidnight(`${y + 1}-01-01`) };
+}
+
 /** The repository's filter of a query: Asia/Shanghai day bounds for the dates (the whole `to` day included). */
 export function adminFilter(q: AdminOrderQuery): AdminOrderFilter {
-  const day = (s: string | undefined, plus = 0) => (s && DAY.test(s) ? shanghaiMidnight(s, plus) : undefined);
+  const day = (s: string | undefined, plus = 0) => (s && isRealDate(s) ? shanghaiMidnight(s, plus) : undefined);
+  const number = q.number ? numberFilter(q.number) : undefined;
+  const implied = number && "prefix" in number ? numberDateRange(number.prefix) : undefined;
+  const later = (x: Date | undefined, y: Date | undefined) => (x && y ? (x > y ? x : y) : (x ?? y));
+  const earlier = (x: Date | undefined, y: Date | undefined) => (x && y ? (x < y ? x : y) : (x ?? y));
   return {
-    number: q.number ? numberFilter(q.number) : undefined,
+    number,
     status: q.status,
     programmeId: q.programmeId && UUID.test(q.programmeId) ? q.programmeId : undefined,
     providerName: q.provider || undefined,
     enterpriseName: q.enterprise || undefined,
     cityCode: q.cityCode || undefined,
-    from: day(q.from),
-    to: day(q.to, 1),
+    from: later(day(q.from), implied?.from),
+    to: earlier(day(q.to, 1), implied?.to),
   };
 }
 
