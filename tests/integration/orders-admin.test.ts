@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, makeTestApp, testClock } from "../support/app.ts";
 import type { Browser } from "../support/client.ts";
 import { signIn, signInAdmin } from "../support/flows.ts";
+import { smsAbout } from "../support/orders.ts";
 
 /**
  * The admin's 订单管理 through HTTP on the demo data. Enterprises 1 (南宁) and 2 (柳州) hold an
@@ -60,6 +61,35 @@ async function accept(id: string) {
   const pro = await signIn(t, "13800000008");
   await pro.get(`/provider/orders/${id}`);
   expect((await pro.post(`/provider/orders/${id}/accept`, { version: versionOn(pro.lastHtml) })).status).toBe(303);
+}
+
+/** Provider 8 writes version 1 of the contract (the prefilled form with dates and these amounts) and submits it: 待确认合同. */
+async function submitContract(id: string, contractAmount: string, depositAmount: string) {
+  const pro = await signIn(t, "13800000008");
+  await pro.get(`/provider/orders/${id}/contract/edit`);
+  expect(pro.lastStatus).toBe(200);
+  const html = pro.lastHtml;
+  const unescape = (v: string) =>
+    v
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, "&");
+  const fields: Record<string, string> = {};
+  for (const m of html.matchAll(/<textarea[^>]*name="([a-zA-Z]+)"[^>]*>([^<]*)<\/textarea>/g)) fields[m[1]!] = unescape(m[2]!);
+  for (const m of html.matchAll(/<input[^>]*name="([a-zA-Z]+)" type="(?:text|date)" value="([^"]*)"/g)) fields[m[1]!] = unescape(m[2]!);
+  const saved = await pro.post(`/provider/orders/${id}/contract`, {
+    ...fields,
+    serviceFrom: "2026-12-10",
+    serviceTo: "2027-01-31",
+    contractAmount,
+    depositAmount,
+  });
+  expect(saved.status, JSON.stringify(fields)).toBe(303);
+  await pro.get(`/provider/orders/${id}/contract`);
+  const version = pro.lastHtml.match(/name="version" value="(\d+)"/)![1]!;
+  expect((await pro.post(`/provider/orders/${id}/contract/submit`, { version, contractVersion: "1" })).status).toBe(303);
 }
 
 beforeAll(async () => {
@@ -248,7 +278,9 @@ describe("关闭订单", () => {
     });
     expect(audit[0]!.request_id).toBeTruthy();
 
-    // Both parties see it with the reason.
+    // Both parties are told by SMS (the number only) and see it with the reason.
+    const notices = (await smsAbout(t, o.number)).filter((m) => m.text.includes("已被平台关闭"));
+    expect(notices.map((m) => m.phone).sort()).toEqual(["13800000001", "13800000008"]);
     await ent.get(`/me/orders/${o.id}`);
     expect(ent.lastHtml).toContain("订单状态：已关闭");
     expect(ent.lastHtml).toContain("原因：企业重复下单，来电要求关闭");
@@ -284,6 +316,28 @@ describe("关闭订单", () => {
       [o.id],
     );
     expect(row!.n).toBe(1);
+  });
+
+  it("closes an order whose contract waits for the enterprise (待确认合同): 已终止, its contract versions on the page, the voucher released", async () => {
+    const ent = await signIn(t, "13800000001");
+    const before = await available(ent);
+    const o = await order("13800000001", product.testing, true);
+    await accept(o.id);
+    await submitContract(o.id, "10000", "500");
+    expect(await statusOf(o.id)).toBe("contract_review");
+    const op = await signInAdmin(t, "operator");
+    await op.get(`/admin/orders/${o.id}`);
+    for (const text of ["订单状态：待确认合同", "第1版 · 待企业确认", "服务合同", "¥10,000.00", "提交企业确认</span> → 待确认合同"]) {
+      expect(op.lastHtml, text).toContain(text);
+    }
+    expect(op.lastHtml).not.toContain("尚未制定合同");
+    await op.get(`/admin/orders/${o.id}/close`);
+    expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "服务商无法按期提供服务", version: versionOn(op.lastHtml) })).status).toBe(303);
+    expect(await statusOf(o.id)).toBe("terminated");
+    expect(await available(ent)).toBe(before);
+    await op.get(`/admin/orders/${o.id}`);
+    expect(op.lastHtml).toContain("订单状态：已终止");
+    expect(op.lastHtml).toContain("第1版 · 待企业确认");
   });
 
   it("a stale version (the provider acted since the page opened) or a malformed one is a 409, nothing written", async () => {

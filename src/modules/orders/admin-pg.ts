@@ -1,8 +1,6 @@
 import type { Db } from "../../ports/db.ts";
 import { camelRow } from "../../lib/rows.ts";
-import type { AdminOrderFilter, AdminOrderRow, ContractVersionRow, OrderAdminRepository } from "./admin-ports.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import type { AdminOrderFilter, AdminOrderRow, OrderAdminRepository } from "./admin-ports.ts";
 
 /** A name fragment as an ILIKE pattern that matches it literally anywhere. */
 const contains = (s: string) => `%${s.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
@@ -56,17 +54,6 @@ export function pgOrderAdmin(db: Db): OrderAdminRepository {
         db.query<{ n: number }>(`select count(*)::int as n ${FROM} ${w.sql}`, w.params),
       ]);
       return { rows: rows.map((r) => camelRow<AdminOrderRow>(r)), total: c!.n };
-    },
-
-    async contractVersions(orderId): Promise<ContractVersionRow[]> {
-      if (!UUID.test(orderId)) return [];
-      const rows = await db.query(
-        `select version, status, (content->>'contractFen')::bigint as contract_fen, (content->>'depositFen')::bigint as deposit_fen,
-           return_reason, submitted_at, decided_at, sha256, created_at
-           from contract_versions where order_id = $1 order by version`,
-        [orderId],
-      );
-      return rows.map((r) => camelRow<ContractVersionRow>(r));
     },
   };
 }

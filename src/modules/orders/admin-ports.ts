@@ -1,5 +1,5 @@
 import type { Db } from "../../ports/db.ts";
-import type { ContractVersionStatus, OrderStatus } from "./domain.ts";
+import type { OrderStatus } from "./domain.ts";
 import type { OrderSummary } from "./ports.ts";
 
 /** The admin's 订单管理 filters as the repository applies them (each one optional, all of them combined). */
@@ -22,24 +22,9 @@ export type AdminOrderFilter = {
 /** A row of the admin's list: both parties by their current names, and the enterprise's city. */
 export type AdminOrderRow = OrderSummary & { cityCode: string | null };
 
-/** One contract version as the admin's order page lists it (the content stays with the contract pages). */
-export type ContractVersionRow = {
-  version: number;
-  status: ContractVersionStatus;
-  contractFen: number | null;
-  depositFen: number | null;
-  returnReason: string | null;
-  submittedAt: Date | null;
-  decidedAt: Date | null;
-  sha256: string | null;
-  createdAt: Date;
-};
-
-/** The reads of the admin's 订单管理; the order itself, its events and money lines come from the module's OrderRepository. */
+/** The list of the admin's 订单管理; the order itself, its events, money lines and contract versions come from the module's OrderRepository. */
 export interface OrderAdminRepository {
   /** One page of every order matching the filter (newest first) and how many match. Limit and offset are bound as parameters. */
   search(f: AdminOrderFilter, limit: number, offset: number): Promise<{ rows: AdminOrderRow[]; total: number }>;
-  /** Every contract version of an order, oldest first (none before 制定合同). */
-  contractVersions(orderId: string): Promise<ContractVersionRow[]>;
 }
 export type OrderAdminRepositoryFactory = (db: Db) => OrderAdminRepository;

@@ -2,16 +2,12 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, render } from "../../web/http.ts";
-import { dateFilter, enumFilter, form, oneOfFilter, optionalText, pageNo, params, query, searchText, uuid, uuidFilter } from "../../web/validate.ts";
+import { dateFilter, enumFilter, form, oneOfFilter, optionalText, pageNo, params, query, searchText, uuidFilter } from "../../web/validate.ts";
 import { CITIES, cityName } from "../enterprises/domain.ts";
 import { ORDER_CLOSERS, ORDER_READERS } from "./admin-service.ts";
 import { CONTRACT_VERSION_TEXT, ORDER_STATUS_TEXT, REASON_MAX } from "./domain.ts";
 import type { MoneyLineKind } from "./ports.ts";
-import { labels as orderLabels, timeline, versionField } from "./routes.ts";
-
-type Status = 200 | 403 | 404 | 409 | 422;
-
-const idParam = z.object({ id: uuid("订单不存在") });
+import { type Status, idParam, labels as orderLabels, timeline, versionField } from "./routes.ts";
 
 /** 订单管理's filters; each one is ignored when it is not well formed (lenient, like every list). */
 const listQuery = z.object({
@@ -44,7 +40,7 @@ const labels = {
   cityName,
   cities: CITIES.map((c) => [c.code, c.name] as [string, string]),
   moneyLine: MONEY_LINE_TEXT,
-  contractStatus: CONTRACT_VERSION_TEXT,
+  versionStatus: CONTRACT_VERSION_TEXT,
   providerStatus: { active: "正常", suspended: "已暂停" } as Record<string, string>,
 };
 

@@ -127,7 +127,7 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
       const [events, moneyLines, contracts, enterprise, provider, programme] = await Promise.all([
         repo.events(order.id),
         repo.moneyLines(order.id),
-        deps.orderAdminRepo(db).contractVersions(order.id),
+        repo.contractVersions(order.id),
         deps.enterprises.byId(order.enterpriseId),
         deps.catalog.provider(order.providerId),
         order.voucherAccountId ? deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined,
