@@ -69,7 +69,7 @@ async function submitContract(id: string, contractAmount: string, depositAmount:
   await pro.get(`/provider/orders/${id}/contract/edit`);
   expect(pro.lastStatus).toBe(200);
   const html = pro.lastHtml;
-  const unescape = (v: string) =>
+  const unhtml = (v: string) =>
     v
       .replace(/&lt;/g, "<")
       .replace(/&gt;/g, ">")
@@ -77,8 +77,8 @@ async function submitContract(id: string, contractAmount: string, depositAmount:
       .replace(/&#39;/g, "'")
       .replace(/&amp;/g, "&");
   const fields: Record<string, string> = {};
-  for (const m of html.matchAll(/<textarea[^>]*name="([a-zA-Z]+)"[^>]*>([^<]*)<\/textarea>/g)) fields[m[1]!] = unescape(m[2]!);
-  for (const m of html.matchAll(/<input[^>]*name="([a-zA-Z]+)" type="(?:text|date)" value="([^"]*)"/g)) fields[m[1]!] = unescape(m[2]!);
+  for (const m of html.matchAll(/<textarea[^>]*name="([a-zA-Z]+)"[^>]*>([^<]*)<\/textarea>/g)) fields[m[1]!] = unhtml(m[2]!);
+  for (const m of html.matchAll(/<input[^>]*name="([a-zA-Z]+)" type="(?:text|date)" value="([^"]*)"/g)) fields[m[1]!] = unhtml(m[2]!);
   const saved = await pro.post(`/provider/orders/${id}/contract`, {
     ...fields,
     serviceFrom: "2026-12-10",
