@@ -263,6 +263,7 @@ const TABLES: Record<string, Ownership> = {
       voucher_account_directory: "the view vouchers publishes: the admin's 订单管理 filters by the programme of each order's voucher account in SQL",
     },
   },
+  signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
 };
 const moduleFolders = readdirSync(join(SRC, "modules")).filter((f) => statSync(join(SRC, "modules", f)).isDirectory());
 /** The folder whose files may touch a module's tables: its own, or its host while it has no folder yet. */
