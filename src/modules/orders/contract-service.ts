@@ -139,7 +139,7 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
         const current = versions.at(-1);
         const editable = contractEditable(order.status, current);
         const fresh = await parties(order);
-        const base = current && current.status !== "agreed" ? current.content : initialContract(order, fresh.partyA, fresh.partyB);
+        const base = current ? current.content : initialContract(order, fresh.partyA, fresh.partyB);
         const content: ContractContent = editable.ok ? { ...base, ...fresh } : (current?.content ?? base);
         const { terms } = await voucherTerms(order);
         const checked = checkContract(content, { unitPriceFen: order.unitPriceFen, quantity: order.quantity, voucher: terms });

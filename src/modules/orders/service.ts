@@ -11,6 +11,7 @@ import { availableFen, hasExpired, isValidOn } from "../vouchers/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
 import type { Audit } from "../audit/service.ts";
 import { contractUseCases } from "./contract-service.ts";
+import { signingUseCases } from "./signing-service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import { orderExpiryService } from "./expiry-service.ts";
 import { orderAdminUseCases } from "./admin-service.ts";
@@ -128,6 +129,7 @@ export function orderService(deps: OrderDeps) {
     // 超时关闭 (the closing job's use case): closeUnaccepted.
     ...orderExpiryService(deps),
     ...orderAdminUseCases(deps, core),
+    ...signingUseCases(deps, core),
 
     /**
      * 订单详情: the product as it is now, the quantity (where the unit allows more than one), the

@@ -1,0 +1,78 @@
+/**
+ * What the signing module asks of orders, through this service only: the agreed contract an order
+ * in 待签合同 is to be signed on, and the transitions a signing outcome causes, in the signing
+ * module's transaction (签署完成 -> 待支付定金; 拒签 -> 待制定合同 for a new version). See
+ * docs/signing.md "Flow".
+ */
+import type { Db } from "../../ports/db.ts";
+import { type Result, fail, ok } from "../../lib/result.ts";
+import { type OrderCore, inTransaction, refuse } from "./core-service.ts";
+import { type ContractContent, checkReason } from "./domain.ts";
+import type { Order } from "./ports.ts";
+import type { OrderDeps } from "./service.ts";
+
+/** The agreed version an order in 待签合同 is signed on, with both parties' enterprise ids. */
+export type SigningTerms = {
+  order: Order;
+  providerEnterpriseId: string;
+  contractVersion: number;
+  content: ContractContent;
+  /** SHA-256 of the version's canonical content, stored at 同意. */
+  contentSha256: string;
+};
+
+export function signingUseCases(deps: OrderDeps, core: OrderCore) {
+  const { db } = deps;
+
+  /**
+   * A signing outcome applied to the order in the caller's transaction (the signing module's, with
+   * the callback's claim): `signed` -> 待支付定金, `sign_refused` (reason) -> 待制定合同. The order
+   * row is locked; a refusal (wrong state: the order moved on) throws, rolling the caller back.
+   * `contractVersion` must still be the agreed one (an outcome for an old version changes nothing).
+   */
+  async function applySigningOutcome(
+    tx: Db,
+    orderId: string,
+    outcome: { action: "signed" | "sign_refused"; contractVersion: number; reason?: string; requestId?: string },
+  ): Promise<Order> {
+    const repo = deps.orderRepo(tx);
+    const order = await repo.byId(orderId, true);
+    if (!order) return refuse({ _form: "订单不存在" }, 404);
+    const agreed = (await repo.contractVersions(order.id)).filter((v) => v.status === "agreed").at(-1);
+    if (agreed?.version !== outcome.contractVersion) return refuse({ _form: "签署的合同版本已不是双方同意的版本" }, 409);
+    let reason: string | null = null;
+    if (outcome.action === "sign_refused") {
+      const r = checkReason("sign_refused", outcome.reason);
+      reason = "error" in r ? "（未填写原因）" : r.reason;
+    }
+    return core.apply(tx, order, { action: outcome.action, actor: "system", actorId: null, reason, requestId: outcome.requestId });
+  }
+
+  return {
+    /** The agreed contract of an order in 待签合同 (409 in any other status, 404 for an unknown order). */
+    async signingTerms(orderId: string, tx: Db = db): Promise<Result<SigningTerms>> {
+      const repo = deps.orderRepo(tx);
+      const order = await repo.byId(orderId);
+      if (!order) return fail({ _form: "订单不存在" }, 404);
+      if (order.status !== "contract_signing") return fail({ _form: "订单不在待签合同状态" }, 409);
+      const agreed = (await repo.contractVersions(order.id)).filter((v) => v.status === "agreed").at(-1);
+      if (!agreed?.sha256) return fail({ _form: "合同尚未同意" }, 409);
+      const provider = await deps.catalog.provider(order.providerId);
+      if (!provider) return fail({ _form: "服务商不存在" }, 404);
+      return ok({
+        order,
+        providerEnterpriseId: provider.enterpriseId,
+        contractVersion: agreed.version,
+        content: agreed.content,
+        contentSha256: agreed.sha256,
+      });
+    },
+
+    applySigningOutcome,
+
+    /** The same outcome in a transaction of its own (for callers without one); a refusal is returned, not thrown. */
+    async signingOutcome(orderId: string, outcome: { action: "signed" | "sign_refused"; contractVersion: number; reason?: string }) {
+      return inTransaction(db, async (tx) => ok(await applySigningOutcome(tx, orderId, outcome)));
+    },
+  };
+}
