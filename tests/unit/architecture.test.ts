@@ -255,7 +255,6 @@ const TABLES: Record<string, Ownership> = {
   messages: { owns: ["messages", "message_replies"] },
   content: { owns: ["articles", "article_attachments"] },
   portal: { owns: [] },
-  signing: { owns: [] },
   orders: {
     owns: ["orders", "contracts", "contract_versions", "order_events", "order_money_lines"],
     reads: {
