@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, makeTestApp } from "../support/app.ts";
-import { accountOf, placeOrder, productBy } from "../support/orders.ts";
+import { accountOf, placeOrder, productBy, smsAbout } from "../support/orders.ts";
 
 /**
  * What the signing module asks of orders: the agreed contract of an order in 待签合同, and the
@@ -66,6 +66,9 @@ describe("orders for signing", () => {
     const signed = await t.deps.orders.signingOutcome(id, { action: "signed", contractVersion: 1 });
     expect(signed).toMatchObject({ ok: true, value: { status: "awaiting_deposit" } });
     expect((await events(id)).at(-1)).toEqual({ action: "signed", actor_type: "system", reason: null });
+    const number = signed.ok ? signed.value.number : "";
+    const done = (await smsAbout(t, number)).filter((m) => m.text.includes("已完成签署"));
+    expect(done.map((m) => m.phone).sort()).toEqual(["13800000001", "13800000008"]);
     const before = await status(id);
     expect(await t.deps.orders.signingOutcome(id, { action: "signed", contractVersion: 1 })).toMatchObject({ ok: false, status: 409 });
     expect(await t.deps.orders.signingOutcome(id, { action: "sign_refused", contractVersion: 1, reason: "晚到的拒签" })).toMatchObject({

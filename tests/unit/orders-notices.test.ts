@@ -13,10 +13,13 @@ const EXPECTED: Record<keyof typeof ORDER_NOTICES, string[]> = {
   agree_contract: ["provider"],
   expire: ["enterprise", "provider"],
   close: ["enterprise", "provider"],
+  // Issue 12: 签署完成 and 拒签 reach both parties (the reason stays on the order's page).
+  signed: ["enterprise", "provider"],
+  sign_refused: ["enterprise", "provider"],
 };
 
 describe("ORDER_NOTICES", () => {
-  it("lists exactly the actions of the issue, each to the other party (both for 超时关闭 and 关闭订单)", () => {
+  it("lists exactly the actions of the issues, each to the other party (both for 超时关闭, 关闭订单, 签署完成 and 拒签)", () => {
     expect(Object.keys(ORDER_NOTICES).sort()).toEqual(Object.keys(EXPECTED).sort());
     for (const [action, to] of Object.entries(EXPECTED)) {
       expect(

@@ -13,7 +13,7 @@ type Template = (orderNumber: string) => string;
 
 const SIGN = "【服务券平台】";
 
-/** Action -> recipient -> text. An action not listed (取消订单, 签署完成, ...) sends nothing. */
+/** Action -> recipient -> text. An action not listed (取消订单, 定金到账, ...) sends nothing. The reason of a 拒签 stays on the order's page. */
 export const ORDER_NOTICES = {
   submit: { provider: (n) => `${SIGN}您有新的服务订单${n}待接单，请登录平台在“订单管理”中处理。` },
   accept: { enterprise: (n) => `${SIGN}您的订单${n}已被服务机构接单，服务机构将制定合同。` },
@@ -29,6 +29,14 @@ export const ORDER_NOTICES = {
   submit_contract: { enterprise: (n) => `${SIGN}服务机构已提交订单${n}的合同，请登录平台确认。` },
   return_contract: { provider: (n) => `${SIGN}企业已退回订单${n}的合同，请登录平台修改后重新提交。` },
   agree_contract: { provider: (n) => `${SIGN}企业已同意订单${n}的合同，请登录平台查看。` },
+  signed: {
+    enterprise: (n) => `${SIGN}订单${n}的合同已完成签署，请登录平台支付定金。`,
+    provider: (n) => `${SIGN}订单${n}的合同已完成签署，请登录平台查看。`,
+  },
+  sign_refused: {
+    enterprise: (n) => `${SIGN}订单${n}的合同签署被拒绝，请登录平台查看原因。`,
+    provider: (n) => `${SIGN}订单${n}的合同签署被拒绝，请登录平台查看原因并修改合同。`,
+  },
 } as const satisfies Partial<Record<NoticeAction, Partial<Record<NoticeParty, Template>>>>;
 
 /** The notices one action sends, for the order with this number (none for an action the table does not list). */
