@@ -1,4 +1,5 @@
 import type { ContractContent } from "../../src/modules/orders/domain.ts";
+import { sealLayout } from "../../src/modules/signing/seal-domain.ts";
 import { createHash } from "node:crypto";
 import type { ContractDocumentInput, ContractDocuments, PartySignature, SealDrawing } from "../../src/ports/documents.ts";
 
@@ -47,41 +48,13 @@ export function sampleInput(overrides: Partial<ContractDocumentInput> = {}): Con
 }
 
 /**
- * A round seal drawn the way modules/signing/seal-domain.ts lays one out (a 200 x 200 box, y down):
- * a ring, a five-pointed star, the name along the upper arc and an optional line under the star.
+ * The round seal the signing module lays out for this name (modules/signing/seal-domain.ts), as the
+ * documents port takes it: a `SealLayout` is a `SealDrawing` as it is.
  */
 export function sampleSeal(name: string, label: string | null = "合同专用章"): SealDrawing {
-  const c = 100;
-  const polar = (r: number, deg: number) => ({ x: c + r * Math.sin((deg * Math.PI) / 180), y: c - r * Math.cos((deg * Math.PI) / 180) });
-  const glyphs = [...name];
-  const n = glyphs.length;
-  const extent = Math.min(240, 110 + 13 * n);
-  const pitch = extent / n;
-  const size = Math.min(30, (86 * ((pitch * Math.PI) / 180)) / (0.78 * 1.12 + (pitch * Math.PI) / 360));
-  const radius = 86 - size / 2;
-  const from = (-(n - 1) * pitch) / 2;
-  const inner = 32 * (Math.sin((18 * Math.PI) / 180) / Math.sin((126 * Math.PI) / 180));
-  const labelChars = [...(label ?? "")];
-  const labelSize = Math.min(21, 104 / (labelChars.length * 0.85 || 1));
-  return {
-    box: 200,
-    color: "#d0021b",
-    ring: { cx: c, cy: c, r: 95, strokeWidth: 6 },
-    star: { points: Array.from({ length: 10 }, (_, i) => polar(i % 2 === 0 ? 32 : inner, i * 36)) },
-    chars: glyphs.map((char, i) => ({ char, ...polar(radius, from + i * pitch), rotate: from + i * pitch, size, squeeze: 0.78 })),
-    label: label
-      ? {
-          chars: labelChars.map((char, i) => ({
-            char,
-            x: c + (i - (labelChars.length - 1) / 2) * labelSize * 0.85,
-            y: 150,
-            rotate: 0,
-            size: labelSize,
-            squeeze: 0.85,
-          })),
-        }
-      : null,
-  };
+  const seal = sealLayout(name, { label });
+  if (!seal.ok) throw new Error(seal.message);
+  return seal.layout;
 }
 
 /** Both parties' signatures on the sample contract: 甲方 10:10 and 乙方 00:45 the next day, Shanghai time. */
