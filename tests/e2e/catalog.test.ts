@@ -7,6 +7,7 @@ import {
   fact,
   flashMessage,
   heading,
+  notSee,
   pdfFile,
   rowWith,
   see,
@@ -378,5 +379,70 @@ describe("服务产品列表: filters", () => {
     expect(await titles(other.page)).toEqual(["金属材料力学性能检测"]);
     expect(await other.page.getByLabel("服务类别").locator("option:checked").innerText()).toBe("检验检测");
     expect(await other.page.getByLabel("排序").locator("option:checked").innerText()).toBe("价格从低到高");
+  });
+});
+
+describe("服务产品列表 on a phone (360 px): the filters fold behind 筛选", () => {
+  const PHONE = { width: 360, height: 800 };
+  const titles = (page: Page) => page.locator("#results").getByRole("heading", { level: 2 }).allInnerTexts();
+  const fold = (page: Page) => page.locator("details.filters-fold > summary");
+
+  /** The first product card, whole, inside the first screen (the viewport is 800 px high). */
+  async function firstCardOnFirstScreen(page: Page): Promise<void> {
+    const card = page.locator("#results .product-card").first();
+    await see(card);
+    const box = (await card.boundingBox())!;
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height, "the first product card ends inside the first 800 px").toBeLessThanOrEqual(800);
+    // The page is at its top: nothing scrolled it there.
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  }
+
+  it.each(["/services", "/services/general", "/services/special"])("%s: 筛选 folded, the first product card in the first screen", async (path) => {
+    const { page } = await e2e.open(false, PHONE);
+    await page.goto(path);
+    await see(fold(page));
+    expect(await fold(page).innerText()).toBe("筛选");
+    await notSee(page.getByLabel("服务类别"));
+    await notSee(page.getByRole("button", { name: "筛选" }));
+    await firstCardOnFirstScreen(page);
+  });
+
+  describe.each([
+    { mode: "JavaScript on", js: true },
+    { mode: "JavaScript off", js: false },
+  ])("with $mode", ({ js }) => {
+    it("opening 筛选 shows the filters; choosing 检验检测 filters the list; folding it again shows the result first", async () => {
+      const { page } = await e2e.open(js, PHONE);
+      await page.goto("/services/general");
+      await see(heading(page, "通用券服务"));
+      if (js) await page.waitForFunction(() => "htmx" in window);
+      expect((await titles(page)).length).toBeGreaterThan(1);
+      await fold(page).click();
+      await see(page.getByLabel("服务类别"));
+      await page.getByLabel("服务类别").selectOption({ label: "检验检测" });
+      // With htmx the change alone filters; without it 筛选 sends the form (a GET).
+      if (!js) await page.getByRole("button", { name: "筛选" }).click();
+      await see(page.getByText("共 1 个服务产品", { exact: true }));
+      expect(await titles(page)).toEqual(["金属材料力学性能检测"]);
+      expect(new URL(page.url()).searchParams.get("category")).toBe("testing");
+      // The filters in use stay in sight (htmx kept the form; the server opens 筛选 when a filter is in use).
+      await see(page.getByLabel("服务类别"));
+      expect(await page.getByLabel("服务类别").locator("option:checked").innerText()).toBe("检验检测");
+      await fold(page).click();
+      await notSee(page.getByLabel("服务类别"));
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await firstCardOnFirstScreen(page);
+      expect(await titles(page)).toEqual(["金属材料力学性能检测"]);
+    });
+  });
+
+  it("on a wide screen the filters show without opening 筛选, also when none is in use", async () => {
+    const { page } = await e2e.open(false, { width: 1280, height: 800 });
+    await page.goto("/services/general");
+    await see(page.getByLabel("服务类别"));
+    await see(page.getByRole("button", { name: "筛选" }));
+    await notSee(fold(page));
+    expect(await page.locator("details.filters-fold").getAttribute("open")).toBeNull();
   });
 });

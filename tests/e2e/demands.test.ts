@@ -1,6 +1,7 @@
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addDays, shanghaiToday } from "../../src/modules/demands/domain.ts";
-import { browserSuite, fact, flashMessage, heading, rowWith, see, signInAdmin, signInWithPassword } from "./support.ts";
+import { browserSuite, fact, flashMessage, heading, notSee, rowWith, see, signInAdmin, signInWithPassword } from "./support.ts";
 
 /**
  * 企业需求 in a real browser, once with JavaScript (htmx) and once without: demo enterprise 3
@@ -162,5 +163,34 @@ describe("企业需求 list filters", () => {
     await page.waitForURL(/city=450200/);
     await see(page.locator("#results").getByRole("link", { name: "汽车零部件尺寸与材料性能检验检测" }));
     expect(await page.locator("#results").getByRole("link", { name: "注塑车间MES系统建设" }).count()).toBe(0);
+  });
+});
+
+describe("企业需求 on a phone (360 px): the filters fold behind 筛选", () => {
+  const PHONE = { width: 360, height: 800 };
+  const fold = (page: Page) => page.locator("details.filters-fold > summary");
+
+  it.each([
+    { mode: "JavaScript on", js: true },
+    { mode: "JavaScript off", js: false },
+  ])("with $mode: the first demand in the first screen; 筛选 opens the filters and 所在城市 filters the list", async ({ js }) => {
+    const { page } = await e2e.open(js, PHONE);
+    await page.goto("/demands");
+    await see(heading(page, "企业需求"));
+    if (js) await page.waitForFunction(() => "htmx" in window);
+    await see(fold(page));
+    await notSee(page.getByLabel("所在城市"));
+    const card = page.locator("#results .demand-card").first();
+    await see(card);
+    const box = (await card.boundingBox())!;
+    expect(box.y + box.height, "the first demand ends inside the first 800 px").toBeLessThanOrEqual(800);
+
+    await fold(page).click();
+    await page.getByLabel("所在城市").selectOption({ label: "柳州市" });
+    if (!js) await page.getByRole("button", { name: "筛选" }).click();
+    await page.waitForURL(/city=450200/);
+    await see(page.locator("#results").getByRole("link", { name: "汽车零部件尺寸与材料性能检验检测" }));
+    expect(await page.locator("#results").getByRole("link", { name: "注塑车间MES系统建设" }).count()).toBe(0);
+    await see(page.getByLabel("所在城市"));
   });
 });

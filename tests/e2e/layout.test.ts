@@ -54,12 +54,16 @@ function measure(page: Page, phone: boolean): Promise<Metrics> {
     };
     const label = (el: Element) => `${el.tagName.toLowerCase()} "${(el.textContent || el.getAttribute("name") || "").trim().slice(0, 20)}"`;
     const small: string[] = [];
-    const targets = "button, input:not([type=hidden]), select, textarea, .top-links a, .main-nav a, .tabs a, .side-menu a, .captcha-row a";
+    const targets =
+      "button, a.button, input:not([type=hidden]), select, textarea, summary, .top-links a, .main-nav a, .tabs a, .side-menu a, .captcha-row a, .row-action a";
     for (const el of document.querySelectorAll(targets)) {
       if (!visible(el)) continue;
+      // A list's 查看 link is a word in a table cell on a wide screen; on a phone the row is a card and the link its button.
+      if (!phone && el.matches(".row-action a")) continue;
       // A radio or checkbox inside its label is tapped anywhere on the label.
       const r = ((el.matches("input[type=radio], input[type=checkbox]") && el.closest("label")) || el).getBoundingClientRect();
-      const min = phone && el.matches("button:not(.link-button), input, select, textarea, .side-menu a, .captcha-row a") ? 44 : 24;
+      const min =
+        phone && el.matches("button:not(.link-button), a.button, input, select, textarea, summary, .side-menu a, .captcha-row a, .row-action a") ? 44 : 24;
       if (r.height < min - 0.5 || r.width < 24) small.push(`${label(el)} ${Math.round(r.width)}x${Math.round(r.height)} (< ${min})`);
     }
     // WCAG 1.3.1/3.3.2: a <label> tied to the control (for= or wrapping it) that is shown and says something.
@@ -198,6 +202,10 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     ["/login", "登录", "login"],
     ["/login?tab=sms", "登录", "login-sms"],
     ["/admin/login", "管理端登录", "admin-login"],
+    // The lists with no filter in use: 筛选 folded on a phone.
+    ["/services", "全部服务", "services"],
+    ["/services/general", "通用券服务", "services-general-folded"],
+    ["/services/special", "专项券服务", "services-special"],
   ])("%s", async (path, heading, shot) => {
     await anon.page.goto(path);
     await check(anon.page, heading, shot);
@@ -530,6 +538,62 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
       await check(page, `订单 ${accepted.number}`, `provider-order-accepted-${suffix}`);
     }
   }, 90_000);
+  it("我的服务券 and 我购买的服务 without JavaScript: 服务券配额申请, both apply pages (and 422), 我的服务券 with 额度明细 open; every tab and every order of demo enterprises 3 and 4, and their contracts", async () => {
+    const { page } = await e2e.open(false, { width, height: 800 });
+    await signInWithPassword(page, VOUCHER_PHONE);
+    const menu = page.getByRole("navigation", { name: "个人中心菜单" });
+    await menu.getByRole("link", { name: "服务券配额申请" }).click();
+    await check(page, "服务券配额申请", "quota-nojs");
+    const card = (name: string) => page.getByRole("region", { name: new RegExp(`^${name} `) });
+    await card(`${YEAR}年度设备更新专项券`).getByRole("link", { name: "服务券配额申请" }).click();
+    await see(page.getByRole("dialog").getByLabel("申领额度（元）"));
+    await check(page, "服务券配额申请", "quota-apply-special-nojs");
+    await page.getByRole("button", { name: "确定申领" }).click();
+    await see(errorSummary(page));
+    await check(page, "服务券配额申请", "quota-apply-special-422-nojs");
+    await menu.getByRole("link", { name: "服务券配额申请" }).click();
+    await card(`${YEAR}年度质量提升通用券`).getByRole("link", { name: "重新申请" }).click();
+    await see(page.getByRole("dialog").getByRole("button", { name: "确定配额申请" }));
+    await check(page, "服务券配额申请", "quota-apply-general-nojs");
+    await menu.getByRole("link", { name: "我的服务券" }).click();
+    await check(page, "我的服务券", "vouchers-nojs");
+    await page
+      .locator("summary", { hasText: /^额度明细/ })
+      .first()
+      .click();
+    await see(page.getByRole("columnheader", { name: "类型" }).first());
+    await check(page, "我的服务券", "vouchers-open-nojs");
+
+    // Demo enterprises 3 and 4 hold the demo orders (待接单, the contract statuses, 订单取消, 已拒单).
+    for (const phone of ["13800000003", "13800000004"]) {
+      const { page } = await e2e.open(false, { width, height: 800 });
+      await signInWithPassword(page, phone);
+      await page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "我购买的服务" }).click();
+      await check(page, "我购买的服务", `orders-${phone}-nojs`);
+      const tabs = await page
+        .getByRole("navigation", { name: "订单状态" })
+        .getByRole("link")
+        .evaluateAll((links) => links.map((a) => a.getAttribute("href")!));
+      expect(tabs.length).toBeGreaterThan(2);
+      for (const href of tabs) {
+        await page.goto(href);
+        await check(page, "我购买的服务", `orders-${phone}-${new URL(href, "http://x").searchParams.get("tab")}-nojs`);
+      }
+      await page.goto("/me/orders");
+      const orders = await page
+        .getByRole("link", { name: /^查看订单 DD\d{14}$/ })
+        .evaluateAll((links) => links.map((a) => ({ href: a.getAttribute("href")!, number: a.getAttribute("aria-label")!.replace("查看订单 ", "") })));
+      expect(orders.length).toBeGreaterThanOrEqual(3);
+      for (const [i, o] of orders.entries()) {
+        await page.goto(o.href);
+        await check(page, `订单 ${o.number}`, `order-${phone}-${i}-nojs`);
+        const contract = page.getByRole("link", { name: /^查看(并确认)?合同$/ });
+        if ((await contract.count()) === 0) continue;
+        await contract.click();
+        await check(page, "合同", `contract-${phone}-${i}-nojs`);
+      }
+    }
+  }, 90_000);
   it("合同 (the demo orders): 制定合同's form (and 422), the provider's contract, the enterprise's contract with the changes from the version before, 退回修改 (and 422)", async () => {
     const { deps } = e2e.server.t;
     const idOf = async (status: string) => (await deps.db.query<{ id: string }>("select id from orders where status = $1 limit 1", [status]))[0]!.id;
@@ -602,6 +666,8 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     const { page } = anon;
     await page.goto("/demands");
     await check(page, "企业需求", "demands");
+    // On a phone the filters wait behind 筛选 (wide screens show them).
+    if (width < 600) await page.locator("summary", { hasText: "筛选" }).click();
     await page.getByLabel("需求类别").selectOption({ label: "数字化改造" });
     await see(page.getByText("共 1 条需求", { exact: true }));
     await check(page, "企业需求", "demands-filtered");
@@ -649,6 +715,7 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await expect.poll(() => dialog.isVisible()).toBe(false);
     await see(page.getByRole("navigation", { name: "账号" }).getByRole("link", { name: "我要留言" }).and(page.locator(":focus")));
     expect((await measure(page, width < 600)).unlabelled).toEqual([]);
+    if (width < 600) await page.locator("summary", { hasText: "筛选" }).click();
     await see(page.getByLabel("需求类别"));
 
     // 个人中心 of demo enterprise 1: 我的需求管理, a demand with a response, 发布需求 (and 422), 我的留言 and a reply.

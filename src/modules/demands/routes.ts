@@ -155,7 +155,8 @@ export function demandRoutes() {
     for (const k of ["category", "city", "q", "status"] as const) if (q[k]) link.set(k, q[k]);
     c.header("Vary", "HX-Request");
     const view = isHtmx(c) && c.req.header("HX-Target") === "results" ? "public/demand-results" : "public/demands";
-    return render(c, view, { title: "企业需求", q, query: link.toString(), ...data, labels });
+    // 筛选 starts open when a filter is in use (folded on a phone otherwise; docs/decisions.md).
+    return render(c, view, { title: "企业需求", q, query: link.toString(), filtersOpen: link.size > 0, ...data, labels });
   });
 
   const detailPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> | null = null, status: Status = 200) => {

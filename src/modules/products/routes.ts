@@ -433,6 +433,8 @@ export function productRoutes() {
       q: shown,
       query: link.toString(),
       clearHref: clearQuery ? `${base}?${clearQuery}` : base,
+      // 筛选 starts open when a filter of the form is in use (folded on a phone otherwise; docs/decisions.md).
+      filtersOpen: clearQuery !== "",
       ...data,
       categoryOptions: data.categories.filter((c) => !voucher || voucher.categories.includes(c.code)).map((c) => [c.code, c.name]),
       labels,
