@@ -20,6 +20,7 @@ import { messageRoutes } from "./modules/messages/routes.ts";
 import { contentRoutes } from "./modules/content/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
 import { type BodyState, PayloadTooLarge, announcesBody, boundaryOf, firstFieldComplete, firstMultipartField, meterBody } from "./web/body.ts";
+import { webManifest } from "./web/manifest.ts";
 import { getSession, sessions } from "./web/session.ts";
 
 const FORM_BODY_LIMIT = 256 * 1024;
@@ -96,6 +97,7 @@ export function buildApp(deps: Deps) {
         imgSrc: ["'self'", "data:"],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
+        manifestSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
         formAction: ["'self'"],
@@ -123,6 +125,12 @@ export function buildApp(deps: Deps) {
     if (gz) headers["Content-Encoding"] = "gzip";
     return c.body((gz ? asset.gzip : asset.body) as Uint8Array<ArrayBuffer>, 200, headers);
   });
+
+  // The web app manifest (add to home screen): a fixed address, so cached for an hour only.
+  const manifest = JSON.stringify(webManifest(deps.assets));
+  app.get("/manifest.webmanifest", (c) =>
+    c.body(manifest, 200, { "Content-Type": "application/manifest+json; charset=utf-8", "Cache-Control": "public, max-age=3600" }),
+  );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {

@@ -13,6 +13,7 @@ const SOURCES: Record<string, { file: string; type: string }> = {
   "htmx.js": { file: root("node_modules/htmx.org/dist/htmx.min.js"), type: "text/javascript; charset=utf-8" },
   "dialog.js": { file: root("static/dialog.js"), type: "text/javascript; charset=utf-8" },
   "logo.svg": { file: root("static/logo.svg"), type: "image/svg+xml" },
+  "icon-maskable.svg": { file: root("static/icon-maskable.svg"), type: "image/svg+xml" },
 };
 
 export type Assets = { url(name: string): string; byPath: Map<string, Asset> };

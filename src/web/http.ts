@@ -5,6 +5,7 @@ import type { FieldErrors } from "../lib/result.ts";
 import { clientAddress } from "../lib/proxy.ts";
 import type { BodyState } from "./body.ts";
 import { type Session, getSession } from "./session.ts";
+import { THEME_COLOR } from "./manifest.ts";
 import { fmt } from "./views.ts";
 
 export type Viewer = {
@@ -132,6 +133,7 @@ export function render(c: Ctx, view: string, data: PageData = {}, status: 200 | 
       flash: session?.takeFlash(),
       csrf: () => session.csrfToken,
       asset: (name: string) => deps.assets.url(name),
+      themeColor: THEME_COLOR,
       devSms: deps.config.devSmsOutbox,
     },
     fmt,

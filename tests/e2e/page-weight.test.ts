@@ -32,12 +32,12 @@ async function fetchGzip(path: string, cookie?: string): Promise<Fetched> {
   return { url: path, res, wire: raw.byteLength, body };
 }
 
-/** Every same-origin subresource a browser loads for this HTML: stylesheets, scripts, icons, images. */
+/** Every same-origin subresource a browser loads for this HTML: stylesheets, scripts, icons, images, the web app manifest. */
 function subresources(html: string): string[] {
   const urls = new Set<string>();
   for (const tag of html.match(/<(link|script|img)\b[^>]*>/gi) ?? []) {
     const isLink = /^<link/i.test(tag);
-    if (isLink && !/\brel="(stylesheet|icon|preload|modulepreload)"/i.test(tag)) continue;
+    if (isLink && !/\brel="(stylesheet|icon|preload|modulepreload|manifest)"/i.test(tag)) continue;
     const url = tag.match(/\b(?:href|src)="([^"]+)"/i)?.[1];
     if (url?.startsWith("/") && !url.startsWith("//")) urls.add(url);
   }
@@ -67,6 +67,8 @@ describe("page weight of a first visit (gzip bytes on the wire)", () => {
     expect(page.body).toMatch(path === "/" ? /<h1>广西制造业企业培优育强服务券管理平台<\/h1>/ : /<h1>注册<\/h1>/);
     expect(parts.filter((p) => p.type.startsWith("text/css"))).toHaveLength(1);
     expect(parts.filter((p) => p.type.startsWith("text/javascript")).map((p) => assetName(p.url))).toEqual(["htmx.js", "dialog.js"]);
+    // The web app manifest a phone's browser reads for 添加到主屏幕 counts too.
+    expect(parts.filter((p) => p.type.startsWith("application/manifest+json")).map((p) => p.url)).toEqual(["/manifest.webmanifest"]);
     console.info(`page weight ${path}: ${total} bytes (${parts.map((p) => `${p.url} ${p.wire}`).join(", ")})`);
     expect(total).toBeGreaterThan(0);
     expect(total).toBeLessThan(BUDGET);
@@ -152,6 +154,8 @@ describe("page weight of the 企业需求, 我要留言 and 政策资讯 pages (
     ["enterprise", "/me/demands/:demand", null],
     ["enterprise", "/me/messages", "我的留言"],
     ["enterprise", "/me/messages/:message", null],
+    ["enterprise", "/me/quota", "服务券配额申请"],
+    ["enterprise", "/me/vouchers", "我的服务券"],
     ["enterprise", "/me/orders/new?product=:product", "订单详情"],
     ["enterprise", "/me/orders", "我购买的服务"],
     ["enterprise", "/me/orders/:order", null],
