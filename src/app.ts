@@ -18,6 +18,7 @@ import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";
 import { messageRoutes } from "./modules/messages/routes.ts";
 import { contentRoutes } from "./modules/content/routes.ts";
+import { mockEsignRoutes } from "./adapters/mock-esign/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
 import { type BodyState, PayloadTooLarge, announcesBody, boundaryOf, firstFieldComplete, firstMultipartField, meterBody } from "./web/body.ts";
 import { webManifest } from "./web/manifest.ts";
@@ -49,7 +50,15 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/content/routes.ts", build: contentRoutes },
   { prefix: "/", file: "src/modules/messages/routes.ts", build: messageRoutes },
   { prefix: "/", file: "src/modules/portal/routes.ts", build: portalRoutes },
+  // The mock e-signature provider's hosted pages (a vendor's site on the same server; 404 unless it is the provider).
+  { prefix: "/", file: "src/adapters/mock-esign/routes.ts", build: mockEsignRoutes },
 ];
+
+/**
+ * Paths outside the platform's session CSRF token (layer 2; the origin check still applies): the
+ * mock e-signature provider's pages, which like a vendor's carry their own per-page token.
+ */
+const CSRF_OWN_TOKEN_PREFIXES = ["/mock-esign/"];
 
 /** Masks mainland mobile numbers wherever they appear in a logged string. */
 export const maskPhonesIn = (s: string) => s.replace(/(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g, "$1****$2");
@@ -181,6 +190,7 @@ export function buildApp(deps: Deps) {
     render(c, "errors/error", { title: "页面已过期", message: "页面已过期或请求来源无法验证，请返回上一页刷新后重试。" }, 403);
   app.use("*", async (c, next) => {
     if (SAFE_METHODS.has(c.req.method)) return next();
+    if (CSRF_OWN_TOKEN_PREFIXES.some((p) => c.req.path.startsWith(p))) return next();
     const session = getSession(c);
     let sent = c.req.header("X-CSRF-Token") ?? "";
     if (!sent) {

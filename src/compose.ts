@@ -25,6 +25,10 @@ import { fileService } from "./modules/files/service.ts";
 import { fsFiles } from "./adapters/fs-files.ts";
 import { embeddedKeys } from "./adapters/key-file.ts";
 import { webCryptoCipher } from "./adapters/webcrypto-cipher.ts";
+import { mockEsign } from "./adapters/mock-esign/mock-esign.ts";
+import { embeddedMockSecret } from "./adapters/mock-esign/secret.ts";
+import { unavailableEsign } from "./adapters/unavailable-esign.ts";
+import type { ESignature } from "./ports/esignature.ts";
 import type { FieldCipher } from "./ports/crypto.ts";
 import { pgLedger, pgProgrammes, pgQuota } from "./modules/vouchers/pg.ts";
 import { pgCatalog } from "./modules/catalog/pg.ts";
@@ -111,6 +115,33 @@ export async function sealStoredFields(db: Db, cipher: FieldCipher) {
   return pgFieldSealing(db, cipher).resealAll();
 }
 
+/**
+ * The e-signature provider. Outside production: the mock provider (its secret from
+ * MOCK_ESIGN_SECRET, else generated once into DATA_DIR). In production no real adapter exists yet:
+ * the platform starts and signing is refused with a clear message (`unavailableEsign`), like SMS
+ * without a gateway; a province's adapter is chosen here once it is written.
+ */
+export async function openEsign(
+  config: Pick<Config, "mockEsign" | "dataDir" | "publicOrigin">,
+  db: Db,
+  clock: Clock,
+  jobs: Jobs,
+  log: Logger,
+): Promise<ESignature> {
+  if (!config.mockEsign) {
+    log.warn("no e-signature provider is configured: signing is unavailable");
+    return unavailableEsign(log);
+  }
+  let secret = config.mockEsign.secret;
+  if (!secret) {
+    const local = await embeddedMockSecret(config.dataDir);
+    if (local.created) log.info({ file: local.path }, "generated the mock e-signature provider's secret");
+    if (local.looseMode) log.warn({ file: local.path }, "the mock e-signature secret file is readable by others: chmod 600 it");
+    secret = local.secret;
+  }
+  return mockEsign({ db, clock, jobs, log, secret, callbackUrl: config.mockEsign.callbackUrl, pageBase: config.publicOrigin ?? "" });
+}
+
 export type Overrides = Partial<{
   db: Db;
   cache: Cache;
@@ -121,6 +152,7 @@ export type Overrides = Partial<{
   files: FileStore;
   jobs: Jobs;
   cipher: FieldCipher;
+  esign: ESignature;
 }>;
 
 /** The composition root: the one place that decides which adapter serves each port. */
@@ -208,13 +240,16 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     acceptDays: config.orderAcceptDays,
     audit,
   });
+  const jobs = overrides.jobs ?? openJobs(config, db, log);
+  const esign = overrides.esign ?? (await openEsign(config, db, clock, jobs, log));
   const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
   return {
     config,
     log,
     db,
     cache,
-    jobs: overrides.jobs ?? openJobs(config, db, log),
+    jobs,
+    esign,
     sms,
     smsOutbox,
     clock,

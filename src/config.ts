@@ -32,6 +32,10 @@ const schema = z.object({
   SMS_DAILY_CAP_PER_IP: z.coerce.number().int().positive().default(50),
   /** Days an order may stay 待接单 before the closing job closes it (超时关闭). */
   ORDER_ACCEPT_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  /** The mock e-signature provider's own secret (callback signatures); unset outside production: generated into DATA_DIR. */
+  MOCK_ESIGN_SECRET: z.string().optional(),
+  /** Where the mock e-signature provider posts its callbacks (default: this server's /callbacks/esign). */
+  MOCK_ESIGN_CALLBACK_URL: z.string().optional(),
   /**
    * Field encryption keys, `id:base64key[,id:base64key...]` (32 random bytes each): the first seals
    * new values, all open old ones. Required in production; elsewhere a key is generated in DATA_DIR.
@@ -73,6 +77,11 @@ export type Config = {
   orderAcceptDays: number;
   /** Unset: the embedded default's generated key in DATA_DIR (never in production). */
   encryptionKeys?: FieldKey[];
+  /**
+   * The mock e-signature provider (src/adapters/mock-esign/), outside production only (undefined
+   * there). `secret` unset: generated once into DATA_DIR/mock-esign-secret.
+   */
+  mockEsign?: { secret?: string; callbackUrl: string };
 };
 
 export class ConfigError extends Error {}
@@ -98,6 +107,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (production && !e.ENCRYPTION_KEYS) {
     throw new ConfigError("ENCRYPTION_KEYS must be set when NODE_ENV=production (id:base64key, 32 random bytes; e.g. `k1:$(openssl rand -base64 32)`)");
+  }
+  const mockSecret = e.MOCK_ESIGN_SECRET?.trim() || undefined;
+  const mockCallback = e.MOCK_ESIGN_CALLBACK_URL?.trim() || undefined;
+  if (production && (mockSecret || mockCallback)) {
+    throw new ConfigError(
+      "MOCK_ESIGN_SECRET / MOCK_ESIGN_CALLBACK_URL must not be set when NODE_ENV=production (the mock e-signature provider runs only outside production)",
+    );
+  }
+  if (mockSecret && mockSecret.length < 32) throw new ConfigError("MOCK_ESIGN_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)");
+  if (mockCallback && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(mockCallback)) {
+    throw new ConfigError("MOCK_ESIGN_CALLBACK_URL must be an http(s) URL (e.g. http://127.0.0.1:3000/callbacks/esign)");
   }
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
   if (typeof trustProxy === "string") throw new ConfigError(`Invalid configuration: ${trustProxy}`);
@@ -126,5 +146,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sms: { dailyCapPerPhone: e.SMS_DAILY_CAP_PER_PHONE, dailyCapPerIp: e.SMS_DAILY_CAP_PER_IP },
     orderAcceptDays: e.ORDER_ACCEPT_DAYS,
     encryptionKeys: e.ENCRYPTION_KEYS,
+    mockEsign: production
+      ? undefined
+      : { secret: mockSecret, callbackUrl: mockCallback ?? `${(e.PUBLIC_ORIGIN || `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, "")}/callbacks/esign` },
   };
 }

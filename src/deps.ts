@@ -4,6 +4,7 @@ import type { Cache } from "./ports/cache.ts";
 import type { Clock } from "./ports/clock.ts";
 import type { FieldCipher } from "./ports/crypto.ts";
 import type { Db } from "./ports/db.ts";
+import type { ESignature } from "./ports/esignature.ts";
 import type { Jobs } from "./ports/jobs.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
 import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
@@ -30,6 +31,8 @@ export type Deps = {
   cache: Cache;
   /** The job engine; started only by the server process (start.ts startJobs). */
   jobs: Jobs;
+  /** The e-signature provider (the mock outside production; unavailable in production until a real adapter is configured). */
+  esign: ESignature;
   sms: SmsSender;
   smsOutbox?: SmsOutbox;
   clock: Clock;

@@ -3,6 +3,7 @@ import type { Deps } from "./deps.ts";
 import { migrate } from "./adapters/migrate.ts";
 import { buildDeps, type Overrides, sealStoredFields } from "./compose.ts";
 import { seedDemo } from "./demo.ts";
+import { asMockEsign } from "./adapters/mock-esign/mock-esign.ts";
 
 /** Shared start-up of every entry point: adapters, migrations, demo data. */
 export async function start(config: Config, overrides: Overrides = {}): Promise<Deps> {
@@ -39,6 +40,8 @@ export async function startJobs(deps: Deps): Promise<void> {
     deps.log.info(run, "unaccepted orders closed");
   });
   await deps.jobs.schedule(ORDER_EXPIRY_JOB, ORDER_EXPIRY_CRON);
+  // The mock e-signature provider's callback delivery and its minute tick (only when it is the provider).
+  await asMockEsign(deps.esign)?.startWorkers();
   deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB] }, "job engine started");
 }
 

@@ -13,6 +13,14 @@ import { seedDemo } from "../../src/demo.ts";
 import type { Clock } from "../../src/ports/clock.ts";
 import { freshCache, freshDb } from "./db.ts";
 import { memoryCache } from "../../src/adapters/memory-cache.ts";
+import { pgliteInstance } from "../../src/adapters/pglite.ts";
+import { pgBossJobs } from "../../src/adapters/pgboss-jobs.ts";
+import { openPostgres } from "../../src/adapters/postgres.ts";
+import { randomToken } from "../../src/lib/random.ts";
+import type { Db } from "../../src/ports/db.ts";
+import type { ESignature } from "../../src/ports/esignature.ts";
+import type { Jobs } from "../../src/ports/jobs.ts";
+import { DATABASE_URL } from "./db.ts";
 
 export const TEST_CAPTCHA = "TEST";
 
@@ -42,7 +50,18 @@ export type TestApp = {
  * (Redis prefix in CI, else memory), with the development SMS outbox and a cheap scrypt setting.
  */
 export async function makeTestApp(
-  opts: { env?: Record<string, string>; clock?: Clock; demo?: boolean; captchaTestAnswer?: string | null; cache?: "memory" | "redis"; log?: Logger } = {},
+  opts: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    demo?: boolean;
+    captchaTestAnswer?: string | null;
+    cache?: "memory" | "redis";
+    log?: Logger;
+    /** "engine": a real job engine (pg-boss) on the test database, in its own schema on PostgreSQL; the test starts it. */
+    jobs?: "engine";
+    /** The e-signature provider, built on the test's database, clock and jobs (default: what the composition root picks). */
+    esign?: (parts: { db: Db; clock: Clock; jobs: Jobs; config: Config }) => ESignature;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), "gxv-test-"));
   const config: Config = loadConfig({
@@ -59,6 +78,7 @@ export async function makeTestApp(
   const clock = opts.clock;
   const cache = clock ? memoryCache(() => clock.now().getTime()) : await freshCache(opts.cache ?? "auto");
   const sms = outboxSms();
+  const engine = opts.jobs === "engine" ? testJobs(db) : undefined;
   const deps = await buildDeps(config, {
     db,
     cache,
@@ -66,6 +86,8 @@ export async function makeTestApp(
     clock: opts.clock,
     passwords: scryptPasswords({ logN: 10, r: 8, p: 1 }),
     log: opts.log ?? pino({ level: "silent" }),
+    jobs: engine?.jobs,
+    esign: opts.esign && engine ? opts.esign({ db, clock: opts.clock ?? { now: () => new Date() }, jobs: engine.jobs, config }) : undefined,
   });
   await migrate(db);
   if (opts.demo) await seedDemo(deps);
@@ -74,9 +96,32 @@ export async function makeTestApp(
     deps,
     sms,
     close: async () => {
+      await engine?.close();
       await cache.close();
       await cleanup();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A job engine on a test database: the PGlite instance itself, or PostgreSQL in a schema of its own (dropped on close). */
+function testJobs(db: Db): { jobs: Jobs; close: () => Promise<void> } {
+  const pglite = pgliteInstance(db);
+  if (pglite) {
+    const jobs = pgBossJobs({ pglite }, { pollingIntervalSeconds: 0.5 });
+    return { jobs, close: () => jobs.stop() };
+  }
+  const schema = `jobs_${randomToken(9)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "")}`;
+  const jobs = pgBossJobs({ connectionString: DATABASE_URL! }, { schema, pollingIntervalSeconds: 0.5 });
+  return {
+    jobs,
+    close: async () => {
+      await jobs.stop();
+      const admin = await openPostgres(DATABASE_URL!, { max: 1 });
+      await admin.exec(`drop schema if exists ${schema} cascade`);
+      await admin.close();
     },
   };
 }

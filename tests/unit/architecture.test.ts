@@ -265,6 +265,20 @@ const TABLES: Record<string, Ownership> = {
   },
   signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
 };
+/**
+ * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in
+ * our database only so that several app instances see one provider. Each is named by its prefix,
+ * and only the adapter's own folder may name it (no module reads it); the adapter names no other table.
+ */
+type AdapterTables = { prefix: string; reason: string };
+const ADAPTER_TABLES: Record<string, AdapterTables> = {
+  "adapters/mock-esign/": {
+    prefix: "mock_esign_",
+    reason: "the mock e-signature provider's own state (parties, checks, seals, flows, links, callback outbox), as a vendor keeps it on its side",
+  },
+};
+const adapterOwnerOf = (table: string) => Object.entries(ADAPTER_TABLES).find(([, a]) => table.startsWith(a.prefix))?.[0];
+
 const moduleFolders = readdirSync(join(SRC, "modules")).filter((f) => statSync(join(SRC, "modules", f)).isDirectory());
 /** The folder whose files may touch a module's tables: its own, or its host while it has no folder yet. */
 const folderOf = (module: string) => (moduleFolders.includes(module) ? module : (TABLES[module]!.hostedIn ?? module));
@@ -293,6 +307,17 @@ const SQL_EXCEPTIONS: SqlException[] = [
 ];
 /** Where SQL belongs: repository files, the database adapters and the Db port's own helpers. */
 const SQL_HOME = (p: string) => is("repository")(p) || isAdapterCode(p) || p === "ports/db.ts";
+
+/** Files outside the composition root that may import a named adapter file. */
+type AdapterImportException = { file: RegExp; target: RegExp; reason: string };
+const ADAPTER_IMPORT_EXCEPTIONS: AdapterImportException[] = [
+  {
+    file: /^app\.ts$/,
+    target: /^adapters\/mock-esign\/routes\.ts$/,
+    reason:
+      "the routers list mounts the mock e-signature provider's hosted pages (a vendor's site on the same server); they answer 404 unless the composition root chose the mock",
+  },
+];
 
 type DbException = { file: RegExp; reason: string };
 const DB_IN_ROUTES_EXCEPTIONS: DbException[] = [];
@@ -393,7 +418,13 @@ describe("architecture", () => {
   });
 
   it("only the composition root chooses adapters", () => {
-    const bad = imports.filter((i) => imported(i, /^adapters\//) && !isAdapterCode(i.from) && !COMPOSITION_ROOT.some((r) => r.test(i.from)));
+    const bad = imports.filter(
+      (i) =>
+        imported(i, /^adapters\//) &&
+        !isAdapterCode(i.from) &&
+        !COMPOSITION_ROOT.some((r) => r.test(i.from)) &&
+        !exceptionFor(ADAPTER_IMPORT_EXCEPTIONS, i.from, (e) => e.target.test(i.target)),
+    );
     expect(bad).toEqual([]);
   });
 
@@ -445,7 +476,11 @@ describe("architecture", () => {
   it("every table created by a migration belongs to exactly one module, and every listed table exists", () => {
     const listed = Object.values(TABLES).flatMap((o) => o.owns);
     expect(
-      [...migrationTables].filter((t) => !listed.includes(t)),
+      listed.filter((t) => adapterOwnerOf(t)),
+      "a module cannot own an adapter's tables",
+    ).toEqual([]);
+    expect(
+      [...migrationTables].filter((t) => !listed.includes(t) && !adapterOwnerOf(t)),
       "assign each new table to its module in TABLES",
     ).toEqual([]);
     expect(listed.filter((t) => !migrationTables.has(t))).toEqual([]);
@@ -458,6 +493,33 @@ describe("architecture", () => {
       "a migration creates these planned tables now: move them to the module's owns",
     ).toEqual([]);
     expect(planned.filter((t) => listed.includes(t))).toEqual([]);
+  });
+
+  it("an adapter's own tables are named only in that adapter, and it names no other table", () => {
+    for (const [folder, a] of Object.entries(ADAPTER_TABLES)) {
+      expect(existsSync(join(SRC, folder)), `${folder} exists`).toBe(true);
+      expect(
+        [...migrationTables].some((t) => t.startsWith(a.prefix)),
+        `a migration creates ${a.prefix}* tables`,
+      ).toBe(true);
+    }
+    const bad = sources.flatMap((s) =>
+      s.literals.flatMap((l) =>
+        tableRefs(l.text)
+          .filter((r) => {
+            const owner = adapterOwnerOf(r.table);
+            const home = Object.keys(ADAPTER_TABLES).find((f) => s.path.startsWith(f));
+            return owner ? !s.path.startsWith(owner) : home !== undefined;
+          })
+          .map((r) => `${s.path}:${l.line}: names ${r.table}`),
+      ),
+    );
+    expect(bad, "an adapter's tables are its own; the platform reaches the provider through its port").toEqual([]);
+  });
+
+  it("the mock providers do not import the platform's modules (they stand for vendors outside it)", () => {
+    const bad = imports.filter((i) => Object.keys(ADAPTER_TABLES).some((f) => i.from.startsWith(f)) && imported(i, /^modules\//));
+    expect(bad).toEqual([]);
   });
 
   it("every module folder is in the table map (a module with no tables says so)", () => {
@@ -473,19 +535,21 @@ describe("architecture", () => {
       return s.literals.flatMap((l) =>
         tableRefs(l.text)
           .filter((r) => ownerFolder.get(r.table) !== folder && (r.write || !readsOf(folder).includes(r.table)))
-          .map((r) => `${s.path}:${l.line}: ${r.write ? "writes" : "reads"} ${r.table} (owned by ${ownerFolder.get(r.table)})`),
+          .map((r) => `${s.path}:${l.line}: ${r.write ? "writes" : "reads"} ${r.table} (owned by ${ownerFolder.get(r.table) ?? adapterOwnerOf(r.table)})`),
       );
     });
     expect(bad, "call the owning module's service instead").toEqual([]);
   });
 
   it("every exception still applies, and the list is printed", () => {
-    const all = [...SQL_EXCEPTIONS, ...DB_IN_ROUTES_EXCEPTIONS];
+    const all = [...SQL_EXCEPTIONS, ...DB_IN_ROUTES_EXCEPTIONS, ...ADAPTER_IMPORT_EXCEPTIONS];
     console.info(
       [
         "Architecture exceptions:",
         ...SQL_EXCEPTIONS.map((e) => `  SQL outside a repository in ${e.file.source}${e.sql ? ` (${e.sql.source})` : ""}: ${e.reason}`),
         ...DB_IN_ROUTES_EXCEPTIONS.map((e) => `  deps.db in ${e.file.source}: ${e.reason}`),
+        ...ADAPTER_IMPORT_EXCEPTIONS.map((e) => `  ${e.file.source} imports ${e.target.source}: ${e.reason}`),
+        ...Object.entries(ADAPTER_TABLES).map(([f, a]) => `  ${a.prefix}* tables owned by ${f}: ${a.reason}`),
         ...Object.entries(TABLES).flatMap(([m, o]) => Object.entries(o.reads ?? {}).map(([t, why]) => `  ${m} reads ${t}: ${why}`)),
         ...Object.entries(PURE_FILES).map(([f, why]) => `  pure by listing, not by name: ${f} (${why})`),
       ].join("\n"),
@@ -495,6 +559,7 @@ describe("architecture", () => {
       for (const l of s.literals) if (!SQL_HOME(s.path) && isSql(l.text)) sqlExceptionFor(s.path, l.text);
       if (is("routes")(s.path) && DEPS_DB.test(s.code)) exceptionFor(DB_IN_ROUTES_EXCEPTIONS, s.path);
     }
+    for (const i of imports) if (imported(i, /^adapters\//)) exceptionFor(ADAPTER_IMPORT_EXCEPTIONS, i.from, (e) => e.target.test(i.target));
     const stale = all.filter((e) => !used.has(e)).map((e) => `${e.file.source}: ${e.reason}`);
     expect(stale, "nothing matches these exceptions any more: remove them").toEqual([]);
     const missing = Object.keys(PURE_FILES).filter((f) => !existsSync(join(SRC, f)));

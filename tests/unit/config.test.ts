@@ -91,6 +91,20 @@ describe("configuration", () => {
     expect(loadConfig({ ORDER_ACCEPT_DAYS: "3" }).orderAcceptDays).toBe(3);
     for (const bad of ["0", "-1", "1.5", "366", "week"]) expect(() => loadConfig({ ORDER_ACCEPT_DAYS: bad }), bad).toThrow(/ORDER_ACCEPT_DAYS/);
   });
+  it("the mock e-signature provider: outside production only, its callback URL this server's /callbacks/esign by default", () => {
+    expect(loadConfig({}).mockEsign).toEqual({ secret: undefined, callbackUrl: "http://127.0.0.1:3000/callbacks/esign" });
+    expect(loadConfig({ PORT: "8080" }).mockEsign?.callbackUrl).toBe("http://127.0.0.1:8080/callbacks/esign");
+    expect(loadConfig({ PUBLIC_ORIGIN: "https://vouchers.example.cn/" }).mockEsign?.callbackUrl).toBe("https://vouchers.example.cn/callbacks/esign");
+    const secret = "s".repeat(32);
+    expect(loadConfig({ MOCK_ESIGN_SECRET: secret, MOCK_ESIGN_CALLBACK_URL: "http://10.0.0.2:3000/cb" }).mockEsign).toEqual({
+      secret,
+      callbackUrl: "http://10.0.0.2:3000/cb",
+    });
+    expect(() => loadConfig({ MOCK_ESIGN_SECRET: "short" })).toThrow(/at least 32 characters/);
+    expect(() => loadConfig({ MOCK_ESIGN_CALLBACK_URL: "ftp://x" })).toThrow(/MOCK_ESIGN_CALLBACK_URL/);
+    expect(loadConfig({ NODE_ENV: "production", ENCRYPTION_KEYS: KEYS }).mockEsign).toBeUndefined();
+    expect(() => loadConfig({ NODE_ENV: "production", ENCRYPTION_KEYS: KEYS, MOCK_ESIGN_SECRET: secret })).toThrow(/only outside production/);
+  });
   it("refuses nonsense", () => {
     expect(() => loadConfig({ PORT: "http" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "staging" })).toThrow(ConfigError);

@@ -32,13 +32,15 @@ describe("route table in docs/architecture.md", () => {
     }
   });
 
-  it("mounts every module's routes file, and only through the routers list", () => {
+  it("mounts every module's (and hosted-pages adapter's) routes file, and only through the routers list", () => {
     const app = readFileSync(join(ROOT, "src/app.ts"), "utf8");
     expect(app.match(/\bapp\.route\(/g), "mount routers by adding them to `routers` in src/app.ts").toHaveLength(1);
-    const modules = join(ROOT, "src/modules");
-    const routesFiles = readdirSync(modules, { recursive: true, encoding: "utf8" })
-      .filter((f) => /(^|\/)(?:[a-z0-9]+-)*routes\.ts$/.test(f))
-      .map((f) => `src/modules/${f}`)
+    const routesFiles = ["src/modules", "src/adapters"]
+      .flatMap((dir) =>
+        readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" })
+          .filter((f) => /(^|\/)(?:[a-z0-9]+-)*routes\.ts$/.test(f))
+          .map((f) => `${dir}/${f}`),
+      )
       .sort();
     expect(routers.map((r) => r.file).sort()).toEqual(routesFiles);
   });
