@@ -102,6 +102,14 @@ describe.each(variants)("Deno: $name", (variant) => {
     expect((await res.text()).length).toBeGreaterThan(100);
   });
 
+  it("serves the mock e-signature provider's review console (its own tables and views)", async () => {
+    const res = await get("/mock-esign/review");
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("印章审核");
+    expect(html).toContain("暂无待审核的印章");
+  });
+
   it("stops cleanly on SIGTERM", async () => {
     const s = server!;
     await s.stop(10_000);

@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callbackSignature } from "../../src/adapters/mock-esign/callback.ts";
-import { type MockESignature, asMockEsign } from "../../src/adapters/mock-esign/mock-esign.ts";
+import { type MockESignature, asMockEsign, mockEsign } from "../../src/adapters/mock-esign/mock-esign.ts";
 import { SECRET_FILE_NAME } from "../../src/adapters/mock-esign/secret.ts";
 import { ESignatureError } from "../../src/ports/esignature.ts";
 import { type TestApp, makeTestApp } from "../support/app.ts";
@@ -170,6 +170,47 @@ describe("the mock e-signature provider in the app", () => {
     expect((await mock.flowStatus(flowId)).status).toBe("completed");
   });
 
+  it("hostile input on every page and form answers 4xx, never 500", async () => {
+    const p = await party();
+    const check = await mock.startIdentityCheck({ partyId: p.partyId, person: p.person, returnUrl: "/me", bizRef: "hostile" });
+    const document = testPdf("hostile");
+    const { flowId } = await mock.createSignFlow({
+      title: "合同",
+      document,
+      sha256: sha256(document),
+      signers: [{ partyId: p.partyId, sealId: p.sealId, order: 1, field: { page: 1, x: 1, y: 1 } }],
+      expiresAt: new Date(Date.now() + 86_400_000),
+      bizRef: `hostile-${flowId0()}`,
+    });
+    const sign = pathOf((await mock.signingLink({ flowId, partyId: p.partyId, returnUrl: "/" })).url);
+    const b = new Browser(t);
+    await b.get(sign);
+    const mt = pageToken(b.lastHtml);
+    const targets = [pathOf(check.url), `${sign}/face`, `${sign}/confirm`, `${sign}/refuse`, "/mock-esign/review/seal_00000000000000000000000000000000"];
+    const hostile = [
+      { _mt: mt, outcome: "__proto__", name: "a\u0000b", idNumber: "<script>", reason: "x".repeat(3000) },
+      { _mt: [mt, mt].join(","), outcome: "passed", decision: "constructor" },
+      {},
+    ];
+    for (const path of targets) {
+      for (const fields of hostile) {
+        const res = await b.post(path, fields as Record<string, string>, { csrf: null });
+        expect(res.status, `${path} ${JSON.stringify(fields).slice(0, 60)}`).toBeGreaterThanOrEqual(300);
+        expect(res.status, path).toBeLessThan(500);
+      }
+      const broken = await b.request(path, {
+        method: "POST",
+        body: '--x\r\nContent-Disposition: form-data; name="_mt"\r\n\r\nabc',
+        headers: { "Content-Type": "multipart/form-data; boundary=x", Origin: "http://localhost" },
+      });
+      expect(broken.status, `${path} broken multipart`).toBeLessThan(500);
+    }
+    for (const path of ["/mock-esign/identity/short", "/mock-esign/sign/%00", `${sign}/document/../../x`, `/mock-esign/sign/${"b".repeat(43)}/document`]) {
+      expect((await b.get(path)).status, path).toBeLessThan(500);
+    }
+    expect((await mock.flowStatus(flowId)).status).toBe("open");
+  });
+
   it("the review console decides image seals (approve, or reject with a reason)", async () => {
     const p = await party();
     const seal = await mock.createSeal({ partyId: p.partyId, from: "image", bytes: SEAL_PNG, contentType: "image/png", bizRef: "image-seal-1" });
@@ -185,6 +226,51 @@ describe("the mock e-signature provider in the app", () => {
     expect((await mock.sealStatus(seal.sealId)).status).toBe("active");
     expect((await mock.sealStatus(other.sealId)).status).toBe("rejected");
     expect((await b.post(`/mock-esign/review/${seal.sealId}`, { _mt: mt, decision: "approve" }, { csrf: null })).status).toBe(409);
+  });
+});
+
+describe("delivery through an injected fetch", () => {
+  it("posts each callback through the given function (a platform test delivers into its app without a port)", async () => {
+    const t = await makeTestApp();
+    try {
+      const posted: { url: string; headers: Headers; body: string }[] = [];
+      const queued: Record<string, unknown>[] = [];
+      const m = mockEsign({
+        db: t.deps.db,
+        clock: { now: () => new Date() },
+        jobs: {
+          ...t.deps.jobs,
+          send: async (_n, data = {}) => {
+            queued.push(data);
+            return "job";
+          },
+        },
+        secret: "injected-fetch-secret-0123456789abcdefghij",
+        callbackUrl: "http://platform.test/callbacks/esign",
+        fetch: async (url, init) => {
+          posted.push({ url, headers: new Headers(init.headers), body: String(init.body) });
+          return new Response('{"code":200}', { status: 200 });
+        },
+      });
+      const { partyId } = await m.ensureParty({
+        kind: "org",
+        creditCode: creditCode(),
+        name: "注入测试有限公司",
+        legalName: "周九",
+        legalIdNumber: idNumber(),
+      });
+      const seal = await m.createSeal({ partyId, from: "image", bytes: SEAL_PNG, contentType: "image/png", bizRef: "injected" });
+      await m.reviewSeal(seal.sealId, { approve: true });
+      await m.deliver(queued[0] as { batchId: string });
+      expect(posted).toHaveLength(1);
+      expect(posted[0]!.url).toBe("http://platform.test/callbacks/esign");
+      const ts = posted[0]!.headers.get("X-Mock-Esign-Timestamp")!;
+      expect(posted[0]!.headers.get("X-Mock-Esign-Signature")).toBe(callbackSignature("injected-fetch-secret-0123456789abcdefghij", ts, posted[0]!.body));
+      expect(JSON.parse(posted[0]!.body)).toMatchObject({ type: "seal.active", data: { sealId: seal.sealId, bizRef: "injected" } });
+      expect((await m.events()).find((e) => e.body === posted[0]!.body)).toMatchObject({ delivered: true, attempts: 1 });
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -60,6 +60,11 @@ export type MockEsignOptions = {
   pageBase?: string;
   /** Tests shorten the back-off; the default is RETRY_DELAYS_MS. */
   retryDelaysMs?: readonly number[];
+  /**
+   * How a callback is posted: the global fetch (real HTTP) by default. A test of the platform may
+   * pass the app's own `request` to deliver into an app that listens on no port.
+   */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 };
 
 /** What the hosted pages show and do (routes.ts renders these). */
@@ -183,6 +188,7 @@ export function mockEsign(opts: MockEsignOptions): MockESignature {
   const { db, clock, jobs, log, secret } = opts;
   const pageBase = (opts.pageBase ?? "").replace(/\/+$/, "");
   const retryDelays = opts.retryDelaysMs ?? RETRY_DELAYS_MS;
+  const send = opts.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
   const delivery: MockDelivery = { duplicates: false, outOfOrder: false };
   const now = () => clock.now();
   const keyed = (purpose: string, value: string) => createHmac("sha256", secret).update(`${purpose}:${value}`).digest("hex");
@@ -226,7 +232,7 @@ export function mockEsign(opts: MockEsignOptions): MockESignature {
   async function post(body: string): Promise<{ ok: boolean; status: number | null; error: string }> {
     const timestamp = String(now().getTime());
     try {
-      const res = await fetch(opts.callbackUrl, {
+      const res = await send(opts.callbackUrl, {
         method: "POST",
         headers: {
           "Content-Type": "application/json; charset=utf-8",
