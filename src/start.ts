@@ -41,7 +41,7 @@ export async function startJobs(deps: Deps): Promise<void> {
   });
   await deps.jobs.schedule(ORDER_EXPIRY_JOB, ORDER_EXPIRY_CRON);
   // The mock e-signature provider's callback delivery and its minute tick (only when it is the provider).
-  await asMockEsign(deps.esign)?.startWorkers(deps.jobs);
+  await asMockEsign(deps.esign)?.startWorkers();
   deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB] }, "job engine started");
 }
 

@@ -2,27 +2,22 @@ import { utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsFiles } from "../../src/adapters/fs-files.ts";
-import { pgliteInstance } from "../../src/adapters/pglite.ts";
-import { openPostgres } from "../../src/adapters/postgres.ts";
-import { pgBossJobs } from "../../src/adapters/pgboss-jobs.ts";
 import { pgCatalog } from "../../src/modules/catalog/pg.ts";
 import { catalogService } from "../../src/modules/catalog/service.ts";
 import { pgFiles } from "../../src/modules/files/pg.ts";
 import { pgAudit as audit } from "../../src/modules/audit/pg.ts";
 import type { FileStore, StoredKey } from "../../src/ports/files.ts";
-import type { Jobs } from "../../src/ports/jobs.ts";
 import { randomToken } from "../../src/lib/random.ts";
 import { SWEEP_CRON, SWEEP_JOB, startJobs } from "../../src/start.ts";
 import { type TestApp, makeTestApp } from "../support/app.ts";
 import { type Browser, SAMPLE_PDF } from "../support/client.ts";
-import { DATABASE_URL } from "../support/db.ts";
 import { signIn, signInAdmin } from "../support/flows.ts";
 
 /** A change and its audit event commit together; uploaded bytes follow their row's transaction. */
 let t: TestApp;
 let store: FileStore;
 beforeAll(async () => {
-  t = await makeTestApp({ demo: true });
+  t = await makeTestApp({ demo: true, jobs: "engine" });
   // The same folder the app's file store writes to.
   store = fsFiles(join(t.deps.config.dataDir, "files"));
 });
@@ -171,24 +166,9 @@ describe("orphan sweep", () => {
   });
 
   it("runs as a scheduled job on the job engine", async () => {
-    let jobs: Jobs;
-    let cleanup = async () => {};
-    if (DATABASE_URL) {
-      const url = DATABASE_URL;
-      const schema = `jobs_${randomToken(9)
-        .toLowerCase()
-        .replace(/[^a-z0-9]/g, "")}`;
-      jobs = pgBossJobs({ connectionString: url }, { schema, pollingIntervalSeconds: 0.5 });
-      cleanup = async () => {
-        const admin = await openPostgres(url, { max: 1 });
-        await admin.exec(`drop schema if exists ${schema} cascade`);
-        await admin.close();
-      };
-    } else {
-      jobs = pgBossJobs({ pglite: pgliteInstance(t.deps.db)! }, { pollingIntervalSeconds: 0.5 });
-    }
+    const jobs = t.deps.jobs;
     try {
-      await startJobs({ ...t.deps, jobs });
+      await startJobs(t.deps);
       expect((await jobs.schedules()).filter((s) => s.name === SWEEP_JOB)).toEqual([{ name: SWEEP_JOB, cron: SWEEP_CRON }]);
       const orphan = randomToken(24);
       await store.put(orphan, new Uint8Array([9]));
@@ -201,7 +181,6 @@ describe("orphan sweep", () => {
       }
     } finally {
       await jobs.stop();
-      await cleanup();
     }
   });
 });

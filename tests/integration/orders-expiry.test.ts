@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPostgres } from "../../src/adapters/postgres.ts";
-import { pgBossJobs } from "../../src/adapters/pgboss-jobs.ts";
-import { pgliteInstance } from "../../src/adapters/pglite.ts";
-import { randomToken } from "../../src/lib/random.ts";
 import { orderExpiryService } from "../../src/modules/orders/expiry-service.ts";
 import { pgOrders } from "../../src/modules/orders/pg.ts";
-import type { Jobs } from "../../src/ports/jobs.ts";
 import { ORDER_EXPIRY_CRON, ORDER_EXPIRY_JOB, startJobs } from "../../src/start.ts";
 import { type TestApp, makeTestApp, testClock } from "../support/app.ts";
-import { DATABASE_URL } from "../support/db.ts";
 import { accountOf, placeOrder, productBy, smsAbout, voucherLeft } from "../support/orders.ts";
 
 /**
@@ -32,7 +26,7 @@ const written = async () => {
 };
 
 beforeAll(async () => {
-  t = await makeTestApp({ demo: true, clock });
+  t = await makeTestApp({ demo: true, clock, jobs: "engine" });
   for (const i of [1, 2, 8]) ids[i] = await accountOf(t, `1380000000${i}`);
   product = await productBy(t, "金属材料力学性能检测");
 });
@@ -163,24 +157,9 @@ describe("超时关闭 (orders-close-unaccepted)", () => {
   it("runs as the scheduled job on the job engine (pg-boss)", async () => {
     const o = await placeOrder(t, ids[1]!, product);
     clock.advance(8 * DAY);
-    let jobs: Jobs;
-    let cleanup = async () => {};
-    if (DATABASE_URL) {
-      const url = DATABASE_URL;
-      const schema = `jobs_${randomToken(9)
-        .toLowerCase()
-        .replace(/[^a-z0-9]/g, "")}`;
-      jobs = pgBossJobs({ connectionString: url }, { schema, pollingIntervalSeconds: 0.5 });
-      cleanup = async () => {
-        const admin = await openPostgres(url, { max: 1 });
-        await admin.exec(`drop schema if exists ${schema} cascade`);
-        await admin.close();
-      };
-    } else {
-      jobs = pgBossJobs({ pglite: pgliteInstance(t.deps.db)! }, { pollingIntervalSeconds: 0.5 });
-    }
+    const jobs = t.deps.jobs;
     try {
-      await startJobs({ ...t.deps, jobs });
+      await startJobs(t.deps);
       expect((await jobs.schedules()).filter((s) => s.name === ORDER_EXPIRY_JOB)).toEqual([{ name: ORDER_EXPIRY_JOB, cron: ORDER_EXPIRY_CRON }]);
       await jobs.send(ORDER_EXPIRY_JOB);
       const end = Date.now() + 20_000;
@@ -195,7 +174,6 @@ describe("超时关闭 (orders-close-unaccepted)", () => {
       expect(events.at(-1)).toEqual({ action: "expire", actor_type: "system" });
     } finally {
       await jobs.stop();
-      await cleanup();
     }
   });
 });

@@ -111,8 +111,7 @@ export interface MockESignature extends ESignature {
   /** Sends every due callback left behind (a lost job, an engine that was not running). */
   deliverDue(): Promise<number>;
   /** Registers the delivery worker and the minute tick on the job engine (the composition root calls it). */
-  /** Registers the delivery worker and the minute tick on the job engine the server started (by default the one it was built with). */
-  startWorkers(engine?: Jobs): Promise<void>;
+  startWorkers(): Promise<void>;
   /** The outbox as sent (tests and the review console). */
   events(filter?: {
     batchId?: string;
@@ -669,20 +668,20 @@ export function mockEsign(opts: MockEsignOptions): MockESignature {
       return batches.length;
     },
 
-    async startWorkers(engine: Jobs = jobs) {
-      await engine.work(DELIVER_JOB, async (job) => {
+    async startWorkers() {
+      await jobs.work(DELIVER_JOB, async (job) => {
         const d = job.data as { batchId?: unknown; eventId?: unknown };
         await deliver({
           batchId: typeof d.batchId === "string" ? d.batchId : undefined,
           eventId: typeof d.eventId === "string" ? d.eventId : undefined,
         });
       });
-      await engine.work(TICK_JOB, async () => {
+      await jobs.work(TICK_JOB, async () => {
         const expired = await mock.expireDue();
         const resent = await mock.deliverDue();
         if (expired.flows || expired.checks || resent) log?.info({ ...expired, resent }, "mock e-signature tick");
       });
-      await engine.schedule(TICK_JOB, TICK_CRON);
+      await jobs.schedule(TICK_JOB, TICK_CRON);
     },
 
     async events(filter = {}) {
