@@ -142,6 +142,13 @@ export function pgCertifications(db: Db, cipher: FieldCipher): CertificationRepo
       );
       return one(row);
     },
+    async certified(enterpriseId) {
+      const [row] = await db.query(
+        `select ${CERT_COLUMNS} from enterprise_certifications where enterprise_id = $1 and status = 'certified' order by created_at desc, id desc limit 1`,
+        [enterpriseId],
+      );
+      return one(row);
+    },
     async byId(id, forUpdate = false) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [row] = await db.query(`select ${CERT_COLUMNS} from enterprise_certifications where id = $1${forUpdate ? " for update" : ""}`, [id]);

@@ -69,6 +69,8 @@ export interface CertificationRepository {
   /** The open (draft or pending) application, locked when forUpdate. */
   open(enterpriseId: string, forUpdate?: boolean): Promise<Certification | undefined>;
   latest(enterpriseId: string): Promise<Certification | undefined>;
+  /** The application that certified the enterprise as it stands now (the newest approved one). */
+  certified(enterpriseId: string): Promise<Certification | undefined>;
   byId(id: string, forUpdate?: boolean): Promise<Certification | undefined>;
   createDraft(enterpriseId: string, from?: Certification): Promise<Certification>;
   saveStep1(id: string, v: { identityRole: IdentityRole; enterpriseType: EnterpriseType }): Promise<void>;

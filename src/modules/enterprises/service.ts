@@ -120,7 +120,7 @@ export function enterpriseService(deps: EnterpriseDeps) {
      * undefined when it has none.
      */
     async contractParty(enterpriseId: string): Promise<{ name: string; creditCode: string; legalName: string; address: string } | undefined> {
-      const cert = (await deps.certificationRepo(db).history(enterpriseId)).find((c) => c.status === "certified");
+      const cert = await deps.certificationRepo(db).certified(enterpriseId);
       if (!cert?.name || !cert.creditCode) return undefined;
       const address = `${cityName(cert.cityCode)}${districtName(cert.districtCode)}${cert.address ?? ""}`;
       return { name: cert.name, creditCode: cert.creditCode, legalName: cert.legalName ?? "", address };

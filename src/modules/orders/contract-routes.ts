@@ -5,17 +5,11 @@ import { requireAccount } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, render } from "../../web/http.ts";
 import { form, optionalText, params, text, yuanFen } from "../../web/validate.ts";
 import { CONTRACT_FIELD_TEXT, CONTRACT_VERSION_TEXT, type ContractTerms } from "./domain.ts";
-import { type Status, idParam, labels, versionField } from "./routes.ts";
+import { type Status, idParam, labels, versionField, versionNumber } from "./routes.ts";
 
 // ---- the edge schemas ----
 
-const contractVersionField = z.preprocess(
-  (v) => (Array.isArray(v) ? v[0] : v),
-  z
-    .string({ error: "合同已更新，请查看最新版本后再操作" })
-    .regex(/^\d{1,6}$/, { error: "合同已更新，请查看最新版本后再操作" })
-    .transform(Number),
-);
+const contractVersionField = versionNumber("合同已更新，请查看最新版本后再操作");
 
 /** 制定合同's form: the terms the provider writes (the domain checks presence, lengths, dates and the money rules). */
 const contractForm = z.object({
@@ -33,7 +27,8 @@ const contractForm = z.object({
 });
 type ContractFormValues = z.output<typeof contractForm>;
 
-const submitForm = z.object({ version: versionField, contractVersion: contractVersionField });
+/** 提交企业确认 and 同意: the order's version and the contract version the page showed. */
+const versionsForm = z.object({ version: versionField, contractVersion: contractVersionField });
 const returnForm = z.object({ version: versionField, contractVersion: contractVersionField, reason: optionalText(200, "退回修改原因") });
 
 /** The domain names the money fields in fen; the form in yuan. */
@@ -126,7 +121,7 @@ export function contractRoutes() {
     "/provider/orders/:id/contract/submit",
     requireAccount,
     params(idParam, noOrder),
-    form(submitForm, (c: Ctx, errors) => providerView(c, c.req.param("id") ?? "", errors, 409)),
+    form(versionsForm, (c: Ctx, errors) => providerView(c, c.req.param("id") ?? "", errors, 409)),
     async (c) => {
       const { id } = c.req.valid("param");
       const f = c.req.valid("form");
@@ -171,7 +166,7 @@ export function contractRoutes() {
     "/me/orders/:id/contract/agree",
     requireAccount,
     params(idParam, noOrder),
-    form(submitForm, (c: Ctx, errors) => enterpriseView(c, c.req.param("id") ?? "", "me/contract", errors, {}, 409)),
+    form(versionsForm, (c: Ctx, errors) => enterpriseView(c, c.req.param("id") ?? "", "me/contract", errors, {}, 409)),
     async (c) => {
       const { id } = c.req.valid("param");
       const f = c.req.valid("form");

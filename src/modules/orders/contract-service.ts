@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import type { Db } from "../../ports/db.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import { availableFen } from "../vouchers/domain.ts";
-import { type OrderCore, Refused, STALE_ORDER, inTransaction, refuse } from "./core-service.ts";
+import type { CatalogService } from "../catalog/service.ts";
+import { type OrderCore, STALE_ORDER, inTransaction, refuse, refusalsOf } from "./core-service.ts";
 import {
   type ContractContent,
   type ContractParty,
@@ -29,6 +30,9 @@ import {
 import type { Order } from "./ports.ts";
 import type { OrderDeps } from "./service.ts";
 
+/** A provider as the catalog service answers it. */
+type Provider = NonNullable<Awaited<ReturnType<CatalogService["providerOfAccount"]>>>;
+
 export const CONTRACT_CHANGED = "合同已更新，请查看最新版本后再操作";
 
 /** The SHA-256 (hex) of a version's canonical content: what 同意 stores and signing (issue 12) will sign. */
@@ -38,15 +42,11 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
   const { db } = deps;
   const now = () => deps.clock.now();
 
-  /** 甲方 and 乙方 as their current certifications name them. */
-  async function parties(order: Order): Promise<{ partyA: ContractParty; partyB: ContractParty }> {
-    const provider = await deps.catalog.provider(order.providerId);
-    const [a, b] = await Promise.all([
-      deps.enterprises.contractParty(order.enterpriseId),
-      provider ? deps.enterprises.contractParty(provider.enterpriseId) : undefined,
-    ]);
+  /** 甲方 and 乙方 as their current certifications name them (the order's provider as the caller already read it). */
+  async function parties(order: Order, provider: Provider): Promise<{ partyA: ContractParty; partyB: ContractParty }> {
+    const [a, b] = await Promise.all([deps.enterprises.contractParty(order.enterpriseId), deps.enterprises.contractParty(provider.enterpriseId)]);
     const blank = (name: string): ContractParty => ({ name, creditCode: "", legalName: "", address: "" });
-    return { partyA: a ?? blank(""), partyB: b ?? blank(provider?.name ?? order.snapshot.provider.name) };
+    return { partyA: a ?? blank(""), partyB: b ?? blank(provider.name) };
   }
 
   /**
@@ -57,17 +57,17 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
   async function voucherTerms(order: Order, tx?: Db): Promise<{ terms: VoucherTerms | null; held: number }> {
     if (!order.voucherAccountId) return { terms: null, held: 0 };
     const input = { accountId: order.voucherAccountId, orderId: order.id };
-    if (tx) {
-      const { account, programme } = await deps.vouchers.ledger.lock(tx, order.voucherAccountId);
-      const held = await deps.vouchers.ledger.heldFor(tx, input);
-      return { terms: { rateBp: programme.subsidyRateBp, capFen: programme.perOrderCapFen, availableFen: availableFen(account) + held }, held };
-    }
-    const [account, programme, held] = await Promise.all([
-      deps.vouchers.ledger.accountTotals(db, order.voucherAccountId),
-      deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId),
-      deps.vouchers.ledger.heldFor(db, input),
-    ]);
-    if (!account || !programme) return { terms: null, held };
+    const [read, held] = tx
+      ? [await deps.vouchers.ledger.lock(tx, order.voucherAccountId), await deps.vouchers.ledger.heldFor(tx, input)]
+      : await Promise.all([
+          Promise.all([
+            deps.vouchers.ledger.accountTotals(db, order.voucherAccountId),
+            deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId),
+          ]).then(([account, programme]) => (account && programme ? { account, programme } : undefined)),
+          deps.vouchers.ledger.heldFor(db, input),
+        ]);
+    if (!read) return { terms: null, held };
+    const { account, programme } = read;
     return { terms: { rateBp: programme.subsidyRateBp, capFen: programme.perOrderCapFen, availableFen: availableFen(account) + held }, held };
   }
 
@@ -91,16 +91,6 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
     const order = enterprise ? await deps.orderRepo(tx ?? db).byId(orderId, Boolean(tx)) : undefined;
     if (!order || order.enterpriseId !== enterprise!.id) return refuse({ _form: "订单不存在" }, 404);
     return order;
-  }
-
-  /** A read (no transaction): a refusal it throws becomes its failure. */
-  async function reading<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof Refused) return err.failure;
-      throw err;
-    }
   }
 
   /** Writes the provider's terms to the version it edits (the draft in place, or version n + 1) after checking them; the version written. */
@@ -133,12 +123,13 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
      * content (补贴券抵扣 recomputed from 合同金额).
      */
     async providerContract(accountId: string, orderId: string) {
-      return reading(async () => {
-        const order = await providerOrder((await providerOf(accountId)).id, orderId);
+      return refusalsOf(async () => {
+        const provider = await providerOf(accountId);
+        const order = await providerOrder(provider.id, orderId);
         const versions = await deps.orderRepo(db).contractVersions(order.id);
         const current = versions.at(-1);
         const editable = contractEditable(order.status, current);
-        const fresh = await parties(order);
+        const fresh = await parties(order, provider);
         const base = current ? current.content : initialContract(order, fresh.partyA, fresh.partyB);
         const content: ContractContent = editable.ok ? { ...base, ...fresh } : (current?.content ?? base);
         const { terms } = await voucherTerms(order);
@@ -159,10 +150,10 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
 
     /** 保存合同: the provider's terms checked and written to its draft (version n + 1 after 退回修改); 422 with the fields' messages, 409 when not 待制定合同. */
     async saveContract(accountId: string, orderId: string, terms: ContractTerms): Promise<Result<{ version: number }>> {
-      return reading(async () => {
+      return refusalsOf(async () => {
         const provider = await providerOf(accountId);
         // Both parties as certified, read before the transaction (they do not depend on the order's state).
-        const names = await parties(await providerOrder(provider.id, orderId));
+        const names = await parties(await providerOrder(provider.id, orderId), provider);
         return inTransaction(db, async (tx) => {
           const order = await providerOrder(provider.id, orderId, tx);
           const { version } = await write(tx, order, { ...terms }, names);
@@ -184,7 +175,7 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
       expectedVersion: number | undefined,
       requestId?: string,
     ): Promise<Result<Order>> {
-      return reading(async () => {
+      return refusalsOf(async () => {
         const provider = await providerOf(accountId);
         return inTransaction(db, (tx) => submitIn(tx, provider.id));
       });
@@ -230,7 +221,7 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
      * 同意 / 退回修改 apply now. An order without a submitted version yet: `current` is undefined.
      */
     async myContract(accountId: string, orderId: string) {
-      return reading(async () => {
+      return refusalsOf(async () => {
         const order = await enterpriseOrder(accountId, orderId);
         const versions = (await deps.orderRepo(db).contractVersions(order.id)).filter(visibleToEnterprise);
         const current = versions.at(-1);

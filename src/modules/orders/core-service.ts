@@ -29,16 +29,19 @@ export function ledgerFailure(err: LedgerError): Failure {
   return fail({ voucherAccountId: err.message });
 }
 
-/** Runs a use case in one transaction; a Refused or LedgerError rolls everything back and becomes its failure. */
-export async function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<Result<T>>): Promise<Result<T>> {
+/** Runs a use case; a Refused or LedgerError it throws becomes its failure (a read, or the body of `inTransaction`). */
+export async function refusalsOf<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
   try {
-    return await db.transaction(fn);
+    return await fn();
   } catch (err) {
     if (err instanceof Refused) return err.failure;
     if (err instanceof LedgerError) return ledgerFailure(err);
     throw err;
   }
 }
+
+/** Runs a use case in one transaction; a Refused or LedgerError rolls everything back and becomes its failure. */
+export const inTransaction = <T>(db: Db, fn: (tx: Db) => Promise<Result<T>>): Promise<Result<T>> => refusalsOf(() => db.transaction(fn));
 
 export const STALE_ORDER = "订单已发生变化，请刷新页面查看最新状态";
 

@@ -32,14 +32,18 @@ const orderForm = z.object({
 
 const listQuery = z.object({ tab: enumFilter(ORDER_TABS), page: pageNo });
 
+/** A version number a page carried in a hidden field; anything else is refused with `message` (the route answers 409). */
+export const versionNumber = (message: string) =>
+  z.preprocess(
+    (v) => (Array.isArray(v) ? v[0] : v),
+    z
+      .string({ error: message })
+      .regex(/^\d{1,9}$/, { error: message })
+      .transform(Number),
+  );
+
 /** The order's version as the page that posts an action carried it (a stale or forged one is a 409). */
-export const versionField = z.preprocess(
-  (v) => (Array.isArray(v) ? v[0] : v),
-  z
-    .string({ error: "订单已发生变化，请刷新页面查看最新状态" })
-    .regex(/^\d{1,9}$/, { error: "订单已发生变化，请刷新页面查看最新状态" })
-    .transform(Number),
-);
+export const versionField = versionNumber("订单已发生变化，请刷新页面查看最新状态");
 
 /** 取消订单: an optional reason (the domain's length rules) and the version of the page the confirmation was opened on. */
 const cancelForm = z.object({ reason: optionalText(200, "取消订单原因"), version: versionField });

@@ -24,6 +24,10 @@ export type SigningTerms = {
 export function signingUseCases(deps: OrderDeps, core: OrderCore) {
   const { db } = deps;
 
+  /** The version both parties agreed to last (a 拒签 leaves it agreed until the next version is). */
+  const agreedVersion = async (tx: Db, orderId: string) =>
+    (await deps.orderRepo(tx).contractVersions(orderId)).filter((v) => v.status === "agreed").at(-1);
+
   /**
    * A signing outcome applied to the order in the caller's transaction (the signing module's, with
    * the callback's claim): `signed` -> 待支付定金, `sign_refused` (reason) -> 待制定合同. The order
@@ -38,7 +42,7 @@ export function signingUseCases(deps: OrderDeps, core: OrderCore) {
     const repo = deps.orderRepo(tx);
     const order = await repo.byId(orderId, true);
     if (!order) return refuse({ _form: "订单不存在" }, 404);
-    const agreed = (await repo.contractVersions(order.id)).filter((v) => v.status === "agreed").at(-1);
+    const agreed = await agreedVersion(tx, order.id);
     if (agreed?.version !== outcome.contractVersion) return refuse({ _form: "签署的合同版本已不是双方同意的版本" }, 409);
     let reason: string | null = null;
     if (outcome.action === "sign_refused") {
@@ -55,7 +59,7 @@ export function signingUseCases(deps: OrderDeps, core: OrderCore) {
       const order = await repo.byId(orderId);
       if (!order) return fail({ _form: "订单不存在" }, 404);
       if (order.status !== "contract_signing") return fail({ _form: "订单不在待签合同状态" }, 409);
-      const agreed = (await repo.contractVersions(order.id)).filter((v) => v.status === "agreed").at(-1);
+      const agreed = await agreedVersion(tx, order.id);
       if (!agreed?.sha256) return fail({ _form: "合同尚未同意" }, 409);
       const provider = await deps.catalog.provider(order.providerId);
       if (!provider) return fail({ _form: "服务商不存在" }, 404);
