@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../src/adapters/migrate.ts";
-import { openPglite } from "../../src/adapters/pglite.ts";
 import { type Db, UniqueViolation } from "../../src/ports/db.ts";
 import { ORDER_STATUSES, type OrderStatus, formatOrderNumber, parseOrderNumber, snapshotOf, submissionKey } from "../../src/modules/orders/domain.ts";
 import { pgOrders } from "../../src/modules/orders/pg.ts";
 import type { EventInput, NewOrder } from "../../src/modules/orders/ports.ts";
-import { DATABASE_URL, freshPostgres } from "../support/db.ts";
+import { certifiedEnterpriseRow, contractDatabases, providerRows } from "../support/db.ts";
 
 /**
  * The order repository on both databases: the unique submission key per enterprise, append-only
@@ -13,46 +12,13 @@ import { DATABASE_URL, freshPostgres } from "../support/db.ts";
  * and the lists and per-status counts behind the tabs.
  */
 type Env = { db: Db; cleanup: () => Promise<void> };
-const envs: [string, () => Promise<Env>][] = [
-  [
-    "pglite",
-    async () => {
-      const db = await openPglite();
-      return { db, cleanup: () => db.close() };
-    },
-  ],
-];
-if (DATABASE_URL) envs.push(["postgres", async () => freshPostgres()]);
+const envs = contractDatabases();
 
 const AT = new Date("2026-11-27T02:00:00Z");
-const phone = () =>
-  `139${Math.floor(Math.random() * 1e8)
-    .toString()
-    .padStart(8, "0")}`;
-
-async function enterprise(db: Db, name: string): Promise<string> {
-  const [acc] = await db.query<{ id: string }>("insert into accounts (phone) values ($1) returning id", [phone()]);
-  const [ent] = await db.query<{ id: string }>(
-    "insert into enterprises (account_id, name, certification_status, size_class) values ($1, $2, 'certified', 'small') returning id",
-    [acc!.id, name],
-  );
-  return ent!.id;
-}
-
 async function seed(db: Db) {
-  const providerEnterprise = await enterprise(db, "订单测试服务机构");
-  const [app] = await db.query<{ id: string }>(
-    `insert into provider_applications (enterprise_id, categories, regions, introduction, contact_name, contact_phone, status)
-     values ($1, '{digital}', '{450100}', '简介', '联系人', '13900000000', 'approved') returning id`,
-    [providerEnterprise],
-  );
-  const [provider] = await db.query<{ id: string }>(
-    `insert into providers (enterprise_id, name, categories, regions, introduction, contact_name, contact_phone, application_id)
-     values ($1, '订单测试服务机构', '{digital}', '{450100}', '简介', '联系人', '13900000000', $2) returning id`,
-    [providerEnterprise, app!.id],
-  );
-  const [product] = await db.query<{ id: string }>("insert into products (provider_id, status) values ($1, 'listed') returning id", [provider!.id]);
-  return { providerId: provider!.id, productId: product!.id, a: await enterprise(db, "甲企业"), b: await enterprise(db, "乙企业") };
+  const providerEnterprise = await certifiedEnterpriseRow(db, "订单测试服务机构");
+  const { providerId, productId } = await providerRows(db, providerEnterprise, "订单测试服务机构");
+  return { providerId, productId, a: await certifiedEnterpriseRow(db, "甲企业"), b: await certifiedEnterpriseRow(db, "乙企业") };
 }
 
 type Seed = Awaited<ReturnType<typeof seed>>;
@@ -216,7 +182,7 @@ describe.each(envs)("order repository: %s", (_name, open) => {
   });
 
   it("lists a party's orders newest first with a status filter and paging, and counts them per status", async () => {
-    const c = await enterprise(env.db, "丙企业");
+    const c = await certifiedEnterpriseRow(env.db, "丙企业");
     const repo = pgOrders(env.db);
     const made: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -251,7 +217,7 @@ describe.each(envs)("order repository: %s", (_name, open) => {
     expect(other.rows.some((r) => made.includes(r.id))).toBe(false);
   });
   it("pages the closing job's candidates: 待接单 before the cut-off, oldest first, by keyset (ties by id)", async () => {
-    const d = await enterprise(env.db, "丁企业");
+    const d = await certifiedEnterpriseRow(env.db, "丁企业");
     const repo = pgOrders(env.db);
     const old = new Date("2020-01-01T00:00:00Z");
     const times = [0, 1000, 1000, 2000, 3000, 86_400_000 * 3].map((ms) => new Date(old.getTime() + ms));

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../src/adapters/migrate.ts";
-import { openPglite } from "../../src/adapters/pglite.ts";
 import { type Db, UniqueViolation } from "../../src/ports/db.ts";
 import { pgSigning } from "../../src/modules/signing/pg.ts";
 import type { NewFlow } from "../../src/modules/signing/ports.ts";
-import { DATABASE_URL, freshPostgres } from "../support/db.ts";
+import { certifiedEnterpriseRow, contractDatabases, providerRows } from "../support/db.ts";
 
 /**
  * The signing repository on both databases: one active and one 制作中 seal per enterprise (re-making
@@ -13,51 +12,21 @@ import { DATABASE_URL, freshPostgres } from "../support/db.ts";
  * provider event exactly once, also when claims race.
  */
 type Env = { db: Db; cleanup: () => Promise<void> };
-const envs: [string, () => Promise<Env>][] = [
-  [
-    "pglite",
-    async () => {
-      const db = await openPglite();
-      return { db, cleanup: () => db.close() };
-    },
-  ],
-];
-if (DATABASE_URL) envs.push(["postgres", async () => freshPostgres()]);
+const envs = contractDatabases();
 
 const AT = new Date("2026-12-01T02:00:00Z");
 const SHA = "a".repeat(64);
-let phoneNo = 0;
-
-async function enterprise(db: Db, name: string): Promise<string> {
-  const [acc] = await db.query<{ id: string }>("insert into accounts (phone) values ($1) returning id", [`1390000${String(phoneNo++).padStart(4, "0")}`]);
-  const [ent] = await db.query<{ id: string }>(
-    "insert into enterprises (account_id, name, certification_status, size_class) values ($1, $2, 'certified', 'small') returning id",
-    [acc!.id, name],
-  );
-  return ent!.id;
-}
-
 /** Two enterprises, a provider of the second, an order between them with version 1 of its contract agreed, and a file. */
 async function seed(db: Db) {
-  const buyer = await enterprise(db, "签署测试企业");
-  const seller = await enterprise(db, "签署测试服务机构");
-  const [app] = await db.query<{ id: string }>(
-    `insert into provider_applications (enterprise_id, categories, regions, introduction, contact_name, contact_phone, status)
-     values ($1, '{digital}', '{450100}', '简介', '联系人', '13900000000', 'approved') returning id`,
-    [seller],
-  );
-  const [provider] = await db.query<{ id: string }>(
-    `insert into providers (enterprise_id, name, categories, regions, introduction, contact_name, contact_phone, application_id)
-     values ($1, '签署测试服务机构', '{digital}', '{450100}', '简介', '联系人', '13900000000', $2) returning id`,
-    [seller, app!.id],
-  );
-  const [product] = await db.query<{ id: string }>("insert into products (provider_id, status) values ($1, 'listed') returning id", [provider!.id]);
+  const buyer = await certifiedEnterpriseRow(db, "签署测试企业");
+  const seller = await certifiedEnterpriseRow(db, "签署测试服务机构");
+  const { providerId, productId } = await providerRows(db, seller, "签署测试服务机构");
   const order = async (n: number) => {
     const [o] = await db.query<{ id: string }>(
       `insert into orders (number, enterprise_id, provider_id, product_id, status, quantity, unit_price_fen, order_fen, contract_fen,
          deduction_fen, self_pay_fen, snapshot, submission_key)
        values ($1, $2, $3, $4, 'contract_signing', 1, 100000, 100000, 100000, 0, 100000, '{}'::jsonb, $5) returning id`,
-      [`DD20261201${String(900000 + n)}`, buyer, provider!.id, product!.id, `k#${n}`],
+      [`DD20261201${String(900000 + n)}`, buyer, providerId, productId, `k#${n}`],
     );
     await db.query("insert into contracts (order_id, current_version, agreed_version) values ($1, 1, null)", [o!.id]);
     await db.query("insert into contract_versions (order_id, version, content, status, sha256) values ($1, 1, '{}'::jsonb, 'agreed', $2)", [o!.id, SHA]);

@@ -39,3 +39,38 @@ export async function freshCache(kind: "auto" | "memory" | "redis" = "auto"): Pr
   if (kind === "redis" || (kind === "auto" && REDIS_URL)) return redisCache(REDIS_URL!, `test:${randomToken(9)}:`);
   return memoryCache();
 }
+
+/** The databases a repository's contract test runs on: PGlite always, PostgreSQL too when DATABASE_URL is set. */
+export function contractDatabases(): [string, () => Promise<{ db: Db; cleanup: () => Promise<void> }>][] {
+  const envs: [string, () => Promise<{ db: Db; cleanup: () => Promise<void> }>][] = [["pglite", () => freshDb("pglite")]];
+  if (DATABASE_URL) envs.push(["postgres", () => freshPostgres()]);
+  return envs;
+}
+
+let seededPhones = 0;
+/** A certified 小型 enterprise with its account, inserted directly (repository contract tests). */
+export async function certifiedEnterpriseRow(db: Db, name: string): Promise<string> {
+  const phone = `139${String(process.pid % 1000).padStart(3, "0")}${String(seededPhones++).padStart(5, "0")}`;
+  const [acc] = await db.query<{ id: string }>("insert into accounts (phone) values ($1) returning id", [phone]);
+  const [ent] = await db.query<{ id: string }>(
+    "insert into enterprises (account_id, name, certification_status, size_class) values ($1, $2, 'certified', 'small') returning id",
+    [acc!.id, name],
+  );
+  return ent!.id;
+}
+
+/** An approved provider of that enterprise (application and provider rows) with one listed product, inserted directly. */
+export async function providerRows(db: Db, enterpriseId: string, name: string): Promise<{ providerId: string; productId: string }> {
+  const [app] = await db.query<{ id: string }>(
+    `insert into provider_applications (enterprise_id, categories, regions, introduction, contact_name, contact_phone, status)
+     values ($1, '{digital}', '{450100}', '简介', '联系人', '13900000000', 'approved') returning id`,
+    [enterpriseId],
+  );
+  const [provider] = await db.query<{ id: string }>(
+    `insert into providers (enterprise_id, name, categories, regions, introduction, contact_name, contact_phone, application_id)
+     values ($1, $2, '{digital}', '{450100}', '简介', '联系人', '13900000000', $3) returning id`,
+    [enterpriseId, name, app!.id],
+  );
+  const [product] = await db.query<{ id: string }>("insert into products (provider_id, status) values ($1, 'listed') returning id", [provider!.id]);
+  return { providerId: provider!.id, productId: product!.id };
+}
