@@ -342,6 +342,33 @@ export function mockEsign(opts: MockEsignOptions): MockESignature {
     return { kind: "ok", link };
   }
 
+  /**
+   * A signer's action on the signing page (确认签署, 拒签): the live link, the page's form token, then
+   * in one transaction on the locked flow, the signer still waiting and its turn come; `act` does the
+   * rest. Anything else answers the page's refusal.
+   */
+  async function signerAction(
+    token: string,
+    sent: string,
+    act: (tx: Db, s: ReturnType<typeof mockStore>, flow: FlowRow, signers: SignerRow[], me: SignerRow, link: LinkRow) => Promise<PageAnswer>,
+  ): Promise<PageAnswer> {
+    const live = await liveLink(token);
+    if (live.kind !== "ok") return live;
+    const { link } = live;
+    if (!formTokenOk("sign", link.token_hash, sent)) return { kind: "forbidden" };
+    if (!(await currentFlow(link.flow_id))) return { kind: "missing" };
+    return db.transaction(async (tx): Promise<PageAnswer> => {
+      const s = mockStore(tx);
+      const flow = (await s.flow(link.flow_id, { lock: true }))!;
+      if (flow.status !== "open") return { kind: "refused", message: FLOW_CLOSED[flow.status] };
+      const signers = await s.signers(flow.id);
+      const me = signers.find((x) => x.party_id === link.party_id);
+      if (me?.status !== "waiting") return { kind: "refused", message: "您已完成签署操作。" };
+      if (!myTurn(signers, me)) return { kind: "refused", message: "尚未轮到您签署，请等待前一签署方完成签署。" };
+      return act(tx, s, flow, signers, me, link);
+    });
+  }
+
   /** Checks the typed person and the selfie of a face step against the expected person. */
   function faceErrors(input: FaceInput, expected: { name: string; idHash: string }): Record<string, string> {
     const errors: Record<string, string> = {};
@@ -809,19 +836,7 @@ export function mockEsign(opts: MockEsignOptions): MockESignature {
       },
 
       async confirm(token, sent) {
-        const live = await liveLink(token);
-        if (live.kind !== "ok") return live;
-        const { link } = live;
-        if (!formTokenOk("sign", link.token_hash, sent)) return { kind: "forbidden" };
-        if (!(await currentFlow(link.flow_id))) return { kind: "missing" };
-        return db.transaction(async (tx): Promise<PageAnswer> => {
-          const s = mockStore(tx);
-          const flow = (await s.flow(link.flow_id, { lock: true }))!;
-          if (flow.status !== "open") return { kind: "refused", message: FLOW_CLOSED[flow.status] };
-          const signers = await s.signers(flow.id);
-          const me = signers.find((x) => x.party_id === link.party_id);
-          if (me?.status !== "waiting") return { kind: "refused", message: "您已完成签署操作。" };
-          if (!myTurn(signers, me)) return { kind: "refused", message: "尚未轮到您签署，请等待前一签署方完成签署。" };
+        return signerAction(token, sent, async (tx, s, flow, signers, me, link) => {
           if (!(await s.link(link.token_hash))?.face_passed_at) return { kind: "refused", message: "请先完成人脸认证，再确认签署。" };
           const at = now();
           await s.signerSigned(flow.id, me.party_id, at);
@@ -847,22 +862,10 @@ export function mockEsign(opts: MockEsignOptions): MockESignature {
       },
 
       async refuse(token, sent, reason) {
-        const live = await liveLink(token);
-        if (live.kind !== "ok") return live;
-        const { link } = live;
-        if (!formTokenOk("sign", link.token_hash, sent)) return { kind: "forbidden" };
         const why = (reason ?? "").replace(/\r\n?/g, "\n").trim();
-        if (!why) return { kind: "invalid", errors: { reason: "请填写拒签原因" } };
-        if (chars(why) > 200) return { kind: "invalid", errors: { reason: "拒签原因不能超过200个字" } };
-        if (!(await currentFlow(link.flow_id))) return { kind: "missing" };
-        return db.transaction(async (tx): Promise<PageAnswer> => {
-          const s = mockStore(tx);
-          const flow = (await s.flow(link.flow_id, { lock: true }))!;
-          if (flow.status !== "open") return { kind: "refused", message: FLOW_CLOSED[flow.status] };
-          const signers = await s.signers(flow.id);
-          const me = signers.find((x) => x.party_id === link.party_id);
-          if (me?.status !== "waiting") return { kind: "refused", message: "您已完成签署操作。" };
-          if (!myTurn(signers, me)) return { kind: "refused", message: "尚未轮到您签署，请等待前一签署方完成签署。" };
+        return signerAction(token, sent, async (tx, s, flow, _signers, me, link) => {
+          if (!why) return { kind: "invalid", errors: { reason: "请填写拒签原因" } };
+          if (chars(why) > 200) return { kind: "invalid", errors: { reason: "拒签原因不能超过200个字" } };
           const at = now();
           await s.signerRefused(flow.id, me.party_id, why, at);
           await s.endFlow(flow.id, "refused", at);
