@@ -4,7 +4,17 @@ import { requireAccount } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, render } from "../../web/http.ts";
 import { checkbox, enumFilter, form, optionalText, pageNo, params, query, searchText, text, uuid, uuidFilter } from "../../web/validate.ts";
 import { categoryName, PROGRAMME_KINDS } from "../vouchers/domain.ts";
-import { ACTOR_TEXT, ORDER_ACTIONS, ORDER_STATUS_TEXT, ORDER_TABS, QUANTITY_MAX, type OrderTab, tabOf } from "./domain.ts";
+import {
+  ACTOR_TEXT,
+  ORDER_ACTIONS,
+  ORDER_STATUS_TEXT,
+  ORDER_TABS,
+  QUANTITY_MAX,
+  type OrderAction,
+  type OrderStatus,
+  type OrderTab,
+  tabOf,
+} from "./domain.ts";
 
 export type Status = 200 | 403 | 404 | 409 | 422;
 
@@ -72,6 +82,23 @@ type Choice = { quantity: string; useVoucher: boolean; voucherAccountId: string 
 /** Order events as the shared timeline partial reads them. */
 export const timeline = (events: { at: Date; action: string; toStatus: string | null; actorType: string; reason: string | null }[]) =>
   events.map((e) => ({ occurred_at: e.at, action: e.action, to_status: e.toStatus, actor_type: e.actorType, reason: e.reason }));
+
+/**
+ * The confirmation page of an action with a reason (取消订单, 拒单): with its form while the order
+ * allows `action`; opened on an order that no longer does, it says why, as a conflict (409).
+ */
+function confirmation(
+  c: Ctx,
+  view: string,
+  data: { title: string; order: { status: OrderStatus }; actions: readonly string[] } & Record<string, unknown>,
+  action: OrderAction,
+  refusal: string,
+  shown: { errors: Record<string, string>; values: Record<string, string>; status: Status },
+) {
+  const allowed = data.actions.includes(action);
+  const errors = allowed || shown.errors._form ? shown.errors : { _form: `订单当前状态为“${ORDER_STATUS_TEXT[data.order.status]}”，${refusal}` };
+  return render(c, view, { ...data, allowed, errors, values: shown.values, labels }, allowed || shown.status !== 200 ? shown.status : 409);
+}
 
 export function orderRoutes() {
   const r = new Hono<AppEnv>();
@@ -186,15 +213,7 @@ export function orderRoutes() {
   const cancelPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
     const d = await detail(c, c.req.param("id") ?? "");
     if (!d) return noOrder(c);
-    const allowed = d.actions.includes("cancel");
-    // Opened on an order that can no longer be cancelled: say why, as a conflict.
-    const shownErrors = allowed || errors._form ? errors : { _form: `订单当前状态为“${ORDER_STATUS_TEXT[d.order.status]}”，不能取消` };
-    return render(
-      c,
-      "me/order-cancel",
-      { title: "取消订单", menu: "orders", ...d, allowed, errors: shownErrors, values, labels },
-      allowed || status !== 200 ? status : 409,
-    );
+    return confirmation(c, "me/order-cancel", { title: "取消订单", menu: "orders", ...d }, "cancel", "不能取消", { errors, values, status });
   };
   r.get("/me/orders/:id/cancel", requireAccount, params(idParam, noOrder), (c) => cancelPage(c));
   r.post(
@@ -276,14 +295,7 @@ export function orderRoutes() {
     const res = await providerDetail(c, c.req.param("id") ?? "");
     if (!res.ok) return res.status === 404 ? noOrder(c) : notProvider(c, res.errors._form);
     const d = res.value;
-    const allowed = d.actions.includes("decline");
-    const shownErrors = allowed || errors._form ? errors : { _form: `订单当前状态为“${ORDER_STATUS_TEXT[d.order.status]}”，不能拒单` };
-    return render(
-      c,
-      "provider/order-decline",
-      { title: "拒单", ...d, allowed, errors: shownErrors, values, labels },
-      allowed || status !== 200 ? status : 409,
-    );
+    return confirmation(c, "provider/order-decline", { title: "拒单", ...d }, "decline", "不能拒单", { errors, values, status });
   };
   r.get("/provider/orders/:id/decline", requireAccount, params(idParam, noOrder), (c) => declinePage(c));
   r.post(
