@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, makeTestApp, testClock } from "../support/app.ts";
-import type { Browser } from "../support/client.ts";
 import { signIn, signInAdmin } from "../support/flows.ts";
-import { smsAbout } from "../support/orders.ts";
+import { smsAbout, ORDER_WRITES, availableOn, rowCounts, statusOf, versionOn } from "../support/orders.ts";
 
 /**
  * The admin's 订单管理 through HTTP on the demo data. Enterprises 1 (南宁) and 2 (柳州) hold an
@@ -22,21 +21,7 @@ let a: Made;
 let b: Made;
 let c: Made;
 
-const counts = async () => {
-  const [r] = await t.deps.db.query<{ orders: number; events: number; ledger: number; lines: number; audit: number }>(
-    `select (select count(*)::int from orders) as orders, (select count(*)::int from order_events) as events,
-            (select count(*)::int from voucher_ledger) as ledger, (select count(*)::int from order_money_lines) as lines,
-            (select count(*)::int from audit_events) as audit`,
-  );
-  return r!;
-};
-const statusOf = async (id: string) => (await t.deps.db.query<{ status: string }>("select status from orders where id = $1", [id]))[0]!.status;
-const versionOn = (html: string) => html.match(/name="version" value="(\d+)"/)![1]!;
-/** The 可用额度 shown on 我的服务券 (the first voucher). */
-const available = async (b: Browser) => {
-  await b.get("/me/vouchers");
-  return b.lastHtml.match(/<dt>可用额度<\/dt><dd>([^<]+)<\/dd>/)![1]!;
-};
+const counts = () => rowCounts(t, { ...ORDER_WRITES, audit: "audit_events" });
 
 /** Enterprise `phone` orders a product through 订单详情 and 提交订单, with its voucher when it has one to use. */
 async function order(phone: string, productId: string, useVoucher: boolean): Promise<Made> {
@@ -220,9 +205,9 @@ describe("订单管理 (admin): an order's page", () => {
 describe("关闭订单", () => {
   it("needs a reason (422, nothing written); closes a 待接单 order: 已关闭, the voucher back, one order event and one audit event", async () => {
     const ent = await signIn(t, "13800000001");
-    const before = await available(ent);
+    const before = await availableOn(ent);
     const o = await order("13800000001", product.testing, true);
-    expect(await available(ent)).not.toBe(before);
+    expect(await availableOn(ent)).not.toBe(before);
 
     const op = await signInAdmin(t, "operator");
     await op.get(`/admin/orders/${o.id}/close`);
@@ -238,7 +223,7 @@ describe("关闭订单", () => {
     expect(op.lastHtml).toContain("关闭订单原因至少2个字");
     expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "重".repeat(201), version })).status).toBe(422);
     expect(await counts()).toEqual(unchanged);
-    expect(await statusOf(o.id)).toBe("pending_acceptance");
+    expect(await statusOf(t, o.id)).toBe("pending_acceptance");
 
     const closed = await op.post(`/admin/orders/${o.id}/close`, { reason: "企业重复下单，来电要求关闭", version });
     expect(closed.status).toBe(303);
@@ -252,7 +237,7 @@ describe("关闭订单", () => {
     expect(op.lastHtml).toContain("补贴券额度退回");
     expect(op.lastHtml).not.toContain(`/admin/orders/${o.id}/close`);
 
-    expect(await available(ent)).toBe(before);
+    expect(await availableOn(ent)).toBe(before);
     const lines = await t.deps.db.query<{ kind: string }>("select kind from order_money_lines where order_id = $1 order by id", [o.id]);
     expect(lines.map((l) => l.kind)).toEqual(["voucher_reserved", "voucher_released"]);
     const [operator] = await t.deps.db.query<{ id: string }>("select id from admin_users where username = 'operator'");
@@ -296,7 +281,7 @@ describe("关闭订单", () => {
 
   it("closes an accepted order (待制定合同): 已终止, the voucher released", async () => {
     const ent = await signIn(t, "13800000002");
-    const before = await available(ent);
+    const before = await availableOn(ent);
     const o = await order("13800000002", product.testing, true);
     await accept(o.id);
     const admin = await signInAdmin(t, "admin");
@@ -309,8 +294,8 @@ describe("关闭订单", () => {
     await admin.get(`/admin/orders/${o.id}`);
     expect(admin.lastHtml).toContain("订单已终止，补贴券抵扣额度已退回企业");
     expect(admin.lastHtml).toContain("订单状态：已终止");
-    expect(await statusOf(o.id)).toBe("terminated");
-    expect(await available(ent)).toBe(before);
+    expect(await statusOf(t, o.id)).toBe("terminated");
+    expect(await availableOn(ent)).toBe(before);
     const [row] = await t.deps.db.query<{ n: number }>(
       "select count(*)::int as n from audit_events where entity_type = 'order' and entity_id = $1 and action = 'order_closed' and to_status = 'terminated'",
       [o.id],
@@ -320,11 +305,11 @@ describe("关闭订单", () => {
 
   it("closes an order whose contract waits for the enterprise (待确认合同): 已终止, its contract versions on the page, the voucher released", async () => {
     const ent = await signIn(t, "13800000001");
-    const before = await available(ent);
+    const before = await availableOn(ent);
     const o = await order("13800000001", product.testing, true);
     await accept(o.id);
     await submitContract(o.id, "10000", "500");
-    expect(await statusOf(o.id)).toBe("contract_review");
+    expect(await statusOf(t, o.id)).toBe("contract_review");
     const op = await signInAdmin(t, "operator");
     await op.get(`/admin/orders/${o.id}`);
     for (const text of ["订单状态：待确认合同", "第1版 · 待企业确认", "服务合同", "¥10,000.00", "提交企业确认</span> → 待确认合同"]) {
@@ -333,8 +318,8 @@ describe("关闭订单", () => {
     expect(op.lastHtml).not.toContain("尚未制定合同");
     await op.get(`/admin/orders/${o.id}/close`);
     expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "服务商无法按期提供服务", version: versionOn(op.lastHtml) })).status).toBe(303);
-    expect(await statusOf(o.id)).toBe("terminated");
-    expect(await available(ent)).toBe(before);
+    expect(await statusOf(t, o.id)).toBe("terminated");
+    expect(await availableOn(ent)).toBe(before);
     await op.get(`/admin/orders/${o.id}`);
     expect(op.lastHtml).toContain("订单状态：已终止");
     expect(op.lastHtml).toContain("第1版 · 待企业确认");
@@ -353,7 +338,7 @@ describe("关闭订单", () => {
     expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "企业要求关闭订单", version: "abc" })).status).toBe(409);
     expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "企业要求关闭订单" })).status).toBe(409);
     expect(await counts()).toEqual(before);
-    expect(await statusOf(o.id)).toBe("contract_drafting");
+    expect(await statusOf(t, o.id)).toBe("contract_drafting");
   });
 
   it("is not offered once an order is past the contract statuses (signing and payment need their own effects): 409, nothing written", async () => {
@@ -371,7 +356,7 @@ describe("关闭订单", () => {
     expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "企业要求关闭订单", version })).status).toBe(409);
     expect(op.lastHtml).toContain("已进入签署或履约阶段");
     expect(await counts()).toEqual(before);
-    expect(await statusOf(o.id)).toBe("awaiting_deposit");
+    expect(await statusOf(t, o.id)).toBe("awaiting_deposit");
   });
 });
 
@@ -413,6 +398,6 @@ describe("authorisation", () => {
     expect((await t.app.request(`http://localhost/admin/orders/${a.id}`)).status).toBe(303);
 
     expect(await counts()).toEqual(before);
-    expect(await statusOf(a.id)).toBe("pending_acceptance");
+    expect(await statusOf(t, a.id)).toBe("pending_acceptance");
   });
 });

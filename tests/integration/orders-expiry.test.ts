@@ -3,7 +3,7 @@ import { orderExpiryService } from "../../src/modules/orders/expiry-service.ts";
 import { pgOrders } from "../../src/modules/orders/pg.ts";
 import { ORDER_EXPIRY_CRON, ORDER_EXPIRY_JOB, startJobs } from "../../src/start.ts";
 import { type TestApp, makeTestApp, testClock } from "../support/app.ts";
-import { accountOf, placeOrder, productBy, smsAbout, voucherLeft } from "../support/orders.ts";
+import { accountOf, placeOrder, productBy, smsAbout, voucherLeft, statusOf } from "../support/orders.ts";
 
 /**
  * 超时关闭 (the closing job `orders-close-unaccepted`) on the demo data with the test clock:
@@ -16,7 +16,6 @@ let t: TestApp;
 const ids: Record<string, string> = {};
 let product: string;
 
-const statusOf = async (id: string) => (await t.deps.db.query<{ status: string }>("select status from orders where id = $1", [id]))[0]!.status;
 const written = async () => {
   const [r] = await t.deps.db.query<{ events: number; lines: number; ledger: number }>(
     `select (select count(*)::int from order_events) as events, (select count(*)::int from order_money_lines) as lines,
@@ -50,7 +49,7 @@ describe("超时关闭 (orders-close-unaccepted)", () => {
     expect(run.closed).toBeGreaterThanOrEqual(1);
     expect(run.failed).toBe(0);
 
-    expect(await statusOf(old.id)).toBe("closed");
+    expect(await statusOf(t, old.id)).toBe("closed");
     expect(await voucherLeft(t, ids[1]!)).toBe(before);
     const detail = await t.deps.orders.myOrder(ids[1]!, old.id);
     if (!detail.ok) throw new Error("myOrder");
@@ -75,8 +74,8 @@ describe("超时关闭 (orders-close-unaccepted)", () => {
       }
     }
 
-    expect(await statusOf(young.id)).toBe("pending_acceptance");
-    expect(await statusOf(accepted.id)).toBe("contract_drafting");
+    expect(await statusOf(t, young.id)).toBe("pending_acceptance");
+    expect(await statusOf(t, accepted.id)).toBe("contract_drafting");
 
     // Again: nothing more to close, nothing written, nothing sent.
     const mark = await written();
@@ -112,7 +111,7 @@ describe("超时关闭 (orders-close-unaccepted)", () => {
     expect(raced).toBe(true);
     expect(run.skipped).toBeGreaterThanOrEqual(1);
     expect(run.failed).toBe(0);
-    expect(await statusOf(o.id)).toBe("contract_drafting");
+    expect(await statusOf(t, o.id)).toBe("contract_drafting");
     const events = await t.deps.db.query<{ action: string }>("select action from order_events where order_id = $1 order by id", [o.id]);
     expect(events.map((e) => e.action)).toEqual(["submit", "accept"]);
     expect((await smsAbout(t, o.number)).some((m) => m.text.includes("超时"))).toBe(false);
@@ -147,7 +146,7 @@ describe("超时关闭 (orders-close-unaccepted)", () => {
     const run = await small.closeUnaccepted();
     expect(run).toEqual({ closed: 5, skipped: 0, failed: 0 });
     expect(closedOrder).toEqual(made.map((o) => o.id));
-    for (const o of made) expect(await statusOf(o.id)).toBe("closed");
+    for (const o of made) expect(await statusOf(t, o.id)).toBe("closed");
     const left = await t.deps.db.query<{ n: number }>("select count(*)::int as n from orders where status = 'pending_acceptance' and created_at < $1", [
       new Date(clock.now().getTime() - 7 * DAY),
     ]);
@@ -163,7 +162,7 @@ describe("超时关闭 (orders-close-unaccepted)", () => {
       expect((await jobs.schedules()).filter((s) => s.name === ORDER_EXPIRY_JOB)).toEqual([{ name: ORDER_EXPIRY_JOB, cron: ORDER_EXPIRY_CRON }]);
       await jobs.send(ORDER_EXPIRY_JOB);
       const end = Date.now() + 20_000;
-      while ((await statusOf(o.id)) !== "closed") {
+      while ((await statusOf(t, o.id)) !== "closed") {
         if (Date.now() > end) throw new Error("the closing job did not run");
         await new Promise((r) => setTimeout(r, 50));
       }

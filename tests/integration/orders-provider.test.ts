@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, makeTestApp } from "../support/app.ts";
 import type { Browser } from "../support/client.ts";
+import { ORDER_WRITES, availableOn, rowCounts, statusOf, versionOn } from "../support/orders.ts";
 import { signIn, signInAdmin } from "../support/flows.ts";
 
 /**
@@ -10,20 +11,7 @@ import { signIn, signInAdmin } from "../support/flows.ts";
 let t: TestApp;
 let testingProduct: string;
 
-const counts = async () => {
-  const [r] = await t.deps.db.query<{ orders: number; events: number; ledger: number; lines: number }>(
-    `select (select count(*)::int from orders) as orders, (select count(*)::int from order_events) as events,
-            (select count(*)::int from voucher_ledger) as ledger, (select count(*)::int from order_money_lines) as lines`,
-  );
-  return r!;
-};
-const statusOf = async (id: string) => (await t.deps.db.query<{ status: string }>("select status from orders where id = $1", [id]))[0]!.status;
-const versionOn = (html: string) => html.match(/name="version" value="(\d+)"/)![1]!;
-/** The 可用额度 shown on 我的服务券 (the first voucher). */
-const available = async (b: Browser) => {
-  await b.get("/me/vouchers");
-  return b.lastHtml.match(/<dt>可用额度<\/dt><dd>([^<]+)<\/dd>/)![1]!;
-};
+const counts = () => rowCounts(t, ORDER_WRITES);
 
 /** Enterprise `phone` orders the testing product with its voucher; answers the order id and number. */
 async function order(phone: string): Promise<{ b: Browser; id: string; number: string }> {
@@ -122,16 +110,16 @@ describe("订单管理: 接单", () => {
     expect(pro.lastHtml).toContain("订单已发生变化，请刷新页面查看最新状态");
     expect((await pro.post(`/provider/orders/${id}/accept`, { version: "abc" })).status).toBe(409);
     expect((await pro.post(`/provider/orders/${id}/decline`, { reason: "排期已满", version: "99" })).status).toBe(409);
-    expect(await statusOf(id)).toBe("pending_acceptance");
+    expect(await statusOf(t, id)).toBe("pending_acceptance");
   });
 });
 
 describe("订单管理: 拒单", () => {
   it("needs a reason (422, nothing written); with one the order is 已拒单, the enterprise sees the reason and its voucher back", async () => {
     const ent = await signIn(t, "13800000002");
-    const availableBefore = await available(ent);
+    const availableBefore = await availableOn(ent);
     const { id, number } = await order("13800000002");
-    expect(await available(ent)).not.toBe(availableBefore);
+    expect(await availableOn(ent)).not.toBe(availableBefore);
 
     const pro = await signIn(t, "13800000008");
     await pro.get(`/provider/orders/${id}/decline`);
@@ -149,7 +137,7 @@ describe("订单管理: 拒单", () => {
     expect(pro.lastHtml).toContain("拒单原因至少2个字");
     expect((await pro.post(`/provider/orders/${id}/decline`, { reason: "满".repeat(201), version })).status).toBe(422);
     expect(await counts()).toEqual(before);
-    expect(await statusOf(id)).toBe("pending_acceptance");
+    expect(await statusOf(t, id)).toBe("pending_acceptance");
 
     const declined = await pro.post(`/provider/orders/${id}/decline`, { reason: "本月检测排期已满", version });
     expect(declined.status).toBe(303);
@@ -165,7 +153,7 @@ describe("订单管理: 拒单", () => {
     expect(ent.lastHtml).toContain("原因：本月检测排期已满");
     await ent.get("/me/orders?tab=cancelled");
     expect(ent.lastHtml).toContain(number);
-    expect(await available(ent)).toBe(availableBefore);
+    expect(await availableOn(ent)).toBe(availableBefore);
     const lines = await t.deps.db.query<{ kind: string }>("select kind from order_money_lines where order_id = $1 order by id", [id]);
     expect(lines.map((l) => l.kind)).toEqual(["voucher_reserved", "voucher_released"]);
 
@@ -206,7 +194,7 @@ describe("authorisation", () => {
     expect((await buyer.get(`/provider/orders/${id}`)).status).toBe(403);
 
     expect(await counts()).toEqual(before);
-    expect(await statusOf(id)).toBe("pending_acceptance");
+    expect(await statusOf(t, id)).toBe("pending_acceptance");
     // Unknown and prototype tabs are 全部.
     await owner.get("/provider/orders?tab=__proto__&page=-2");
     expect(owner.lastStatus).toBe(200);
@@ -218,7 +206,7 @@ describe("a suspended (暂停) provider", () => {
   it("may not 接单 (403, nothing written, no 接单 button) but may still 拒单, which gives the enterprise its voucher back; after 恢复 it accepts again", async () => {
     const { b: ent, id: first } = await order("13800000001");
     const { id: second } = await order("13800000001");
-    const availableOrdered = await available(ent);
+    const availableOrdered = await availableOn(ent);
     const [provider] = await t.deps.db.query<{ id: string }>(
       "select p.id from providers p join enterprises e on e.id = p.enterprise_id join accounts a on a.id = e.account_id where a.phone = '13800000008'",
     );
@@ -251,7 +239,7 @@ describe("a suspended (暂停) provider", () => {
       expect(pro.lastHtml).toContain("服务商已暂停，不能接单；如无法提供服务，请拒单，企业的补贴券额度将退回");
       expect(pro.lastHtml).toContain(`<h1>订单 `);
       expect(await counts()).toEqual(before);
-      expect(await statusOf(first)).toBe("pending_acceptance");
+      expect(await statusOf(t, first)).toBe("pending_acceptance");
       // The service says the same to any caller.
       const direct = await t.deps.orders.accept(
         (await t.deps.db.query<{ id: string }>("select id from accounts where phone = '13800000008'"))[0]!.id,
@@ -264,8 +252,8 @@ describe("a suspended (暂停) provider", () => {
       await pro.get(`/provider/orders/${first}/decline`);
       const declined = await pro.post(`/provider/orders/${first}/decline`, { reason: "服务商暂停期间无法提供服务", version });
       expect(declined.status).toBe(303);
-      expect(await statusOf(first)).toBe("declined");
-      expect(await available(ent)).not.toBe(availableOrdered);
+      expect(await statusOf(t, first)).toBe("declined");
+      expect(await availableOn(ent)).not.toBe(availableOrdered);
       const lines = await t.deps.db.query<{ kind: string }>("select kind from order_money_lines where order_id = $1 order by id", [first]);
       expect(lines.map((l) => l.kind)).toEqual(["voucher_reserved", "voucher_released"]);
     } finally {
@@ -275,6 +263,6 @@ describe("a suspended (暂停) provider", () => {
     await pro.get(`/provider/orders/${second}`);
     expect(pro.lastHtml).not.toContain("服务商已暂停");
     expect((await pro.post(`/provider/orders/${second}/accept`, { version: versionOn(pro.lastHtml) })).status).toBe(303);
-    expect(await statusOf(second)).toBe("contract_drafting");
+    expect(await statusOf(t, second)).toBe("contract_drafting");
   });
 });

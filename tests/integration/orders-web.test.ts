@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowCounts } from "../support/orders.ts";
 import { type TestApp, makeTestApp } from "../support/app.ts";
 import { Browser } from "../support/client.ts";
 import { signIn } from "../support/flows.ts";
@@ -13,13 +14,7 @@ let delistProduct: string; // 智能制造能力成熟度诊断服务 (provider 
 
 const productBy = async (title: string) =>
   (await t.deps.db.query<{ product_id: string }>("select product_id from product_listings where title = $1", [title]))[0]!.product_id;
-const counts = async () => {
-  const [r] = await t.deps.db.query<{ orders: number; events: number; ledger: number }>(
-    `select (select count(*)::int from orders) as orders, (select count(*)::int from order_events) as events,
-            (select count(*)::int from voucher_ledger) as ledger`,
-  );
-  return r!;
-};
+const counts = () => rowCounts(t, { orders: "orders", events: "order_events", ledger: "voucher_ledger" });
 /** The hidden fields and the chosen radio of 订单详情 as the browser would post them. */
 function formOf(html: string): Record<string, string> {
   const hidden = (name: string) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))?.[1] ?? "";

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ORDER_WRITES, rowCounts } from "../support/orders.ts";
 import { type TestApp, makeTestApp } from "../support/app.ts";
 import { submissionKey } from "../../src/modules/orders/domain.ts";
 import type { Order } from "../../src/modules/orders/ports.ts";
@@ -24,13 +25,7 @@ async function voucherOf(accountId: string) {
   return { enterpriseId: enterprise.id, accountId: a!.account.id, availableFen: a!.availableFen };
 }
 
-const counts = async () => {
-  const [r] = await t.deps.db.query<{ orders: number; events: number; ledger: number; lines: number }>(
-    `select (select count(*)::int from orders) as orders, (select count(*)::int from order_events) as events,
-            (select count(*)::int from voucher_ledger) as ledger, (select count(*)::int from order_money_lines) as lines`,
-  );
-  return r!;
-};
+const counts = () => rowCounts(t, ORDER_WRITES);
 
 /** 订单详情 then 提交订单 with its key, using the first payable voucher unless told otherwise. */
 async function order(accountId: string, productId: string, opts: { useVoucher?: boolean; quantity?: number; voucherAccountId?: string } = {}) {

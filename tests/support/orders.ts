@@ -1,4 +1,5 @@
 import type { Order } from "../../src/modules/orders/ports.ts";
+import type { Browser } from "./client.ts";
 import type { TestApp } from "./app.ts";
 
 /** The account id of a demo phone. */
@@ -34,4 +35,27 @@ export async function placeOrder(t: TestApp, accountId: string, productId: strin
 /** The outbox messages that name this order number, oldest first. */
 export async function smsAbout(t: TestApp, orderNumber: string) {
   return (await t.sms.latest(200)).filter((m) => m.text.includes(orderNumber)).reverse();
+}
+
+/** Rows in the tables an order writes, by name (a refused action must leave every count as it was). */
+export const ORDER_WRITES = { orders: "orders", events: "order_events", ledger: "voucher_ledger", lines: "order_money_lines" } as const;
+
+/** How many rows each of these tables holds, keyed as given. */
+export async function rowCounts<K extends string>(t: TestApp, tables: Record<K, string>): Promise<Record<K, number>> {
+  const parts = Object.entries<string>(tables).map(([key, table]) => `(select count(*)::int from ${table}) as ${key}`);
+  const [r] = await t.deps.db.query<Record<K, number>>(`select ${parts.join(", ")}`);
+  return r!;
+}
+
+/** An order's status. */
+export const statusOf = async (t: TestApp, id: string) =>
+  (await t.deps.db.query<{ status: string }>("select status from orders where id = $1", [id]))[0]!.status;
+
+/** The order's version a page carries in its hidden field. */
+export const versionOn = (html: string) => html.match(/name="version" value="(\d+)"/)![1]!;
+
+/** The 可用额度 shown on 我的服务券 (the first voucher). */
+export async function availableOn(b: Browser): Promise<string> {
+  await b.get("/me/vouchers");
+  return b.lastHtml.match(/<dt>可用额度<\/dt><dd>([^<]+)<\/dd>/)![1]!;
 }
