@@ -28,9 +28,8 @@ async function seed(db: Db) {
        values ($1, $2, $3, $4, 'contract_signing', 1, 100000, 100000, 100000, 0, 100000, '{}'::jsonb, $5) returning id`,
       [`DD20261201${String(900000 + n)}`, buyer, providerId, productId, `k#${n}`],
     );
-    await db.query("insert into contracts (order_id, current_version, agreed_version) values ($1, 1, null)", [o!.id]);
+    await db.query("insert into contracts (order_id) values ($1)", [o!.id]);
     await db.query("insert into contract_versions (order_id, version, content, status, sha256) values ($1, 1, '{}'::jsonb, 'agreed', $2)", [o!.id, SHA]);
-    await db.query("update contracts set agreed_version = 1 where order_id = $1", [o!.id]);
     return o!.id;
   };
   const [file] = await db.query<{ id: string }>(

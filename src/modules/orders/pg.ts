@@ -160,11 +160,8 @@ export function pgOrders(db: Db): OrderRepository {
     },
 
     async createVersion(orderId: string, version: number, content: ContractContent, at: Date): Promise<void> {
-      if (version === 1) {
-        await db.query("insert into contracts (order_id, current_version, created_at, updated_at) values ($1, 1, $2, $2)", [orderId, at]);
-      } else {
-        await db.query("update contracts set current_version = $2, updated_at = $3 where order_id = $1", [orderId, version, at]);
-      }
+      if (version === 1) await db.query("insert into contracts (order_id, created_at, updated_at) values ($1, $2, $2)", [orderId, at]);
+      else await db.query("update contracts set updated_at = $2 where order_id = $1", [orderId, at]);
       await db.query(
         "insert into contract_versions (order_id, version, content, status, created_at, updated_at) values ($1, $2, $3::text::jsonb, 'draft', $4, $4)",
         [orderId, version, JSON.stringify(content), at],
@@ -189,9 +186,7 @@ export function pgOrders(db: Db): OrderRepository {
          where order_id = $1 and version = $2 and status = $3 returning version`,
         [orderId, version, from, to, at, extra.returnReason ?? null, extra.sha256 ?? null],
       );
-      if (rows.length !== 1) return false;
-      if (to === "agreed") await db.query("update contracts set agreed_version = $2, updated_at = $3 where order_id = $1", [orderId, version, at]);
-      return true;
+      return rows.length === 1;
     },
 
     async unacceptedBefore(cutoff: Date, afterId: string | null, limit: number): Promise<string[]> {

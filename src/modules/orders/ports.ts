@@ -103,7 +103,7 @@ export interface OrderRepository {
   updateDraft(orderId: string, version: number, content: ContractContent, at: Date): Promise<boolean>;
   /**
    * Moves one version from `from` to `to` (提交企业确认, 退回修改 with its reason, 同意 with the
-   * SHA-256 of its canonical content, which also becomes the contract's agreed version); false when
+   * SHA-256 of its canonical content; the last agreed version is the contract's agreed one); false when
    * the version was not in `from` (nothing written).
    */
   setVersionStatus(
