@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { browserSuite, flashMessage, heading, pdfFile, see, signInAdmin } from "./support.ts";
+import { browserSuite, flashMessage, heading, pdfFile, see, signInAdmin, shot } from "./support.ts";
 
 /**
  * 政策资讯 in a real browser, once with JavaScript (htmx tab switching) and once without: the demo
@@ -9,8 +9,6 @@ import { browserSuite, flashMessage, heading, pdfFile, see, signInAdmin } from "
  */
 
 const e2e = browserSuite({ demo: true });
-
-const SHOTS = process.env.SCREENSHOTS_DIR;
 
 describe.each([
   { mode: "JavaScript on", js: true },
@@ -44,7 +42,7 @@ describe.each([
     await see(flashMessage(op.page, "预览：这是公众将看到的页面。当前状态：草稿"));
     await see(op.page.getByRole("heading", { level: 2, name: "适用对象" }));
     await see(op.page.getByRole("link", { name: fileName }));
-    if (SHOTS) await op.page.screenshot({ path: `${SHOTS}/article-preview-${js ? "js" : "nojs"}.png`, fullPage: true });
+    await shot(op.page, `article-preview-${js ? "js" : "nojs"}`);
     await op.page.getByRole("button", { name: "发布", exact: true }).click();
     await see(flashMessage(op.page, "已发布，公众可在政策资讯中看到"));
     await see(op.page.getByRole("heading", { level: 2, name: "状态：已发布" }));
@@ -88,18 +86,18 @@ describe("screens", () => {
     await see(heading(page, "政策资讯"));
     const fits = async () => expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
     await fits();
-    if (SHOTS) await page.screenshot({ path: `${SHOTS}/news-${width}.png`, fullPage: true });
+    await shot(page, `news-${width}`);
     await page.goto("/news/p/voucher-measures");
     await see(heading(page, "广西制造业企业培优育强服务券管理办法"));
     await fits();
-    if (SHOTS) await page.screenshot({ path: `${SHOTS}/article-${width}.png`, fullPage: true });
+    await shot(page, `article-${width}`);
     await signInAdmin(page, "operator");
     await page.goto("/admin/articles");
     await see(heading(page, "政策资讯管理"));
-    if (SHOTS) await page.screenshot({ path: `${SHOTS}/admin-articles-${width}.png`, fullPage: true });
+    await shot(page, `admin-articles-${width}`);
     await page.getByRole("link", { name: "广西制造业企业培优育强服务券管理办法" }).click();
     await see(heading(page, "编辑文章"));
     await fits();
-    if (SHOTS) await page.screenshot({ path: `${SHOTS}/admin-article-${width}.png`, fullPage: true });
+    await shot(page, `admin-article-${width}`);
   });
 });

@@ -17,6 +17,7 @@ import {
   signUp,
   step2Field,
   step2Input,
+  SHOTS,
 } from "./support.ts";
 
 /**
@@ -26,8 +27,6 @@ import {
  * the captcha and SMS-code rows stay on one line, and content does not stick to the navigation bar. Set E2E_SHOTS_DIR to also save a
  * full-page PNG of each (outside the repository, e.g. /tmp/shots).
  */
-
-const SHOTS = process.env.E2E_SHOTS_DIR;
 
 // Demo data: the 管理端 pages need the demo reviewer, and the queue then has rows like in use.
 const e2e = browserSuite({ demo: true });

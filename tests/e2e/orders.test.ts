@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { browserSuite, flashMessage, heading, rowWith, see, signInWithPassword } from "./support.ts";
+import { browserSuite, flashMessage, heading, rowWith, see, shot, signInWithPassword } from "./support.ts";
 
 /**
  * 申请服务 -> 订单详情 -> 提交订单 -> 我购买的服务 (待接单) -> 取消订单 -> 已取消, once with JavaScript
@@ -86,10 +86,6 @@ describe.each([
     expect(await rowWith(page, number).count()).toBe(0);
   }, 60_000);
 });
-
-const shot = async (page: Page, name: string) => {
-  if (process.env.SHOTS) await page.screenshot({ path: `${process.env.SHOTS}/${name}.png`, fullPage: true });
-};
 
 describe.each([
   [true, "13800000001"],

@@ -404,3 +404,11 @@ export async function certifiedEnterprise(
   await see(rev.page.getByRole("heading", { level: 2, name: "状态：已认证" }));
   return { ent, rev };
 }
+
+/** Where browser tests save the screenshots a person looks at (`E2E_SHOTS_DIR=/tmp/shots`); unset in CI, nothing is saved. */
+export const SHOTS = process.env.E2E_SHOTS_DIR;
+
+/** A full-page screenshot named `name`, when E2E_SHOTS_DIR asks for them. */
+export async function shot(page: Page, name: string): Promise<void> {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
