@@ -18,6 +18,10 @@ import { identityRoutes } from "./modules/identity/routes.ts";
 import { portalRoutes } from "./modules/portal/routes.ts";
 import { messageRoutes } from "./modules/messages/routes.ts";
 import { contentRoutes } from "./modules/content/routes.ts";
+import { signingCallbackRoutes } from "./modules/signing/callback-routes.ts";
+import { signingRoutes } from "./modules/signing/sign-routes.ts";
+import { sealRoutes } from "./modules/signing/seal-routes.ts";
+import { signingVerifyRoutes } from "./modules/signing/verify-routes.ts";
 import { mockEsignRoutes } from "./adapters/mock-esign/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
 import { type BodyState, PayloadTooLarge, announcesBody, boundaryOf, firstFieldComplete, firstMultipartField, meterBody } from "./web/body.ts";
@@ -50,15 +54,20 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/content/routes.ts", build: contentRoutes },
   { prefix: "/", file: "src/modules/messages/routes.ts", build: messageRoutes },
   { prefix: "/", file: "src/modules/portal/routes.ts", build: portalRoutes },
+  { prefix: "/", file: "src/modules/signing/callback-routes.ts", build: signingCallbackRoutes },
+  { prefix: "/", file: "src/modules/signing/sign-routes.ts", build: signingRoutes },
+  { prefix: "/", file: "src/modules/signing/seal-routes.ts", build: sealRoutes },
+  { prefix: "/", file: "src/modules/signing/verify-routes.ts", build: signingVerifyRoutes },
   // The mock e-signature provider's hosted pages (a vendor's site on the same server; 404 unless it is the provider).
   { prefix: "/", file: "src/adapters/mock-esign/routes.ts", build: mockEsignRoutes },
 ];
 
 /**
  * Paths outside the platform's session CSRF token (layer 2; the origin check still applies): the
- * mock e-signature provider's pages, which like a vendor's carry their own per-page token.
+ * mock e-signature provider's pages, which like a vendor's carry their own per-page token, and the
+ * providers' server-to-server callbacks, which the adapter authenticates by their signature.
  */
-const CSRF_OWN_TOKEN_PREFIXES = ["/mock-esign/"];
+const CSRF_OWN_TOKEN_PREFIXES = ["/mock-esign/", "/callbacks/"];
 
 /** Masks mainland mobile numbers wherever they appear in a logged string. */
 export const maskPhonesIn = (s: string) => s.replace(/(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g, "$1****$2");

@@ -50,6 +50,10 @@ import { portalService } from "./modules/portal/service.ts";
 import { pgOrders } from "./modules/orders/pg.ts";
 import { pgOrderAdmin } from "./modules/orders/admin-pg.ts";
 import { orderService } from "./modules/orders/service.ts";
+import { signingService } from "./modules/signing/service.ts";
+import { pgSigning } from "./modules/signing/pg.ts";
+import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
+import type { ContractDocuments } from "./ports/documents.ts";
 import { loadAssets } from "./web/assets.ts";
 import { createViews } from "./web/views.ts";
 
@@ -153,6 +157,7 @@ export type Overrides = Partial<{
   jobs: Jobs;
   cipher: FieldCipher;
   esign: ESignature;
+  documents: ContractDocuments;
 }>;
 
 /** The composition root: the one place that decides which adapter serves each port. */
@@ -239,9 +244,25 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     log,
     acceptDays: config.orderAcceptDays,
     audit,
+    // Bound once the signing service exists (it needs the orders service): 同意 queues the sign flow's start.
+    contractAgreed: (tx, orderId) => signing.contractAgreed(tx, orderId),
   });
   const jobs = overrides.jobs ?? openJobs(config, db, log);
   const esign = overrides.esign ?? (await openEsign(config, db, clock, jobs, log));
+  const signing = signingService({
+    db,
+    clock,
+    esign,
+    signingRepo: pgSigning,
+    documents: overrides.documents ?? pdfContractDocuments(),
+    files,
+    orders,
+    enterprises,
+    jobs,
+    cache,
+    cipher,
+    log,
+  });
   const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
   return {
     config,
@@ -268,6 +289,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     content,
     messages,
     orders,
+    signing,
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
   };
 }

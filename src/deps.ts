@@ -19,6 +19,7 @@ import type { ContentService } from "./modules/content/service.ts";
 import type { MessageService } from "./modules/messages/service.ts";
 import type { PortalService } from "./modules/portal/service.ts";
 import type { OrderService } from "./modules/orders/service.ts";
+import type { SigningService } from "./modules/signing/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
@@ -52,5 +53,7 @@ export type Deps = {
   content: ContentService;
   messages: MessageService;
   orders: OrderService;
+  /** Seals (我的签章), sign flows of agreed contracts, the callback inbox, 合同验真. */
+  signing: SigningService;
   portal: PortalService;
 };

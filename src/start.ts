@@ -40,6 +40,8 @@ export async function startJobs(deps: Deps): Promise<void> {
     deps.log.info(run, "unaccepted orders closed");
   });
   await deps.jobs.schedule(ORDER_EXPIRY_JOB, ORDER_EXPIRY_CRON);
+  // Signing: the sign flow's start (queued at 同意 and when a seal becomes active) and the reconciler.
+  await deps.signing.startWorkers();
   // The mock e-signature provider's callback delivery and its minute tick (only when it is the provider).
   await asMockEsign(deps.esign)?.startWorkers();
   deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB] }, "job engine started");

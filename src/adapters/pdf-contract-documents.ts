@@ -772,7 +772,7 @@ export function pdfContractDocuments(opts: PdfContractDocumentsOptions = {}): Co
           ...body,
           color: GREY,
           size: 9.5,
-          text: "核验：在平台“合同验真”页面上传本文件，或输入合同编号与上列原始文件 SHA-256，即可查验本文件是否为双方签署的原件、是否完整。",
+          text: "核验：在平台“合同验真”页面上传本文件，即可查验本文件是否为双方签署的合同、签署后是否被修改；输入合同编号与上列原始文件 SHA-256，可查验该合同的签署记录。",
         },
       ],
       { leading: 17 },

@@ -118,7 +118,7 @@ export function safeNext(next: string | undefined, fallback: string): string {
 export type PageData = Record<string, unknown> & { title?: string; errors?: FieldErrors; values?: Record<string, string> };
 
 /** Renders a full page (or a fragment for htmx) with the shared page context. */
-export function render(c: Ctx, view: string, data: PageData = {}, status: 200 | 400 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503 = 200) {
+export function render(c: Ctx, view: string, data: PageData = {}, status: 200 | 400 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 500 | 503 = 200) {
   const { deps } = c.var;
   // `page` is the shared page context in every template; a page number must travel as `pageNo`.
   if ("page" in data) throw new Error(`render(${view}): "page" is reserved for the page context; pass the page number as pageNo`);

@@ -128,9 +128,14 @@ describe.each(envs)("signing repository: %s", (_name, open) => {
     expect(await repo.signerSigned(f.id, "provider", AT)).toBe(true);
 
     expect(await repo.openFlowsBefore(new Date(AT.getTime() + 1), 10)).toContainEqual(expect.objectContaining({ id: f.id }));
-    expect(await repo.endFlow(f.id, "completed", AT, { fileId: s.fileId, sha256: "b".repeat(64) })).toBe(true);
+    expect(
+      await repo.endFlow(f.id, "completed", AT, { fileId: s.fileId, sha256: "b".repeat(64), vendor: { fileId: s.fileId, sha256: "c".repeat(64) } }),
+    ).toBe(true);
     expect(await repo.endFlow(f.id, "revoked", AT)).toBe(false);
-    expect(await repo.flowById(f.id)).toMatchObject({ status: "completed", signedSha256: "b".repeat(64), endedAt: AT });
+    expect(await repo.flowById(f.id)).toMatchObject({ status: "completed", signedSha256: "b".repeat(64), vendorSha256: "c".repeat(64), endedAt: AT });
+    for (const sha of ["b".repeat(64), "c".repeat(64), SHA]) expect((await repo.completedFlowsBySha256(sha)).map((x) => x.id)).toEqual([f.id]);
+    expect(await repo.completedFlowsBySha256("d".repeat(64))).toEqual([]);
+    expect(await repo.completedFlowsBySha256("not-a-hash")).toEqual([]);
     expect(await repo.openFlow(orderId)).toBeUndefined();
     expect(await repo.openFlowsBefore(new Date(AT.getTime() + 1), 10)).not.toContainEqual(expect.objectContaining({ id: f.id }));
 

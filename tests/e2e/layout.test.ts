@@ -19,6 +19,7 @@ import {
   step2Input,
   SHOTS,
 } from "./support.ts";
+import { legalOf, passFace } from "../support/signing.ts";
 
 /**
  * Layout at a desktop width and at a small phone (360 px): every page fits the screen without
@@ -593,6 +594,35 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
       }
     }
   }, 90_000);
+  it("我的签章: the gate before certification, 制作签章's form, 制作中 with 刷新状态, the active seal with its history, and 服务机构中心's page", async () => {
+    const { t } = e2e.server;
+    // The member signed up above has no certification yet.
+    await member.page.goto("/me/seal");
+    await check(member.page, "我的签章", "seal-gate");
+    await see(member.page.getByRole("main").getByRole("link", { name: "去企业信息认证" }));
+    // A demo provider of its own per width (a seal is made once per enterprise).
+    const phone = width === 1280 ? "13800000009" : "13800000007";
+    const [account] = await t.deps.db.query<{ id: string }>("select id from accounts where phone = $1", [phone]);
+    const page = (await e2e.open(false, { width, height: 800 })).page;
+    await signInWithPassword(page, phone);
+    await page.getByRole("navigation", { name: "个人中心菜单" }).getByRole("link", { name: "我的签章" }).click();
+    await check(page, "我的签章", "seal-new");
+    await page.getByRole("button", { name: "制作签章" }).click();
+    // The provider's 实名认证 page; the person passes it (on a phone of their own), the page here asks the provider.
+    await see(page.getByRole("heading", { level: 1, name: "实名认证" }));
+    const faceCheck = page.url();
+    await page.goto("/me/seal");
+    await see(page.getByText("制作中", { exact: true }).first());
+    await check(page, "我的签章", "seal-making");
+    expect((await passFace(t, faceCheck, await legalOf(t, account!.id))).status).toBe(303);
+    await page.getByRole("button", { name: "刷新状态" }).click();
+    await see(page.getByRole("img", { name: /电子签章$/ }));
+    await check(page, "我的签章", "seal-active");
+    await page.goto("/provider");
+    await page.getByRole("main").getByRole("link", { name: "我的签章" }).click();
+    await see(page.getByRole("img", { name: /电子签章$/ }));
+    await check(page, "我的签章", "provider-seal");
+  }, 90_000);
   it("合同 (the demo orders): 制定合同's form (and 422), the provider's contract, the enterprise's contract with the changes from the version before, 退回修改 (and 422)", async () => {
     const { deps } = e2e.server.t;
     const idOf = async (status: string) => (await deps.db.query<{ id: string }>("select id from orders where status = $1 limit 1", [status]))[0]!.id;
@@ -657,7 +687,7 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
       await check(page, `订单 ${o.number}`, `admin-order-closed-${suffix}`);
     }
   }, 90_000);
-  it("企业需求, 我要留言, 政策资讯: public pages (and 422), the 我要留言 dialog over a page, 我的需求管理, 发布需求 (and 422), 我的留言, 响应需求 (and 422), 需求响应; 管理端 企业需求审核, 留言管理, 政策资讯管理 with their detail pages (and 422)", async () => {
+  it("企业需求, 我要留言, 政策资讯, 合同验真: public pages (and 422), the 我要留言 dialog over a page, 我的需求管理, 发布需求 (and 422), 我的留言, 响应需求 (and 422), 需求响应; 管理端 企业需求审核, 留言管理, 政策资讯管理 with their detail pages (and 422)", async () => {
     const ent = await e2e.open(true, { width, height: 800 });
     const pro = await e2e.open(true, { width, height: 800 });
     const adm = await e2e.open(true, { width, height: 800 });
@@ -692,6 +722,18 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await page.getByRole("button", { name: "查询", exact: true }).click();
     await see(errorSummary(page));
     await check(page, "查询留言回复", "message-lookup-422");
+
+    // 合同验真 (sent without a file: 422; a digest no contract has: the verdict beside the forms).
+    await page.goto("/verify");
+    await check(page, "合同验真", "verify");
+    await page.getByRole("button", { name: "验证文件" }).click();
+    await see(errorSummary(page));
+    await check(page, "合同验真", "verify-422");
+    await page.getByLabel("合同编号", { exact: true }).fill("DD20261127000042");
+    await page.getByLabel("文件摘要（SHA-256）").fill("0".repeat(64));
+    await page.getByRole("button", { name: "验证", exact: true }).click();
+    await see(page.getByRole("heading", { level: 2, name: "未找到匹配的已签署合同" }));
+    await check(page, "合同验真", "verify-not-found");
 
     // The 我要留言 dialog over a page: it fits the screen and can scroll on its own.
     await page.goto("/demands");

@@ -21,6 +21,19 @@ import type { Db } from "../../src/ports/db.ts";
 import type { ESignature } from "../../src/ports/esignature.ts";
 import type { Jobs } from "../../src/ports/jobs.ts";
 import { DATABASE_URL } from "./db.ts";
+import { mockEsign } from "../../src/adapters/mock-esign/mock-esign.ts";
+
+/** A job engine that is not running (as in a CLI script): every send is refused, nothing runs. */
+const idleJobs: Jobs = {
+  start: async () => undefined,
+  send: async () => {
+    throw new Error("the job engine is not running");
+  },
+  schedule: async () => undefined,
+  schedules: async () => [],
+  work: async () => undefined,
+  stop: async () => undefined,
+};
 
 export const TEST_CAPTCHA = "TEST";
 
@@ -42,6 +55,8 @@ export type TestApp = {
   app: ReturnType<typeof buildApp>;
   deps: Deps;
   sms: ReturnType<typeof outboxSms>;
+  /** The mock e-signature provider's secret, with `mockCallbacks` (to sign callbacks of a test's own). */
+  mockSecret?: string;
   close: () => Promise<void>;
 };
 
@@ -61,6 +76,12 @@ export async function makeTestApp(
     jobs?: "engine";
     /** The e-signature provider, built on the test's database, clock and jobs (default: what the composition root picks). */
     esign?: (parts: { db: Db; clock: Clock; jobs: Jobs; config: Config }) => ESignature;
+    /**
+     * The mock e-signature provider posting its signed callbacks into this app's own
+     * /callbacks/esign (the app's `request`, no socket). Without the engine they are sent when the
+     * test calls `mock.deliverDue()`; with it, once the test starts the workers.
+     */
+    mockCallbacks?: boolean;
   } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), "gxv-test-"));
@@ -79,6 +100,20 @@ export async function makeTestApp(
   const cache = clock ? memoryCache(() => clock.now().getTime()) : await freshCache(opts.cache ?? "auto");
   const sms = outboxSms();
   const engine = opts.jobs === "engine" ? testJobs(db) : undefined;
+  let appRef: ReturnType<typeof buildApp> | undefined;
+  const esignClock = opts.clock ?? { now: () => new Date() };
+  const mockSecret = `test-mock-esign-secret-${randomToken(24)}`;
+  const intoApp = opts.mockCallbacks
+    ? mockEsign({
+        db,
+        clock: esignClock,
+        jobs: engine?.jobs ?? idleJobs,
+        secret: mockSecret,
+        callbackUrl: "http://platform.test/callbacks/esign",
+        retryDelaysMs: [50, 100, 200],
+        fetch: async (url, init) => appRef!.request(url, init),
+      })
+    : undefined;
   const deps = await buildDeps(config, {
     db,
     cache,
@@ -87,12 +122,14 @@ export async function makeTestApp(
     passwords: scryptPasswords({ logN: 10, r: 8, p: 1 }),
     log: opts.log ?? pino({ level: "silent" }),
     jobs: engine?.jobs,
-    esign: opts.esign && engine ? opts.esign({ db, clock: opts.clock ?? { now: () => new Date() }, jobs: engine.jobs, config }) : undefined,
+    esign: intoApp ?? (opts.esign && engine ? opts.esign({ db, clock: esignClock, jobs: engine.jobs, config }) : undefined),
   });
   await migrate(db);
   if (opts.demo) await seedDemo(deps);
+  appRef = buildApp(deps);
   return {
-    app: buildApp(deps),
+    app: appRef,
+    mockSecret: intoApp ? mockSecret : undefined,
     deps,
     sms,
     close: async () => {

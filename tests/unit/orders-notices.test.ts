@@ -16,6 +16,10 @@ const EXPECTED: Record<keyof typeof ORDER_NOTICES, string[]> = {
   // Issue 12: 签署完成 and 拒签 reach both parties (the reason stays on the order's page).
   signed: ["enterprise", "provider"],
   sign_refused: ["enterprise", "provider"],
+  // 待签署 to the party whose turn it is (the enterprise signs first), 签署已过期 to both.
+  sign_pending_enterprise: ["enterprise"],
+  sign_pending_provider: ["provider"],
+  sign_expired: ["enterprise", "provider"],
 };
 
 describe("ORDER_NOTICES", () => {
@@ -46,8 +50,9 @@ describe("ORDER_NOTICES", () => {
     expect(noticesFor("accept", "DD20250101000001")[0]!.text).toContain("DD20250101000001");
   });
 
-  it("every listed key is an order action or 提交订单, and every other action sends nothing", () => {
-    for (const key of Object.keys(ORDER_NOTICES)) expect(key === "submit" || isOrderAction(key), key).toBe(true);
+  it("every listed key is an order action, 提交订单 or a signing notice, and every other action sends nothing", () => {
+    const signing = ["sign_pending_enterprise", "sign_pending_provider", "sign_expired"];
+    for (const key of Object.keys(ORDER_NOTICES)) expect(key === "submit" || signing.includes(key) || isOrderAction(key), key).toBe(true);
     for (const action of ACTIONS.filter((a) => !(a in EXPECTED))) expect(noticesFor(action, NUMBER), action).toEqual([]);
     expect(noticesFor("constructor" as NoticeAction, NUMBER)).toEqual([]);
   });

@@ -126,6 +126,27 @@ export function enterpriseService(deps: EnterpriseDeps) {
       return { name: cert.name, creditCode: cert.creditCode, legalName: cert.legalName ?? "", address };
     },
 
+    /**
+     * Who may sign for a certified enterprise at the e-signature provider: its full name and credit
+     * code, the legal representative and, when the certification names one, the authorised 经办人,
+     * with their ID numbers (opened for the provider's 实名认证 only, never shown). Undefined when
+     * the enterprise is not certified.
+     */
+    async signatory(enterpriseId: string): Promise<
+      | {
+          name: string;
+          creditCode: string;
+          legal: { name: string; idNumber: string };
+          agent: { name: string; idNumber: string } | null;
+        }
+      | undefined
+    > {
+      const cert = await deps.certificationRepo(db).certified(enterpriseId);
+      if (!cert?.name || !cert.creditCode || !cert.legalName || !cert.legalIdNumber) return undefined;
+      const agent = cert.agentName && cert.agentIdNumber ? { name: cert.agentName, idNumber: cert.agentIdNumber } : null;
+      return { name: cert.name, creditCode: cert.creditCode, legal: { name: cert.legalName, idNumber: cert.legalIdNumber }, agent };
+    },
+
     /** 认证企业 on the home page's platform figures. */
     async countCertified(): Promise<number> {
       return deps.enterpriseRepo(db).countCertified();

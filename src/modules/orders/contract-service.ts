@@ -255,6 +255,8 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
         if (!(await deps.orderRepo(tx).setVersionStatus(order.id, current.version, "submitted", "agreed", now(), { sha256 }))) {
           return refuse({ _form: CONTRACT_CHANGED }, 409);
         }
+        // 待签合同: the signing module starts the sign flow once this transaction commits.
+        deps.contractAgreed?.(tx, updated.id);
         return ok({ order: updated, sha256 });
       });
     },

@@ -8,7 +8,9 @@ import type { OrderAction } from "./domain.ts";
 /** Who a notice goes to: the ordering enterprise or the provider that sells the product. */
 export type NoticeParty = "enterprise" | "provider";
 /** The actions that have notices: every transition's action, and `submit` for 提交订单. */
-export type NoticeAction = OrderAction | "submit";
+export type NoticeAction = OrderAction | "submit" | SigningNotice;
+/** Notices of the signing module's steps that are no order transition: 待签署 (to the party whose turn it is), 签署已过期. */
+export type SigningNotice = "sign_pending_enterprise" | "sign_pending_provider" | "sign_expired";
 type Template = (orderNumber: string) => string;
 
 const SIGN = "【服务券平台】";
@@ -32,6 +34,12 @@ export const ORDER_NOTICES = {
   signed: {
     enterprise: (n) => `${SIGN}订单${n}的合同已完成签署，请登录平台支付定金。`,
     provider: (n) => `${SIGN}订单${n}的合同已完成签署，请登录平台查看。`,
+  },
+  sign_pending_enterprise: { enterprise: (n) => `${SIGN}订单${n}的合同待您签署，请登录平台在“我购买的服务”中扫码签署。` },
+  sign_pending_provider: { provider: (n) => `${SIGN}订单${n}的合同企业已签署，待您签署，请登录平台在“订单管理”中扫码签署。` },
+  sign_expired: {
+    enterprise: (n) => `${SIGN}订单${n}的合同签署已超时，请登录平台重新发起签署。`,
+    provider: (n) => `${SIGN}订单${n}的合同签署已超时，请登录平台查看。`,
   },
   sign_refused: {
     enterprise: (n) => `${SIGN}订单${n}的合同签署被拒绝，请登录平台查看原因。`,

@@ -50,9 +50,16 @@ export type OrderDeps = {
   acceptDays: number;
   audit: Audit;
   orderAdminRepo: OrderAdminRepositoryFactory;
+  /**
+   * Told in the transaction of 同意 (the order enters 待签合同), bound by the composition root to the
+   * signing module, which queues the sign flow's start after commit (orders does not know signing).
+   */
+  contractAgreed?: (tx: Db, orderId: string) => void;
 };
 
 export const ORDER_PAGE_SIZE = 20;
+/** Staff roles that read orders (订单管理), and so their contracts' documents. */
+export { ORDER_READERS } from "./admin-service.ts";
 export const SUSPENDED_ACCEPT = "服务商已暂停，不能接单；如无法提供服务，请拒单，企业的补贴券额度将退回";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -6,7 +6,9 @@
  */
 import type { Db } from "../../ports/db.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
-import { type OrderCore, inTransaction, refuse } from "./core-service.ts";
+import { type OrderCore, Refused, inTransaction, refuse } from "./core-service.ts";
+import type { SigningNotice } from "./notice-domain.ts";
+import { orderNotices } from "./notice-service.ts";
 import { type ContractContent, checkReason } from "./domain.ts";
 import type { Order } from "./ports.ts";
 import type { OrderDeps } from "./service.ts";
@@ -19,6 +21,8 @@ export type SigningTerms = {
   content: ContractContent;
   /** SHA-256 of the version's canonical content, stored at 同意. */
   contentSha256: string;
+  /** When the enterprise agreed to it (同意). */
+  agreedAt: Date;
 };
 
 export function signingUseCases(deps: OrderDeps, core: OrderCore) {
@@ -52,7 +56,53 @@ export function signingUseCases(deps: OrderDeps, core: OrderCore) {
     return core.apply(tx, order, { action: outcome.action, actor: "system", actorId: null, reason, requestId: outcome.requestId });
   }
 
+  const notices = orderNotices(deps);
+
   return {
+    /**
+     * The same outcome in the caller's transaction, a refusal (the order moved on, another version
+     * was agreed meanwhile) returned rather than thrown, so the caller can still commit what it
+     * recorded (the provider's event, the flow's end).
+     */
+    async trySigningOutcome(
+      tx: Db,
+      orderId: string,
+      outcome: { action: "signed" | "sign_refused"; contractVersion: number; reason?: string },
+    ): Promise<Result<Order>> {
+      try {
+        return ok(await applySigningOutcome(tx, orderId, outcome));
+      } catch (err) {
+        if (err instanceof Refused) return err.failure;
+        throw err;
+      }
+    },
+
+    /** A signing notice (待签署 to the party whose turn it is, 签署已过期), after `tx` commits, or now without one. */
+    async signingNotice(orderId: string, kind: SigningNotice, tx?: Db): Promise<void> {
+      const order = await deps.orderRepo(tx ?? db).byId(orderId);
+      if (!order) return;
+      if (tx) notices.afterCommit(tx, order, kind);
+      else await notices.send(order, kind);
+    },
+
+    /** An order's number (合同编号 on 合同验真), or undefined. */
+    async orderNumberOf(orderId: string): Promise<string | undefined> {
+      return (await deps.orderRepo(db).byId(orderId))?.number;
+    },
+
+    /** The orders in 待签合同 in which this enterprise is a party (as the buyer or as the provider), oldest first, at most 100. */
+    async awaitingSigning(enterpriseId: string): Promise<string[]> {
+      const repo = deps.orderRepo(db);
+      const enterprise = await deps.enterprises.byId(enterpriseId);
+      const provider = enterprise ? await deps.catalog.providerOfAccount(enterprise.accountId) : undefined;
+      const parties = [{ enterpriseId }, ...(provider ? [{ providerId: provider.id }] : [])];
+      const ids = new Set<string>();
+      for (const party of parties) {
+        for (const row of (await repo.list(party, ["contract_signing"], 100, 0)).rows) ids.add(row.id);
+      }
+      return [...ids];
+    },
+
     /** The agreed contract of an order in 待签合同 (409 in any other status, 404 for an unknown order). */
     async signingTerms(orderId: string, tx: Db = db): Promise<Result<SigningTerms>> {
       const repo = deps.orderRepo(tx);
@@ -69,6 +119,7 @@ export function signingUseCases(deps: OrderDeps, core: OrderCore) {
         contractVersion: agreed.version,
         content: agreed.content,
         contentSha256: agreed.sha256,
+        agreedAt: agreed.decidedAt ?? agreed.updatedAt,
       });
     },
 

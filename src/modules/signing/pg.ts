@@ -5,7 +5,7 @@ import type { FlowRow, InboxRequest, NewFlow, NewSeal, Party, SealRow, SignerRow
 const SEAL_COLUMNS = `id, enterprise_id, provider, external_party_id, external_seal_id, identity_check_id, source, status, failure_reason, name,
   image_file_id, created_at, activated_at, disabled_at`;
 const FLOW_COLUMNS = `id, order_id, contract_version, provider, external_flow_id, document_file_id, document_sha256, status, signed_file_id,
-  signed_sha256, expires_at, created_at, ended_at`;
+  signed_sha256, vendor_file_id, vendor_sha256, expires_at, created_at, ended_at`;
 const SIGNER_COLUMNS = "flow_id, party, enterprise_id, seal_id, sign_order, status, signed_at, refuse_reason";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const lock = (forUpdate: boolean) => (forUpdate ? " for update" : "");
@@ -121,11 +121,20 @@ export function pgSigning(db: Db): SigningRepository {
     },
     async endFlow(id, status, at, signed) {
       const rows = await db.query(
-        `update sign_flows set status = $2, ended_at = $3, signed_file_id = $4, signed_sha256 = $5
+        `update sign_flows set status = $2, ended_at = $3, signed_file_id = $4, signed_sha256 = $5, vendor_file_id = $6, vendor_sha256 = $7
          where id = $1 and status = 'open' returning id`,
-        [id, status, at, signed?.fileId ?? null, signed?.sha256 ?? null],
+        [id, status, at, signed?.fileId ?? null, signed?.sha256 ?? null, signed?.vendor.fileId ?? null, signed?.vendor.sha256 ?? null],
       );
       return rows.length === 1;
+    },
+    async completedFlowsBySha256(sha256) {
+      if (!/^[0-9a-f]{64}$/.test(sha256)) return [];
+      const rows = await db.query(
+        `select ${FLOW_COLUMNS} from sign_flows where status = 'completed' and (signed_sha256 = $1 or vendor_sha256 = $1 or document_sha256 = $1)
+         order by ended_at desc, id limit 10`,
+        [sha256],
+      );
+      return rows.map((r) => camelRow<FlowRow>(r));
     },
     async openFlowsBefore(cutoff, limit) {
       const rows = await db.query(`select ${FLOW_COLUMNS} from sign_flows where status = 'open' and created_at < $1 order by created_at, id limit $2`, [

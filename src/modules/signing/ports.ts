@@ -33,7 +33,11 @@ export type FlowRow = {
   documentSha256: string;
   status: FlowRowStatus;
   signedFileId: string | null;
+  /** The platform's copy with both seals stamped and a 签署信息 page: what the parties download. */
   signedSha256: string | null;
+  /** The provider's signed file as downloaded (what its verify recognises). */
+  vendorFileId: string | null;
+  vendorSha256: string | null;
   expiresAt: Date;
   createdAt: Date;
   endedAt: Date | null;
@@ -83,7 +87,14 @@ export interface SigningRepository {
   signerSigned(flowId: string, party: Party, at: Date): Promise<boolean>;
   signerRefused(flowId: string, party: Party, reason: string): Promise<boolean>;
   /** Ends an open flow (false when it had already ended), with the signed document when completed. */
-  endFlow(id: string, status: Exclude<FlowRowStatus, "open">, at: Date, signed?: { fileId: string; sha256: string }): Promise<boolean>;
+  endFlow(
+    id: string,
+    status: Exclude<FlowRowStatus, "open">,
+    at: Date,
+    signed?: { fileId: string; sha256: string; vendor: { fileId: string; sha256: string } },
+  ): Promise<boolean>;
+  /** Completed flows whose original, provider's signed file or stamped copy has this SHA-256 (合同验真), newest first. */
+  completedFlowsBySha256(sha256: string): Promise<FlowRow[]>;
   /** Open flows created before `cutoff`, oldest first (the reconciler). */
   openFlowsBefore(cutoff: Date, limit: number): Promise<FlowRow[]>;
 
