@@ -20,9 +20,11 @@ import { messageRoutes } from "./modules/messages/routes.ts";
 import { contentRoutes } from "./modules/content/routes.ts";
 import { signingCallbackRoutes } from "./modules/signing/callback-routes.ts";
 import { signingRoutes } from "./modules/signing/sign-routes.ts";
+import { paymentRoutes } from "./modules/payments/routes.ts";
 import { sealRoutes } from "./modules/signing/seal-routes.ts";
 import { signingVerifyRoutes } from "./modules/signing/verify-routes.ts";
 import { mockEsignRoutes } from "./adapters/mock-esign/routes.ts";
+import { mockPayRoutes } from "./adapters/mock-pay/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
 import { type BodyState, PayloadTooLarge, announcesBody, boundaryOf, firstFieldComplete, firstMultipartField, meterBody } from "./web/body.ts";
 import { webManifest } from "./web/manifest.ts";
@@ -56,18 +58,21 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/portal/routes.ts", build: portalRoutes },
   { prefix: "/", file: "src/modules/signing/callback-routes.ts", build: signingCallbackRoutes },
   { prefix: "/", file: "src/modules/signing/sign-routes.ts", build: signingRoutes },
+  { prefix: "/", file: "src/modules/payments/routes.ts", build: paymentRoutes },
   { prefix: "/", file: "src/modules/signing/seal-routes.ts", build: sealRoutes },
   { prefix: "/", file: "src/modules/signing/verify-routes.ts", build: signingVerifyRoutes },
   // The mock e-signature provider's hosted pages (a vendor's site on the same server; 404 unless it is the provider).
   { prefix: "/", file: "src/adapters/mock-esign/routes.ts", build: mockEsignRoutes },
+  // The mock payment gateway's cashier (a bank's site on the same server; 404 unless it is the channel).
+  { prefix: "/", file: "src/adapters/mock-pay/routes.ts", build: mockPayRoutes },
 ];
 
 /**
  * Paths outside the platform's session CSRF token (layer 2; the origin check still applies): the
- * mock e-signature provider's pages, which like a vendor's carry their own per-page token, and the
+ * mock e-signature provider's and the mock cashier's pages, which like a vendor's carry their own per-page token, and the
  * providers' server-to-server callbacks, which the adapter authenticates by their signature.
  */
-const CSRF_OWN_TOKEN_PREFIXES = ["/mock-esign/", "/callbacks/"];
+const CSRF_OWN_TOKEN_PREFIXES = ["/mock-esign/", "/mock-pay/", "/callbacks/"];
 
 /** Masks mainland mobile numbers wherever they appear in a logged string. */
 export const maskPhonesIn = (s: string) => s.replace(/(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g, "$1****$2");

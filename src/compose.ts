@@ -28,6 +28,10 @@ import { webCryptoCipher } from "./adapters/webcrypto-cipher.ts";
 import { mockEsign } from "./adapters/mock-esign/mock-esign.ts";
 import { embeddedMockSecret } from "./adapters/mock-esign/secret.ts";
 import { unavailableEsign } from "./adapters/unavailable-esign.ts";
+import { mockPay } from "./adapters/mock-pay/mock-pay.ts";
+import { embeddedMockPayKeys, keysOf } from "./adapters/mock-pay/key.ts";
+import { unavailablePay } from "./adapters/unavailable-pay.ts";
+import type { PaymentGateway } from "./ports/payments.ts";
 import type { ESignature } from "./ports/esignature.ts";
 import type { FieldCipher } from "./ports/crypto.ts";
 import { pgLedger, pgProgrammes, pgQuota } from "./modules/vouchers/pg.ts";
@@ -51,6 +55,8 @@ import { pgOrders } from "./modules/orders/pg.ts";
 import { pgOrderAdmin } from "./modules/orders/admin-pg.ts";
 import { orderService } from "./modules/orders/service.ts";
 import { signingService } from "./modules/signing/service.ts";
+import { paymentService } from "./modules/payments/service.ts";
+import { pgPayments } from "./modules/payments/pg.ts";
 import { pgSigning } from "./modules/signing/pg.ts";
 import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
@@ -146,6 +152,33 @@ export async function openEsign(
   return mockEsign({ db, clock, jobs, log, secret, callbackUrl: config.mockEsign.callbackUrl, pageBase: config.publicOrigin ?? "" });
 }
 
+/**
+ * The payment channel. Outside production: the mock cashier (its RSA key from MOCK_PAY_PRIVATE_KEY,
+ * else generated once into DATA_DIR). In production no real adapter exists yet: payments are
+ * refused with a clear message (`unavailablePay`); a province's adapter is chosen here once written.
+ */
+export async function openPay(
+  config: Pick<Config, "mockPay" | "dataDir" | "publicOrigin">,
+  db: Db,
+  clock: Clock,
+  jobs: Jobs,
+  log: Logger,
+): Promise<PaymentGateway> {
+  if (!config.mockPay) {
+    log.warn("no payment channel is configured: online payment is unavailable");
+    return unavailablePay(log);
+  }
+  let keys: ReturnType<typeof keysOf>;
+  if (config.mockPay.privateKey) keys = keysOf(config.mockPay.privateKey);
+  else {
+    const local = await embeddedMockPayKeys(config.dataDir);
+    if (local.created) log.info({ file: local.path }, "generated the mock payment gateway's key pair");
+    if (local.looseMode) log.warn({ file: local.path }, "the mock payment gateway's key file is readable by others: chmod 600 it");
+    keys = local;
+  }
+  return mockPay({ db, clock, jobs, log, keys, notifyUrl: config.mockPay.notifyUrl, pageBase: config.publicOrigin ?? "" });
+}
+
 export type Overrides = Partial<{
   db: Db;
   cache: Cache;
@@ -157,6 +190,7 @@ export type Overrides = Partial<{
   jobs: Jobs;
   cipher: FieldCipher;
   esign: ESignature;
+  pay: PaymentGateway;
   documents: ContractDocuments;
 }>;
 
@@ -249,6 +283,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   });
   const jobs = overrides.jobs ?? openJobs(config, db, log);
   const esign = overrides.esign ?? (await openEsign(config, db, clock, jobs, log));
+  const pay = overrides.pay ?? (await openPay(config, db, clock, jobs, log));
   const signing = signingService({
     db,
     clock,
@@ -263,6 +298,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     cipher,
     log,
   });
+  const payments = paymentService({ db, clock, gateway: pay, paymentRepo: pgPayments, orders, enterprises, inbox: signing, jobs, log });
   const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
   return {
     config,
@@ -271,6 +307,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     cache,
     jobs,
     esign,
+    pay,
     sms,
     smsOutbox,
     clock,
@@ -290,6 +327,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     messages,
     orders,
     signing,
+    payments,
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
   };
 }

@@ -36,6 +36,10 @@ const schema = z.object({
   MOCK_ESIGN_SECRET: z.string().optional(),
   /** Where the mock e-signature provider posts its callbacks (default: this server's /callbacks/esign). */
   MOCK_ESIGN_CALLBACK_URL: z.string().optional(),
+  /** The mock payment gateway's RSA private key (PKCS#8 PEM); unset outside production: generated into DATA_DIR. */
+  MOCK_PAY_PRIVATE_KEY: z.string().optional(),
+  /** Where the mock payment gateway posts its notifications (default: this server's /callbacks/pay). */
+  MOCK_PAY_NOTIFY_URL: z.string().optional(),
   /**
    * Field encryption keys, `id:base64key[,id:base64key...]` (32 random bytes each): the first seals
    * new values, all open old ones. Required in production; elsewhere a key is generated in DATA_DIR.
@@ -82,6 +86,11 @@ export type Config = {
    * there). `secret` unset: generated once into DATA_DIR/mock-esign-secret.
    */
   mockEsign?: { secret?: string; callbackUrl: string };
+  /**
+   * The mock payment gateway (src/adapters/mock-pay/), outside production only. `privateKey` unset:
+   * an RSA key pair generated once into DATA_DIR/mock-pay-key.pem.
+   */
+  mockPay?: { privateKey?: string; notifyUrl: string };
 };
 
 export class ConfigError extends Error {}
@@ -119,6 +128,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (mockCallback && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(mockCallback)) {
     throw new ConfigError("MOCK_ESIGN_CALLBACK_URL must be an http(s) URL (e.g. http://127.0.0.1:3000/callbacks/esign)");
   }
+  const mockPayKey = e.MOCK_PAY_PRIVATE_KEY?.trim() || undefined;
+  const mockNotify = e.MOCK_PAY_NOTIFY_URL?.trim() || undefined;
+  if (production && (mockPayKey || mockNotify)) {
+    throw new ConfigError(
+      "MOCK_PAY_PRIVATE_KEY / MOCK_PAY_NOTIFY_URL must not be set when NODE_ENV=production (the mock payment gateway runs only outside production)",
+    );
+  }
+  if (mockNotify && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(mockNotify)) {
+    throw new ConfigError("MOCK_PAY_NOTIFY_URL must be an http(s) URL (e.g. http://127.0.0.1:3000/callbacks/pay)");
+  }
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
   if (typeof trustProxy === "string") throw new ConfigError(`Invalid configuration: ${trustProxy}`);
   // Fail closed: public demo passwords and the live SMS outbox stay on this machine unless HOST says otherwise.
@@ -149,5 +168,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mockEsign: production
       ? undefined
       : { secret: mockSecret, callbackUrl: mockCallback ?? `${(e.PUBLIC_ORIGIN || `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, "")}/callbacks/esign` },
+    mockPay: production
+      ? undefined
+      : { privateKey: mockPayKey, notifyUrl: mockNotify ?? `${(e.PUBLIC_ORIGIN || `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, "")}/callbacks/pay` },
   };
 }

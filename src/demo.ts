@@ -150,6 +150,7 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
     if (res.created) created++;
   }
   await certifyDemo(deps);
+  await paymentAccountsDemo(deps);
   await vouchersDemo(deps);
   await providersDemo(deps);
   await productsDemo(deps);
@@ -159,6 +160,27 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
   await ordersDemo(deps);
   if (created) deps.log.info({ created }, "demo data loaded");
   return { created };
+}
+
+/**
+ * 支付认证 of the certified demo enterprises (1-4 and 7-9), through the use case, once: the account
+ * an enterprise pays 定金 and 尾款 from, and a provider's receiving account. Demo numbers only.
+ */
+async function paymentAccountsDemo(deps: Deps) {
+  for (const [i, e] of DEMO_ENTERPRISES.entries()) {
+    if (![1, 2, 3, 4, 7, 8, 9].includes(i + 1)) continue;
+    const [row] = await deps.db.query<{ account_id: string }>("select id as account_id from accounts where phone = $1", [e.phone]);
+    if (!row) continue;
+    if ((await deps.enterprises.bankAccount(row.account_id)).current) continue;
+    const res = await deps.enterprises.saveBankAccount(row.account_id, {
+      accountName: e.name,
+      bankName: "中国工商银行",
+      bankCityCode: "450100",
+      branchName: "南宁演示支行",
+      accountNumber: `62220202${String(10_000_000 + i + 1)}`,
+    });
+    if (!res.ok) throw new Error(`demo 支付认证 failed for ${e.phone}: ${JSON.stringify(res.errors)}`);
+  }
 }
 
 /** Walks the demo enterprises through the real certification use cases (once). */

@@ -4,6 +4,7 @@ import type { Cache } from "./ports/cache.ts";
 import type { Clock } from "./ports/clock.ts";
 import type { FieldCipher } from "./ports/crypto.ts";
 import type { Db } from "./ports/db.ts";
+import type { PaymentGateway } from "./ports/payments.ts";
 import type { ESignature } from "./ports/esignature.ts";
 import type { Jobs } from "./ports/jobs.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
@@ -20,6 +21,7 @@ import type { MessageService } from "./modules/messages/service.ts";
 import type { PortalService } from "./modules/portal/service.ts";
 import type { OrderService } from "./modules/orders/service.ts";
 import type { SigningService } from "./modules/signing/service.ts";
+import type { PaymentService } from "./modules/payments/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
@@ -34,6 +36,8 @@ export type Deps = {
   jobs: Jobs;
   /** The e-signature provider (the mock outside production; unavailable in production until a real adapter is configured). */
   esign: ESignature;
+  /** The payment channel (the mock cashier outside production; unavailable in production until a real adapter is configured). */
+  pay: PaymentGateway;
   sms: SmsSender;
   smsOutbox?: SmsOutbox;
   clock: Clock;
@@ -55,5 +59,7 @@ export type Deps = {
   orders: OrderService;
   /** Seals (我的签章), sign flows of agreed contracts, the callback inbox, 合同验真. */
   signing: SigningService;
+  /** 支付定金 / 支付尾款 through the payment channel, its notifications, the reconciler. */
+  payments: PaymentService;
   portal: PortalService;
 };

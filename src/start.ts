@@ -4,6 +4,7 @@ import { migrate } from "./adapters/migrate.ts";
 import { buildDeps, type Overrides, sealStoredFields } from "./compose.ts";
 import { seedDemo } from "./demo.ts";
 import { asMockEsign } from "./adapters/mock-esign/mock-esign.ts";
+import { asMockPay } from "./adapters/mock-pay/mock-pay.ts";
 
 /** Shared start-up of every entry point: adapters, migrations, demo data. */
 export async function start(config: Config, overrides: Overrides = {}): Promise<Deps> {
@@ -42,8 +43,12 @@ export async function startJobs(deps: Deps): Promise<void> {
   await deps.jobs.schedule(ORDER_EXPIRY_JOB, ORDER_EXPIRY_CRON);
   // Signing: the sign flow's start (queued at 同意 and when a seal becomes active) and the reconciler.
   await deps.signing.startWorkers();
+  // Payments: the reconciler (queries what stays pending).
+  await deps.payments.startWorkers();
   // The mock e-signature provider's callback delivery and its minute tick (only when it is the provider).
   await asMockEsign(deps.esign)?.startWorkers();
+  // The mock payment gateway's notification delivery and its minute tick (only when it is the channel).
+  await asMockPay(deps.pay)?.startWorkers();
   deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB] }, "job engine started");
 }
 

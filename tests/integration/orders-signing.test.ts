@@ -28,7 +28,9 @@ async function signingOrder(): Promise<string> {
   const draft = await t.deps.orders.providerContract(pro, order.id);
   if (!draft.ok) throw new Error(JSON.stringify(draft.errors));
   const { partyA: _a, partyB: _b, ...terms } = draft.value.content;
-  expect((await t.deps.orders.saveContract(pro, order.id, { ...terms, serviceFrom: "2026-12-10", serviceTo: "2027-01-31" })).ok).toBe(true);
+  expect((await t.deps.orders.saveContract(pro, order.id, { ...terms, serviceFrom: "2026-12-10", serviceTo: "2027-01-31", depositFen: 80_000 })).ok).toBe(
+    true,
+  );
   expect((await t.deps.orders.submitContract(pro, order.id, 1, undefined)).ok).toBe(true);
   expect((await t.deps.orders.agreeContract(ent, order.id, 1, undefined)).ok).toBe(true);
   return order.id;
@@ -42,6 +44,24 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe("orders for signing", () => {
+  it("a contract without 定金: 签署完成 goes on to 待开始服务 in the same transaction (定金到账 by the system)", async () => {
+    const order = await placeOrder(t, ent, product);
+    expect((await t.deps.orders.accept(pro, order.id, undefined)).ok).toBe(true);
+    const draft = await t.deps.orders.providerContract(pro, order.id);
+    if (!draft.ok) throw new Error(JSON.stringify(draft.errors));
+    const { partyA: _a, partyB: _b, ...terms } = draft.value.content;
+    expect((await t.deps.orders.saveContract(pro, order.id, { ...terms, serviceFrom: "2026-12-10", serviceTo: "2027-01-31", depositFen: 0 })).ok).toBe(
+      true,
+    );
+    expect((await t.deps.orders.submitContract(pro, order.id, 1, undefined)).ok).toBe(true);
+    expect((await t.deps.orders.agreeContract(ent, order.id, 1, undefined)).ok).toBe(true);
+    expect(await t.deps.orders.signingOutcome(order.id, { action: "signed", contractVersion: 1 })).toMatchObject({
+      ok: true,
+      value: { status: "awaiting_start" },
+    });
+    expect((await events(order.id)).map((e) => e.action).slice(-2)).toEqual(["signed", "deposit_paid"]);
+  });
+
   it("gives the agreed version of an order in 待签合同 with its hash and both parties; other statuses are 409", async () => {
     const id = await signingOrder();
     const terms = await t.deps.orders.signingTerms(id);

@@ -22,6 +22,18 @@ import type { ESignature } from "../../src/ports/esignature.ts";
 import type { Jobs } from "../../src/ports/jobs.ts";
 import { DATABASE_URL } from "./db.ts";
 import { mockEsign } from "../../src/adapters/mock-esign/mock-esign.ts";
+import { keysOf, newMockPayKeys } from "../../src/adapters/mock-pay/key.ts";
+import { mockPay } from "../../src/adapters/mock-pay/mock-pay.ts";
+
+/**
+ * One mock-cashier key pair per test process, given to every test app (MOCK_PAY_PRIVATE_KEY), so
+ * that each app does not generate a 2048-bit RSA key of its own.
+ */
+let testPayKey: string | undefined;
+const payKey = () => {
+  testPayKey ??= newMockPayKeys().privateKeyPem;
+  return testPayKey;
+};
 
 /** A job engine that is not running (as in a CLI script): every send is refused, nothing runs. */
 const idleJobs: Jobs = {
@@ -77,9 +89,9 @@ export async function makeTestApp(
     /** The e-signature provider, built on the test's database, clock and jobs (default: what the composition root picks). */
     esign?: (parts: { db: Db; clock: Clock; jobs: Jobs; config: Config }) => ESignature;
     /**
-     * The mock e-signature provider posting its signed callbacks into this app's own
-     * /callbacks/esign (the app's `request`, no socket). Without the engine they are sent when the
-     * test calls `mock.deliverDue()`; with it, once the test starts the workers.
+     * The mock e-signature provider and the mock cashier posting their signed callbacks into this
+     * app's own /callbacks/esign and /callbacks/pay (the app's `request`, no socket). Without the
+     * engine they are sent when the test calls `deliverDue()`; with it, once the test starts the workers.
      */
     mockCallbacks?: boolean;
   } = {},
@@ -91,6 +103,7 @@ export async function makeTestApp(
     CAPTCHA_TEST_ANSWER: opts.captchaTestAnswer === null ? "" : (opts.captchaTestAnswer ?? TEST_CAPTCHA),
     LOG_LEVEL: "silent",
     DEMO_DATA: "false",
+    ...(opts.env?.NODE_ENV === "production" ? {} : { MOCK_PAY_PRIVATE_KEY: payKey() }),
     ...opts.env,
   });
   const { db, cleanup } = await freshDb();
@@ -114,6 +127,17 @@ export async function makeTestApp(
         fetch: async (url, init) => appRef!.request(url, init),
       })
     : undefined;
+  const payIntoApp = opts.mockCallbacks
+    ? mockPay({
+        db,
+        clock: esignClock,
+        jobs: engine?.jobs ?? idleJobs,
+        keys: keysOf(config.mockPay?.privateKey ?? payKey()),
+        notifyUrl: "http://platform.test/callbacks/pay",
+        retryDelaysMs: [50, 100, 200],
+        fetch: async (url, init) => appRef!.request(url, init),
+      })
+    : undefined;
   const deps = await buildDeps(config, {
     db,
     cache,
@@ -123,6 +147,7 @@ export async function makeTestApp(
     log: opts.log ?? pino({ level: "silent" }),
     jobs: engine?.jobs,
     esign: intoApp ?? (opts.esign && engine ? opts.esign({ db, clock: esignClock, jobs: engine.jobs, config }) : undefined),
+    pay: payIntoApp,
   });
   await migrate(db);
   if (opts.demo) await seedDemo(deps);

@@ -31,8 +31,11 @@ export async function signingWorld(opts: { jobs?: "engine"; clock?: Clock } = {}
   return { t, mock: asMockEsign(t.deps.esign)!, ent, pro, product: await productBy(t, "金属材料力学性能检测") };
 }
 
-/** An order of `ent` for `product` taken to 待签合同 (接单, 制定合同, 提交企业确认, 同意); its id. */
-export async function signingOrder(w: SigningWorld, opts: { ent?: string; pro?: string; product?: string; useVoucher?: boolean } = {}): Promise<string> {
+/** An order of `ent` for `product` taken to 待签合同 (接单, 制定合同 with ¥800 定金, 提交企业确认, 同意); its id. */
+export async function signingOrder(
+  w: SigningWorld,
+  opts: { ent?: string; pro?: string; product?: string; useVoucher?: boolean; contract?: { depositFen?: number; contractFen?: number } } = {},
+): Promise<string> {
   const { t } = w;
   const ent = opts.ent ?? w.ent;
   const pro = opts.pro ?? w.pro;
@@ -41,7 +44,14 @@ export async function signingOrder(w: SigningWorld, opts: { ent?: string; pro?: 
   const draft = await t.deps.orders.providerContract(pro, order.id);
   if (!draft.ok) throw new Error(JSON.stringify(draft.errors));
   const { partyA: _a, partyB: _b, ...terms } = draft.value.content;
-  const saved = await t.deps.orders.saveContract(pro, order.id, { ...terms, serviceFrom: "2026-12-10", serviceTo: "2027-01-31" });
+  // ¥800 of 定金 unless the test says otherwise (without one, 签署完成 goes straight to 待开始服务).
+  const saved = await t.deps.orders.saveContract(pro, order.id, {
+    ...terms,
+    serviceFrom: "2026-12-10",
+    serviceTo: "2027-01-31",
+    depositFen: 80_000,
+    ...opts.contract,
+  });
   must(saved.ok, "制定合同");
   const versions = await t.deps.db.query<{ version: number }>("select max(version)::int as version from contract_versions where order_id = $1", [
     order.id,

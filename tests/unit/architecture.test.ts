@@ -264,6 +264,7 @@ const TABLES: Record<string, Ownership> = {
     },
   },
   signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
+  payments: { owns: ["payments"] },
 };
 /**
  * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in
@@ -275,6 +276,10 @@ const ADAPTER_TABLES: Record<string, AdapterTables> = {
   "adapters/mock-esign/": {
     prefix: "mock_esign_",
     reason: "the mock e-signature provider's own state (parties, checks, seals, flows, links, callback outbox), as a vendor keeps it on its side",
+  },
+  "adapters/mock-pay/": {
+    prefix: "mock_pay_",
+    reason: "the mock payment gateway's own state (cashier sessions, refunds, payouts, notification outbox), as a bank gateway keeps it on its side",
   },
 };
 const adapterOwnerOf = (table: string) => Object.entries(ADAPTER_TABLES).find(([, a]) => table.startsWith(a.prefix))?.[0];
@@ -316,6 +321,12 @@ const ADAPTER_IMPORT_EXCEPTIONS: AdapterImportException[] = [
     target: /^adapters\/mock-esign\/routes\.ts$/,
     reason:
       "the routers list mounts the mock e-signature provider's hosted pages (a vendor's site on the same server); they answer 404 unless the composition root chose the mock",
+  },
+  {
+    file: /^app\.ts$/,
+    target: /^adapters\/mock-pay\/routes\.ts$/,
+    reason:
+      "the routers list mounts the mock payment gateway's cashier (a bank's site on the same server); it answers 404 unless the composition root chose the mock",
   },
 ];
 

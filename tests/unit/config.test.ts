@@ -105,6 +105,14 @@ describe("configuration", () => {
     expect(loadConfig({ NODE_ENV: "production", ENCRYPTION_KEYS: KEYS }).mockEsign).toBeUndefined();
     expect(() => loadConfig({ NODE_ENV: "production", ENCRYPTION_KEYS: KEYS, MOCK_ESIGN_SECRET: secret })).toThrow(/only outside production/);
   });
+  it("the mock payment gateway: outside production only, its notify URL this server's /callbacks/pay by default", () => {
+    expect(loadConfig({}).mockPay).toEqual({ privateKey: undefined, notifyUrl: "http://127.0.0.1:3000/callbacks/pay" });
+    expect(loadConfig({ PUBLIC_ORIGIN: "https://vouchers.example.cn" }).mockPay?.notifyUrl).toBe("https://vouchers.example.cn/callbacks/pay");
+    expect(loadConfig({ MOCK_PAY_NOTIFY_URL: "http://10.0.0.2:3000/pay" }).mockPay?.notifyUrl).toBe("http://10.0.0.2:3000/pay");
+    expect(() => loadConfig({ MOCK_PAY_NOTIFY_URL: "ftp://x" })).toThrow(/MOCK_PAY_NOTIFY_URL/);
+    expect(loadConfig({ NODE_ENV: "production", ENCRYPTION_KEYS: KEYS }).mockPay).toBeUndefined();
+    expect(() => loadConfig({ NODE_ENV: "production", ENCRYPTION_KEYS: KEYS, MOCK_PAY_PRIVATE_KEY: "x" })).toThrow(/only outside production/);
+  });
   it("refuses nonsense", () => {
     expect(() => loadConfig({ PORT: "http" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "staging" })).toThrow(ConfigError);

@@ -258,6 +258,16 @@ export function enterpriseService(deps: EnterpriseDeps) {
       return { current, history };
     },
 
+    /**
+     * The enterprise's current 支付认证 account in full, for the payments module's channel calls
+     * only (the payer's or payee's account of an order it already authorised); never shown.
+     */
+    async paymentAccount(enterpriseId: string): Promise<{ accountName: string; bankName: string; accountNumber: string } | undefined> {
+      const current = await deps.bankAccountRepo(db).current(enterpriseId);
+      if (!current) return undefined;
+      return { accountName: current.accountName, bankName: `${current.bankName}${current.branchName}`, accountNumber: current.accountNumber };
+    },
+
     /** 保存: every change is a new row; the audit event names only the last four digits. */
     async saveBankAccount(accountId: string, fields: Record<string, string>, requestId?: string): Promise<Result<null>> {
       const { value, errors } = validateBankAccount(fields);

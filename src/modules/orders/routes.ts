@@ -200,7 +200,9 @@ export function orderRoutes() {
     if (!res.ok) return undefined;
     const { order } = res.value;
     const voucher = order.voucherAccountId ? await c.var.deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined;
-    return { ...res.value, voucher, events: timeline(res.value.events) };
+    // 支付状态: the payments of the order and what it owes now (the payments module's view).
+    const pay = await c.var.deps.payments.ofOrder(account.id, order.id);
+    return { ...res.value, voucher, events: timeline(res.value.events), payments: pay.ok ? pay.value.payments : [], due: pay.ok ? pay.value.due : null };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {

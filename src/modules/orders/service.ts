@@ -12,6 +12,7 @@ import type { VoucherService } from "../vouchers/service.ts";
 import type { Audit } from "../audit/service.ts";
 import { contractUseCases } from "./contract-service.ts";
 import { signingUseCases } from "./signing-service.ts";
+import { paymentUseCases } from "./payment-service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import { orderExpiryService } from "./expiry-service.ts";
 import { orderAdminUseCases } from "./admin-service.ts";
@@ -137,6 +138,8 @@ export function orderService(deps: OrderDeps) {
     ...orderExpiryService(deps),
     ...orderAdminUseCases(deps, core),
     ...signingUseCases(deps, core),
+    // What payments asks of orders (payment-service.ts): paymentTerms, tryPaymentOutcome.
+    ...paymentUseCases(deps, core),
 
     /**
      * 订单详情: the product as it is now, the quantity (where the unit allows more than one), the

@@ -53,7 +53,12 @@ export function signingUseCases(deps: OrderDeps, core: OrderCore) {
       const r = checkReason("sign_refused", outcome.reason);
       reason = "error" in r ? "（未填写原因）" : r.reason;
     }
-    return core.apply(tx, order, { action: outcome.action, actor: "system", actorId: null, reason, requestId: outcome.requestId });
+    const moved = await core.apply(tx, order, { action: outcome.action, actor: "system", actorId: null, reason, requestId: outcome.requestId });
+    // A contract without a deposit has nothing to pay now: 待开始服务 at once (docs/payments.md "Flow").
+    if (moved.status === "awaiting_deposit" && moved.depositFen === 0) {
+      return core.apply(tx, moved, { action: "deposit_paid", actor: "system", actorId: null, reason: null, requestId: outcome.requestId });
+    }
+    return moved;
   }
 
   const notices = orderNotices(deps);

@@ -796,6 +796,14 @@ export function signingService(deps: SigningDeps) {
     verifyByNumber,
     /** Handles one normalised event (tests of the handlers, and the reconciler). */
     handle,
+    // The callback inbox for other providers' notifications (payments): the same tables, keyed by provider.
+    /** Stores a provider request as it arrived, before anything else; its id. */
+    storeRequest: (r: { provider: string; receivedAt: Date; headers: Record<string, string>; rawBody: Uint8Array }) => repo().storeRequest(r),
+    markRequest: (id: number, v: { verified: boolean; refusal?: "signature" | "stale" | "malformed"; events: number; at: Date }) =>
+      repo().markRequest(id, v),
+    /** Claims a provider event in the caller's transaction: true the first time, false for a duplicate. */
+    claimEvent: (tx: Db, e: { provider: string; eventId: string; inboxId: number | null; eventType: string; outcome: string; at: Date }) =>
+      repo(tx).claimEvent(e),
     /** The orders module's hook at 同意: the flow's start is queued once the transaction commits. */
     contractAgreed(tx: Db, orderId: string): void {
       tx.afterCommit(() => queueStart(orderId));
