@@ -278,6 +278,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     log,
     acceptDays: config.orderAcceptDays,
     audit,
+    files,
     // Bound once the signing service exists (it needs the orders service): 同意 queues the sign flow's start.
     contractAgreed: (tx, orderId) => signing.contractAgreed(tx, orderId),
   });

@@ -83,15 +83,17 @@ export class Browser {
   async postMultipart(
     path: string,
     fields: Record<string, string>,
-    files: Record<string, { name: string; bytes: Uint8Array; type?: string }> = {},
+    files: Record<string, { name: string; bytes: Uint8Array; type?: string } | { name: string; bytes: Uint8Array; type?: string }[]> = {},
     opts: { csrf?: string | null } = {},
   ) {
     const body = new FormData();
     // A browser sends the fields in document order, and every form has its _csrf field first.
     if (opts.csrf !== null) body.set("_csrf", opts.csrf ?? this.csrf());
     for (const [k, v] of Object.entries(fields)) if (k !== "_csrf" || opts.csrf === null) body.set(k, v);
-    for (const [k, f] of Object.entries(files))
-      body.set(k, new File([f.bytes as Uint8Array<ArrayBuffer>], f.name, { type: f.type ?? "application/octet-stream" }));
+    for (const [k, v] of Object.entries(files)) {
+      for (const f of Array.isArray(v) ? v : [v])
+        body.append(k, new File([f.bytes as Uint8Array<ArrayBuffer>], f.name, { type: f.type ?? "application/octet-stream" }));
+    }
     const res = await this.request(path, { method: "POST", body, headers: { Origin: this.origin } });
     if ((res.headers.get("Content-Type") ?? "").includes("text/html")) this.lastHtml = await res.clone().text();
     return res;

@@ -20,6 +20,11 @@ const EXPECTED: Record<keyof typeof ORDER_NOTICES, string[]> = {
   sign_pending_enterprise: ["enterprise"],
   sign_pending_provider: ["provider"],
   sign_expired: ["enterprise", "provider"],
+  // Issue 13: payment confirmed to both; 开始服务 and 完成服务 to the enterprise.
+  deposit_paid: ["enterprise", "provider"],
+  start_service: ["enterprise"],
+  complete_service: ["enterprise"],
+  balance_paid: ["enterprise", "provider"],
 };
 
 describe("ORDER_NOTICES", () => {

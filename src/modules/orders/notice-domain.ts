@@ -35,6 +35,16 @@ export const ORDER_NOTICES = {
     enterprise: (n) => `${SIGN}订单${n}的合同已完成签署，请登录平台支付定金。`,
     provider: (n) => `${SIGN}订单${n}的合同已完成签署，请登录平台查看。`,
   },
+  deposit_paid: {
+    enterprise: (n) => `${SIGN}订单${n}的定金已支付成功，等待服务机构开始服务。`,
+    provider: (n) => `${SIGN}订单${n}的定金已到账，请登录平台开始服务。`,
+  },
+  start_service: { enterprise: (n) => `${SIGN}服务机构已开始为订单${n}提供服务。` },
+  complete_service: { enterprise: (n) => `${SIGN}订单${n}的服务已完成，请登录平台查看服务成果并支付尾款。` },
+  balance_paid: {
+    enterprise: (n) => `${SIGN}订单${n}的尾款已支付成功，请登录平台评价本次服务。`,
+    provider: (n) => `${SIGN}订单${n}的尾款已到账。`,
+  },
   sign_pending_enterprise: { enterprise: (n) => `${SIGN}订单${n}的合同待您签署，请登录平台在“我购买的服务”中扫码签署。` },
   sign_pending_provider: { provider: (n) => `${SIGN}订单${n}的合同企业已签署，待您签署，请登录平台在“订单管理”中扫码签署。` },
   sign_expired: {

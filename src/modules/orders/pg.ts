@@ -120,6 +120,24 @@ export function pgOrders(db: Db): OrderRepository {
       return { ...camelRow<MoneyLine>(r!), id: Number(r!.id) };
     },
 
+    async addDelivery(orderId, d) {
+      await db.query("insert into order_deliveries (order_id, summary, created_by, created_at) values ($1, $2, $3, $4)", [orderId, d.summary, d.by, d.at]);
+      for (const [i, fileId] of d.fileIds.entries()) {
+        await db.query("insert into order_delivery_files (order_id, file_id, position) values ($1, $2, $3)", [orderId, fileId, i + 1]);
+      }
+    },
+
+    async delivery(orderId) {
+      if (!UUID.test(orderId)) return undefined;
+      const [r] = await db.query<{ order_id: string; summary: string; created_by: string; created_at: Date }>(
+        "select order_id, summary, created_by, created_at from order_deliveries where order_id = $1",
+        [orderId],
+      );
+      if (!r) return undefined;
+      const files = await db.query<{ file_id: string }>("select file_id from order_delivery_files where order_id = $1 order by position", [orderId]);
+      return { orderId: r.order_id, summary: r.summary, fileIds: files.map((f) => f.file_id), createdBy: r.created_by, createdAt: r.created_at };
+    },
+
     async moneyLines(orderId: string): Promise<MoneyLine[]> {
       if (!UUID.test(orderId)) return [];
       const rows = await db.query("select id, order_id, kind, amount_fen, ref, at from order_money_lines where order_id = $1 order by id", [orderId]);

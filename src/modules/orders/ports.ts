@@ -64,6 +64,9 @@ export type NewOrder = Omit<Order, "id" | "status" | "version" | "createdAt" | "
 /** Whose orders a list shows. */
 export type OrderParty = { enterpriseId: string } | { providerId: string };
 
+/** The provider's 服务成果 of an order. */
+export type OrderDelivery = { orderId: string; summary: string; fileIds: string[]; createdBy: string; createdAt: Date };
+
 export interface OrderRepository {
   /** The next value of the order-number sequence (atomic across instances; a rolled-back one leaves a gap). */
   nextSequence(): Promise<number>;
@@ -87,6 +90,9 @@ export interface OrderRepository {
   ): Promise<Order | undefined>;
   events(orderId: string): Promise<OrderEvent[]>;
   addMoneyLine(orderId: string, kind: MoneyLineKind, amountFen: number, ref: string | null, at: Date): Promise<MoneyLine>;
+  /** 服务成果 of 完成服务: the summary and the files in order (once per order). */
+  addDelivery(orderId: string, d: { summary: string; fileIds: string[]; by: string; at: Date }): Promise<void>;
+  delivery(orderId: string): Promise<OrderDelivery | undefined>;
   moneyLines(orderId: string): Promise<MoneyLine[]>;
   /** One page of a party's orders in these statuses (newest first) and how many there are. Limit and offset are bound as parameters. */
   list(party: OrderParty, statuses: readonly OrderStatus[] | null, limit: number, offset: number): Promise<{ rows: OrderSummary[]; total: number }>;

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { requireAccount } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, render } from "../../web/http.ts";
+import { type AppEnv, type Ctx, flash, formUploads, render, sendFile } from "../../web/http.ts";
 import { checkbox, enumFilter, form, optionalText, pageNo, params, query, searchText, text, uuid, uuidFilter } from "../../web/validate.ts";
 import { categoryName, PROGRAMME_KINDS } from "../vouchers/domain.ts";
 import {
@@ -62,6 +62,8 @@ const cancelForm = z.object({ reason: optionalText(200, "取消订单原因"), v
 const acceptForm = z.object({ version: versionField });
 
 /** 拒单: the reason (required by the domain: 2..200 characters) and the version. */
+const completeForm = z.object({ summary: text({ max: 2200, label: "服务成果说明", maxMessage: "服务成果说明不能超过2000个字" }), version: versionField });
+const deliveryParam = z.object({ id: uuid("订单不存在"), fileId: uuid("文件不存在") });
 const declineForm = z.object({ reason: optionalText(200, "拒单原因"), version: versionField });
 
 export const labels = {
@@ -202,7 +204,15 @@ export function orderRoutes() {
     const voucher = order.voucherAccountId ? await c.var.deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined;
     // 支付状态: the payments of the order and what it owes now (the payments module's view).
     const pay = await c.var.deps.payments.ofOrder(account.id, order.id);
-    return { ...res.value, voucher, events: timeline(res.value.events), payments: pay.ok ? pay.value.payments : [], due: pay.ok ? pay.value.due : null };
+    const delivery = await c.var.deps.orders.deliveryOf(order.id);
+    return {
+      ...res.value,
+      voucher,
+      events: timeline(res.value.events),
+      payments: pay.ok ? pay.value.payments : [],
+      due: pay.ok ? pay.value.due : null,
+      delivery,
+    };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {
@@ -261,7 +271,8 @@ export function orderRoutes() {
   const providerDetail = async (c: Ctx, id: string) => {
     const res = await c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
     if (!res.ok) return res;
-    return { ...res, value: { ...res.value, events: timeline(res.value.events) } };
+    const delivery = await c.var.deps.orders.deliveryOf(res.value.order.id);
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */
@@ -273,6 +284,62 @@ export function orderRoutes() {
   };
 
   r.get("/provider/orders/:id", requireAccount, params(idParam, noOrder), (c) => providerOrderPage(c, c.req.valid("param").id));
+
+  // ---- 开始服务, 完成服务 with 服务成果 ----
+  r.post(
+    "/provider/orders/:id/start",
+    requireAccount,
+    params(idParam, noOrder),
+    form(acceptForm, (c: Ctx, errors) => providerOrderPage(c, c.req.param("id") ?? "", errors, 409)),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const res = await c.var.deps.orders.startService(c.var.viewer.account!.id, id, c.req.valid("form").version, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        return providerOrderPage(c, id, res.errors, res.status === 403 ? 403 : 409);
+      }
+      flash(c, "已开始服务");
+      return c.redirect(`/provider/orders/${id}`, 303);
+    },
+  );
+  const completePage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
+    const res = await providerDetail(c, c.req.param("id") ?? "");
+    if (!res.ok) return res.status === 404 ? noOrder(c) : notProvider(c, res.errors._form);
+    const d = res.value;
+    if (d.order.status !== "in_service" && !Object.keys(errors).length) {
+      return render(c, "provider/order", { title: `订单 ${d.order.number}`, ...d, errors: { _form: "订单不在服务中，不能完成服务" }, labels }, 409);
+    }
+    return render(c, "provider/order-complete", { title: "完成服务", ...d, errors, values, labels }, status);
+  };
+  r.get("/provider/orders/:id/complete", requireAccount, params(idParam, noOrder), (c) => completePage(c));
+  r.post(
+    "/provider/orders/:id/complete",
+    requireAccount,
+    params(idParam, noOrder),
+    form(completeForm, (c: Ctx, errors, values) => completePage(c, errors, { summary: String(values.summary ?? "").slice(0, 2200) }, 422)),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const f = c.req.valid("form");
+      const files = await formUploads(c, "files");
+      const res = await c.var.deps.orders.completeService(c.var.viewer.account!.id, id, { summary: f.summary, files }, f.version, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        return completePage(c, res.errors, { summary: f.summary }, res.status === 409 ? 409 : res.status === 403 ? 403 : 422);
+      }
+      flash(c, res.value.status === "awaiting_review" ? "已完成服务，订单无尾款，等待企业评价" : "已完成服务，等待企业支付尾款");
+      return c.redirect(`/provider/orders/${id}`, 303);
+    },
+  );
+
+  // 服务成果 files for both parties of the order.
+  for (const base of ["/me/orders", "/provider/orders"]) {
+    r.get(`${base}/:id/deliveries/:fileId`, requireAccount, params(deliveryParam, noOrder), async (c) => {
+      const { id, fileId } = c.req.valid("param");
+      const found = await c.var.deps.orders.deliveryFile(c.var.viewer.account!.id, id, fileId);
+      if (!found) return render(c, "errors/404", { title: "文件不存在" }, 404);
+      return sendFile(c, found);
+    });
+  }
 
   r.post(
     "/provider/orders/:id/accept",

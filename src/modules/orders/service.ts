@@ -13,6 +13,8 @@ import type { Audit } from "../audit/service.ts";
 import { contractUseCases } from "./contract-service.ts";
 import { signingUseCases } from "./signing-service.ts";
 import { paymentUseCases } from "./payment-service.ts";
+import { deliveryUseCases } from "./delivery-service.ts";
+import type { FileService } from "../files/service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import { orderExpiryService } from "./expiry-service.ts";
 import { orderAdminUseCases } from "./admin-service.ts";
@@ -56,6 +58,8 @@ export type OrderDeps = {
    * signing module, which queues the sign flow's start after commit (orders does not know signing).
    */
   contractAgreed?: (tx: Db, orderId: string) => void;
+  /** 服务成果 files (完成服务). */
+  files: FileService;
 };
 
 export const ORDER_PAGE_SIZE = 20;
@@ -140,6 +144,8 @@ export function orderService(deps: OrderDeps) {
     ...signingUseCases(deps, core),
     // What payments asks of orders (payment-service.ts): paymentTerms, tryPaymentOutcome.
     ...paymentUseCases(deps, core),
+    // 开始服务 / 完成服务 with 服务成果 (delivery-service.ts).
+    ...deliveryUseCases(deps, core),
 
     /**
      * 订单详情: the product as it is now, the quantity (where the unit allows more than one), the
