@@ -1,7 +1,18 @@
 import type { Db } from "../../ports/db.ts";
 import { camelRow, pgArray } from "../../lib/rows.ts";
 import type { ContractContent, OrderStatus, StoredContractVersion } from "./domain.ts";
-import type { EventInput, MoneyLine, NewOrder, Order, OrderEvent, OrderParty, OrderRepository, OrderSummary } from "./ports.ts";
+import type {
+  EventInput,
+  MoneyLine,
+  NewOrder,
+  Order,
+  OrderEvent,
+  OrderParty,
+  OrderRepository,
+  OrderReview,
+  OrderSummary,
+  ProductRatings,
+} from "./ports.ts";
 
 const ORDER_COLUMNS = `id, number, enterprise_id, provider_id, product_id, status, quantity, unit_price_fen, order_fen, contract_fen,
   deduction_fen, self_pay_fen, deposit_fen, voucher_account_id, snapshot, submission_key, version, created_at, updated_at`;
@@ -136,6 +147,47 @@ export function pgOrders(db: Db): OrderRepository {
       if (!r) return undefined;
       const files = await db.query<{ file_id: string }>("select file_id from order_delivery_files where order_id = $1 order by position", [orderId]);
       return { orderId: r.order_id, summary: r.summary, fileIds: files.map((f) => f.file_id), createdBy: r.created_by, createdAt: r.created_at };
+    },
+
+    async addReview(r) {
+      await db.query(
+        `insert into order_reviews (order_id, product_id, provider_id, enterprise_id, quality, timeliness, attitude, comment, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [r.orderId, r.productId, r.providerId, r.enterpriseId, r.quality, r.timeliness, r.attitude, r.comment, r.createdAt],
+      );
+    },
+
+    async review(orderId) {
+      if (!UUID.test(orderId)) return undefined;
+      const [r] = await db.query(
+        "select order_id, product_id, provider_id, enterprise_id, quality, timeliness, attitude, comment, created_at from order_reviews where order_id = $1",
+        [orderId],
+      );
+      return r ? camelRow<OrderReview>(r) : undefined;
+    },
+
+    async productRatings(productId, latest) {
+      if (!UUID.test(productId)) return { count: 0, quality: 0, timeliness: 0, attitude: 0, overall: 0, latest: [] };
+      const [agg] = await db.query<{ n: number; q: string | null; t: string | null; a: string | null }>(
+        `select count(*)::int as n, round(avg(quality), 1)::text as q, round(avg(timeliness), 1)::text as t, round(avg(attitude), 1)::text as a
+           from order_reviews where product_id = $1`,
+        [productId],
+      );
+      const rows = await db.query(
+        "select quality, timeliness, attitude, comment, created_at from order_reviews where product_id = $1 order by created_at desc, order_id limit $2",
+        [productId, latest],
+      );
+      const q = Number(agg!.q ?? 0);
+      const t = Number(agg!.t ?? 0);
+      const a = Number(agg!.a ?? 0);
+      return {
+        count: agg!.n,
+        quality: q,
+        timeliness: t,
+        attitude: a,
+        overall: agg!.n ? Math.round(((q + t + a) / 3) * 10) / 10 : 0,
+        latest: rows.map((r) => camelRow<ProductRatings["latest"][number]>(r)),
+      };
     },
 
     async moneyLines(orderId: string): Promise<MoneyLine[]> {

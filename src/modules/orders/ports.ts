@@ -64,6 +64,28 @@ export type NewOrder = Omit<Order, "id" | "status" | "version" | "createdAt" | "
 /** Whose orders a list shows. */
 export type OrderParty = { enterpriseId: string } | { providerId: string };
 
+/** 评价 of one order. */
+export type OrderReview = {
+  orderId: string;
+  productId: string;
+  providerId: string;
+  enterpriseId: string;
+  quality: number;
+  timeliness: number;
+  attitude: number;
+  comment: string;
+  createdAt: Date;
+};
+export type ProductRatings = {
+  count: number;
+  /** Averages over the reviews (0 when there are none), one decimal. */
+  quality: number;
+  timeliness: number;
+  attitude: number;
+  overall: number;
+  latest: { quality: number; timeliness: number; attitude: number; comment: string; createdAt: Date }[];
+};
+
 /** The provider's 服务成果 of an order. */
 export type OrderDelivery = { orderId: string; summary: string; fileIds: string[]; createdBy: string; createdAt: Date };
 
@@ -93,6 +115,11 @@ export interface OrderRepository {
   /** 服务成果 of 完成服务: the summary and the files in order (once per order). */
   addDelivery(orderId: string, d: { summary: string; fileIds: string[]; by: string; at: Date }): Promise<void>;
   delivery(orderId: string): Promise<OrderDelivery | undefined>;
+  /** 评价, once per order (a second insert throws UniqueViolation). */
+  addReview(r: OrderReview): Promise<void>;
+  review(orderId: string): Promise<OrderReview | undefined>;
+  /** A product's ratings: the count, the averages and the latest comments (at most `latest`). */
+  productRatings(productId: string, latest: number): Promise<ProductRatings>;
   moneyLines(orderId: string): Promise<MoneyLine[]>;
   /** One page of a party's orders in these statuses (newest first) and how many there are. Limit and offset are bound as parameters. */
   list(party: OrderParty, statuses: readonly OrderStatus[] | null, limit: number, offset: number): Promise<{ rows: OrderSummary[]; total: number }>;

@@ -15,6 +15,7 @@ import {
   type OrderTab,
   tabOf,
 } from "./domain.ts";
+import { REVIEW_SCORE_TEXT } from "./review-service.ts";
 
 export type Status = 200 | 403 | 404 | 409 | 422;
 
@@ -63,6 +64,13 @@ const acceptForm = z.object({ version: versionField });
 
 /** 拒单: the reason (required by the domain: 2..200 characters) and the version. */
 const completeForm = z.object({ summary: text({ max: 2200, label: "服务成果说明", maxMessage: "服务成果说明不能超过2000个字" }), version: versionField });
+const reviewForm = z.object({
+  quality: z.string().max(5).catch(""),
+  timeliness: z.string().max(5).catch(""),
+  attitude: z.string().max(5).catch(""),
+  comment: z.string().max(2000).catch(""),
+  version: versionField,
+});
 const deliveryParam = z.object({ id: uuid("订单不存在"), fileId: uuid("文件不存在") });
 const declineForm = z.object({ reason: optionalText(200, "拒单原因"), version: versionField });
 
@@ -328,6 +336,34 @@ export function orderRoutes() {
       }
       flash(c, res.value.status === "awaiting_review" ? "已完成服务，订单无尾款，等待企业评价" : "已完成服务，等待企业支付尾款");
       return c.redirect(`/provider/orders/${id}`, 303);
+    },
+  );
+
+  // ---- 评价 (the enterprise, in 待评价) ----
+  const reviewPage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
+    const d = await detail(c, c.req.param("id") ?? "");
+    if (!d) return noOrder(c);
+    if (d.order.status !== "awaiting_review" && !Object.keys(errors).length) {
+      return render(c, "me/order", { title: `订单 ${d.order.number}`, menu: "orders", ...d, errors: { _form: "订单当前不能评价" }, labels }, 409);
+    }
+    return render(c, "me/order-review", { title: "评价", menu: "orders", ...d, errors, values, scoreText: REVIEW_SCORE_TEXT, labels }, status);
+  };
+  r.get("/me/orders/:id/review", requireAccount, params(idParam, noOrder), (c) => reviewPage(c));
+  r.post(
+    "/me/orders/:id/review",
+    requireAccount,
+    params(idParam, noOrder),
+    form(reviewForm, (c: Ctx, errors, values) => reviewPage(c, errors, values as Record<string, string>, 422)),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const f = c.req.valid("form");
+      const res = await c.var.deps.orders.submitReview(c.var.viewer.account!.id, id, f, f.version, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        return reviewPage(c, res.errors, f as unknown as Record<string, string>, res.status === 409 ? 409 : 422);
+      }
+      flash(c, "评价已提交，订单已完成");
+      return c.redirect(`/me/orders/${id}`, 303);
     },
   );
 

@@ -14,6 +14,7 @@ import { contractUseCases } from "./contract-service.ts";
 import { signingUseCases } from "./signing-service.ts";
 import { paymentUseCases } from "./payment-service.ts";
 import { deliveryUseCases } from "./delivery-service.ts";
+import { reviewUseCases } from "./review-service.ts";
 import type { FileService } from "../files/service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import { orderExpiryService } from "./expiry-service.ts";
@@ -146,6 +147,8 @@ export function orderService(deps: OrderDeps) {
     ...paymentUseCases(deps, core),
     // 开始服务 / 完成服务 with 服务成果 (delivery-service.ts).
     ...deliveryUseCases(deps, core),
+    // 评价 (review-service.ts).
+    ...reviewUseCases(deps, core),
 
     /**
      * 订单详情: the product as it is now, the quantity (where the unit allows more than one), the

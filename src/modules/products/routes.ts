@@ -452,10 +452,11 @@ export function productRoutes() {
   r.get("/products/:id", id, async (c) => {
     const detail = await c.var.deps.products.productDetail(c.req.valid("param").id, c.var.viewer.account?.id);
     if (!detail) return notFound(c);
-    const categories = await c.var.deps.catalog.categories();
+    const [categories, ratings] = await Promise.all([c.var.deps.catalog.categories(), c.var.deps.orders.productRatings(detail.listing.productId)]);
     return render(c, "public/product", {
       title: detail.revision.title,
       preview: false,
+      ratings,
       revision: detail.revision,
       provider: detail.provider,
       priceFen: detail.listing.priceFen,
