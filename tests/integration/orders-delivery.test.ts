@@ -45,6 +45,46 @@ async function started(contract?: { depositFen?: number }) {
 const REPORT = { name: "检测报告.pdf", bytes: SAMPLE_PDF, type: "application/pdf" };
 
 describe("service delivery and 尾款", () => {
+  it("提出异议 in 待支付尾款 (reason required) -> 争议处理中; an operator's 继续履约 (reason required) -> 待支付尾款", async () => {
+    const { id, ent, pro } = await started();
+    await pro.get(`/provider/orders/${id}`);
+    await pro.post(`/provider/orders/${id}/start`, { version: version(pro.lastHtml) });
+    await pro.get(`/provider/orders/${id}/complete`);
+    expect(
+      (await pro.postMultipart(`/provider/orders/${id}/complete`, { version: version(pro.lastHtml), summary: "已完成" }, { files: REPORT })).status,
+    ).toBe(303);
+    await ent.get(`/me/orders/${id}`);
+    expect(ent.lastHtml).toContain(`href="/me/orders/${id}/dispute">提出异议</a>`);
+    await ent.get(`/me/orders/${id}/dispute`);
+    expect(ent.lastHtml).toMatch(/<label for="f-reason">异议原因<\/label>/);
+    const ev = version(ent.lastHtml);
+    expect((await ent.post(`/me/orders/${id}/dispute`, { reason: "", version: ev })).status).toBe(422);
+    expect((await ent.post(`/me/orders/${id}/dispute`, { reason: "报告缺少拉伸试验数据", version: String(Number(ev) - 1) })).status).toBe(409);
+    expect(await statusOf(w.t, id)).toBe("awaiting_balance");
+    expect((await ent.post(`/me/orders/${id}/dispute`, { reason: "报告缺少拉伸试验数据", version: ev })).status).toBe(303);
+    expect(await statusOf(w.t, id)).toBe("disputed");
+    const number = (await w.t.deps.orders.orderNumberOf(id))!;
+    expect((await smsAbout(w.t, number)).some((m) => m.text.includes("提出异议"))).toBe(true);
+
+    const { signInAdmin } = await import("../support/flows.ts");
+    const finance = await signInAdmin(w.t, "finance");
+    await finance.get(`/admin/orders/${id}`);
+    expect(finance.lastHtml).not.toContain(">继续履约</button>");
+    const op = await signInAdmin(w.t, "operator");
+    await op.get(`/admin/orders/${id}`);
+    expect(op.lastHtml).toContain(">继续履约</button>");
+    const av = version(op.lastHtml);
+    expect((await op.post(`/admin/orders/${id}/resume`, { reason: "", version: av })).status).toBe(422);
+    expect((await finance.post(`/admin/orders/${id}/resume`, { reason: "已核实", version: av })).status).toBe(403);
+    expect((await op.post(`/admin/orders/${id}/resume`, { reason: "已与双方核实，服务机构补充数据后继续履约", version: av })).status).toBe(303);
+    expect(await statusOf(w.t, id)).toBe("awaiting_balance");
+    const [audit] = await w.t.deps.db.query<{ n: number }>(
+      "select count(*)::int as n from audit_events where entity_id = $1 and action = 'order_resumed'",
+      [id],
+    );
+    expect(audit!.n).toBe(1);
+  });
+
   it("开始服务 -> 完成服务 with 服务成果 -> 支付尾款 -> 待评价 with the voucher consumed", async () => {
     const { id, ent, pro } = await started();
     const number = (await w.t.deps.orders.orderNumberOf(id))!;

@@ -25,6 +25,8 @@ const EXPECTED: Record<keyof typeof ORDER_NOTICES, string[]> = {
   start_service: ["enterprise"],
   complete_service: ["enterprise"],
   balance_paid: ["enterprise", "provider"],
+  dispute: ["provider"],
+  resume: ["enterprise", "provider"],
 };
 
 describe("ORDER_NOTICES", () => {

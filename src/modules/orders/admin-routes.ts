@@ -24,6 +24,7 @@ const listQuery = z.object({
 
 /** 关闭订单: the reason (required by the domain: 2..200 characters) and the version of the order's page. */
 const closeForm = z.object({ reason: optionalText(REASON_MAX, "关闭订单原因"), version: versionField });
+const resumeForm = z.object({ reason: optionalText(REASON_MAX, "处理意见"), version: versionField });
 
 const MONEY_LINE_TEXT: Record<MoneyLineKind, string> = {
   voucher_reserved: "补贴券额度占用",
@@ -120,6 +121,31 @@ export function orderAdminRoutes() {
   };
 
   r.get("/admin/orders/:id/close", requireAdmin(...ORDER_CLOSERS), params(idParam, noOrder), (c) => closePage(c));
+  // 继续履约 of an order in 争议处理中: the decision as a reason, on the order's page.
+  r.post(
+    "/admin/orders/:id/resume",
+    requireAdmin(),
+    params(idParam, noOrder),
+    form(resumeForm, async (c: Ctx, errors) => {
+      const res = await detail(c);
+      if (!res.ok) return noOrder(c);
+      return render(c, "admin/order", { title: `订单 ${res.value.order.number}`, ...res.value, errors, labels }, errors.version ? 409 : 422);
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const f = c.req.valid("form");
+      const res = await c.var.deps.orders.adminResume(c.var.viewer.admin!, id, f.reason, f.version, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        if (res.status === 403) return forbidden(c, res.errors._form);
+        const d = await detail(c);
+        if (!d.ok) return noOrder(c);
+        return render(c, "admin/order", { title: `订单 ${d.value.order.number}`, ...d.value, errors: res.errors, labels }, res.status === 409 ? 409 : 422);
+      }
+      flash(c, "已处理异议，订单继续履约（待支付尾款）");
+      return c.redirect(`/admin/orders/${id}`, 303);
+    },
+  );
   r.post(
     "/admin/orders/:id/close",
     requireAdmin(),

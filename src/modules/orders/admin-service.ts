@@ -146,7 +146,48 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
         closable,
         final: FINAL_STATUSES.includes(order.status),
         canClose: closable && closes(staff.role),
+        canResume: order.status === "disputed" && closes(staff.role),
         mayClose: closes(staff.role),
+      });
+    },
+
+    /**
+     * 继续履约 by an operator on an order in 争议处理中, with a required reason (the decision, told to
+     * both parties on the order's timeline): back to 待支付尾款, one order event and one audit event.
+     */
+    async adminResume(
+      staff: Staff,
+      orderId: string,
+      reasonRaw: string | undefined,
+      expectedVersion: number | undefined,
+      requestId?: string,
+    ): Promise<Result<Order>> {
+      if (!closes(staff.role)) return fail({ _form: "只有运营人员或超级管理员可以处理争议" }, 403);
+      const reason = checkReason("resume", reasonRaw);
+      if ("error" in reason) return fail({ reason: reason.error });
+      return inTransaction(db, async (tx) => {
+        const order = await deps.orderRepo(tx).byId(orderId, true);
+        if (!order) return refuse({ _form: "订单不存在" }, 404);
+        const resumed = await core.apply(tx, order, {
+          action: "resume",
+          actor: "operator",
+          actorId: staff.id,
+          reason: reason.reason,
+          requestId,
+          expectedVersion,
+        });
+        await deps.audit.record(tx, {
+          actorType: "admin",
+          actorId: staff.id,
+          entityType: "order",
+          entityId: order.id,
+          action: "order_resumed",
+          fromStatus: order.status,
+          toStatus: resumed.status,
+          reason: reason.reason,
+          requestId,
+        });
+        return ok(resumed);
       });
     },
 

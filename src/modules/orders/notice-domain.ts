@@ -41,6 +41,11 @@ export const ORDER_NOTICES = {
   },
   start_service: { enterprise: (n) => `${SIGN}服务机构已开始为订单${n}提供服务。` },
   complete_service: { enterprise: (n) => `${SIGN}订单${n}的服务已完成，请登录平台查看服务成果并支付尾款。` },
+  dispute: { provider: (n) => `${SIGN}企业对订单${n}的服务成果提出异议，平台将介入处理，请登录平台查看。` },
+  resume: {
+    enterprise: (n) => `${SIGN}订单${n}的异议已由平台处理，请登录平台查看并继续履约。`,
+    provider: (n) => `${SIGN}订单${n}的异议已由平台处理，订单继续履约。`,
+  },
   balance_paid: {
     enterprise: (n) => `${SIGN}订单${n}的尾款已支付成功，请登录平台评价本次服务。`,
     provider: (n) => `${SIGN}订单${n}的尾款已到账。`,

@@ -73,6 +73,7 @@ const reviewForm = z.object({
 });
 const deliveryParam = z.object({ id: uuid("订单不存在"), fileId: uuid("文件不存在") });
 const declineForm = z.object({ reason: optionalText(200, "拒单原因"), version: versionField });
+const disputeForm = z.object({ reason: optionalText(200, "异议原因"), version: versionField });
 
 export const labels = {
   status: ORDER_STATUS_TEXT,
@@ -250,6 +251,31 @@ export function orderRoutes() {
         return cancelPage(c, res.errors, { reason: f.reason }, res.status === 409 ? 409 : res.status === 403 ? 403 : 422);
       }
       flash(c, res.value.voucherAccountId && res.value.deductionFen > 0 ? "订单已取消，补贴券抵扣额度已退回" : "订单已取消");
+      return c.redirect(`/me/orders/${id}`, 303);
+    },
+  );
+
+  // ---- 提出异议 (待支付尾款) ----
+  const disputePage = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
+    const d = await detail(c, c.req.param("id") ?? "");
+    if (!d) return noOrder(c);
+    return confirmation(c, "me/order-dispute", { title: "提出异议", menu: "orders", ...d }, "dispute", "不能提出异议", { errors, values, status });
+  };
+  r.get("/me/orders/:id/dispute", requireAccount, params(idParam, noOrder), (c) => disputePage(c));
+  r.post(
+    "/me/orders/:id/dispute",
+    requireAccount,
+    params(idParam, noOrder),
+    form(disputeForm, (c: Ctx, errors, values) => disputePage(c, errors, values, errors.version ? 409 : 422)),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const f = c.req.valid("form");
+      const res = await c.var.deps.orders.dispute(c.var.viewer.account!.id, id, f.reason, f.version, c.var.requestId);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        return disputePage(c, res.errors, { reason: f.reason ?? "" }, res.status === 409 ? 409 : 422);
+      }
+      flash(c, "已提出异议，平台将介入处理");
       return c.redirect(`/me/orders/${id}`, 303);
     },
   );

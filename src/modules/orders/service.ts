@@ -325,6 +325,26 @@ export function orderService(deps: OrderDeps) {
       });
     },
 
+    /** 提出异议 by the ordering enterprise in 待支付尾款, with a required reason: 争议处理中, for an operator to decide. */
+    async dispute(
+      accountId: string,
+      orderId: string,
+      reasonRaw: string | undefined,
+      expectedVersion: number | undefined,
+      requestId?: string,
+    ): Promise<Result<Order>> {
+      const reason = checkReason("dispute", reasonRaw);
+      if ("error" in reason) return fail({ reason: reason.error });
+      return inTransaction(async (tx) => {
+        const enterprise = await deps.enterprises.ofAccount(accountId, tx);
+        const order = enterprise ? await deps.orderRepo(tx).byId(orderId, true) : undefined;
+        if (!order || order.enterpriseId !== enterprise!.id) return refuse({ _form: "订单不存在" }, 404);
+        return ok(
+          await apply(tx, order, { action: "dispute", actor: "enterprise", actorId: accountId, reason: reason.reason, requestId, expectedVersion }),
+        );
+      });
+    },
+
     /** 我购买的服务: the enterprise's orders in one tab (全部 for an unknown tab), a page of them and every tab's count. */
     async mine(accountId: string, tab: unknown, page: unknown) {
       const enterprise = await deps.enterprises.ofAccount(accountId);
