@@ -161,3 +161,16 @@ export function sendFile(
     "X-Content-Type-Options": "nosniff",
   });
 }
+
+/**
+ * A provider's server-to-server request (e-signature callbacks, payment notifications) as its
+ * adapter verifies it: the raw body bytes, the headers with lower-case names, when it arrived.
+ */
+export async function providerRequest(c: Ctx): Promise<{ headers: Record<string, string>; rawBody: Uint8Array; receivedAt: Date }> {
+  const rawBody = new Uint8Array(await c.req.arrayBuffer());
+  const headers: Record<string, string> = {};
+  c.req.raw.headers.forEach((value, key) => {
+    headers[key.toLowerCase()] = value;
+  });
+  return { headers, rawBody, receivedAt: c.var.deps.clock.now() };
+}

@@ -16,6 +16,7 @@ import {
   tabOf,
 } from "./domain.ts";
 import { REVIEW_SCORE_TEXT } from "./review-service.ts";
+import { dueOf } from "./payment-service.ts";
 
 export type Status = 200 | 403 | 404 | 409 | 422;
 
@@ -211,17 +212,13 @@ export function orderRoutes() {
     if (!res.ok) return undefined;
     const { order } = res.value;
     const voucher = order.voucherAccountId ? await c.var.deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined;
-    // 支付状态: the payments of the order and what it owes now (the payments module's view).
-    const pay = await c.var.deps.payments.ofOrder(account.id, order.id);
-    const delivery = await c.var.deps.orders.deliveryOf(order.id);
-    return {
-      ...res.value,
-      voucher,
-      events: timeline(res.value.events),
-      payments: pay.ok ? pay.value.payments : [],
-      due: pay.ok ? pay.value.due : null,
-      delivery,
-    };
+    // 支付状态 (the payments module's rows of this order, its reader checked above), 服务成果 and 评价.
+    const [payments, delivery, review] = await Promise.all([
+      c.var.deps.payments.paymentsOf(order.id),
+      c.var.deps.orders.deliveryOf(order.id),
+      c.var.deps.orders.reviewOf(order.id),
+    ]);
+    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {

@@ -117,6 +117,25 @@ export function orderService(deps: OrderDeps) {
     );
   }
 
+  /** The ordering enterprise's transition with a reason (取消订单, 提出异议): the reason checked, the row locked, the version checked. */
+  async function enterpriseAct(
+    accountId: string,
+    orderId: string,
+    action: "cancel" | "dispute",
+    reasonRaw: string | undefined,
+    expectedVersion: number | undefined,
+    requestId?: string,
+  ): Promise<Result<Order>> {
+    const reason = checkReason(action, reasonRaw);
+    if ("error" in reason) return fail({ reason: reason.error });
+    return inTransaction(async (tx) => {
+      const enterprise = await deps.enterprises.ofAccount(accountId, tx);
+      const order = enterprise ? await deps.orderRepo(tx).byId(orderId, true) : undefined;
+      if (!order || order.enterpriseId !== enterprise!.id) return refuse({ _form: "订单不存在" }, 404);
+      return ok(await apply(tx, order, { action, actor: "enterprise", actorId: accountId, reason: reason.reason, requestId, expectedVersion }));
+    });
+  }
+
   /** A provider's transition on one of its own orders: the row locked, the table's answer, the version checked. */
   async function providerAct(
     accountId: string,
@@ -313,16 +332,7 @@ export function orderService(deps: OrderDeps) {
 
     /** 取消订单 by the ordering enterprise while 待接单 (409 otherwise): 订单取消, reservation released, one event. */
     async cancel(accountId: string, orderId: string, reasonRaw?: string, requestId?: string, expectedVersion?: number): Promise<Result<Order>> {
-      const reason = checkReason("cancel", reasonRaw);
-      if ("error" in reason) return fail({ reason: reason.error });
-      return inTransaction(async (tx) => {
-        const enterprise = await deps.enterprises.ofAccount(accountId, tx);
-        const order = enterprise ? await deps.orderRepo(tx).byId(orderId, true) : undefined;
-        if (!order || order.enterpriseId !== enterprise!.id) return refuse({ _form: "订单不存在" }, 404);
-        return ok(
-          await apply(tx, order, { action: "cancel", actor: "enterprise", actorId: accountId, reason: reason.reason, requestId, expectedVersion }),
-        );
-      });
+      return enterpriseAct(accountId, orderId, "cancel", reasonRaw, expectedVersion, requestId);
     },
 
     /** 提出异议 by the ordering enterprise in 待支付尾款, with a required reason: 争议处理中, for an operator to decide. */
@@ -333,16 +343,7 @@ export function orderService(deps: OrderDeps) {
       expectedVersion: number | undefined,
       requestId?: string,
     ): Promise<Result<Order>> {
-      const reason = checkReason("dispute", reasonRaw);
-      if ("error" in reason) return fail({ reason: reason.error });
-      return inTransaction(async (tx) => {
-        const enterprise = await deps.enterprises.ofAccount(accountId, tx);
-        const order = enterprise ? await deps.orderRepo(tx).byId(orderId, true) : undefined;
-        if (!order || order.enterpriseId !== enterprise!.id) return refuse({ _form: "订单不存在" }, 404);
-        return ok(
-          await apply(tx, order, { action: "dispute", actor: "enterprise", actorId: accountId, reason: reason.reason, requestId, expectedVersion }),
-        );
-      });
+      return enterpriseAct(accountId, orderId, "dispute", reasonRaw, expectedVersion, requestId);
     },
 
     /** 我购买的服务: the enterprise's orders in one tab (全部 for an unknown tab), a page of them and every tab's count. */

@@ -90,6 +90,24 @@ export function signingUseCases(deps: OrderDeps, core: OrderCore) {
       else await notices.send(order, kind);
     },
 
+    /**
+     * The order as one of its parties may see it, and nothing more (the signing page and its 3-second
+     * status poll): the ordering enterprise's account, or the provider's. Anyone else: 404 (an
+     * account that is no provider asking as one: 403).
+     */
+    async orderOfParty(accountId: string, orderId: string, side: "enterprise" | "provider"): Promise<Result<Order>> {
+      const repo = deps.orderRepo(db);
+      if (side === "enterprise") {
+        const enterprise = await deps.enterprises.ofAccount(accountId);
+        const order = enterprise ? await repo.byId(orderId) : undefined;
+        return order && order.enterpriseId === enterprise!.id ? ok(order) : fail({ _form: "订单不存在" }, 404);
+      }
+      const provider = await deps.catalog.providerOfAccount(accountId);
+      if (!provider) return fail({ _form: "仅入库服务商可以查看订单管理" }, 403);
+      const order = await repo.byId(orderId);
+      return order && order.providerId === provider.id ? ok(order) : fail({ _form: "订单不存在" }, 404);
+    },
+
     /** An order's number (合同编号 on 合同验真), or undefined. */
     async orderNumberOf(orderId: string): Promise<string | undefined> {
       return (await deps.orderRepo(db).byId(orderId))?.number;

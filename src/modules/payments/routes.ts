@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { requireAccount } from "../../web/guards.ts";
-import { type AppEnv, type Ctx, flash, render } from "../../web/http.ts";
+import { type AppEnv, type Ctx, flash, providerRequest, render } from "../../web/http.ts";
 import { form, params, uuid } from "../../web/validate.ts";
 
 /**
@@ -39,12 +39,7 @@ export function paymentRoutes() {
   });
 
   r.post("/callbacks/pay", async (c) => {
-    const rawBody = new Uint8Array(await c.req.arrayBuffer());
-    const headers: Record<string, string> = {};
-    c.req.raw.headers.forEach((value, key) => {
-      headers[key.toLowerCase()] = value;
-    });
-    const { ack } = await c.var.deps.payments.receiveNotification({ headers, rawBody, receivedAt: c.var.deps.clock.now() });
+    const { ack } = await c.var.deps.payments.receiveNotification(await providerRequest(c));
     c.header("Cache-Control", "no-store");
     if (ack.status === 204) return c.body(null, 204);
     return c.body(ack.body, ack.status as 200, { "Content-Type": ack.contentType });

@@ -238,11 +238,9 @@ export function paymentService(deps: PaymentDeps) {
     receiveNotification,
     reconcile,
     handle,
-    /** The order's payments for its page (支付状态, newest last): its enterprise only (404 otherwise). */
-    async ofOrder(accountId: string, orderId: string) {
-      const terms = await deps.orders.paymentTerms(accountId, orderId);
-      if (!terms.ok) return terms;
-      return ok({ payments: await repo().ofOrder(orderId), due: terms.value.due, order: terms.value.order });
+    /** The order's payments, oldest first (支付状态 on its page, whose route already checked the reader through orders). */
+    async paymentsOf(orderId: string): Promise<PaymentRow[]> {
+      return repo().ofOrder(orderId);
     },
     /** Registers the reconciler. Called by startJobs. */
     async startWorkers(): Promise<void> {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../../web/http.ts";
+import { type AppEnv, providerRequest } from "../../web/http.ts";
 
 /**
  * POST /callbacks/esign: the e-signature provider's server-to-server callbacks. No session and no
@@ -10,12 +10,7 @@ import type { AppEnv } from "../../web/http.ts";
 export function signingCallbackRoutes() {
   const r = new Hono<AppEnv>();
   r.post("/callbacks/esign", async (c) => {
-    const rawBody = new Uint8Array(await c.req.arrayBuffer());
-    const headers: Record<string, string> = {};
-    c.req.raw.headers.forEach((value, key) => {
-      headers[key.toLowerCase()] = value;
-    });
-    const { ack } = await c.var.deps.signing.receiveCallback({ headers, rawBody, receivedAt: c.var.deps.clock.now() });
+    const { ack } = await c.var.deps.signing.receiveCallback(await providerRequest(c));
     c.header("Cache-Control", "no-store");
     return c.body(ack.body, ack.status as 200, { "Content-Type": ack.contentType });
   });

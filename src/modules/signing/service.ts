@@ -603,10 +603,7 @@ export function signingService(deps: SigningDeps) {
   // ================================================================ the order's signing, for its parties
 
   /** The order as its party sees it (404 for anyone else), through the orders service's own checks. */
-  async function partyOrder(accountId: string, orderId: string, side: Side) {
-    const r = side === "enterprise" ? await deps.orders.myOrder(accountId, orderId) : await deps.orders.providerOrder(accountId, orderId);
-    return r.ok ? ok(r.value.order) : fail(r.errors, r.status);
-  }
+  const partyOrder = (accountId: string, orderId: string, side: Side) => deps.orders.orderOfParty(accountId, orderId, side);
 
   /** What the order page's 签署合同 section shows: the latest flow, its signers, whose turn, the seals and what this party may do. */
   async function orderSigning(accountId: string, orderId: string, side: Side) {
