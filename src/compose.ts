@@ -56,7 +56,8 @@ import { pgOrderAdmin } from "./modules/orders/admin-pg.ts";
 import { orderService } from "./modules/orders/service.ts";
 import { signingService } from "./modules/signing/service.ts";
 import { paymentService } from "./modules/payments/service.ts";
-import { pgPayments } from "./modules/payments/pg.ts";
+import { pgPayments, pgRefunds } from "./modules/payments/pg.ts";
+import { pgTerminations } from "./modules/orders/termination-pg.ts";
 import { pgSigning } from "./modules/signing/pg.ts";
 import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
@@ -269,6 +270,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     clock,
     orderRepo: pgOrders,
     orderAdminRepo: pgOrderAdmin,
+    terminationRepo: pgTerminations,
     enterprises,
     products,
     vouchers,
@@ -281,6 +283,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     // Bound once the signing service exists (it needs the orders service): 同意 queues the sign flow's start.
     contractAgreed: (tx, orderId) => signing.contractAgreed(tx, orderId),
+    // Bound likewise to the payments module: 已终止 with a refund writes the refunds in the same transaction.
+    terminated: (tx, t) => payments.refundForTermination(tx, t),
   });
   const jobs = overrides.jobs ?? openJobs(config, db, log);
   const esign = overrides.esign ?? (await openEsign(config, db, clock, jobs, log));
@@ -299,7 +303,18 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     cipher,
     log,
   });
-  const payments = paymentService({ db, clock, gateway: pay, paymentRepo: pgPayments, orders, enterprises, inbox: signing, jobs, log });
+  const payments = paymentService({
+    db,
+    clock,
+    gateway: pay,
+    paymentRepo: pgPayments,
+    refundRepo: pgRefunds,
+    orders,
+    enterprises,
+    inbox: signing,
+    jobs,
+    log,
+  });
   const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
   return {
     config,

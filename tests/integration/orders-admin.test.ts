@@ -341,22 +341,28 @@ describe("关闭订单", () => {
     expect(await statusOf(t, o.id)).toBe("contract_drafting");
   });
 
-  it("is not offered once an order is past the contract statuses (signing and payment need their own effects): 409, nothing written", async () => {
+  it("after signing (待支付定金, nothing paid yet) 终止订单 ends it 已终止 without a refund; a final order is not offered it (409)", async () => {
     const o = await order("13800000002", product.testing, true);
-    // Signing is not built yet: the order is moved to 待支付定金 as the signing callback will.
+    // The order is moved to 待支付定金 as the signing callback does (signing is tested in its own files).
     await t.deps.db.query("update orders set status = 'awaiting_deposit', version = version + 1 where id = $1", [o.id]);
     const op = await signInAdmin(t, "operator");
     await op.get(`/admin/orders/${o.id}`);
     expect(op.lastHtml).toContain("订单状态：待支付定金");
-    expect(op.lastHtml).toContain("暂不能在此关闭");
-    expect(op.lastHtml).not.toContain(`/admin/orders/${o.id}/close`);
-    expect((await op.get(`/admin/orders/${o.id}/close`)).status).toBe(409);
-    const before = await counts();
-    const version = String((await t.deps.db.query<{ version: number }>("select version from orders where id = $1", [o.id]))[0]!.version);
-    expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "企业要求关闭订单", version })).status).toBe(409);
-    expect(op.lastHtml).toContain("已进入签署或履约阶段");
-    expect(await counts()).toEqual(before);
+    expect(op.lastHtml).toContain("终止订单");
+    expect((await op.get(`/admin/orders/${o.id}/close`)).status).toBe(200);
+    expect(op.lastHtml).not.toContain("退还企业金额");
+    const version = versionOn(op.lastHtml);
+    expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "双方确认不再履约", refund: "10", version })).status).toBe(422);
+    expect(op.lastHtml).toContain("企业尚未支付款项，退还金额应为0");
     expect(await statusOf(t, o.id)).toBe("awaiting_deposit");
+    expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "双方确认不再履约", version })).status).toBe(303);
+    expect(await statusOf(t, o.id)).toBe("terminated");
+    const lines = await t.deps.db.query<{ kind: string }>("select kind from order_money_lines where order_id = $1 order by id", [o.id]);
+    expect(lines.map((l) => l.kind)).toEqual(["voucher_reserved", "voucher_released"]);
+    const before = await counts();
+    expect((await op.get(`/admin/orders/${o.id}/close`)).status).toBe(409);
+    expect((await op.post(`/admin/orders/${o.id}/close`, { reason: "再次关闭订单", version: String(Number(version) + 1) })).status).toBe(409);
+    expect(await counts()).toEqual(before);
   });
 });
 

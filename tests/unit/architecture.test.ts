@@ -256,7 +256,17 @@ const TABLES: Record<string, Ownership> = {
   content: { owns: ["articles", "article_attachments"] },
   portal: { owns: [] },
   orders: {
-    owns: ["orders", "contracts", "contract_versions", "order_events", "order_money_lines", "order_deliveries", "order_delivery_files", "order_reviews"],
+    owns: [
+      "orders",
+      "contracts",
+      "contract_versions",
+      "order_events",
+      "order_money_lines",
+      "order_deliveries",
+      "order_delivery_files",
+      "order_reviews",
+      "order_terminations",
+    ],
     reads: {
       enterprise_directory: "the view enterprises publishes: the ordering enterprise's name (and, for the admin, its city) in 订单管理 lists",
       provider_directory: "the view catalog publishes: the admin's 订单管理 names and searches each order's provider in its one list query",
@@ -264,7 +274,7 @@ const TABLES: Record<string, Ownership> = {
     },
   },
   signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
-  payments: { owns: ["payments"] },
+  payments: { owns: ["payments", "refunds"] },
 };
 /**
  * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in

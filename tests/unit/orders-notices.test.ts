@@ -27,6 +27,13 @@ const EXPECTED: Record<keyof typeof ORDER_NOTICES, string[]> = {
   balance_paid: ["enterprise", "provider"],
   dispute: ["provider"],
   resume: ["enterprise", "provider"],
+  // 协商终止: the proposal to the other party, its refusal to the proposer, the end to both; the refund to the enterprise.
+  terminate: ["enterprise", "provider"],
+  terminate_proposed_enterprise: ["provider"],
+  terminate_proposed_provider: ["enterprise"],
+  terminate_rejected_enterprise: ["enterprise"],
+  terminate_rejected_provider: ["provider"],
+  refund_done: ["enterprise"],
 };
 
 describe("ORDER_NOTICES", () => {
@@ -57,8 +64,15 @@ describe("ORDER_NOTICES", () => {
     expect(noticesFor("accept", "DD20250101000001")[0]!.text).toContain("DD20250101000001");
   });
 
-  it("every listed key is an order action, 提交订单 or a signing notice, and every other action sends nothing", () => {
+  it("every listed key is an order action, 提交订单, a signing or a termination notice, and every other action sends nothing", () => {
     const signing = ["sign_pending_enterprise", "sign_pending_provider", "sign_expired"];
+    signing.push(
+      "terminate_proposed_enterprise",
+      "terminate_proposed_provider",
+      "terminate_rejected_enterprise",
+      "terminate_rejected_provider",
+      "refund_done",
+    );
     for (const key of Object.keys(ORDER_NOTICES)) expect(key === "submit" || signing.includes(key) || isOrderAction(key), key).toBe(true);
     for (const action of ACTIONS.filter((a) => !(a in EXPECTED))) expect(noticesFor(action, NUMBER), action).toEqual([]);
     expect(noticesFor("constructor" as NoticeAction, NUMBER)).toEqual([]);

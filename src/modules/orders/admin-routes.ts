@@ -6,7 +6,6 @@ import { dateFilter, enumFilter, form, oneOfFilter, optionalText, pageNo, params
 import { CITIES, cityName } from "../enterprises/domain.ts";
 import { ORDER_CLOSERS, ORDER_READERS } from "./admin-service.ts";
 import { CONTRACT_VERSION_TEXT, ORDER_STATUS_TEXT, REASON_MAX } from "./domain.ts";
-import type { MoneyLineKind } from "./ports.ts";
 import { type Status, idParam, labels as orderLabels, timeline, versionField } from "./routes.ts";
 
 /** 订单管理's filters; each one is ignored when it is not well formed (lenient, like every list). */
@@ -23,24 +22,13 @@ const listQuery = z.object({
 });
 
 /** 关闭订单: the reason (required by the domain: 2..200 characters) and the version of the order's page. */
-const closeForm = z.object({ reason: optionalText(REASON_MAX, "关闭订单原因"), version: versionField });
+const closeForm = z.object({ reason: optionalText(REASON_MAX, "关闭订单原因"), refund: optionalText(20, "退还企业金额"), version: versionField });
 const resumeForm = z.object({ reason: optionalText(REASON_MAX, "处理意见"), version: versionField });
-
-const MONEY_LINE_TEXT: Record<MoneyLineKind, string> = {
-  voucher_reserved: "补贴券额度占用",
-  voucher_released: "补贴券额度退回",
-  voucher_consumed: "补贴券抵扣核销",
-  voucher_settled: "补贴券已兑付",
-  deposit_paid: "定金到账",
-  balance_paid: "尾款到账",
-  refund: "退款",
-};
 
 const labels = {
   ...orderLabels,
   cityName,
   cities: CITIES.map((c) => [c.code, c.name] as [string, string]),
-  moneyLine: MONEY_LINE_TEXT,
   versionStatus: CONTRACT_VERSION_TEXT,
   providerStatus: { active: "正常", suspended: "已暂停" } as Record<string, string>,
 };
@@ -94,7 +82,8 @@ export function orderAdminRoutes() {
   const detail = async (c: Ctx) => {
     const res = await c.var.deps.orders.adminOrder(c.var.viewer.admin!, c.req.param("id") ?? "");
     if (!res.ok) return res;
-    return { ...res, value: { ...res.value, events: timeline(res.value.events) } };
+    const refunds = await c.var.deps.payments.refundsOf(res.value.order.id);
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), refunds } };
   };
 
   r.get("/admin/orders/:id", requireAdmin(...ORDER_READERS), params(idParam, noOrder), async (c) => {
@@ -154,15 +143,16 @@ export function orderAdminRoutes() {
     async (c) => {
       const { id } = c.req.valid("param");
       const f = c.req.valid("form");
-      const res = await c.var.deps.orders.adminClose(c.var.viewer.admin!, id, f.reason, f.version, c.var.requestId);
+      const res = await c.var.deps.orders.adminClose(c.var.viewer.admin!, id, f.reason, f.version, c.var.requestId, f.refund);
       if (!res.ok) {
         if (res.status === 404) return noOrder(c);
         if (res.status === 403) return forbidden(c, res.errors._form);
-        return closePage(c, res.errors, { reason: f.reason }, res.status === 409 ? 409 : 422);
+        return closePage(c, res.errors, { reason: f.reason ?? "", refund: f.refund ?? "" }, res.status === 409 ? 409 : 422);
       }
       const o = res.value;
       const released = o.voucherAccountId && o.deductionFen > 0 ? "，补贴券抵扣额度已退回企业" : "";
-      flash(c, `订单已${o.status === "closed" ? "关闭" : "终止"}${released}`);
+      const refunded = f.refund && Number.parseFloat(f.refund) > 0 ? "，退款将原路退回企业对公账户" : "";
+      flash(c, `订单已${o.status === "closed" ? "关闭" : "终止"}${released}${refunded}`);
       return c.redirect(`/admin/orders/${id}`, 303);
     },
   );

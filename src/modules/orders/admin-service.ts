@@ -6,11 +6,15 @@
 import { pageOf, pagesOf } from "../../lib/paging.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import { shanghaiMidnight } from "../../lib/shanghai.ts";
-import { type OrderCore, inTransaction, refuse } from "./core-service.ts";
-import { FINAL_STATUSES, ORDER_STATUS_TEXT, type OrderStatus, TRANSITIONS, checkReason, parseOrderNumber, transition } from "./domain.ts";
+import { type OrderCore, STALE_ORDER, inTransaction, refuse } from "./core-service.ts";
+import { FINAL_STATUSES, type OrderStatus, TRANSITIONS, checkReason, parseOrderNumber, transition } from "./domain.ts";
 import type { AdminOrderFilter } from "./admin-ports.ts";
 import type { Order } from "./ports.ts";
 import type { OrderDeps } from "./service.ts";
+import type { terminationUseCases } from "./termination-service.ts";
+import { checkRefund } from "./termination-domain.ts";
+
+type TerminationUseCases = ReturnType<typeof terminationUseCases>;
 
 /** Staff who may open 订单管理: the operators who handle orders, finance (who follows their money), the super admin. */
 export const ORDER_READERS = ["operator", "finance", "super_admin"] as const;
@@ -20,11 +24,10 @@ const reads = (role: string) => (ORDER_READERS as readonly string[]).includes(ro
 const closes = (role: string) => (ORDER_CLOSERS as readonly string[]).includes(role);
 
 /**
- * The statuses 关闭订单 is offered in here: the cells of the table built with this issue (待接单 and
- * the contract statuses), where closing only releases the voucher reservation. Closing after signing
- * or payment needs its refunds and the sign flow revoked; those issues add their cells' effects.
+ * The statuses 关闭订单 is offered in: every cell of the table where an operator closes (待接单 ->
+ * 已关闭; after 接单 -> 已终止, with the refund the operator decides of what the enterprise paid).
  */
-export const ADMIN_CLOSABLE: readonly OrderStatus[] = TRANSITIONS.filter((t) => t.action === "close" && t.issue === 11).map((t) => t.from);
+export const ADMIN_CLOSABLE: readonly OrderStatus[] = TRANSITIONS.filter((t) => t.action === "close" && t.actors.includes("operator")).map((t) => t.from);
 
 export const ADMIN_ORDER_PAGE_SIZE = 20;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -102,7 +105,7 @@ export function adminFilter(q: AdminOrderQuery): AdminOrderFilter {
   };
 }
 
-export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply">) {
+export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply">, termination: Pick<TerminationUseCases, "terminate" | "netPaid">) {
   const { db } = deps;
 
   return {
@@ -133,6 +136,7 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
         order.voucherAccountId ? deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined,
       ]);
       const closable = ADMIN_CLOSABLE.includes(order.status);
+      const paidFen = await termination.netPaid(db, order.id);
       return ok({
         order,
         events,
@@ -144,6 +148,7 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
           : undefined,
         programme: programme ? { id: programme.id, name: programme.name, kind: programme.kind } : undefined,
         closable,
+        paidFen,
         final: FINAL_STATUSES.includes(order.status),
         canClose: closable && closes(staff.role),
         canResume: order.status === "disputed" && closes(staff.role),
@@ -203,6 +208,7 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
       reasonRaw: string | undefined,
       expectedVersion: number | undefined,
       requestId?: string,
+      refundRaw?: string,
     ): Promise<Result<Order>> {
       if (!closes(staff.role)) return fail({ _form: "只有运营人员或超级管理员可以关闭订单" }, 403);
       const reason = checkReason("close", reasonRaw);
@@ -210,17 +216,47 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
       return inTransaction(db, async (tx) => {
         const order = await deps.orderRepo(tx).byId(orderId, true);
         if (!order) return refuse({ _form: "订单不存在" }, 404);
-        if (!ADMIN_CLOSABLE.includes(order.status) && transition(order.status, "close", "operator").ok) {
-          return refuse({ _form: `订单当前状态为“${ORDER_STATUS_TEXT[order.status]}”，已进入签署或履约阶段，暂不能在此关闭订单` }, 409);
+        const t = transition(order.status, "close", "operator");
+        if (!t.ok) return refuse({ _form: t.message }, 409);
+        if (expectedVersion !== undefined && expectedVersion !== order.version) return refuse({ _form: STALE_ORDER }, 409);
+        const paid = await termination.netPaid(tx, order.id);
+        const refund = checkRefund(refundRaw, paid);
+        if ("error" in refund) return refuse({ refund: refund.error }, 422);
+        const at = deps.clock.now();
+        let closed: Order;
+        if (t.to === "terminated") {
+          // An open 协商终止 proposal lapses: the operator decided; the decision is recorded beside the proposals.
+          const open = await deps.terminationRepo(tx).open(order.id, true);
+          if (open) await deps.terminationRepo(tx).end(open.id, "lapsed", { responderId: null, response: null, at });
+          await deps.terminationRepo(tx).insert(
+            {
+              orderId: order.id,
+              proposedBy: "operator",
+              proposerId: staff.id,
+              reason: reason.reason!,
+              paidFen: paid,
+              refundFen: refund.refundFen,
+              createdAt: at,
+            },
+            { at },
+          );
+          closed = await termination.terminate(tx, order, {
+            actor: "operator",
+            actorId: staff.id,
+            reason: reason.reason!,
+            refundFen: refund.refundFen,
+            requestId,
+          });
+        } else {
+          closed = await core.apply(tx, order, {
+            action: "close",
+            actor: "operator",
+            actorId: staff.id,
+            reason: reason.reason,
+            requestId,
+            expectedVersion,
+          });
         }
-        const closed = await core.apply(tx, order, {
-          action: "close",
-          actor: "operator",
-          actorId: staff.id,
-          reason: reason.reason,
-          requestId,
-          expectedVersion,
-        });
         await deps.audit.record(tx, {
           actorType: "admin",
           actorId: staff.id,
@@ -231,7 +267,7 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
           toStatus: closed.status,
           reason: reason.reason,
           requestId,
-          data: { number: order.number, releasedFen: order.voucherAccountId ? order.deductionFen : 0 },
+          data: { number: order.number, releasedFen: order.voucherAccountId ? order.deductionFen : 0, paidFen: paid, refundFen: refund.refundFen },
         });
         return ok(closed);
       });

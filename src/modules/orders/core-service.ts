@@ -9,6 +9,7 @@ import type { Db } from "../../ports/db.ts";
 import { type Failure, type Result, fail } from "../../lib/result.ts";
 import { LedgerError, type VoucherService } from "../vouchers/service.ts";
 import { type Actor, type OrderAction, releasesReservation, transition } from "./domain.ts";
+import type { NoticeAction } from "./notice-domain.ts";
 import { type NoticeDeps, orderNotices } from "./notice-service.ts";
 import type { Order, OrderRepositoryFactory } from "./ports.ts";
 
@@ -91,14 +92,23 @@ export function orderCore(deps: CoreDeps) {
     );
     if (!updated) return refuse({ _form: STALE_ORDER }, 409);
     if (releasesReservation(t.to) && order.voucherAccountId && updated.deductionFen > 0) {
-      const entry = await deps.vouchers.ledger.release(tx, { accountId: order.voucherAccountId, orderId: order.id });
-      await repo.addMoneyLine(order.id, "voucher_released", entry.amountFen, String(entry.id), at);
+      // 待评价 is the one status after the balance consumed the reservation: ending there returns the consumed amount.
+      const input = { accountId: order.voucherAccountId, orderId: order.id };
+      if (order.status === "awaiting_review") {
+        const entry = await deps.vouchers.ledger.refund(tx, input);
+        await repo.addMoneyLine(order.id, "voucher_refunded", entry.amountFen, String(entry.id), at);
+      } else {
+        const entry = await deps.vouchers.ledger.release(tx, input);
+        await repo.addMoneyLine(order.id, "voucher_released", entry.amountFen, String(entry.id), at);
+      }
     }
     notices.afterCommit(tx, updated, a.action);
     return updated;
   }
   /** The notices of an order's creation (提交订单), sent once the caller's transaction commits. */
   const notifySubmitted = (tx: Db, order: Order) => notices.afterCommit(tx, order, "submit");
-  return { apply, notifySubmitted };
+  /** Notices of a step that is no transition (a 协商终止 proposal, a refund), sent once the caller's transaction commits. */
+  const notify = (tx: Db, order: Order, action: NoticeAction) => notices.afterCommit(tx, order, action);
+  return { apply, notifySubmitted, notify };
 }
 export type OrderCore = ReturnType<typeof orderCore>;

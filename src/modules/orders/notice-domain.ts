@@ -8,7 +8,14 @@ import type { OrderAction } from "./domain.ts";
 /** Who a notice goes to: the ordering enterprise or the provider that sells the product. */
 export type NoticeParty = "enterprise" | "provider";
 /** The actions that have notices: every transition's action, and `submit` for 提交订单. */
-export type NoticeAction = OrderAction | "submit" | SigningNotice;
+export type NoticeAction = OrderAction | "submit" | SigningNotice | TerminationNotice;
+/** Notices of 协商终止 that are no transition (a proposal, its refusal) and of a refund confirmed by the channel. */
+export type TerminationNotice =
+  | "terminate_proposed_enterprise"
+  | "terminate_proposed_provider"
+  | "terminate_rejected_enterprise"
+  | "terminate_rejected_provider"
+  | "refund_done";
 /** Notices of the signing module's steps that are no order transition: 待签署 (to the party whose turn it is), 签署已过期. */
 export type SigningNotice = "sign_pending_enterprise" | "sign_pending_provider" | "sign_expired";
 type Template = (orderNumber: string) => string;
@@ -50,6 +57,15 @@ export const ORDER_NOTICES = {
     enterprise: (n) => `${SIGN}订单${n}的尾款已支付成功，请登录平台评价本次服务。`,
     provider: (n) => `${SIGN}订单${n}的尾款已到账。`,
   },
+  terminate: {
+    enterprise: (n) => `${SIGN}订单${n}已协商终止，如有退款将原路退回企业对公账户，请登录平台查看。`,
+    provider: (n) => `${SIGN}订单${n}已协商终止，请登录平台查看。`,
+  },
+  terminate_proposed_enterprise: { provider: (n) => `${SIGN}企业申请协商终止订单${n}，请登录平台在“订单管理”中处理。` },
+  terminate_proposed_provider: { enterprise: (n) => `${SIGN}服务机构申请协商终止订单${n}，请登录平台在“我购买的服务”中处理。` },
+  terminate_rejected_enterprise: { enterprise: (n) => `${SIGN}您对订单${n}的协商终止申请已被服务机构拒绝，请登录平台查看。` },
+  terminate_rejected_provider: { provider: (n) => `${SIGN}您对订单${n}的协商终止申请已被企业拒绝，请登录平台查看。` },
+  refund_done: { enterprise: (n) => `${SIGN}订单${n}的退款已原路退回企业对公账户，请登录平台查看。` },
   sign_pending_enterprise: { enterprise: (n) => `${SIGN}订单${n}的合同待您签署，请登录平台在“我购买的服务”中扫码签署。` },
   sign_pending_provider: { provider: (n) => `${SIGN}订单${n}的合同企业已签署，待您签署，请登录平台在“订单管理”中扫码签署。` },
   sign_expired: {

@@ -67,6 +67,15 @@ export function paymentUseCases(deps: OrderDeps, core: OrderCore) {
     },
 
     /**
+     * A payment the channel confirmed for an order that no longer needs it (terminated meanwhile, or
+     * a second cashier session paid): its money line is written all the same, in the payments
+     * module's transaction, beside the refund that returns it, so the lines add up.
+     */
+    async recordLatePayment(tx: Db, orderId: string, p: { kind: PaymentKind; amountFen: number; paymentNo: string }): Promise<void> {
+      await deps.orderRepo(tx).addMoneyLine(orderId, p.kind === "deposit" ? "deposit_paid" : "balance_paid", p.amountFen, p.paymentNo, deps.clock.now());
+    },
+
+    /**
      * A confirmed payment applied in the caller's transaction (with the notification's claim): the
      * money line(s) and the transition. A refusal (the order moved on, another amount) is returned,
      * not thrown, so the caller still commits what it recorded.

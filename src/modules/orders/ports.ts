@@ -1,4 +1,5 @@
 import type { Db } from "../../ports/db.ts";
+import type { MoneyLineKind } from "./termination-domain.ts";
 import type { Actor, ContractContent, ContractVersionStatus, OrderStatus, ProductSnapshot, StoredContractVersion } from "./domain.ts";
 
 /** One order as stored: the current terms (integer fen), the snapshot, the key it was submitted with. */
@@ -56,7 +57,7 @@ export type OrderEvent = {
 };
 export type EventInput = Omit<OrderEvent, "id" | "orderId" | "at">;
 
-export type MoneyLineKind = "voucher_reserved" | "voucher_released" | "voucher_consumed" | "voucher_settled" | "deposit_paid" | "balance_paid" | "refund";
+export type { MoneyLineKind };
 export type MoneyLine = { id: number; orderId: string; kind: MoneyLineKind; amountFen: number; ref: string | null; at: Date };
 
 export type NewOrder = Omit<Order, "id" | "status" | "version" | "createdAt" | "updatedAt"> & { status: OrderStatus; at: Date };

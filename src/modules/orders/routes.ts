@@ -76,6 +76,8 @@ const deliveryParam = z.object({ id: uuid("订单不存在"), fileId: uuid("文�
 const declineForm = z.object({ reason: optionalText(200, "拒单原因"), version: versionField });
 const disputeForm = z.object({ reason: optionalText(200, "异议原因"), version: versionField });
 
+import { MONEY_LINE_TEXT, TERMINATION_PARTY_TEXT, TERMINATION_STATUS_TEXT, moneyStatus } from "./termination-domain.ts";
+
 export const labels = {
   status: ORDER_STATUS_TEXT,
   tabs: ORDER_TABS,
@@ -86,6 +88,10 @@ export const labels = {
   action: { submit: "提交订单", ...Object.fromEntries(Object.entries(ORDER_ACTIONS).map(([k, v]) => [k, v.label])) } as Record<string, string>,
   rate: (bp: number) => `${bp / 100}%`,
   quantityMax: QUANTITY_MAX,
+  moneyLine: MONEY_LINE_TEXT,
+  moneyStatus,
+  termStatus: TERMINATION_STATUS_TEXT,
+  termParty: TERMINATION_PARTY_TEXT,
 };
 
 /** What 订单详情's form shows: the values chosen (or typed) and the defaults of a first visit. */
@@ -213,12 +219,14 @@ export function orderRoutes() {
     const { order } = res.value;
     const voucher = order.voucherAccountId ? await c.var.deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined;
     // 支付状态 (the payments module's rows of this order, its reader checked above), 服务成果 and 评价.
-    const [payments, delivery, review] = await Promise.all([
+    const [payments, delivery, review, refunds, terminations] = await Promise.all([
       c.var.deps.payments.paymentsOf(order.id),
       c.var.deps.orders.deliveryOf(order.id),
       c.var.deps.orders.reviewOf(order.id),
+      c.var.deps.payments.refundsOf(order.id),
+      c.var.deps.orders.terminationsOf(order.id),
     ]);
-    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review };
+    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review, refunds, terminations };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {
@@ -302,8 +310,13 @@ export function orderRoutes() {
   const providerDetail = async (c: Ctx, id: string) => {
     const res = await c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
     if (!res.ok) return res;
-    const delivery = await c.var.deps.orders.deliveryOf(res.value.order.id);
-    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery } };
+    const orderId = res.value.order.id;
+    const [delivery, refunds, terminations] = await Promise.all([
+      c.var.deps.orders.deliveryOf(orderId),
+      c.var.deps.payments.refundsOf(orderId),
+      c.var.deps.orders.terminationsOf(orderId),
+    ]);
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */

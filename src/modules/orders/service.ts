@@ -15,11 +15,13 @@ import { signingUseCases } from "./signing-service.ts";
 import { paymentUseCases } from "./payment-service.ts";
 import { deliveryUseCases } from "./delivery-service.ts";
 import { reviewUseCases } from "./review-service.ts";
+import { terminationUseCases } from "./termination-service.ts";
 import type { FileService } from "../files/service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import { orderExpiryService } from "./expiry-service.ts";
 import { orderAdminUseCases } from "./admin-service.ts";
 import type { OrderAdminRepositoryFactory } from "./admin-ports.ts";
+import type { TerminationRepositoryFactory } from "./termination-ports.ts";
 import {
   INITIAL_STATUS,
   ORDER_TABS,
@@ -59,6 +61,14 @@ export type OrderDeps = {
    * signing module, which queues the sign flow's start after commit (orders does not know signing).
    */
   contractAgreed?: (tx: Db, orderId: string) => void;
+  /**
+   * Told in the transaction that ends an order 已终止 (协商终止 agreed, an operator's termination), bound
+   * by the composition root to the payments module, which writes the refunds of `refundFen` (of what
+   * the enterprise paid) in that transaction and sends them to the channel after commit; it also
+   * closes the order's unpaid cashier sessions. A throw rolls the termination back.
+   */
+  terminated?: (tx: Db, t: { orderId: string; refundFen: number; reason: string }) => Promise<void>;
+  terminationRepo: TerminationRepositoryFactory;
   /** 服务成果 files (完成服务). */
   files: FileService;
 };
@@ -156,11 +166,14 @@ export function orderService(deps: OrderDeps) {
     });
   }
 
+  const termination = terminationUseCases(deps, core);
   return {
     ...contractUseCases(deps, core),
     // 超时关闭 (the closing job's use case): closeUnaccepted.
     ...orderExpiryService(deps),
-    ...orderAdminUseCases(deps, core),
+    ...orderAdminUseCases(deps, core, termination),
+    // 协商终止 and refunds confirmed (termination-service.ts).
+    ...termination,
     ...signingUseCases(deps, core),
     // What payments asks of orders (payment-service.ts): paymentTerms, tryPaymentOutcome.
     ...paymentUseCases(deps, core),

@@ -1,6 +1,6 @@
 import { camelRow } from "../../lib/rows.ts";
 import type { Db } from "../../ports/db.ts";
-import type { NewPayment, PaymentRepository, PaymentRow } from "./ports.ts";
+import type { NewPayment, NewRefund, PaymentRepository, PaymentRow, RefundRepository, RefundRow } from "./ports.ts";
 
 const COLUMNS = `id, order_id, kind, payment_no, provider, amount_fen::int as amount_fen, status, gateway_payment_id, failure_reason,
   payer_name, payer_bank, payer_last4, payee_name, payee_bank, payee_last4, expires_at, created_at, paid_at, ended_at`;
@@ -67,5 +67,49 @@ export function pgPayments(db: Db): PaymentRepository {
       ]);
       return rows.map((r) => camelRow<PaymentRow>(r));
     },
+  };
+}
+
+const REFUND_COLUMNS = `id, payment_id, order_id, refund_no, amount_fen::float8 as amount_fen, reason, cause, status, accepted_at, failure_reason,
+  created_at, ended_at`;
+
+export function pgRefunds(db: Db): RefundRepository {
+  const many = async (sql: string, params: unknown[]) => (await db.query(sql, params)).map((r) => camelRow<RefundRow>(r));
+  return {
+    async insert(r: NewRefund) {
+      const [row] = await many(
+        `insert into refunds (payment_id, order_id, refund_no, amount_fen, reason, cause, created_at) values ($1, $2, $3, $4, $5, $6, $7)
+         returning ${REFUND_COLUMNS}`,
+        [r.paymentId, r.orderId, r.refundNo, r.amountFen, r.reason.slice(0, 200), r.cause, r.createdAt],
+      );
+      return row!;
+    },
+    async byNo(no, forUpdate = false) {
+      const [row] = await many(`select ${REFUND_COLUMNS} from refunds where refund_no = $1${lock(forUpdate)}`, [no]);
+      return row;
+    },
+    ofOrder: (orderId) => many(`select ${REFUND_COLUMNS} from refunds where order_id = $1 order by created_at, id`, [orderId]),
+    async ofPayment(paymentId) {
+      const [r] = await db.query<{ active: number; n: number }>(
+        "select coalesce(sum(amount_fen) filter (where status <> 'failed'), 0)::float8 as active, count(*)::int as n from refunds where payment_id = $1",
+        [paymentId],
+      );
+      return { activeFen: Number(r!.active), count: Number(r!.n) };
+    },
+    async accepted(no, at) {
+      await db.query("update refunds set accepted_at = $2 where refund_no = $1 and accepted_at is null", [no, at]);
+    },
+    async end(no, status, at, reason) {
+      const rows = await db.query(
+        "update refunds set status = $2, ended_at = $3, failure_reason = $4 where refund_no = $1 and status = 'processing' returning id",
+        [no, status, at, reason?.slice(0, 200) ?? null],
+      );
+      return rows.length === 1;
+    },
+    processingBefore: (cutoff, limit) =>
+      many(
+        `select ${REFUND_COLUMNS} from refunds where status = 'processing' and created_at < $1 order by (accepted_at is not null), created_at, id limit $2`,
+        [cutoff, limit],
+      ),
   };
 }

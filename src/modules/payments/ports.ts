@@ -39,4 +39,36 @@ export interface PaymentRepository {
   /** Pending payments created before `cutoff`, oldest first (the reconciler). */
   pendingBefore(cutoff: Date, limit: number): Promise<PaymentRow[]>;
 }
+export type RefundRowStatus = "processing" | "succeeded" | "failed";
+export type RefundRow = {
+  id: string;
+  paymentId: string;
+  orderId: string;
+  refundNo: string;
+  amountFen: number;
+  reason: string;
+  cause: "termination" | "late_payment";
+  status: RefundRowStatus;
+  acceptedAt: Date | null;
+  failureReason: string | null;
+  createdAt: Date;
+  endedAt: Date | null;
+};
+export type NewRefund = Pick<RefundRow, "paymentId" | "orderId" | "refundNo" | "amountFen" | "reason" | "cause" | "createdAt">;
+
+/** Refunds asked of the channel (table refunds). */
+export interface RefundRepository {
+  insert(r: NewRefund): Promise<RefundRow>;
+  byNo(refundNo: string, forUpdate?: boolean): Promise<RefundRow | undefined>;
+  ofOrder(orderId: string): Promise<RefundRow[]>;
+  /** What a payment has refunded or is refunding (every refund that did not fail), and how many refunds it had. */
+  ofPayment(paymentId: string): Promise<{ activeFen: number; count: number }>;
+  /** The channel accepted the request. */
+  accepted(refundNo: string, at: Date): Promise<void>;
+  /** Ends a processing refund; false when it was no longer processing. */
+  end(refundNo: string, status: "succeeded" | "failed", at: Date, reason?: string): Promise<boolean>;
+  /** Processing refunds created before `cutoff` (not yet accepted ones first), oldest first. */
+  processingBefore(cutoff: Date, limit: number): Promise<RefundRow[]>;
+}
+export type RefundRepositoryFactory = (db: Db) => RefundRepository;
 export type PaymentRepositoryFactory = (db: Db) => PaymentRepository;

@@ -16,7 +16,7 @@ import { type Result, fail, ok } from "../../lib/result.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { OrderService } from "../orders/service.ts";
 import type { SigningService } from "../signing/service.ts";
-import type { PaymentRepositoryFactory, PaymentRow } from "./ports.ts";
+import type { PaymentRepositoryFactory, PaymentRow, RefundRepositoryFactory, RefundRow } from "./ports.ts";
 
 /** A cashier session stays open this long. */
 export const PAYMENT_HOURS = 2;
@@ -25,6 +25,31 @@ export const RECONCILE_AFTER_MINUTES = 10;
 export const RECONCILE_JOB = "payments-reconcile";
 export const RECONCILE_CRON = "*/5 * * * *";
 export const KIND_TEXT = { deposit: "定金", balance: "尾款" } as const;
+export const REFUND_STATUS_TEXT: Record<RefundRow["status"], string> = { processing: "退款中", succeeded: "已退款", failed: "退款失败" };
+export const REFUND_CAUSE_TEXT: Record<RefundRow["cause"], string> = { termination: "订单终止退款", late_payment: "重复或逾期付款退款" };
+/** A refund the channel has not confirmed after this long is asked about (or resent when it never accepted it). */
+export const REFUND_RECONCILE_AFTER_MINUTES = 10;
+
+/**
+ * How a refund is split over an order's succeeded payments: the latest first (尾款 before 定金), each
+ * at most what is left of it. Throws when they cannot cover it (the orders module checked the amount).
+ */
+export function splitRefund<P extends { amountFen: number; refundedFen: number }>(
+  payments: readonly P[],
+  refundFen: number,
+): { payment: P; amountFen: number }[] {
+  const out: { payment: P; amountFen: number }[] = [];
+  let left = refundFen;
+  for (const p of [...payments].reverse()) {
+    if (left <= 0) break;
+    const take = Math.min(p.amountFen - p.refundedFen, left);
+    if (take > 0) out.push({ payment: p, amountFen: take });
+    left -= Math.max(take, 0);
+  }
+  if (left > 0) throw new RangeError(`a refund of ${refundFen} fen exceeds what the order's payments can return`);
+  return out;
+}
+
 export const PAYMENT_STATUS_TEXT: Record<PaymentRow["status"], string> = {
   pending: "支付处理中",
   succeeded: "已支付",
@@ -37,6 +62,7 @@ export type PaymentDeps = {
   clock: Clock;
   gateway: PaymentGateway;
   paymentRepo: PaymentRepositoryFactory;
+  refundRepo: RefundRepositoryFactory;
   orders: OrderService;
   enterprises: EnterpriseService;
   /** The callback inbox (the signing module's generic tables, keyed by provider). */
@@ -52,6 +78,7 @@ export function paymentService(deps: PaymentDeps) {
   const now = () => deps.clock.now();
   const repo = (d: Db = db) => deps.paymentRepo(d);
   const inboxProvider = `pay:${gateway.provider}`;
+  const refunds = (d: Db = db) => deps.refundRepo(d);
 
   class Duplicate extends Error {}
   const duplicateOutcome = (err: unknown): string => {
@@ -70,6 +97,73 @@ export function paymentService(deps: PaymentDeps) {
     if (!first) throw new Duplicate("duplicate");
     return outcome;
   };
+
+  /**
+   * A refund of part of one payment, written in the caller's transaction under the payment row's lock
+   * (never above what is left of it); sent to the channel once the transaction commits. The refund
+   * number (R + the payment number + R + n) is its idempotency key at the channel, reused on every resend.
+   */
+  async function addRefund(tx: Db, p: PaymentRow, amountFen: number, reason: string, cause: RefundRow["cause"]): Promise<RefundRow> {
+    await repo(tx).byNo(p.paymentNo, true);
+    const { activeFen, count } = await refunds(tx).ofPayment(p.id);
+    if (amountFen <= 0 || activeFen + amountFen > p.amountFen) throw new RangeError(`refund of ${amountFen} fen exceeds what is left of ${p.paymentNo}`);
+    const row = await refunds(tx).insert({
+      paymentId: p.id,
+      orderId: p.orderId,
+      refundNo: `R${p.paymentNo.slice(1)}R${count + 1}`,
+      amountFen,
+      reason,
+      cause,
+      createdAt: now(),
+    });
+    tx.afterCommit(() => sendRefunds(p.orderId));
+    return row;
+  }
+
+  /**
+   * Sends an order's refunds that the channel has not accepted yet (after the commit that wrote them,
+   * and again from the reconciler). The same refund number every time: the channel refunds once. A
+   * refusal of the channel (nothing left to refund, an unknown payment) ends the refund as failed for
+   * finance to look at; a network error leaves it for the reconciler.
+   */
+  async function sendRefunds(orderId: string): Promise<void> {
+    const rows = (await refunds().ofOrder(orderId)).filter((r) => r.status === "processing" && !r.acceptedAt);
+    if (!rows.length) return;
+    const byId = new Map((await repo().ofOrder(orderId)).map((p) => [p.id, p]));
+    for (const r of rows) {
+      const p = byId.get(r.paymentId);
+      if (!p) continue;
+      try {
+        const sent = await gateway.refund({ refundNo: r.refundNo, paymentNo: p.paymentNo, amountFen: r.amountFen, reason: r.reason });
+        await refunds().accepted(r.refundNo, now());
+        if (sent.status !== "processing") await handle(refundEvent(sent, `refund:${r.refundNo}:${sent.status}`), null);
+      } catch (err) {
+        if (err instanceof PaymentGatewayError && err.code !== "unavailable") {
+          deps.log?.error({ refundNo: r.refundNo, err: err.message }, "refund refused by the channel");
+          await refunds().end(r.refundNo, "failed", now(), err.message);
+        } else {
+          deps.log?.warn({ refundNo: r.refundNo, err: String(err) }, "refund not sent; the reconciler resends it");
+        }
+      }
+    }
+  }
+
+  const refundEvent = (r: { refundNo: string; paymentNo: string; amountFen: number; status: string; reason?: string }, eventId: string): PaymentEvent =>
+    r.status === "succeeded"
+      ? { eventId, occurredAt: now(), type: "refund.succeeded", refundNo: r.refundNo, paymentNo: r.paymentNo, amountFen: r.amountFen }
+      : { eventId, occurredAt: now(), type: "refund.failed", refundNo: r.refundNo, paymentNo: r.paymentNo, reason: r.reason ?? "退款失败" };
+
+  /** Closes unpaid cashier sessions (an order that ended); one the payer already paid stays, and its notification refunds it. */
+  async function closePending(paymentNos: string[]): Promise<void> {
+    for (const no of paymentNos) {
+      try {
+        const st = await gateway.closePayment(no);
+        if (st.status === "closed") await repo().end(no, "closed", now());
+      } catch (err) {
+        deps.log?.warn({ paymentNo: no, err: String(err) }, "cashier session not closed");
+      }
+    }
+  }
 
   /**
    * 支付定金 / 支付尾款: what the order owes now, both 支付认证 accounts, one pending payment per
@@ -161,13 +255,19 @@ export function paymentService(deps: PaymentDeps) {
             return claim(tx, e, inboxId, `amount mismatch: ${e.amountFen} instead of ${p.amountFen}`);
           }
           if (p.status !== "pending") {
-            // Paid at the channel after we closed it here (a late bank confirmation): keep the fact, flag it for finance.
-            deps.log?.error({ paymentNo: p.paymentNo, status: p.status }, "a closed payment was paid at the channel: refund it");
-            return claim(tx, e, inboxId, `paid after ${p.status}: refund needed`);
+            // Paid at the channel after we closed it here (a late bank confirmation, a second session): the money goes back.
+            deps.log?.warn({ paymentNo: p.paymentNo, status: p.status }, "a closed payment was paid at the channel: refunded");
+            await deps.orders.recordLatePayment(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
+            await addRefund(tx, p, p.amountFen, "付款时订单已不需要该笔付款，原路退回", "late_payment");
+            return claim(tx, e, inboxId, `paid after ${p.status}: refunded`);
           }
           await repo(tx).succeed(p.paymentNo, e.gatewayPaymentId, e.paidAt);
           const moved = await deps.orders.tryPaymentOutcome(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
-          return claim(tx, e, inboxId, moved.ok ? `${p.kind} paid: order ${moved.value.status}` : `${p.kind} paid: order not moved (refund needed)`);
+          if (moved.ok) return claim(tx, e, inboxId, `${p.kind} paid: order ${moved.value.status}`);
+          // The order moved on meanwhile (终止, 关闭): the payment is kept as a fact and refunded in full.
+          await deps.orders.recordLatePayment(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
+          await addRefund(tx, p, p.amountFen, "付款时订单已不需要该笔付款，原路退回", "late_payment");
+          return claim(tx, e, inboxId, `${p.kind} paid: order not moved, refunded`);
         }
         if (e.type === "payment.failed" || e.type === "payment.closed") {
           const p = await repo(tx).byNo(e.paymentNo, true);
@@ -175,6 +275,23 @@ export function paymentService(deps: PaymentDeps) {
           const status = e.type === "payment.failed" ? "failed" : "closed";
           const changed = await repo(tx).end(p.paymentNo, status, e.occurredAt, e.type === "payment.failed" ? e.reason : undefined);
           return claim(tx, e, inboxId, changed ? `payment ${status}` : `payment already ${p.status}`);
+        }
+        if (e.type === "refund.succeeded" || e.type === "refund.failed") {
+          const r = await refunds(tx).byNo(e.refundNo, true);
+          if (!r) return claim(tx, e, inboxId, "unknown refund");
+          if (r.status !== "processing") return claim(tx, e, inboxId, `refund already ${r.status}`);
+          if (e.type === "refund.failed") {
+            deps.log?.error({ refundNo: r.refundNo, reason: e.reason }, "refund failed at the channel");
+            await refunds(tx).end(r.refundNo, "failed", e.occurredAt, e.reason);
+            return claim(tx, e, inboxId, "refund failed");
+          }
+          if (e.amountFen !== r.amountFen) {
+            deps.log?.error({ refundNo: r.refundNo, expected: r.amountFen, got: e.amountFen }, "refund notification with another amount: not applied");
+            return claim(tx, e, inboxId, `amount mismatch: ${e.amountFen} instead of ${r.amountFen}`);
+          }
+          await refunds(tx).end(r.refundNo, "succeeded", e.occurredAt);
+          await deps.orders.refundConfirmed(tx, r.orderId, { amountFen: r.amountFen, refundNo: r.refundNo });
+          return claim(tx, e, inboxId, "refund succeeded");
         }
         return claim(tx, e, inboxId, `ignored: ${e.type === "unknown" ? `unknown type ${e.vendorType}` : e.type}`);
       })
@@ -230,7 +347,35 @@ export function paymentService(deps: PaymentDeps) {
         deps.log?.warn({ paymentNo: p.paymentNo, err: String(err) }, "payment not reconciled");
       }
     }
-    return { checked: pending.length, changed };
+    // Refunds: resend the ones the channel never accepted, ask about the ones it did.
+    const refundCutoff = new Date(now().getTime() - (opts.olderThanMinutes ?? REFUND_RECONCILE_AFTER_MINUTES) * 60_000);
+    const open = await refunds().processingBefore(refundCutoff, 200);
+    for (const orderId of new Set(open.filter((r) => !r.acceptedAt).map((r) => r.orderId))) await sendRefunds(orderId);
+    for (const r of open.filter((x) => x.acceptedAt)) {
+      try {
+        const st = await gateway.queryRefund(r.refundNo);
+        if (st.status !== "processing" && (await handle(refundEvent(st, `query:${r.refundNo}:${st.status}`), null)) !== "duplicate") changed++;
+      } catch (err) {
+        deps.log?.warn({ refundNo: r.refundNo, err: String(err) }, "refund not reconciled");
+      }
+    }
+    return { checked: pending.length + open.length, changed };
+  }
+
+  /**
+   * The orders module's hook in the transaction that ends an order 已终止: the agreed refund split over
+   * the order's succeeded payments (尾款 first) as refunds written now and sent after commit, and the
+   * order's unpaid cashier sessions closed after commit.
+   */
+  async function refundForTermination(tx: Db, t: { orderId: string; refundFen: number; reason: string }): Promise<void> {
+    const ps = await repo(tx).ofOrder(t.orderId);
+    const pending = ps.filter((p) => p.status === "pending").map((p) => p.paymentNo);
+    if (pending.length) tx.afterCommit(() => closePending(pending));
+    if (t.refundFen <= 0) return;
+    const paid: (PaymentRow & { refundedFen: number })[] = [];
+    for (const p of ps.filter((x) => x.status === "succeeded")) paid.push({ ...p, refundedFen: (await refunds(tx).ofPayment(p.id)).activeFen });
+    for (const part of splitRefund(paid, t.refundFen))
+      await addRefund(tx, part.payment, part.amountFen, `协商终止：${t.reason}`.slice(0, 200), "termination");
   }
 
   return {
@@ -238,6 +383,12 @@ export function paymentService(deps: PaymentDeps) {
     receiveNotification,
     reconcile,
     handle,
+    refundForTermination,
+    sendRefunds,
+    /** The order's refunds, oldest first (款项记录 on its pages; the route checked the reader through orders). */
+    async refundsOf(orderId: string): Promise<RefundRow[]> {
+      return refunds().ofOrder(orderId);
+    },
     /** The order's payments, oldest first (支付状态 on its page, whose route already checked the reader through orders). */
     async paymentsOf(orderId: string): Promise<PaymentRow[]> {
       return repo().ofOrder(orderId);
