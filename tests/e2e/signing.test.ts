@@ -1,9 +1,8 @@
-import type { BrowserContext, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SELFIE } from "../support/esign.ts";
 import { type SigningWorld, signingOrder } from "../support/signing.ts";
 import { accountOf, productBy, statusOf } from "../support/orders.ts";
-import { browserSuite, heading, see, shot, signInWithPassword } from "./support.ts";
+import { SELFIE_FILE, browserSuite, heading, phoneLink, refreshUntil, see, shot, signInWithPassword, signOnPhone } from "./support.ts";
 
 /**
  * 待签合同 -> 待支付定金 in a real browser, JavaScript on and off (manual 7.1, 8.2, 8.3): both
@@ -24,30 +23,14 @@ beforeAll(async () => {
   await mock.startWorkers();
 });
 
-const selfie = { name: "selfie.jpg", mimeType: "image/jpeg", buffer: Buffer.from(SELFIE) };
-
 async function legalOf(phone: string) {
   const { t } = e2e.server;
   const e = await t.deps.enterprises.ofAccount(await accountOf(t, phone));
   return (await t.deps.enterprises.signatory(e!.id))!.legal;
 }
 
-/**
- * Without JavaScript: presses 刷新状态 (or reloads) until the locator shows. With JavaScript the
- * page follows by itself (htmx polls and reloads once the state moved on): only wait.
- */
-async function until(page: Page, js: boolean, locator: ReturnType<Page["getByText"]>, refresh: () => Promise<unknown>) {
-  if (js) {
-    await locator.first().waitFor({ state: "visible", timeout: 45_000 });
-    return;
-  }
-  for (let i = 0; i < 90; i++) {
-    if (await locator.first().isVisible()) return;
-    await refresh();
-    await page.waitForTimeout(300);
-  }
-  await see(locator.first());
-}
+/** With JavaScript the signing pages follow by themselves (htmx polls); without, 刷新状态 or a reload. */
+const until = (page: Page, js: boolean, locator: Locator, refresh: () => Promise<unknown>) => refreshUntil(page, locator, { follows: js, refresh });
 
 /** 制作签章 from the signing page's 请先制作签章, through the provider's face check, back to 签署合同. */
 async function makeSeal(page: Page, js: boolean, phone: string, name: string) {
@@ -60,7 +43,7 @@ async function makeSeal(page: Page, js: boolean, phone: string, name: string) {
   const legal = await legalOf(phone);
   await page.getByLabel("姓名").fill(legal.name);
   await page.getByLabel("身份证号").fill(legal.idNumber);
-  await page.getByLabel("本人照片（人脸识别）").setInputFiles(selfie);
+  await page.getByLabel("本人照片（人脸识别）").setInputFiles(SELFIE_FILE);
   await page.getByRole("button", { name: "认证成功" }).click();
   await see(heading(page, "我的签章"));
   await until(page, js, page.getByText("已生效"), () => page.getByRole("button", { name: "刷新状态" }).click());
@@ -68,32 +51,6 @@ async function makeSeal(page: Page, js: boolean, phone: string, name: string) {
   await shot(page, `signing-${name}-seal-active`);
   await page.getByRole("link", { name: "返回签署合同" }).click();
   await see(heading(page, "签署合同"));
-}
-
-/** The phone: the link shown beside the QR code opened on a 360 px context, face step, 确认签署. */
-async function signOnPhone(phoneContext: BrowserContext, link: string, phone: string, name: string) {
-  const page = await phoneContext.newPage();
-  await page.goto(link);
-  await see(page.getByRole("heading", { level: 1, name: "签署合同" }));
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
-  const legal = await legalOf(phone);
-  await page.getByLabel("姓名").fill(legal.name);
-  await page.getByLabel("身份证号").fill(legal.idNumber);
-  await page.getByLabel("本人照片（人脸识别）").setInputFiles(selfie);
-  await page.getByRole("button", { name: "认证成功" }).click();
-  await see(page.getByText("人脸认证已通过"));
-  await shot(page, `signing-${name}-phone`);
-  await page.getByRole("button", { name: "确认签署" }).click();
-  await see(page.getByRole("heading", { level: 1, name: "签署操作已提交" }));
-  await page.close();
-}
-
-/** The QR code's link as the desktop page shows it, once it is this party's turn. */
-async function phoneLink(page: Page, js: boolean): Promise<string> {
-  await until(page, js, page.getByRole("img", { name: "签署二维码" }), () => page.reload());
-  const href = await page.locator(".qr-code a, a.break").first().getAttribute("href");
-  expect(href).toMatch(/\/s\/[A-Za-z0-9_.-]+$/);
-  return href!;
 }
 
 describe.each([
@@ -138,12 +95,12 @@ describe.each([
     const phones = await e2e.open(js, { width: 360, height: 740 });
     const entLink = await phoneLink(entPage, js);
     await shot(entPage, `signing-${js ? "js" : "nojs"}-qr`);
-    await signOnPhone(phones.context, entLink, entPhone, `${js ? "js" : "nojs"}-enterprise`);
+    await signOnPhone(phones.context, entLink, await legalOf(entPhone), `signing-${js ? "js" : "nojs"}-enterprise-phone`);
     await until(entPage, js, entPage.getByText("您已完成签署，等待对方签署"), () => entPage.reload());
 
     // Then the provider.
     const proLink = await phoneLink(proPage, js);
-    await signOnPhone(phones.context, proLink, proPhone, `${js ? "js" : "nojs"}-provider`);
+    await signOnPhone(phones.context, proLink, await legalOf(proPhone), `signing-${js ? "js" : "nojs"}-provider-phone`);
     await until(proPage, js, proPage.getByText("合同已完成签署"), () => proPage.reload());
     await until(entPage, js, entPage.getByText("合同已完成签署"), () => entPage.reload());
     await shot(entPage, `signing-${js ? "js" : "nojs"}-completed`);

@@ -4,6 +4,7 @@ import { type Browser, type BrowserContext, type Locator, type Page, chromium } 
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { creditCodeCheckChar } from "../../src/modules/enterprises/codes.ts";
 import { type TestApp, TEST_CAPTCHA, makeTestApp } from "../support/app.ts";
+import { SELFIE } from "../support/esign.ts";
 
 /** Browser tests: the real app served on a local port, driven by Debian's Chromium through playwright-core. */
 
@@ -403,6 +404,69 @@ export async function certifiedEnterprise(
   await rev.page.getByRole("button", { name: "通过", exact: true }).click();
   await see(rev.page.getByRole("heading", { level: 2, name: "状态：已认证" }));
   return { ent, rev };
+}
+
+// ---- Pages that follow a process elsewhere (signing, payment notifications) ----
+
+/**
+ * Waits until the locator shows on a page that changes because of something elsewhere. With
+ * JavaScript on and `follows` (the page polls by itself, like 签署合同), only waits; otherwise
+ * does what a person does: `refresh` (a reload, or a 刷新状态 button) and looks again, each round
+ * waiting up to a second for the text, never a fixed time.
+ */
+export async function refreshUntil(
+  page: Page,
+  locator: Locator,
+  opts: { follows?: boolean; refresh?: () => Promise<unknown>; timeoutMs?: number } = {},
+): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 45_000;
+  if (opts.follows) {
+    await locator.first().waitFor({ state: "visible", timeout: timeoutMs });
+    return;
+  }
+  const refresh = opts.refresh ?? (() => page.reload());
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const shown = await locator
+      .first()
+      .waitFor({ state: "visible", timeout: 1_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (shown) return;
+    await refresh();
+  }
+  await see(locator.first());
+}
+
+/** The QR code's link on 签署合同 once it is this party's turn (the page polls with JavaScript; without, reloads). */
+export async function phoneLink(page: Page, js: boolean): Promise<string> {
+  await refreshUntil(page, page.getByRole("img", { name: "签署二维码" }), { follows: js });
+  const href = await page.locator(".qr-code a, a.break").first().getAttribute("href");
+  expect(href).toMatch(/\/s\/[A-Za-z0-9_.-]+$/);
+  return href!;
+}
+
+/** A selfie for the mock provider's face check. */
+export const SELFIE_FILE = { name: "selfie.jpg", mimeType: "image/jpeg", buffer: Buffer.from(SELFIE) };
+
+/**
+ * The phone: the QR code's link opened on a 360 px context (no horizontal overflow), the face
+ * step as the legal representative, 确认签署.
+ */
+export async function signOnPhone(phoneContext: BrowserContext, link: string, legal: { name: string; idNumber: string }, shotName?: string) {
+  const page = await phoneContext.newPage();
+  await page.goto(link);
+  await see(page.getByRole("heading", { level: 1, name: "签署合同" }));
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await page.getByLabel("姓名").fill(legal.name);
+  await page.getByLabel("身份证号").fill(legal.idNumber);
+  await page.getByLabel("本人照片（人脸识别）").setInputFiles(SELFIE_FILE);
+  await page.getByRole("button", { name: "认证成功" }).click();
+  await see(page.getByText("人脸认证已通过"));
+  if (shotName) await shot(page, shotName);
+  await page.getByRole("button", { name: "确认签署" }).click();
+  await see(page.getByRole("heading", { level: 1, name: "签署操作已提交" }));
+  await page.close();
 }
 
 /** Where browser tests save the screenshots a person looks at (`E2E_SHOTS_DIR=/tmp/shots`); unset in CI, nothing is saved. */
