@@ -22,6 +22,7 @@ import { contentRoutes } from "./modules/content/routes.ts";
 import { signingCallbackRoutes } from "./modules/signing/callback-routes.ts";
 import { signingRoutes } from "./modules/signing/sign-routes.ts";
 import { paymentRoutes } from "./modules/payments/routes.ts";
+import { paymentAdminRoutes } from "./modules/payments/admin-routes.ts";
 import { sealRoutes } from "./modules/signing/seal-routes.ts";
 import { signingVerifyRoutes } from "./modules/signing/verify-routes.ts";
 import { mockEsignRoutes } from "./adapters/mock-esign/routes.ts";
@@ -61,6 +62,7 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/signing/callback-routes.ts", build: signingCallbackRoutes },
   { prefix: "/", file: "src/modules/signing/sign-routes.ts", build: signingRoutes },
   { prefix: "/", file: "src/modules/payments/routes.ts", build: paymentRoutes },
+  { prefix: "/", file: "src/modules/payments/admin-routes.ts", build: paymentAdminRoutes },
   { prefix: "/", file: "src/modules/signing/seal-routes.ts", build: sealRoutes },
   { prefix: "/", file: "src/modules/signing/verify-routes.ts", build: signingVerifyRoutes },
   // The mock e-signature provider's hosted pages (a vendor's site on the same server; 404 unless it is the provider).

@@ -56,7 +56,7 @@ import { pgOrderAdmin } from "./modules/orders/admin-pg.ts";
 import { orderService } from "./modules/orders/service.ts";
 import { signingService } from "./modules/signing/service.ts";
 import { paymentService } from "./modules/payments/service.ts";
-import { pgPayments, pgRefunds } from "./modules/payments/pg.ts";
+import { pgPaymentLedger, pgPayments, pgReconciliations, pgRefunds } from "./modules/payments/pg.ts";
 import { pgTerminations } from "./modules/orders/termination-pg.ts";
 import { pgSigning } from "./modules/signing/pg.ts";
 import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
@@ -313,6 +313,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     enterprises,
     inbox: signing,
     jobs,
+    ledgerRepo: pgPaymentLedger,
+    reconciliationRepo: pgReconciliations,
+    audit,
     log,
   });
   const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });

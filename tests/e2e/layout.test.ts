@@ -31,7 +31,37 @@ import { legalOf, passFace } from "../support/signing.ts";
 
 // Demo data: the 管理端 pages need the demo reviewer, and the queue then has rows like in use.
 const e2e = browserSuite({ demo: true });
-beforeAll(() => voucherStates());
+beforeAll(async () => {
+  await voucherStates();
+  await paymentRows();
+});
+
+/**
+ * 支付管理 and 对账 need money on the books: one demo order's deposit as the channel confirmed it, a
+ * refund of part of it and a failed attempt, seeded as rows (the payment path itself is tested in
+ * tests/integration/payments-*.test.ts). The mock channel knows none of them, so 对账 lists differences.
+ */
+async function paymentRows(): Promise<void> {
+  const { deps } = e2e.server.t;
+  const [o] = await deps.db.query<{ id: string; number: string }>("select id, number from orders order by created_at limit 1");
+  const digits = o!.number.replace(/\D/g, "");
+  const at = new Date();
+  const insert = (no: string, status: string, paid: boolean) =>
+    deps.db.query<{ id: string }>(
+      `insert into payments (order_id, order_number, kind, payment_no, provider, amount_fen, status, gateway_payment_id, payer_name, payer_bank,
+         payer_last4, payee_name, payee_bank, payee_last4, expires_at, created_at, paid_at, ended_at)
+       values ($1, $2, 'deposit', $3, 'mock', 80000, $4, $5, '广西南宁示例机械制造有限公司', '中国工商银行南宁演示支行', '0001',
+         '广西示例检验检测技术有限公司', '中国工商银行南宁演示支行', '0008', $6, $6, $7, $6) returning id`,
+      [o!.id, o!.number, no, status, paid ? "tx_4f1c2a9e8b7d6c5a4f3e2d1c" : null, at, paid ? at : null],
+    );
+  await insert(`P${digits}D1`, "failed", false);
+  const [paid] = await insert(`P${digits}D2`, "succeeded", true);
+  await deps.db.query(
+    `insert into refunds (payment_id, order_id, refund_no, amount_fen, reason, cause, status, accepted_at, created_at)
+     values ($1, $2, $3, 50000, '协商终止：项目取消', 'termination', 'processing', $4, $4)`,
+    [paid!.id, o!.id, `R${digits}D2R1`, at],
+  );
+}
 
 type Metrics = {
   viewport: number;
@@ -836,4 +866,25 @@ describe.each([1280, 360])("layout at %i px wide", (width) => {
     await admin.getByRole("main").getByRole("link", { name: "预览" }).click();
     await check(admin, "关于开展服务机构入库申报工作的通知", "admin-article-preview");
   }, 90_000);
+
+  it("支付管理, 立即对账 and a day's differences (finance)", async () => {
+    const { page } = await e2e.open(true, { width, height: 800 });
+    await signInAdmin(page, "finance");
+    await page.getByRole("link", { name: "支付管理" }).click();
+    await see(page.getByText("退款中（1 笔）"));
+    await check(page, "支付管理", "admin-payments");
+    await page.getByLabel("类型", { exact: true }).selectOption("refund");
+    await page.getByRole("button", { name: "筛选" }).click();
+    await see(page.getByText("共 1 条"));
+    await check(page, "支付管理", "admin-payments-refunds");
+    await page.getByRole("link", { name: "对账结果与立即对账" }).click();
+    await check(page, "对账", "admin-reconciliations");
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    await page.getByLabel("对账日期").fill(today);
+    await page.getByRole("button", { name: "立即对账" }).click();
+    await see(page.getByText("渠道无此交易").first());
+    await check(page, `对账 ${today}：有差异`, "admin-reconciliation");
+    await page.getByRole("link", { name: "← 返回对账" }).click();
+    await check(page, "对账", "admin-reconciliations-day");
+  }, 60_000);
 });

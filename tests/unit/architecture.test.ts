@@ -274,7 +274,7 @@ const TABLES: Record<string, Ownership> = {
     },
   },
   signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
-  payments: { owns: ["payments", "refunds"] },
+  payments: { owns: ["payments", "refunds", "payment_reconciliations"] },
 };
 /**
  * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in

@@ -8,7 +8,7 @@
 import type { Db } from "../../ports/db.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import { type OrderCore, Refused, refuse } from "./core-service.ts";
-import type { Order } from "./ports.ts";
+import type { MoneyLine, Order } from "./ports.ts";
 import type { OrderDeps } from "./service.ts";
 
 export type PaymentKind = "deposit" | "balance";
@@ -59,6 +59,16 @@ export function paymentUseCases(deps: OrderDeps, core: OrderCore) {
       const provider = await deps.catalog.provider(order.providerId);
       if (!provider) return fail({ _form: "服务商不存在" }, 404);
       return ok({ order, due: dueOf(order), providerEnterpriseId: provider.enterpriseId });
+    },
+
+    /** The money lines of these payments' and refunds' numbers (deposit_paid, balance_paid, refund), oldest first: 对账. */
+    async moneyLinesByRefs(refs: readonly string[]): Promise<MoneyLine[]> {
+      return refs.length ? deps.orderRepo(db).channelLines({ refs }) : [];
+    },
+
+    /** The lines of money through the channel written in [from, to), oldest first: 对账 finds those of no payment or refund. */
+    async channelLinesBetween(from: Date, to: Date): Promise<MoneyLine[]> {
+      return deps.orderRepo(db).channelLines({ refs: [], from, to });
     },
 
     /** An order by id for the payments module's own checks (no authorisation: the caller owns the payment row). */

@@ -190,6 +190,15 @@ export function pgOrders(db: Db): OrderRepository {
       };
     },
 
+    async channelLines(q) {
+      const rows = await db.query(
+        `select id, order_id, kind, amount_fen, ref, at from order_money_lines
+         where kind in ('deposit_paid', 'balance_paid', 'refund') and (ref = any($1::text[]) or (at >= $2 and at < $3)) order by id`,
+        [pgArray(q.refs), q.from ?? null, q.to ?? null],
+      );
+      return rows.map((r) => ({ ...camelRow<MoneyLine>(r), id: Number(r.id), amountFen: Number(r.amount_fen) }));
+    },
+
     async moneyLines(orderId: string): Promise<MoneyLine[]> {
       if (!UUID.test(orderId)) return [];
       const rows = await db.query("select id, order_id, kind, amount_fen, ref, at from order_money_lines where order_id = $1 order by id", [orderId]);

@@ -122,6 +122,11 @@ export interface OrderRepository {
   /** A product's ratings: the count, the averages and the latest comments (at most `latest`). */
   productRatings(productId: string, latest: number): Promise<ProductRatings>;
   moneyLines(orderId: string): Promise<MoneyLine[]>;
+  /**
+   * The lines of money through the payment channel (deposit_paid, balance_paid, refund) whose ref is
+   * one of `refs` or written in [from, to), oldest first (the payments module's 对账).
+   */
+  channelLines(q: { refs: readonly string[]; from?: Date; to?: Date }): Promise<MoneyLine[]>;
   /** One page of a party's orders in these statuses (newest first) and how many there are. Limit and offset are bound as parameters. */
   list(party: OrderParty, statuses: readonly OrderStatus[] | null, limit: number, offset: number): Promise<{ rows: OrderSummary[]; total: number }>;
   /** How many of a party's orders are in each status (statuses without orders are absent). */

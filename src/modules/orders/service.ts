@@ -76,6 +76,8 @@ export type OrderDeps = {
 export const ORDER_PAGE_SIZE = 20;
 /** Staff roles that read orders (订单管理), and so their contracts' documents. */
 export { ORDER_READERS } from "./admin-service.ts";
+/** An order number typed into a search: exact, or a prefix (支付管理 filters payments by it too). */
+export { numberFilter } from "./admin-service.ts";
 export const SUSPENDED_ACCEPT = "服务商已暂停，不能接单；如无法提供服务，请拒单，企业的补贴券额度将退回";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -16,7 +16,18 @@ import { type Result, fail, ok } from "../../lib/result.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { OrderService } from "../orders/service.ts";
 import type { SigningService } from "../signing/service.ts";
-import type { PaymentRepositoryFactory, PaymentRow, RefundRepositoryFactory, RefundRow } from "./ports.ts";
+import type { Audit } from "../audit/service.ts";
+import { paymentAdminUseCases } from "./admin-service.ts";
+import type {
+  LedgerRepositoryFactory,
+  PaymentRepositoryFactory,
+  PaymentRow,
+  ReconciliationRepositoryFactory,
+  RefundRepositoryFactory,
+  RefundRow,
+} from "./ports.ts";
+import { OUTCOME_AMOUNT_MISMATCH, OUTCOME_UNKNOWN_PAYMENT, OUTCOME_UNKNOWN_REFUND } from "./reconciliation-domain.ts";
+import { DAILY_RECONCILE_CRON, DAILY_RECONCILE_JOB, reconciliationUseCases } from "./reconciliation-service.ts";
 
 /** A cashier session stays open this long. */
 export const PAYMENT_HOURS = 2;
@@ -66,10 +77,25 @@ export type PaymentDeps = {
   orders: OrderService;
   enterprises: EnterpriseService;
   /** The callback inbox (the signing module's generic tables, keyed by provider). */
-  inbox: Pick<SigningService, "storeRequest" | "markRequest" | "claimEvent">;
+  inbox: Pick<SigningService, "storeRequest" | "markRequest" | "claimEvent" | "claimedEvents">;
   jobs: Jobs;
+  /** 支付管理's list and 对账's results. */
+  ledgerRepo: LedgerRepositoryFactory;
+  reconciliationRepo: ReconciliationRepositoryFactory;
+  /** 立即对账 is audited. */
+  audit?: Audit;
   log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
 };
+
+/** The platform's number of the object an event is about (kept with its claim, for 对账). */
+const refOf = (e: PaymentEvent): string | null =>
+  e.type === "refund.succeeded" || e.type === "refund.failed"
+    ? e.refundNo
+    : e.type === "payout.succeeded" || e.type === "payout.failed"
+      ? e.payoutNo
+      : e.type === "unknown"
+        ? null
+        : e.paymentNo;
 
 const last4 = (n: string) => n.replace(/\D/g, "").slice(-4).padStart(4, "0");
 
@@ -93,6 +119,7 @@ export function paymentService(deps: PaymentDeps) {
       eventType: e.type,
       outcome: outcome.slice(0, 200),
       at: now(),
+      ref: refOf(e),
     });
     if (!first) throw new Duplicate("duplicate");
     return outcome;
@@ -203,6 +230,7 @@ export function paymentService(deps: PaymentDeps) {
       try {
         payment = await repo().insert({
           orderId: order.id,
+          orderNumber: order.number,
           kind,
           paymentNo: `P${order.number.replace(/\D/g, "")}${kind === "deposit" ? "D" : "B"}${attempt}`,
           provider: gateway.provider,
@@ -248,11 +276,11 @@ export function paymentService(deps: PaymentDeps) {
       .transaction(async (tx) => {
         if (e.type === "payment.succeeded") {
           const p = await repo(tx).byNo(e.paymentNo, true);
-          if (!p) return claim(tx, e, inboxId, "unknown payment");
+          if (!p) return claim(tx, e, inboxId, OUTCOME_UNKNOWN_PAYMENT);
           if (p.status === "succeeded") return claim(tx, e, inboxId, "payment already succeeded");
           if (e.amountFen !== p.amountFen) {
             deps.log?.error({ paymentNo: p.paymentNo, expected: p.amountFen, got: e.amountFen }, "payment notification with another amount: not applied");
-            return claim(tx, e, inboxId, `amount mismatch: ${e.amountFen} instead of ${p.amountFen}`);
+            return claim(tx, e, inboxId, `${OUTCOME_AMOUNT_MISMATCH}: ${e.amountFen} instead of ${p.amountFen}`);
           }
           if (p.status !== "pending") {
             // Paid at the channel after we closed it here (a late bank confirmation, a second session): the money goes back.
@@ -271,14 +299,14 @@ export function paymentService(deps: PaymentDeps) {
         }
         if (e.type === "payment.failed" || e.type === "payment.closed") {
           const p = await repo(tx).byNo(e.paymentNo, true);
-          if (!p) return claim(tx, e, inboxId, "unknown payment");
+          if (!p) return claim(tx, e, inboxId, OUTCOME_UNKNOWN_PAYMENT);
           const status = e.type === "payment.failed" ? "failed" : "closed";
           const changed = await repo(tx).end(p.paymentNo, status, e.occurredAt, e.type === "payment.failed" ? e.reason : undefined);
           return claim(tx, e, inboxId, changed ? `payment ${status}` : `payment already ${p.status}`);
         }
         if (e.type === "refund.succeeded" || e.type === "refund.failed") {
           const r = await refunds(tx).byNo(e.refundNo, true);
-          if (!r) return claim(tx, e, inboxId, "unknown refund");
+          if (!r) return claim(tx, e, inboxId, OUTCOME_UNKNOWN_REFUND);
           if (r.status !== "processing") return claim(tx, e, inboxId, `refund already ${r.status}`);
           if (e.type === "refund.failed") {
             deps.log?.error({ refundNo: r.refundNo, reason: e.reason }, "refund failed at the channel");
@@ -287,7 +315,7 @@ export function paymentService(deps: PaymentDeps) {
           }
           if (e.amountFen !== r.amountFen) {
             deps.log?.error({ refundNo: r.refundNo, expected: r.amountFen, got: e.amountFen }, "refund notification with another amount: not applied");
-            return claim(tx, e, inboxId, `amount mismatch: ${e.amountFen} instead of ${r.amountFen}`);
+            return claim(tx, e, inboxId, `${OUTCOME_AMOUNT_MISMATCH}: ${e.amountFen} instead of ${r.amountFen}`);
           }
           await refunds(tx).end(r.refundNo, "succeeded", e.occurredAt);
           await deps.orders.refundConfirmed(tx, r.orderId, { amountFen: r.amountFen, refundNo: r.refundNo });
@@ -378,7 +406,11 @@ export function paymentService(deps: PaymentDeps) {
       await addRefund(tx, part.payment, part.amountFen, `协商终止：${t.reason}`.slice(0, 200), "termination");
   }
 
+  const daily = reconciliationUseCases(deps);
+
   return {
+    ...paymentAdminUseCases(deps),
+    ...daily,
     startPayment,
     receiveNotification,
     reconcile,
@@ -393,13 +425,17 @@ export function paymentService(deps: PaymentDeps) {
     async paymentsOf(orderId: string): Promise<PaymentRow[]> {
       return repo().ofOrder(orderId);
     },
-    /** Registers the reconciler. Called by startJobs. */
+    /** Registers the reconciler and the daily reconciliation (对账 of the previous day). Called by startJobs. */
     async startWorkers(): Promise<void> {
       await deps.jobs.work(RECONCILE_JOB, async () => {
         const run = await reconcile();
         if (run.checked) deps.log?.info(run, "payments reconciled");
       });
       await deps.jobs.schedule(RECONCILE_JOB, RECONCILE_CRON);
+      await deps.jobs.work(DAILY_RECONCILE_JOB, async () => {
+        await daily.reconcileYesterday();
+      });
+      await deps.jobs.schedule(DAILY_RECONCILE_JOB, DAILY_RECONCILE_CRON);
     },
   };
 }

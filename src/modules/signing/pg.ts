@@ -1,6 +1,6 @@
 import type { Db } from "../../ports/db.ts";
-import { camelRow } from "../../lib/rows.ts";
-import type { FlowRow, InboxRequest, NewFlow, NewSeal, Party, SealRow, SignerRow, SigningRepository } from "./ports.ts";
+import { camelRow, pgArray } from "../../lib/rows.ts";
+import type { ClaimedEvent, FlowRow, InboxRequest, NewFlow, NewSeal, Party, SealRow, SignerRow, SigningRepository } from "./ports.ts";
 
 const SEAL_COLUMNS = `id, enterprise_id, provider, external_party_id, external_seal_id, identity_check_id, source, status, failure_reason, name,
   image_file_id, created_at, activated_at, disabled_at`;
@@ -162,11 +162,22 @@ export function pgSigning(db: Db): SigningRepository {
     },
     async claimEvent(e) {
       const rows = await db.query(
-        `insert into callback_events (provider, event_id, inbox_id, event_type, handled_at, outcome) values ($1, $2, $3, $4, $5, $6)
+        `insert into callback_events (provider, event_id, inbox_id, event_type, handled_at, outcome, ref) values ($1, $2, $3, $4, $5, $6, $7)
          on conflict (provider, event_id) do nothing returning event_id`,
-        [e.provider, e.eventId, e.inboxId, e.eventType, e.at, e.outcome],
+        [e.provider, e.eventId, e.inboxId, e.eventType, e.at, e.outcome, e.ref?.slice(0, 64) || null],
       );
       return rows.length === 1;
+    },
+    async claimedEvents(provider, q) {
+      const rows = await db.query(
+        `select event_id, ref, inbox_id, event_type, outcome, handled_at from callback_events
+         where provider = $1 and (ref = any($2::text[]) or (handled_at >= $3 and handled_at < $4)) order by handled_at, event_id`,
+        [provider, pgArray(q.refs), q.from, q.to],
+      );
+      return rows.map((r) => {
+        const e = camelRow<ClaimedEvent>(r);
+        return { ...e, inboxId: e.inboxId === null ? null : Number(e.inboxId) };
+      });
     },
     async inboxRow(id) {
       const [r] = await db.query<{ id: number; verified: boolean | null; refusal: string | null; events: number | null; raw: string }>(

@@ -106,7 +106,22 @@ export interface SigningRepository {
    * Claims one provider event for handling in the caller's transaction: true the first time, false
    * when it was already handled (a duplicate). The row commits or rolls back with the state change.
    */
-  claimEvent(e: { provider: string; eventId: string; inboxId: number | null; eventType: string; outcome: string; at: Date }): Promise<boolean>;
+  claimEvent(e: {
+    provider: string;
+    eventId: string;
+    inboxId: number | null;
+    eventType: string;
+    outcome: string;
+    at: Date;
+    ref?: string | null;
+  }): Promise<boolean>;
+  /**
+   * The claimed events of one provider about these objects (`ref`) or handled in [from, to): what
+   * the payment channel's notifications and queries did (对账), oldest first.
+   */
+  claimedEvents(provider: string, q: { refs: readonly string[]; from: Date; to: Date }): Promise<ClaimedEvent[]>;
   inboxRow(id: number): Promise<{ id: number; verified: boolean | null; refusal: string | null; events: number | null; rawBody: Uint8Array } | undefined>;
 }
+/** One claimed provider event: a notification's (inboxId set) or a query's answer fed through the same handler (inboxId null). */
+export type ClaimedEvent = { eventId: string; ref: string | null; inboxId: number | null; eventType: string; outcome: string; handledAt: Date };
 export type SigningRepositoryFactory = (db: Db) => SigningRepository;

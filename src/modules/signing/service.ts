@@ -799,8 +799,12 @@ export function signingService(deps: SigningDeps) {
     markRequest: (id: number, v: { verified: boolean; refusal?: "signature" | "stale" | "malformed"; events: number; at: Date }) =>
       repo().markRequest(id, v),
     /** Claims a provider event in the caller's transaction: true the first time, false for a duplicate. */
-    claimEvent: (tx: Db, e: { provider: string; eventId: string; inboxId: number | null; eventType: string; outcome: string; at: Date }) =>
-      repo(tx).claimEvent(e),
+    claimEvent: (
+      tx: Db,
+      e: { provider: string; eventId: string; inboxId: number | null; eventType: string; outcome: string; at: Date; ref?: string | null },
+    ) => repo(tx).claimEvent(e),
+    /** The claimed events of a provider about these objects or handled in [from, to) (the payments module's 对账). */
+    claimedEvents: (provider: string, q: { refs: readonly string[]; from: Date; to: Date }) => repo().claimedEvents(provider, q),
     /** The orders module's hook at 同意: the flow's start is queued once the transaction commits. */
     contractAgreed(tx: Db, orderId: string): void {
       tx.afterCommit(() => queueStart(orderId));
