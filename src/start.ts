@@ -24,6 +24,9 @@ export const SWEEP_CRON = "17 * * * *";
 /** The closing job (orders service `closeUnaccepted`, 超时关闭): hourly, once across all instances. */
 export const ORDER_EXPIRY_JOB = "orders-close-unaccepted";
 export const ORDER_EXPIRY_CRON = "41 * * * *";
+/** 尾款 reminders (orders service `remindBalance`): daily at 09:00 Asia/Shanghai (01:00 UTC), once across all instances. */
+export const BALANCE_REMINDER_JOB = "orders-remind-balance";
+export const BALANCE_REMINDER_CRON = "0 1 * * *";
 
 /**
  * Background work of the server process, on the job engine: starts it, registers the workers and
@@ -41,6 +44,11 @@ export async function startJobs(deps: Deps): Promise<void> {
     deps.log.info(run, "unaccepted orders closed");
   });
   await deps.jobs.schedule(ORDER_EXPIRY_JOB, ORDER_EXPIRY_CRON);
+  await deps.jobs.work(BALANCE_REMINDER_JOB, async () => {
+    const run = await deps.orders.remindBalance();
+    deps.log.info(run, "balance reminders sent");
+  });
+  await deps.jobs.schedule(BALANCE_REMINDER_JOB, BALANCE_REMINDER_CRON);
   // Signing: the sign flow's start (queued at 同意 and when a seal becomes active) and the reconciler.
   await deps.signing.startWorkers();
   // Payments: the reconciler (queries what stays pending).
@@ -49,7 +57,7 @@ export async function startJobs(deps: Deps): Promise<void> {
   await asMockEsign(deps.esign)?.startWorkers();
   // The mock payment gateway's notification delivery and its minute tick (only when it is the channel).
   await asMockPay(deps.pay)?.startWorkers();
-  deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB] }, "job engine started");
+  deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB, BALANCE_REMINDER_JOB] }, "job engine started");
 }
 
 export type Listening = { host: string; port: number; loopbackOnly: boolean; demo: boolean; outbox: boolean; runtime?: string };

@@ -259,6 +259,20 @@ export function pgOrders(db: Db): OrderRepository {
       return rows.length === 1;
     },
 
+    async inStatusSince(status, before, afterId, limit) {
+      // On the status index; keyset on (updated_at, id), the cursor's values read back from its row.
+      const after = afterId && UUID.test(afterId) ? afterId : null;
+      const rows = await db.query<{ id: string; number: string; enterprise_id: string; provider_id: string; updated_at: Date }>(
+        `select id, number, enterprise_id, provider_id, updated_at from orders
+         where status = $1 and updated_at < $2
+           and ($3::uuid is null or (updated_at, id) > (select o.updated_at, o.id from orders o where o.id = $3::uuid))
+         order by updated_at, id
+         limit $4`,
+        [status, before, after, limit],
+      );
+      return rows.map((r) => ({ id: r.id, number: r.number, enterpriseId: r.enterprise_id, providerId: r.provider_id, since: new Date(r.updated_at) }));
+    },
+
     async unacceptedBefore(cutoff: Date, afterId: string | null, limit: number): Promise<string[]> {
       // On the (status, created_at) index. The cursor's created_at is read back from its row, so the
       // page boundary is exact whatever the precision of the timestamps.

@@ -154,5 +154,15 @@ export interface OrderRepository {
    * Read without locks: each is locked and re-checked in its own transaction.
    */
   unacceptedBefore(cutoff: Date, afterId: string | null, limit: number): Promise<string[]>;
+  /**
+   * Orders in `status` whose last transition (updated_at) was before `before`, oldest first, at most
+   * `limit`, after the order `afterId` (keyset paging): the reminders' candidates, read without locks.
+   */
+  inStatusSince(
+    status: OrderStatus,
+    before: Date,
+    afterId: string | null,
+    limit: number,
+  ): Promise<{ id: string; number: string; enterpriseId: string; providerId: string; since: Date }[]>;
 }
 export type OrderRepositoryFactory = (db: Db) => OrderRepository;

@@ -16,6 +16,7 @@ import { paymentUseCases } from "./payment-service.ts";
 import { deliveryUseCases } from "./delivery-service.ts";
 import { reviewUseCases } from "./review-service.ts";
 import { terminationUseCases } from "./termination-service.ts";
+import { reminderUseCases } from "./reminder-service.ts";
 import type { FileService } from "../files/service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import { orderExpiryService } from "./expiry-service.ts";
@@ -172,6 +173,8 @@ export function orderService(deps: OrderDeps) {
     // 超时关闭 (the closing job's use case): closeUnaccepted.
     ...orderExpiryService(deps),
     ...orderAdminUseCases(deps, core, termination),
+    // 尾款 reminders (reminder-service.ts, the daily job's use case).
+    ...reminderUseCases(deps),
     // 协商终止 and refunds confirmed (termination-service.ts).
     ...termination,
     ...signingUseCases(deps, core),
