@@ -122,11 +122,15 @@ export function catalogRoutes() {
   r.get("/providers/:id", params(idParam, providerNotFound), query(pageQuery), async (c) => {
     const provider = await c.var.deps.catalog.providerPublic(c.req.valid("param").id);
     if (!provider) return providerNotFound(c);
-    const products = await c.var.deps.products.listings({ providerId: provider.id, page: c.req.valid("query").page });
+    const [products, ratings] = await Promise.all([
+      c.var.deps.products.listings({ providerId: provider.id, page: c.req.valid("query").page }),
+      c.var.deps.orders.providerRatings(provider.id),
+    ]);
     return render(c, "public/provider", {
       title: provider.name,
       provider,
       products,
+      ratings,
       labels,
       categoryName: categoryNamer(products.categories),
     });

@@ -15,7 +15,7 @@ import {
   type OrderTab,
   tabOf,
 } from "./domain.ts";
-import { REVIEW_SCORE_TEXT } from "./review-service.ts";
+import { REPLY_MAX, REVIEW_SCORE_TEXT } from "./review-service.ts";
 import { dueOf } from "./payment-service.ts";
 
 export type Status = 200 | 403 | 404 | 409 | 422;
@@ -72,6 +72,8 @@ const reviewForm = z.object({
   comment: z.string().max(2000).catch(""),
   version: versionField,
 });
+/** 回复评价: the text (the service also requires 2 characters at least). */
+const replyForm = z.object({ reply: optionalText(REPLY_MAX, "回复内容") });
 const deliveryParam = z.object({ id: uuid("订单不存在"), fileId: uuid("文件不存在") });
 const declineForm = z.object({ reason: optionalText(200, "拒单原因"), version: versionField });
 const disputeForm = z.object({ reason: optionalText(200, "异议原因"), version: versionField });
@@ -311,20 +313,21 @@ export function orderRoutes() {
     const res = await c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
     if (!res.ok) return res;
     const orderId = res.value.order.id;
-    const [delivery, refunds, terminations] = await Promise.all([
+    const [delivery, refunds, terminations, review] = await Promise.all([
       c.var.deps.orders.deliveryOf(orderId),
       c.var.deps.payments.refundsOf(orderId),
       c.var.deps.orders.terminationsOf(orderId),
+      c.var.deps.orders.reviewOf(orderId),
     ]);
-    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations } };
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */
-  const providerOrderPage = async (c: Ctx, id: string, errors: Record<string, string> = {}, status: Status = 200) => {
+  const providerOrderPage = async (c: Ctx, id: string, errors: Record<string, string> = {}, status: Status = 200, values: Record<string, string> = {}) => {
     const res = await providerDetail(c, id);
     if (!res.ok) return res.status === 404 ? noOrder(c) : notProvider(c, res.errors._form);
     const d = res.value;
-    return render(c, "provider/order", { title: `订单 ${d.order.number}`, ...d, errors, labels }, status);
+    return render(c, "provider/order", { title: `订单 ${d.order.number}`, ...d, errors, values, labels }, status);
   };
 
   r.get("/provider/orders/:id", requireAccount, params(idParam, noOrder), (c) => providerOrderPage(c, c.req.valid("param").id));
@@ -400,6 +403,25 @@ export function orderRoutes() {
       }
       flash(c, "评价已提交，订单已完成");
       return c.redirect(`/me/orders/${id}`, 303);
+    },
+  );
+
+  // ---- 回复评价 (the provider, once per review) ----
+  r.post(
+    "/provider/orders/:id/review-reply",
+    requireAccount,
+    params(idParam, noOrder),
+    form(replyForm, (c: Ctx, errors, values) => providerOrderPage(c, c.req.param("id") ?? "", errors, 422, { reply: String(values.reply ?? "") })),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const f = c.req.valid("form");
+      const res = await c.var.deps.orders.replyToReview(c.var.viewer.account!.id, id, f.reply);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        return providerOrderPage(c, id, res.errors, res.status === 403 ? 403 : res.status === 409 ? 409 : 422, { reply: f.reply });
+      }
+      flash(c, "回复已提交，将显示在评价下方");
+      return c.redirect(`/provider/orders/${id}`, 303);
     },
   );
 
