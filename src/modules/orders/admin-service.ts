@@ -4,6 +4,7 @@
  * "Admin 订单管理".
  */
 import { pageOf, pagesOf } from "../../lib/paging.ts";
+import type { Db } from "../../ports/db.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import { shanghaiMidnight } from "../../lib/shanghai.ts";
 import { type OrderCore, STALE_ORDER, inTransaction, refuse } from "./core-service.ts";
@@ -108,6 +109,30 @@ export function adminFilter(q: AdminOrderQuery): AdminOrderFilter {
 export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply">, termination: Pick<TerminationUseCases, "terminate" | "netPaid">) {
   const { db } = deps;
 
+  /** The audit event of a staff decision on an order, in the decision's transaction. */
+  const audit = (
+    tx: Db,
+    staff: Staff,
+    action: "order_resumed" | "order_closed",
+    before: Order,
+    after: Order,
+    reason: string | null,
+    requestId: string | undefined,
+    data?: Record<string, unknown>,
+  ) =>
+    deps.audit.record(tx, {
+      actorType: "admin",
+      actorId: staff.id,
+      entityType: "order",
+      entityId: before.id,
+      action,
+      fromStatus: before.status,
+      toStatus: after.status,
+      reason,
+      requestId,
+      data,
+    });
+
   return {
     /** 订单管理 (admin): every order matching the filters, newest first, one page of them. */
     async adminOrders(staff: Staff, q: AdminOrderQuery, page: unknown) {
@@ -181,17 +206,7 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
           requestId,
           expectedVersion,
         });
-        await deps.audit.record(tx, {
-          actorType: "admin",
-          actorId: staff.id,
-          entityType: "order",
-          entityId: order.id,
-          action: "order_resumed",
-          fromStatus: order.status,
-          toStatus: resumed.status,
-          reason: reason.reason,
-          requestId,
-        });
+        await audit(tx, staff, "order_resumed", order, resumed, reason.reason, requestId);
         return ok(resumed);
       });
     },
@@ -257,17 +272,11 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
             expectedVersion,
           });
         }
-        await deps.audit.record(tx, {
-          actorType: "admin",
-          actorId: staff.id,
-          entityType: "order",
-          entityId: order.id,
-          action: "order_closed",
-          fromStatus: order.status,
-          toStatus: closed.status,
-          reason: reason.reason,
-          requestId,
-          data: { number: order.number, releasedFen: order.voucherAccountId ? order.deductionFen : 0, paidFen: paid, refundFen: refund.refundFen },
+        await audit(tx, staff, "order_closed", order, closed, reason.reason, requestId, {
+          number: order.number,
+          releasedFen: order.voucherAccountId ? order.deductionFen : 0,
+          paidFen: paid,
+          refundFen: refund.refundFen,
         });
         return ok(closed);
       });

@@ -66,7 +66,7 @@ export type PaymentDeps = {
   orders: OrderService;
   enterprises: EnterpriseService;
   /** The callback inbox (the signing module's generic tables, keyed by provider). */
-  inbox: Pick<SigningService, "storeRequest" | "markRequest" | "claimEvent">;
+  inbox: Pick<SigningService, "storeRequest" | "markRequest" | "applyEvent">;
   jobs: Jobs;
   log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
 };
@@ -79,24 +79,6 @@ export function paymentService(deps: PaymentDeps) {
   const repo = (d: Db = db) => deps.paymentRepo(d);
   const inboxProvider = `pay:${gateway.provider}`;
   const refunds = (d: Db = db) => deps.refundRepo(d);
-
-  class Duplicate extends Error {}
-  const duplicateOutcome = (err: unknown): string => {
-    if (err instanceof Duplicate) return "duplicate";
-    throw err;
-  };
-  const claim = async (tx: Db, e: PaymentEvent, inboxId: number | null, outcome: string) => {
-    const first = await deps.inbox.claimEvent(tx, {
-      provider: inboxProvider,
-      eventId: e.eventId,
-      inboxId,
-      eventType: e.type,
-      outcome: outcome.slice(0, 200),
-      at: now(),
-    });
-    if (!first) throw new Duplicate("duplicate");
-    return outcome;
-  };
 
   /**
    * A refund of part of one payment, written in the caller's transaction under the payment row's lock
@@ -244,58 +226,56 @@ export function paymentService(deps: PaymentDeps) {
 
   /** One normalised notification through its handler; one already handled (same id, or the payment's state) changes nothing. */
   async function handle(e: PaymentEvent, inboxId: number | null): Promise<string> {
-    return db
-      .transaction(async (tx) => {
-        if (e.type === "payment.succeeded") {
-          const p = await repo(tx).byNo(e.paymentNo, true);
-          if (!p) return claim(tx, e, inboxId, "unknown payment");
-          if (p.status === "succeeded") return claim(tx, e, inboxId, "payment already succeeded");
-          if (e.amountFen !== p.amountFen) {
-            deps.log?.error({ paymentNo: p.paymentNo, expected: p.amountFen, got: e.amountFen }, "payment notification with another amount: not applied");
-            return claim(tx, e, inboxId, `amount mismatch: ${e.amountFen} instead of ${p.amountFen}`);
-          }
-          if (p.status !== "pending") {
-            // Paid at the channel after we closed it here (a late bank confirmation, a second session): the money goes back.
-            deps.log?.warn({ paymentNo: p.paymentNo, status: p.status }, "a closed payment was paid at the channel: refunded");
-            await deps.orders.recordLatePayment(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
-            await addRefund(tx, p, p.amountFen, "付款时订单已不需要该笔付款，原路退回", "late_payment");
-            return claim(tx, e, inboxId, `paid after ${p.status}: refunded`);
-          }
-          await repo(tx).succeed(p.paymentNo, e.gatewayPaymentId, e.paidAt);
-          const moved = await deps.orders.tryPaymentOutcome(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
-          if (moved.ok) return claim(tx, e, inboxId, `${p.kind} paid: order ${moved.value.status}`);
-          // The order moved on meanwhile (终止, 关闭): the payment is kept as a fact and refunded in full.
+    return deps.inbox.applyEvent(inboxProvider, e, inboxId, async (tx, done) => {
+      if (e.type === "payment.succeeded") {
+        const p = await repo(tx).byNo(e.paymentNo, true);
+        if (!p) return done("unknown payment");
+        if (p.status === "succeeded") return done("payment already succeeded");
+        if (e.amountFen !== p.amountFen) {
+          deps.log?.error({ paymentNo: p.paymentNo, expected: p.amountFen, got: e.amountFen }, "payment notification with another amount: not applied");
+          return done(`amount mismatch: ${e.amountFen} instead of ${p.amountFen}`);
+        }
+        if (p.status !== "pending") {
+          // Paid at the channel after we closed it here (a late bank confirmation, a second session): the money goes back.
+          deps.log?.warn({ paymentNo: p.paymentNo, status: p.status }, "a closed payment was paid at the channel: refunded");
           await deps.orders.recordLatePayment(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
           await addRefund(tx, p, p.amountFen, "付款时订单已不需要该笔付款，原路退回", "late_payment");
-          return claim(tx, e, inboxId, `${p.kind} paid: order not moved, refunded`);
+          return done(`paid after ${p.status}: refunded`);
         }
-        if (e.type === "payment.failed" || e.type === "payment.closed") {
-          const p = await repo(tx).byNo(e.paymentNo, true);
-          if (!p) return claim(tx, e, inboxId, "unknown payment");
-          const status = e.type === "payment.failed" ? "failed" : "closed";
-          const changed = await repo(tx).end(p.paymentNo, status, e.occurredAt, e.type === "payment.failed" ? e.reason : undefined);
-          return claim(tx, e, inboxId, changed ? `payment ${status}` : `payment already ${p.status}`);
+        await repo(tx).succeed(p.paymentNo, e.gatewayPaymentId, e.paidAt);
+        const moved = await deps.orders.tryPaymentOutcome(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
+        if (moved.ok) return done(`${p.kind} paid: order ${moved.value.status}`);
+        // The order moved on meanwhile (终止, 关闭): the payment is kept as a fact and refunded in full.
+        await deps.orders.recordLatePayment(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
+        await addRefund(tx, p, p.amountFen, "付款时订单已不需要该笔付款，原路退回", "late_payment");
+        return done(`${p.kind} paid: order not moved, refunded`);
+      }
+      if (e.type === "payment.failed" || e.type === "payment.closed") {
+        const p = await repo(tx).byNo(e.paymentNo, true);
+        if (!p) return done("unknown payment");
+        const status = e.type === "payment.failed" ? "failed" : "closed";
+        const changed = await repo(tx).end(p.paymentNo, status, e.occurredAt, e.type === "payment.failed" ? e.reason : undefined);
+        return done(changed ? `payment ${status}` : `payment already ${p.status}`);
+      }
+      if (e.type === "refund.succeeded" || e.type === "refund.failed") {
+        const r = await refunds(tx).byNo(e.refundNo, true);
+        if (!r) return done("unknown refund");
+        if (r.status !== "processing") return done(`refund already ${r.status}`);
+        if (e.type === "refund.failed") {
+          deps.log?.error({ refundNo: r.refundNo, reason: e.reason }, "refund failed at the channel");
+          await refunds(tx).end(r.refundNo, "failed", e.occurredAt, e.reason);
+          return done("refund failed");
         }
-        if (e.type === "refund.succeeded" || e.type === "refund.failed") {
-          const r = await refunds(tx).byNo(e.refundNo, true);
-          if (!r) return claim(tx, e, inboxId, "unknown refund");
-          if (r.status !== "processing") return claim(tx, e, inboxId, `refund already ${r.status}`);
-          if (e.type === "refund.failed") {
-            deps.log?.error({ refundNo: r.refundNo, reason: e.reason }, "refund failed at the channel");
-            await refunds(tx).end(r.refundNo, "failed", e.occurredAt, e.reason);
-            return claim(tx, e, inboxId, "refund failed");
-          }
-          if (e.amountFen !== r.amountFen) {
-            deps.log?.error({ refundNo: r.refundNo, expected: r.amountFen, got: e.amountFen }, "refund notification with another amount: not applied");
-            return claim(tx, e, inboxId, `amount mismatch: ${e.amountFen} instead of ${r.amountFen}`);
-          }
-          await refunds(tx).end(r.refundNo, "succeeded", e.occurredAt);
-          await deps.orders.refundConfirmed(tx, r.orderId, { amountFen: r.amountFen, refundNo: r.refundNo });
-          return claim(tx, e, inboxId, "refund succeeded");
+        if (e.amountFen !== r.amountFen) {
+          deps.log?.error({ refundNo: r.refundNo, expected: r.amountFen, got: e.amountFen }, "refund notification with another amount: not applied");
+          return done(`amount mismatch: ${e.amountFen} instead of ${r.amountFen}`);
         }
-        return claim(tx, e, inboxId, `ignored: ${e.type === "unknown" ? `unknown type ${e.vendorType}` : e.type}`);
-      })
-      .catch(duplicateOutcome);
+        await refunds(tx).end(r.refundNo, "succeeded", e.occurredAt);
+        await deps.orders.refundConfirmed(tx, r.orderId, { amountFen: r.amountFen, refundNo: r.refundNo });
+        return done("refund succeeded");
+      }
+      return done(`ignored: ${e.type === "unknown" ? `unknown type ${e.vendorType}` : e.type}`);
+    });
   }
 
   /** POST /callbacks/pay: stored first, verified by the adapter, each event handled; the adapter's acknowledgement. */

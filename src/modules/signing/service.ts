@@ -185,18 +185,16 @@ export function signingService(deps: SigningDeps) {
       made = await esign.createSeal({ partyId: seal.externalPartyId, from: "template", name: seal.name, bizRef: `seal:${seal.id}` });
     }
     let activated = false;
-    const outcome = await db
-      .transaction(async (tx) => {
-        const r = repo(tx);
-        let outcome: string;
-        if (e.type === "identity.failed") outcome = (await r.failSeal(seal.id, e.reason.slice(0, 200))) ? "seal failed" : "seal not pending";
-        else if (made?.status === "active") {
-          activated = await r.activateSeal(seal.id, made.sealId, e.occurredAt);
-          outcome = activated ? "seal active" : "seal not pending";
-        } else outcome = made ? `seal ${made.status}` : "seal not pending";
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+    const outcome = await applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const r = repo(tx);
+      let outcome: string;
+      if (e.type === "identity.failed") outcome = (await r.failSeal(seal.id, e.reason.slice(0, 200))) ? "seal failed" : "seal not pending";
+      else if (made?.status === "active") {
+        activated = await r.activateSeal(seal.id, made.sealId, e.occurredAt);
+        outcome = activated ? "seal active" : "seal not pending";
+      } else outcome = made ? `seal ${made.status}` : "seal not pending";
+      return done(outcome);
+    });
     if (activated) await queueStartsFor(seal.enterpriseId);
     return outcome;
   }
@@ -362,34 +360,46 @@ export function signingService(deps: SigningDeps) {
   }
 
   class Duplicate extends Error {}
-  const duplicate = (): never => {
-    throw new Duplicate("duplicate");
-  };
-  const duplicateOutcome = (err: unknown): string => {
-    if (err instanceof Duplicate) return "duplicate";
-    throw err;
-  };
-  const claim = (tx: Db, e: SignEvent, inboxId: number | null, outcome: string) =>
-    repo(tx).claimEvent({ provider: esign.provider, eventId: e.eventId, inboxId, eventType: e.type, outcome: outcome.slice(0, 200), at: now() });
-  const claimOnly = (e: SignEvent, inboxId: number | null, outcome: string) =>
-    db.transaction(async (tx) => ((await claim(tx, e, inboxId, outcome)) ? outcome : duplicate())).catch(duplicateOutcome);
+  /**
+   * Applies one provider event (e-signature, payments): `body` runs in one transaction and ends with
+   * `done(outcome)`, which claims the event's id in that transaction; a duplicate rolls everything
+   * back and answers "duplicate".
+   */
+  function applyEvent(
+    provider: string,
+    e: { eventId: string; type: string },
+    inboxId: number | null,
+    body: (tx: Db, done: (outcome: string) => Promise<string>) => Promise<string>,
+  ): Promise<string> {
+    return db
+      .transaction((tx) =>
+        body(tx, async (outcome) => {
+          const first = await repo(tx).claimEvent({ provider, eventId: e.eventId, inboxId, eventType: e.type, outcome: outcome.slice(0, 200), at: now() });
+          if (!first) throw new Duplicate("duplicate");
+          return outcome;
+        }),
+      )
+      .catch((err: unknown) => {
+        if (err instanceof Duplicate) return "duplicate";
+        throw err;
+      });
+  }
+  const claimOnly = (e: SignEvent, inboxId: number | null, outcome: string) => applyEvent(esign.provider, e, inboxId, (_tx, done) => done(outcome));
 
   /** One signer signed (the enterprise: the provider is told it is its turn). */
   async function signerSigned(e: Extract<SignEvent, { type: "signer.signed" }>, inboxId: number | null): Promise<string> {
-    return db
-      .transaction(async (tx) => {
-        const flow = await flowOf(tx, e);
-        if (!flow) return (await claim(tx, e, inboxId, "unknown flow")) ? "unknown flow" : duplicate();
-        const party = await partyOf(tx, flow, e.partyId);
-        let outcome = "unknown signer";
-        if (party) {
-          const changed = flow.status === "open" && (await repo(tx).signerSigned(flow.id, party, e.occurredAt));
-          outcome = changed ? `${party} signed` : `${party} already signed`;
-          if (changed && party === "enterprise") await deps.orders.signingNotice(flow.orderId, "sign_pending_provider", tx);
-        }
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+    return applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const flow = await flowOf(tx, e);
+      if (!flow) return done("unknown flow");
+      const party = await partyOf(tx, flow, e.partyId);
+      let outcome = "unknown signer";
+      if (party) {
+        const changed = flow.status === "open" && (await repo(tx).signerSigned(flow.id, party, e.occurredAt));
+        outcome = changed ? `${party} signed` : `${party} already signed`;
+        if (changed && party === "enterprise") await deps.orders.signingNotice(flow.orderId, "sign_pending_provider", tx);
+      }
+      return done(outcome);
+    });
   }
 
   /**
@@ -431,61 +441,57 @@ export function signingService(deps: SigningDeps) {
       documentSha256: before.documentSha256,
     });
     const number = original.file.originalName.replace(/\.pdf$/, "");
-    return db
-      .transaction(async (tx) => {
-        const flow = await flowOf(tx, e);
-        if (flow?.status !== "open") return (await claim(tx, e, inboxId, "flow already ended")) ? "flow already ended" : duplicate();
-        const r = repo(tx);
-        for (const [party, at] of times) await r.signerSigned(flow.id, party, at);
-        const store = async (bytes: Uint8Array, suffix: string, purpose: string) => {
-          const s = await deps.files.store(tx, {
-            name: `${number}-${suffix}.pdf`,
-            bytes,
-            ownerEnterpriseId: original.file.ownerEnterpriseId,
-            purpose,
-            accountId: null,
-          });
-          if (!s.ok) throw new Error(`signed contract not stored: ${s.message}`);
-          return s.file.id;
-        };
-        const signedId = await store(stamped, "已签署", "contract_signed");
-        const vendorId = await store(vendor.bytes, "签署原件", "contract_vendor");
-        await r.endFlow(flow.id, "completed", e.occurredAt, {
-          fileId: signedId,
-          sha256: sha256Hex(stamped),
-          vendor: { fileId: vendorId, sha256: sha256Hex(vendor.bytes) },
+    return applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const flow = await flowOf(tx, e);
+      if (flow?.status !== "open") return done("flow already ended");
+      const r = repo(tx);
+      for (const [party, at] of times) await r.signerSigned(flow.id, party, at);
+      const store = async (bytes: Uint8Array, suffix: string, purpose: string) => {
+        const s = await deps.files.store(tx, {
+          name: `${number}-${suffix}.pdf`,
+          bytes,
+          ownerEnterpriseId: original.file.ownerEnterpriseId,
+          purpose,
+          accountId: null,
         });
-        const moved = await deps.orders.trySigningOutcome(tx, flow.orderId, { action: "signed", contractVersion: flow.contractVersion });
-        const outcome = moved.ok ? "completed: order awaiting deposit" : `completed: order not moved (${moved.errors._form ?? ""})`;
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+        if (!s.ok) throw new Error(`signed contract not stored: ${s.message}`);
+        return s.file.id;
+      };
+      const signedId = await store(stamped, "已签署", "contract_signed");
+      const vendorId = await store(vendor.bytes, "签署原件", "contract_vendor");
+      await r.endFlow(flow.id, "completed", e.occurredAt, {
+        fileId: signedId,
+        sha256: sha256Hex(stamped),
+        vendor: { fileId: vendorId, sha256: sha256Hex(vendor.bytes) },
+      });
+      const moved = await deps.orders.trySigningOutcome(tx, flow.orderId, { action: "signed", contractVersion: flow.contractVersion });
+      const outcome = moved.ok ? "completed: order awaiting deposit" : `completed: order not moved (${moved.errors._form ?? ""})`;
+      return done(outcome);
+    });
   }
 
   /** 拒签 with a reason: the flow ends as refused and the order goes back to 待制定合同 for a new version. */
   async function signerRefused(e: Extract<SignEvent, { type: "signer.refused" }>, inboxId: number | null): Promise<string> {
     let refusedFlow: FlowRow | undefined;
-    const outcome = await db
-      .transaction(async (tx) => {
-        const flow = await flowOf(tx, e);
-        if (!flow) return (await claim(tx, e, inboxId, "unknown flow")) ? "unknown flow" : duplicate();
-        const party = await partyOf(tx, flow, e.partyId);
-        let outcome = "unknown signer";
-        if (party && flow.status === "open") {
-          const reason = e.reason.slice(0, 200);
-          await repo(tx).signerRefused(flow.id, party, reason);
-          await repo(tx).endFlow(flow.id, "refused", e.occurredAt);
-          const moved = await deps.orders.trySigningOutcome(tx, flow.orderId, {
-            action: "sign_refused",
-            contractVersion: flow.contractVersion,
-            reason: `${party === "enterprise" ? "企业" : "服务机构"}拒签：${reason}`.slice(0, 200),
-          });
-          outcome = moved.ok ? `${party} refused: order back to drafting` : `${party} refused: order not moved`;
-          refusedFlow = flow;
-        } else if (party) outcome = `flow already ${flow.status}`;
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+    const outcome = await applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const flow = await flowOf(tx, e);
+      if (!flow) return done("unknown flow");
+      const party = await partyOf(tx, flow, e.partyId);
+      let outcome = "unknown signer";
+      if (party && flow.status === "open") {
+        const reason = e.reason.slice(0, 200);
+        await repo(tx).signerRefused(flow.id, party, reason);
+        await repo(tx).endFlow(flow.id, "refused", e.occurredAt);
+        const moved = await deps.orders.trySigningOutcome(tx, flow.orderId, {
+          action: "sign_refused",
+          contractVersion: flow.contractVersion,
+          reason: `${party === "enterprise" ? "企业" : "服务机构"}拒签：${reason}`.slice(0, 200),
+        });
+        outcome = moved.ok ? `${party} refused: order back to drafting` : `${party} refused: order not moved`;
+        refusedFlow = flow;
+      } else if (party) outcome = `flow already ${flow.status}`;
+      return done(outcome);
+    });
     // The provider ends a refused flow itself; revoking it as well is harmless and covers a vendor that does not.
     if (refusedFlow?.externalFlowId) await esign.revoke({ flowId: refusedFlow.externalFlowId, reason: "签署方拒签" }).catch(() => undefined);
     return outcome;
@@ -493,18 +499,16 @@ export function signingService(deps: SigningDeps) {
 
   /** The provider revoked or expired a flow: it ends (an expired one is told to both parties: 重新发起签署). */
   async function flowEnded(e: Extract<SignEvent, { type: "flow.revoked" | "flow.expired" }>, inboxId: number | null): Promise<string> {
-    return db
-      .transaction(async (tx) => {
-        const flow = await flowOf(tx, e);
-        const status = e.type === "flow.expired" ? "expired" : "revoked";
-        let outcome = flow ? `flow already ${flow.status}` : "unknown flow";
-        if (flow && (await repo(tx).endFlow(flow.id, status, e.occurredAt))) {
-          outcome = `flow ${status}`;
-          if (status === "expired") await deps.orders.signingNotice(flow.orderId, "sign_expired", tx);
-        }
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+    return applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const flow = await flowOf(tx, e);
+      const status = e.type === "flow.expired" ? "expired" : "revoked";
+      let outcome = flow ? `flow already ${flow.status}` : "unknown flow";
+      if (flow && (await repo(tx).endFlow(flow.id, status, e.occurredAt))) {
+        outcome = `flow ${status}`;
+        if (status === "expired") await deps.orders.signingNotice(flow.orderId, "sign_expired", tx);
+      }
+      return done(outcome);
+    });
   }
 
   /** One normalised event through its handler; an event already handled (same id) changes nothing. */
@@ -798,9 +802,8 @@ export function signingService(deps: SigningDeps) {
     storeRequest: (r: { provider: string; receivedAt: Date; headers: Record<string, string>; rawBody: Uint8Array }) => repo().storeRequest(r),
     markRequest: (id: number, v: { verified: boolean; refusal?: "signature" | "stale" | "malformed"; events: number; at: Date }) =>
       repo().markRequest(id, v),
-    /** Claims a provider event in the caller's transaction: true the first time, false for a duplicate. */
-    claimEvent: (tx: Db, e: { provider: string; eventId: string; inboxId: number | null; eventType: string; outcome: string; at: Date }) =>
-      repo(tx).claimEvent(e),
+    /** Applies a provider event in one transaction with its id claimed (a duplicate rolls back: "duplicate"). */
+    applyEvent,
     /** The orders module's hook at 同意: the flow's start is queued once the transaction commits. */
     contractAgreed(tx: Db, orderId: string): void {
       tx.afterCommit(() => queueStart(orderId));
