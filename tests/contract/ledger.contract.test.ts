@@ -94,7 +94,7 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     const t = (await v.accountTotals(account.id))!;
     expect(t).toMatchObject({ grantedFen: 100_000, reservedFen: 0, consumedFen: 0, expiredFen: 0 });
     const s = await v.ledgerSums(account.id);
-    expect(s).toEqual({ grant: 100_000, reserve: 50_000, release: 20_000, consume: 30_000, refund: 30_000, expire: 0 });
+    expect(s).toEqual({ grant: 100_000, reserve: 50_000, release: 20_000, consume: 30_000, refund: 30_000, expire: 0, settle: 0 });
     expect(t.reservedFen).toBe(s.reserve - s.release - s.consume);
     expect(t.consumedFen).toBe(s.consume - s.refund);
   });
@@ -148,6 +148,27 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     await v.refund({ accountId: account.id, orderId: o });
     expect(await v.ledgerSums(account.id)).toMatchObject({ reserve: 10_000, consume: 10_000, refund: 10_000 });
     await expect(v.reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 9_000 })).rejects.toMatchObject({ code: "conflict" });
+  });
+
+  it("兑付结算 (settle) moves a consumed amount to settled once; never before consumption or after a refund; a settled order is not refunded", async () => {
+    const v = service(env.db);
+    const { account, enterpriseId } = await seed(env.db, 100_000);
+    const [o, early, back] = [uuid(), uuid(), uuid()];
+    const settle = (orderId: string) => env.db.transaction((tx) => v.ledger.settle(tx, { accountId: account.id, orderId }));
+    for (const id of [o, early, back]) await v.reserve({ accountId: account.id, enterpriseId, orderId: id, amountFen: 10_000 });
+    await expect(settle(early)).rejects.toMatchObject({ code: "conflict" });
+    await v.consume({ accountId: account.id, orderId: o });
+    await v.consume({ accountId: account.id, orderId: back });
+    await v.refund({ accountId: account.id, orderId: back });
+    await expect(settle(back)).rejects.toMatchObject({ code: "conflict" });
+    const first = await settle(o);
+    expect((await settle(o)).id).toBe(first.id);
+    await expect(v.refund({ accountId: account.id, orderId: o })).rejects.toMatchObject({ code: "conflict" });
+    const t = (await v.accountTotals(account.id))!;
+    expect(t).toMatchObject({ consumedFen: 10_000, settledFen: 10_000, reservedFen: 10_000 });
+    expect((await v.ledgerSums(account.id)).settle).toBe(10_000);
+    // The database refuses settled above consumed.
+    await expect(env.db.query("update voucher_accounts set settled_fen = consumed_fen + 1 where id = $1", [account.id])).rejects.toThrow();
   });
 
   it("illegal sequences are refused and change nothing", async () => {

@@ -190,7 +190,7 @@ export function deduction(priceFen: number, rateBp: number, capFen: number, avai
 
 // ---- ledger ----
 
-export type LedgerKind = "grant" | "reserve" | "release" | "consume" | "refund" | "expire";
+export type LedgerKind = "grant" | "reserve" | "release" | "consume" | "refund" | "expire" | "settle";
 export const LEDGER_KIND_TEXT: Record<LedgerKind, string> = {
   grant: "发放额度",
   reserve: "下单占用",
@@ -198,9 +198,11 @@ export const LEDGER_KIND_TEXT: Record<LedgerKind, string> = {
   consume: "完成核销",
   refund: "退款返还",
   expire: "到期失效",
+  settle: "兑付结算",
 };
 
-export type Totals = { granted: number; reserved: number; consumed: number; expired: number };
+/** Running totals; `settled` is the part of `consumed` already paid out to providers (兑付). */
+export type Totals = { granted: number; reserved: number; consumed: number; expired: number; settled?: number };
 export const available = (t: Totals) => t.granted - t.reserved - t.consumed - t.expired;
 
 /** Totals after one ledger entry; the arithmetic the database keeps in its running totals. */
@@ -218,6 +220,8 @@ export function applyEntry(t: Totals, kind: LedgerKind, amount: number): Totals 
       return { ...t, consumed: t.consumed - amount };
     case "expire":
       return { ...t, expired: t.expired + amount };
+    case "settle":
+      return { ...t, settled: (t.settled ?? 0) + amount };
   }
 }
 

@@ -159,9 +159,24 @@ export function ledgerService(deps: LedgerDeps) {
       if (!c) throw new LedgerError("conflict", "该订单未核销，不能退款返还");
       const done = await deps.ledgerRepo(tx).entry(account.id, "refund", input.orderId);
       if (done) return done;
+      if (await deps.ledgerRepo(tx).entry(account.id, "settle", input.orderId)) throw new LedgerError("conflict", "该订单的补贴券已兑付，不能退款返还");
       const entry = await deps.ledgerRepo(tx).append(account.id, "refund", c.amountFen, input.orderId);
       await expireIfDue(tx, { ...account, consumedFen: account.consumedFen - c.amountFen }, programme);
       return entry;
+    },
+
+    /**
+     * 兑付结算: the order's consumed amount is paid out to the provider (in the payout's transaction);
+     * idempotent; refused unless consumed and not refunded.
+     */
+    async settle(tx: Db, input: OrderInput): Promise<LedgerEntry> {
+      const { account } = await locked(tx, input.accountId);
+      const done = await deps.ledgerRepo(tx).entry(account.id, "settle", input.orderId);
+      if (done) return done;
+      const c = await deps.ledgerRepo(tx).entry(account.id, "consume", input.orderId);
+      if (!c) throw new LedgerError("conflict", "该订单的补贴券未核销，不能兑付");
+      if (await deps.ledgerRepo(tx).entry(account.id, "refund", input.orderId)) throw new LedgerError("conflict", "该订单的补贴券已退回，不能兑付");
+      return deps.ledgerRepo(tx).append(account.id, "settle", c.amountFen, input.orderId);
     },
 
     /**

@@ -231,7 +231,7 @@ export function pgQuota(db: Db): QuotaRepository {
   };
 }
 
-const ACCOUNT_COLUMNS = "id, programme_id, enterprise_id, application_id, granted_fen, reserved_fen, consumed_fen, expired_fen, created_at";
+const ACCOUNT_COLUMNS = "id, programme_id, enterprise_id, application_id, granted_fen, reserved_fen, consumed_fen, expired_fen, settled_fen, created_at";
 const DELTAS: Record<LedgerKind, string> = {
   grant: "granted_fen = granted_fen + $2",
   reserve: "reserved_fen = reserved_fen + $2",
@@ -239,6 +239,7 @@ const DELTAS: Record<LedgerKind, string> = {
   consume: "reserved_fen = reserved_fen - $2, consumed_fen = consumed_fen + $2",
   refund: "consumed_fen = consumed_fen - $2",
   expire: "expired_fen = expired_fen + $2",
+  settle: "settled_fen = settled_fen + $2",
 };
 
 export function pgLedger(db: Db): LedgerRepository {
@@ -279,7 +280,7 @@ export function pgLedger(db: Db): LedgerRepository {
         "select kind, sum(amount_fen)::bigint as total from voucher_ledger where account_id = $1 and order_id = $2 group by kind",
         [accountId, orderId],
       );
-      const out = { grant: 0, reserve: 0, release: 0, consume: 0, refund: 0, expire: 0 } as Record<LedgerKind, number>;
+      const out = { grant: 0, reserve: 0, release: 0, consume: 0, refund: 0, expire: 0, settle: 0 } as Record<LedgerKind, number>;
       for (const r of rows) out[r.kind] = Number(r.total);
       return out;
     },
@@ -311,7 +312,7 @@ export function pgLedger(db: Db): LedgerRepository {
         "select kind, sum(amount_fen)::bigint as total from voucher_ledger where account_id = $1 group by kind",
         [accountId],
       );
-      const out = { grant: 0, reserve: 0, release: 0, consume: 0, refund: 0, expire: 0 } as Record<LedgerKind, number>;
+      const out = { grant: 0, reserve: 0, release: 0, consume: 0, refund: 0, expire: 0, settle: 0 } as Record<LedgerKind, number>;
       for (const r of rows) out[r.kind] = Number(r.total);
       return out;
     },

@@ -64,6 +64,8 @@ export type VoucherAccount = {
   reservedFen: number;
   consumedFen: number;
   expiredFen: number;
+  /** The part of consumedFen already paid out to providers (兑付). */
+  settledFen: number;
   createdAt: Date;
 };
 
