@@ -58,6 +58,8 @@ import { signingService } from "./modules/signing/service.ts";
 import { paymentService } from "./modules/payments/service.ts";
 import { pgPayments, pgRefunds } from "./modules/payments/pg.ts";
 import { pgTerminations } from "./modules/orders/termination-pg.ts";
+import { settlementService } from "./modules/settlement/service.ts";
+import { pgSettlements } from "./modules/settlement/pg.ts";
 import { pgSigning } from "./modules/signing/pg.ts";
 import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
@@ -313,9 +315,40 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     enterprises,
     inbox: signing,
     jobs,
+    // Bound once the settlement service exists (it needs this one): a payout's result settles its application.
+    payoutOutcome: (tx, r) => settlement.payoutOutcome(tx, r),
     log,
   });
-  const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
+  const settlement = settlementService({
+    db,
+    clock,
+    repo: pgSettlements,
+    orders,
+    vouchers,
+    catalog,
+    enterprises,
+    files,
+    signing,
+    payments,
+    audit,
+    jobs,
+    publicityDays: config.settlement.publicityDays,
+    generalCapFen: config.settlement.generalCapFen,
+    log,
+  });
+  const messages = messageService({
+    db,
+    cache,
+    clock,
+    sms,
+    messageRepo: pgMessages,
+    identity,
+    enterprises,
+    files,
+    audit,
+    log,
+    posted: (tx, m) => settlement.objectionFromMessage(tx, m),
+  });
   return {
     config,
     log,
@@ -343,6 +376,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     messages,
     orders,
     signing,
+    settlement,
     payments,
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
   };

@@ -32,6 +32,10 @@ const schema = z.object({
   SMS_DAILY_CAP_PER_IP: z.coerce.number().int().positive().default(50),
   /** Days an order may stay 待接单 before the closing job closes it (超时关闭). */
   ORDER_ACCEPT_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  // 兑付: the days an approved application is published (兑付公示) before it may be paid out.
+  SETTLEMENT_PUBLICITY_DAYS: z.coerce.number().int().min(0).max(60).default(5),
+  // 兑付: a provider's yearly cap of 通用券 settlement in yuan (500万元 by the 管理办法).
+  SETTLEMENT_GENERAL_CAP_YUAN: z.coerce.number().int().min(1).max(1_000_000_000).default(5_000_000),
   /** The mock e-signature provider's own secret (callback signatures); unset outside production: generated into DATA_DIR. */
   MOCK_ESIGN_SECRET: z.string().optional(),
   /** Where the mock e-signature provider posts its callbacks (default: this server's /callbacks/esign). */
@@ -79,6 +83,7 @@ export type Config = {
   sms: { dailyCapPerPhone: number; dailyCapPerIp: number };
   /** Days an order may stay 待接单 before 超时关闭. */
   orderAcceptDays: number;
+  settlement: { publicityDays: number; generalCapFen: number };
   /** Unset: the embedded default's generated key in DATA_DIR (never in production). */
   encryptionKeys?: FieldKey[];
   /**
@@ -164,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     sms: { dailyCapPerPhone: e.SMS_DAILY_CAP_PER_PHONE, dailyCapPerIp: e.SMS_DAILY_CAP_PER_IP },
     orderAcceptDays: e.ORDER_ACCEPT_DAYS,
+    settlement: { publicityDays: e.SETTLEMENT_PUBLICITY_DAYS, generalCapFen: e.SETTLEMENT_GENERAL_CAP_YUAN * 100 },
     encryptionKeys: e.ENCRYPTION_KEYS,
     mockEsign: production
       ? undefined

@@ -22,6 +22,7 @@ import type { PortalService } from "./modules/portal/service.ts";
 import type { OrderService } from "./modules/orders/service.ts";
 import type { SigningService } from "./modules/signing/service.ts";
 import type { PaymentService } from "./modules/payments/service.ts";
+import type { SettlementService } from "./modules/settlement/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
@@ -61,5 +62,6 @@ export type Deps = {
   signing: SigningService;
   /** 支付定金 / 支付尾款 through the payment channel, its notifications, the reconciler. */
   payments: PaymentService;
+  settlement: SettlementService;
   portal: PortalService;
 };

@@ -275,6 +275,13 @@ const TABLES: Record<string, Ownership> = {
   },
   signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
   payments: { owns: ["payments", "refunds"] },
+  settlement: {
+    owns: ["settlements", "settlement_orders", "settlement_files", "settlement_events", "settlement_year_totals", "payout_batches"],
+    reads: {
+      provider_directory: "the view catalog publishes: the provider's name in the 兑付 queue and the public 兑付公示",
+      enterprise_directory: "the view enterprises publishes: the enterprise's (masked) name in the public 兑付公示",
+    },
+  },
 };
 /**
  * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in

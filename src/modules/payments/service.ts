@@ -68,6 +68,11 @@ export type PaymentDeps = {
   /** The callback inbox (the signing module's generic tables, keyed by provider). */
   inbox: Pick<SigningService, "storeRequest" | "markRequest" | "applyEvent">;
   jobs: Jobs;
+  /**
+   * A payout's result (兑付), told in the transaction that handles the channel's notification or
+   * query, bound by the composition root to the settlement module (payments does not know it).
+   */
+  payoutOutcome?: (tx: Db, r: { payoutNo: string; ok: boolean; amountFen?: number; reason?: string }) => Promise<string>;
   log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
 };
 
@@ -274,6 +279,15 @@ export function paymentService(deps: PaymentDeps) {
         await deps.orders.refundConfirmed(tx, r.orderId, { amountFen: r.amountFen, refundNo: r.refundNo });
         return done("refund succeeded");
       }
+      if ((e.type === "payout.succeeded" || e.type === "payout.failed") && deps.payoutOutcome) {
+        const outcome = await deps.payoutOutcome(tx, {
+          payoutNo: e.payoutNo,
+          ok: e.type === "payout.succeeded",
+          amountFen: e.type === "payout.succeeded" ? e.amountFen : undefined,
+          reason: e.type === "payout.failed" ? e.reason : undefined,
+        });
+        return done(outcome);
+      }
       return done(`ignored: ${e.type === "unknown" ? `unknown type ${e.vendorType}` : e.type}`);
     });
   }
@@ -365,6 +379,40 @@ export function paymentService(deps: PaymentDeps) {
     handle,
     refundForTermination,
     sendRefunds,
+    /**
+     * Sends a payout (兑付) to the channel, outside any transaction: accepted (processing) or the
+     * channel's refusal as a message. The same payout number is the same payout at the channel.
+     */
+    async sendPayout(p: { payoutNo: string; payee: { accountName: string; bankName: string; accountNumber: string }; amountFen: number; memo: string }) {
+      try {
+        const r = await gateway.payout(p);
+        if (r.status !== "processing") {
+          const base = { eventId: `payout:${p.payoutNo}:${r.status}`, occurredAt: now(), payoutNo: p.payoutNo };
+          await handle(
+            r.status === "succeeded"
+              ? { ...base, type: "payout.succeeded", amountFen: r.amountFen }
+              : { ...base, type: "payout.failed", reason: r.reason ?? "拨付失败" },
+            null,
+          );
+        }
+        return ok(r.status);
+      } catch (err) {
+        if (err instanceof PaymentGatewayError) return fail({ _form: err.message }, 409);
+        throw err;
+      }
+    },
+    /** Asks the channel about a payout and feeds a final answer through the notification handler (the payout reconciler). */
+    async reconcilePayout(payoutNo: string): Promise<string> {
+      const r = await gateway.queryPayout(payoutNo);
+      if (r.status === "processing") return "processing";
+      const base = { eventId: `query:${payoutNo}:${r.status}`, occurredAt: now(), payoutNo };
+      return handle(
+        r.status === "succeeded"
+          ? { ...base, type: "payout.succeeded", amountFen: r.amountFen }
+          : { ...base, type: "payout.failed", reason: r.reason ?? "拨付失败" },
+        null,
+      );
+    },
     /** The order's refunds, oldest first (款项记录 on its pages; the route checked the reader through orders). */
     async refundsOf(orderId: string): Promise<RefundRow[]> {
       return refunds().ofOrder(orderId);

@@ -802,6 +802,11 @@ export function signingService(deps: SigningDeps) {
     storeRequest: (r: { provider: string; receivedAt: Date; headers: Record<string, string>; rawBody: Uint8Array }) => repo().storeRequest(r),
     markRequest: (id: number, v: { verified: boolean; refusal?: "signature" | "stale" | "malformed"; events: number; at: Date }) =>
       repo().markRequest(id, v),
+    /** The SHA-256 of an order's signed contract (the completed flow's stamped copy), for 兑付's review. */
+    async signedDigest(orderId: string): Promise<string | undefined> {
+      const flows = await repo().flowsOfOrder(orderId);
+      return flows.find((f) => f.status === "completed" && f.signedSha256)?.signedSha256 ?? undefined;
+    },
     /** Applies a provider event in one transaction with its id claimed (a duplicate rolls back: "duplicate"). */
     applyEvent,
     /** The orders module's hook at 同意: the flow's start is queued once the transaction commits. */
