@@ -98,6 +98,8 @@ describe("兑付", () => {
     const ent = await signIn(w.t, "13800000001");
     expect((await ent.get("/provider/settlements/new")).status).toBe(403);
 
+    await pro.get(`/provider/orders/${order.id}`);
+    expect(pro.lastHtml).toContain('未申请 · <a href="/provider/settlements/new">申请兑付</a>');
     const id = await apply(pro, [order.id], order.contractFen);
     expect((await row(id)).status).toBe("pending");
     // The order is held: it is no longer offered, and a second application is refused.
@@ -196,6 +198,9 @@ describe("兑付", () => {
     expect(lines[0]!.n).toBe(1);
     await pro.get(`/provider/settlements/${id}`);
     expect(pro.lastHtml).toContain("状态：已拨付");
+    await pro.get(`/provider/orders/${order.id}`);
+    expect(pro.lastHtml).toContain("兑付状态");
+    expect(pro.lastHtml).toContain(`${number}</a> 已拨付`);
   });
 
   it("驳回 then 重新提交, or 撤回申请 (the orders free again); the yearly cap refuses a second approval over it, also when two finance officers approve at once", async () => {

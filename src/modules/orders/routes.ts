@@ -78,6 +78,7 @@ const deliveryParam = z.object({ id: uuid("订单不存在"), fileId: uuid("文�
 const declineForm = z.object({ reason: optionalText(200, "拒单原因"), version: versionField });
 const disputeForm = z.object({ reason: optionalText(200, "异议原因"), version: versionField });
 
+import { SETTLEMENT_STATUS_TEXT } from "../settlement/domain.ts";
 import { MONEY_LINE_TEXT, TERMINATION_PARTY_TEXT, TERMINATION_STATUS_TEXT, moneyStatus } from "./termination-domain.ts";
 
 export const labels = {
@@ -94,6 +95,7 @@ export const labels = {
   moneyStatus,
   termStatus: TERMINATION_STATUS_TEXT,
   termParty: TERMINATION_PARTY_TEXT,
+  settlementStatus: SETTLEMENT_STATUS_TEXT as Record<string, string>,
 };
 
 /** What 订单详情's form shows: the values chosen (or typed) and the defaults of a first visit. */
@@ -313,13 +315,15 @@ export function orderRoutes() {
     const res = await c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
     if (!res.ok) return res;
     const orderId = res.value.order.id;
-    const [delivery, refunds, terminations, review] = await Promise.all([
+    const [delivery, refunds, terminations, review, settlement] = await Promise.all([
       c.var.deps.orders.deliveryOf(orderId),
       c.var.deps.payments.refundsOf(orderId),
       c.var.deps.orders.terminationsOf(orderId),
       c.var.deps.orders.reviewOf(orderId),
+      // 兑付状态 beside 已完成 (the settlement module's application holding the order, if any).
+      res.value.order.status === "completed" ? c.var.deps.settlement.ofOrder(orderId) : undefined,
     ]);
-    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review } };
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review, settlement } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */

@@ -109,6 +109,14 @@ export function pgSettlements(db: Db): SettlementRepository {
     async release(settlementId) {
       await db.query("update settlement_orders set live = false where settlement_id = $1", [settlementId]);
     },
+    async ofOrder(orderId) {
+      if (!UUID.test(orderId)) return undefined;
+      const [r] = await db.query<{ id: string; number: string; status: Settlement["status"] }>(
+        "select s.id, s.number, s.status from settlement_orders o join settlements s on s.id = o.settlement_id where o.order_id = $1 and o.live",
+        [orderId],
+      );
+      return r;
+    },
     async heldOrders(orderIds) {
       if (!orderIds.length) return [];
       const rows = await db.query<{ order_id: string }>("select order_id from settlement_orders where live and order_id = any($1::uuid[])", [

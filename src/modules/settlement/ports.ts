@@ -128,6 +128,8 @@ export interface SettlementRepository {
   orders(settlementId: string): Promise<SettlementOrder[]>;
   /** Frees the orders of a withdrawn application. */
   release(settlementId: string): Promise<void>;
+  /** The live application holding an order, if any (its number and status). */
+  ofOrder(orderId: string): Promise<{ id: string; number: string; status: SettlementStatus } | undefined>;
   /** Which of these orders are held by a live application. */
   heldOrders(orderIds: string[]): Promise<string[]>;
   addFile(settlementId: string, fileId: string, kind: SettlementFile["kind"], revision: number, at: Date): Promise<void>;

@@ -694,6 +694,14 @@ export function settlementService(deps: SettlementDeps) {
       return "settlement paid";
     },
 
+    /**
+     * 兑付状态 of an order beside its main status, for a page that already authorised its reader:
+     * the live application holding it (number, status), or none.
+     */
+    async ofOrder(orderId: string) {
+      return repo().ofOrder(orderId);
+    },
+
     /** The public 兑付公示 (a page of it). */
     async publicity(page: unknown) {
       const pageNo = pageOf(page);
