@@ -22,7 +22,7 @@ export const BATCH_SIZE = 5;
  * fetch takes up to BATCH_SIZE jobs and, while fetches come back full, the worker fetches again
  * without waiting (the backlog drains at the handlers' pace); the polling interval stays as the
  * backstop (and is the only way on PGlite, which has no LISTEN here). The jobs of a batch run one
- * after another, each settled on its own: one that throws fails (and is retried) alone.
+ * after another, oldest first, each settled on its own: one that throws fails (and is retried) alone.
  */
 export function pgBossJobs(target: PgBossTarget, opts: { schema?: string; log?: Logger; pollingIntervalSeconds?: number } = {}): Jobs {
   let boss: PgBoss | undefined;
@@ -76,10 +76,13 @@ export function pgBossJobs(target: PgBossTarget, opts: { schema?: string; log?: 
           batchSize: BATCH_SIZE,
           burstWhenBatchFull: true,
           perJobResults: true,
+          includeMetadata: true,
         },
         async (jobs) => {
           const results: JobResult[] = [];
-          for (const j of jobs) {
+          // The engine's claim answers a batch in no particular order: run it oldest first, as one job per fetch would.
+          const ordered = [...jobs].sort((x, y) => x.createdOn.getTime() - y.createdOn.getTime());
+          for (const j of ordered) {
             try {
               await handler({ id: j.id, name: j.name, data: (j.data ?? {}) as Record<string, unknown> });
               results.push({ id: j.id, status: "completed" });
