@@ -32,6 +32,12 @@ const schema = z.object({
   SMS_DAILY_CAP_PER_IP: z.coerce.number().int().positive().default(50),
   /** Days an order may stay 待接单 before the closing job closes it (超时关闭). */
   ORDER_ACCEPT_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  /** 使用率提醒: days before a voucher's validity ends that a low-usage enterprise gets its SMS (0: off). */
+  VOUCHER_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  /** 使用率提醒: the usage (consumed / granted, percent) below which the reminder goes out. */
+  VOUCHER_REMINDER_USAGE_PERCENT: z.coerce.number().int().min(1).max(100).default(70),
+  /** 额度收回: days after approval after which an account with no order gives its quota back (0: off). */
+  VOUCHER_RECALL_DAYS: z.coerce.number().int().min(0).max(3650).default(0),
   /** The mock e-signature provider's own secret (callback signatures); unset outside production: generated into DATA_DIR. */
   MOCK_ESIGN_SECRET: z.string().optional(),
   /** Where the mock e-signature provider posts its callbacks (default: this server's /callbacks/esign). */
@@ -79,6 +85,8 @@ export type Config = {
   sms: { dailyCapPerPhone: number; dailyCapPerIp: number };
   /** Days an order may stay 待接单 before 超时关闭. */
   orderAcceptDays: number;
+  /** Monitoring (docs/monitoring.md): the low-usage reminder and 额度收回; 0 days is off. */
+  monitoring: { reminderDays: number; reminderUsagePercent: number; recallDays: number };
   /** Unset: the embedded default's generated key in DATA_DIR (never in production). */
   encryptionKeys?: FieldKey[];
   /**
@@ -164,6 +172,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     sms: { dailyCapPerPhone: e.SMS_DAILY_CAP_PER_PHONE, dailyCapPerIp: e.SMS_DAILY_CAP_PER_IP },
     orderAcceptDays: e.ORDER_ACCEPT_DAYS,
+    monitoring: {
+      reminderDays: e.VOUCHER_REMINDER_DAYS,
+      reminderUsagePercent: e.VOUCHER_REMINDER_USAGE_PERCENT,
+      recallDays: e.VOUCHER_RECALL_DAYS,
+    },
     encryptionKeys: e.ENCRYPTION_KEYS,
     mockEsign: production
       ? undefined

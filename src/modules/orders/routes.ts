@@ -6,6 +6,7 @@ import { checkbox, enumFilter, form, optionalText, pageNo, params, query, search
 import { categoryName, PROGRAMME_KINDS } from "../vouchers/domain.ts";
 import {
   ACTOR_TEXT,
+  FINAL_STATUSES,
   ORDER_ACTIONS,
   ORDER_STATUS_TEXT,
   ORDER_TABS,
@@ -98,6 +99,10 @@ export const labels = {
 
 /** What 订单详情's form shows: the values chosen (or typed) and the defaults of a first visit. */
 type Choice = { quantity: string; useVoucher: boolean; voucherAccountId: string };
+
+/** The 订单冻结 notice of an open order while a party is suspended (暂停交易), or null. */
+export const frozenOf = (c: Ctx, order: { status: OrderStatus; enterpriseId: string; providerId: string }) =>
+  FINAL_STATUSES.includes(order.status) ? Promise.resolve(null) : c.var.deps.monitoring.frozenNotice(order);
 
 /** Order events as the shared timeline partial reads them. */
 export const timeline = (events: { at: Date; action: string; toStatus: string | null; actorType: string; reason: string | null }[]) =>
@@ -228,7 +233,8 @@ export function orderRoutes() {
       c.var.deps.payments.refundsOf(order.id),
       c.var.deps.orders.terminationsOf(order.id),
     ]);
-    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review, refunds, terminations };
+    const frozen = await frozenOf(c, order);
+    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review, refunds, terminations, frozen };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {
@@ -319,7 +325,8 @@ export function orderRoutes() {
       c.var.deps.orders.terminationsOf(orderId),
       c.var.deps.orders.reviewOf(orderId),
     ]);
-    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review } };
+    const frozen = await frozenOf(c, res.value.order);
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review, frozen } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */
