@@ -200,7 +200,9 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     const s = await v.ledgerSums(unused.account.id);
     expect(s).toEqual({ grant: 100_000, reserve: 10_000, release: 10_000, consume: 0, refund: 0, expire: 0, settle: 0, recall: 100_000 });
     expect(t.recalledFen).toBe(s.recall);
-    expect(t.grantedFen - t.reservedFen - t.consumedFen - t.expiredFen - t.recalledFen).toBe(s.grant - (s.reserve - s.release - s.consume) - (s.consume - s.refund) - s.expire - s.recall);
+    expect(t.grantedFen - t.reservedFen - t.consumedFen - t.expiredFen - t.recalledFen).toBe(
+      s.grant - (s.reserve - s.release - s.consume) - (s.consume - s.refund) - s.expire - s.recall,
+    );
     // Nothing can be reserved afterwards; the database refuses a recall beyond what is left, and a second recall entry.
     await expect(v.reserve({ accountId: unused.account.id, enterpriseId: unused.enterpriseId, orderId: uuid(), amountFen: 1 })).rejects.toMatchObject({
       code: "insufficient",
