@@ -12,6 +12,7 @@ import { catalogRoutes } from "./modules/catalog/routes.ts";
 import { orderRoutes } from "./modules/orders/routes.ts";
 import { contractRoutes } from "./modules/orders/contract-routes.ts";
 import { orderAdminRoutes } from "./modules/orders/admin-routes.ts";
+import { monitoringRoutes } from "./modules/monitoring/routes.ts";
 import { terminationRoutes } from "./modules/orders/termination-routes.ts";
 import { settlementRoutes } from "./modules/settlement/routes.ts";
 import { productRoutes } from "./modules/products/routes.ts";
@@ -56,6 +57,7 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/orders/admin-routes.ts", build: orderAdminRoutes },
   { prefix: "/", file: "src/modules/orders/termination-routes.ts", build: terminationRoutes },
   { prefix: "/", file: "src/modules/settlement/routes.ts", build: settlementRoutes },
+  { prefix: "/", file: "src/modules/monitoring/routes.ts", build: monitoringRoutes },
   { prefix: "/", file: "src/modules/demands/routes.ts", build: demandRoutes },
   { prefix: "/", file: "src/modules/content/routes.ts", build: contentRoutes },
   { prefix: "/", file: "src/modules/messages/routes.ts", build: messageRoutes },

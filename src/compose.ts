@@ -51,6 +51,8 @@ import { contentService } from "./modules/content/service.ts";
 import { pgMessages } from "./modules/messages/pg.ts";
 import { messageService } from "./modules/messages/service.ts";
 import { portalService } from "./modules/portal/service.ts";
+import { pgMonitoring } from "./modules/monitoring/pg.ts";
+import { monitoringService } from "./modules/monitoring/service.ts";
 import { pgOrders } from "./modules/orders/pg.ts";
 import { pgOrderAdmin } from "./modules/orders/admin-pg.ts";
 import { orderService } from "./modules/orders/service.ts";
@@ -267,6 +269,20 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     secondFactorRequiredFor: config.env === "production" ? ["super_admin", "finance"] : [],
     log,
   });
+  // 使用率提醒, 额度收回 and 暂停交易 (docs/monitoring.md): orders and signing ask it whether a suspension refuses a step.
+  const monitoring = monitoringService({
+    db,
+    clock,
+    monitoringRepo: pgMonitoring,
+    vouchers,
+    enterprises,
+    catalog,
+    identity,
+    sms,
+    audit,
+    settings: config.monitoring,
+    log,
+  });
   const orders = orderService({
     db,
     clock,
@@ -281,6 +297,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     identity,
     log,
     acceptDays: config.orderAcceptDays,
+    suspensions: monitoring,
     audit,
     files,
     // Bound once the signing service exists (it needs the orders service): 同意 queues the sign flow's start.
@@ -300,6 +317,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     orders,
     enterprises,
+    suspensions: monitoring,
     jobs,
     cache,
     cipher,
@@ -378,6 +396,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     signing,
     settlement,
     payments,
+    monitoring,
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
   };
 }

@@ -36,6 +36,12 @@ const schema = z.object({
   SETTLEMENT_PUBLICITY_DAYS: z.coerce.number().int().min(0).max(60).default(5),
   // 兑付: a provider's yearly cap of 通用券 settlement in yuan (500万元 by the 管理办法).
   SETTLEMENT_GENERAL_CAP_YUAN: z.coerce.number().int().min(1).max(1_000_000_000).default(5_000_000),
+  /** 使用率提醒: days before a voucher's validity ends that a low-usage enterprise gets its SMS (0: off). */
+  VOUCHER_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  /** 使用率提醒: the usage (consumed / granted, percent) below which the reminder goes out. */
+  VOUCHER_REMINDER_USAGE_PERCENT: z.coerce.number().int().min(1).max(100).default(70),
+  /** 额度收回: days after approval after which an account with no order gives its quota back (0: off). */
+  VOUCHER_RECALL_DAYS: z.coerce.number().int().min(0).max(3650).default(0),
   /** The mock e-signature provider's own secret (callback signatures); unset outside production: generated into DATA_DIR. */
   MOCK_ESIGN_SECRET: z.string().optional(),
   /** Where the mock e-signature provider posts its callbacks (default: this server's /callbacks/esign). */
@@ -84,6 +90,8 @@ export type Config = {
   /** Days an order may stay 待接单 before 超时关闭. */
   orderAcceptDays: number;
   settlement: { publicityDays: number; generalCapFen: number };
+  /** Monitoring (docs/monitoring.md): the low-usage reminder and 额度收回; 0 days is off. */
+  monitoring: { reminderDays: number; reminderUsagePercent: number; recallDays: number };
   /** Unset: the embedded default's generated key in DATA_DIR (never in production). */
   encryptionKeys?: FieldKey[];
   /**
@@ -170,6 +178,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sms: { dailyCapPerPhone: e.SMS_DAILY_CAP_PER_PHONE, dailyCapPerIp: e.SMS_DAILY_CAP_PER_IP },
     orderAcceptDays: e.ORDER_ACCEPT_DAYS,
     settlement: { publicityDays: e.SETTLEMENT_PUBLICITY_DAYS, generalCapFen: e.SETTLEMENT_GENERAL_CAP_YUAN * 100 },
+    monitoring: {
+      reminderDays: e.VOUCHER_REMINDER_DAYS,
+      reminderUsagePercent: e.VOUCHER_REMINDER_USAGE_PERCENT,
+      recallDays: e.VOUCHER_RECALL_DAYS,
+    },
     encryptionKeys: e.ENCRYPTION_KEYS,
     mockEsign: production
       ? undefined

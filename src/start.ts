@@ -27,6 +27,12 @@ export const ORDER_EXPIRY_CRON = "41 * * * *";
 /** 尾款 reminders (orders service `remindBalance`): daily at 09:00 Asia/Shanghai (01:00 UTC), once across all instances. */
 export const BALANCE_REMINDER_JOB = "orders-remind-balance";
 export const BALANCE_REMINDER_CRON = "0 1 * * *";
+/** 使用率提醒 (monitoring service `remindLowUsage`): daily at 09:30 Asia/Shanghai (01:30 UTC), once across all instances. */
+export const USAGE_REMINDER_JOB = "monitoring-remind-usage";
+export const USAGE_REMINDER_CRON = "30 1 * * *";
+/** 额度收回 (monitoring service `recallUnused`, off unless VOUCHER_RECALL_DAYS is set): daily at 02:20 Asia/Shanghai (18:20 UTC). */
+export const RECALL_JOB = "monitoring-recall-unused";
+export const RECALL_CRON = "20 18 * * *";
 
 /**
  * Background work of the server process, on the job engine: starts it, registers the workers and
@@ -49,6 +55,17 @@ export async function startJobs(deps: Deps): Promise<void> {
     deps.log.info(run, "balance reminders sent");
   });
   await deps.jobs.schedule(BALANCE_REMINDER_JOB, BALANCE_REMINDER_CRON);
+  // Monitoring (docs/monitoring.md): registered whatever the settings; a job whose setting is 0 does nothing.
+  await deps.jobs.work(USAGE_REMINDER_JOB, async () => {
+    const run = await deps.monitoring.remindLowUsage();
+    deps.log.info(run, "low-usage reminders sent");
+  });
+  await deps.jobs.schedule(USAGE_REMINDER_JOB, USAGE_REMINDER_CRON);
+  await deps.jobs.work(RECALL_JOB, async () => {
+    const run = await deps.monitoring.recallUnused();
+    deps.log.info(run, "unused voucher quota recalled");
+  });
+  await deps.jobs.schedule(RECALL_JOB, RECALL_CRON);
   // Signing: the sign flow's start (queued at 同意 and when a seal becomes active) and the reconciler.
   await deps.signing.startWorkers();
   // Payments: the reconciler (queries what stays pending).
@@ -59,7 +76,7 @@ export async function startJobs(deps: Deps): Promise<void> {
   await asMockEsign(deps.esign)?.startWorkers();
   // The mock payment gateway's notification delivery and its minute tick (only when it is the channel).
   await asMockPay(deps.pay)?.startWorkers();
-  deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB, BALANCE_REMINDER_JOB] }, "job engine started");
+  deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB, BALANCE_REMINDER_JOB, USAGE_REMINDER_JOB, RECALL_JOB] }, "job engine started");
 }
 
 export type Listening = { host: string; port: number; loopbackOnly: boolean; demo: boolean; outbox: boolean; runtime?: string };

@@ -22,22 +22,25 @@ export type CheckResult = { name: string; failures: Record<string, unknown>[] };
 
 export const ORDER_LEDGER_CHECKS: { name: string; sql: string }[] = [
   {
-    name: "no voucher account overspent (reserved + consumed + expired <= granted, none negative)",
-    sql: `select id, granted_fen, reserved_fen, consumed_fen, expired_fen from voucher_accounts
-           where reserved_fen < 0 or consumed_fen < 0 or expired_fen < 0 or reserved_fen + consumed_fen + expired_fen > granted_fen`,
+    name: "no voucher account overspent (reserved + consumed + expired + recalled <= granted, none negative)",
+    sql: `select id, granted_fen, reserved_fen, consumed_fen, expired_fen, recalled_fen from voucher_accounts
+           where reserved_fen < 0 or consumed_fen < 0 or expired_fen < 0 or recalled_fen < 0
+              or reserved_fen + consumed_fen + expired_fen + recalled_fen > granted_fen`,
   },
   {
     name: "every account's running totals equal the sums of its ledger entries",
-    sql: `select a.id, a.granted_fen, a.reserved_fen, a.consumed_fen, a.expired_fen, s.*
+    sql: `select a.id, a.granted_fen, a.reserved_fen, a.consumed_fen, a.expired_fen, a.recalled_fen, s.*
             from voucher_accounts a
             left join (select account_id,
                               coalesce(sum(amount_fen) filter (where kind = 'grant'), 0)::bigint as l_granted,
                               coalesce(sum(case kind when 'reserve' then amount_fen when 'release' then -amount_fen when 'consume' then -amount_fen end), 0)::bigint as l_reserved,
                               coalesce(sum(case kind when 'consume' then amount_fen when 'refund' then -amount_fen end), 0)::bigint as l_consumed,
-                              coalesce(sum(amount_fen) filter (where kind = 'expire'), 0)::bigint as l_expired
+                              coalesce(sum(amount_fen) filter (where kind = 'expire'), 0)::bigint as l_expired,
+                              coalesce(sum(amount_fen) filter (where kind = 'recall'), 0)::bigint as l_recalled
                          from voucher_ledger group by account_id) s on s.account_id = a.id
            where a.granted_fen <> coalesce(s.l_granted, 0) or a.reserved_fen <> coalesce(s.l_reserved, 0)
-              or a.consumed_fen <> coalesce(s.l_consumed, 0) or a.expired_fen <> coalesce(s.l_expired, 0)`,
+              or a.consumed_fen <> coalesce(s.l_consumed, 0) or a.expired_fen <> coalesce(s.l_expired, 0)
+              or a.recalled_fen <> coalesce(s.l_recalled, 0)`,
   },
   {
     name: "every order entry of the ledger belongs to exactly one order, on that order's voucher account",

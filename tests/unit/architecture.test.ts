@@ -282,6 +282,13 @@ const TABLES: Record<string, Ownership> = {
       enterprise_directory: "the view enterprises publishes: the enterprise's (masked) name in the public 兑付公示",
     },
   },
+  monitoring: {
+    owns: ["usage_reminders", "party_suspensions"],
+    reads: {
+      enterprise_directory: "the view enterprises publishes: 暂停交易管理 names each suspended enterprise and finds one by name in SQL",
+      provider_directory: "the view catalog publishes: 暂停交易管理 names each suspended provider and finds one by name in SQL",
+    },
+  },
 };
 /**
  * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in

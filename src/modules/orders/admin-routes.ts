@@ -7,7 +7,7 @@ import { CITIES, cityName } from "../enterprises/domain.ts";
 import { ORDER_CLOSERS, ORDER_READERS } from "./admin-service.ts";
 import { HIDE_REASON_MAX, REVIEW_HIDERS } from "./review-service.ts";
 import { CONTRACT_VERSION_TEXT, ORDER_STATUS_TEXT, REASON_MAX } from "./domain.ts";
-import { type Status, idParam, labels as orderLabels, timeline, versionField } from "./routes.ts";
+import { type Status, frozenOf, idParam, labels as orderLabels, timeline, versionField } from "./routes.ts";
 
 /** 订单管理's filters; each one is ignored when it is not well formed (lenient, like every list). */
 const listQuery = z.object({
@@ -88,7 +88,8 @@ export function orderAdminRoutes() {
     // 评价 with 隐藏评价 for the roles that may hide it (the service checks the role again on posting).
     const [refunds, review] = await Promise.all([c.var.deps.payments.refundsOf(res.value.order.id), c.var.deps.orders.reviewOf(res.value.order.id)]);
     const canHideReview = !!review && !review.hiddenAt && (REVIEW_HIDERS as readonly string[]).includes(c.var.viewer.admin!.role);
-    return { ...res, value: { ...res.value, events: timeline(res.value.events), refunds, review, canHideReview } };
+    const frozen = await frozenOf(c, res.value.order);
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), refunds, review, canHideReview, frozen } };
   };
 
   r.get("/admin/orders/:id", requireAdmin(...ORDER_READERS), params(idParam, noOrder), async (c) => {

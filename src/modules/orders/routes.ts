@@ -6,6 +6,7 @@ import { checkbox, enumFilter, form, optionalText, pageNo, params, query, search
 import { categoryName, PROGRAMME_KINDS } from "../vouchers/domain.ts";
 import {
   ACTOR_TEXT,
+  FINAL_STATUSES,
   ORDER_ACTIONS,
   ORDER_STATUS_TEXT,
   ORDER_TABS,
@@ -100,6 +101,10 @@ export const labels = {
 
 /** What 订单详情's form shows: the values chosen (or typed) and the defaults of a first visit. */
 type Choice = { quantity: string; useVoucher: boolean; voucherAccountId: string };
+
+/** The 订单冻结 notice of an open order while a party is suspended (暂停交易), or null. */
+export const frozenOf = (c: Ctx, order: { status: OrderStatus; enterpriseId: string; providerId: string }) =>
+  FINAL_STATUSES.includes(order.status) ? Promise.resolve(null) : c.var.deps.monitoring.frozenNotice(order);
 
 /** Order events as the shared timeline partial reads them. */
 export const timeline = (events: { at: Date; action: string; toStatus: string | null; actorType: string; reason: string | null }[]) =>
@@ -230,7 +235,8 @@ export function orderRoutes() {
       c.var.deps.payments.refundsOf(order.id),
       c.var.deps.orders.terminationsOf(order.id),
     ]);
-    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review, refunds, terminations };
+    const frozen = await frozenOf(c, order);
+    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review, refunds, terminations, frozen };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {
@@ -323,7 +329,8 @@ export function orderRoutes() {
       // 兑付状态 beside 已完成 (the settlement module's application holding the order, if any).
       res.value.order.status === "completed" ? c.var.deps.settlement.ofOrder(orderId) : undefined,
     ]);
-    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review, settlement } };
+    const frozen = await frozenOf(c, res.value.order);
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review, settlement, frozen } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */

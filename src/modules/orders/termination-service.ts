@@ -28,10 +28,11 @@ export function terminationUseCases(deps: OrderDeps, core: OrderCore) {
     return (await deps.catalog.providerOfAccount(accountId))?.id;
   }
 
-  /** The party's order, locked; another party's (or an unknown one) is 404. */
+  /** The party's order, locked; another party's (or an unknown one) is 404; frozen by a suspension (暂停交易): 409. */
   async function ownOrder(tx: Db, side: TerminationSide, partyId: string | undefined, orderId: string): Promise<Order> {
     const order = partyId ? await deps.orderRepo(tx).byId(orderId, true) : undefined;
     if (!order || (side === "enterprise" ? order.enterpriseId : order.providerId) !== partyId) return refuse({ _form: "订单不存在" }, 404);
+    await core.assertNotFrozen(tx, order);
     return order;
   }
 

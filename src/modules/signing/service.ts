@@ -22,6 +22,7 @@ import type { Jobs } from "../../ports/jobs.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { FileService } from "../files/service.ts";
+import type { SuspensionCheck } from "../monitoring/service.ts";
 import { ORDER_READERS, type OrderService } from "../orders/service.ts";
 import type { FlowRow, Party, SealRow, SignerRow, SigningRepositoryFactory } from "./ports.ts";
 import { sealLayout } from "./seal-domain.ts";
@@ -59,6 +60,12 @@ export type SigningDeps = {
   files: FileService;
   orders: OrderService;
   enterprises: EnterpriseService;
+  /**
+   * 暂停交易 (the monitoring module): while the ordering enterprise or the provider is suspended the
+   * flow does not start, the signing pages refuse and the phone link mints no signing link
+   * (the measures' 暂停签订电子合同).
+   */
+  suspensions?: SuspensionCheck;
   jobs: Jobs;
   cache: Cache;
   cipher: FieldCipher;
@@ -243,6 +250,11 @@ export function signingService(deps: SigningDeps) {
     return ok({ terms: terms.value, ids, seals });
   }
 
+  /** The 暂停签订电子合同 refusal of an order while either party is suspended, or null. */
+  async function suspended(order: { enterpriseId: string; providerId: string }): Promise<string | null> {
+    return (await deps.suspensions?.refusal(db, order, "signing")) ?? null;
+  }
+
   /**
    * Starts the sign flow of an order in 待签合同 (the job on 同意 or on a seal becoming active, the
    * reconciler, or 发起签署 / 重新发起签署): renders the agreed version as a PDF, stores it with its
@@ -254,6 +266,8 @@ export function signingService(deps: SigningDeps) {
     const parties = await partiesOf(orderId);
     if (!parties.ok) return parties;
     const { terms, ids, seals } = parties.value;
+    const refusal = await suspended(terms.order);
+    if (refusal) return fail({ _form: refusal }, 403);
     let flow = await repo().openFlow(orderId);
     if (flow?.externalFlowId) return ok(flow);
     if (!seals.enterprise || !seals.provider) return fail({ _form: "双方都制作签章后才能发起签署" }, 409);
@@ -613,6 +627,10 @@ export function signingService(deps: SigningDeps) {
   async function orderSigning(accountId: string, orderId: string, side: Side) {
     const order = await partyOrder(accountId, orderId, side);
     if (!order.ok) return order;
+    if (order.value.status === "contract_signing") {
+      const refusal = await suspended(order.value);
+      if (refusal) return fail({ _form: refusal }, 403);
+    }
     const flows = await repo().flowsOfOrder(order.value.id);
     const flow = flows.at(-1) ?? null;
     const signers = flow ? await repo().signers(flow.id) : [];
@@ -702,6 +720,9 @@ export function signingService(deps: SigningDeps) {
     if (!flow || !signer) return fail({ _form: "签署链接无效" }, 404);
     if (flow.status !== "open" || !flow.externalFlowId) return fail({ _form: `该合同${FLOW_STATUS_TEXT[flow.status]}，链接已失效` }, 409);
     if (signer.status !== "waiting") return fail({ _form: "您已完成签署操作，链接已失效" }, 409);
+    const order = await deps.orders.orderForPayment(flow.orderId);
+    const refusal = order ? await suspended(order) : null;
+    if (refusal) return fail({ _form: refusal }, 403);
     const ttl = Math.max(60, (claims.exp ?? 0) - Math.floor(now().getTime() / 1000) + 60);
     if (!(await deps.cache.setIfAbsent(`sign-link:${claims.jti}`, "1", ttl))) {
       return fail({ _form: "该签署链接已使用过，请在电脑上刷新二维码后重新扫码" }, 410);

@@ -180,6 +180,33 @@ export function ledgerService(deps: LedgerDeps) {
     },
 
     /**
+     * 额度收回 (docs/monitoring.md): what is still available on an account nobody has ordered with
+     * (nothing reserved, nothing consumed) goes back to the programme, in one `recall` entry, once
+     * per account. Answers null, writing nothing of its own, when the account does not qualify under
+     * its lock: approved on or after `approvedBefore`, an order holds or used part of it, its validity
+     * is over (what is left expires instead), nothing is left, or it was recalled already.
+     */
+    async recall(
+      tx: Db,
+      input: { accountId: string; approvedBefore: Date },
+    ): Promise<{ entry: LedgerEntry; account: VoucherAccount; programme: Programme } | null> {
+      const { account, programme } = await locked(tx, input.accountId);
+      if (await deps.ledgerRepo(tx).accountEntry(account.id, "recall")) return null;
+      if (hasExpired(programme, now()) || account.reservedFen > 0 || account.consumedFen > 0) return null;
+      const approved = await deps.ledgerRepo(tx).approvedAt(account.id);
+      if (!approved || approved.getTime() >= input.approvedBefore.getTime()) return null;
+      const rest = left(account);
+      if (rest <= 0) return null;
+      const entry = await deps.ledgerRepo(tx).append(account.id, "recall", rest, null);
+      return { entry, account: { ...account, recalledFen: account.recalledFen + rest }, programme };
+    },
+
+    /** 额度收回 candidates (ids, keyset-paged): see LedgerRepository.recallCandidates. */
+    async recallCandidates(db: Db, approvedBefore: Date, after: string | null, limit: number): Promise<string[]> {
+      return deps.ledgerRepo(db).recallCandidates(approvedBefore, shanghaiDate(now()), after, limit);
+    },
+
+    /**
      * Locks one account in the caller's transaction (brought up to date with a due expiry) and
      * returns it with its programme, so the caller computes an amount from what is left under the
      * lock its following reserve/release takes again. Throws LedgerError not_found for an unknown id.
