@@ -348,6 +348,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     signing,
     payments,
+    suspensions: monitoring,
     audit,
     jobs,
     publicityDays: config.settlement.publicityDays,
