@@ -286,6 +286,18 @@ describe("兑付", () => {
     expect((await row(id)).status).toBe("publicising");
     await w.t.deps.db.query("update settlements set publicity_until = now() - interval '1 minute' where id = $1", [id]);
     await w.t.deps.settlement.endPublicity();
+    // A provider suspended for fraud (暂停交易) may not apply; resumed, it may again.
+    const opStaff = (await w.t.deps.db.query<{ id: string }>("select id from admin_users where username = 'operator'"))[0]!;
+    const providerId = (await w.t.deps.catalog.providerOfAccount(w.pro))!.id;
+    const party = { kind: "provider" as const, id: providerId };
+    expect((await w.t.deps.monitoring.suspend({ id: opStaff.id, role: "operator" }, party, "涉嫌虚构服务，暂停交易核查")).ok).toBe(true);
+    try {
+      await pro.get("/provider/settlements/new");
+      const refused = await w.t.deps.settlement.apply(w.pro, { orderIds: [order.id], invoiceAmount: "1", invoice: PDF, acceptance: PNG });
+      expect(refused.ok || refused.errors._form).toContain("暂停交易");
+    } finally {
+      expect((await w.t.deps.monitoring.resume({ id: opStaff.id, role: "operator" }, party, "核查完毕，恢复交易")).ok).toBe(true);
+    }
     // The provider registers another account before the payout: the application goes back to 待审核.
     await registerBankAccount(w, w.pro, "6222020200000099999");
     const res = await w.t.deps.settlement.payBatch({ id: staff.id, role: "finance" }, [id]);
