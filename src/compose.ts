@@ -61,6 +61,10 @@ import { pgTerminations } from "./modules/orders/termination-pg.ts";
 import { pgSigning } from "./modules/signing/pg.ts";
 import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
+import { pgExportJobs } from "./modules/exports/pg.ts";
+import { exportService } from "./modules/exports/service.ts";
+import { xlsxSpreadsheets } from "./adapters/xlsx-writer.ts";
+import type { Spreadsheets } from "./ports/spreadsheets.ts";
 import { loadAssets } from "./web/assets.ts";
 import { createViews } from "./web/views.ts";
 
@@ -193,6 +197,7 @@ export type Overrides = Partial<{
   esign: ESignature;
   pay: PaymentGateway;
   documents: ContractDocuments;
+  spreadsheets: Spreadsheets;
 }>;
 
 /** The composition root: the one place that decides which adapter serves each port. */
@@ -315,6 +320,20 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     jobs,
     log,
   });
+  const auditLog = auditLogService({ db, auditRepo: audit });
+  // Every list that can be exported (导出 CSV / 导出 Excel, docs/exports.md), declared by the module that owns it.
+  const exports = exportService({
+    db,
+    clock,
+    jobs,
+    files,
+    audit,
+    spreadsheets: overrides.spreadsheets ?? xlsxSpreadsheets(),
+    exportRepo: pgExportJobs,
+    settings: config.exports,
+    sources: [orders.adminExport, auditLog.exportSource],
+    log,
+  });
   const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
   return {
     config,
@@ -331,7 +350,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     cipher,
     views: createViews({ cache: config.env === "production" }),
     assets: await loadAssets(),
-    auditLog: auditLogService({ db, auditRepo: audit }),
+    auditLog,
     identity,
     enterprises,
     files,
@@ -345,6 +364,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     signing,
     payments,
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
+    exports,
   };
 }
 

@@ -25,6 +25,7 @@ import type { PaymentService } from "./modules/payments/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
+import type { ExportService } from "./modules/exports/service.ts";
 
 /** Everything the app needs, built by the composition root (src/compose.ts) and by tests. */
 export type Deps = {
@@ -62,4 +63,6 @@ export type Deps = {
   /** 支付定金 / 支付尾款 through the payment channel, its notifications, the reconciler. */
   payments: PaymentService;
   portal: PortalService;
+  /** 导出 CSV / 导出 Excel of staff lists: direct downloads and background export jobs. */
+  exports: ExportService;
 };

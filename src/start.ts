@@ -53,6 +53,8 @@ export async function startJobs(deps: Deps): Promise<void> {
   await deps.signing.startWorkers();
   // Payments: the reconciler (queries what stays pending).
   await deps.payments.startWorkers();
+  // Exports: the background export worker and the hourly sweep of expired export files.
+  await deps.exports.startWorkers();
   // The mock e-signature provider's callback delivery and its minute tick (only when it is the provider).
   await asMockEsign(deps.esign)?.startWorkers();
   // The mock payment gateway's notification delivery and its minute tick (only when it is the channel).

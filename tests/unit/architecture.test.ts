@@ -275,6 +275,7 @@ const TABLES: Record<string, Ownership> = {
   },
   signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
   payments: { owns: ["payments", "refunds"] },
+  exports: { owns: ["export_jobs"] },
 };
 /**
  * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in

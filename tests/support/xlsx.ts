@@ -1,0 +1,44 @@
+import { strFromU8, unzipSync } from "fflate";
+
+/**
+ * Reads an XLSX back the way a spreadsheet does, enough for tests: the zip's parts, the shared
+ * strings, and the first sheet's rows with each cell's type, style and value (strings resolved,
+ * `_xHHHH_` escapes decoded as Excel decodes them).
+ */
+export type ReadCell = { ref: string; type: "s" | "n"; style: number; value: string | number };
+export type ReadBook = { parts: Record<string, string>; names: string[]; strings: string[]; rows: ReadCell[][]; sheetName: string };
+
+const unxml = (s: string) =>
+  s
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
+const unescapeExcel = (s: string) => s.replace(/_x([0-9A-Fa-f]{4})_/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+
+export function readXlsx(bytes: Uint8Array): ReadBook {
+  const files = unzipSync(bytes);
+  const names = Object.keys(files);
+  const parts = Object.fromEntries(names.map((n) => [n, strFromU8(files[n]!)]));
+  const strings = [...(parts["xl/sharedStrings.xml"] ?? "").matchAll(/<si><t(?: xml:space="preserve")?>([\s\S]*?)<\/t><\/si>/g)].map((m) =>
+    unescapeExcel(unxml(m[1]!)),
+  );
+  const sheet = parts["xl/worksheets/sheet1.xml"] ?? "";
+  const rows = [...sheet.matchAll(/<row r="(\d+)"[^>]*>([\s\S]*?)<\/row>/g)].map((row) =>
+    [...row[2]!.matchAll(/<c r="([A-Z]+\d+)"((?: [a-z]+="[^"]*")*)><v>([^<]*)<\/v><\/c>/g)].map((c) => {
+      const attrs = c[2]!;
+      const type = / t="s"/.test(attrs) ? "s" : "n";
+      const style = Number(attrs.match(/ s="(\d+)"/)?.[1] ?? 0);
+      return { ref: c[1]!, type, style, value: type === "s" ? strings[Number(c[3])]! : Number(c[3]) } as ReadCell;
+    }),
+  );
+  const sheetName = unxml(parts["xl/workbook.xml"]?.match(/<sheet name="([^"]*)"/)?.[1] ?? "");
+  return { parts, names, strings, rows, sheetName };
+}
+
+/** An Excel serial date (1900 system) read as Asia/Shanghai wall time "YYYY-MM-DD HH:mm:ss". */
+export function serialToShanghai(serial: number): string {
+  const ms = Math.round((serial - 25_569) * 86_400_000);
+  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}
