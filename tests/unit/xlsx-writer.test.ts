@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cellString, columnName, excelSerial, sheetName, xlsxSpreadsheets } from "../../src/adapters/xlsx-writer.ts";
-import { readXlsx, serialToShanghai } from "../support/xlsx.ts";
+import { readXlsx, serialToShanghai } from "../support/exports.ts";
 
 /** The minimal XLSX writer (adapters/xlsx-writer.ts): the package's structure, and cells read back as a spreadsheet reads them. */
 

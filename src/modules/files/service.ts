@@ -58,17 +58,18 @@ export function fileService(deps: { db: Db; store: FileStore; fileRepo: FileRepo
     },
 
     /**
-     * Stores a file the platform generated (a CSV or XLSX export) in the caller's transaction, the
-     * bytes moved into place after it commits, like an upload. No owner enterprise: the module that
-     * links it decides who may read it (through `readChecked`).
+     * Stores a file the platform generated (a CSV or XLSX export) in the caller's transaction. The
+     * bytes are written in place first (unlike an upload's temporary), so they are there the moment
+     * the row commits and a reader who sees the row finds them; a rollback removes them, and the
+     * orphan sweep removes them if the process dies first. No owner enterprise: the module that links
+     * it decides who may read it (through `readChecked`).
      */
     async storeGenerated(tx: Db, input: { name: string; bytes: Uint8Array; contentType: GeneratedType; purpose: string }): Promise<StoredFile> {
       if (!GENERATED_TYPES.includes(input.contentType)) throw new Error(`not a generated file type: ${input.contentType}`);
       if (input.bytes.length === 0 || input.bytes.length > MAX_GENERATED_BYTES) throw new Error(`generated file of ${input.bytes.length} bytes`);
       const key = randomToken(24);
-      await deps.store.putTemporary(key, input.bytes);
-      tx.afterRollback(() => deps.store.discard(key));
-      tx.afterCommit(() => deps.store.promote(key));
+      await deps.store.put(key, input.bytes);
+      tx.afterRollback(() => deps.store.delete(key));
       return deps.fileRepo(tx).insert({
         ownerEnterpriseId: null,
         purpose: input.purpose,

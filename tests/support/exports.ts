@@ -42,3 +42,35 @@ export function serialToShanghai(serial: number): string {
   const ms = Math.round((serial - 25_569) * 86_400_000);
   return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
+
+/** Parses an RFC 4180 CSV (after its BOM, which it checks) into rows of fields. */
+export function parseCsv(bytes: Uint8Array): string[][] {
+  if (bytes[0] !== 0xef || bytes[1] !== 0xbb || bytes[2] !== 0xbf) throw new Error("no UTF-8 BOM");
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.slice(3));
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      row.push(field);
+      field = "";
+    } else if (ch === "\r" && text[i + 1] === "\n") {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+      i++;
+    } else field += ch;
+  }
+  if (field || row.length) throw new Error("the last line does not end with CRLF");
+  return rows;
+}
