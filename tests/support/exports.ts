@@ -1,4 +1,5 @@
 import { strFromU8, unzipSync } from "fflate";
+import type { Spreadsheets } from "../../src/ports/spreadsheets.ts";
 
 /**
  * Reads an XLSX back the way a spreadsheet does, enough for tests: the zip's parts, the shared
@@ -73,4 +74,22 @@ export function parseCsv(bytes: Uint8Array): string[][] {
   }
   if (field || row.length) throw new Error("the last line does not end with CRLF");
   return rows;
+}
+
+/** A sample sheet with Chinese text, money, counts and times, written by a Spreadsheets adapter (Node and Deno alike). */
+export function sampleXlsx(spreadsheets: Spreadsheets) {
+  const w = spreadsheets.xlsx({
+    name: "订单管理",
+    createdAt: new Date("2026-12-01T02:00:00Z"),
+    columns: [
+      { header: "订单编号", kind: "text" },
+      { header: "下单企业", kind: "text" },
+      { header: "合同金额（元）", kind: "money" },
+      { header: "数量", kind: "integer" },
+      { header: "提交时间", kind: "time" },
+    ],
+  });
+  for (let i = 0; i < 300; i++)
+    w.add([`DD20261127${String(i).padStart(6, "0")}`, `南宁示例装备制造有限公司${i % 7}`, 123_456 + i, i, new Date(Date.UTC(2026, 10, 27, 2, 0, i))]);
+  return w.finish();
 }
