@@ -163,6 +163,9 @@ describe("a large export runs as a background job", () => {
     expect(rows.slice(1).map((r) => r[0])).toEqual(await listed(operator, ""));
     await operator.get("/admin/exports");
     expect(operator.lastHtml).toContain(`/admin/exports/${id}/download`);
+    // Its owner, once no longer allowed to read the list (another role), cannot download it either.
+    const [me] = await t.deps.db.query<{ id: string }>("select id from admin_users where username = 'operator'");
+    expect(await t.deps.exports.download({ id: me!.id, role: "reviewer" }, id)).toMatchObject({ ok: false, status: 403 });
     const [job] = await t.deps.db.query<{ rows_done: number; file_id: string }>("select rows_done, file_id from export_jobs where id = $1", [id]);
     expect(job!.rows_done).toBe(6);
     const [file] = await t.deps.db.query<{ owner_enterprise_id: string | null; content_type: string }>(

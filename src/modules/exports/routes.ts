@@ -33,7 +33,7 @@ export function exportRoutes() {
     const res = await c.var.deps.exports.download(c.var.viewer.admin!, c.req.valid("param").id);
     if (!res.ok) {
       if (res.status === 404) return missing(c);
-      const status = res.status === 410 ? 410 : 409;
+      const status = res.status === 410 ? 410 : res.status === 403 ? 403 : 409;
       return render(
         c,
         "admin/export-refused",

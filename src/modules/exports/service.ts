@@ -238,12 +238,13 @@ export function exportService(deps: ExportDeps) {
       const found = await service.job(staff, id);
       if (!found.ok) return found;
       const job = found.value;
+      const source = registry.get(job.source);
+      if (source && !source.readers.includes(staff.role)) return fail({ _form: `您的角色无权导出${source.title}` }, 403);
       if (job.active) return fail({ _form: "导出文件尚未生成完成，请稍后再试" }, 409);
       if (job.status === "failed") return fail({ _form: "导出失败，请重新导出" }, 409);
       if (!job.downloadable || !job.fileId) return fail({ _form: EXPIRED }, 410);
       const file = await deps.files.readChecked(job.fileId);
       if (!file) return fail({ _form: EXPIRED }, 410);
-      const source = registry.get(job.source);
       return ok({
         name: job.fileName,
         fallbackName: exportFileName(source?.key ?? "export", job.asOf, job.format),
