@@ -65,6 +65,10 @@ import { pgSettlements } from "./modules/settlement/pg.ts";
 import { pgSigning } from "./modules/signing/pg.ts";
 import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
+import { pgExportJobs } from "./modules/exports/pg.ts";
+import { exportService } from "./modules/exports/service.ts";
+import { xlsxSpreadsheets } from "./adapters/xlsx-writer.ts";
+import type { Spreadsheets } from "./ports/spreadsheets.ts";
 import { loadAssets } from "./web/assets.ts";
 import { createViews } from "./web/views.ts";
 
@@ -197,6 +201,7 @@ export type Overrides = Partial<{
   esign: ESignature;
   pay: PaymentGateway;
   documents: ContractDocuments;
+  spreadsheets: Spreadsheets;
 }>;
 
 /** The composition root: the one place that decides which adapter serves each port. */
@@ -355,6 +360,20 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     generalCapFen: config.settlement.generalCapFen,
     log,
   });
+  const auditLog = auditLogService({ db, auditRepo: audit });
+  // Every list that can be exported (导出 CSV / 导出 Excel, docs/exports.md), declared by the module that owns it.
+  const exports = exportService({
+    db,
+    clock,
+    jobs,
+    files,
+    audit,
+    spreadsheets: overrides.spreadsheets ?? xlsxSpreadsheets(),
+    exportRepo: pgExportJobs,
+    settings: config.exports,
+    sources: [orders.adminExport, auditLog.exportSource],
+    log,
+  });
   const messages = messageService({
     db,
     cache,
@@ -383,7 +402,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     cipher,
     views: createViews({ cache: config.env === "production" }),
     assets: await loadAssets(),
-    auditLog: auditLogService({ db, auditRepo: audit }),
+    auditLog,
     identity,
     enterprises,
     files,
@@ -399,6 +418,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     payments,
     monitoring,
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
+    exports,
   };
 }
 

@@ -27,6 +27,7 @@ import type { MonitoringService } from "./modules/monitoring/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
+import type { ExportService } from "./modules/exports/service.ts";
 
 /** Everything the app needs, built by the composition root (src/compose.ts) and by tests. */
 export type Deps = {
@@ -67,4 +68,6 @@ export type Deps = {
   /** 使用率提醒, 额度收回 and 暂停交易 (docs/monitoring.md). */
   monitoring: MonitoringService;
   portal: PortalService;
+  /** 导出 CSV / 导出 Excel of staff lists: direct downloads and background export jobs. */
+  exports: ExportService;
 };

@@ -72,6 +72,8 @@ export async function startJobs(deps: Deps): Promise<void> {
   await deps.payments.startWorkers();
   // 兑付: the end of 公示 and the payout reconciler.
   await deps.settlement.startWorkers();
+  // Exports: the background export worker and the hourly sweep of expired export files.
+  await deps.exports.startWorkers();
   // The mock e-signature provider's callback delivery and its minute tick (only when it is the provider).
   await asMockEsign(deps.esign)?.startWorkers();
   // The mock payment gateway's notification delivery and its minute tick (only when it is the channel).

@@ -289,6 +289,7 @@ const TABLES: Record<string, Ownership> = {
       provider_directory: "the view catalog publishes: 暂停交易管理 names each suspended provider and finds one by name in SQL",
     },
   },
+  exports: { owns: ["export_jobs"] },
 };
 /**
  * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in

@@ -4,7 +4,8 @@ import { requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, render } from "../../web/http.ts";
 import { dateFilter, enumFilter, form, oneOfFilter, optionalText, pageNo, params, query, searchText, uuidFilter } from "../../web/validate.ts";
 import { CITIES, cityName } from "../enterprises/domain.ts";
-import { ORDER_CLOSERS, ORDER_READERS } from "./admin-service.ts";
+import { type AdminOrderQuery, ORDER_CLOSERS, ORDER_READERS } from "./admin-service.ts";
+import { listExport } from "../../web/exports.ts";
 import { HIDE_REASON_MAX, REVIEW_HIDERS } from "./review-service.ts";
 import { CONTRACT_VERSION_TEXT, ORDER_STATUS_TEXT, REASON_MAX } from "./domain.ts";
 import { type Status, frozenOf, idParam, labels as orderLabels, timeline, versionField } from "./routes.ts";
@@ -20,6 +21,18 @@ const listQuery = z.object({
   from: dateFilter,
   to: dateFilter,
   page: pageNo,
+});
+
+/** The use cases' query of the parsed one (the list and its export read the same filters). */
+const adminQueryOf = (q: z.output<typeof listQuery>): AdminOrderQuery => ({
+  number: q.number,
+  status: q.status,
+  programmeId: q.programme,
+  provider: q.provider,
+  enterprise: q.enterprise,
+  cityCode: q.city,
+  from: q.from,
+  to: q.to,
 });
 
 /** 关闭订单: the reason (required by the domain: 2..200 characters) and the version of the order's page. */
@@ -44,20 +57,7 @@ export function orderAdminRoutes() {
 
   r.get("/admin/orders", requireAdmin(...ORDER_READERS), query(listQuery), async (c) => {
     const q = c.req.valid("query");
-    const res = await c.var.deps.orders.adminOrders(
-      c.var.viewer.admin!,
-      {
-        number: q.number,
-        status: q.status,
-        programmeId: q.programme,
-        provider: q.provider,
-        enterprise: q.enterprise,
-        cityCode: q.city,
-        from: q.from,
-        to: q.to,
-      },
-      q.page,
-    );
+    const res = await c.var.deps.orders.adminOrders(c.var.viewer.admin!, adminQueryOf(q), q.page);
     if (!res.ok) return forbidden(c, res.errors._form);
     const shown = {
       number: q.number,
@@ -80,6 +80,9 @@ export function orderAdminRoutes() {
       labels,
     });
   });
+
+  // 导出 CSV / 导出 Excel of the filtered list (docs/exports.md); registered before /admin/orders/:id.
+  listExport(r, { path: "/admin/orders/export", source: "orders", roles: ORDER_READERS, schema: listQuery, toQuery: adminQueryOf });
 
   /** One order's record, its events as the timeline partial reads them. */
   const detail = async (c: Ctx) => {

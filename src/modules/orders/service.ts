@@ -21,7 +21,7 @@ import { reminderUseCases } from "./reminder-service.ts";
 import type { FileService } from "../files/service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import { orderExpiryService } from "./expiry-service.ts";
-import { orderAdminUseCases } from "./admin-service.ts";
+import { orderAdminUseCases, orderExportSource } from "./admin-service.ts";
 import type { OrderAdminRepositoryFactory } from "./admin-ports.ts";
 import type { TerminationRepositoryFactory } from "./termination-ports.ts";
 import {
@@ -179,6 +179,8 @@ export function orderService(deps: OrderDeps) {
     // 超时关闭 (the closing job's use case): closeUnaccepted.
     ...orderExpiryService(deps),
     ...orderAdminUseCases(deps, core, termination),
+    /** 订单管理 as an export (导出 CSV / 导出 Excel), handed to the exports service by the composition root. */
+    adminExport: orderExportSource(deps),
     // 尾款 reminders (reminder-service.ts, the daily job's use case).
     ...reminderUseCases(deps),
     // 协商终止 and refunds confirmed (termination-service.ts).
