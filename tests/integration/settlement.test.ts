@@ -198,6 +198,16 @@ describe("兑付", () => {
     expect(lines[0]!.n).toBe(1);
     await pro.get(`/provider/settlements/${id}`);
     expect(pro.lastHtml).toContain("状态：已拨付");
+    // 导出 CSV of the queue: the application with its Chinese texts.
+    const csv = await finance.get(`/admin/settlements/export?format=csv&number=${number}`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    const bytes = new Uint8Array(await csv.arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = new TextDecoder().decode(bytes);
+    expect(text).toContain(number);
+    expect(text).toContain("已拨付");
+    expect((await op.get("/admin/settlements/export?format=csv")).status).toBe(200);
     await pro.get(`/provider/orders/${order.id}`);
     expect(pro.lastHtml).toContain("兑付状态");
     expect(pro.lastHtml).toContain(`${number}</a> 已拨付`);

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formUploads, render, sendFile } from "../../web/http.ts";
+import { listExport } from "../../web/exports.ts";
 import { form, optionalText, pageNo, params, query, searchText, uuid, uuidList } from "../../web/validate.ts";
 import { ORDER_STATUS_TEXT } from "../orders/domain.ts";
 import { SETTLEMENT_ACTIONS, SETTLEMENT_ACTOR_TEXT, SETTLEMENT_STATUS_TEXT, maskName } from "./domain.ts";
@@ -165,6 +166,13 @@ export function settlementRoutes() {
   );
 
   // ---- finance: the queue, one application, payouts ----
+  listExport(r, {
+    path: "/admin/settlements/export",
+    source: "settlements",
+    roles: SETTLEMENT_READERS,
+    schema: queueQuery,
+    toQuery: (q) => ({ status: q.status ?? "", provider: q.provider ?? "", number: q.number ?? "" }),
+  });
   r.get("/admin/settlements", requireAdmin(...SETTLEMENT_READERS), query(queueQuery), async (c) => {
     const q = c.req.valid("query");
     const res = await c.var.deps.settlement.queue(c.var.viewer.admin!, q, q.page);

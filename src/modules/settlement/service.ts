@@ -24,6 +24,7 @@ import { LedgerError, type VoucherService } from "../vouchers/service.ts";
 import {
   type SettlementAction,
   type SettlementActor,
+  SETTLEMENT_STATUS_TEXT,
   type SettlementStatus,
   actionsOf,
   checkReason,
@@ -34,7 +35,8 @@ import {
   settlementTransition,
   withinCap,
 } from "./domain.ts";
-import type { Settlement, SettlementPatch, SettlementRepositoryFactory } from "./ports.ts";
+import type { Settlement, SettlementPatch, SettlementRepositoryFactory, SettlementRow } from "./ports.ts";
+import { defineExport } from "../exports/domain.ts";
 
 export const SETTLEMENT_PAGE_SIZE = 20;
 export const SETTLEMENT_ORDERS_MAX = 50;
@@ -221,7 +223,44 @@ export function settlementService(deps: SettlementDeps) {
     }
   }
 
+  /** The review queue's filter as its route parsed it (the page and its export read the same). */
+  const queueFilter = (q: { status?: string; provider?: string; number?: string }) => {
+    const number = q.number?.replace(/\s+/g, "").toUpperCase();
+    return {
+      status: isSettlementStatus(q.status) ? q.status : undefined,
+      providerName: q.provider?.trim() || undefined,
+      number: number && /^[0-9A-Z]{1,24}$/.test(number) ? number : undefined,
+    };
+  };
+
+  /** 导出 CSV / 导出 Excel of the review queue (docs/exports.md): a small table, read in one batch. */
+  const exportSource = defineExport<{ status?: string; provider?: string; number?: string }, SettlementRow>({
+    key: "settlements",
+    title: "兑付申请",
+    listPath: "/admin/settlements",
+    readers: SETTLEMENT_READERS,
+    columns: [
+      { header: "申请编号", kind: "text", value: (s) => s.number, width: 20 },
+      { header: "服务机构", kind: "text", value: (s) => s.providerName, width: 30 },
+      { header: "状态", kind: "text", value: (s) => SETTLEMENT_STATUS_TEXT[s.status], width: 10 },
+      { header: "订单数", kind: "integer", value: (s) => s.orderCount },
+      { header: "合同金额（元）", kind: "money", value: (s) => s.contractFen },
+      { header: "兑付金额（元）", kind: "money", value: (s) => s.amountFen },
+      { header: "其中通用券（元）", kind: "money", value: (s) => s.generalFen },
+      { header: "服务年度", kind: "integer", value: (s) => s.serviceYear },
+      { header: "提交时间", kind: "time", value: (s) => s.submittedAt },
+      { header: "拨付单号", kind: "text", value: (s) => s.payoutNo, width: 24 },
+      { header: "拨付时间", kind: "time", value: (s) => s.paidAt },
+    ],
+    count: async (q, asOf) => (await repo().list(queueFilter(q), 10_000, 0)).rows.filter((s) => s.submittedAt <= asOf).length,
+    async rows(q, asOf) {
+      const { rows } = await repo().list(queueFilter(q), 10_000, 0);
+      return { rows: rows.filter((s) => s.submittedAt <= asOf), cursor: undefined };
+    },
+  });
+
   const service = {
+    exportSource,
     eligible: async (accountId: string) => {
       const provider = await providerOf(accountId);
       if (!provider) return fail({ _form: "仅入库服务商可以申请兑付" }, 403);
@@ -409,14 +448,9 @@ export function settlementService(deps: SettlementDeps) {
     async queue(staff: Staff, q: { status?: string; provider?: string; number?: string }, page: unknown) {
       if (!has(SETTLEMENT_READERS, staff.role)) return fail({ _form: "您的角色无权查看兑付审核" }, 403);
       const pageNo = pageOf(page);
-      const status = isSettlementStatus(q.status) ? q.status : undefined;
-      const number = q.number?.replace(/\s+/g, "").toUpperCase();
-      const { rows, total } = await repo().list(
-        { status, providerName: q.provider?.trim() || undefined, number: number && /^[0-9A-Z]{1,24}$/.test(number) ? number : undefined },
-        SETTLEMENT_PAGE_SIZE,
-        (pageNo - 1) * SETTLEMENT_PAGE_SIZE,
-      );
-      return ok({ rows, total, pageNo, pages: pagesOf(total, SETTLEMENT_PAGE_SIZE), status });
+      const f = queueFilter(q);
+      const { rows, total } = await repo().list(f, SETTLEMENT_PAGE_SIZE, (pageNo - 1) * SETTLEMENT_PAGE_SIZE);
+      return ok({ rows, total, pageNo, pages: pagesOf(total, SETTLEMENT_PAGE_SIZE), status: f.status });
     },
 
     /** One application for staff: the checklist, orders, files, timeline, and what this role may do now. */
