@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE_PDF, SAMPLE_PNG, type Browser } from "../support/client.ts";
 import { signIn, signInAdmin } from "../support/flows.ts";
-import { pathOf } from "../support/esign.ts";
-import { mockPayOf, registerBankAccount, signedOrder } from "../support/payments.ts";
+import { completedOrder as completed, mockPayOf, registerBankAccount } from "../support/payments.ts";
 import { type SigningWorld, signingWorld } from "../support/signing.ts";
 
 /**
@@ -18,41 +17,13 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => w?.t.close());
 
-const mt = (html: string) => html.match(/name="_mt" value="([^"]+)"/)![1]!;
 const version = (html: string) => html.match(/name="version" value="(\d+)"/)![1]!;
 const PDF = { name: "发票.pdf", bytes: SAMPLE_PDF, type: "application/pdf" };
 const PNG = { name: "验收报告.png", bytes: SAMPLE_PNG, type: "image/png" };
 const row = async (id: string) =>
   (await w.t.deps.db.query<{ status: string; number: string }>("select status, number from settlements where id = $1", [id]))[0]!;
 
-async function payOnCashier(b: Browser, orderId: string, kind: "deposit" | "balance") {
-  await b.get(`/me/orders/${orderId}`);
-  const res = await b.post(`/me/orders/${orderId}/pay`, { kind });
-  expect(res.status).toBe(303);
-  const cashier = pathOf(res.headers.get("Location")!);
-  await b.get(cashier);
-  expect((await b.post(cashier, { _mt: mt(b.lastHtml), outcome: "paid" }, { csrf: null })).status).toBe(303);
-  await mockPayOf(w).deliverDue();
-}
-
-/** An order of enterprise 1 with provider 8 taken to 已完成 (the voucher part consumed); its id and amounts. */
-async function completedOrder() {
-  const id = await signedOrder(w);
-  const ent = await signIn(w.t, "13800000001");
-  await payOnCashier(ent, id, "deposit");
-  const o = w.t.deps.orders;
-  expect((await o.startService(w.pro, id, undefined)).ok).toBe(true);
-  expect((await o.completeService(w.pro, id, { summary: "检测完成", files: [{ name: "报告.pdf", bytes: SAMPLE_PDF }] }, undefined)).ok).toBe(true);
-  await payOnCashier(ent, id, "balance");
-  expect((await o.submitReview(w.ent, id, { quality: "5", timeliness: "5", attitude: "4", comment: "" }, undefined)).ok).toBe(true);
-  const [r] = await w.t.deps.db.query<{ status: string; contract_fen: string; deduction_fen: string; voucher_account_id: string }>(
-    "select status, contract_fen::text, deduction_fen::text, voucher_account_id from orders where id = $1",
-    [id],
-  );
-  expect(r!.status).toBe("completed");
-  return { id, contractFen: Number(r!.contract_fen), deductionFen: Number(r!.deduction_fen), accountId: r!.voucher_account_id };
-}
-
+const completedOrder = () => completed(w);
 const yuanOf = (fen: number) => (fen / 100).toFixed(2);
 
 /** 申请兑付 through the page; the new application's id. */

@@ -135,7 +135,7 @@ export function pgSettlements(db: Db): SettlementRepository {
     },
     async files(settlementId) {
       const rows = await db.query(
-        "select file_id, kind, revision, created_at from settlement_files where settlement_id = $1 order by created_at, file_id",
+        "select file_id, kind, revision, created_at from settlement_files where settlement_id = $1 order by created_at, case kind when 'invoice' then 0 when 'acceptance' then 1 else 2 end, file_id",
         [settlementId],
       );
       return rows.map((r) => camelRow<SettlementFile>(r));
