@@ -12,7 +12,9 @@ import { catalogRoutes } from "./modules/catalog/routes.ts";
 import { orderRoutes } from "./modules/orders/routes.ts";
 import { contractRoutes } from "./modules/orders/contract-routes.ts";
 import { orderAdminRoutes } from "./modules/orders/admin-routes.ts";
+import { monitoringRoutes } from "./modules/monitoring/routes.ts";
 import { terminationRoutes } from "./modules/orders/termination-routes.ts";
+import { settlementRoutes } from "./modules/settlement/routes.ts";
 import { productRoutes } from "./modules/products/routes.ts";
 import { demandRoutes } from "./modules/demands/routes.ts";
 import { identityRoutes } from "./modules/identity/routes.ts";
@@ -25,6 +27,7 @@ import { paymentRoutes } from "./modules/payments/routes.ts";
 import { paymentAdminRoutes } from "./modules/payments/admin-routes.ts";
 import { sealRoutes } from "./modules/signing/seal-routes.ts";
 import { signingVerifyRoutes } from "./modules/signing/verify-routes.ts";
+import { exportRoutes } from "./modules/exports/routes.ts";
 import { mockEsignRoutes } from "./adapters/mock-esign/routes.ts";
 import { mockPayRoutes } from "./adapters/mock-pay/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
@@ -55,6 +58,8 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/orders/contract-routes.ts", build: contractRoutes },
   { prefix: "/", file: "src/modules/orders/admin-routes.ts", build: orderAdminRoutes },
   { prefix: "/", file: "src/modules/orders/termination-routes.ts", build: terminationRoutes },
+  { prefix: "/", file: "src/modules/settlement/routes.ts", build: settlementRoutes },
+  { prefix: "/", file: "src/modules/monitoring/routes.ts", build: monitoringRoutes },
   { prefix: "/", file: "src/modules/demands/routes.ts", build: demandRoutes },
   { prefix: "/", file: "src/modules/content/routes.ts", build: contentRoutes },
   { prefix: "/", file: "src/modules/messages/routes.ts", build: messageRoutes },
@@ -65,6 +70,7 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/payments/admin-routes.ts", build: paymentAdminRoutes },
   { prefix: "/", file: "src/modules/signing/seal-routes.ts", build: sealRoutes },
   { prefix: "/", file: "src/modules/signing/verify-routes.ts", build: signingVerifyRoutes },
+  { prefix: "/", file: "src/modules/exports/routes.ts", build: exportRoutes },
   // The mock e-signature provider's hosted pages (a vendor's site on the same server; 404 unless it is the provider).
   { prefix: "/", file: "src/adapters/mock-esign/routes.ts", build: mockEsignRoutes },
   // The mock payment gateway's cashier (a bank's site on the same server; 404 unless it is the channel).

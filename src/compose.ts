@@ -51,6 +51,8 @@ import { contentService } from "./modules/content/service.ts";
 import { pgMessages } from "./modules/messages/pg.ts";
 import { messageService } from "./modules/messages/service.ts";
 import { portalService } from "./modules/portal/service.ts";
+import { pgMonitoring } from "./modules/monitoring/pg.ts";
+import { monitoringService } from "./modules/monitoring/service.ts";
 import { pgOrders } from "./modules/orders/pg.ts";
 import { pgOrderAdmin } from "./modules/orders/admin-pg.ts";
 import { orderService } from "./modules/orders/service.ts";
@@ -58,9 +60,15 @@ import { signingService } from "./modules/signing/service.ts";
 import { paymentService } from "./modules/payments/service.ts";
 import { pgPaymentLedger, pgPayments, pgReconciliations, pgRefunds } from "./modules/payments/pg.ts";
 import { pgTerminations } from "./modules/orders/termination-pg.ts";
+import { settlementService } from "./modules/settlement/service.ts";
+import { pgSettlements } from "./modules/settlement/pg.ts";
 import { pgSigning } from "./modules/signing/pg.ts";
 import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
+import { pgExportJobs } from "./modules/exports/pg.ts";
+import { exportService } from "./modules/exports/service.ts";
+import { xlsxSpreadsheets } from "./adapters/xlsx-writer.ts";
+import type { Spreadsheets } from "./ports/spreadsheets.ts";
 import { loadAssets } from "./web/assets.ts";
 import { createViews } from "./web/views.ts";
 
@@ -193,6 +201,7 @@ export type Overrides = Partial<{
   esign: ESignature;
   pay: PaymentGateway;
   documents: ContractDocuments;
+  spreadsheets: Spreadsheets;
 }>;
 
 /** The composition root: the one place that decides which adapter serves each port. */
@@ -265,6 +274,20 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     secondFactorRequiredFor: config.env === "production" ? ["super_admin", "finance"] : [],
     log,
   });
+  // 使用率提醒, 额度收回 and 暂停交易 (docs/monitoring.md): orders and signing ask it whether a suspension refuses a step.
+  const monitoring = monitoringService({
+    db,
+    clock,
+    monitoringRepo: pgMonitoring,
+    vouchers,
+    enterprises,
+    catalog,
+    identity,
+    sms,
+    audit,
+    settings: config.monitoring,
+    log,
+  });
   const orders = orderService({
     db,
     clock,
@@ -279,6 +302,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     identity,
     log,
     acceptDays: config.orderAcceptDays,
+    suspensions: monitoring,
     audit,
     files,
     // Bound once the signing service exists (it needs the orders service): 同意 queues the sign flow's start.
@@ -298,6 +322,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     files,
     orders,
     enterprises,
+    suspensions: monitoring,
     jobs,
     cache,
     cipher,
@@ -316,9 +341,55 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     ledgerRepo: pgPaymentLedger,
     reconciliationRepo: pgReconciliations,
     audit,
+    // Bound once the settlement service exists (it needs this one): a payout's result settles its application.
+    payoutOutcome: (tx, r) => settlement.payoutOutcome(tx, r),
     log,
   });
-  const messages = messageService({ db, cache, clock, sms, messageRepo: pgMessages, identity, enterprises, files, audit, log });
+  const settlement = settlementService({
+    db,
+    clock,
+    repo: pgSettlements,
+    orders,
+    vouchers,
+    catalog,
+    enterprises,
+    files,
+    signing,
+    payments,
+    suspensions: monitoring,
+    audit,
+    jobs,
+    publicityDays: config.settlement.publicityDays,
+    generalCapFen: config.settlement.generalCapFen,
+    log,
+  });
+  const auditLog = auditLogService({ db, auditRepo: audit });
+  // Every list that can be exported (导出 CSV / 导出 Excel, docs/exports.md), declared by the module that owns it.
+  const exports = exportService({
+    db,
+    clock,
+    jobs,
+    files,
+    audit,
+    spreadsheets: overrides.spreadsheets ?? xlsxSpreadsheets(),
+    exportRepo: pgExportJobs,
+    settings: config.exports,
+    sources: [orders.adminExport, auditLog.exportSource, settlement.exportSource],
+    log,
+  });
+  const messages = messageService({
+    db,
+    cache,
+    clock,
+    sms,
+    messageRepo: pgMessages,
+    identity,
+    enterprises,
+    files,
+    audit,
+    log,
+    posted: (tx, m) => settlement.objectionFromMessage(tx, m),
+  });
   return {
     config,
     log,
@@ -334,7 +405,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     cipher,
     views: createViews({ cache: config.env === "production" }),
     assets: await loadAssets(),
-    auditLog: auditLogService({ db, auditRepo: audit }),
+    auditLog,
     identity,
     enterprises,
     files,
@@ -346,8 +417,11 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     messages,
     orders,
     signing,
+    settlement,
     payments,
+    monitoring,
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
+    exports,
   };
 }
 

@@ -32,6 +32,31 @@ const schema = z.object({
   SMS_DAILY_CAP_PER_IP: z.coerce.number().int().positive().default(50),
   /** Days an order may stay 待接单 before the closing job closes it (超时关闭). */
   ORDER_ACCEPT_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  // 兑付: the days an approved application is published (兑付公示) before it may be paid out.
+  SETTLEMENT_PUBLICITY_DAYS: z.coerce.number().int().min(0).max(60).default(5),
+  // 兑付: a provider's yearly cap of 通用券 settlement in yuan (500万元 by the 管理办法).
+  SETTLEMENT_GENERAL_CAP_YUAN: z.coerce.number().int().min(1).max(1_000_000_000).default(5_000_000),
+  /** 使用率提醒: days before a voucher's validity ends that a low-usage enterprise gets its SMS (0: off). */
+  VOUCHER_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  /** 使用率提醒: the usage (consumed / granted, percent) below which the reminder goes out. */
+  VOUCHER_REMINDER_USAGE_PERCENT: z.coerce.number().int().min(1).max(100).default(70),
+  /** 额度收回: days after approval after which an account with no order gives its quota back (0: off). */
+  VOUCHER_RECALL_DAYS: z.coerce.number().int().min(0).max(3650).default(0),
+  /** Exports (docs/exports.md): up to this many rows download at once; more run as a background job. */
+  EXPORT_DIRECT_MAX_ROWS: z.coerce.number().int().min(0).max(1_000_000).default(2_000),
+  /** The most rows one export may have (refused above, nothing queued). */
+  EXPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(200_000),
+  /** The longest date range (days) of a list whose export requires one (审计日志). */
+  EXPORT_MAX_RANGE_DAYS: z.coerce.number().int().min(1).max(3_660).default(366),
+  /** Hours a background export's file is kept for download. */
+  EXPORT_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
+  /** Rows read per batch by an export (and between two progress updates). */
+  EXPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(500),
   /** The mock e-signature provider's own secret (callback signatures); unset outside production: generated into DATA_DIR. */
   MOCK_ESIGN_SECRET: z.string().optional(),
   /** Where the mock e-signature provider posts its callbacks (default: this server's /callbacks/esign). */
@@ -79,6 +104,11 @@ export type Config = {
   sms: { dailyCapPerPhone: number; dailyCapPerIp: number };
   /** Days an order may stay 待接单 before 超时关闭. */
   orderAcceptDays: number;
+  settlement: { publicityDays: number; generalCapFen: number };
+  /** Monitoring (docs/monitoring.md): the low-usage reminder and 额度收回; 0 days is off. */
+  monitoring: { reminderDays: number; reminderUsagePercent: number; recallDays: number };
+  /** Exports (docs/exports.md). */
+  exports: { directMaxRows: number; maxRows: number; maxRangeDays: number; ttlHours: number; batchRows: number; maxOpenPerStaff: number };
   /** Unset: the embedded default's generated key in DATA_DIR (never in production). */
   encryptionKeys?: FieldKey[];
   /**
@@ -164,6 +194,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     sms: { dailyCapPerPhone: e.SMS_DAILY_CAP_PER_PHONE, dailyCapPerIp: e.SMS_DAILY_CAP_PER_IP },
     orderAcceptDays: e.ORDER_ACCEPT_DAYS,
+    settlement: { publicityDays: e.SETTLEMENT_PUBLICITY_DAYS, generalCapFen: e.SETTLEMENT_GENERAL_CAP_YUAN * 100 },
+    monitoring: {
+      reminderDays: e.VOUCHER_REMINDER_DAYS,
+      reminderUsagePercent: e.VOUCHER_REMINDER_USAGE_PERCENT,
+      recallDays: e.VOUCHER_RECALL_DAYS,
+    },
+    exports: {
+      directMaxRows: e.EXPORT_DIRECT_MAX_ROWS,
+      maxRows: e.EXPORT_MAX_ROWS,
+      maxRangeDays: e.EXPORT_MAX_RANGE_DAYS,
+      ttlHours: e.EXPORT_TTL_HOURS,
+      batchRows: e.EXPORT_BATCH_ROWS,
+      maxOpenPerStaff: 3,
+    },
     encryptionKeys: e.ENCRYPTION_KEYS,
     mockEsign: production
       ? undefined

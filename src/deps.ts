@@ -22,9 +22,12 @@ import type { PortalService } from "./modules/portal/service.ts";
 import type { OrderService } from "./modules/orders/service.ts";
 import type { SigningService } from "./modules/signing/service.ts";
 import type { PaymentService } from "./modules/payments/service.ts";
+import type { SettlementService } from "./modules/settlement/service.ts";
+import type { MonitoringService } from "./modules/monitoring/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
+import type { ExportService } from "./modules/exports/service.ts";
 
 /** Everything the app needs, built by the composition root (src/compose.ts) and by tests. */
 export type Deps = {
@@ -61,5 +64,10 @@ export type Deps = {
   signing: SigningService;
   /** 支付定金 / 支付尾款 through the payment channel, its notifications, the reconciler. */
   payments: PaymentService;
+  settlement: SettlementService;
+  /** 使用率提醒, 额度收回 and 暂停交易 (docs/monitoring.md). */
+  monitoring: MonitoringService;
   portal: PortalService;
+  /** 导出 CSV / 导出 Excel of staff lists: direct downloads and background export jobs. */
+  exports: ExportService;
 };

@@ -24,6 +24,15 @@ export const SWEEP_CRON = "17 * * * *";
 /** The closing job (orders service `closeUnaccepted`, 超时关闭): hourly, once across all instances. */
 export const ORDER_EXPIRY_JOB = "orders-close-unaccepted";
 export const ORDER_EXPIRY_CRON = "41 * * * *";
+/** 尾款 reminders (orders service `remindBalance`): daily at 09:00 Asia/Shanghai (01:00 UTC), once across all instances. */
+export const BALANCE_REMINDER_JOB = "orders-remind-balance";
+export const BALANCE_REMINDER_CRON = "0 1 * * *";
+/** 使用率提醒 (monitoring service `remindLowUsage`): daily at 09:30 Asia/Shanghai (01:30 UTC), once across all instances. */
+export const USAGE_REMINDER_JOB = "monitoring-remind-usage";
+export const USAGE_REMINDER_CRON = "30 1 * * *";
+/** 额度收回 (monitoring service `recallUnused`, off unless VOUCHER_RECALL_DAYS is set): daily at 02:20 Asia/Shanghai (18:20 UTC). */
+export const RECALL_JOB = "monitoring-recall-unused";
+export const RECALL_CRON = "20 18 * * *";
 
 /**
  * Background work of the server process, on the job engine: starts it, registers the workers and
@@ -41,15 +50,35 @@ export async function startJobs(deps: Deps): Promise<void> {
     deps.log.info(run, "unaccepted orders closed");
   });
   await deps.jobs.schedule(ORDER_EXPIRY_JOB, ORDER_EXPIRY_CRON);
+  await deps.jobs.work(BALANCE_REMINDER_JOB, async () => {
+    const run = await deps.orders.remindBalance();
+    deps.log.info(run, "balance reminders sent");
+  });
+  await deps.jobs.schedule(BALANCE_REMINDER_JOB, BALANCE_REMINDER_CRON);
+  // Monitoring (docs/monitoring.md): registered whatever the settings; a job whose setting is 0 does nothing.
+  await deps.jobs.work(USAGE_REMINDER_JOB, async () => {
+    const run = await deps.monitoring.remindLowUsage();
+    deps.log.info(run, "low-usage reminders sent");
+  });
+  await deps.jobs.schedule(USAGE_REMINDER_JOB, USAGE_REMINDER_CRON);
+  await deps.jobs.work(RECALL_JOB, async () => {
+    const run = await deps.monitoring.recallUnused();
+    deps.log.info(run, "unused voucher quota recalled");
+  });
+  await deps.jobs.schedule(RECALL_JOB, RECALL_CRON);
   // Signing: the sign flow's start (queued at 同意 and when a seal becomes active) and the reconciler.
   await deps.signing.startWorkers();
   // Payments: the reconciler (queries what stays pending).
   await deps.payments.startWorkers();
+  // 兑付: the end of 公示 and the payout reconciler.
+  await deps.settlement.startWorkers();
+  // Exports: the background export worker and the hourly sweep of expired export files.
+  await deps.exports.startWorkers();
   // The mock e-signature provider's callback delivery and its minute tick (only when it is the provider).
   await asMockEsign(deps.esign)?.startWorkers();
   // The mock payment gateway's notification delivery and its minute tick (only when it is the channel).
   await asMockPay(deps.pay)?.startWorkers();
-  deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB] }, "job engine started");
+  deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB, BALANCE_REMINDER_JOB, USAGE_REMINDER_JOB, RECALL_JOB] }, "job engine started");
 }
 
 export type Listening = { host: string; port: number; loopbackOnly: boolean; demo: boolean; outbox: boolean; runtime?: string };

@@ -1,8 +1,9 @@
 /**
- * Consistency checks of orders against the voucher ledger, read with SQL straight from the tables
- * (not through the services whose work they check). Used by scripts/bench-orders.ts after its load
- * and by tests/integration/orders-race.test.ts after its races. Each check answers the rows that
- * break it (empty: it holds). See docs/vouchers.md (the ledger) and docs/orders.md (the guarantees).
+ * Consistency checks of orders against the voucher ledger, and of paid orders' money lines against
+ * their payments, read with SQL straight from the tables (not through the services whose work they
+ * check). Used by scripts/bench-orders.ts after its load and by tests/integration/orders-race.test.ts
+ * after its races. Each check answers the rows that break it (empty: it holds). See docs/vouchers.md
+ * (the ledger), docs/orders.md (the guarantees) and docs/payments.md (money lines and payments).
  */
 import type { Db } from "../../src/ports/db.ts";
 
@@ -21,22 +22,25 @@ export type CheckResult = { name: string; failures: Record<string, unknown>[] };
 
 export const ORDER_LEDGER_CHECKS: { name: string; sql: string }[] = [
   {
-    name: "no voucher account overspent (reserved + consumed + expired <= granted, none negative)",
-    sql: `select id, granted_fen, reserved_fen, consumed_fen, expired_fen from voucher_accounts
-           where reserved_fen < 0 or consumed_fen < 0 or expired_fen < 0 or reserved_fen + consumed_fen + expired_fen > granted_fen`,
+    name: "no voucher account overspent (reserved + consumed + expired + recalled <= granted, none negative)",
+    sql: `select id, granted_fen, reserved_fen, consumed_fen, expired_fen, recalled_fen from voucher_accounts
+           where reserved_fen < 0 or consumed_fen < 0 or expired_fen < 0 or recalled_fen < 0
+              or reserved_fen + consumed_fen + expired_fen + recalled_fen > granted_fen`,
   },
   {
     name: "every account's running totals equal the sums of its ledger entries",
-    sql: `select a.id, a.granted_fen, a.reserved_fen, a.consumed_fen, a.expired_fen, s.*
+    sql: `select a.id, a.granted_fen, a.reserved_fen, a.consumed_fen, a.expired_fen, a.recalled_fen, s.*
             from voucher_accounts a
             left join (select account_id,
                               coalesce(sum(amount_fen) filter (where kind = 'grant'), 0)::bigint as l_granted,
                               coalesce(sum(case kind when 'reserve' then amount_fen when 'release' then -amount_fen when 'consume' then -amount_fen end), 0)::bigint as l_reserved,
                               coalesce(sum(case kind when 'consume' then amount_fen when 'refund' then -amount_fen end), 0)::bigint as l_consumed,
-                              coalesce(sum(amount_fen) filter (where kind = 'expire'), 0)::bigint as l_expired
+                              coalesce(sum(amount_fen) filter (where kind = 'expire'), 0)::bigint as l_expired,
+                              coalesce(sum(amount_fen) filter (where kind = 'recall'), 0)::bigint as l_recalled
                          from voucher_ledger group by account_id) s on s.account_id = a.id
            where a.granted_fen <> coalesce(s.l_granted, 0) or a.reserved_fen <> coalesce(s.l_reserved, 0)
-              or a.consumed_fen <> coalesce(s.l_consumed, 0) or a.expired_fen <> coalesce(s.l_expired, 0)`,
+              or a.consumed_fen <> coalesce(s.l_consumed, 0) or a.expired_fen <> coalesce(s.l_expired, 0)
+              or a.recalled_fen <> coalesce(s.l_recalled, 0)`,
   },
   {
     name: "every order entry of the ledger belongs to exactly one order, on that order's voucher account",
@@ -96,5 +100,127 @@ export const ORDER_LEDGER_CHECKS: { name: string; sql: string }[] = [
 export async function checkOrdersAgainstLedger(db: Db): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const c of ORDER_LEDGER_CHECKS) out.push({ name: c.name, failures: await db.query(c.sql) });
+  return out;
+}
+
+/** Statuses after 尾款 (or with nothing left to pay): everything the enterprise owes is paid. */
+const PAID_UP = "('awaiting_review', 'completed')";
+
+/** Per order: the money lines summed by kind. */
+const LINES = `
+  select order_id,
+         coalesce(sum(amount_fen) filter (where kind = 'deposit_paid'), 0)::bigint as deposit,
+         coalesce(sum(amount_fen) filter (where kind = 'balance_paid'), 0)::bigint as balance,
+         coalesce(sum(amount_fen) filter (where kind = 'voucher_consumed'), 0)::bigint as consumed,
+         coalesce(sum(amount_fen) filter (where kind = 'refund'), 0)::bigint as refunded,
+         count(*) filter (where kind = 'deposit_paid')::int as deposit_lines,
+         count(*) filter (where kind = 'balance_paid')::int as balance_lines,
+         count(*) filter (where kind = 'voucher_consumed')::int as consumed_lines
+    from order_money_lines group by order_id`;
+
+/**
+ * Checks of the money of orders that went through payment (定金, 尾款, the voucher's consumption)
+ * and of the payments behind it, straight from the tables. Used by scripts/bench-orders.ts after the
+ * whole-life run; any test that pays orders may run them too.
+ */
+export const ORDER_PAYMENT_CHECKS: { name: string; sql: string }[] = [
+  {
+    name: "every paid-up order's money lines add up: 定金 + 尾款 - 退款 + 补贴券（已核销） = 合同金额, each part as the contract says",
+    sql: `select o.id, o.status, o.contract_fen, o.deposit_fen, o.self_pay_fen, o.deduction_fen, l.deposit, l.balance, l.consumed, l.refunded
+            from orders o left join (${LINES}) l on l.order_id = o.id
+           where o.status in ${PAID_UP}
+             and (coalesce(l.deposit, 0) + coalesce(l.balance, 0) - coalesce(l.refunded, 0) + coalesce(l.consumed, 0) <> o.contract_fen
+                  or coalesce(l.deposit, 0) <> o.deposit_fen
+                  or coalesce(l.balance, 0) <> o.self_pay_fen - o.deposit_fen
+                  or coalesce(l.consumed, 0) <> o.deduction_fen)`,
+  },
+  {
+    name: "no order paid twice: at most one deposit_paid, one balance_paid and one voucher_consumed money line per order",
+    sql: `select order_id, deposit_lines, balance_lines, consumed_lines from (${LINES}) l
+           where deposit_lines > 1 or balance_lines > 1 or consumed_lines > 1`,
+  },
+  {
+    name: "no payment paid twice: at most one succeeded payment per (order, kind)",
+    sql: `select order_id, kind, count(*)::int as succeeded from payments where status = 'succeeded'
+           group by order_id, kind having count(*) > 1`,
+  },
+  {
+    name: "every succeeded payment has exactly one money line (deposit_paid / balance_paid) with its number and amount, and every such line a succeeded payment",
+    sql: `select p.payment_no, p.order_id, p.kind, p.amount_fen, m.id as line, m.kind as line_kind, m.amount_fen as line_fen
+            from payments p
+            full join order_money_lines m
+              on m.ref = p.payment_no and m.kind in ('deposit_paid', 'balance_paid')
+           where (m.id is null and p.status = 'succeeded')
+              or (m.id is not null and m.kind in ('deposit_paid', 'balance_paid')
+                  and (p.payment_no is null or p.status <> 'succeeded' or p.order_id <> m.order_id or p.amount_fen <> m.amount_fen
+                       or m.kind <> (case p.kind when 'deposit' then 'deposit_paid' else 'balance_paid' end)))`,
+  },
+  {
+    name: "each order's voucher_consumed money lines equal the ledger's consumption (consume - refund) for it",
+    sql: `select o.id, l.consumed, h.consumed as ledger_consumed
+            from orders o
+            left join (${LINES}) l on l.order_id = o.id
+            left join (${HOLDS}) h on h.order_id = o.id and h.account_id = o.voucher_account_id
+           where coalesce(l.consumed, 0) <> coalesce(h.consumed, 0)`,
+  },
+  {
+    name: "a paid-up order holds no reservation any more (its deduction consumed, nothing left reserved)",
+    sql: `select o.id, o.status, h.held from orders o join (${HOLDS}) h on h.order_id = o.id
+           where o.status in ${PAID_UP} and h.held <> 0`,
+  },
+  {
+    name: "every completed order has exactly one review and a 提交评价 event",
+    sql: `select o.id, (select count(*)::int from order_reviews r where r.order_id = o.id) as reviews,
+                 (select count(*)::int from order_events e where e.order_id = o.id and e.to_status = 'completed') as completions
+            from orders o where o.status = 'completed'
+             and ((select count(*) from order_reviews r where r.order_id = o.id) <> 1
+                  or (select count(*) from order_events e where e.order_id = o.id and e.to_status = 'completed') <> 1)`,
+  },
+];
+
+/**
+ * The mock providers' outboxes against the platform's inbox (a run on the mock e-signature provider
+ * and the mock cashier, whose adapters keep their outboxes in the same database): every event
+ * delivered exactly once at the first attempt, by whichever instance's worker sent it, and every
+ * request the platform received verified, with each event handled once.
+ */
+export const MOCK_DELIVERY_CHECKS: { name: string; sql: string }[] = [
+  {
+    name: "every callback of the mock e-signature provider delivered exactly once, at the first attempt",
+    sql: `select id, type, attempts, deliveries, delivered_at, given_up_at from mock_esign_events
+           where delivered_at is null or given_up_at is not null or deliveries <> 1 or attempts <> 1`,
+  },
+  {
+    name: "every notification of the mock cashier delivered exactly once, at the first attempt",
+    sql: `select id, type, attempts, deliveries, delivered_at, given_up_at from mock_pay_events
+           where delivered_at is null or given_up_at is not null or deliveries <> 1 or attempts <> 1`,
+  },
+  {
+    name: "the platform's inbox holds one verified request per delivery and one handled event per event, for both providers",
+    sql: `select x.provider, x.sent, x.delivered, i.requests, i.unverified, h.handled
+            from (select 'mock' as provider, count(*)::int as sent, coalesce(sum(deliveries), 0)::int as delivered from mock_esign_events
+                  union all
+                  select 'pay:mock', count(*)::int, coalesce(sum(deliveries), 0)::int from mock_pay_events) x
+            left join (select provider, count(*)::int as requests, count(*) filter (where verified is not true)::int as unverified
+                         from callback_inbox group by provider) i on i.provider = x.provider
+            left join (select provider, count(*)::int as handled from callback_events group by provider) h on h.provider = x.provider
+           where coalesce(i.requests, 0) <> x.delivered or coalesce(i.unverified, 0) <> 0 or coalesce(h.handled, 0) <> x.sent`,
+  },
+];
+
+/** Runs the payment checks, the mock delivery checks when asked, and (given ids) that those orders are all 已完成. */
+export async function checkOrderPayments(db: Db, opts: { mockDeliveries?: boolean; completed?: string[] } = {}): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const c of [...ORDER_PAYMENT_CHECKS, ...(opts.mockDeliveries ? MOCK_DELIVERY_CHECKS : [])]) {
+    out.push({ name: c.name, failures: await db.query(c.sql) });
+  }
+  if (opts.completed) {
+    out.push({
+      name: `every one of the ${opts.completed.length} orders is 已完成`,
+      failures: await db.query("select id, number, status from orders where id = any($1::uuid[]) and status <> 'completed'", [opts.completed]),
+    });
+    const [found] = await db.query<{ n: number }>("select count(*)::int as n from orders where id = any($1::uuid[])", [opts.completed]);
+    if (found!.n !== opts.completed.length) out.at(-1)!.failures.push({ expected: opts.completed.length, found: found!.n });
+  }
   return out;
 }

@@ -1,5 +1,5 @@
 import type { PGlite } from "@electric-sql/pglite";
-import type { ConstructorOptions, PgBoss } from "pg-boss";
+import type { ConstructorOptions, JobResult, PgBoss } from "pg-boss";
 import type { Logger } from "pino";
 import type { Jobs } from "../ports/jobs.ts";
 
@@ -10,17 +10,34 @@ import type { Jobs } from "../ports/jobs.ts";
  */
 export type PgBossTarget = { connectionString: string } | { pglite: PGlite };
 
-/** The Jobs port on pg-boss. Nothing connects until start(); pg-boss is loaded only then. */
+/** Jobs a worker takes per fetch; it fetches again at once while fetches come back full. */
+export const BATCH_SIZE = 5;
+
+/**
+ * The Jobs port on pg-boss. Nothing connects until start(); pg-boss is loaded only then.
+ *
+ * How a worker takes its jobs (pg-boss's own default would wait a polling interval after every
+ * job, so a queue drained one job per 2 s per instance, whatever the backlog): on PostgreSQL the
+ * queues are notify-enabled and the engine LISTENs, so a sent job wakes the workers at once; every
+ * fetch takes up to BATCH_SIZE jobs and, while fetches come back full, the worker fetches again
+ * without waiting (the backlog drains at the handlers' pace); the polling interval stays as the
+ * backstop (and is the only way on PGlite, which has no LISTEN here). The jobs of a batch run one
+ * after another, oldest first, each settled on its own: one that throws fails (and is retried) alone.
+ */
 export function pgBossJobs(target: PgBossTarget, opts: { schema?: string; log?: Logger; pollingIntervalSeconds?: number } = {}): Jobs {
   let boss: PgBoss | undefined;
   const queues = new Set<string>();
+  const listen = !("pglite" in target);
+  const interval = opts.pollingIntervalSeconds ?? 2;
   const engine = () => {
     if (!boss) throw new Error("the job engine is not started");
     return boss;
   };
   const queue = async (name: string) => {
     if (queues.has(name)) return;
-    await engine().createQueue(name);
+    await engine().createQueue(name, { notify: listen });
+    // A queue made before notify was used keeps its settings on createQueue: switch it on.
+    if (listen && (await engine().getQueue(name))?.notify === false) await engine().updateQueue(name, { notify: true });
     queues.add(name);
   };
   return {
@@ -31,7 +48,7 @@ export function pgBossJobs(target: PgBossTarget, opts: { schema?: string; log?: 
       const b =
         "pglite" in target
           ? new PgBoss({ ...common, db: fromPglite(target.pglite), backend: "pglite" })
-          : new PgBoss({ ...common, connectionString: target.connectionString, max: 4 });
+          : new PgBoss({ ...common, connectionString: target.connectionString, max: 4, useListenNotify: true });
       b.on("error", (err) => opts.log?.error({ err }, "job engine error"));
       await b.start();
       boss = b;
@@ -51,9 +68,32 @@ export function pgBossJobs(target: PgBossTarget, opts: { schema?: string; log?: 
     },
     async work(name, handler) {
       await queue(name);
-      await engine().work(name, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async (jobs) => {
-        for (const j of jobs) await handler({ id: j.id, name: j.name, data: (j.data ?? {}) as Record<string, unknown> });
-      });
+      await engine().work(
+        name,
+        {
+          pollingIntervalSeconds: interval,
+          notifyPollingIntervalSeconds: interval,
+          batchSize: BATCH_SIZE,
+          burstWhenBatchFull: true,
+          perJobResults: true,
+          includeMetadata: true,
+        },
+        async (jobs) => {
+          const results: JobResult[] = [];
+          // The engine's claim answers a batch in no particular order: run it oldest first, as one job per fetch would.
+          const ordered = [...jobs].sort((x, y) => x.createdOn.getTime() - y.createdOn.getTime());
+          for (const j of ordered) {
+            try {
+              await handler({ id: j.id, name: j.name, data: (j.data ?? {}) as Record<string, unknown> });
+              results.push({ id: j.id, status: "completed" });
+            } catch (err) {
+              opts.log?.warn({ err, job: j.id, name }, "job failed");
+              results.push({ id: j.id, status: "failed", output: { message: err instanceof Error ? err.message : String(err) } });
+            }
+          }
+          return results;
+        },
+      );
     },
     async stop() {
       const b = boss;

@@ -134,6 +134,9 @@ function repeated<T>(item: z.ZodType<T>, message: string) {
     .transform((xs) => [...new Set(xs)]);
 }
 
+/** Every value of a repeated field of record ids (a checkbox group of rows), distinct, at most 100. */
+export const uuidList = (message: string) => repeated(z.uuid({ error: message }), message);
+
 /** A record id (UUID). */
 export const uuid = (message = "记录不存在") => z.preprocess(asText, z.uuid({ error: message }));
 

@@ -10,14 +10,14 @@ import { DATABASE_URL } from "../support/db.ts";
  * The Jobs port's contract on pg-boss, on the embedded PGlite and (when DATABASE_URL is set) on
  * PostgreSQL. Two engine instances on one database stand for two server instances.
  */
-type Engine = { make: () => Jobs; cleanup: () => Promise<void> };
+type Engine = { make: (pollingIntervalSeconds?: number) => Jobs; cleanup: () => Promise<void> };
 const engines: [string, () => Promise<Engine>][] = [
   [
     "pglite",
     async () => {
       const db = await openPglite();
       const target: PgBossTarget = { pglite: pgliteInstance(db)! };
-      return { make: () => pgBossJobs(target, { pollingIntervalSeconds: 0.5 }), cleanup: () => db.close() };
+      return { make: (p = 0.5) => pgBossJobs(target, { pollingIntervalSeconds: p }), cleanup: () => db.close() };
     },
   ],
 ];
@@ -30,7 +30,7 @@ if (url) {
         .toLowerCase()
         .replace(/[^a-z0-9]/g, "")}`;
       return {
-        make: () => pgBossJobs({ connectionString: url }, { schema, pollingIntervalSeconds: 0.5 }),
+        make: (p = 0.5) => pgBossJobs({ connectionString: url }, { schema, pollingIntervalSeconds: p }),
         cleanup: async () => {
           const admin = await openPostgres(url, { max: 1 });
           await admin.exec(`drop schema if exists ${schema} cascade`);
@@ -53,9 +53,9 @@ async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 20_000)
 describe.each(engines)("Jobs contract (pg-boss): %s", (_name, open) => {
   let engine: Engine;
   const started: Jobs[] = [];
-  const startOne = async () => {
+  const startOne = async (pollingIntervalSeconds?: number) => {
     engine ??= await open();
-    const j = engine.make();
+    const j = engine.make(pollingIntervalSeconds);
     await j.start();
     started.push(j);
     return j;
@@ -98,6 +98,51 @@ describe.each(engines)("Jobs contract (pg-boss): %s", (_name, open) => {
     const mine = (await a.schedules()).filter((s) => s.name === "contract-cron");
     expect(mine).toEqual([{ name: "contract-cron", cron: "17 * * * *" }]);
   });
+
+  it("a backlog drains at the handler's pace, oldest first, not one job per polling interval", async () => {
+    // A 30 s polling interval: the 12 jobs (sent before the worker starts) can only all run within the
+    // wait below if the worker fetches again at once while its fetches come back full.
+    const a = await startOne(30);
+    for (let n = 1; n <= 12; n++) await a.send("contract-backlog", { n });
+    const runs: number[] = [];
+    await a.work("contract-backlog", async (job) => void runs.push(job.data.n as number));
+    await until(() => runs.length >= 12, 15_000);
+    // One worker takes them oldest first, batch after batch (the engine's claim answers a batch unordered).
+    expect(runs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it("a job that fails in a batch fails alone: the others complete once, it is retried", async () => {
+    const a = await startOne();
+    for (let n = 1; n <= 5; n++) await a.send("contract-batch-fail", { n });
+    const runs: number[] = [];
+    await a.work("contract-batch-fail", async (job) => {
+      const n = job.data.n as number;
+      runs.push(n);
+      if (n === 3 && runs.filter((x) => x === 3).length === 1) throw new Error("the first attempt of job 3 fails");
+    });
+    await until(() => runs.filter((x) => x === 3).length >= 2);
+    // The sentinel, sent after the retry, runs after everything before it settled.
+    const seen = runs.length;
+    await a.send("contract-batch-fail", { n: 6 });
+    await until(() => runs.includes(6));
+    expect(seen).toBe(6);
+    expect(runs.sort((x, y) => x - y)).toEqual([1, 2, 3, 3, 4, 5, 6]);
+  });
+
+  // PGlite has no LISTEN here: there the polling interval is the only way, so this case is PostgreSQL's alone.
+  if (_name === "postgres") {
+    it("a sent job wakes an idle worker at once (LISTEN/NOTIFY), not at its next poll", async () => {
+      const a = await startOne(30);
+      const runs: number[] = [];
+      await a.work("contract-notify", async (job) => void runs.push(job.data.n as number));
+      // The first job shows the worker running; after it the worker sleeps its 30 s interval, so only a notification wakes it within the wait.
+      await a.send("contract-notify", { n: 1 });
+      await until(() => runs.length === 1, 15_000);
+      await a.send("contract-notify", { n: 2 });
+      await until(() => runs.length === 2, 15_000);
+      expect(runs).toEqual([1, 2]);
+    });
+  }
 
   it("a failing job is retried until it succeeds", async () => {
     const a = await startOne();

@@ -5,6 +5,7 @@ import { openPostgres } from "../../src/adapters/postgres.ts";
 import type { Db } from "../../src/ports/db.ts";
 import { pgLedger, pgProgrammes, pgQuota } from "../../src/modules/vouchers/pg.ts";
 import { LedgerError, voucherService } from "../../src/modules/vouchers/service.ts";
+import { availableFen } from "../../src/modules/vouchers/domain.ts";
 import { pgAudit as audit } from "../../src/modules/audit/pg.ts";
 import { DATABASE_URL, freshPostgres } from "../support/db.ts";
 import { testClock } from "../support/app.ts";
@@ -94,7 +95,7 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     const t = (await v.accountTotals(account.id))!;
     expect(t).toMatchObject({ grantedFen: 100_000, reservedFen: 0, consumedFen: 0, expiredFen: 0 });
     const s = await v.ledgerSums(account.id);
-    expect(s).toEqual({ grant: 100_000, reserve: 50_000, release: 20_000, consume: 30_000, refund: 30_000, expire: 0 });
+    expect(s).toEqual({ grant: 100_000, reserve: 50_000, release: 20_000, consume: 30_000, refund: 30_000, expire: 0, settle: 0, recall: 0 });
     expect(t.reservedFen).toBe(s.reserve - s.release - s.consume);
     expect(t.consumedFen).toBe(s.consume - s.refund);
   });
@@ -148,6 +149,87 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     await v.refund({ accountId: account.id, orderId: o });
     expect(await v.ledgerSums(account.id)).toMatchObject({ reserve: 10_000, consume: 10_000, refund: 10_000 });
     await expect(v.reserve({ accountId: account.id, enterpriseId, orderId: o, amountFen: 9_000 })).rejects.toMatchObject({ code: "conflict" });
+  });
+
+  it("兑付结算 (settle) moves a consumed amount to settled once; never before consumption or after a refund; a settled order is not refunded", async () => {
+    const v = service(env.db);
+    const { account, enterpriseId } = await seed(env.db, 100_000);
+    const [o, early, back] = [uuid(), uuid(), uuid()];
+    const settle = (orderId: string) => env.db.transaction((tx) => v.ledger.settle(tx, { accountId: account.id, orderId }));
+    for (const id of [o, early, back]) await v.reserve({ accountId: account.id, enterpriseId, orderId: id, amountFen: 10_000 });
+    await expect(settle(early)).rejects.toMatchObject({ code: "conflict" });
+    await v.consume({ accountId: account.id, orderId: o });
+    await v.consume({ accountId: account.id, orderId: back });
+    await v.refund({ accountId: account.id, orderId: back });
+    await expect(settle(back)).rejects.toMatchObject({ code: "conflict" });
+    const first = await settle(o);
+    expect((await settle(o)).id).toBe(first.id);
+    await expect(v.refund({ accountId: account.id, orderId: o })).rejects.toMatchObject({ code: "conflict" });
+    const t = (await v.accountTotals(account.id))!;
+    expect(t).toMatchObject({ consumedFen: 10_000, settledFen: 10_000, reservedFen: 10_000 });
+    expect((await v.ledgerSums(account.id)).settle).toBe(10_000);
+    // The database refuses settled above consumed.
+    await expect(env.db.query("update voucher_accounts set settled_fen = consumed_fen + 1 where id = $1", [account.id])).rejects.toThrow();
+  });
+
+  it("额度收回 (recall) takes what is available on an unused account once, as its own entry; the totals equal the ledger sums", async () => {
+    const clock = testClock(new Date("2026-11-27T02:00:00Z"));
+    const v = service(env.db, clock);
+    const approve = (accountId: string, at: string) =>
+      env.db.query(
+        "update quota_applications set status = 'approved', approved_fen = requested_fen, decided_at = $2 where id = (select application_id from voucher_accounts where id = $1)",
+        [accountId, at],
+      );
+    const recall = (accountId: string, approvedBefore: Date) => env.db.transaction((tx) => v.ledger.recall(tx, { accountId, approvedBefore }));
+    const cutoff = new Date("2026-11-01T00:00:00Z");
+    const unused = await seed(env.db, 100_000);
+    await approve(unused.account.id, "2026-10-01T00:00:00Z");
+    // An order that came and went leaves the account unused; one holding a reservation keeps it.
+    const gone = uuid();
+    await v.reserve({ accountId: unused.account.id, enterpriseId: unused.enterpriseId, orderId: gone, amountFen: 10_000 });
+    expect(await recall(unused.account.id, cutoff)).toBeNull();
+    await v.release({ accountId: unused.account.id, orderId: gone });
+    // Approved too recently: nothing.
+    expect(await recall(unused.account.id, new Date("2026-10-01T00:00:00Z"))).toBeNull();
+    const done = await recall(unused.account.id, cutoff);
+    expect(done!.entry).toMatchObject({ kind: "recall", amountFen: 100_000, orderId: null });
+    expect(await recall(unused.account.id, cutoff)).toBeNull();
+    const t = (await v.accountTotals(unused.account.id))!;
+    expect(t).toMatchObject({ grantedFen: 100_000, reservedFen: 0, consumedFen: 0, expiredFen: 0, recalledFen: 100_000 });
+    expect(availableFen(t)).toBe(0);
+    const s = await v.ledgerSums(unused.account.id);
+    expect(s).toEqual({ grant: 100_000, reserve: 10_000, release: 10_000, consume: 0, refund: 0, expire: 0, settle: 0, recall: 100_000 });
+    expect(t.recalledFen).toBe(s.recall);
+    expect(t.grantedFen - t.reservedFen - t.consumedFen - t.expiredFen - t.recalledFen).toBe(
+      s.grant - (s.reserve - s.release - s.consume) - (s.consume - s.refund) - s.expire - s.recall,
+    );
+    // Nothing can be reserved afterwards; the database refuses a recall beyond what is left, and a second recall entry.
+    await expect(v.reserve({ accountId: unused.account.id, enterpriseId: unused.enterpriseId, orderId: uuid(), amountFen: 1 })).rejects.toMatchObject({
+      code: "insufficient",
+    });
+    await expect(env.db.query("update voucher_accounts set recalled_fen = recalled_fen + 1 where id = $1", [unused.account.id])).rejects.toThrow();
+    await expect(
+      env.db.query("insert into voucher_ledger (account_id, kind, amount_fen) values ($1, 'recall', 1)", [unused.account.id]),
+    ).rejects.toMatchObject({ constraint: "voucher_ledger_recall_key" });
+    // A used account (something consumed) keeps its quota; so does one whose validity ended (it expires instead).
+    const used = await seed(env.db, 50_000);
+    await approve(used.account.id, "2026-10-01T00:00:00Z");
+    const o = uuid();
+    await v.reserve({ accountId: used.account.id, enterpriseId: used.enterpriseId, orderId: o, amountFen: 5_000 });
+    await v.consume({ accountId: used.account.id, orderId: o });
+    expect(await recall(used.account.id, cutoff)).toBeNull();
+    const ended = await seed(env.db, 50_000, "2026-11-01");
+    await approve(ended.account.id, "2026-10-01T00:00:00Z");
+    expect(await recall(ended.account.id, cutoff)).toBeNull();
+    expect(await v.accountTotals(ended.account.id)).toMatchObject({ expiredFen: 50_000, recalledFen: 0 });
+    // The candidates' query names the unused account only before its recall.
+    const fresh = await seed(env.db, 20_000);
+    await approve(fresh.account.id, "2026-10-02T00:00:00Z");
+    const candidates = await v.ledger.recallCandidates(env.db, cutoff, null, 1000);
+    expect(candidates).toContain(fresh.account.id);
+    expect(candidates).not.toContain(unused.account.id);
+    expect(candidates).not.toContain(used.account.id);
+    expect(candidates).not.toContain(ended.account.id);
   });
 
   it("illegal sequences are refused and change nothing", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderExpiryService } from "../../src/modules/orders/expiry-service.ts";
 import { pgOrders } from "../../src/modules/orders/pg.ts";
-import { ORDER_EXPIRY_CRON, ORDER_EXPIRY_JOB, startJobs } from "../../src/start.ts";
+import { BALANCE_REMINDER_CRON, BALANCE_REMINDER_JOB, ORDER_EXPIRY_CRON, ORDER_EXPIRY_JOB, startJobs } from "../../src/start.ts";
 import { type TestApp, makeTestApp, testClock } from "../support/app.ts";
 import { accountOf, placeOrder, productBy, smsAbout, voucherLeft, statusOf } from "../support/orders.ts";
 
@@ -160,6 +160,9 @@ describe("超时关闭 (orders-close-unaccepted)", () => {
     try {
       await startJobs(t.deps);
       expect((await jobs.schedules()).filter((s) => s.name === ORDER_EXPIRY_JOB)).toEqual([{ name: ORDER_EXPIRY_JOB, cron: ORDER_EXPIRY_CRON }]);
+      expect((await jobs.schedules()).filter((s) => s.name === BALANCE_REMINDER_JOB)).toEqual([
+        { name: BALANCE_REMINDER_JOB, cron: BALANCE_REMINDER_CRON },
+      ]);
       await jobs.send(ORDER_EXPIRY_JOB);
       const end = Date.now() + 20_000;
       while ((await statusOf(t, o.id)) !== "closed") {

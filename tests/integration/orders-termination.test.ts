@@ -308,3 +308,34 @@ describe("an operator's termination of a dispute", () => {
     expect((await refunds(id)).map((r) => [r.status, r.amount_fen])).toEqual([["succeeded", "30000"]]);
   });
 });
+
+describe("尾款 reminders", () => {
+  it("remind the enterprise 3 days after 完成服务 and every 3 days after, never on the days between", async () => {
+    const { id, pro } = await paidDeposit();
+    await pro.get(`/provider/orders/${id}`);
+    await pro.post(`/provider/orders/${id}/start`, { version: version(pro.lastHtml) });
+    await pro.get(`/provider/orders/${id}/complete`);
+    await pro.postMultipart(
+      `/provider/orders/${id}/complete`,
+      { version: version(pro.lastHtml), summary: "已完成" },
+      { files: { name: "报告.pdf", bytes: SAMPLE_PDF, type: "application/pdf" } },
+    );
+    expect(await statusOf(w.t, id)).toBe("awaiting_balance");
+    const number = (await w.t.deps.orders.orderNumberOf(id))!;
+    const reminders = async () => (await smsAbout(w.t, number)).filter((m) => m.text.includes("尾款尚未支付")).length;
+    // Entered 待支付尾款 so many days ago (the test moves the fact back; the job reads only it).
+    const ago = (days: number, hours = 1) =>
+      w.t.deps.db.query("update orders set updated_at = now() - make_interval(days => $2, hours => $3) where id = $1", [id, days, hours]);
+    await w.t.deps.orders.remindBalance();
+    expect(await reminders()).toBe(0);
+    await ago(3);
+    await w.t.deps.orders.remindBalance();
+    expect(await reminders()).toBe(1);
+    await ago(4);
+    await w.t.deps.orders.remindBalance();
+    expect(await reminders()).toBe(1);
+    await ago(6);
+    await w.t.deps.orders.remindBalance();
+    expect(await reminders()).toBe(2);
+  });
+});

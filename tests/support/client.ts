@@ -82,14 +82,14 @@ export class Browser {
   /** Posts a multipart form with files, as a browser does for enctype="multipart/form-data". */
   async postMultipart(
     path: string,
-    fields: Record<string, string>,
+    fields: Record<string, string | string[]>,
     files: Record<string, { name: string; bytes: Uint8Array; type?: string } | { name: string; bytes: Uint8Array; type?: string }[]> = {},
     opts: { csrf?: string | null } = {},
   ) {
     const body = new FormData();
     // A browser sends the fields in document order, and every form has its _csrf field first.
     if (opts.csrf !== null) body.set("_csrf", opts.csrf ?? this.csrf());
-    for (const [k, v] of Object.entries(fields)) if (k !== "_csrf" || opts.csrf === null) body.set(k, v);
+    for (const [k, v] of Object.entries(fields)) if (k !== "_csrf" || opts.csrf === null) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
     for (const [k, v] of Object.entries(files)) {
       for (const f of Array.isArray(v) ? v : [v])
         body.append(k, new File([f.bytes as Uint8Array<ArrayBuffer>], f.name, { type: f.type ?? "application/octet-stream" }));

@@ -3,7 +3,7 @@ import type { Side } from "../../src/modules/signing/service.ts";
 import type { Clock } from "../../src/ports/clock.ts";
 import { type TestApp, makeTestApp } from "./app.ts";
 import { Browser } from "./client.ts";
-import { SELFIE, pageToken, pathOf } from "./esign.ts";
+import { SELFIE, pageToken, pathOf, until } from "./esign.ts";
 import { accountOf, placeOrder, productBy } from "./orders.ts";
 
 /**
@@ -25,8 +25,8 @@ export type SigningWorld = {
   product: string;
 };
 
-export async function signingWorld(opts: { jobs?: "engine"; clock?: Clock } = {}): Promise<SigningWorld> {
-  const t = await makeTestApp({ demo: true, mockCallbacks: true, jobs: opts.jobs, clock: opts.clock });
+export async function signingWorld(opts: { jobs?: "engine"; clock?: Clock; env?: Record<string, string> } = {}): Promise<SigningWorld> {
+  const t = await makeTestApp({ demo: true, mockCallbacks: true, jobs: opts.jobs, clock: opts.clock, env: opts.env });
   const [ent, pro] = await Promise.all([accountOf(t, "13800000001"), accountOf(t, "13800000008")]);
   return { t, mock: asMockEsign(t.deps.esign)!, ent, pro, product: await productBy(t, "金属材料力学性能检测") };
 }
@@ -62,6 +62,26 @@ export async function signingOrder(
   return order.id;
 }
 
+/**
+ * Sends the mock's due callbacks and waits until none is still on its way: with the job engine
+ * running, a delivery job may have taken an event (its lease) just before `deliverDue()` looked,
+ * and the callback is then in flight rather than done.
+ */
+export async function deliverCallbacks(w: SigningWorld): Promise<void> {
+  await w.mock.deliverDue();
+  await until(
+    async () => {
+      const [r] = await w.t.deps.db.query<{ n: number }>(
+        "select count(*)::int as n from mock_esign_events where delivered_at is null and given_up_at is null and lease_until > $1",
+        [w.t.deps.clock.now()],
+      );
+      return r!.n === 0;
+    },
+    20_000,
+    "the mock's callbacks in flight delivered",
+  );
+}
+
 /** The mock's face-check page passed (or failed) as a person does it, on a browser of its own. */
 export async function passFace(t: TestApp, url: string, person: { name: string; idNumber: string }, outcome: "passed" | "failed" = "passed") {
   const b = new Browser(t);
@@ -88,7 +108,7 @@ export async function makeSeal(w: SigningWorld, accountId: string) {
   const started = await w.t.deps.signing.startSeal(accountId, { who: "legal", returnUrl: "/me/seal" });
   if (!started.ok) throw new Error(JSON.stringify(started.errors));
   must((await passFace(w.t, started.value.url, await legalOf(w.t, accountId))).status === 303, "人脸认证");
-  await w.mock.deliverDue();
+  await deliverCallbacks(w);
   const seals = await w.t.deps.signing.mySeals(accountId);
   if (!seals.ok) throw new Error(JSON.stringify(seals.errors));
   must(seals.value.active?.status === "active", "签章已生效");
@@ -120,7 +140,7 @@ export async function sign(w: SigningWorld, accountId: string, orderId: string, 
   const { phone, path } = await openSigningPage(w, accountId, orderId, side);
   const done = await phone.post(`${path}/confirm`, { _mt: pageToken(phone.lastHtml) }, { csrf: null });
   must(done.status === 303, "确认签署");
-  await w.mock.deliverDue();
+  await deliverCallbacks(w);
 }
 
 /** 拒签 with a reason by one party, callbacks delivered. */
@@ -128,5 +148,5 @@ export async function refuse(w: SigningWorld, accountId: string, orderId: string
   const { phone, path } = await openSigningPage(w, accountId, orderId, side);
   const done = await phone.post(`${path}/refuse`, { _mt: pageToken(phone.lastHtml), reason }, { csrf: null });
   must(done.status === 303, "拒签");
-  await w.mock.deliverDue();
+  await deliverCallbacks(w);
 }

@@ -275,6 +275,21 @@ const TABLES: Record<string, Ownership> = {
   },
   signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
   payments: { owns: ["payments", "refunds", "payment_reconciliations"] },
+  settlement: {
+    owns: ["settlements", "settlement_orders", "settlement_files", "settlement_events", "settlement_year_totals", "payout_batches"],
+    reads: {
+      provider_directory: "the view catalog publishes: the provider's name in the 兑付 queue and the public 兑付公示",
+      enterprise_directory: "the view enterprises publishes: the enterprise's (masked) name in the public 兑付公示",
+    },
+  },
+  monitoring: {
+    owns: ["usage_reminders", "party_suspensions"],
+    reads: {
+      enterprise_directory: "the view enterprises publishes: 暂停交易管理 names each suspended enterprise and finds one by name in SQL",
+      provider_directory: "the view catalog publishes: 暂停交易管理 names each suspended provider and finds one by name in SQL",
+    },
+  },
+  exports: { owns: ["export_jobs"] },
 };
 /**
  * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in

@@ -34,6 +34,7 @@ const EXPECTED: Record<keyof typeof ORDER_NOTICES, string[]> = {
   terminate_rejected_enterprise: ["enterprise"],
   terminate_rejected_provider: ["provider"],
   refund_done: ["enterprise"],
+  balance_reminder: ["enterprise"],
 };
 
 describe("ORDER_NOTICES", () => {
@@ -72,6 +73,7 @@ describe("ORDER_NOTICES", () => {
       "terminate_rejected_enterprise",
       "terminate_rejected_provider",
       "refund_done",
+      "balance_reminder",
     );
     for (const key of Object.keys(ORDER_NOTICES)) expect(key === "submit" || signing.includes(key) || isOrderAction(key), key).toBe(true);
     for (const action of ACTIONS.filter((a) => !(a in EXPECTED))) expect(noticesFor(action, NUMBER), action).toEqual([]);

@@ -98,7 +98,8 @@ describe("ledger arithmetic", () => {
       ["reserve", 20],
       ["release", 20],
       ["refund", 10],
-      ["expire", 80],
+      ["recall", 30],
+      ["expire", 50],
     ];
     let t = zero;
     const avail: number[] = [];
@@ -106,8 +107,8 @@ describe("ledger arithmetic", () => {
       t = applyEntry(t, k, a);
       avail.push(available(t));
     }
-    expect(avail).toEqual([100, 70, 70, 50, 70, 80, 0]);
-    expect(t).toEqual({ granted: 100, reserved: 0, consumed: 20, expired: 80 });
+    expect(avail).toEqual([100, 70, 70, 50, 70, 80, 50, 0]);
+    expect(t).toEqual({ granted: 100, reserved: 0, consumed: 20, expired: 50, recalled: 30 });
   });
 });
 

@@ -47,4 +47,11 @@ export interface AuditRepository {
   forEntity(db: Db, entityType: string, entityId: string): Promise<AuditRow[]>;
   /** Newest first, filtered in SQL, one page at a time. */
   browse(db: Db, f: AuditFilter, limit: number, offset: number): Promise<{ rows: AuditRow[]; total: number }>;
+  /** How many events match (an export's total). */
+  count(db: Db, f: AuditFilter): Promise<number>;
+  /**
+   * The next `limit` matching events in the log's order (newest first) after the one the cursor names
+   * (its time as exact database text and its id), for exports.
+   */
+  batch(db: Db, f: AuditFilter, after: { at: string; id: number } | undefined, limit: number): Promise<(AuditRow & { cursor_at: string })[]>;
 }

@@ -2,13 +2,12 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, render } from "../../web/http.ts";
+import { listExport } from "../../web/exports.ts";
 import { dateFilter, enumFilter, pageNo, query, uuidFilter } from "../../web/validate.ts";
 import { pagesOf } from "../../lib/paging.ts";
-import { AUDIT_READERS, type AuditFilter } from "./service.ts";
-import { shanghaiMidnight } from "../../lib/shanghai.ts";
+import { ACTOR_TYPE_TEXT, AUDIT_READERS, type AuditQuery, auditFilter } from "./service.ts";
 
 const PAGE_SIZE = 50;
-const ACTOR_TYPES = { account: "企业账号", admin: "平台人员", system: "系统", provider_callback: "服务机构回调" } as const;
 /** A code-like filter (entity type, action): anything else is ignored. */
 const code = (max: number) =>
   z
@@ -21,27 +20,30 @@ const auditQuery = z.object({
   entityType: code(40),
   entityId: uuidFilter,
   action: code(60),
-  actorType: enumFilter(ACTOR_TYPES),
+  actorType: enumFilter(ACTOR_TYPE_TEXT),
   from: dateFilter,
   to: dateFilter,
   page: pageNo,
 });
 
+/** The use cases' query of the parsed one (the page number left out). */
+const auditQueryOf = (q: z.output<typeof auditQuery>): AuditQuery => ({
+  entityType: q.entityType,
+  entityId: q.entityId,
+  action: q.action,
+  actorType: q.actorType,
+  from: q.from,
+  to: q.to,
+});
+
 /** 审计日志: staff browse the append-only audit trail with filters. */
 export function auditRoutes() {
   const r = new Hono<AppEnv>();
+  // 导出 CSV / 导出 Excel of the filtered log (docs/exports.md); a date range of at most EXPORT_MAX_RANGE_DAYS is required.
+  listExport(r, { path: "/admin/audit/export", source: "audit", roles: AUDIT_READERS, schema: auditQuery, toQuery: auditQueryOf });
   r.get("/admin/audit", requireAdmin(...AUDIT_READERS), query(auditQuery), async (c) => {
     const q = c.req.valid("query");
-    const day = (s: string | undefined, plus = 0) => (s ? shanghaiMidnight(s, plus) : undefined);
-    const f: AuditFilter = {
-      entityType: q.entityType,
-      entityId: q.entityId,
-      action: q.action,
-      actorType: q.actorType,
-      from: day(q.from),
-      to: day(q.to, 1),
-    };
-    const res = await c.var.deps.auditLog.browse(c.var.viewer.admin!, f, q.page, PAGE_SIZE);
+    const res = await c.var.deps.auditLog.browse(c.var.viewer.admin!, auditFilter(auditQueryOf(q)), q.page, PAGE_SIZE);
     if (!res.ok) return render(c, "errors/403", { title: "无权访问" }, 403);
     const { rows, total } = res.value;
     const shown = {
@@ -62,6 +64,7 @@ export function auditRoutes() {
       pages: pagesOf(total, PAGE_SIZE),
       q: shown,
       query: link.toString(),
+      exportRangeDays: c.var.deps.config.exports.maxRangeDays,
     });
   });
   return r;

@@ -122,11 +122,15 @@ export function catalogRoutes() {
   r.get("/providers/:id", params(idParam, providerNotFound), query(pageQuery), async (c) => {
     const provider = await c.var.deps.catalog.providerPublic(c.req.valid("param").id);
     if (!provider) return providerNotFound(c);
-    const products = await c.var.deps.products.listings({ providerId: provider.id, page: c.req.valid("query").page });
+    const [products, ratings] = await Promise.all([
+      c.var.deps.products.listings({ providerId: provider.id, page: c.req.valid("query").page }),
+      c.var.deps.orders.providerRatings(provider.id),
+    ]);
     return render(c, "public/provider", {
       title: provider.name,
       provider,
       products,
+      ratings,
       labels,
       categoryName: categoryNamer(products.categories),
     });
@@ -149,9 +153,12 @@ export function catalogRoutes() {
     const { status, page } = c.req.valid("query");
     const res = await c.var.deps.catalog.providers(c.var.viewer.admin!, status, page);
     if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
+    // 暂停交易 (the monitoring module, for fraud) is apart from 暂停（出库）: marked beside it.
+    const live = await c.var.deps.monitoring.liveAmong(res.value.rows.map((p) => ({ kind: "provider" as const, id: p.id })));
     return render(c, "admin/providers", {
       title: "服务商管理",
       ...res.value,
+      tradingSuspended: new Set(live.map((s) => s.partyId)),
       q: { status: status ?? "" },
       query: status ? `status=${encodeURIComponent(status)}` : "",
       labels,

@@ -1,4 +1,5 @@
 import { Hono, type MiddlewareHandler } from "hono";
+import { MONITORING_ACTION_TEXT } from "../monitoring/domain.ts";
 import { z } from "zod";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formFields, formUploads, render, sendFile } from "../../web/http.ts";
@@ -75,6 +76,8 @@ export const AUDIT_ACTION_TEXT: Record<string, string> = {
   password_set: "设置密码",
   password_changed: "修改密码",
   created: "创建",
+  // 暂停交易 / 恢复交易 by an operator (the monitoring module) are events of the enterprise too.
+  ...MONITORING_ACTION_TEXT,
 };
 
 /** The form values a step shows: typed values kept in the session, else the saved application. */
@@ -434,7 +437,14 @@ export function enterpriseRoutes() {
         res.status as Status,
       );
     }
-    return render(c, "admin/certification", { title: "企业认证详情", ...res.value, errors, values, labels, actionText: AUDIT_ACTION_TEXT }, status);
+    // 交易状态 (暂停交易, the monitoring module) beside the timeline that records it.
+    const [suspension] = await c.var.deps.monitoring.liveAmong([{ kind: "enterprise", id: res.value.enterprise.id }]);
+    return render(
+      c,
+      "admin/certification",
+      { title: "企业认证详情", ...res.value, suspension: suspension ?? null, errors, values, labels, actionText: AUDIT_ACTION_TEXT },
+      status,
+    );
   };
   r.get("/admin/certifications/:id", requireAdmin("reviewer", "super_admin"), params(idParam, noApplication), (c) => detailPage(c));
   r.post(

@@ -10,6 +10,14 @@ const EXTENSIONS: Record<AllowedType, string[]> = {
   "image/png": ["png"],
 };
 
+/**
+ * Files the platform generates rather than receives (CSV and XLSX exports): never accepted as
+ * uploads, stored with their own size cap.
+ */
+export type GeneratedType = "text/csv" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+export const GENERATED_TYPES: readonly GeneratedType[] = ["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"];
+export const MAX_GENERATED_BYTES = 256 * 1024 * 1024;
+
 export const TYPE_LABEL: Record<AllowedType, string> = { "application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG" };
 
 /** The type the bytes really are, or null. */

@@ -1,6 +1,6 @@
 import type { Db } from "../../ports/db.ts";
 import { pgArray } from "../../lib/rows.ts";
-import type { AllowedType } from "./domain.ts";
+import { type AllowedType, GENERATED_TYPES, type GeneratedType } from "./domain.ts";
 import type { FileRepository, StoredFile } from "./ports.ts";
 
 type Row = {
@@ -8,7 +8,7 @@ type Row = {
   owner_enterprise_id: string | null;
   purpose: string;
   original_name: string;
-  content_type: AllowedType;
+  content_type: AllowedType | GeneratedType;
   size_bytes: number;
   sha256: string;
   storage_key: string;
@@ -41,6 +41,13 @@ export function pgFiles(db: Db): FileRepository {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [row] = await db.query<Row>(`select ${COLUMNS} from files where id = $1`, [id]);
       return row && toFile(row);
+    },
+    async deleteGenerated(id) {
+      const [row] = await db.query<{ storage_key: string }>("delete from files where id = $1 and content_type = any($2::text[]) returning storage_key", [
+        id,
+        pgArray([...GENERATED_TYPES]),
+      ]);
+      return row?.storage_key;
     },
     async referencedKeys(keys) {
       if (!keys.length) return new Set();

@@ -1,12 +1,12 @@
 import type { Db } from "../../ports/db.ts";
-import type { AllowedType } from "./domain.ts";
+import type { AllowedType, GeneratedType } from "./domain.ts";
 
 export type StoredFile = {
   id: string;
   ownerEnterpriseId: string | null;
   purpose: string;
   originalName: string;
-  contentType: AllowedType;
+  contentType: AllowedType | GeneratedType;
   sizeBytes: number;
   sha256: string;
   storageKey: string;
@@ -16,6 +16,8 @@ export type StoredFile = {
 export interface FileRepository {
   insert(f: Omit<StoredFile, "id" | "createdAt"> & { uploadedByAccount: string | null }): Promise<StoredFile>;
   byId(id: string): Promise<StoredFile | undefined>;
+  /** Deletes the row of a generated file (CSV, XLSX); its storage key, or undefined when there was none. */
+  deleteGenerated(id: string): Promise<string | undefined>;
   /** Which of these storage keys a file row references. */
   referencedKeys(keys: string[]): Promise<Set<string>>;
 }

@@ -3,7 +3,7 @@ import type { Db } from "../../ports/db.ts";
 import type { FileStore, StoredKey } from "../../ports/files.ts";
 import { randomToken } from "../../lib/random.ts";
 import { type Audit, PROTECTED_DATA_READ } from "../audit/service.ts";
-import { type AllowedType, checkUpload, cleanFileName } from "./domain.ts";
+import { type AllowedType, GENERATED_TYPES, type GeneratedType, MAX_GENERATED_BYTES, checkUpload, cleanFileName } from "./domain.ts";
 import type { FileRepositoryFactory, StoredFile } from "./ports.ts";
 
 /** Who asks for a file: the signed-in enterprise, or a staff member (role, and id for the audit trail). */
@@ -55,6 +55,42 @@ export function fileService(deps: { db: Db; store: FileStore; fileRepo: FileRepo
         uploadedByAccount: input.accountId,
       });
       return { ok: true, file };
+    },
+
+    /**
+     * Stores a file the platform generated (a CSV or XLSX export) in the caller's transaction. The
+     * bytes are written in place first (unlike an upload's temporary), so they are there the moment
+     * the row commits and a reader who sees the row finds them; a rollback removes them, and the
+     * orphan sweep removes them if the process dies first. No owner enterprise: the module that links
+     * it decides who may read it (through `readChecked`).
+     */
+    async storeGenerated(tx: Db, input: { name: string; bytes: Uint8Array; contentType: GeneratedType; purpose: string }): Promise<StoredFile> {
+      if (!GENERATED_TYPES.includes(input.contentType)) throw new Error(`not a generated file type: ${input.contentType}`);
+      if (input.bytes.length === 0 || input.bytes.length > MAX_GENERATED_BYTES) throw new Error(`generated file of ${input.bytes.length} bytes`);
+      const key = randomToken(24);
+      await deps.store.put(key, input.bytes);
+      tx.afterRollback(() => deps.store.delete(key));
+      return deps.fileRepo(tx).insert({
+        ownerEnterpriseId: null,
+        purpose: input.purpose,
+        originalName: cleanFileName(input.name),
+        contentType: input.contentType,
+        sizeBytes: input.bytes.length,
+        sha256: createHash("sha256").update(input.bytes).digest("hex"),
+        storageKey: key,
+        uploadedByAccount: null,
+      });
+    },
+
+    /**
+     * Deletes a generated file (an export that expired) in the caller's transaction; its bytes are
+     * removed after commit (the orphan sweep removes them if the process dies first). Uploads are
+     * never deleted this way.
+     */
+    async removeGenerated(tx: Db, id: string): Promise<boolean> {
+      const key = await deps.fileRepo(tx).deleteGenerated(id);
+      if (key) tx.afterCommit(() => deps.store.delete(key));
+      return !!key;
     },
 
     /**

@@ -38,6 +38,8 @@ export type MessageDeps = {
   files: FileService;
   audit: Audit;
   log?: { warn(obj: object, msg?: string): void };
+  /** Told in the transaction of a new message (bound by the composition root: 兑付公示's objections). */
+  posted?: (tx: Db, m: { messageId: string; text: string }) => Promise<void>;
 };
 
 export type Staff = { id: string; role: string };
@@ -104,6 +106,8 @@ export function messageService(deps: MessageDeps) {
             requestId,
             data: { reference: m.reference, category: m.category, anonymous: !author, attachment: !!attachmentFileId },
           });
+          // A message naming a 兑付 application in 公示 is an objection: the settlement module pauses it in this transaction.
+          if (deps.posted) await deps.posted(tx, { messageId: m.reference, text: m.content });
           return ok(m);
         });
       } catch (err) {

@@ -55,5 +55,26 @@ export function pgOrderAdmin(db: Db): OrderAdminRepository {
       ]);
       return { rows: rows.map((r) => camelRow<AdminOrderRow>(r)), total: c!.n };
     },
+    async count(f) {
+      const w = whereOf(f);
+      const [c] = await db.query<{ n: number }>(`select count(*)::int as n ${FROM} ${w.sql}`, w.params);
+      return c!.n;
+    },
+    async batch(f, after, limit) {
+      const w = whereOf(f);
+      const params = [...w.params];
+      let sql = w.sql;
+      if (after) {
+        params.push(after.at, after.id);
+        const keyset = `(o.created_at, o.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
+        sql = sql ? `${sql} and ${keyset}` : `where ${keyset}`;
+      }
+      params.push(limit);
+      const rows = await db.query(
+        `select ${ROW_COLUMNS}, o.created_at::text as cursor_at ${FROM} ${sql} order by o.created_at desc, o.id desc limit $${params.length}`,
+        params,
+      );
+      return rows.map((r) => camelRow<AdminOrderRow & { cursorAt: string }>(r));
+    },
   };
 }

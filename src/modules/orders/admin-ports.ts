@@ -26,5 +26,12 @@ export type AdminOrderRow = OrderSummary & { cityCode: string | null };
 export interface OrderAdminRepository {
   /** One page of every order matching the filter (newest first) and how many match. Limit and offset are bound as parameters. */
   search(f: AdminOrderFilter, limit: number, offset: number): Promise<{ rows: AdminOrderRow[]; total: number }>;
+  /** How many orders match (an export's total). */
+  count(f: AdminOrderFilter): Promise<number>;
+  /**
+   * The next `limit` orders matching the filter in the list's order (newest first) after the row the
+   * cursor names (`cursorAt`, the creation time as exact database text, and the id), for exports.
+   */
+  batch(f: AdminOrderFilter, after: { at: string; id: string } | undefined, limit: number): Promise<(AdminOrderRow & { cursorAt: string })[]>;
 }
 export type OrderAdminRepositoryFactory = (db: Db) => OrderAdminRepository;

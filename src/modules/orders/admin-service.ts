@@ -4,15 +4,18 @@
  * "Admin 订单管理".
  */
 import { pageOf, pagesOf } from "../../lib/paging.ts";
+import type { Db } from "../../ports/db.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import { shanghaiMidnight } from "../../lib/shanghai.ts";
 import { type OrderCore, STALE_ORDER, inTransaction, refuse } from "./core-service.ts";
-import { FINAL_STATUSES, type OrderStatus, TRANSITIONS, checkReason, parseOrderNumber, transition } from "./domain.ts";
-import type { AdminOrderFilter } from "./admin-ports.ts";
+import { FINAL_STATUSES, ORDER_STATUS_TEXT, type OrderStatus, TRANSITIONS, checkReason, parseOrderNumber, transition } from "./domain.ts";
+import type { AdminOrderFilter, AdminOrderRow } from "./admin-ports.ts";
 import type { Order } from "./ports.ts";
 import type { OrderDeps } from "./service.ts";
 import type { terminationUseCases } from "./termination-service.ts";
 import { checkRefund } from "./termination-domain.ts";
+import { checkDateRange, defineExport } from "../exports/domain.ts";
+import { cityName } from "../enterprises/domain.ts";
 
 type TerminationUseCases = ReturnType<typeof terminationUseCases>;
 
@@ -105,8 +108,70 @@ export function adminFilter(q: AdminOrderQuery): AdminOrderFilter {
   };
 }
 
+/**
+ * 订单管理 as an export (导出 CSV / 导出 Excel, docs/exports.md): the list's filters and order (newest
+ * first), read in batches by a keyset on (created_at, id), only orders submitted by the request.
+ */
+export function orderExportSource(deps: Pick<OrderDeps, "db" | "orderAdminRepo">) {
+  const filterAt = (q: AdminOrderQuery, asOf: Date): AdminOrderFilter => {
+    const f = adminFilter(q);
+    const end = new Date(asOf.getTime() + 1);
+    return { ...f, to: f.to && f.to < end ? f.to : end };
+  };
+  return defineExport<AdminOrderQuery, AdminOrderRow & { cursorAt?: string }>({
+    key: "orders",
+    title: "订单管理",
+    listPath: "/admin/orders",
+    readers: ORDER_READERS,
+    columns: [
+      { header: "订单编号", kind: "text", value: (o) => o.number, width: 20 },
+      { header: "服务产品", kind: "text", value: (o) => o.title, width: 30 },
+      { header: "下单企业", kind: "text", value: (o) => o.enterpriseName, width: 30 },
+      { header: "企业所在城市", kind: "text", value: (o) => cityName(o.cityCode), width: 12 },
+      { header: "服务商", kind: "text", value: (o) => o.providerName, width: 30 },
+      { header: "合同金额（元）", kind: "money", value: (o) => o.contractFen },
+      { header: "补贴券抵扣（元）", kind: "money", value: (o) => o.deductionFen },
+      { header: "企业自付（元）", kind: "money", value: (o) => o.selfPayFen },
+      { header: "订单状态", kind: "text", value: (o) => ORDER_STATUS_TEXT[o.status], width: 12 },
+      { header: "提交时间", kind: "time", value: (o) => o.createdAt },
+    ],
+    check: (q) => checkDateRange(q.from, q.to, { required: false, maxDays: Number.POSITIVE_INFINITY }),
+    count: (q, asOf) => deps.orderAdminRepo(deps.db).count(filterAt(q, asOf)),
+    async rows(q, asOf, limit, cursor) {
+      const [at, id] = cursor ? (JSON.parse(cursor) as [string, string]) : [];
+      const rows = await deps.orderAdminRepo(deps.db).batch(filterAt(q, asOf), at && id ? { at, id } : undefined, limit);
+      const last = rows.at(-1);
+      return { rows, cursor: last && rows.length === limit ? JSON.stringify([last.cursorAt, last.id]) : undefined };
+    },
+  });
+}
+
 export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply">, termination: Pick<TerminationUseCases, "terminate" | "netPaid">) {
   const { db } = deps;
+
+  /** The audit event of a staff decision on an order, in the decision's transaction. */
+  const audit = (
+    tx: Db,
+    staff: Staff,
+    action: "order_resumed" | "order_closed",
+    before: Order,
+    after: Order,
+    reason: string | null,
+    requestId: string | undefined,
+    data?: Record<string, unknown>,
+  ) =>
+    deps.audit.record(tx, {
+      actorType: "admin",
+      actorId: staff.id,
+      entityType: "order",
+      entityId: before.id,
+      action,
+      fromStatus: before.status,
+      toStatus: after.status,
+      reason,
+      requestId,
+      data,
+    });
 
   return {
     /** 订单管理 (admin): every order matching the filters, newest first, one page of them. */
@@ -181,17 +246,7 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
           requestId,
           expectedVersion,
         });
-        await deps.audit.record(tx, {
-          actorType: "admin",
-          actorId: staff.id,
-          entityType: "order",
-          entityId: order.id,
-          action: "order_resumed",
-          fromStatus: order.status,
-          toStatus: resumed.status,
-          reason: reason.reason,
-          requestId,
-        });
+        await audit(tx, staff, "order_resumed", order, resumed, reason.reason, requestId);
         return ok(resumed);
       });
     },
@@ -257,17 +312,11 @@ export function orderAdminUseCases(deps: OrderDeps, core: Pick<OrderCore, "apply
             expectedVersion,
           });
         }
-        await deps.audit.record(tx, {
-          actorType: "admin",
-          actorId: staff.id,
-          entityType: "order",
-          entityId: order.id,
-          action: "order_closed",
-          fromStatus: order.status,
-          toStatus: closed.status,
-          reason: reason.reason,
-          requestId,
-          data: { number: order.number, releasedFen: order.voucherAccountId ? order.deductionFen : 0, paidFen: paid, refundFen: refund.refundFen },
+        await audit(tx, staff, "order_closed", order, closed, reason.reason, requestId, {
+          number: order.number,
+          releasedFen: order.voucherAccountId ? order.deductionFen : 0,
+          paidFen: paid,
+          refundFen: refund.refundFen,
         });
         return ok(closed);
       });

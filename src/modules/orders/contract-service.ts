@@ -156,6 +156,7 @@ export function contractUseCases(deps: OrderDeps, core: OrderCore) {
         const names = await parties(await providerOrder(provider.id, orderId), provider);
         return inTransaction(db, async (tx) => {
           const order = await providerOrder(provider.id, orderId, tx);
+          await core.assertNotFrozen(tx, order);
           const { version } = await write(tx, order, { ...terms }, names);
           return ok({ version });
         });

@@ -8,7 +8,8 @@ import type { Clock } from "../../ports/clock.ts";
 import type { Db } from "../../ports/db.ts";
 import { type Failure, type Result, fail } from "../../lib/result.ts";
 import { LedgerError, type VoucherService } from "../vouchers/service.ts";
-import { type Actor, type OrderAction, releasesReservation, transition } from "./domain.ts";
+import type { SuspensionCheck } from "../monitoring/service.ts";
+import { type Actor, FINAL_STATUSES, type OrderAction, releasesReservation, transition } from "./domain.ts";
 import type { NoticeAction } from "./notice-domain.ts";
 import { type NoticeDeps, orderNotices } from "./notice-service.ts";
 import type { Order, OrderRepositoryFactory } from "./ports.ts";
@@ -58,10 +59,26 @@ export type ActionInput = {
   patch?: Partial<Pick<Order, "contractFen" | "deductionFen" | "selfPayFen" | "depositFen">>;
 };
 
-export type CoreDeps = { clock: Clock; orderRepo: OrderRepositoryFactory; vouchers: VoucherService } & NoticeDeps;
+export type CoreDeps = {
+  clock: Clock;
+  orderRepo: OrderRepositoryFactory;
+  vouchers: VoucherService;
+  /** 暂停交易 (the monitoring module): a party's steps on an open order are refused while either party is suspended. */
+  suspensions?: SuspensionCheck;
+} & NoticeDeps;
 
 export function orderCore(deps: CoreDeps) {
   const notices = orderNotices(deps);
+  /**
+   * 订单冻结: refuses (409, rolling the caller back) a party's step on an open order while the
+   * ordering enterprise or the provider is suspended (暂停交易). The platform's own steps (an
+   * operator's 关闭 / 终止 / 继续履约, the jobs, the providers' callbacks) never ask.
+   */
+  async function assertNotFrozen(tx: Db, order: Pick<Order, "status" | "enterpriseId" | "providerId">): Promise<void> {
+    if (!deps.suspensions || FINAL_STATUSES.includes(order.status)) return;
+    const refusal = await deps.suspensions.refusal(tx, order, "order");
+    if (refusal) refuse({ _form: refusal }, 409);
+  }
   /**
    * One transition of an order in the caller's transaction, on the row it locked: the table's
    * answer, the version check, the new status with one event, and the reservation released when
@@ -72,6 +89,7 @@ export function orderCore(deps: CoreDeps) {
     const t = transition(order.status, a.action, a.actor);
     if (!t.ok) return refuse({ _form: t.message }, t.code === "wrong_actor" ? 403 : 409);
     if (a.expectedVersion !== undefined && a.expectedVersion !== order.version) return refuse({ _form: STALE_ORDER }, 409);
+    if (a.actor === "enterprise" || a.actor === "provider") await assertNotFrozen(tx, order);
     const at = deps.clock.now();
     const repo = deps.orderRepo(tx);
     const updated = await repo.transition(
@@ -109,6 +127,6 @@ export function orderCore(deps: CoreDeps) {
   const notifySubmitted = (tx: Db, order: Order) => notices.afterCommit(tx, order, "submit");
   /** Notices of a step that is no transition (a 协商终止 proposal, a refund), sent once the caller's transaction commits. */
   const notify = (tx: Db, order: Order, action: NoticeAction) => notices.afterCommit(tx, order, action);
-  return { apply, notifySubmitted, notify };
+  return { apply, notifySubmitted, notify, assertNotFrozen };
 }
 export type OrderCore = ReturnType<typeof orderCore>;

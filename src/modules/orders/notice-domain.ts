@@ -15,7 +15,8 @@ export type TerminationNotice =
   | "terminate_proposed_provider"
   | "terminate_rejected_enterprise"
   | "terminate_rejected_provider"
-  | "refund_done";
+  | "refund_done"
+  | "balance_reminder";
 /** Notices of the signing module's steps that are no order transition: 待签署 (to the party whose turn it is), 签署已过期. */
 export type SigningNotice = "sign_pending_enterprise" | "sign_pending_provider" | "sign_expired";
 type Template = (orderNumber: string) => string;
@@ -65,6 +66,7 @@ export const ORDER_NOTICES = {
   terminate_proposed_provider: { enterprise: (n) => `${SIGN}服务机构申请协商终止订单${n}，请登录平台在“我购买的服务”中处理。` },
   terminate_rejected_enterprise: { enterprise: (n) => `${SIGN}您对订单${n}的协商终止申请已被服务机构拒绝，请登录平台查看。` },
   terminate_rejected_provider: { provider: (n) => `${SIGN}您对订单${n}的协商终止申请已被企业拒绝，请登录平台查看。` },
+  balance_reminder: { enterprise: (n) => `${SIGN}订单${n}的服务已完成，尾款尚未支付，请登录平台查看服务成果并支付尾款；如有异议请提出异议。` },
   refund_done: { enterprise: (n) => `${SIGN}订单${n}的退款已原路退回企业对公账户，请登录平台查看。` },
   sign_pending_enterprise: { enterprise: (n) => `${SIGN}订单${n}的合同待您签署，请登录平台在“我购买的服务”中扫码签署。` },
   sign_pending_provider: { provider: (n) => `${SIGN}订单${n}的合同企业已签署，待您签署，请登录平台在“订单管理”中扫码签署。` },

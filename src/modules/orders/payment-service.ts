@@ -56,6 +56,9 @@ export function paymentUseCases(deps: OrderDeps, core: OrderCore) {
       const enterprise = await deps.enterprises.ofAccount(accountId);
       const order = enterprise ? await deps.orderRepo(db).byId(orderId) : undefined;
       if (!order || order.enterpriseId !== enterprise!.id) return fail({ _form: "订单不存在" }, 404);
+      // 订单冻结 (暂停交易): no new payment starts on it; a payment already made is still confirmed by its callback.
+      const frozen = await deps.suspensions?.refusal(db, order, "order");
+      if (frozen) return fail({ _form: frozen }, 409);
       const provider = await deps.catalog.provider(order.providerId);
       if (!provider) return fail({ _form: "服务商不存在" }, 404);
       return ok({ order, due: dueOf(order), providerEnterpriseId: provider.enterpriseId });

@@ -1,18 +1,7 @@
 import type { Db } from "../../ports/db.ts";
 import { camelRow, pgArray } from "../../lib/rows.ts";
 import type { ContractContent, OrderStatus, StoredContractVersion } from "./domain.ts";
-import type {
-  EventInput,
-  MoneyLine,
-  NewOrder,
-  Order,
-  OrderEvent,
-  OrderParty,
-  OrderRepository,
-  OrderReview,
-  OrderSummary,
-  ProductRatings,
-} from "./ports.ts";
+import type { EventInput, MoneyLine, NewOrder, Order, OrderEvent, OrderParty, OrderRepository, OrderReview, OrderSummary, PublicReview } from "./ports.ts";
 
 const ORDER_COLUMNS = `id, number, enterprise_id, provider_id, product_id, status, quantity, unit_price_fen, order_fen, contract_fen,
   deduction_fen, self_pay_fen, deposit_fen, voucher_account_id, snapshot, submission_key, version, created_at, updated_at`;
@@ -160,33 +149,55 @@ export function pgOrders(db: Db): OrderRepository {
     async review(orderId) {
       if (!UUID.test(orderId)) return undefined;
       const [r] = await db.query(
-        "select order_id, product_id, provider_id, enterprise_id, quality, timeliness, attitude, comment, created_at from order_reviews where order_id = $1",
+        `select order_id, product_id, provider_id, enterprise_id, quality, timeliness, attitude, comment, created_at, reply, replied_at, hidden_at, hidden_reason
+           from order_reviews where order_id = $1`,
         [orderId],
       );
       return r ? camelRow<OrderReview>(r) : undefined;
     },
 
-    async productRatings(productId, latest) {
-      if (!UUID.test(productId)) return { count: 0, quality: 0, timeliness: 0, attitude: 0, overall: 0, latest: [] };
-      const [agg] = await db.query<{ n: number; q: string | null; t: string | null; a: string | null }>(
-        `select count(*)::int as n, round(avg(quality), 1)::text as q, round(avg(timeliness), 1)::text as t, round(avg(attitude), 1)::text as a
-           from order_reviews where product_id = $1`,
-        [productId],
+    async replyToReview(orderId, reply, by, at) {
+      const rows = await db.query(
+        "update order_reviews set reply = $2, replied_by = $3, replied_at = $4 where order_id = $1 and reply is null returning order_id",
+        [orderId, reply, by, at],
+      );
+      return rows.length === 1;
+    },
+
+    async hideReview(orderId, reason, by, at) {
+      const rows = await db.query(
+        "update order_reviews set hidden_reason = $2, hidden_by = $3, hidden_at = $4 where order_id = $1 and hidden_at is null returning order_id",
+        [orderId, reason, by, at],
+      );
+      return rows.length === 1;
+    },
+
+    async ratings(scope, latest) {
+      const [column, id] = "productId" in scope ? ["product_id", scope.productId] : ["provider_id", scope.providerId];
+      if (!UUID.test(id)) return { count: 0, quality: 0, timeliness: 0, attitude: 0, overall: 0, latest: [] };
+      // The overall average is rounded as the products module rounds the listing's rating_tenths (0028).
+      const [agg] = await db.query<{ n: number; q: string | null; t: string | null; a: string | null; o: string | null }>(
+        `select count(*)::int as n, round(avg(quality), 1)::text as q, round(avg(timeliness), 1)::text as t, round(avg(attitude), 1)::text as a,
+                round(sum(quality + timeliness + attitude) * 10.0 / nullif(3 * count(*), 0))::text as o
+           from order_reviews where ${column} = $1`,
+        [id],
       );
       const rows = await db.query(
-        "select quality, timeliness, attitude, comment, created_at from order_reviews where product_id = $1 order by created_at desc, order_id limit $2",
-        [productId, latest],
+        `select r.order_id, r.product_id, o.snapshot->>'title' as title, r.quality, r.timeliness, r.attitude,
+                case when r.hidden_at is null then r.comment else '' end as comment,
+                case when r.hidden_at is null then r.reply end as reply,
+                r.hidden_at is not null as hidden, r.created_at
+           from order_reviews r join orders o on o.id = r.order_id
+          where r.${column} = $1 order by r.created_at desc, r.order_id limit $2`,
+        [id, latest],
       );
-      const q = Number(agg!.q ?? 0);
-      const t = Number(agg!.t ?? 0);
-      const a = Number(agg!.a ?? 0);
       return {
         count: agg!.n,
-        quality: q,
-        timeliness: t,
-        attitude: a,
-        overall: agg!.n ? Math.round(((q + t + a) / 3) * 10) / 10 : 0,
-        latest: rows.map((r) => camelRow<ProductRatings["latest"][number]>(r)),
+        quality: Number(agg!.q ?? 0),
+        timeliness: Number(agg!.t ?? 0),
+        attitude: Number(agg!.a ?? 0),
+        overall: Number(agg!.o ?? 0) / 10,
+        latest: rows.map((r) => camelRow<PublicReview>(r)),
       };
     },
 
@@ -266,6 +277,20 @@ export function pgOrders(db: Db): OrderRepository {
         [orderId, version, from, to, at, extra.returnReason ?? null, extra.sha256 ?? null],
       );
       return rows.length === 1;
+    },
+
+    async inStatusSince(status, before, afterId, limit) {
+      // On the status index; keyset on (updated_at, id), the cursor's values read back from its row.
+      const after = afterId && UUID.test(afterId) ? afterId : null;
+      const rows = await db.query<{ id: string; number: string; enterprise_id: string; provider_id: string; updated_at: Date }>(
+        `select id, number, enterprise_id, provider_id, updated_at from orders
+         where status = $1 and updated_at < $2
+           and ($3::uuid is null or (updated_at, id) > (select o.updated_at, o.id from orders o where o.id = $3::uuid))
+         order by updated_at, id
+         limit $4`,
+        [status, before, after, limit],
+      );
+      return rows.map((r) => ({ id: r.id, number: r.number, enterpriseId: r.enterprise_id, providerId: r.provider_id, since: new Date(r.updated_at) }));
     },
 
     async unacceptedBefore(cutoff: Date, afterId: string | null, limit: number): Promise<string[]> {

@@ -65,7 +65,7 @@ export type NewOrder = Omit<Order, "id" | "status" | "version" | "createdAt" | "
 /** Whose orders a list shows. */
 export type OrderParty = { enterpriseId: string } | { providerId: string };
 
-/** 评价 of one order. */
+/** 评价 of one order, with the provider's reply (回复评价, once) and an operator's hiding of the comment (隐藏评价). */
 export type OrderReview = {
   orderId: string;
   productId: string;
@@ -76,16 +76,43 @@ export type OrderReview = {
   attitude: number;
   comment: string;
   createdAt: Date;
+  reply: string | null;
+  repliedAt: Date | null;
+  hiddenAt: Date | null;
+  hiddenReason: string | null;
 };
+export type NewReview = Omit<OrderReview, "reply" | "repliedAt" | "hiddenAt" | "hiddenReason">;
+
+/**
+ * A review as public pages show it: a hidden one keeps its scores but not its text or its reply
+ * (comment '' and reply null, `hidden` true), so they never leave the database for a public page.
+ */
+export type PublicReview = {
+  orderId: string;
+  productId: string;
+  /** The product's title as ordered (the order's snapshot). */
+  title: string;
+  quality: number;
+  timeliness: number;
+  attitude: number;
+  comment: string;
+  reply: string | null;
+  hidden: boolean;
+  createdAt: Date;
+};
+/** 服务评价 of a product or of a provider (all its products). */
 export type ProductRatings = {
   count: number;
   /** Averages over the reviews (0 when there are none), one decimal. */
   quality: number;
   timeliness: number;
   attitude: number;
+  /** The average of all three scores over all reviews, one decimal: the value the catalog's 评分 sort uses. */
   overall: number;
-  latest: { quality: number; timeliness: number; attitude: number; comment: string; createdAt: Date }[];
+  latest: PublicReview[];
 };
+/** Whose reviews a rating summary covers. */
+export type RatingScope = { productId: string } | { providerId: string };
 
 /** The provider's 服务成果 of an order. */
 export type OrderDelivery = { orderId: string; summary: string; fileIds: string[]; createdBy: string; createdAt: Date };
@@ -117,10 +144,14 @@ export interface OrderRepository {
   addDelivery(orderId: string, d: { summary: string; fileIds: string[]; by: string; at: Date }): Promise<void>;
   delivery(orderId: string): Promise<OrderDelivery | undefined>;
   /** 评价, once per order (a second insert throws UniqueViolation). */
-  addReview(r: OrderReview): Promise<void>;
+  addReview(r: NewReview): Promise<void>;
   review(orderId: string): Promise<OrderReview | undefined>;
-  /** A product's ratings: the count, the averages and the latest comments (at most `latest`). */
-  productRatings(productId: string, latest: number): Promise<ProductRatings>;
+  /** 回复评价: writes the reply only if the review has none yet (atomic); false when it had one (nothing written). */
+  replyToReview(orderId: string, reply: string, by: string, at: Date): Promise<boolean>;
+  /** 隐藏评价: marks the review hidden only if it is not yet (atomic); false otherwise (nothing written). */
+  hideReview(orderId: string, reason: string, by: string, at: Date): Promise<boolean>;
+  /** A product's or a provider's ratings: the count, the averages and the latest reviews (at most `latest`, newest first). */
+  ratings(scope: RatingScope, latest: number): Promise<ProductRatings>;
   moneyLines(orderId: string): Promise<MoneyLine[]>;
   /**
    * The lines of money through the payment channel (deposit_paid, balance_paid, refund) whose ref is
@@ -159,5 +190,15 @@ export interface OrderRepository {
    * Read without locks: each is locked and re-checked in its own transaction.
    */
   unacceptedBefore(cutoff: Date, afterId: string | null, limit: number): Promise<string[]>;
+  /**
+   * Orders in `status` whose last transition (updated_at) was before `before`, oldest first, at most
+   * `limit`, after the order `afterId` (keyset paging): the reminders' candidates, read without locks.
+   */
+  inStatusSince(
+    status: OrderStatus,
+    before: Date,
+    afterId: string | null,
+    limit: number,
+  ): Promise<{ id: string; number: string; enterpriseId: string; providerId: string; since: Date }[]>;
 }
 export type OrderRepositoryFactory = (db: Db) => OrderRepository;

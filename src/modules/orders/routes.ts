@@ -6,6 +6,7 @@ import { checkbox, enumFilter, form, optionalText, pageNo, params, query, search
 import { categoryName, PROGRAMME_KINDS } from "../vouchers/domain.ts";
 import {
   ACTOR_TEXT,
+  FINAL_STATUSES,
   ORDER_ACTIONS,
   ORDER_STATUS_TEXT,
   ORDER_TABS,
@@ -15,7 +16,7 @@ import {
   type OrderTab,
   tabOf,
 } from "./domain.ts";
-import { REVIEW_SCORE_TEXT } from "./review-service.ts";
+import { REPLY_MAX, REVIEW_SCORE_TEXT } from "./review-service.ts";
 import { dueOf } from "./payment-service.ts";
 
 export type Status = 200 | 403 | 404 | 409 | 422;
@@ -72,10 +73,13 @@ const reviewForm = z.object({
   comment: z.string().max(2000).catch(""),
   version: versionField,
 });
+/** 回复评价: the text (the service also requires 2 characters at least). */
+const replyForm = z.object({ reply: optionalText(REPLY_MAX, "回复内容") });
 const deliveryParam = z.object({ id: uuid("订单不存在"), fileId: uuid("文件不存在") });
 const declineForm = z.object({ reason: optionalText(200, "拒单原因"), version: versionField });
 const disputeForm = z.object({ reason: optionalText(200, "异议原因"), version: versionField });
 
+import { SETTLEMENT_STATUS_TEXT } from "../settlement/domain.ts";
 import { MONEY_LINE_TEXT, TERMINATION_PARTY_TEXT, TERMINATION_STATUS_TEXT, moneyStatus } from "./termination-domain.ts";
 
 export const labels = {
@@ -92,10 +96,15 @@ export const labels = {
   moneyStatus,
   termStatus: TERMINATION_STATUS_TEXT,
   termParty: TERMINATION_PARTY_TEXT,
+  settlementStatus: SETTLEMENT_STATUS_TEXT as Record<string, string>,
 };
 
 /** What 订单详情's form shows: the values chosen (or typed) and the defaults of a first visit. */
 type Choice = { quantity: string; useVoucher: boolean; voucherAccountId: string };
+
+/** The 订单冻结 notice of an open order while a party is suspended (暂停交易), or null. */
+export const frozenOf = (c: Ctx, order: { status: OrderStatus; enterpriseId: string; providerId: string }) =>
+  FINAL_STATUSES.includes(order.status) ? Promise.resolve(null) : c.var.deps.monitoring.frozenNotice(order);
 
 /** Order events as the shared timeline partial reads them. */
 export const timeline = (events: { at: Date; action: string; toStatus: string | null; actorType: string; reason: string | null }[]) =>
@@ -226,7 +235,8 @@ export function orderRoutes() {
       c.var.deps.payments.refundsOf(order.id),
       c.var.deps.orders.terminationsOf(order.id),
     ]);
-    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review, refunds, terminations };
+    const frozen = await frozenOf(c, order);
+    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review, refunds, terminations, frozen };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {
@@ -311,20 +321,24 @@ export function orderRoutes() {
     const res = await c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
     if (!res.ok) return res;
     const orderId = res.value.order.id;
-    const [delivery, refunds, terminations] = await Promise.all([
+    const [delivery, refunds, terminations, review, settlement] = await Promise.all([
       c.var.deps.orders.deliveryOf(orderId),
       c.var.deps.payments.refundsOf(orderId),
       c.var.deps.orders.terminationsOf(orderId),
+      c.var.deps.orders.reviewOf(orderId),
+      // 兑付状态 beside 已完成 (the settlement module's application holding the order, if any).
+      res.value.order.status === "completed" ? c.var.deps.settlement.ofOrder(orderId) : undefined,
     ]);
-    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations } };
+    const frozen = await frozenOf(c, res.value.order);
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review, settlement, frozen } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */
-  const providerOrderPage = async (c: Ctx, id: string, errors: Record<string, string> = {}, status: Status = 200) => {
+  const providerOrderPage = async (c: Ctx, id: string, errors: Record<string, string> = {}, status: Status = 200, values: Record<string, string> = {}) => {
     const res = await providerDetail(c, id);
     if (!res.ok) return res.status === 404 ? noOrder(c) : notProvider(c, res.errors._form);
     const d = res.value;
-    return render(c, "provider/order", { title: `订单 ${d.order.number}`, ...d, errors, labels }, status);
+    return render(c, "provider/order", { title: `订单 ${d.order.number}`, ...d, errors, values, labels }, status);
   };
 
   r.get("/provider/orders/:id", requireAccount, params(idParam, noOrder), (c) => providerOrderPage(c, c.req.valid("param").id));
@@ -400,6 +414,25 @@ export function orderRoutes() {
       }
       flash(c, "评价已提交，订单已完成");
       return c.redirect(`/me/orders/${id}`, 303);
+    },
+  );
+
+  // ---- 回复评价 (the provider, once per review) ----
+  r.post(
+    "/provider/orders/:id/review-reply",
+    requireAccount,
+    params(idParam, noOrder),
+    form(replyForm, (c: Ctx, errors, values) => providerOrderPage(c, c.req.param("id") ?? "", errors, 422, { reply: String(values.reply ?? "") })),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const f = c.req.valid("form");
+      const res = await c.var.deps.orders.replyToReview(c.var.viewer.account!.id, id, f.reply);
+      if (!res.ok) {
+        if (res.status === 404) return noOrder(c);
+        return providerOrderPage(c, id, res.errors, res.status === 403 ? 403 : res.status === 409 ? 409 : 422, { reply: f.reply });
+      }
+      flash(c, "回复已提交，将显示在评价下方");
+      return c.redirect(`/provider/orders/${id}`, 303);
     },
   );
 

@@ -10,16 +10,18 @@ import type { ProductService } from "../products/service.ts";
 import { availableFen, hasExpired, isValidOn } from "../vouchers/domain.ts";
 import type { VoucherService } from "../vouchers/service.ts";
 import type { Audit } from "../audit/service.ts";
+import type { SuspensionCheck } from "../monitoring/service.ts";
 import { contractUseCases } from "./contract-service.ts";
 import { signingUseCases } from "./signing-service.ts";
 import { paymentUseCases } from "./payment-service.ts";
 import { deliveryUseCases } from "./delivery-service.ts";
 import { reviewUseCases } from "./review-service.ts";
 import { terminationUseCases } from "./termination-service.ts";
+import { reminderUseCases } from "./reminder-service.ts";
 import type { FileService } from "../files/service.ts";
 import { inTransaction as inTransaction_, orderCore, refuse } from "./core-service.ts";
 import { orderExpiryService } from "./expiry-service.ts";
-import { orderAdminUseCases } from "./admin-service.ts";
+import { orderAdminUseCases, orderExportSource } from "./admin-service.ts";
 import type { OrderAdminRepositoryFactory } from "./admin-ports.ts";
 import type { TerminationRepositoryFactory } from "./termination-ports.ts";
 import {
@@ -54,6 +56,11 @@ export type OrderDeps = {
   log?: { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
   /** ORDER_ACCEPT_DAYS, for the closing job (expiry-service.ts). */
   acceptDays: number;
+  /**
+   * 暂停交易 (the monitoring module, docs/monitoring.md): 提交订单 by a suspended enterprise or for a
+   * suspended provider's product is refused, and so is every party's step on their open orders.
+   */
+  suspensions?: SuspensionCheck;
   audit: Audit;
   orderAdminRepo: OrderAdminRepositoryFactory;
   /**
@@ -174,6 +181,10 @@ export function orderService(deps: OrderDeps) {
     // 超时关闭 (the closing job's use case): closeUnaccepted.
     ...orderExpiryService(deps),
     ...orderAdminUseCases(deps, core, termination),
+    /** 订单管理 as an export (导出 CSV / 导出 Excel), handed to the exports service by the composition root. */
+    adminExport: orderExportSource(deps),
+    // 尾款 reminders (reminder-service.ts, the daily job's use case).
+    ...reminderUseCases(deps),
     // 协商终止 and refunds confirmed (termination-service.ts).
     ...termination,
     ...signingUseCases(deps, core),
@@ -221,7 +232,10 @@ export function orderService(deps: OrderDeps) {
         };
       });
       const n = await deps.orderRepo(db).countForProduct(enterprise.id, listing.productId);
+      // 暂停交易: the page says why 提交订单 would be refused (and offers no button).
+      const suspended = (await deps.suspensions?.refusal(db, { enterpriseId: enterprise.id, providerId: listing.providerId }, "submit")) ?? null;
       return ok({
+        suspended,
         listing,
         revision,
         provider,
@@ -260,6 +274,8 @@ export function orderService(deps: OrderDeps) {
           const item = await deps.products.orderable(tx, input.productId);
           if (!item) return refuse({ _form: "该服务产品已下架，不能下单" }, 409);
           const { listing, revision } = item;
+          const suspended = await deps.suspensions?.refusal(tx, { enterpriseId: enterprise.id, providerId: listing.providerId }, "submit");
+          if (suspended) return refuse({ _form: suspended }, 409);
           const q = checkQuantity(revision.unit, input.quantity);
           if ("error" in q) return refuse({ quantity: q.error });
           let voucher: { accountId: string; rateBp: number; capFen: number; availableFen: number } | undefined;

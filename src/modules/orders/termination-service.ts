@@ -28,10 +28,11 @@ export function terminationUseCases(deps: OrderDeps, core: OrderCore) {
     return (await deps.catalog.providerOfAccount(accountId))?.id;
   }
 
-  /** The party's order, locked; another party's (or an unknown one) is 404. */
+  /** The party's order, locked; another party's (or an unknown one) is 404; frozen by a suspension (暂停交易): 409. */
   async function ownOrder(tx: Db, side: TerminationSide, partyId: string | undefined, orderId: string): Promise<Order> {
     const order = partyId ? await deps.orderRepo(tx).byId(orderId, true) : undefined;
     if (!order || (side === "enterprise" ? order.enterpriseId : order.providerId) !== partyId) return refuse({ _form: "订单不存在" }, 404);
+    await core.assertNotFrozen(tx, order);
     return order;
   }
 
@@ -158,6 +159,41 @@ export function terminationUseCases(deps: OrderDeps, core: OrderCore) {
         const ended = await terminate(tx, order, { actor: side, actorId: accountId, reason: open.reason, refundFen: open.refundFen, requestId });
         return ok({ order: ended, termination: open, agreed: true });
       });
+    },
+
+    /**
+     * What 兑付 needs to know of orders of one provider (no authorisation: the settlement module
+     * checked the provider): each order with what the enterprise paid (less refunds), whether its
+     * voucher part is consumed (and not returned), and whether a dispute or a 协商终止 is open.
+     */
+    async settlementFacts(orderIds: string[]) {
+      const out = [];
+      for (const id of orderIds) {
+        const repo = deps.orderRepo(db);
+        const order = await repo.byId(id);
+        if (!order) continue;
+        const [lines, open] = await Promise.all([repo.moneyLines(id), terms(db).open(id)]);
+        const has = (k: string) => lines.some((l) => l.kind === k);
+        out.push({
+          order,
+          paidFen: paidFen(lines) - refundedFen(lines),
+          consumed: has("voucher_consumed") && !has("voucher_refunded"),
+          settled: has("voucher_settled"),
+          openDispute: order.status === "disputed" || !!open,
+        });
+      }
+      return out;
+    },
+
+    /** A provider's 已完成 orders with a voucher part (the candidates of 申请兑付), newest first, at most `limit`. */
+    async completedWithVoucher(providerId: string, limit = 200) {
+      const { rows } = await deps.orderRepo(db).list({ providerId }, ["completed"], limit, 0);
+      return rows.filter((r) => r.deductionFen > 0);
+    },
+
+    /** The voucher part paid out to the provider (兑付), in the settlement module's payout transaction: the money line. */
+    async markSettled(tx: Db, orderId: string, s: { amountFen: number; ref: string }): Promise<void> {
+      await deps.orderRepo(tx).addMoneyLine(orderId, "voucher_settled", s.amountFen, s.ref, deps.clock.now());
     },
 
     /** The order's open proposal and every earlier one (the page's 协商终止 section; the route checked the reader). */

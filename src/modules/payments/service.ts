@@ -77,13 +77,18 @@ export type PaymentDeps = {
   orders: OrderService;
   enterprises: EnterpriseService;
   /** The callback inbox (the signing module's generic tables, keyed by provider). */
-  inbox: Pick<SigningService, "storeRequest" | "markRequest" | "claimEvent" | "claimedEvents">;
+  inbox: Pick<SigningService, "storeRequest" | "markRequest" | "applyEvent" | "claimedEvents">;
   jobs: Jobs;
   /** 支付管理's list and 对账's results. */
   ledgerRepo: LedgerRepositoryFactory;
   reconciliationRepo: ReconciliationRepositoryFactory;
   /** 立即对账 is audited. */
   audit?: Audit;
+  /**
+   * A payout's result (兑付), told in the transaction that handles the channel's notification or
+   * query, bound by the composition root to the settlement module (payments does not know it).
+   */
+  payoutOutcome?: (tx: Db, r: { payoutNo: string; ok: boolean; amountFen?: number; reason?: string }) => Promise<string>;
   log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
 };
 
@@ -105,25 +110,6 @@ export function paymentService(deps: PaymentDeps) {
   const repo = (d: Db = db) => deps.paymentRepo(d);
   const inboxProvider = `pay:${gateway.provider}`;
   const refunds = (d: Db = db) => deps.refundRepo(d);
-
-  class Duplicate extends Error {}
-  const duplicateOutcome = (err: unknown): string => {
-    if (err instanceof Duplicate) return "duplicate";
-    throw err;
-  };
-  const claim = async (tx: Db, e: PaymentEvent, inboxId: number | null, outcome: string) => {
-    const first = await deps.inbox.claimEvent(tx, {
-      provider: inboxProvider,
-      eventId: e.eventId,
-      inboxId,
-      eventType: e.type,
-      outcome: outcome.slice(0, 200),
-      at: now(),
-      ref: refOf(e),
-    });
-    if (!first) throw new Duplicate("duplicate");
-    return outcome;
-  };
 
   /**
    * A refund of part of one payment, written in the caller's transaction under the payment row's lock
@@ -272,58 +258,65 @@ export function paymentService(deps: PaymentDeps) {
 
   /** One normalised notification through its handler; one already handled (same id, or the payment's state) changes nothing. */
   async function handle(e: PaymentEvent, inboxId: number | null): Promise<string> {
-    return db
-      .transaction(async (tx) => {
-        if (e.type === "payment.succeeded") {
-          const p = await repo(tx).byNo(e.paymentNo, true);
-          if (!p) return claim(tx, e, inboxId, OUTCOME_UNKNOWN_PAYMENT);
-          if (p.status === "succeeded") return claim(tx, e, inboxId, "payment already succeeded");
-          if (e.amountFen !== p.amountFen) {
-            deps.log?.error({ paymentNo: p.paymentNo, expected: p.amountFen, got: e.amountFen }, "payment notification with another amount: not applied");
-            return claim(tx, e, inboxId, `${OUTCOME_AMOUNT_MISMATCH}: ${e.amountFen} instead of ${p.amountFen}`);
-          }
-          if (p.status !== "pending") {
-            // Paid at the channel after we closed it here (a late bank confirmation, a second session): the money goes back.
-            deps.log?.warn({ paymentNo: p.paymentNo, status: p.status }, "a closed payment was paid at the channel: refunded");
-            await deps.orders.recordLatePayment(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
-            await addRefund(tx, p, p.amountFen, "付款时订单已不需要该笔付款，原路退回", "late_payment");
-            return claim(tx, e, inboxId, `paid after ${p.status}: refunded`);
-          }
-          await repo(tx).succeed(p.paymentNo, e.gatewayPaymentId, e.paidAt);
-          const moved = await deps.orders.tryPaymentOutcome(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
-          if (moved.ok) return claim(tx, e, inboxId, `${p.kind} paid: order ${moved.value.status}`);
-          // The order moved on meanwhile (终止, 关闭): the payment is kept as a fact and refunded in full.
+    return deps.inbox.applyEvent(inboxProvider, { ...e, ref: refOf(e) }, inboxId, async (tx, done) => {
+      if (e.type === "payment.succeeded") {
+        const p = await repo(tx).byNo(e.paymentNo, true);
+        if (!p) return done(OUTCOME_UNKNOWN_PAYMENT);
+        if (p.status === "succeeded") return done("payment already succeeded");
+        if (e.amountFen !== p.amountFen) {
+          deps.log?.error({ paymentNo: p.paymentNo, expected: p.amountFen, got: e.amountFen }, "payment notification with another amount: not applied");
+          return done(`${OUTCOME_AMOUNT_MISMATCH}: ${e.amountFen} instead of ${p.amountFen}`);
+        }
+        if (p.status !== "pending") {
+          // Paid at the channel after we closed it here (a late bank confirmation, a second session): the money goes back.
+          deps.log?.warn({ paymentNo: p.paymentNo, status: p.status }, "a closed payment was paid at the channel: refunded");
           await deps.orders.recordLatePayment(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
           await addRefund(tx, p, p.amountFen, "付款时订单已不需要该笔付款，原路退回", "late_payment");
-          return claim(tx, e, inboxId, `${p.kind} paid: order not moved, refunded`);
+          return done(`paid after ${p.status}: refunded`);
         }
-        if (e.type === "payment.failed" || e.type === "payment.closed") {
-          const p = await repo(tx).byNo(e.paymentNo, true);
-          if (!p) return claim(tx, e, inboxId, OUTCOME_UNKNOWN_PAYMENT);
-          const status = e.type === "payment.failed" ? "failed" : "closed";
-          const changed = await repo(tx).end(p.paymentNo, status, e.occurredAt, e.type === "payment.failed" ? e.reason : undefined);
-          return claim(tx, e, inboxId, changed ? `payment ${status}` : `payment already ${p.status}`);
+        await repo(tx).succeed(p.paymentNo, e.gatewayPaymentId, e.paidAt);
+        const moved = await deps.orders.tryPaymentOutcome(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
+        if (moved.ok) return done(`${p.kind} paid: order ${moved.value.status}`);
+        // The order moved on meanwhile (终止, 关闭): the payment is kept as a fact and refunded in full.
+        await deps.orders.recordLatePayment(tx, p.orderId, { kind: p.kind, amountFen: p.amountFen, paymentNo: p.paymentNo });
+        await addRefund(tx, p, p.amountFen, "付款时订单已不需要该笔付款，原路退回", "late_payment");
+        return done(`${p.kind} paid: order not moved, refunded`);
+      }
+      if (e.type === "payment.failed" || e.type === "payment.closed") {
+        const p = await repo(tx).byNo(e.paymentNo, true);
+        if (!p) return done(OUTCOME_UNKNOWN_PAYMENT);
+        const status = e.type === "payment.failed" ? "failed" : "closed";
+        const changed = await repo(tx).end(p.paymentNo, status, e.occurredAt, e.type === "payment.failed" ? e.reason : undefined);
+        return done(changed ? `payment ${status}` : `payment already ${p.status}`);
+      }
+      if (e.type === "refund.succeeded" || e.type === "refund.failed") {
+        const r = await refunds(tx).byNo(e.refundNo, true);
+        if (!r) return done(OUTCOME_UNKNOWN_REFUND);
+        if (r.status !== "processing") return done(`refund already ${r.status}`);
+        if (e.type === "refund.failed") {
+          deps.log?.error({ refundNo: r.refundNo, reason: e.reason }, "refund failed at the channel");
+          await refunds(tx).end(r.refundNo, "failed", e.occurredAt, e.reason);
+          return done("refund failed");
         }
-        if (e.type === "refund.succeeded" || e.type === "refund.failed") {
-          const r = await refunds(tx).byNo(e.refundNo, true);
-          if (!r) return claim(tx, e, inboxId, OUTCOME_UNKNOWN_REFUND);
-          if (r.status !== "processing") return claim(tx, e, inboxId, `refund already ${r.status}`);
-          if (e.type === "refund.failed") {
-            deps.log?.error({ refundNo: r.refundNo, reason: e.reason }, "refund failed at the channel");
-            await refunds(tx).end(r.refundNo, "failed", e.occurredAt, e.reason);
-            return claim(tx, e, inboxId, "refund failed");
-          }
-          if (e.amountFen !== r.amountFen) {
-            deps.log?.error({ refundNo: r.refundNo, expected: r.amountFen, got: e.amountFen }, "refund notification with another amount: not applied");
-            return claim(tx, e, inboxId, `${OUTCOME_AMOUNT_MISMATCH}: ${e.amountFen} instead of ${r.amountFen}`);
-          }
-          await refunds(tx).end(r.refundNo, "succeeded", e.occurredAt);
-          await deps.orders.refundConfirmed(tx, r.orderId, { amountFen: r.amountFen, refundNo: r.refundNo });
-          return claim(tx, e, inboxId, "refund succeeded");
+        if (e.amountFen !== r.amountFen) {
+          deps.log?.error({ refundNo: r.refundNo, expected: r.amountFen, got: e.amountFen }, "refund notification with another amount: not applied");
+          return done(`${OUTCOME_AMOUNT_MISMATCH}: ${e.amountFen} instead of ${r.amountFen}`);
         }
-        return claim(tx, e, inboxId, `ignored: ${e.type === "unknown" ? `unknown type ${e.vendorType}` : e.type}`);
-      })
-      .catch(duplicateOutcome);
+        await refunds(tx).end(r.refundNo, "succeeded", e.occurredAt);
+        await deps.orders.refundConfirmed(tx, r.orderId, { amountFen: r.amountFen, refundNo: r.refundNo });
+        return done("refund succeeded");
+      }
+      if ((e.type === "payout.succeeded" || e.type === "payout.failed") && deps.payoutOutcome) {
+        const outcome = await deps.payoutOutcome(tx, {
+          payoutNo: e.payoutNo,
+          ok: e.type === "payout.succeeded",
+          amountFen: e.type === "payout.succeeded" ? e.amountFen : undefined,
+          reason: e.type === "payout.failed" ? e.reason : undefined,
+        });
+        return done(outcome);
+      }
+      return done(`ignored: ${e.type === "unknown" ? `unknown type ${e.vendorType}` : e.type}`);
+    });
   }
 
   /** POST /callbacks/pay: stored first, verified by the adapter, each event handled; the adapter's acknowledgement. */
@@ -417,6 +410,40 @@ export function paymentService(deps: PaymentDeps) {
     handle,
     refundForTermination,
     sendRefunds,
+    /**
+     * Sends a payout (兑付) to the channel, outside any transaction: accepted (processing) or the
+     * channel's refusal as a message. The same payout number is the same payout at the channel.
+     */
+    async sendPayout(p: { payoutNo: string; payee: { accountName: string; bankName: string; accountNumber: string }; amountFen: number; memo: string }) {
+      try {
+        const r = await gateway.payout(p);
+        if (r.status !== "processing") {
+          const base = { eventId: `payout:${p.payoutNo}:${r.status}`, occurredAt: now(), payoutNo: p.payoutNo };
+          await handle(
+            r.status === "succeeded"
+              ? { ...base, type: "payout.succeeded", amountFen: r.amountFen }
+              : { ...base, type: "payout.failed", reason: r.reason ?? "拨付失败" },
+            null,
+          );
+        }
+        return ok(r.status);
+      } catch (err) {
+        if (err instanceof PaymentGatewayError) return fail({ _form: err.message }, 409);
+        throw err;
+      }
+    },
+    /** Asks the channel about a payout and feeds a final answer through the notification handler (the payout reconciler). */
+    async reconcilePayout(payoutNo: string): Promise<string> {
+      const r = await gateway.queryPayout(payoutNo);
+      if (r.status === "processing") return "processing";
+      const base = { eventId: `query:${payoutNo}:${r.status}`, occurredAt: now(), payoutNo };
+      return handle(
+        r.status === "succeeded"
+          ? { ...base, type: "payout.succeeded", amountFen: r.amountFen }
+          : { ...base, type: "payout.failed", reason: r.reason ?? "拨付失败" },
+        null,
+      );
+    },
     /** The order's refunds, oldest first (款项记录 on its pages; the route checked the reader through orders). */
     async refundsOf(orderId: string): Promise<RefundRow[]> {
       return refunds().ofOrder(orderId);

@@ -8,8 +8,8 @@ type Row = Record<string, unknown>;
 const PRODUCT_COLUMNS = "id, provider_id, status, working_revision_id, listed_revision_id, listed_at, updated_at, featured_at";
 const REVISION_COLUMNS = `id, product_id, status, title, category, voucher_kinds, price_fen, unit, content, deliverables, acceptance, duration,
   regions, prereview_verdict, prereview_reasons, submitted_at, decided_at, decision_reason, created_at, cover_svg is not null as has_cover`;
-const LISTING_COLUMNS =
-  "l.product_id, l.revision_id, l.provider_id, l.provider_name, l.title, l.category, l.voucher_kinds, l.price_fen, l.regions, l.listed_at, l.has_cover";
+const LISTING_COLUMNS = `l.product_id, l.revision_id, l.provider_id, l.provider_name, l.title, l.category, l.voucher_kinds, l.price_fen, l.regions,
+  l.listed_at, l.has_cover, l.rating_count, l.rating_tenths`;
 
 /** A revision's form values in the column order of the insert and the update ($2..$11). */
 const revisionParams = (v: ProductInput) => [
@@ -108,8 +108,11 @@ export function pgProducts(db: Db): ProductRepository {
     async upsertListing(productId: string, r: Revision, provider: { id: string; name: string }, at: Date): Promise<void> {
       const terms = searchTerms([r.title, r.content, r.deliverables, provider.name].join(" "));
       await db.query(
-        `insert into product_listings (product_id, revision_id, provider_id, provider_name, title, category, voucher_kinds, price_fen, regions, search_terms, listed_at, has_cover)
-         values ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9::text[], $10::text[], $11, $12)
+        `insert into product_listings (product_id, revision_id, provider_id, provider_name, title, category, voucher_kinds, price_fen, regions, search_terms, listed_at,
+           has_cover, rating_count, rating_tenths)
+         values ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9::text[], $10::text[], $11, $12,
+           coalesce((select p.rating_count from products p where p.id = $1), 0),
+           (select round(p.rating_points * 10.0 / (3 * p.rating_count))::smallint from products p where p.id = $1 and p.rating_count > 0))
          on conflict (product_id) do update set revision_id = excluded.revision_id, provider_name = excluded.provider_name, title = excluded.title,
            category = excluded.category, voucher_kinds = excluded.voucher_kinds, price_fen = excluded.price_fen, regions = excluded.regions,
            search_terms = excluded.search_terms, listed_at = excluded.listed_at, has_cover = excluded.has_cover`,
@@ -127,6 +130,16 @@ export function pgProducts(db: Db): ProductRepository {
           at,
           r.hasCover,
         ],
+      );
+    },
+    async addRating(productId: string, points: number): Promise<void> {
+      await db.query(
+        `with p as (
+           update products set rating_count = rating_count + 1, rating_points = rating_points + $2 where id = $1
+           returning id, rating_count, round(rating_points * 10.0 / (3 * rating_count))::smallint as tenths
+         )
+         update product_listings l set rating_count = p.rating_count, rating_tenths = p.tenths from p where l.product_id = p.id`,
+        [productId, points],
       );
     },
     async setFeatured(productId: string, at: Date | null): Promise<void> {
@@ -191,12 +204,15 @@ export function pgProducts(db: Db): ProductRepository {
       if (f.maxFen !== undefined) add("l.price_fen <= ?", f.maxFen);
       if (f.terms?.length) add("l.search_terms @> ?::text[]", pgArray(f.terms));
       if (f.providerId) add("l.provider_id = ?", f.providerId);
+      // 评分: the order of product_listings_rating_idx (0028), so the first page is an index scan.
       const order =
         f.sort === "price_asc"
           ? "l.price_fen asc, l.product_id"
           : f.sort === "price_desc"
             ? "l.price_fen desc, l.product_id"
-            : "l.listed_at desc, l.product_id";
+            : f.sort === "rating"
+              ? "l.rating_tenths desc nulls last, l.listed_at desc, l.product_id"
+              : "l.listed_at desc, l.product_id";
       const from = `from product_listings l where ${where.join(" and ")}`;
       const run = (q: Db) =>
         Promise.all([

@@ -38,6 +38,9 @@ export type Listing = {
   regions: string[];
   listedAt: Date;
   hasCover: boolean;
+  /** 服务评价 of the product: how many reviews, and the overall average in tenths (47 = 4.7 分; null while there are none). */
+  ratingCount: number;
+  ratingTenths: number | null;
 };
 
 export type ListingFilter = {
@@ -50,7 +53,8 @@ export type ListingFilter = {
   maxFen?: number;
   terms?: string[];
   providerId?: string;
-  sort?: "newest" | "price_asc" | "price_desc";
+  /** `rating`: the highest average first, unrated last, ties newest first. */
+  sort?: "newest" | "price_asc" | "price_desc" | "rating";
 };
 
 export interface ProductRepository {
@@ -72,6 +76,12 @@ export interface ProductRepository {
   /** Listed products picked for the home page (active providers only), newest pick first. */
   featured(limit: number): Promise<Listing[]>;
   upsertListing(productId: string, r: Revision, provider: { id: string; name: string }, at: Date): Promise<void>;
+  /**
+   * One more review of a product: its count and the sum of its scores (服务质量 + 服务时效 + 服务态度)
+   * on the product, and the rounded average copied to its listing if it has one (an insert of the
+   * listing takes it from the product). Run in the review's transaction.
+   */
+  addRating(productId: string, points: number): Promise<void>;
   deleteListing(productId: string): Promise<void>;
   /** Products of a provider that are 已上架 (status listed, with a listed revision) but have no listing row. */
   listedWithoutListing(providerId: string): Promise<Product[]>;

@@ -59,8 +59,8 @@ export const PRODUCT_ACTION_TEXT: Record<string, string> = {
 /** 服务区域: 广西全区 or one of its cities. */
 const REGION_TEXT: Record<string, string> = Object.fromEntries([["450000", "广西全区"], ...CITIES.map((c) => [c.code, c.name])]);
 const CITY_TEXT: Record<string, string> = Object.fromEntries(CITIES.map((c) => [c.code, c.name]));
-/** 排序 options of the public list (评分 is shown but not yet offered: it sorts as newest). */
-const SORT_TEXT = { price_asc: "价格从低到高", price_desc: "价格从高到低", rating: "评分（即将开放）" } as const;
+/** 排序 options of the public list (none: 最新上架); 评分 is the highest average first, unrated last, ties newest first. */
+const SORT_TEXT = { price_asc: "价格从低到高", price_desc: "价格从高到低", rating: "评分从高到低" } as const;
 const VERDICT_DECISION = { approve: "通过", reject: "驳回" } as const;
 
 /** The product form: single-field rules here (the domain keeps the managed-list and whitespace rules). */
@@ -436,6 +436,7 @@ export function productRoutes() {
       // 筛选 starts open when a filter of the form is in use (folded on a phone otherwise; docs/decisions.md).
       filtersOpen: clearQuery !== "",
       ...data,
+      sortText: SORT_TEXT,
       categoryOptions: data.categories.filter((c) => !voucher || voucher.categories.includes(c.code)).map((c) => [c.code, c.name]),
       labels,
       categoryName: categoryNamer(data.categories),

@@ -364,6 +364,14 @@ export function productService(deps: ProductDeps) {
       return { listing, revision };
     },
 
+    /**
+     * Told by the orders module in the transaction of 提交评价: one more review of this product with
+     * these scores (1-5 each), for the catalog's 评分 sort (docs/decisions.md).
+     */
+    async addRating(tx: Db, productId: string, scores: { quality: number; timeliness: number; attitude: number }): Promise<void> {
+      await deps.productRepo(tx).addRating(productId, scores.quality + scores.timeliness + scores.attitude);
+    },
+
     /** 上架服务产品 on the home page's platform figures. */
     async countListed(): Promise<number> {
       return deps.productRepo(db).countListed();
@@ -419,7 +427,7 @@ export function productService(deps: ProductDeps) {
         maxFen: Number.isSafeInteger(q.maxFen) ? q.maxFen : undefined,
         terms: q.q ? queryTerms(q.q) : undefined,
         providerId: q.providerId && UUID.test(q.providerId) ? q.providerId : undefined,
-        sort: q.sort === "price_asc" || q.sort === "price_desc" ? q.sort : "newest",
+        sort: q.sort === "price_asc" || q.sort === "price_desc" || q.sort === "rating" ? q.sort : "newest",
       };
       const page = pageOf(q.page);
       const { rows, total } = await deps.productRepo(db).listings(f, PAGE_SIZE, (page - 1) * PAGE_SIZE);

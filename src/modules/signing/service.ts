@@ -22,6 +22,7 @@ import type { Jobs } from "../../ports/jobs.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { FileService } from "../files/service.ts";
+import type { SuspensionCheck } from "../monitoring/service.ts";
 import { ORDER_READERS, type OrderService } from "../orders/service.ts";
 import type { FlowRow, Party, SealRow, SignerRow, SigningRepositoryFactory } from "./ports.ts";
 import { sealLayout } from "./seal-domain.ts";
@@ -59,6 +60,12 @@ export type SigningDeps = {
   files: FileService;
   orders: OrderService;
   enterprises: EnterpriseService;
+  /**
+   * 暂停交易 (the monitoring module): while the ordering enterprise or the provider is suspended the
+   * flow does not start, the signing pages refuse and the phone link mints no signing link
+   * (the measures' 暂停签订电子合同).
+   */
+  suspensions?: SuspensionCheck;
   jobs: Jobs;
   cache: Cache;
   cipher: FieldCipher;
@@ -185,18 +192,16 @@ export function signingService(deps: SigningDeps) {
       made = await esign.createSeal({ partyId: seal.externalPartyId, from: "template", name: seal.name, bizRef: `seal:${seal.id}` });
     }
     let activated = false;
-    const outcome = await db
-      .transaction(async (tx) => {
-        const r = repo(tx);
-        let outcome: string;
-        if (e.type === "identity.failed") outcome = (await r.failSeal(seal.id, e.reason.slice(0, 200))) ? "seal failed" : "seal not pending";
-        else if (made?.status === "active") {
-          activated = await r.activateSeal(seal.id, made.sealId, e.occurredAt);
-          outcome = activated ? "seal active" : "seal not pending";
-        } else outcome = made ? `seal ${made.status}` : "seal not pending";
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+    const outcome = await applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const r = repo(tx);
+      let outcome: string;
+      if (e.type === "identity.failed") outcome = (await r.failSeal(seal.id, e.reason.slice(0, 200))) ? "seal failed" : "seal not pending";
+      else if (made?.status === "active") {
+        activated = await r.activateSeal(seal.id, made.sealId, e.occurredAt);
+        outcome = activated ? "seal active" : "seal not pending";
+      } else outcome = made ? `seal ${made.status}` : "seal not pending";
+      return done(outcome);
+    });
     if (activated) await queueStartsFor(seal.enterpriseId);
     return outcome;
   }
@@ -245,6 +250,11 @@ export function signingService(deps: SigningDeps) {
     return ok({ terms: terms.value, ids, seals });
   }
 
+  /** The 暂停签订电子合同 refusal of an order while either party is suspended, or null. */
+  async function suspended(order: { enterpriseId: string; providerId: string }): Promise<string | null> {
+    return (await deps.suspensions?.refusal(db, order, "signing")) ?? null;
+  }
+
   /**
    * Starts the sign flow of an order in 待签合同 (the job on 同意 or on a seal becoming active, the
    * reconciler, or 发起签署 / 重新发起签署): renders the agreed version as a PDF, stores it with its
@@ -256,6 +266,8 @@ export function signingService(deps: SigningDeps) {
     const parties = await partiesOf(orderId);
     if (!parties.ok) return parties;
     const { terms, ids, seals } = parties.value;
+    const refusal = await suspended(terms.order);
+    if (refusal) return fail({ _form: refusal }, 403);
     let flow = await repo().openFlow(orderId);
     if (flow?.externalFlowId) return ok(flow);
     if (!seals.enterprise || !seals.provider) return fail({ _form: "双方都制作签章后才能发起签署" }, 409);
@@ -362,34 +374,54 @@ export function signingService(deps: SigningDeps) {
   }
 
   class Duplicate extends Error {}
-  const duplicate = (): never => {
-    throw new Duplicate("duplicate");
-  };
-  const duplicateOutcome = (err: unknown): string => {
-    if (err instanceof Duplicate) return "duplicate";
-    throw err;
-  };
-  const claim = (tx: Db, e: SignEvent, inboxId: number | null, outcome: string) =>
-    repo(tx).claimEvent({ provider: esign.provider, eventId: e.eventId, inboxId, eventType: e.type, outcome: outcome.slice(0, 200), at: now() });
-  const claimOnly = (e: SignEvent, inboxId: number | null, outcome: string) =>
-    db.transaction(async (tx) => ((await claim(tx, e, inboxId, outcome)) ? outcome : duplicate())).catch(duplicateOutcome);
+  /**
+   * Applies one provider event (e-signature, payments): `body` runs in one transaction and ends with
+   * `done(outcome)`, which claims the event's id in that transaction; a duplicate rolls everything
+   * back and answers "duplicate".
+   */
+  function applyEvent(
+    provider: string,
+    e: { eventId: string; type: string; ref?: string | null },
+    inboxId: number | null,
+    body: (tx: Db, done: (outcome: string) => Promise<string>) => Promise<string>,
+  ): Promise<string> {
+    return db
+      .transaction((tx) =>
+        body(tx, async (outcome) => {
+          const first = await repo(tx).claimEvent({
+            provider,
+            eventId: e.eventId,
+            inboxId,
+            eventType: e.type,
+            outcome: outcome.slice(0, 200),
+            at: now(),
+            ref: e.ref,
+          });
+          if (!first) throw new Duplicate("duplicate");
+          return outcome;
+        }),
+      )
+      .catch((err: unknown) => {
+        if (err instanceof Duplicate) return "duplicate";
+        throw err;
+      });
+  }
+  const claimOnly = (e: SignEvent, inboxId: number | null, outcome: string) => applyEvent(esign.provider, e, inboxId, (_tx, done) => done(outcome));
 
   /** One signer signed (the enterprise: the provider is told it is its turn). */
   async function signerSigned(e: Extract<SignEvent, { type: "signer.signed" }>, inboxId: number | null): Promise<string> {
-    return db
-      .transaction(async (tx) => {
-        const flow = await flowOf(tx, e);
-        if (!flow) return (await claim(tx, e, inboxId, "unknown flow")) ? "unknown flow" : duplicate();
-        const party = await partyOf(tx, flow, e.partyId);
-        let outcome = "unknown signer";
-        if (party) {
-          const changed = flow.status === "open" && (await repo(tx).signerSigned(flow.id, party, e.occurredAt));
-          outcome = changed ? `${party} signed` : `${party} already signed`;
-          if (changed && party === "enterprise") await deps.orders.signingNotice(flow.orderId, "sign_pending_provider", tx);
-        }
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+    return applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const flow = await flowOf(tx, e);
+      if (!flow) return done("unknown flow");
+      const party = await partyOf(tx, flow, e.partyId);
+      let outcome = "unknown signer";
+      if (party) {
+        const changed = flow.status === "open" && (await repo(tx).signerSigned(flow.id, party, e.occurredAt));
+        outcome = changed ? `${party} signed` : `${party} already signed`;
+        if (changed && party === "enterprise") await deps.orders.signingNotice(flow.orderId, "sign_pending_provider", tx);
+      }
+      return done(outcome);
+    });
   }
 
   /**
@@ -431,61 +463,57 @@ export function signingService(deps: SigningDeps) {
       documentSha256: before.documentSha256,
     });
     const number = original.file.originalName.replace(/\.pdf$/, "");
-    return db
-      .transaction(async (tx) => {
-        const flow = await flowOf(tx, e);
-        if (flow?.status !== "open") return (await claim(tx, e, inboxId, "flow already ended")) ? "flow already ended" : duplicate();
-        const r = repo(tx);
-        for (const [party, at] of times) await r.signerSigned(flow.id, party, at);
-        const store = async (bytes: Uint8Array, suffix: string, purpose: string) => {
-          const s = await deps.files.store(tx, {
-            name: `${number}-${suffix}.pdf`,
-            bytes,
-            ownerEnterpriseId: original.file.ownerEnterpriseId,
-            purpose,
-            accountId: null,
-          });
-          if (!s.ok) throw new Error(`signed contract not stored: ${s.message}`);
-          return s.file.id;
-        };
-        const signedId = await store(stamped, "已签署", "contract_signed");
-        const vendorId = await store(vendor.bytes, "签署原件", "contract_vendor");
-        await r.endFlow(flow.id, "completed", e.occurredAt, {
-          fileId: signedId,
-          sha256: sha256Hex(stamped),
-          vendor: { fileId: vendorId, sha256: sha256Hex(vendor.bytes) },
+    return applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const flow = await flowOf(tx, e);
+      if (flow?.status !== "open") return done("flow already ended");
+      const r = repo(tx);
+      for (const [party, at] of times) await r.signerSigned(flow.id, party, at);
+      const store = async (bytes: Uint8Array, suffix: string, purpose: string) => {
+        const s = await deps.files.store(tx, {
+          name: `${number}-${suffix}.pdf`,
+          bytes,
+          ownerEnterpriseId: original.file.ownerEnterpriseId,
+          purpose,
+          accountId: null,
         });
-        const moved = await deps.orders.trySigningOutcome(tx, flow.orderId, { action: "signed", contractVersion: flow.contractVersion });
-        const outcome = moved.ok ? "completed: order awaiting deposit" : `completed: order not moved (${moved.errors._form ?? ""})`;
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+        if (!s.ok) throw new Error(`signed contract not stored: ${s.message}`);
+        return s.file.id;
+      };
+      const signedId = await store(stamped, "已签署", "contract_signed");
+      const vendorId = await store(vendor.bytes, "签署原件", "contract_vendor");
+      await r.endFlow(flow.id, "completed", e.occurredAt, {
+        fileId: signedId,
+        sha256: sha256Hex(stamped),
+        vendor: { fileId: vendorId, sha256: sha256Hex(vendor.bytes) },
+      });
+      const moved = await deps.orders.trySigningOutcome(tx, flow.orderId, { action: "signed", contractVersion: flow.contractVersion });
+      const outcome = moved.ok ? "completed: order awaiting deposit" : `completed: order not moved (${moved.errors._form ?? ""})`;
+      return done(outcome);
+    });
   }
 
   /** 拒签 with a reason: the flow ends as refused and the order goes back to 待制定合同 for a new version. */
   async function signerRefused(e: Extract<SignEvent, { type: "signer.refused" }>, inboxId: number | null): Promise<string> {
     let refusedFlow: FlowRow | undefined;
-    const outcome = await db
-      .transaction(async (tx) => {
-        const flow = await flowOf(tx, e);
-        if (!flow) return (await claim(tx, e, inboxId, "unknown flow")) ? "unknown flow" : duplicate();
-        const party = await partyOf(tx, flow, e.partyId);
-        let outcome = "unknown signer";
-        if (party && flow.status === "open") {
-          const reason = e.reason.slice(0, 200);
-          await repo(tx).signerRefused(flow.id, party, reason);
-          await repo(tx).endFlow(flow.id, "refused", e.occurredAt);
-          const moved = await deps.orders.trySigningOutcome(tx, flow.orderId, {
-            action: "sign_refused",
-            contractVersion: flow.contractVersion,
-            reason: `${party === "enterprise" ? "企业" : "服务机构"}拒签：${reason}`.slice(0, 200),
-          });
-          outcome = moved.ok ? `${party} refused: order back to drafting` : `${party} refused: order not moved`;
-          refusedFlow = flow;
-        } else if (party) outcome = `flow already ${flow.status}`;
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+    const outcome = await applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const flow = await flowOf(tx, e);
+      if (!flow) return done("unknown flow");
+      const party = await partyOf(tx, flow, e.partyId);
+      let outcome = "unknown signer";
+      if (party && flow.status === "open") {
+        const reason = e.reason.slice(0, 200);
+        await repo(tx).signerRefused(flow.id, party, reason);
+        await repo(tx).endFlow(flow.id, "refused", e.occurredAt);
+        const moved = await deps.orders.trySigningOutcome(tx, flow.orderId, {
+          action: "sign_refused",
+          contractVersion: flow.contractVersion,
+          reason: `${party === "enterprise" ? "企业" : "服务机构"}拒签：${reason}`.slice(0, 200),
+        });
+        outcome = moved.ok ? `${party} refused: order back to drafting` : `${party} refused: order not moved`;
+        refusedFlow = flow;
+      } else if (party) outcome = `flow already ${flow.status}`;
+      return done(outcome);
+    });
     // The provider ends a refused flow itself; revoking it as well is harmless and covers a vendor that does not.
     if (refusedFlow?.externalFlowId) await esign.revoke({ flowId: refusedFlow.externalFlowId, reason: "签署方拒签" }).catch(() => undefined);
     return outcome;
@@ -493,18 +521,16 @@ export function signingService(deps: SigningDeps) {
 
   /** The provider revoked or expired a flow: it ends (an expired one is told to both parties: 重新发起签署). */
   async function flowEnded(e: Extract<SignEvent, { type: "flow.revoked" | "flow.expired" }>, inboxId: number | null): Promise<string> {
-    return db
-      .transaction(async (tx) => {
-        const flow = await flowOf(tx, e);
-        const status = e.type === "flow.expired" ? "expired" : "revoked";
-        let outcome = flow ? `flow already ${flow.status}` : "unknown flow";
-        if (flow && (await repo(tx).endFlow(flow.id, status, e.occurredAt))) {
-          outcome = `flow ${status}`;
-          if (status === "expired") await deps.orders.signingNotice(flow.orderId, "sign_expired", tx);
-        }
-        return (await claim(tx, e, inboxId, outcome)) ? outcome : duplicate();
-      })
-      .catch(duplicateOutcome);
+    return applyEvent(esign.provider, e, inboxId, async (tx, done) => {
+      const flow = await flowOf(tx, e);
+      const status = e.type === "flow.expired" ? "expired" : "revoked";
+      let outcome = flow ? `flow already ${flow.status}` : "unknown flow";
+      if (flow && (await repo(tx).endFlow(flow.id, status, e.occurredAt))) {
+        outcome = `flow ${status}`;
+        if (status === "expired") await deps.orders.signingNotice(flow.orderId, "sign_expired", tx);
+      }
+      return done(outcome);
+    });
   }
 
   /** One normalised event through its handler; an event already handled (same id) changes nothing. */
@@ -609,6 +635,10 @@ export function signingService(deps: SigningDeps) {
   async function orderSigning(accountId: string, orderId: string, side: Side) {
     const order = await partyOrder(accountId, orderId, side);
     if (!order.ok) return order;
+    if (order.value.status === "contract_signing") {
+      const refusal = await suspended(order.value);
+      if (refusal) return fail({ _form: refusal }, 403);
+    }
     const flows = await repo().flowsOfOrder(order.value.id);
     const flow = flows.at(-1) ?? null;
     const signers = flow ? await repo().signers(flow.id) : [];
@@ -698,6 +728,9 @@ export function signingService(deps: SigningDeps) {
     if (!flow || !signer) return fail({ _form: "签署链接无效" }, 404);
     if (flow.status !== "open" || !flow.externalFlowId) return fail({ _form: `该合同${FLOW_STATUS_TEXT[flow.status]}，链接已失效` }, 409);
     if (signer.status !== "waiting") return fail({ _form: "您已完成签署操作，链接已失效" }, 409);
+    const order = await deps.orders.orderForPayment(flow.orderId);
+    const refusal = order ? await suspended(order) : null;
+    if (refusal) return fail({ _form: refusal }, 403);
     const ttl = Math.max(60, (claims.exp ?? 0) - Math.floor(now().getTime() / 1000) + 60);
     if (!(await deps.cache.setIfAbsent(`sign-link:${claims.jti}`, "1", ttl))) {
       return fail({ _form: "该签署链接已使用过，请在电脑上刷新二维码后重新扫码" }, 410);
@@ -798,13 +831,15 @@ export function signingService(deps: SigningDeps) {
     storeRequest: (r: { provider: string; receivedAt: Date; headers: Record<string, string>; rawBody: Uint8Array }) => repo().storeRequest(r),
     markRequest: (id: number, v: { verified: boolean; refusal?: "signature" | "stale" | "malformed"; events: number; at: Date }) =>
       repo().markRequest(id, v),
-    /** Claims a provider event in the caller's transaction: true the first time, false for a duplicate. */
-    claimEvent: (
-      tx: Db,
-      e: { provider: string; eventId: string; inboxId: number | null; eventType: string; outcome: string; at: Date; ref?: string | null },
-    ) => repo(tx).claimEvent(e),
     /** The claimed events of a provider about these objects or handled in [from, to) (the payments module's 对账). */
     claimedEvents: (provider: string, q: { refs: readonly string[]; from: Date; to: Date }) => repo().claimedEvents(provider, q),
+    /** The SHA-256 of an order's signed contract (the completed flow's stamped copy), for 兑付's review. */
+    async signedDigest(orderId: string): Promise<string | undefined> {
+      const flows = await repo().flowsOfOrder(orderId);
+      return flows.find((f) => f.status === "completed" && f.signedSha256)?.signedSha256 ?? undefined;
+    },
+    /** Applies a provider event in one transaction with its id claimed (a duplicate rolls back: "duplicate"). */
+    applyEvent,
     /** The orders module's hook at 同意: the flow's start is queued once the transaction commits. */
     contractAgreed(tx: Db, orderId: string): void {
       tx.afterCommit(() => queueStart(orderId));

@@ -26,7 +26,7 @@ const fileKind = z.object({ kind: z.enum(["signed", "original", "vendor"]).catch
 const BASE: Record<Side, string> = { enterprise: "/me/orders", provider: "/provider/orders" };
 const SEAL_PAGE: Record<Side, string> = { enterprise: "/me/seal", provider: "/provider/seal" };
 const labels = { party: PARTY_TEXT, flow: FLOW_STATUS_TEXT, signer: SIGNER_STATUS_TEXT };
-type Status = 200 | 404 | 409 | 410 | 422;
+type Status = 200 | 403 | 404 | 409 | 410 | 422;
 
 /** What the desktop page compares to know the signing moved on (the poll answers HX-Refresh then). */
 const stateKey = (s: {
@@ -81,6 +81,13 @@ export function signingRoutes() {
     // The desktop page follows the status: the fragment, or HX-Refresh once it moved on (htmx polls every 3 s).
     r.get(`${base}/:id/sign/status`, requireAccount, params(idParam, noOrder), async (c) => {
       const res = await c.var.deps.signing.orderSigning(c.var.viewer.account!.id, c.req.valid("param").id, side);
+      if (!res.ok && res.status === 403) {
+        // Refused meanwhile (暂停签订电子合同): the full page says why.
+        c.header("Cache-Control", "no-store");
+        if (!isHtmx(c)) return c.redirect(`${base}/${c.req.valid("param").id}/sign`, 303);
+        c.header("HX-Refresh", "true");
+        return c.body(null, 204);
+      }
       if (!res.ok) return noOrder(c);
       const key = stateKey(res.value);
       c.header("Cache-Control", "no-store");
@@ -131,7 +138,10 @@ export function signingRoutes() {
     params(tokenParam, (c: Ctx) => phoneMessage(c, "签署链接无效", "签署链接无效，请在电脑上打开订单的“签署合同”页面重新扫码。", 404)),
     async (c) => {
       const res = await c.var.deps.signing.openPhoneLink(c.req.valid("param").token, "/s/done");
-      if (!res.ok) return phoneMessage(c, "无法签署", res.errors._form ?? "签署链接无效", res.status === 410 ? 410 : res.status === 409 ? 409 : 404);
+      if (!res.ok) {
+        const status = res.status === 410 || res.status === 409 || res.status === 403 ? res.status : 404;
+        return phoneMessage(c, "无法签署", res.errors._form ?? "签署链接无效", status);
+      }
       c.header("Referrer-Policy", "no-referrer");
       c.header("Cache-Control", "no-store");
       return c.redirect(res.value.url, 303);

@@ -174,9 +174,12 @@ export function checkProgramme(f: ProgrammeForm): { value?: Omit<Programme, "id"
   };
 }
 
-/** What an account can still pay: granted - reserved - consumed - expired (all from its ledger totals). */
-export const availableFen = (a: { grantedFen: number; reservedFen: number; consumedFen: number; expiredFen: number }) =>
-  a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen;
+/**
+ * What an account can still pay: granted - reserved - consumed - expired - recalled (all from its
+ * ledger totals; `recalledFen` is 额度收回, absent on totals read before migration 0033 meant 0).
+ */
+export const availableFen = (a: { grantedFen: number; reservedFen: number; consumedFen: number; expiredFen: number; recalledFen?: number }) =>
+  a.grantedFen - a.reservedFen - a.consumedFen - a.expiredFen - (a.recalledFen ?? 0);
 
 /**
  * 补贴券抵扣金额 = min(price x rate, per-order cap, available), rounded down to the fen. The one
@@ -190,7 +193,7 @@ export function deduction(priceFen: number, rateBp: number, capFen: number, avai
 
 // ---- ledger ----
 
-export type LedgerKind = "grant" | "reserve" | "release" | "consume" | "refund" | "expire";
+export type LedgerKind = "grant" | "reserve" | "release" | "consume" | "refund" | "expire" | "settle" | "recall";
 export const LEDGER_KIND_TEXT: Record<LedgerKind, string> = {
   grant: "发放额度",
   reserve: "下单占用",
@@ -198,10 +201,16 @@ export const LEDGER_KIND_TEXT: Record<LedgerKind, string> = {
   consume: "完成核销",
   refund: "退款返还",
   expire: "到期失效",
+  settle: "兑付结算",
+  recall: "额度收回",
 };
 
-export type Totals = { granted: number; reserved: number; consumed: number; expired: number };
-export const available = (t: Totals) => t.granted - t.reserved - t.consumed - t.expired;
+/**
+ * Running totals; `settled` is the part of `consumed` already paid out to providers (兑付);
+ * `recalled` is what 额度收回 took back to the programme (docs/monitoring.md).
+ */
+export type Totals = { granted: number; reserved: number; consumed: number; expired: number; settled?: number; recalled?: number };
+export const available = (t: Totals) => t.granted - t.reserved - t.consumed - t.expired - (t.recalled ?? 0);
 
 /** Totals after one ledger entry; the arithmetic the database keeps in its running totals. */
 export function applyEntry(t: Totals, kind: LedgerKind, amount: number): Totals {
@@ -218,6 +227,10 @@ export function applyEntry(t: Totals, kind: LedgerKind, amount: number): Totals 
       return { ...t, consumed: t.consumed - amount };
     case "expire":
       return { ...t, expired: t.expired + amount };
+    case "settle":
+      return { ...t, settled: (t.settled ?? 0) + amount };
+    case "recall":
+      return { ...t, recalled: (t.recalled ?? 0) + amount };
   }
 }
 

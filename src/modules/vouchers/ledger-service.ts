@@ -159,9 +159,51 @@ export function ledgerService(deps: LedgerDeps) {
       if (!c) throw new LedgerError("conflict", "该订单未核销，不能退款返还");
       const done = await deps.ledgerRepo(tx).entry(account.id, "refund", input.orderId);
       if (done) return done;
+      if (await deps.ledgerRepo(tx).entry(account.id, "settle", input.orderId)) throw new LedgerError("conflict", "该订单的补贴券已兑付，不能退款返还");
       const entry = await deps.ledgerRepo(tx).append(account.id, "refund", c.amountFen, input.orderId);
       await expireIfDue(tx, { ...account, consumedFen: account.consumedFen - c.amountFen }, programme);
       return entry;
+    },
+
+    /**
+     * 兑付结算: the order's consumed amount is paid out to the provider (in the payout's transaction);
+     * idempotent; refused unless consumed and not refunded.
+     */
+    async settle(tx: Db, input: OrderInput): Promise<LedgerEntry> {
+      const { account } = await locked(tx, input.accountId);
+      const done = await deps.ledgerRepo(tx).entry(account.id, "settle", input.orderId);
+      if (done) return done;
+      const c = await deps.ledgerRepo(tx).entry(account.id, "consume", input.orderId);
+      if (!c) throw new LedgerError("conflict", "该订单的补贴券未核销，不能兑付");
+      if (await deps.ledgerRepo(tx).entry(account.id, "refund", input.orderId)) throw new LedgerError("conflict", "该订单的补贴券已退回，不能兑付");
+      return deps.ledgerRepo(tx).append(account.id, "settle", c.amountFen, input.orderId);
+    },
+
+    /**
+     * 额度收回 (docs/monitoring.md): what is still available on an account nobody has ordered with
+     * (nothing reserved, nothing consumed) goes back to the programme, in one `recall` entry, once
+     * per account. Answers null, writing nothing of its own, when the account does not qualify under
+     * its lock: approved on or after `approvedBefore`, an order holds or used part of it, its validity
+     * is over (what is left expires instead), nothing is left, or it was recalled already.
+     */
+    async recall(
+      tx: Db,
+      input: { accountId: string; approvedBefore: Date },
+    ): Promise<{ entry: LedgerEntry; account: VoucherAccount; programme: Programme } | null> {
+      const { account, programme } = await locked(tx, input.accountId);
+      if (await deps.ledgerRepo(tx).accountEntry(account.id, "recall")) return null;
+      if (hasExpired(programme, now()) || account.reservedFen > 0 || account.consumedFen > 0) return null;
+      const approved = await deps.ledgerRepo(tx).approvedAt(account.id);
+      if (!approved || approved.getTime() >= input.approvedBefore.getTime()) return null;
+      const rest = left(account);
+      if (rest <= 0) return null;
+      const entry = await deps.ledgerRepo(tx).append(account.id, "recall", rest, null);
+      return { entry, account: { ...account, recalledFen: account.recalledFen + rest }, programme };
+    },
+
+    /** 额度收回 candidates (ids, keyset-paged): see LedgerRepository.recallCandidates. */
+    async recallCandidates(db: Db, approvedBefore: Date, after: string | null, limit: number): Promise<string[]> {
+      return deps.ledgerRepo(db).recallCandidates(approvedBefore, shanghaiDate(now()), after, limit);
     },
 
     /**

@@ -231,7 +231,10 @@ export function pgQuota(db: Db): QuotaRepository {
   };
 }
 
-const ACCOUNT_COLUMNS = "id, programme_id, enterprise_id, application_id, granted_fen, reserved_fen, consumed_fen, expired_fen, created_at";
+const emptySums = (): Record<LedgerKind, number> => ({ grant: 0, reserve: 0, release: 0, consume: 0, refund: 0, expire: 0, settle: 0, recall: 0 });
+
+const ACCOUNT_COLUMNS =
+  "id, programme_id, enterprise_id, application_id, granted_fen, reserved_fen, consumed_fen, expired_fen, settled_fen, recalled_fen, created_at";
 const DELTAS: Record<LedgerKind, string> = {
   grant: "granted_fen = granted_fen + $2",
   reserve: "reserved_fen = reserved_fen + $2",
@@ -239,6 +242,8 @@ const DELTAS: Record<LedgerKind, string> = {
   consume: "reserved_fen = reserved_fen - $2, consumed_fen = consumed_fen + $2",
   refund: "consumed_fen = consumed_fen - $2",
   expire: "expired_fen = expired_fen + $2",
+  settle: "settled_fen = settled_fen + $2",
+  recall: "recalled_fen = recalled_fen + $2",
 };
 
 export function pgLedger(db: Db): LedgerRepository {
@@ -279,7 +284,7 @@ export function pgLedger(db: Db): LedgerRepository {
         "select kind, sum(amount_fen)::bigint as total from voucher_ledger where account_id = $1 and order_id = $2 group by kind",
         [accountId, orderId],
       );
-      const out = { grant: 0, reserve: 0, release: 0, consume: 0, refund: 0, expire: 0 } as Record<LedgerKind, number>;
+      const out = emptySums();
       for (const r of rows) out[r.kind] = Number(r.total);
       return out;
     },
@@ -301,17 +306,72 @@ export function pgLedger(db: Db): LedgerRepository {
     async dueForExpiry(today) {
       const rows = await db.query<{ id: string }>(
         `select a.id from voucher_accounts a join voucher_programmes p on p.id = a.programme_id
-          where p.valid_to < $1::date and a.granted_fen - a.reserved_fen - a.consumed_fen - a.expired_fen > 0`,
+          where p.valid_to < $1::date and a.granted_fen - a.reserved_fen - a.consumed_fen - a.expired_fen - a.recalled_fen > 0`,
         [today],
       );
       return rows.map((r) => r.id);
+    },
+    async accountEntry(accountId, kind) {
+      const [row] = await db.query(
+        "select id, account_id, kind, amount_fen, order_id, ref, created_at from voucher_ledger where account_id = $1 and kind = $2 and order_id is null order by id limit 1",
+        [accountId, kind],
+      );
+      return row && camelRow<LedgerEntry>(row);
+    },
+    async approvedAt(accountId) {
+      const [row] = await db.query<{ decided_at: Date | null }>(
+        "select q.decided_at from voucher_accounts a join quota_applications q on q.id = a.application_id where a.id = $1",
+        [accountId],
+      );
+      return row?.decided_at ? new Date(row.decided_at) : undefined;
+    },
+    async recallCandidates(approvedBefore, today, after, limit) {
+      const rows = await db.query<{ id: string }>(
+        `select a.id from voucher_accounts a
+           join quota_applications q on q.id = a.application_id
+           join voucher_programmes p on p.id = a.programme_id
+          where q.decided_at < $1 and p.valid_to >= $2::date
+            and a.reserved_fen = 0 and a.consumed_fen = 0
+            and a.granted_fen - a.expired_fen - a.recalled_fen > 0
+            and ($3::uuid is null or a.id > $3::uuid)
+          order by a.id limit $4`,
+        [approvedBefore, today, after, limit],
+      );
+      return rows.map((r) => r.id);
+    },
+    async usageCandidates(from, to, belowBp, after, limit) {
+      const rows = await db.query<{
+        id: string;
+        enterprise_id: string;
+        name: string;
+        valid_to: string;
+        granted_fen: number | string;
+        consumed_fen: number | string;
+      }>(
+        `select a.id, a.enterprise_id, p.name, p.valid_to::text as valid_to, a.granted_fen, a.consumed_fen
+           from voucher_accounts a join voucher_programmes p on p.id = a.programme_id
+          where p.valid_to between $1::date and $2::date
+            and a.consumed_fen * 10000 < a.granted_fen * $3
+            and a.granted_fen - a.reserved_fen - a.consumed_fen - a.expired_fen - a.recalled_fen > 0
+            and ($4::uuid is null or a.id > $4::uuid)
+          order by a.id limit $5`,
+        [from, to, belowBp, after, limit],
+      );
+      return rows.map((r) => ({
+        accountId: r.id,
+        enterpriseId: r.enterprise_id,
+        programmeName: r.name,
+        validTo: r.valid_to,
+        grantedFen: Number(r.granted_fen),
+        consumedFen: Number(r.consumed_fen),
+      }));
     },
     async sums(accountId) {
       const rows = await db.query<{ kind: LedgerKind; total: number }>(
         "select kind, sum(amount_fen)::bigint as total from voucher_ledger where account_id = $1 group by kind",
         [accountId],
       );
-      const out = { grant: 0, reserve: 0, release: 0, consume: 0, refund: 0, expire: 0 } as Record<LedgerKind, number>;
+      const out = emptySums();
       for (const r of rows) out[r.kind] = Number(r.total);
       return out;
     },

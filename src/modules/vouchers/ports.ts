@@ -64,6 +64,10 @@ export type VoucherAccount = {
   reservedFen: number;
   consumedFen: number;
   expiredFen: number;
+  /** The part of consumedFen already paid out to providers (兑付). */
+  settledFen: number;
+  /** What 额度收回 took back to the programme (docs/monitoring.md). */
+  recalledFen: number;
   createdAt: Date;
 };
 
@@ -87,7 +91,33 @@ export interface LedgerRepository {
   dueForExpiry(today: string): Promise<string[]>;
   /** Sums of the ledger per kind, to check the running totals. */
   sums(accountId: string): Promise<Record<LedgerKind, number>>;
+  /** The first entry of an account-level kind (no order: `recall`, `expire`, `grant`). */
+  accountEntry(accountId: string, kind: LedgerKind): Promise<LedgerEntry | undefined>;
+  /** When the account's quota application was approved (核定), or undefined. */
+  approvedAt(accountId: string): Promise<Date | undefined>;
+  /**
+   * 额度收回 candidates: ids (ascending, after `after`, at most `limit`) of accounts approved before
+   * `approvedBefore` whose programme is still valid on `today` (YYYY-MM-DD), with nothing reserved or
+   * consumed and something available.
+   */
+  recallCandidates(approvedBefore: Date, today: string, after: string | null, limit: number): Promise<string[]>;
+  /**
+   * 使用率提醒 candidates: accounts (ascending id, after `after`, at most `limit`) whose programme's
+   * validity ends between `from` and `to` (inclusive, YYYY-MM-DD), with consumed below `belowBp` of
+   * granted (basis points) and something still available.
+   */
+  usageCandidates(from: string, to: string, belowBp: number, after: string | null, limit: number): Promise<UsageCandidate[]>;
 }
+
+/** An account the low-usage reminder may concern. */
+export type UsageCandidate = {
+  accountId: string;
+  enterpriseId: string;
+  programmeName: string;
+  validTo: string;
+  grantedFen: number;
+  consumedFen: number;
+};
 
 export type ProgrammeRepositoryFactory = (db: Db) => ProgrammeRepository;
 export type QuotaRepositoryFactory = (db: Db) => QuotaRepository;

@@ -24,6 +24,7 @@ import { LedgerError, type LedgerService, type OrderInput, type PartialReleaseIn
 import type {
   LedgerEntry,
   LedgerRepositoryFactory,
+  UsageCandidate,
   ProgrammeRepositoryFactory,
   QuotaApplication,
   QuotaQueueFilter,
@@ -115,6 +116,13 @@ export function voucherService(deps: VoucherDeps) {
     },
     async accountTotals(accountId: string) {
       return ledger.accountTotals(db, accountId);
+    },
+    /**
+     * 使用率提醒 candidates (docs/monitoring.md): accounts whose validity ends between `from` and `to`
+     * (YYYY-MM-DD, inclusive) with consumed below `belowBp` of granted and something left, by id after `after`.
+     */
+    async usageCandidates(q: { from: string; to: string; belowBp: number; after: string | null; limit: number }): Promise<UsageCandidate[]> {
+      return deps.ledgerRepo(db).usageCandidates(q.from, q.to, q.belowBp, q.after, q.limit);
     },
     async ledgerSums(accountId: string): Promise<Record<LedgerKind, number>> {
       return ledger.ledgerSums(db, accountId);
@@ -402,4 +410,4 @@ export { LedgerError };
 export type { LedgerService, OrderInput, PartialReleaseInput, ReserveInput };
 
 export { SIZE_CLASSES };
-export type { QuotaApplication };
+export type { QuotaApplication, UsageCandidate };
