@@ -374,7 +374,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     spreadsheets: overrides.spreadsheets ?? xlsxSpreadsheets(),
     exportRepo: pgExportJobs,
     settings: config.exports,
-    sources: [orders.adminExport, auditLog.exportSource, settlement.exportSource],
+    sources: [orders.adminExport, auditLog.exportSource, settlement.exportSource, payments.exportSource],
     log,
   });
   const messages = messageService({

@@ -284,7 +284,17 @@ describe("支付管理", () => {
       await b.get("/admin");
       expect(b.lastHtml, who).toContain('<a href="/admin/payments">支付管理</a>');
     }
+    // 导出 CSV of the list: every row the list has, with its Chinese texts; a reviewer may not.
+    const finance = await signInAdmin(w.t, "finance");
+    await finance.get("/admin/payments");
+    const listed = Number(finance.lastHtml.match(/共 (\d+) 条/)?.[1] ?? "0");
+    const csv = await finance.get("/admin/payments/export?format=csv");
+    expect(csv.status).toBe(200);
+    const text = new TextDecoder().decode(new Uint8Array(await csv.arrayBuffer()));
+    expect(text.split("\r\n").filter(Boolean).length - 1).toBe(listed);
+    if (listed) expect(text).toMatch(/定金|尾款/);
     const reviewer = await signInAdmin(w.t, "reviewer");
+    expect((await reviewer.get("/admin/payments/export?format=csv")).status).toBe(403);
     expect((await reviewer.get("/admin/payments")).status).toBe(403);
     expect((await reviewer.get("/admin/payments/reconciliation")).status).toBe(403);
     expect((await reviewer.get("/admin/payments/reconciliation/2026-11-28")).status).toBe(403);

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { listExport } from "../../web/exports.ts";
 import { z } from "zod";
 import { requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, render } from "../../web/http.ts";
@@ -40,6 +41,13 @@ export function paymentAdminRoutes() {
   const r = new Hono<AppEnv>();
   const forbidden = (c: Ctx, message?: string) => render(c, "errors/403", { title: "无权访问", message }, 403);
 
+  listExport(r, {
+    path: "/admin/payments/export",
+    source: "payments",
+    roles: PAYMENT_READERS,
+    schema: listQuery,
+    toQuery: (q) => ({ type: q.type, status: q.status, kind: q.kind, number: q.number, from: q.from, to: q.to }),
+  });
   r.get("/admin/payments", requireAdmin(...PAYMENT_READERS), query(listQuery), async (c) => {
     const q = c.req.valid("query");
     const res = await c.var.deps.payments.ledger(

@@ -3,6 +3,7 @@
  * paged, with the totals of the filtered rows per status. Read-only: operators read it too, the
  * daily reconciliation (reconciliation-service.ts) is run by finance.
  */
+import { defineExport } from "../exports/domain.ts";
 import { pageOf, pagesOf } from "../../lib/paging.ts";
 import { type Result, fail, ok } from "../../lib/result.ts";
 import { shanghaiMidnight } from "../../lib/shanghai.ts";
@@ -74,7 +75,40 @@ type Staff = { id: string; role: string };
 export const reads = (role: string) => (PAYMENT_READERS as readonly string[]).includes(role);
 
 export function paymentAdminUseCases(deps: { db: Db; ledgerRepo: LedgerRepositoryFactory }) {
+  /** The filter of an export: the list's, bounded to the rows that existed at `asOf` (so pages of it stay put). */
+  const exportFilter = (q: LedgerQuery, asOf: Date) => {
+    const f = ledgerFilter(q);
+    const end = new Date(asOf.getTime() + 1);
+    return { ...f, to: f.to && f.to < end ? f.to : end };
+  };
+  /** 导出 CSV / 导出 Excel of 支付管理 (docs/exports.md), in the list's order, page by page. */
+  const exportSource = defineExport<LedgerQuery, LedgerRow>({
+    key: "payments",
+    title: "支付管理",
+    listPath: "/admin/payments",
+    readers: PAYMENT_READERS,
+    columns: [
+      { header: "发起时间", kind: "time", value: (r) => r.createdAt },
+      { header: "订单编号", kind: "text", value: (r) => r.orderNumber, width: 20 },
+      { header: "类型", kind: "text", value: (r) => LEDGER_TYPE_TEXT[r.type], width: 8 },
+      { header: "款项", kind: "text", value: (r) => LEDGER_KIND_TEXT[r.kind], width: 8 },
+      { header: "金额（元）", kind: "money", value: (r) => r.amountFen },
+      { header: "状态", kind: "text", value: (r) => ledgerStatusText(r.type, r.status), width: 10 },
+      { header: "平台单号", kind: "text", value: (r) => r.no, width: 24 },
+      { header: "渠道流水号", kind: "text", value: (r) => r.gatewayPaymentId, width: 30 },
+      { header: "付款账户", kind: "text", value: (r) => `${r.payerName} ${r.payerBank} ****${r.payerLast4}`, width: 40 },
+      { header: "收款账户", kind: "text", value: (r) => `${r.payeeName} ${r.payeeBank} ****${r.payeeLast4}`, width: 40 },
+      { header: "完成时间", kind: "time", value: (r) => r.endedAt },
+    ],
+    count: async (q, asOf) => (await deps.ledgerRepo(deps.db).search(exportFilter(q, asOf), 1, 0)).total,
+    async rows(q, asOf, limit, cursor) {
+      const offset = cursor ? Number(cursor) : 0;
+      const { rows } = await deps.ledgerRepo(deps.db).search(exportFilter(q, asOf), limit, offset);
+      return { rows, cursor: rows.length === limit ? String(offset + limit) : undefined };
+    },
+  });
   return {
+    exportSource,
     /** 支付管理: one page of the filtered payments and refunds (newest first), and the sums per status of every filtered row. */
     async ledger(
       staff: Staff,
