@@ -59,6 +59,8 @@ import { paymentService } from "./modules/payments/service.ts";
 import { pgPayments, pgRefunds } from "./modules/payments/pg.ts";
 import { pgTerminations } from "./modules/orders/termination-pg.ts";
 import { pgSigning } from "./modules/signing/pg.ts";
+import { pgDashboard } from "./modules/dashboard/pg.ts";
+import { dashboardService } from "./modules/dashboard/service.ts";
 import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
 import { loadAssets } from "./web/assets.ts";
@@ -344,6 +346,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     orders,
     signing,
     payments,
+    dashboard: dashboardService({ db, dashboardRepo: pgDashboard, vouchers, catalog, log }),
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
   };
 }

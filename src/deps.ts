@@ -22,6 +22,7 @@ import type { PortalService } from "./modules/portal/service.ts";
 import type { OrderService } from "./modules/orders/service.ts";
 import type { SigningService } from "./modules/signing/service.ts";
 import type { PaymentService } from "./modules/payments/service.ts";
+import type { DashboardService } from "./modules/dashboard/service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
@@ -62,4 +63,6 @@ export type Deps = {
   /** 支付定金 / 支付尾款 through the payment channel, its notifications, the reconciler. */
   payments: PaymentService;
   portal: PortalService;
+  /** 数据看板: figures from the rollups of the ledger and the orders, and the fold job that keeps them up to date. */
+  dashboard: DashboardService;
 };

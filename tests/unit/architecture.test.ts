@@ -266,11 +266,26 @@ const TABLES: Record<string, Ownership> = {
       "order_delivery_files",
       "order_reviews",
       "order_terminations",
+      "order_directory",
     ],
     reads: {
       enterprise_directory: "the view enterprises publishes: the ordering enterprise's name (and, for the admin, its city) in 订单管理 lists",
       provider_directory: "the view catalog publishes: the admin's 订单管理 names and searches each order's provider in its one list query",
       voucher_account_directory: "the view vouchers publishes: the admin's 订单管理 filters by the programme of each order's voucher account in SQL",
+    },
+  },
+  dashboard: {
+    owns: [
+      "dashboard_ledger_deltas",
+      "dashboard_rollup",
+      "dashboard_account_usage",
+      "dashboard_order_deltas",
+      "dashboard_order_counts",
+      "dashboard_state",
+    ],
+    reads: {
+      provider_directory: "the view catalog publishes: the names of the top providers, joined by id in the query that ranks them",
+      enterprise_directory: "the view enterprises publishes: the names and cities of the voucher accounts on a page of usage rates",
     },
   },
   signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
