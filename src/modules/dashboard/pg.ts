@@ -82,11 +82,16 @@ const USAGE_BUCKETS = `
     select ${BUCKET("usage_bp")}, count(*) from live group by 1
   ) b group by bucket having sum(n) <> 0`;
 
-const USAGE_PAGE = `
+/**
+ * One page of usage rates, lowest first: the folded accounts in index order (one programme: its
+ * (programme, usage) index, which a scalar condition reads in order; several: the (usage) index,
+ * filtered), less those touched since the fold, plus those recomputed; then the page of the union.
+ */
+const usagePageSql = (one: boolean) => `
   with ${TOUCHED},
   candidates as (
     (select u.account_id, u.programme_id, u.enterprise_id, u.granted_fen, u.consumed_fen, u.usage_bp from dashboard_account_usage u
-      where u.programme_id = any($1::uuid[]) and not exists (select 1 from p where p.account_id = u.account_id)
+      where ${one ? "u.programme_id = ($1::uuid[])[1]" : "u.programme_id = any($1::uuid[])"} and not exists (select 1 from p where p.account_id = u.account_id)
       order by u.usage_bp, u.account_id limit ($2::int + $3::int))
     union all
     select account_id, programme_id, enterprise_id, granted_fen, consumed_fen, usage_bp from live
@@ -95,6 +100,8 @@ const USAGE_PAGE = `
   select g.account_id, g.programme_id, g.enterprise_id, e.name as enterprise_name, e.city_code, g.granted_fen, g.consumed_fen, g.usage_bp
     from page g left join enterprise_directory e on e.id = g.enterprise_id
    order by g.usage_bp, g.account_id`;
+const USAGE_PAGE_ONE = usagePageSql(true);
+const USAGE_PAGE_MANY = usagePageSql(false);
 
 const FRESHNESS = `
   select s.folded_at, s.rebuilt_at, (select count(*)::int from dashboard_ledger_deltas) as pending_entries,
@@ -176,7 +183,7 @@ export function pgDashboard(db: Db): DashboardRepository {
       return rows.map((r) => ({ bucket: n(r.bucket), n: n(r.n) }));
     },
     async usagePage(programmeIds, limit, offset): Promise<UsageRow[]> {
-      const rows = await db.query(USAGE_PAGE, [ids(programmeIds), limit, offset]);
+      const rows = await db.query(programmeIds.length === 1 ? USAGE_PAGE_ONE : USAGE_PAGE_MANY, [ids(programmeIds), limit, offset]);
       return rows.map((r) => ({
         accountId: String(r.account_id),
         programmeId: String(r.programme_id),
@@ -218,7 +225,7 @@ export function pgDashboard(db: Db): DashboardRepository {
         { name: "orders by status", sql: ORDER_COUNTS, params: [pgArray(programmeKeys)] },
         { name: "top providers by settled amount", sql: TOP_PROVIDERS, params: [p, 10] },
         { name: "usage distribution", sql: USAGE_BUCKETS, params: [p] },
-        { name: "usage, lowest first (first page)", sql: USAGE_PAGE, params: [p, 10, 0] },
+        { name: "usage, lowest first (first page)", sql: programmeIds.length === 1 ? USAGE_PAGE_ONE : USAGE_PAGE_MANY, params: [p, 10, 0] },
         { name: "freshness", sql: FRESHNESS, params: [] },
       ];
     },
