@@ -23,6 +23,9 @@ import type { OrderService } from "./modules/orders/service.ts";
 import type { SigningService } from "./modules/signing/service.ts";
 import type { PaymentService } from "./modules/payments/service.ts";
 import type { DashboardService } from "./modules/dashboard/service.ts";
+import type { EnterpriseHistoryService } from "./modules/enterprises/history-service.ts";
+import type { VoucherHistoryService } from "./modules/vouchers/history-service.ts";
+import type { OrderHistoryService } from "./modules/orders/history-service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
@@ -65,4 +68,6 @@ export type Deps = {
   portal: PortalService;
   /** 数据看板: figures from the rollups of the ledger and the orders, and the fold job that keeps them up to date. */
   dashboard: DashboardService;
+  /** Demo data only: set-based writes of a year of history (src/demo.ts historyDemo), each in its owning module. */
+  demoHistory: { enterprises: EnterpriseHistoryService; vouchers: VoucherHistoryService; orders: OrderHistoryService };
 };

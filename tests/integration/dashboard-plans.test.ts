@@ -82,7 +82,10 @@ describe.each(contractDatabases())("数据看板 query plans on %s", (_name, ope
           // The accounts come in the order of the (programme, usage) index under a Limit: no Sort above that scan
           // (the outer sort orders the page's few candidates, the accounts touched since the fold are found by primary key).
           const ordered = usage.filter((n) => n["Index Name"] === "dashboard_account_usage_programme_idx");
-          expect(ordered.map((n) => n["Node Type"]), JSON.stringify(root)).toEqual(["Index Scan"]);
+          expect(
+            ordered.map((n) => n["Node Type"]),
+            JSON.stringify(root),
+          ).toEqual(["Index Scan"]);
           const sorted = all.filter((n) => n["Node Type"] === "Sort" && nodes(n).some((m) => ordered.includes(m)));
           for (const s of sorted) expect(nodes(s).some((m) => m["Node Type"] === "Limit" && nodes(m).some((x) => ordered.includes(x)))).toBe(true);
         }

@@ -329,7 +329,7 @@ const SQL_EXCEPTIONS: SqlException[] = [
     reason: "the /readyz probe asks the database for `select 1`: it names no table, it only proves the connection answers",
   },
   {
-    file: /^demo\.ts$/,
+    file: /^demo(-history)?\.ts$/,
     sql: /^select\s/i,
     reason:
       "the demo seed drives the real use cases and only looks up (select) the ids and counts of what it created; it writes through services. Debt: move the lookups behind use cases",

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { barChart, lineChart, niceMax, textWidth } from "../../src/modules/dashboard/chart-svg.ts";
-import {
-  USAGE_BUCKETS,
-  compactYuan,
-  monthDays,
-  monthRange,
-  monthText,
-  percentText,
-  usageBp,
-  usageBucket,
-} from "../../src/modules/dashboard/domain.ts";
+import { USAGE_BUCKETS, compactYuan, monthDays, monthRange, monthText, percentText, usageBp, usageBucket } from "../../src/modules/dashboard/domain.ts";
 
 describe("usage rates", () => {
   it("are consumed / granted in basis points, rounded down, 0 without a grant, never above 100%", () => {
@@ -97,7 +88,13 @@ describe("charts", () => {
   });
 
   it("a single-series bar chart has no legend; an empty one says so", () => {
-    const one = barChart({ id: "c-o", title: "订单", desc: "d", series: [{ name: "订单数", fill: "solid" }], rows: [{ label: "待接单", values: [3], valueText: "3 个" }] });
+    const one = barChart({
+      id: "c-o",
+      title: "订单",
+      desc: "d",
+      series: [{ name: "订单数", fill: "solid" }],
+      rows: [{ label: "待接单", values: [3], valueText: "3 个" }],
+    });
     expect(one).not.toContain("<pattern");
     expect(one).not.toContain(">订单数</text>");
     const empty = barChart({ id: "c-e", title: "订单", desc: "d", series: [{ name: "订单数", fill: "solid" }], rows: [], empty: "暂无订单" });
