@@ -69,7 +69,7 @@ describe("charts", () => {
 
   it("a bar chart is an image with its title and summary, labels escaped, one pattern per series and a legend", () => {
     const svg = barChart({ id: "c-x", title: "按城市", desc: "每行一个城市", series, rows });
-    expect(svg).toMatch(/^<svg class="chart-svg" viewBox="0 0 400 \d+"[^>]* role="img" aria-labelledby="c-x-t c-x-d"/);
+    expect(svg).toMatch(/^<svg class="chart-svg" viewBox="0 0 340 \d+"[^>]* role="img" aria-labelledby="c-x-t c-x-d"/);
     expect(svg).toContain('<title id="c-x-t">按城市</title><desc id="c-x-d">每行一个城市</desc>');
     expect(svg).toContain("柳州&lt;市&gt;");
     expect(svg).not.toContain("柳州<市>");
@@ -81,8 +81,8 @@ describe("charts", () => {
     expect(svg).toContain(">发放 ¥50</text>");
     // Bar lengths are proportional to the largest total (100 -> the full width).
     const widths = [...svg.matchAll(/<rect x="[\d.]+" y="\d+" width="([\d.]+)" height="14"/g)].map((m) => Number(m[1]));
-    expect(widths.slice(0, 4).reduce((a, b) => a + b, 0)).toBeCloseTo(399, 0);
-    expect(widths[4]).toBeCloseTo(199.5, 0);
+    expect(widths.slice(0, 4).reduce((a, b) => a + b, 0)).toBeCloseTo(339, 0);
+    expect(widths[4]).toBeCloseTo(169.5, 0);
     // No inline style (the Content-Security-Policy allows none) and no script.
     expect(svg).not.toMatch(/style=|<script/);
   });

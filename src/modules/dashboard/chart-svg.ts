@@ -18,7 +18,8 @@ export type Stroke = "solid" | "dashed" | "dotted";
 
 const INK = "#0b3d73";
 const LINE = "#52606d";
-const WIDTH = 400;
+/** The drawing width: on a 360 px phone the chart is drawn at about 0.9, so its 14-unit text stays readable. */
+const WIDTH = 340;
 const FONT = 14;
 
 /** Approximate width of a label in SVG units (CJK characters a full em, others about half). */
@@ -178,8 +179,8 @@ export function niceMax(v: number): number {
  */
 export function lineChart(c: LineChart): string {
   const n = c.xLabels.length;
-  const left = 64;
-  const right = 84;
+  const left = 56;
+  const right = Math.max(36, ...c.series.map((s) => textWidth(s.name, 13) + 12));
   const top = 12;
   const plotH = 150;
   const height = top + plotH + 34;
@@ -199,10 +200,13 @@ export function lineChart(c: LineChart): string {
       );
     })
     .join("");
-  const every = Math.ceil(n / 8);
+  // Every n-th label, and the last one, never two labels closer than n-th apart.
+  const every = Math.ceil(n / 6);
   const xs = c.xLabels
     .map((l, i) =>
-      i % every === 0 || i === n - 1 ? `<text x="${num(xAt(i))}" y="${top + plotH + 20}" font-size="12" text-anchor="middle">${esc(l)}</text>` : "",
+      (i % every === 0 && n - 1 - i >= every) || i === n - 1
+        ? `<text x="${num(xAt(i))}" y="${top + plotH + 20}" font-size="12" text-anchor="middle">${esc(l)}</text>`
+        : "",
     )
     .join("");
   // End labels: at each series' last value, moved apart to at least 15 units.

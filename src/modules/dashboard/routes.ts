@@ -64,15 +64,15 @@ function charts(v: DashboardView) {
     }),
     month: lineChart({
       id: "c-month",
-      title: "按月：当月发放、核销与兑付",
-      desc: `按月（${v.byMonth[0]?.label ?? ""}至${v.byMonth[v.byMonth.length - 1]?.label ?? ""}）：三条折线分别为当月发放额度（实线圆点）、当月核销（虚线方块）、当月兑付（点线三角）；具体数字见下表。`,
+      title: "按月：当月核销、当月兑付与月末占用",
+      desc: `按月（${v.byMonth[0]?.label ?? ""}至${v.byMonth[v.byMonth.length - 1]?.label ?? ""}）：三条折线分别为当月核销（实线圆点）、当月兑付（虚线方块）、月末占用中（点线三角）；发放额度按年度集中发放，见下表；具体数字见下表。`,
       xLabels: v.byMonth.map((m) =>
         m.key.endsWith("-01") || m === v.byMonth[0] ? `${m.key.slice(2, 4)}年${Number(m.key.slice(5))}月` : `${Number(m.key.slice(5))}月`,
       ),
       series: [
-        { name: "发放", values: v.byMonth.map((m) => m.grantedFen), stroke: "solid" },
-        { name: "核销", values: v.byMonth.map((m) => m.consumedFen), stroke: "dashed" },
-        { name: "兑付", values: v.byMonth.map((m) => m.settledFen), stroke: "dotted" },
+        { name: "核销", values: v.byMonth.map((m) => m.consumedFen), stroke: "solid" },
+        { name: "兑付", values: v.byMonth.map((m) => m.settledFen), stroke: "dashed" },
+        { name: "占用", values: v.byMonth.map((m) => m.reservedEndFen), stroke: "dotted" },
       ],
       format: compactYuan,
       empty: "暂无数据",
@@ -105,7 +105,7 @@ function charts(v: DashboardView) {
 }
 
 /** The month table's column headings show the line style of their series. */
-const lineSwatches: Record<string, string> = { 发放: lineSwatch("solid"), 核销: lineSwatch("dashed"), 兑付: lineSwatch("dotted") };
+const lineSwatches: Record<string, string> = { 核销: lineSwatch("solid"), 兑付: lineSwatch("dashed"), 占用: lineSwatch("dotted") };
 
 /** 数据看板 (`/admin/dashboard`) and its list of usage rates (`/admin/dashboard/usage`). */
 export function dashboardRoutes() {
