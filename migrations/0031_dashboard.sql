@@ -62,6 +62,14 @@ create table dashboard_account_usage (
 );
 create index dashboard_account_usage_programme_idx on dashboard_account_usage (programme_id, usage_bp, account_id);
 create index dashboard_account_usage_rate_idx on dashboard_account_usage (usage_bp, account_id);
+-- How many accounts of each programme are in each usage bucket (-1: 未使用; 0..9: tenths; 100 % in 9),
+-- moved by the fold with the accounts, so the distribution never counts the accounts themselves.
+create table dashboard_usage_buckets (
+  programme_id uuid not null,
+  bucket smallint not null check (bucket between -1 and 9),
+  n bigint not null default 0,
+  primary key (programme_id, bucket)
+);
 
 -- Orders by status: +1 / -1 per status change not yet folded, and the folded counts. The programme
 -- is the order's voucher account's ('' for an order without a voucher).
@@ -138,6 +146,7 @@ begin
   delete from dashboard_ledger_deltas;
   delete from dashboard_rollup;
   delete from dashboard_account_usage;
+  delete from dashboard_usage_buckets;
   delete from dashboard_order_deltas;
   delete from dashboard_order_counts;
   insert into dashboard_rollup (programme_id, dim, key, granted_fen, reserved_fen, consumed_fen, settled_fen, expired_fen, entries)
@@ -165,6 +174,9 @@ begin
     from voucher_account_directory a
     join voucher_ledger l on l.account_id = a.id
    group by a.id, a.programme_id, a.enterprise_id;
+  insert into dashboard_usage_buckets (programme_id, bucket, n)
+  select programme_id, case when usage_bp = 0 then -1 else least(usage_bp / 1000, 9) end, count(*)
+    from dashboard_account_usage group by 1, 2;
   insert into dashboard_order_counts (programme_key, status, n)
   select coalesce(a.programme_id::text, ''), o.status, count(*)
     from order_directory o left join voucher_account_directory a on a.id = o.voucher_account_id

@@ -20,6 +20,7 @@ const ALLOWED = new Set([
   "dashboard_rollup",
   "dashboard_ledger_deltas",
   "dashboard_account_usage",
+  "dashboard_usage_buckets",
   "dashboard_order_counts",
   "dashboard_order_deltas",
   "dashboard_state",

@@ -279,6 +279,7 @@ const TABLES: Record<string, Ownership> = {
       "dashboard_ledger_deltas",
       "dashboard_rollup",
       "dashboard_account_usage",
+      "dashboard_usage_buckets",
       "dashboard_order_deltas",
       "dashboard_order_counts",
       "dashboard_state",

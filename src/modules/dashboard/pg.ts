@@ -75,7 +75,7 @@ const BUCKET = (col: string) => `case when ${col} = 0 then -1 else least(${col} 
 const USAGE_BUCKETS = `
   with ${TOUCHED}
   select bucket, sum(n)::int as n from (
-    select ${BUCKET("usage_bp")} as bucket, count(*) as n from dashboard_account_usage where programme_id = any($1::uuid[]) group by 1
+    select bucket, n from dashboard_usage_buckets where programme_id = any($1::uuid[])
     union all
     select ${BUCKET("old_bp")}, -count(*) from live where old_bp is not null group by 1
     union all
@@ -134,8 +134,27 @@ const FOLD_LEDGER = `
     select account_id, programme_id, enterprise_id, g, c from acc
     on conflict (account_id) do update set granted_fen = a.granted_fen + excluded.granted_fen, consumed_fen = a.consumed_fen + excluded.consumed_fen
     returning 1
+  ),
+  -- Each moved account leaves its old bucket and enters its new one (every CTE reads the rows as
+  -- they were before this statement).
+  rates as (
+    select acc.programme_id, u.usage_bp as old_bp, coalesce(u.granted_fen, 0) + acc.g as g, coalesce(u.consumed_fen, 0) + acc.c as c
+      from acc left join dashboard_account_usage u on u.account_id = acc.account_id
+  ),
+  moves as (
+    select programme_id, bucket, sum(n)::bigint as n from (
+      select programme_id, ${BUCKET("old_bp")} as bucket, -1 as n from rates where old_bp is not null
+      union all
+      select programme_id, ${BUCKET("(case when g > 0 then (c * 10000 / g)::integer else 0 end)")}, 1 from rates
+    ) m group by 1, 2
+  ),
+  buckets as (
+    insert into dashboard_usage_buckets as q (programme_id, bucket, n) select programme_id, bucket, n from moves
+    on conflict (programme_id, bucket) do update set n = q.n + excluded.n
+    returning 1
   )
-  select (select count(*) from moved)::int as moved, (select count(*) from up)::int as rollups, (select count(*) from usage)::int as accounts`;
+  select (select count(*) from moved)::int as moved, (select count(*) from up)::int as rollups, (select count(*) from usage)::int as accounts,
+         (select count(*) from buckets)::int as buckets`;
 
 const FOLD_ORDERS = `
   with batch as (select id from dashboard_order_deltas order by id limit $1),
