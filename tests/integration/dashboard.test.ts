@@ -144,6 +144,16 @@ describe("数据看板 figures equal the ledger", () => {
     expect(rebuilt).toEqual({ ...live, freshness: rebuilt.freshness });
   });
 
+  it("two folds at once (two instances' jobs), while orders are placed, count every entry once", async () => {
+    const e2 = await accountOf(t, "13800000002");
+    const testing = await productBy(t, "金属材料力学性能检测");
+    await Promise.all([t.deps.dashboard.fold(), placeOrder(t, e2, testing), t.deps.dashboard.fold(), placeOrder(t, e2, testing), t.deps.dashboard.fold()]);
+    await expectFiguresEqualLedger();
+    await t.deps.dashboard.fold();
+    const v = await expectFiguresEqualLedger();
+    expect(v.freshness.pendingEntries).toBe(0);
+  });
+
   it("a ledger entry in a transaction that rolls back leaves no trace on the dashboard", async () => {
     const before = await view();
     const e1 = await accountOf(t, "13800000001");

@@ -29,7 +29,7 @@ export function pgOrderHistory(db: Db): OrderHistoryRepository {
            self_pay_fen, deposit_fen, voucher_account_id, snapshot, submission_key, version, created_at, updated_at)
          select x.id, 'DD' || to_char(x.c at time zone 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('order_number_seq')::text, 6, '0'),
                 x.e, x.p, x.pr, x.s, 1, x.f, x.f, x.f, x.d, x.f - x.d, x.dep, x.a, x.snap, 'history:' || x.id, 1 + x.n, x.c, x.u
-           from jsonb_to_recordset($1::jsonb) as x(id uuid, e uuid, p uuid, pr uuid, s text, f bigint, d bigint, dep bigint, a uuid, snap jsonb,
+           from jsonb_to_recordset($1::text::jsonb) as x(id uuid, e uuid, p uuid, pr uuid, s text, f bigint, d bigint, dep bigint, a uuid, snap jsonb,
                                                    c timestamptz, u timestamptz, n int)
           order by x.c`,
         [JSON.stringify(orders)],
@@ -40,14 +40,14 @@ export function pgOrderHistory(db: Db): OrderHistoryRepository {
       ]);
       await db.query(
         `insert into order_events (order_id, at, actor_type, action, from_status, to_status, reason)
-         select o, t, a, ac, f, s, r from jsonb_to_recordset($1::jsonb) as x(o uuid, t timestamptz, a text, ac text, f text, s text, r text) order by t`,
+         select o, t, a, ac, f, s, r from jsonb_to_recordset($1::text::jsonb) as x(o uuid, t timestamptz, a text, ac text, f text, s text, r text) order by t`,
         [JSON.stringify(events)],
       );
       const lines = rows.flatMap((r) => r.lines.map((l) => ({ o: r.id, k: l.kind, f: l.amountFen, t: l.at })));
       if (lines.length) {
         await db.query(
           `insert into order_money_lines (order_id, kind, amount_fen, ref, at)
-           select o, k, f, 'demo-history', t from jsonb_to_recordset($1::jsonb) as x(o uuid, k text, f bigint, t timestamptz) order by t`,
+           select o, k, f, 'demo-history', t from jsonb_to_recordset($1::text::jsonb) as x(o uuid, k text, f bigint, t timestamptz) order by t`,
           [JSON.stringify(lines)],
         );
       }
