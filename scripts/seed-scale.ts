@@ -1,10 +1,15 @@
 /**
  * npm run seed:scale [-- --schema NAME] [-- --providers 5000] [-- --products 50000] [-- --seed N]
- * npm run seed:scale -- --pglite DIR
+ *                    [-- --enterprises 100000 --orders 1000000 --ledger 10000000]
+ * npm run seed:scale -- --pglite DIR --enterprises 2000 --orders 20000 --ledger 0
  *
- * Fills a database with catalog data at scale: 5,000 certified provider enterprises (account,
- * enterprise, approved 服务商 application, active provider) and 50,000 listed service products
- * (product, approved revision, public listing with the same search terms the app computes).
+ * Fills a database with data at scale: 5,000 certified provider enterprises (account, enterprise,
+ * approved 服务商 application, active provider) and 50,000 listed service products (product,
+ * approved revision, public listing with the same search terms the app computes); then 100,000
+ * certified manufacturing enterprises with a 通用券 account for last year and this year, 1,000,000
+ * orders over those two years on the listed products, and about 10,000,000 voucher ledger rows
+ * (scripts/lib/seed-scale-orders.ts); the dashboard's rollups are rebuilt from the ledger at the end.
+ * `--enterprises 0` seeds the catalog only (as before).
  *
  * PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): the data goes into
  * the schema --schema NAME (created if missing) or into a fresh `scale_<timestamp>` schema, which
@@ -25,6 +30,9 @@ const { values } = parseArgs({
     pglite: { type: "string" },
     providers: { type: "string", default: "5000" },
     products: { type: "string", default: "50000" },
+    enterprises: { type: "string", default: "100000" },
+    orders: { type: "string", default: "1000000" },
+    ledger: { type: "string", default: "10000000" },
     seed: { type: "string", default: "20261128" },
   },
 });
@@ -39,6 +47,13 @@ const int = (name: string, v: string | undefined, min: number, max: number) => {
 const providers = int("providers", values.providers, 1, 1_000_000);
 const products = int("products", values.products, 0, 10_000_000);
 const seed = int("seed", values.seed, 0, 2 ** 31);
+const enterprises = int("enterprises", values.enterprises, 0, 10_000_000);
+const orders = int("orders", values.orders, 0, 100_000_000);
+const ledger = int("ledger", values.ledger, 0, 1_000_000_000);
+if (orders > 0 && (enterprises === 0 || products === 0)) {
+  console.error("--orders needs --enterprises and --products");
+  process.exit(2);
+}
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const schema = values.schema ?? `scale_${Date.now()}`;
 if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
@@ -64,7 +79,7 @@ try {
   const t = performance.now();
   const applied = await migrate(db);
   if (applied.length) console.log(`Applied migrations: ${applied.join(", ")} (${(performance.now() - t).toFixed(0)} ms)`);
-  const r = await seedScale(db, { providers, products, seed, log: (l) => console.log(`  ${l}`) });
+  const r = await seedScale(db, { providers, products, enterprises, orders, ledger, seed, log: (l) => console.log(`  ${l}`) });
   const [c] = await db.query<{ providers: number; products: number; listings: number; revisions: number }>(
     `select (select count(*)::int from providers where status = 'active') as providers, (select count(*)::int from products where status = 'listed') as products,
             (select count(*)::int from product_listings) as listings, (select count(*)::int from product_revisions) as revisions`,
@@ -76,6 +91,19 @@ try {
   console.log(
     `Now in the database: ${c!.providers} active providers, ${c!.products} listed products, ${c!.revisions} revisions, ${c!.listings} listings.`,
   );
+  if (r.orders) {
+    const [o] = await db.query<{ enterprises: number; accounts: number; orders: number; ledger: number }>(
+      `select (select count(*)::int from enterprises where not is_provider) as enterprises, (select count(*)::int from voucher_accounts) as accounts,
+              (select count(*)::int from orders) as orders, (select count(*)::int from voucher_ledger) as ledger`,
+    );
+    console.log(
+      `Seeded ${r.orders.enterprises} enterprises (${r.orders.accounts} voucher accounts) in ${(r.orders.enterprisesMs / 1000).toFixed(1)} s, ` +
+        `${r.orders.orders} orders and their ledger in ${(r.orders.ordersMs / 1000).toFixed(1)} s, dashboard rebuild ${(r.orders.rebuildMs / 1000).toFixed(1)} s.`,
+    );
+    console.log(
+      `Now in the database: ${o!.enterprises} enterprises that are not providers, ${o!.accounts} voucher accounts, ${o!.orders} orders, ${o!.ledger} ledger rows.`,
+    );
+  }
   if (!values.pglite) console.log(`Schema kept: ${schema}  (DATABASE_URL=${url} with search_path=${schema}; drop with: drop schema ${schema} cascade)`);
 } finally {
   await db.close();

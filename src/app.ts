@@ -28,6 +28,7 @@ import { paymentAdminRoutes } from "./modules/payments/admin-routes.ts";
 import { sealRoutes } from "./modules/signing/seal-routes.ts";
 import { signingVerifyRoutes } from "./modules/signing/verify-routes.ts";
 import { exportRoutes } from "./modules/exports/routes.ts";
+import { dashboardRoutes } from "./modules/dashboard/routes.ts";
 import { mockEsignRoutes } from "./adapters/mock-esign/routes.ts";
 import { mockPayRoutes } from "./adapters/mock-pay/routes.ts";
 import { type AppEnv, formFields, render } from "./web/http.ts";
@@ -71,6 +72,7 @@ export const routers: { prefix: string; file: string; build: () => Hono<AppEnv> 
   { prefix: "/", file: "src/modules/signing/seal-routes.ts", build: sealRoutes },
   { prefix: "/", file: "src/modules/signing/verify-routes.ts", build: signingVerifyRoutes },
   { prefix: "/", file: "src/modules/exports/routes.ts", build: exportRoutes },
+  { prefix: "/", file: "src/modules/dashboard/routes.ts", build: dashboardRoutes },
   // The mock e-signature provider's hosted pages (a vendor's site on the same server; 404 unless it is the provider).
   { prefix: "/", file: "src/adapters/mock-esign/routes.ts", build: mockEsignRoutes },
   // The mock payment gateway's cashier (a bank's site on the same server; 404 unless it is the channel).

@@ -63,6 +63,14 @@ import { pgTerminations } from "./modules/orders/termination-pg.ts";
 import { settlementService } from "./modules/settlement/service.ts";
 import { pgSettlements } from "./modules/settlement/pg.ts";
 import { pgSigning } from "./modules/signing/pg.ts";
+import { pgDashboard } from "./modules/dashboard/pg.ts";
+import { pgEnterpriseHistory } from "./modules/enterprises/history-pg.ts";
+import { enterpriseHistoryService } from "./modules/enterprises/history-service.ts";
+import { pgVoucherHistory } from "./modules/vouchers/history-pg.ts";
+import { voucherHistoryService } from "./modules/vouchers/history-service.ts";
+import { pgOrderHistory } from "./modules/orders/history-pg.ts";
+import { orderHistoryService } from "./modules/orders/history-service.ts";
+import { dashboardService } from "./modules/dashboard/service.ts";
 import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
 import { pgExportJobs } from "./modules/exports/pg.ts";
@@ -420,6 +428,13 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     settlement,
     payments,
     monitoring,
+    dashboard: dashboardService({ db, dashboardRepo: pgDashboard, vouchers, catalog, log }),
+    // Demo data only (src/demo.ts historyDemo): a year of past enterprises, vouchers and orders for the dashboard.
+    demoHistory: {
+      enterprises: enterpriseHistoryService({ db, historyRepo: pgEnterpriseHistory }),
+      vouchers: voucherHistoryService({ db, historyRepo: pgVoucherHistory }),
+      orders: orderHistoryService({ db, historyRepo: pgOrderHistory }),
+    },
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
     exports,
   };

@@ -16,6 +16,8 @@ const schema = z.object({
   CAPTCHA_TEST_ANSWER: z.string().optional(),
   /** "true" loads demo data on start (default outside production on the embedded database). */
   DEMO_DATA: z.enum(["true", "false"]).optional(),
+  /** "false" leaves out the demo's year of history (past enterprises, vouchers and orders for 数据看板); default "true". */
+  DEMO_HISTORY: z.enum(["true", "false"]).default("true"),
   /** "true" mounts /dev/sms (default outside production). */
   DEV_SMS_OUTBOX: z.enum(["true", "false"]).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -95,6 +97,8 @@ export type Config = {
   publicOrigin?: string;
   captchaTestAnswer?: string;
   demoData: boolean;
+  /** With the demo data: also a year of history for the dashboard (src/demo-history.ts). */
+  demoHistory: boolean;
   devSmsOutbox: boolean;
   logLevel: string;
   trustProxy: TrustProxy;
@@ -183,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicOrigin: e.PUBLIC_ORIGIN,
     captchaTestAnswer,
     demoData,
+    demoHistory: e.DEMO_HISTORY === "true",
     devSmsOutbox,
     logLevel: e.LOG_LEVEL,
     trustProxy,

@@ -1,4 +1,5 @@
 import type { Deps } from "./deps.ts";
+import { historyDemo } from "./demo-history.ts";
 import { shanghaiDate, shanghaiYear } from "./lib/shanghai.ts";
 import { creditCodeCheckChar, idNumberCheckChar } from "./modules/enterprises/codes.ts";
 
@@ -158,6 +159,8 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
   await messagesDemo(deps);
   await contentDemo(deps);
   await ordersDemo(deps);
+  // A year of past enterprises, vouchers and orders for 数据看板 (src/demo-history.ts).
+  if (deps.config.demoHistory && hash) created += (await historyDemo(deps, hash)).created;
   if (created) deps.log.info({ created }, "demo data loaded");
   return { created };
 }

@@ -24,6 +24,10 @@ import type { SigningService } from "./modules/signing/service.ts";
 import type { PaymentService } from "./modules/payments/service.ts";
 import type { SettlementService } from "./modules/settlement/service.ts";
 import type { MonitoringService } from "./modules/monitoring/service.ts";
+import type { DashboardService } from "./modules/dashboard/service.ts";
+import type { EnterpriseHistoryService } from "./modules/enterprises/history-service.ts";
+import type { VoucherHistoryService } from "./modules/vouchers/history-service.ts";
+import type { OrderHistoryService } from "./modules/orders/history-service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
@@ -70,4 +74,8 @@ export type Deps = {
   portal: PortalService;
   /** 导出 CSV / 导出 Excel of staff lists: direct downloads and background export jobs. */
   exports: ExportService;
+  /** 数据看板: figures from the rollups of the ledger and the orders, and the fold job that keeps them up to date. */
+  dashboard: DashboardService;
+  /** Demo data only: set-based writes of a year of history (src/demo.ts historyDemo), each in its owning module. */
+  demoHistory: { enterprises: EnterpriseHistoryService; vouchers: VoucherHistoryService; orders: OrderHistoryService };
 };

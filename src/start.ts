@@ -5,6 +5,7 @@ import { buildDeps, type Overrides, sealStoredFields } from "./compose.ts";
 import { seedDemo } from "./demo.ts";
 import { asMockEsign } from "./adapters/mock-esign/mock-esign.ts";
 import { asMockPay } from "./adapters/mock-pay/mock-pay.ts";
+import { DASHBOARD_FOLD_CRON, DASHBOARD_FOLD_JOB } from "./modules/dashboard/service.ts";
 
 /** Shared start-up of every entry point: adapters, migrations, demo data. */
 export async function start(config: Config, overrides: Overrides = {}): Promise<Deps> {
@@ -66,6 +67,12 @@ export async function startJobs(deps: Deps): Promise<void> {
     deps.log.info(run, "unused voucher quota recalled");
   });
   await deps.jobs.schedule(RECALL_JOB, RECALL_CRON);
+  // 数据看板: fold the ledger's and the orders' deltas into the rollups every minute.
+  await deps.jobs.work(DASHBOARD_FOLD_JOB, async () => {
+    const run = await deps.dashboard.fold();
+    if (run.entries || run.orderChanges) deps.log.info(run, "dashboard rollups folded");
+  });
+  await deps.jobs.schedule(DASHBOARD_FOLD_JOB, DASHBOARD_FOLD_CRON);
   // Signing: the sign flow's start (queued at 同意 and when a seal becomes active) and the reconciler.
   await deps.signing.startWorkers();
   // Payments: the reconciler (queries what stays pending).
@@ -78,7 +85,10 @@ export async function startJobs(deps: Deps): Promise<void> {
   await asMockEsign(deps.esign)?.startWorkers();
   // The mock payment gateway's notification delivery and its minute tick (only when it is the channel).
   await asMockPay(deps.pay)?.startWorkers();
-  deps.log.info({ schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB, BALANCE_REMINDER_JOB, USAGE_REMINDER_JOB, RECALL_JOB] }, "job engine started");
+  deps.log.info(
+    { schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB, BALANCE_REMINDER_JOB, USAGE_REMINDER_JOB, RECALL_JOB, DASHBOARD_FOLD_JOB] },
+    "job engine started",
+  );
 }
 
 export type Listening = { host: string; port: number; loopbackOnly: boolean; demo: boolean; outbox: boolean; runtime?: string };

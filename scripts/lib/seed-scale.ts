@@ -11,10 +11,17 @@ import { randomUUID } from "node:crypto";
 import type { Db } from "../../src/ports/db.ts";
 import { searchTerms } from "../../src/modules/products/domain.ts";
 import regions from "../../src/reference/guangxi-regions.json" with { type: "json" };
+import { type ScaleProduct, type SeedOrdersResult, seedScaleOrders } from "./seed-scale-orders.ts";
 
 export type SeedScaleOptions = {
   providers?: number;
   products?: number;
+  /** Manufacturing enterprises with a voucher account per programme (last year's and this year's 通用券); default 0. */
+  enterprises?: number;
+  /** Orders on the seeded products over the two years, with their ledger rows; default 0 (needs enterprises). */
+  orders?: number;
+  /** Voucher ledger rows to aim for (default: what the orders need, about 3 per order with a voucher). */
+  ledger?: number;
   /** Seed of the random source: the same seed gives the same titles, prices, regions and dates. */
   seed?: number;
   /** Rows per INSERT. */
@@ -23,7 +30,15 @@ export type SeedScaleOptions = {
   log?: (line: string) => void;
 };
 
-export type SeedScaleResult = { providers: number; products: number; ms: number; providersMs: number; productsMs: number; vacuumMs: number };
+export type SeedScaleResult = {
+  providers: number;
+  products: number;
+  ms: number;
+  providersMs: number;
+  productsMs: number;
+  vacuumMs: number;
+  orders?: SeedOrdersResult;
+};
 
 type Words = { directions: string[]; objects: string[]; services: string[]; deliverables: string[]; acceptance: string[] };
 
@@ -294,6 +309,7 @@ export async function seedScale(db: Db, opts: SeedScaleOptions = {}): Promise<Se
   log(`providers: ${nProviders} in ${providersMs.toFixed(0)} ms`);
 
   // ---- products ----
+  const seeded: ScaleProduct[] = [];
   t = performance.now();
   for (let from = 0; from < nProducts; from += batch) {
     const n = Math.min(batch, nProducts - from);
@@ -365,6 +381,17 @@ export async function seedScale(db: Db, opts: SeedScaleOptions = {}): Promise<Se
       cols.terms.push(pgArray(searchTerms([title, content, deliverables, p.name].join(" "))));
       cols.listedAt.push(new Date(listed).toISOString());
       cols.createdAt.push(new Date(listed - 2 * 24 * 3600 * 1000 - rnd.int(30 * 24 * 3600 * 1000)).toISOString());
+      seeded.push({
+        id: productId,
+        providerId: p.id,
+        providerName: p.name,
+        revisionId: cols.revisionId.at(-1)!,
+        title,
+        category,
+        priceFen: yuan * 100,
+        general: kinds.includes("general"),
+        unit: cols.unit.at(-1)!,
+      });
     }
     const a = (xs: (string | number)[]) => pgArray(xs);
     await db.transaction(async (tx) => {
@@ -424,10 +451,43 @@ export async function seedScale(db: Db, opts: SeedScaleOptions = {}): Promise<Se
   }
   const productsMs = performance.now() - t;
 
+  // ---- enterprises, voucher accounts, orders and the ledger (数据看板 at scale) ----
+  let orders: SeedOrdersResult | undefined;
+  const nEnterprises = opts.enterprises ?? 0;
+  if (nEnterprises > 0) {
+    // The dashboard's triggers are off for the bulk load; its rollups are rebuilt from the ledger after.
+    await db.exec("alter table voucher_ledger disable trigger dashboard_ledger_delta; alter table orders disable trigger dashboard_order_delta");
+    try {
+      orders = await seedScaleOrders(db, {
+        enterprises: nEnterprises,
+        orders: opts.orders ?? 0,
+        ledger: opts.ledger ?? 0,
+        products: seeded,
+        categories: CATEGORY_CODES,
+        rnd,
+        log,
+      });
+    } finally {
+      await db.exec("alter table voucher_ledger enable trigger dashboard_ledger_delta; alter table orders enable trigger dashboard_order_delta");
+    }
+    const r0 = performance.now();
+    await db.transaction(async (tx) => {
+      await tx.query("select dashboard_rebuild()");
+    });
+    orders.rebuildMs = performance.now() - r0;
+    log(`dashboard rollups rebuilt from the ledger in ${(orders.rebuildMs / 1000).toFixed(1)} s`);
+  }
+
   // VACUUM as autovacuum would after a bulk load: planner statistics, the visibility map (index-only
   // scans) and an empty GIN pending list (search). One statement: VACUUM cannot run in a transaction.
   t = performance.now();
-  await db.exec("vacuum (analyze) accounts, enterprises, provider_applications, providers, products, product_revisions, product_listings");
+  await db.exec(
+    `vacuum (analyze) accounts, enterprises, provider_applications, providers, products, product_revisions, product_listings${
+      nEnterprises > 0
+        ? ", quota_applications, voucher_programmes, voucher_accounts, voucher_ledger, orders, dashboard_rollup, dashboard_account_usage, dashboard_order_counts"
+        : ""
+    }`,
+  );
   const vacuumMs = performance.now() - t;
-  return { providers: nProviders, products: nProducts, ms: performance.now() - started, providersMs, productsMs, vacuumMs };
+  return { providers: nProviders, products: nProducts, ms: performance.now() - started, providersMs, productsMs, vacuumMs, orders };
 }

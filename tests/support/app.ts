@@ -103,6 +103,8 @@ export async function makeTestApp(
     CAPTCHA_TEST_ANSWER: opts.captchaTestAnswer === null ? "" : (opts.captchaTestAnswer ?? TEST_CAPTCHA),
     LOG_LEVEL: "silent",
     DEMO_DATA: "false",
+    // The demo's year of history (many past orders with the demo providers) only where a test asks for it.
+    DEMO_HISTORY: "false",
     ...(opts.env?.NODE_ENV === "production" ? {} : { MOCK_PAY_PRIVATE_KEY: payKey() }),
     ...opts.env,
   });

@@ -266,11 +266,27 @@ const TABLES: Record<string, Ownership> = {
       "order_delivery_files",
       "order_reviews",
       "order_terminations",
+      "order_directory",
     ],
     reads: {
       enterprise_directory: "the view enterprises publishes: the ordering enterprise's name (and, for the admin, its city) in 订单管理 lists",
       provider_directory: "the view catalog publishes: the admin's 订单管理 names and searches each order's provider in its one list query",
       voucher_account_directory: "the view vouchers publishes: the admin's 订单管理 filters by the programme of each order's voucher account in SQL",
+    },
+  },
+  dashboard: {
+    owns: [
+      "dashboard_ledger_deltas",
+      "dashboard_rollup",
+      "dashboard_account_usage",
+      "dashboard_usage_buckets",
+      "dashboard_order_deltas",
+      "dashboard_order_counts",
+      "dashboard_state",
+    ],
+    reads: {
+      provider_directory: "the view catalog publishes: the names of the top providers, joined by id in the query that ranks them",
+      enterprise_directory: "the view enterprises publishes: the names and cities of the voucher accounts on a page of usage rates",
     },
   },
   signing: { owns: ["seals", "sign_flows", "sign_flow_signers", "callback_inbox", "callback_events"] },
@@ -329,7 +345,7 @@ const SQL_EXCEPTIONS: SqlException[] = [
     reason: "the /readyz probe asks the database for `select 1`: it names no table, it only proves the connection answers",
   },
   {
-    file: /^demo\.ts$/,
+    file: /^demo(-history)?\.ts$/,
     sql: /^select\s/i,
     reason:
       "the demo seed drives the real use cases and only looks up (select) the ids and counts of what it created; it writes through services. Debt: move the lookups behind use cases",
