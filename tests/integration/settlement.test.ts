@@ -285,4 +285,47 @@ describe("兑付", () => {
     expect(res.ok && res.value.rereview).toBe(1);
     expect((await row(id)).status).toBe("pending");
   });
+
+  it("a payout the bank refuses goes back to 待拨付 with the reason shown; 拨付 again makes a new payout number and settles once", async () => {
+    await freshYear();
+    const order = await completedOrder();
+    const pro = await signIn(w.t, "13800000008");
+    const id = await apply(pro, [order.id], order.contractFen);
+    const staff = (await w.t.deps.db.query<{ id: string }>("select id from admin_users where username = 'finance'"))[0]!;
+    const finance = { id: staff.id, role: "finance" };
+    expect((await w.t.deps.settlement.approve(finance, id)).ok).toBe(true);
+    await w.t.deps.db.query("update settlements set publicity_until = now() - interval '1 minute' where id = $1", [id]);
+    await w.t.deps.settlement.endPublicity();
+    expect((await w.t.deps.settlement.payBatch(finance, [id])).ok).toBe(true);
+    mockPayOf(w).setDelivery({ failPayouts: true });
+    try {
+      await mockPayOf(w).settleDue();
+      await mockPayOf(w).deliverDue();
+    } finally {
+      mockPayOf(w).setDelivery({ failPayouts: false });
+    }
+    const failed = (
+      await w.t.deps.db.query<{ status: string; payout_no: string; payout_failure: string }>(
+        "select status, payout_no, payout_failure from settlements where id = $1",
+        [id],
+      )
+    )[0]!;
+    expect(failed.status).toBe("awaiting_payout");
+    expect(failed.payout_failure).toContain("收款账户状态异常");
+    const settled = async () =>
+      (await w.t.deps.db.query<{ n: number }>("select count(*)::int as n from voucher_ledger where kind = 'settle' and order_id = $1", [order.id]))[0]!.n;
+    expect(await settled()).toBe(0);
+    await pro.get(`/provider/settlements/${id}`);
+    expect(pro.lastHtml).toContain("上次拨付");
+    expect(pro.lastHtml).toContain("收款账户状态异常");
+    // 拨付 again: a new payout number, paid this time.
+    expect((await w.t.deps.settlement.payBatch(finance, [id])).ok).toBe(true);
+    const again = (await w.t.deps.db.query<{ payout_no: string }>("select payout_no from settlements where id = $1", [id]))[0]!;
+    expect(again.payout_no).not.toBe(failed.payout_no);
+    expect(again.payout_no.endsWith("P2")).toBe(true);
+    await mockPayOf(w).settleDue();
+    await mockPayOf(w).deliverDue();
+    expect((await row(id)).status).toBe("paid");
+    expect(await settled()).toBe(1);
+  });
 });

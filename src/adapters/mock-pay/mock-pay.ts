@@ -43,7 +43,10 @@ const PAYMENT_NO = /^[A-Za-z0-9_-]{6,32}$/;
 const ACCOUNT_NO = /^\d{6,32}$/;
 const MAX_FEN = 100_000_000_000; // ¥10亿, a bound no single payment here reaches
 
-export type MockPayDelivery = { duplicates: boolean; late: boolean };
+/** Test switches: `failPayouts` makes the bank refuse every payout it completes (收款账户状态异常). */
+export type MockPayDelivery = { duplicates: boolean; late: boolean; failPayouts: boolean };
+/** The reason the mock bank gives for a payout it refuses. */
+export const MOCK_PAYOUT_FAILURE = "收款账户状态异常，银行退回（模拟）";
 export type MockPayOptions = {
   db: Db;
   clock: Clock;
@@ -170,7 +173,7 @@ export function mockPay(opts: MockPayOptions): MockPayGateway {
   const delays = opts.retryDelaysMs ?? RETRY_DELAYS_MS;
   const pageBase = opts.pageBase ?? "";
   const serial = keySerial(opts.keys.publicKeyPem);
-  const delivery: MockPayDelivery = { duplicates: false, late: false };
+  const delivery: MockPayDelivery = { duplicates: false, late: false, failPayouts: false };
   // The cashier form's token: an HMAC of the link's token hash keyed with the cashier's private key, so
   // that nobody holding only the link (or another cashier's key) can make one.
   const formTokenOf = (tokenHash: string) => createHmac("sha256", opts.keys.privateKeyPem).update(`form:${tokenHash}`).digest("base64url");
@@ -496,6 +499,7 @@ export function mockPay(opts: MockPayOptions): MockPayGateway {
     setDelivery(d) {
       if (d.duplicates !== undefined) delivery.duplicates = d.duplicates;
       if (d.late !== undefined) delivery.late = d.late;
+      if (d.failPayouts !== undefined) delivery.failPayouts = d.failPayouts;
     },
 
     async releaseHeld() {
@@ -539,12 +543,15 @@ export function mockPay(opts: MockPayOptions): MockPayGateway {
       const payouts = await db.query<{ payout_no: string }>("select payout_no from mock_pay_payouts where status = 'processing' order by created_at");
       for (const { payout_no } of payouts) {
         await db.transaction(async (tx) => {
-          const [r] = await tx.query(
-            "update mock_pay_payouts set status = 'succeeded', ended_at = $2 where payout_no = $1 and status = 'processing' returning *",
-            [payout_no, now()],
-          );
+          const failing = delivery.failPayouts;
+          const [r] = await tx.query("update mock_pay_payouts set status = $3, ended_at = $2 where payout_no = $1 and status = 'processing' returning *", [
+            payout_no,
+            now(),
+            failing ? "failed" : "succeeded",
+          ]);
           if (!r) return;
-          await emit(tx, "PAYOUT.SUCCESS", { out_batch_no: payout_no, amount: Number(r.amount_fen) });
+          if (failing) await emit(tx, "PAYOUT.FAILED", { out_batch_no: payout_no, reason: MOCK_PAYOUT_FAILURE });
+          else await emit(tx, "PAYOUT.SUCCESS", { out_batch_no: payout_no, amount: Number(r.amount_fen) });
           out.payouts++;
         });
       }
