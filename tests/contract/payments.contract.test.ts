@@ -219,6 +219,9 @@ describe("PaymentGateway contract: the mock cashier", () => {
     it("asking again for a payment whose cashier expired answers it closed (as a query would), with no link that pays", async () => {
       const input = paymentInput({ expiresAt: new Date(clock.now().getTime() + 10 * 60_000) });
       await gateway.createPayment(input);
+      // The closing notice is held while the clock is moved on: sent then, it would carry the moved
+      // timestamp and could arrive after the reset below (a stale notice, refused).
+      mock.setDelivery({ late: true });
       try {
         clock.advance(11 * 60_000);
         const again = await gateway.createPayment({ ...input, expiresAt: new Date(clock.now().getTime() + HOUR) });
@@ -227,7 +230,9 @@ describe("PaymentGateway contract: the mock cashier", () => {
         expect(await choose(again.cashierUrl, "paid")).toEqual({ ok: false, why: "closed" });
       } finally {
         clock.reset();
+        mock.setDelivery({ late: false });
       }
+      await mock.releaseHeld();
       expect((await waitEvents(input.paymentNo, 1)).map((e) => e.type)).toEqual(["payment.closed"]);
     });
 
