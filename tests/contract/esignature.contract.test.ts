@@ -496,7 +496,16 @@ describe("ESignature contract: the mock provider", () => {
       expect(attempts.map((r) => r.status)).toEqual([500, 500, 200]);
       expect(new Set(attempts.map((r) => r.body?.eventId)).size).toBe(1);
       expect(new Set(attempts.map((r) => Buffer.from(r.raw).toString("hex"))).size).toBe(1);
-      const [event] = await mock.events({ eventId: attempts[0]!.body!.eventId! });
+      // The receiver has answered the third attempt; the mock records it once that answer is back.
+      const retriedId = attempts[0]!.body!.eventId!;
+      const event = await until(
+        async () => {
+          const [e] = await mock.events({ eventId: retriedId });
+          return e?.delivered ? e : undefined;
+        },
+        20_000,
+        "the delivery recorded",
+      );
       expect(event).toMatchObject({ attempts: 3, deliveries: 1, delivered: true, gaveUp: false });
 
       const lost = ref("lost");
