@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE_PDF, SAMPLE_PNG, type Browser } from "../support/client.ts";
 import { signIn } from "../support/flows.ts";
-import { pathOf } from "../support/esign.ts";
 import { smsAbout, statusOf } from "../support/orders.ts";
-import { mockPayOf, signedOrder } from "../support/payments.ts";
+import { payOnCashier, signedOrder } from "../support/payments.ts";
 import { type SigningWorld, signingWorld } from "../support/signing.ts";
 
 /**
@@ -17,21 +16,13 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => w?.t.close());
 
-const mt = (html: string) => html.match(/name="_mt" value="([^"]+)"/)![1]!;
+const _mt = (html: string) => html.match(/name="_mt" value="([^"]+)"/)![1]!;
 const lines = async (orderId: string) =>
   (await w.t.deps.db.query<{ kind: string }>("select kind from order_money_lines where order_id = $1 order by id", [orderId])).map((l) => l.kind);
 const version = (html: string) => html.match(/name="version" value="(\d+)"/)![1]!;
 
 /** The enterprise pays what is due through the cashier (支付成功) and the notification arrives. */
-async function pay(b: Browser, orderId: string, kind: "deposit" | "balance") {
-  await b.get(`/me/orders/${orderId}`);
-  const res = await b.post(`/me/orders/${orderId}/pay`, { kind });
-  expect(res.status).toBe(303);
-  const cashier = pathOf(res.headers.get("Location")!);
-  await b.get(cashier);
-  expect((await b.post(cashier, { _mt: mt(b.lastHtml), outcome: "paid" }, { csrf: null })).status).toBe(303);
-  await mockPayOf(w).deliverDue();
-}
+const pay = (b: Browser, orderId: string, kind: "deposit" | "balance") => payOnCashier(w, b, orderId, kind);
 
 /** An order paid its deposit: 待开始服务. */
 async function started(contract?: { depositFen?: number }) {

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE_PDF, type Browser } from "../support/client.ts";
 import { signIn, signInAdmin } from "../support/flows.ts";
-import { pathOf } from "../support/esign.ts";
 import { smsAbout, statusOf } from "../support/orders.ts";
-import { mockPayOf, signedOrder } from "../support/payments.ts";
+import { mockPayOf, payOnCashier as pay, signedOrder } from "../support/payments.ts";
 import { type SigningWorld, signingWorld } from "../support/signing.ts";
 
 /**
@@ -19,7 +18,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => w?.t.close());
 
-const mt = (html: string) => html.match(/name="_mt" value="([^"]+)"/)![1]!;
+const _mt = (html: string) => html.match(/name="_mt" value="([^"]+)"/)![1]!;
 const version = (html: string) => html.match(/name="version" value="(\d+)"/)![1]!;
 const lines = async (orderId: string) =>
   (
@@ -38,14 +37,7 @@ const terminations = (orderId: string) =>
     [orderId],
   );
 
-async function payOnCashier(b: Browser, orderId: string, kind: "deposit" | "balance") {
-  await b.get(`/me/orders/${orderId}`);
-  const res = await b.post(`/me/orders/${orderId}/pay`, { kind });
-  expect(res.status).toBe(303);
-  const cashier = pathOf(res.headers.get("Location")!);
-  await b.get(cashier);
-  expect((await b.post(cashier, { _mt: mt(b.lastHtml), outcome: "paid" }, { csrf: null })).status).toBe(303);
-}
+const payOnCashier = (b: Browser, orderId: string, kind: "deposit" | "balance") => pay(w, b, orderId, kind);
 /** The bank completes what it holds (refunds) and its notifications are delivered. */
 const bankSettles = async () => {
   await mockPayOf(w).settleDue();

@@ -41,7 +41,7 @@ export async function signedOrder(w: SigningWorld, contract?: { depositFen?: num
 }
 
 /** Pays one part of an order on the mock cashier's page as the signed-in enterprise would, the bank's notice delivered. */
-async function payOnCashier(w: SigningWorld, b: Browser, orderId: string, kind: "deposit" | "balance") {
+export async function payOnCashier(w: SigningWorld, b: Browser, orderId: string, kind: "deposit" | "balance") {
   await b.get(`/me/orders/${orderId}`);
   const res = await b.post(`/me/orders/${orderId}/pay`, { kind });
   if (res.status !== 303) throw new Error(`支付${kind} answers ${res.status}`);

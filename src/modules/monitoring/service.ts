@@ -105,10 +105,10 @@ export function monitoringService(deps: MonitoringDeps) {
    * The refusal of `use` (提交订单, an action on an open order, 签署合同) when the ordering enterprise
    * or the provider is suspended, or null. Read on the caller's handle (its transaction, if any).
    */
-  async function refusal(tx: Db, parties: { enterpriseId: string; providerId: string }, use: RefusalUse): Promise<string | null> {
+  async function refusal(tx: Db, parties: { enterpriseId?: string; providerId: string }, use: RefusalUse): Promise<string | null> {
     const live = await repo(tx).live([
-      { kind: "enterprise", id: parties.enterpriseId },
-      { kind: "provider", id: parties.providerId },
+      ...(parties.enterpriseId ? [{ kind: "enterprise" as const, id: parties.enterpriseId }] : []),
+      { kind: "provider" as const, id: parties.providerId },
     ]);
     return refusalFor(
       live.map((s) => s.partyKind),
@@ -216,7 +216,7 @@ export function monitoringService(deps: MonitoringDeps) {
     refusal,
 
     /** The 订单冻结 notice an order's pages show while either of its parties is suspended (the caller knows the order is open), or null. */
-    async frozenNotice(parties: { enterpriseId: string; providerId: string }): Promise<string | null> {
+    async frozenNotice(parties: { enterpriseId?: string; providerId: string }): Promise<string | null> {
       return refusal(db, parties, "order");
     },
 

@@ -61,7 +61,7 @@ export type SettlementDeps = {
   signing: Pick<SigningService, "signedDigest">;
   payments: Pick<PaymentService, "sendPayout" | "reconcilePayout">;
   /** 暂停交易 (fraud): a suspended provider neither applies nor is approved or paid. */
-  suspensions?: { frozenNotice(parties: { enterpriseId: string; providerId: string }): Promise<string | null> };
+  suspensions?: { frozenNotice(parties: { enterpriseId?: string; providerId: string }): Promise<string | null> };
   audit: Audit;
   jobs: Jobs;
   publicityDays: number;
@@ -276,8 +276,7 @@ export function settlementService(deps: SettlementDeps) {
       const provider = await providerOf(accountId);
       if (!provider) return fail({ _form: "仅入库服务商可以申请兑付" }, 403);
       if (provider.status !== "active") return fail({ _form: "服务商已暂停，不能申请兑付" }, 403);
-      // 暂停交易 is checked per party; the nil id stands for "no enterprise" (no enterprise has it).
-      const frozen = await deps.suspensions?.frozenNotice({ enterpriseId: "00000000-0000-0000-0000-000000000000", providerId: provider.id });
+      const frozen = await deps.suspensions?.frozenNotice({ providerId: provider.id });
       if (frozen) return fail({ _form: "服务机构已被平台暂停交易，暂不能申请兑付；如有疑问请联系平台运营人员" }, 403);
       const errors: Record<string, string> = {};
       const ids = [...new Set(input.orderIds)];
@@ -646,7 +645,6 @@ export function settlementService(deps: SettlementDeps) {
      */
     async payBatch(staff: Staff, ids: string[]): Promise<Result<{ batch: string; paying: number; rereview: number }>> {
       if (!has(SETTLEMENT_REVIEWERS, staff.role)) return fail({ _form: "只有财务人员或超级管理员可以拨付" }, 403);
-      const NO_ENTERPRISE = "00000000-0000-0000-0000-000000000000";
       const unique = [...new Set(ids)].slice(0, 200);
       if (!unique.length) return fail({ settlements: "请选择要拨付的兑付申请" });
       // The payees as registered now (read before the transaction).
@@ -656,7 +654,7 @@ export function settlementService(deps: SettlementDeps) {
         const provider = s ? await deps.catalog.provider(s.providerId) : undefined;
         const payee = provider ? await deps.enterprises.paymentAccount(provider.enterpriseId) : undefined;
         // A provider suspended for fraud (暂停交易) is not paid: its application goes back to 待审核 like a changed account.
-        const frozen = s ? await deps.suspensions?.frozenNotice({ enterpriseId: NO_ENTERPRISE, providerId: s.providerId }) : null;
+        const frozen = s ? await deps.suspensions?.frozenNotice({ providerId: s.providerId }) : null;
         current.set(id, payee && !frozen ? fingerprint(payee.accountNumber) : undefined);
       }
       const paying: string[] = [];
