@@ -15,13 +15,14 @@ import { type Totals, usageBucket } from "../../src/modules/dashboard/domain.ts"
 
 let t: TestApp;
 let staff: { id: string; role: string };
+let recalled: { entry: { amountFen: number } } | null;
 let ids: { cancelled: string; consumed: string; refunded: string; settled: string; reserved: string };
 
 const sums = `coalesce(sum(case l.kind when 'grant' then l.amount_fen else 0 end), 0)::bigint as granted_fen,
   coalesce(sum(case l.kind when 'reserve' then l.amount_fen when 'release' then -l.amount_fen when 'consume' then -l.amount_fen else 0 end), 0)::bigint as reserved_fen,
   coalesce(sum(case l.kind when 'consume' then l.amount_fen when 'refund' then -l.amount_fen else 0 end), 0)::bigint as consumed_fen,
   coalesce(sum(case l.kind when 'settle' then l.amount_fen else 0 end), 0)::bigint as settled_fen,
-  coalesce(sum(case l.kind when 'expire' then l.amount_fen else 0 end), 0)::bigint as expired_fen`;
+  coalesce(sum(case when l.kind in ('expire', 'recall') then l.amount_fen else 0 end), 0)::bigint as expired_fen`;
 const FROM = `from voucher_ledger l join voucher_accounts a on a.id = l.account_id join enterprises e on e.id = a.enterprise_id left join orders o on o.id = l.order_id`;
 
 /** The ledger's sums grouped by one expression, keyed by its text value. */
@@ -117,6 +118,19 @@ beforeAll(async () => {
     await L.refund(tx, on(refunded));
     await L.settle(tx, on(settled));
   });
+  // 额度收回: enterprise 3's application (pending in the demo) is approved, nobody orders with the
+  // account, and it goes back to the programme.
+  const [reviewer] = await t.deps.db.query<{ id: string }>("select id from admin_users where username = 'reviewer'");
+  const [pending] = await t.deps.db.query<{ id: string }>(
+    "select q.id from quota_applications q join enterprises e on e.id = q.enterprise_id join accounts ac on ac.id = e.account_id where ac.phone = '13800000003'",
+  );
+  const approved = await t.deps.vouchers.decide({ id: reviewer!.id, role: "reviewer" }, pending!.id, { decision: "approve", reason: "" });
+  if (!approved.ok) throw new Error(JSON.stringify(approved.errors));
+  const [idle] = await t.deps.db.query<{ id: string }>(
+    "select va.id from voucher_accounts va join enterprises e on e.id = va.enterprise_id join accounts ac on ac.id = e.account_id where ac.phone = '13800000003'",
+  );
+  recalled = await t.deps.db.transaction(async (tx) => L.recall(tx, { accountId: idle!.id, approvedBefore: new Date(Date.now() + 86_400_000) }));
+  if (!recalled) throw new Error("the idle account was not recalled");
 }, 120_000);
 afterAll(async () => t?.close());
 
@@ -128,6 +142,9 @@ describe("数据看板 figures equal the ledger", () => {
     // Every kind of entry is there: something reserved, consumed (net of the refund), settled.
     expect(live.totals.reservedFen).toBeGreaterThan(0);
     expect(live.totals.settledFen).toBe(36_000_00);
+    // 额度收回 counts in 已失效或收回 (nothing in the demo expired yet).
+    expect(live.totals.expiredFen).toBe(recalled!.entry.amountFen);
+    expect(live.totals.expiredFen).toBeGreaterThan(0);
     expect(live.totals.consumedFen).toBeGreaterThanOrEqual(2_400_00 + 36_000_00);
 
     const fold = await t.deps.dashboard.fold();

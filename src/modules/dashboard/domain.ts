@@ -15,7 +15,7 @@ export const MEASURE_TEXT = {
   reservedFen: "占用中",
   consumedFen: "已核销",
   settledFen: "已兑付",
-  expiredFen: "已失效",
+  expiredFen: "已失效或收回",
 } as const;
 
 /** The dimensions a rollup row belongs to (`dashboard_rollup.dim`). */
