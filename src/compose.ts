@@ -68,6 +68,8 @@ import { pgEnterpriseHistory } from "./modules/enterprises/history-pg.ts";
 import { enterpriseHistoryService } from "./modules/enterprises/history-service.ts";
 import { pgVoucherHistory } from "./modules/vouchers/history-pg.ts";
 import { voucherHistoryService } from "./modules/vouchers/history-service.ts";
+import { pgSettlementHistory } from "./modules/settlement/history-pg.ts";
+import { settlementHistoryService } from "./modules/settlement/history-service.ts";
 import { pgOrderHistory } from "./modules/orders/history-pg.ts";
 import { orderHistoryService } from "./modules/orders/history-service.ts";
 import { dashboardService } from "./modules/dashboard/service.ts";
@@ -434,6 +436,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       enterprises: enterpriseHistoryService({ db, historyRepo: pgEnterpriseHistory }),
       vouchers: voucherHistoryService({ db, historyRepo: pgVoucherHistory }),
       orders: orderHistoryService({ db, historyRepo: pgOrderHistory }),
+      settlements: settlementHistoryService({ db, historyRepo: pgSettlementHistory, files, catalog, enterprises }),
     },
     portal: portalService({ cache, clock, enterprises, catalog, products, vouchers, demands, messages }),
     exports,

@@ -4,6 +4,8 @@ import { CITIES } from "./modules/enterprises/domain.ts";
 import type { HistoryOrder } from "./modules/orders/history-service.ts";
 import type { OrderStatus, ProductSnapshot } from "./modules/orders/domain.ts";
 import type { HistoryEntry } from "./modules/vouchers/history-service.ts";
+import type { SettlementStatus } from "./modules/settlement/domain.ts";
+import type { HistoryBatch, HistorySettlement } from "./modules/settlement/history-service.ts";
 
 /**
  * The demo's year of history for 数据看板 (issue 14 item 7): 28 more certified manufacturing
@@ -168,6 +170,7 @@ export async function historyDemo(deps: Deps, passwordHash: string): Promise<{ c
   // ---- orders, their timelines, money lines and ledger entries ----
   const orders: HistoryOrder[] = [];
   const entries: HistoryEntry[] = [];
+  const completed: Completed[] = [];
   const iso = (t: number) => new Date(Math.min(t, now - 60_000)).toISOString();
   for (const e of enterprises) {
     for (let k = 0; k < ORDERS_PER_ENTERPRISE; k++) {
@@ -232,13 +235,20 @@ export async function historyDemo(deps: Deps, passwordHash: string): Promise<{ c
         if (deduction > 0) {
           lines.push({ kind: "voucher_consumed", amountFen: deduction, at: iso(balanceAt) });
           entries.push({ accountId: account.id, kind: "consume", amountFen: deduction, orderId: id, ref: "", at: iso(balanceAt) });
-          // 兑付: every completed history order has been paid out to its provider (none is left for 申请兑付,
-          // which would need the contract and payment records history orders do not have).
-          if (status === "completed") {
-            const settledAt = iso(balanceAt + 30 * DAY);
-            lines.push({ kind: "voucher_settled", amountFen: deduction, at: settledAt });
-            entries.push({ accountId: account.id, kind: "settle", amountFen: deduction, orderId: id, ref: "", at: settledAt });
-          }
+          // 兑付 (below): the older completed orders were paid out, the recent ones wait in each status.
+          if (status === "completed")
+            completed.push({
+              id,
+              providerId: p.provider_id,
+              enterpriseId: e.id,
+              accountId: account.id,
+              programme,
+              deduction,
+              price,
+              balanceAt,
+              completedAt: stepAt("review"),
+              lines,
+            });
         }
       }
       const snapshot: ProductSnapshot = {
@@ -280,8 +290,208 @@ export async function historyDemo(deps: Deps, passwordHash: string): Promise<{ c
         entries.push({ accountId: a.id, kind: "expire", amountFen: a.left, orderId: null, ref: "", at: new Date(yearStart(y + 1)).toISOString() });
     }
   }
+  const [finance] = await deps.db.query<{ id: string }>("select id from admin_users where username = 'finance'");
+  const settlements = settlementsOf(completed, entries, now, finance?.id ?? admin.id, deps.config.settlement.publicityDays);
   await deps.demoHistory.orders.insert(orders);
   await deps.demoHistory.vouchers.append(entries);
-  deps.log.info({ enterprises: enterprises.length, orders: orders.length, ledger: entries.length + accountIds.length }, "demo history loaded");
+  await deps.demoHistory.settlements.insert(settlements.rows, settlements.batches, demoDocuments);
+  deps.log.info(
+    { enterprises: enterprises.length, orders: orders.length, ledger: entries.length + accountIds.length, settlements: settlements.rows.length },
+    "demo history loaded",
+  );
   return { created: enterprises.length + orders.length };
+}
+
+type Completed = {
+  id: string;
+  providerId: string;
+  enterpriseId: string;
+  accountId: string;
+  programme: { id: string; name: string; kind: "general" | "special"; year: number };
+  deduction: number;
+  price: number;
+  balanceAt: number;
+  completedAt: number;
+  lines: HistoryOrder["lines"];
+};
+
+/** The recent completed orders' applications cycle through these (null: not applied for yet, left for 申请兑付). */
+const WAITING: (SettlementStatus | null)[] = ["pending", "publicising", "awaiting_payout", "spot_check", "rejected", "paused", null];
+const SETTLED_BEFORE_DAYS = 75;
+
+/**
+ * 兑付 of the history's completed orders with a voucher part. Those whose balance was paid more than
+ * 75 days ago were applied for per provider, service year and month, approved, publicised and paid
+ * out in a monthly batch (the ledger's `settle` and the order's 兑付 line at that time). The recent
+ * ones wait in every status of the review (待审核, 抽查中, 公示中, 公示暂停, 待拨付, 已驳回), and some
+ * are not applied for yet, so the demo provider's 申请兑付 lists them.
+ */
+function settlementsOf(done: Completed[], entries: HistoryEntry[], now: number, financeId: string, publicityDays: number) {
+  const rows: HistorySettlement[] = [];
+  const batches = new Map<string, HistoryBatch>();
+  const iso = (t: number) => new Date(Math.min(t, now - 60_000)).toISOString();
+  const month = (t: number) => new Date(t + SHANGHAI).toISOString().slice(0, 7);
+  const groups = new Map<string, { state: SettlementStatus | null; orders: Completed[] }>();
+  let k = 0;
+  for (const o of [...done].sort((a, b) => a.balanceAt - b.balanceAt)) {
+    const old = o.balanceAt < now - SETTLED_BEFORE_DAYS * DAY;
+    const state = old ? "paid" : WAITING[k++ % WAITING.length]!;
+    const key = `${o.providerId}/${o.programme.year}/${state}/${old ? month(o.balanceAt) : ""}`;
+    const g = groups.get(key) ?? { state, orders: [] };
+    g.orders.push(o);
+    groups.set(key, g);
+  }
+  for (const { state, orders } of groups.values()) {
+    if (!state) continue;
+    const last = Math.max(...orders.map((o) => o.completedAt));
+    const amountFen = orders.reduce((n, o) => n + o.deduction, 0);
+    const base = {
+      providerId: orders[0]!.providerId,
+      status: state,
+      amountFen,
+      generalFen: orders.reduce((n, o) => n + (o.programme.kind === "general" ? o.deduction : 0), 0),
+      contractFen: orders.reduce((n, o) => n + o.price, 0),
+      serviceYear: orders[0]!.programme.year,
+      decidedBy: null as string | null,
+      decidedAt: null as string | null,
+      publicityUntil: null as string | null,
+      pausedRemainingMs: null as number | null,
+      reason: null as string | null,
+      spotCheckNote: null as string | null,
+      batch: null as string | null,
+      paidAt: null as string | null,
+      orders: orders.map((o) => ({
+        orderId: o.id,
+        enterpriseId: o.enterpriseId,
+        voucherAccountId: o.accountId,
+        programmeId: o.programme.id,
+        programmeName: o.programme.name,
+        programmeKind: o.programme.kind,
+        voucherFen: o.deduction,
+        contractFen: o.price,
+      })),
+    };
+    const finance = (
+      at: number,
+      action: HistorySettlement["events"][number]["action"],
+      from: SettlementStatus,
+      to: SettlementStatus,
+      reason?: string,
+    ) => ({
+      at: iso(at),
+      actorType: "finance" as const,
+      actorId: financeId,
+      action,
+      from,
+      to,
+      reason,
+    });
+    const system = (at: number, action: HistorySettlement["events"][number]["action"], from: SettlementStatus, to: SettlementStatus, reason?: string) => ({
+      at: iso(at),
+      actorType: "system" as const,
+      actorId: null,
+      action,
+      from,
+      to,
+      reason,
+    });
+    if (state === "paid") {
+      const paidAt = Math.max(...orders.map((o) => o.balanceAt)) + 35 * DAY;
+      const submitted = paidAt - 20 * DAY;
+      const approved = submitted + 3 * DAY;
+      const batch = `batch/${month(paidAt)}`;
+      const batchAt = paidAt - DAY;
+      const known = batches.get(batch);
+      if (!known || new Date(known.at).getTime() > batchAt) batches.set(batch, { key: batch, createdBy: financeId, at: iso(batchAt) });
+      rows.push({
+        ...base,
+        submittedAt: iso(submitted),
+        decidedBy: financeId,
+        decidedAt: iso(approved),
+        publicityUntil: iso(approved + publicityDays * DAY),
+        batch,
+        paidAt: iso(paidAt),
+        events: [
+          finance(approved, "approve", "pending", "publicising"),
+          system(approved + publicityDays * DAY, "publicity_end", "publicising", "awaiting_payout"),
+          finance(batchAt, "pay", "awaiting_payout", "paying"),
+          system(paidAt, "payout_succeeded", "paying", "paid"),
+        ],
+      });
+      for (const o of orders) {
+        o.lines.push({ kind: "voucher_settled", amountFen: o.deduction, at: iso(paidAt) });
+        entries.push({ accountId: o.accountId, kind: "settle", amountFen: o.deduction, orderId: o.id, ref: "", at: iso(paidAt) });
+      }
+      continue;
+    }
+    // Waiting ones: submitted a day after the last order's 验收; 公示 still running, paused or over.
+    const submitted = Math.min(last + DAY, now - 7 * DAY);
+    const row: HistorySettlement = { ...base, submittedAt: iso(submitted), events: [] };
+    if (state === "spot_check") {
+      row.spotCheckNote = "请补充服务过程记录与验收现场照片（演示数据）";
+      row.events = [finance(submitted + DAY, "spot_check", "pending", "spot_check", row.spotCheckNote)];
+    } else if (state === "rejected") {
+      row.reason = "发票购买方名称与合同甲方名称不一致，请更正后重新提交（演示数据）";
+      row.decidedBy = financeId;
+      row.decidedAt = iso(submitted + DAY);
+      row.events = [finance(submitted + DAY, "reject", "pending", "rejected", row.reason)];
+    } else if (state === "publicising" || state === "paused") {
+      const approved = now - DAY;
+      row.decidedBy = financeId;
+      row.decidedAt = iso(approved);
+      row.events = [finance(approved, "approve", "pending", "publicising")];
+      if (state === "publicising") row.publicityUntil = new Date(approved + publicityDays * DAY).toISOString();
+      else {
+        row.pausedRemainingMs = Math.max(0, publicityDays * DAY - 12 * 3600_000);
+        row.events.push(system(approved + 12 * 3600_000, "object", "publicising", "paused", "公示期间收到留言异议（演示数据）"));
+      }
+    } else if (state === "awaiting_payout") {
+      const approved = submitted + DAY;
+      row.decidedBy = financeId;
+      row.decidedAt = iso(approved);
+      row.publicityUntil = iso(approved + publicityDays * DAY);
+      row.events = [
+        finance(approved, "approve", "pending", "publicising"),
+        system(approved + publicityDays * DAY, "publicity_end", "publicising", "awaiting_payout"),
+      ];
+    }
+    rows.push(row);
+  }
+  return { rows, batches: [...batches.values()] };
+}
+
+/** The demo's documents: a one-page PDF each (ASCII only, so no font is embedded). */
+function demoDocuments(s: HistorySettlement) {
+  const yuanText = (fen: number) => (fen / 100).toFixed(2);
+  const pdf = (title: string) =>
+    textPdf([
+      title,
+      "Demo data - not a real document",
+      `Service year ${s.serviceYear}`,
+      `Orders ${s.orders.length}`,
+      `Contract amount CNY ${yuanText(s.contractFen)}`,
+    ]);
+  return { invoice: { name: "发票（演示）.pdf", bytes: pdf("INVOICE") }, acceptance: { name: "验收报告（演示）.pdf", bytes: pdf("ACCEPTANCE REPORT") } };
+}
+
+/** A minimal valid one-page PDF with lines of ASCII text in Helvetica. */
+export function textPdf(lines: string[]): Uint8Array {
+  const text = lines.map((l, i) => `BT /F1 ${i ? 12 : 18} Tf 72 ${770 - i * 28} Td (${l.replace(/[()\\]/g, "\\$&")}) Tj ET`).join("\n");
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+  ];
+  let out = "%PDF-1.4\n";
+  const offsets: number[] = [];
+  objects.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((n) => `${String(n).padStart(10, "0")} 00000 n \n`).join("")}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return new TextEncoder().encode(out);
 }

@@ -27,6 +27,7 @@ import type { MonitoringService } from "./modules/monitoring/service.ts";
 import type { DashboardService } from "./modules/dashboard/service.ts";
 import type { EnterpriseHistoryService } from "./modules/enterprises/history-service.ts";
 import type { VoucherHistoryService } from "./modules/vouchers/history-service.ts";
+import type { SettlementHistoryService } from "./modules/settlement/history-service.ts";
 import type { OrderHistoryService } from "./modules/orders/history-service.ts";
 import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
@@ -77,5 +78,10 @@ export type Deps = {
   /** 数据看板: figures from the rollups of the ledger and the orders, and the fold job that keeps them up to date. */
   dashboard: DashboardService;
   /** Demo data only: set-based writes of a year of history (src/demo.ts historyDemo), each in its owning module. */
-  demoHistory: { enterprises: EnterpriseHistoryService; vouchers: VoucherHistoryService; orders: OrderHistoryService };
+  demoHistory: {
+    enterprises: EnterpriseHistoryService;
+    vouchers: VoucherHistoryService;
+    orders: OrderHistoryService;
+    settlements: SettlementHistoryService;
+  };
 };

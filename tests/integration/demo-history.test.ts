@@ -61,6 +61,64 @@ describe("demo history", () => {
     expect((await b.get("/admin/dashboard")).status).toBe(200);
   });
 
+  it("has 兑付 in every status: the paid ones settled in the ledger, the waiting ones not, some orders left for 申请兑付", async () => {
+    const states = await t.deps.db.query<{ status: string; n: number }>("select status, count(*)::int as n from settlements group by status");
+    expect(states.map((s) => s.status).sort()).toEqual(["awaiting_payout", "paid", "paused", "pending", "publicising", "rejected", "spot_check"]);
+    // 已拨付: every order's voucher part is settled in the ledger (once), and nothing else is.
+    const settled = await t.deps.db.query<{ order_id: string; v: number; s: number }>(
+      `select o.order_id, o.voucher_fen::int as v, coalesce(sum(l.amount_fen) filter (where l.kind = 'settle'), 0)::int as s
+         from settlement_orders o join settlements x on x.id = o.settlement_id
+         left join voucher_ledger l on l.order_id = o.order_id
+        where x.status = 'paid' group by 1, 2`,
+    );
+    expect(settled.length).toBeGreaterThan(5);
+    expect(settled.filter((r) => r.s !== r.v)).toEqual([]);
+    const [stray] = await t.deps.db.query<{ n: number }>(
+      `select count(*)::int as n from voucher_ledger l where l.kind = 'settle'
+          and not exists (select 1 from settlement_orders o join settlements x on x.id = o.settlement_id where o.order_id = l.order_id and x.status = 'paid')`,
+    );
+    expect(stray!.n).toBe(0);
+    // Every application's amounts are its orders' and each was paid in a batch with its total.
+    const [sums] = await t.deps.db.query<{ bad: number; unbatched: number; badBatch: number }>(
+      `select (select count(*)::int from settlements s where s.amount_fen <> (select sum(voucher_fen) from settlement_orders o where o.settlement_id = s.id)) as bad,
+              (select count(*)::int from settlements where status = 'paid' and (batch_id is null or payout_no is null or paid_at is null)) as unbatched,
+              (select count(*)::int from payout_batches b where b.total_fen <> (select sum(amount_fen) from settlements s where s.batch_id = b.id)) as "badBatch"`,
+    );
+    expect(sums).toEqual({ bad: 0, unbatched: 0, badBatch: 0 });
+    // A demo provider has completed orders still to apply for.
+    const [pro] = await t.deps.db.query<{ account_id: string }>(
+      `select e.account_id from settlement_orders o join orders r on r.id = o.order_id join providers p on p.id = r.provider_id
+         join enterprises e on e.id = p.enterprise_id limit 1`,
+    );
+    const providers = await t.deps.db.query<{ account_id: string }>(
+      "select distinct e.account_id from providers p join enterprises e on e.id = p.enterprise_id",
+    );
+    let eligible = 0;
+    for (const p of providers) {
+      const r = await t.deps.settlement.eligible(p.account_id);
+      if (r.ok) eligible += r.value.orders.length;
+    }
+    expect(pro).toBeDefined();
+    expect(eligible).toBeGreaterThan(0);
+  });
+
+  it("a demo 待拨付 application is paid out through the real 拨付 (the payee snapshot matches 支付认证); 公示中 ones are on 兑付公示", async () => {
+    const [waiting] = await t.deps.db.query<{ id: string; number: string }>("select id, number from settlements where status = 'awaiting_payout' limit 1");
+    const [finance] = await t.deps.db.query<{ id: string }>("select id from admin_users where username = 'finance'");
+    const paid = await t.deps.settlement.payBatch({ id: finance!.id, role: "finance" }, [waiting!.id]);
+    expect(paid.ok && paid.value.rereview).toBe(0);
+    const [after] = await t.deps.db.query<{ status: string }>("select status from settlements where id = $1", [waiting!.id]);
+    expect(["paying", "paid"]).toContain(after!.status);
+    const [shown] = await t.deps.db.query<{ number: string }>("select number from settlements where status = 'publicising' limit 1");
+    const b = await signInAdmin(t, "finance");
+    expect((await b.get("/settlements/publicity")).status).toBe(200);
+    expect(b.lastHtml).toContain(shown!.number);
+    const [review] = await t.deps.db.query<{ id: string }>("select id from settlements where status = 'spot_check' limit 1");
+    expect((await b.get(`/admin/settlements/${review!.id}`)).status).toBe(200);
+    expect(b.lastHtml).toContain("抽查中");
+    expect(b.lastHtml).toContain("请补充服务过程记录与验收现场照片");
+  });
+
   it("loads once: a second start creates nothing", async () => {
     const before = await t.deps.db.query<{ n: number }>("select count(*)::int as n from orders");
     expect((await seedDemo(t.deps)).created).toBe(0);

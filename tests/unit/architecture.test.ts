@@ -296,6 +296,7 @@ const TABLES: Record<string, Ownership> = {
     reads: {
       provider_directory: "the view catalog publishes: the provider's name in the 兑付 queue and the public 兑付公示",
       enterprise_directory: "the view enterprises publishes: the enterprise's (masked) name in the public 兑付公示",
+      order_directory: "the view orders publishes: the order numbers of the demo's history of 兑付, joined by id as it is written",
     },
   },
   monitoring: {
