@@ -17,6 +17,7 @@ import {
   see,
   shot,
   signInAdmin,
+  fact,
   signInWithPassword,
 } from "./support.ts";
 
@@ -25,8 +26,8 @@ import {
  * of a completed order (a wrong 发票金额 refused first, nothing created) with 发票 and 验收报告, finance's
  * checklist and 审核通过 -> 公示中, the public 兑付公示 reached from the footer, the publicity's end,
  * 拨付 -> 拨付中, the mock bank's payout notice -> 已拨付, and 补贴券已兑付 in the order's 款项记录 with the
- * voucher account's settled amount grown by the voucher part. There is no 数据看板 (/admin/dashboard)
- * yet, so the settled figure is read from the order's page and the ledger.
+ * voucher account's settled amount grown by the voucher part, and 数据看板's 已兑付 figure grown by
+ * the same amount.
  * The completed orders are made through the use cases (the order path is order-life's).
  */
 const e2e = browserSuite({ demo: true, mockCallbacks: true });
@@ -40,6 +41,8 @@ beforeAll(async () => {
 }, 60_000);
 
 const state = (page: Page, text: string) => page.getByRole("heading", { level: 2, name: `状态：${text}`, exact: true });
+/** ¥1,234.50 -> 123450 fen. */
+const fen = (text: string) => Math.round(Number(text.replace(/[¥,\s]/g, "")) * 100);
 const money = (fen: number) => `¥${(fen / 100).toLocaleString("en-US", { minimumFractionDigits: 2 })}`;
 /** The manual's masking of an enterprise on public pages: the first two and the last four characters. */
 const masked = (name: string) => `${name.slice(0, 2)}**${name.slice(-4)}`;
@@ -102,9 +105,17 @@ describe.each([{ js: true }, { js: false }])("兑付 with JavaScript $js", ({ js
     expect(await applications()).toBe(1);
     const applicationUrl = pro.url();
 
-    // Finance: 兑付审核 -> the application: the checklist all ✓ -> 审核通过 -> 公示中.
+    // Finance: 数据看板's 已兑付 before; 兑付审核 -> the application: the checklist all ✓ -> 审核通过 -> 公示中.
     const fin = (await e2e.open(js)).page;
     await signInAdmin(fin, "finance");
+    const dashboardSettled = async () => {
+      await fin.goto("/admin");
+      await fin.getByRole("link", { name: "数据看板", exact: true }).click();
+      await see(heading(fin, "数据看板"));
+      return fen(await fact(fin.getByRole("region", { name: "服务券总量" }), "已兑付"));
+    };
+    const dashboardBefore = await dashboardSettled();
+    await fin.goto("/admin");
     await fin.getByRole("link", { name: "兑付审核", exact: true }).click();
     await see(heading(fin, "兑付审核"));
     await fin.getByRole("link", { name: `审核兑付申请 ${number}` }).click();
@@ -161,5 +172,7 @@ describe.each([{ js: true }, { js: false }])("兑付 with JavaScript $js", ({ js
       .filter({ has: pro.getByRole("cell", { name: "补贴券已兑付", exact: true }) });
     await see(settledLine.getByRole("cell", { name: money(order.deductionFen), exact: true }));
     expect(await settledFen()).toBe(settledBefore + order.deductionFen);
+    // 数据看板: 已兑付 grew by the voucher part (the entries not folded yet are counted live).
+    expect(await dashboardSettled()).toBe(dashboardBefore + order.deductionFen);
   }, 120_000);
 });
