@@ -374,6 +374,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     log,
   });
   const auditLog = auditLogService({ db, auditRepo: audit });
+  const dashboard = dashboardService({ db, dashboardRepo: pgDashboard, vouchers, catalog, log });
   // Every list that can be exported (导出 CSV / 导出 Excel, docs/exports.md), declared by the module that owns it.
   const exports = exportService({
     db,
@@ -384,7 +385,15 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     spreadsheets: overrides.spreadsheets ?? xlsxSpreadsheets(),
     exportRepo: pgExportJobs,
     settings: config.exports,
-    sources: [orders.adminExport, auditLog.exportSource, settlement.exportSource, payments.exportSource],
+    sources: [
+      orders.adminExport,
+      auditLog.exportSource,
+      settlement.exportSource,
+      settlement.batchExport,
+      payments.exportSource,
+      dashboard.summaryExport,
+      dashboard.usageExport,
+    ],
     log,
   });
   const messages = messageService({
@@ -430,7 +439,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     settlement,
     payments,
     monitoring,
-    dashboard: dashboardService({ db, dashboardRepo: pgDashboard, vouchers, catalog, log }),
+    dashboard,
     // Demo data only (src/demo.ts historyDemo): a year of past enterprises, vouchers and orders for the dashboard.
     demoHistory: {
       enterprises: enterpriseHistoryService({ db, historyRepo: pgEnterpriseHistory }),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, makeTestApp } from "../support/app.ts";
 import { Browser } from "../support/client.ts";
+import { parseCsv, readXlsx } from "../support/exports.ts";
 import { signIn, signInAdmin } from "../support/flows.ts";
 import { accountOf, placeOrder, productBy } from "../support/orders.ts";
 import type { DashboardView } from "../../src/modules/dashboard/service.ts";
@@ -275,6 +276,43 @@ describe("数据看板 pages and who reads them", () => {
     await b.get("/admin/dashboard/usage");
     expect(b.lastHtml).toContain("<h1>服务券使用率</h1>");
     expect(b.lastHtml).toMatch(/共 \d+ 条，第 1 \/ 1 页/);
+  });
+
+  it("导出 CSV / 导出 Excel of the page's tables and of the usage list hold the page's figures", async () => {
+    const b = await signInAdmin(t, "reviewer");
+    const v = await view();
+    await b.get("/admin/dashboard");
+    expect(b.lastHtml).toContain('href="/admin/dashboard/export?format=csv"');
+    const res = await b.get("/admin/dashboard/export?format=csv");
+    expect(res.status).toBe(200);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const rows = parseCsv(bytes);
+    expect(rows[0]).toEqual(["维度", "项目", "发放额度（元）", "占用中（元）", "已核销（元）", "已兑付（元）", "已失效或收回（元）", "订单数"]);
+    const yuanOf = (fen: number) => (fen / 100).toFixed(2);
+    const t0 = v.totals;
+    expect(rows[1]).toEqual(["合计", "全部", ...[t0.grantedFen, t0.reservedFen, t0.consumedFen, t0.settledFen, t0.expiredFen].map(yuanOf), ""]);
+    for (const c of v.byCity)
+      expect(rows).toContainEqual(["城市", c.label, ...[c.grantedFen, c.reservedFen, c.consumedFen, c.settledFen, c.expiredFen].map(yuanOf), ""]);
+    for (const o of v.orders) expect(rows).toContainEqual(["订单状态", o.label, "", "", "", "", "", String(o.n)]);
+    expect(rows.filter((r) => r[0] === "服务商").map((r) => r[5])).toEqual(v.topProviders.map((p) => yuanOf(p.settledFen)));
+    // One programme: its figures only; as Excel, the same rows.
+    const programme = v.byProgramme[0]!;
+    const one = parseCsv(new Uint8Array(await (await b.get(`/admin/dashboard/export?format=csv&programme=${programme.key}`)).arrayBuffer()));
+    expect(one[1]!.slice(2, 4)).toEqual([yuanOf(programme.grantedFen), yuanOf(programme.reservedFen)]);
+    const xlsx = await b.get("/admin/dashboard/export?format=xlsx");
+    expect(xlsx.status).toBe(200);
+    expect(readXlsx(new Uint8Array(await xlsx.arrayBuffer())).rows.length).toBe(rows.length);
+    // The usage list: every account, lowest first, with its rate.
+    await b.get("/admin/dashboard/usage");
+    expect(b.lastHtml).toContain('href="/admin/dashboard/usage/export?format=csv"');
+    const usage = parseCsv(new Uint8Array(await (await b.get("/admin/dashboard/usage/export?format=csv")).arrayBuffer()));
+    expect(usage[0]).toEqual(["企业名称", "所在城市", "券种", "发放额度（元）", "已核销（元）", "使用率"]);
+    expect(usage.length - 1).toBe(v.usage.accounts);
+    expect(usage[1]![0]).toBe(v.usage.lowest[0]!.enterpriseName);
+    // An enterprise account is not staff.
+    const ent = await signIn(t, "13800000001");
+    expect((await ent.get("/admin/dashboard/export?format=csv")).status).toBe(303);
   });
 
   it("nobody else reads it: visitors go to the login, an enterprise account is not staff, an unknown role is refused by the use case", async () => {

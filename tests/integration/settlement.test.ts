@@ -179,6 +179,30 @@ describe("兑付", () => {
     expect(text).toContain(number);
     expect(text).toContain("已拨付");
     expect((await op.get("/admin/settlements/export?format=csv")).status).toBe(200);
+    // 拨付批次 on the payout page, and 导出 of its 拨付明细: the application paid, to the approved payee.
+    const [batch] = await w.t.deps.db.query<{ number: string; total: string }>(
+      "select b.number, b.total_fen::text as total from payout_batches b join settlements s on s.batch_id = b.id where s.id = $1",
+      [id],
+    );
+    await finance.get("/admin/settlements/payouts");
+    expect(finance.lastHtml).toContain('<h2 id="h-batches">拨付批次</h2>');
+    expect(finance.lastHtml).toContain(batch!.number);
+    expect(finance.lastHtml).toContain(`href="/admin/settlements/payouts/export?format=csv&amp;batch=${batch!.number}"`);
+    const detail = await op.get(`/admin/settlements/payouts/export?format=csv&batch=${batch!.number}`);
+    expect(detail.status).toBe(200);
+    const detailRows = new TextDecoder()
+      .decode(new Uint8Array(await detail.arrayBuffer()))
+      .trim()
+      .split(/\r?\n/);
+    expect(detailRows[0]).toContain("拨付批次,批次时间,申请编号,服务机构,兑付金额（元）");
+    expect(detailRows).toHaveLength(2);
+    expect(detailRows[1]).toContain(`${batch!.number},`);
+    expect(detailRows[1]).toContain(`,${number},`);
+    expect(detailRows[1]).toContain(`,${yuanOf(order.deductionFen)},`);
+    expect(detailRows[1]).toContain(`,${payoutNo},已拨付,`);
+    // A reviewer does not read 兑付; a provider is not staff.
+    expect((await reviewer.get("/admin/settlements/payouts/export?format=csv")).status).toBe(403);
+    expect((await pro.get("/admin/settlements/payouts/export?format=csv")).status).toBe(303);
     await pro.get(`/provider/orders/${order.id}`);
     expect(pro.lastHtml).toContain("兑付状态");
     expect(pro.lastHtml).toContain(`${number}</a> 已拨付`);

@@ -5,6 +5,7 @@ import { type AppEnv, type Ctx, render } from "../../web/http.ts";
 import { pageNo, query, uuidFilter } from "../../web/validate.ts";
 import { cityName } from "../enterprises/domain.ts";
 import { type Fill, barChart, lineChart, lineSwatch } from "./chart-svg.ts";
+import { listExport } from "../../web/exports.ts";
 import { DASHBOARD_READERS, compactYuan, percentText } from "./domain.ts";
 import type { DashboardView } from "./service.ts";
 
@@ -129,6 +130,17 @@ export function dashboardRoutes() {
       percentText,
     };
   };
+
+  // 导出 CSV / 导出 Excel of the page's tables and of the usage list, with the page's filter.
+  const exportQuery = (q: z.output<typeof dashboardQuery>) => ({ programmeId: q.programme ?? "", year: q.year ?? "" });
+  listExport(r, { path: "/admin/dashboard/export", source: "dashboard", roles: DASHBOARD_READERS, schema: dashboardQuery, toQuery: exportQuery });
+  listExport(r, {
+    path: "/admin/dashboard/usage/export",
+    source: "dashboard_usage",
+    roles: DASHBOARD_READERS,
+    schema: dashboardQuery,
+    toQuery: exportQuery,
+  });
 
   r.get("/admin/dashboard", requireAdmin(...DASHBOARD_READERS), query(dashboardQuery), async (c) => {
     const q = c.req.valid("query");

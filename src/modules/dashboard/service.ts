@@ -6,7 +6,8 @@ import type { CatalogService } from "../catalog/service.ts";
 import type { VoucherService } from "../vouchers/service.ts";
 import { CITIES, SIZE_CLASSES } from "../enterprises/domain.ts";
 import { ORDER_STATUSES, ORDER_STATUS_TEXT } from "../orders/domain.ts";
-import { DASHBOARD_READERS, type Totals, USAGE_BUCKETS, ZERO, add, availableFen, monthDays, monthRange, monthText } from "./domain.ts";
+import { defineExport } from "../exports/domain.ts";
+import { DASHBOARD_READERS, type Totals, USAGE_BUCKETS, ZERO, add, availableFen, monthDays, monthRange, monthText, percentText } from "./domain.ts";
 import type { DashboardRepositoryFactory, DimRow, Freshness, ProviderRow, UsageRow } from "./ports.ts";
 
 /**
@@ -24,6 +25,19 @@ export type DashboardDeps = {
 };
 
 type Staff = { id: string; role: string };
+/** The dashboard filter as an export stores it. */
+type ExportQuery = { programmeId?: string; year?: string | number };
+/** One figure of the dashboard export (a column left empty where the dimension has no such figure). */
+type SummaryRow = {
+  dim: string;
+  label: string;
+  grantedFen?: number | null;
+  reservedFen?: number | null;
+  consumedFen?: number | null;
+  settledFen?: number | null;
+  expiredFen?: number | null;
+  orders?: number;
+};
 /** The filter of every dashboard page: one programme, or the programmes of one year, or all. */
 export type DashboardQuery = { programmeId?: string; year?: number };
 
@@ -109,92 +123,186 @@ export function dashboardService(deps: DashboardDeps) {
     return { all, years, ids, keys, filter: { programmeId: one?.id ?? "", year } };
   }
 
+  /** The dashboard's figures for a query (who may read them is checked by the callers). */
+  async function view(q: DashboardQuery): Promise<DashboardView> {
+    const s = await scope(q);
+    const r = repo();
+    const [figures, orderCounts, top, buckets, lowest, freshness, categories] = await Promise.all([
+      r.figures(s.ids),
+      r.orderCounts(s.keys),
+      r.topProviders(s.ids, TOP_PROVIDERS),
+      r.usageBuckets(s.ids),
+      r.usagePage(s.ids, 10, 0),
+      r.freshness(),
+      deps.catalog.categories(),
+    ]);
+    const programmeName = new Map(s.all.map((p) => [p.id, p.name]));
+
+    const progs = byKey(figures, "programme");
+    const totals = [...progs.values()].reduce(add, ZERO);
+    const byProgramme = s.all.filter((p) => progs.has(p.id)).map((p) => ({ key: p.id, label: p.name, year: p.year, kind: p.kind, ...progs.get(p.id)! }));
+
+    const months = byKey(figures, "month");
+    const keys = [...months.keys()].sort();
+    let reserved = 0;
+    const byMonth: MonthRow[] = (keys.length ? monthRange(keys[0]!, keys[keys.length - 1]!, 1000) : []).map((key) => {
+      const t = months.get(key) ?? ZERO;
+      reserved += t.reservedFen;
+      const [from, to] = monthDays(key);
+      return {
+        key,
+        label: monthText(key),
+        grantedFen: t.grantedFen,
+        consumedFen: t.consumedFen,
+        settledFen: t.settledFen,
+        reservedEndFen: reserved,
+        from,
+        to,
+      };
+    });
+
+    const cities = byKey(figures, "city");
+    const cityName = new Map(CITIES.map((c) => [c.code, c.name]));
+    const byCity = [...cities.entries()]
+      .map(([key, t]) => ({ key, label: cityName.get(key) ?? (key ? key : "未填写城市"), ...t }))
+      .sort((a, b) => b.grantedFen - a.grantedFen || b.consumedFen - a.consumedFen || a.key.localeCompare(b.key));
+
+    const sizes = byKey(figures, "size");
+    const sizeOrder = Object.keys(SIZE_CLASSES);
+    const bySize = [...sizes.entries()]
+      .map(([key, t]) => ({ key, label: (SIZE_CLASSES as Record<string, string>)[key] ?? "未划型", ...t }))
+      .sort((a, b) => rank(sizeOrder, a.key) - rank(sizeOrder, b.key));
+
+    // Grants and expiries belong to no service category (key ''): the category table shows what orders did.
+    const cats = byKey(figures, "category");
+    const catName = new Map(categories.map((c) => [c.code, c.name]));
+    const byCategory = [...cats.entries()]
+      .filter(([key]) => key !== "")
+      .map(([key, t]) => ({ key, label: catName.get(key) ?? key, ...t }))
+      .sort((a, b) => b.consumedFen + b.reservedFen - (a.consumedFen + a.reservedFen) || a.key.localeCompare(b.key));
+
+    const counts = new Map(orderCounts.map((o) => [o.status, o.n]));
+    const orders = ORDER_STATUSES.map((status) => ({ status, label: ORDER_STATUS_TEXT[status], n: counts.get(status) ?? 0 }));
+
+    const inBucket = new Map(buckets.map((b) => [b.bucket, b.n]));
+    const usageBuckets = USAGE_BUCKETS.map((b) => ({ ...b, n: inBucket.get(b.bucket) ?? 0 }));
+
+    return {
+      filter: s.filter,
+      programmes: s.all,
+      years: s.years,
+      totals: { ...totals, availableFen: availableFen(totals) },
+      byProgramme,
+      byMonth,
+      byCity,
+      bySize,
+      byCategory,
+      orders,
+      ordersTotal: orders.reduce((sum, o) => sum + o.n, 0),
+      topProviders: top,
+      usage: {
+        buckets: usageBuckets,
+        accounts: usageBuckets.reduce((sum, b) => sum + b.n, 0),
+        lowest: lowest.map((u) => ({ ...u, programmeName: programmeName.get(u.programmeId) ?? "" })),
+      },
+      freshness,
+    };
+  }
+
+  /** The filter of an export, as listExport stored it (strings survive the background job's JSON). */
+  const exportScope = (q: ExportQuery): DashboardQuery => ({ programmeId: q.programmeId || undefined, year: q.year ? Number(q.year) : undefined });
+
+  /**
+   * 导出 of 数据看板 (docs/exports.md): every table of the page in one sheet, a row per figure with its
+   * dimension: 合计, 券种, 月份 (flows within the month; 占用中 at its end), 城市, 企业划型, 服务类别,
+   * the top providers and 订单状态. The figures are those of the export's moment (the rollups have no past).
+   */
+  const summaryExport = defineExport<ExportQuery, SummaryRow>({
+    key: "dashboard",
+    title: "数据看板",
+    listPath: "/admin/dashboard",
+    readers: DASHBOARD_READERS,
+    columns: [
+      { header: "维度", kind: "text", value: (r) => r.dim, width: 10 },
+      { header: "项目", kind: "text", value: (r) => r.label, width: 30 },
+      { header: "发放额度（元）", kind: "money", value: (r) => r.grantedFen },
+      { header: "占用中（元）", kind: "money", value: (r) => r.reservedFen },
+      { header: "已核销（元）", kind: "money", value: (r) => r.consumedFen },
+      { header: "已兑付（元）", kind: "money", value: (r) => r.settledFen },
+      { header: "已失效或收回（元）", kind: "money", value: (r) => r.expiredFen },
+      { header: "订单数", kind: "integer", value: (r) => r.orders },
+    ],
+    count: async (q) => (await summaryRows(exportScope(q))).length,
+    rows: async (q) => ({ rows: await summaryRows(exportScope(q)) }),
+  });
+
+  async function summaryRows(q: DashboardQuery): Promise<SummaryRow[]> {
+    const v = await view(q);
+    const amounts = (dim: string, r: Row | (Totals & { label: string })): SummaryRow => ({
+      dim,
+      label: r.label,
+      grantedFen: r.grantedFen,
+      reservedFen: r.reservedFen,
+      consumedFen: r.consumedFen,
+      settledFen: r.settledFen,
+      expiredFen: r.expiredFen,
+    });
+    return [
+      amounts("合计", { ...v.totals, label: "全部" }),
+      ...v.byProgramme.map((r) => amounts("券种", r)),
+      ...v.byMonth.map((m) => ({
+        dim: "月份",
+        label: m.label,
+        grantedFen: m.grantedFen,
+        reservedFen: m.reservedEndFen,
+        consumedFen: m.consumedFen,
+        settledFen: m.settledFen,
+      })),
+      ...v.byCity.map((r) => amounts("城市", r)),
+      ...v.bySize.map((r) => amounts("企业划型", r)),
+      // Grants and expiries belong to no service category.
+      ...v.byCategory.map((r) => ({ ...amounts("服务类别", r), grantedFen: null, expiredFen: null })),
+      ...v.topProviders.map((p) => ({ dim: "服务商", label: p.name ?? "（已注销的服务商）", consumedFen: p.consumedFen, settledFen: p.settledFen })),
+      ...v.orders.map((o) => ({ dim: "订单状态", label: o.label, orders: o.n })),
+    ];
+  }
+
+  /** 导出 of 服务券使用率: every voucher account of the filter, lowest usage first (as the list pages it). */
+  const usageExport = defineExport<ExportQuery, UsageRow & { programmeName: string }>({
+    key: "dashboard_usage",
+    title: "服务券使用率",
+    listPath: "/admin/dashboard/usage",
+    readers: DASHBOARD_READERS,
+    columns: [
+      { header: "企业名称", kind: "text", value: (u) => u.enterpriseName, width: 30 },
+      { header: "所在城市", kind: "text", value: (u) => CITIES.find((c) => c.code === u.cityCode)?.name ?? "", width: 10 },
+      { header: "券种", kind: "text", value: (u) => u.programmeName, width: 20 },
+      { header: "发放额度（元）", kind: "money", value: (u) => u.grantedFen },
+      { header: "已核销（元）", kind: "money", value: (u) => u.consumedFen },
+      { header: "使用率", kind: "text", value: (u) => percentText(u.usageBp), width: 8 },
+    ],
+    async count(q) {
+      const s = await scope(exportScope(q));
+      return (await repo().usageBuckets(s.ids)).reduce((sum, b) => sum + b.n, 0);
+    },
+    async rows(q, _asOf, limit, cursor) {
+      const s = await scope(exportScope(q));
+      const offset = cursor ? Number(cursor) : 0;
+      const rows = await repo().usagePage(s.ids, limit, offset);
+      const name = new Map(s.all.map((p) => [p.id, p.name]));
+      return {
+        rows: rows.map((u) => ({ ...u, programmeName: name.get(u.programmeId) ?? "" })),
+        cursor: rows.length === limit ? String(offset + limit) : undefined,
+      };
+    },
+  });
   return {
+    summaryExport,
+    usageExport,
     /** The dashboard page's figures, for the staff who read it. */
     async page(staff: Staff, q: DashboardQuery): Promise<Result<DashboardView>> {
       if (!reads(staff.role)) return fail({ _form: DENIED }, 403);
-      const s = await scope(q);
-      const r = repo();
-      const [figures, orderCounts, top, buckets, lowest, freshness, categories] = await Promise.all([
-        r.figures(s.ids),
-        r.orderCounts(s.keys),
-        r.topProviders(s.ids, TOP_PROVIDERS),
-        r.usageBuckets(s.ids),
-        r.usagePage(s.ids, 10, 0),
-        r.freshness(),
-        deps.catalog.categories(),
-      ]);
-      const programmeName = new Map(s.all.map((p) => [p.id, p.name]));
-
-      const progs = byKey(figures, "programme");
-      const totals = [...progs.values()].reduce(add, ZERO);
-      const byProgramme = s.all.filter((p) => progs.has(p.id)).map((p) => ({ key: p.id, label: p.name, year: p.year, kind: p.kind, ...progs.get(p.id)! }));
-
-      const months = byKey(figures, "month");
-      const keys = [...months.keys()].sort();
-      let reserved = 0;
-      const byMonth: MonthRow[] = (keys.length ? monthRange(keys[0]!, keys[keys.length - 1]!, 1000) : []).map((key) => {
-        const t = months.get(key) ?? ZERO;
-        reserved += t.reservedFen;
-        const [from, to] = monthDays(key);
-        return {
-          key,
-          label: monthText(key),
-          grantedFen: t.grantedFen,
-          consumedFen: t.consumedFen,
-          settledFen: t.settledFen,
-          reservedEndFen: reserved,
-          from,
-          to,
-        };
-      });
-
-      const cities = byKey(figures, "city");
-      const cityName = new Map(CITIES.map((c) => [c.code, c.name]));
-      const byCity = [...cities.entries()]
-        .map(([key, t]) => ({ key, label: cityName.get(key) ?? (key ? key : "未填写城市"), ...t }))
-        .sort((a, b) => b.grantedFen - a.grantedFen || b.consumedFen - a.consumedFen || a.key.localeCompare(b.key));
-
-      const sizes = byKey(figures, "size");
-      const sizeOrder = Object.keys(SIZE_CLASSES);
-      const bySize = [...sizes.entries()]
-        .map(([key, t]) => ({ key, label: (SIZE_CLASSES as Record<string, string>)[key] ?? "未划型", ...t }))
-        .sort((a, b) => rank(sizeOrder, a.key) - rank(sizeOrder, b.key));
-
-      // Grants and expiries belong to no service category (key ''): the category table shows what orders did.
-      const cats = byKey(figures, "category");
-      const catName = new Map(categories.map((c) => [c.code, c.name]));
-      const byCategory = [...cats.entries()]
-        .filter(([key]) => key !== "")
-        .map(([key, t]) => ({ key, label: catName.get(key) ?? key, ...t }))
-        .sort((a, b) => b.consumedFen + b.reservedFen - (a.consumedFen + a.reservedFen) || a.key.localeCompare(b.key));
-
-      const counts = new Map(orderCounts.map((o) => [o.status, o.n]));
-      const orders = ORDER_STATUSES.map((status) => ({ status, label: ORDER_STATUS_TEXT[status], n: counts.get(status) ?? 0 }));
-
-      const inBucket = new Map(buckets.map((b) => [b.bucket, b.n]));
-      const usageBuckets = USAGE_BUCKETS.map((b) => ({ ...b, n: inBucket.get(b.bucket) ?? 0 }));
-
-      return ok({
-        filter: s.filter,
-        programmes: s.all,
-        years: s.years,
-        totals: { ...totals, availableFen: availableFen(totals) },
-        byProgramme,
-        byMonth,
-        byCity,
-        bySize,
-        byCategory,
-        orders,
-        ordersTotal: orders.reduce((sum, o) => sum + o.n, 0),
-        topProviders: top,
-        usage: {
-          buckets: usageBuckets,
-          accounts: usageBuckets.reduce((sum, b) => sum + b.n, 0),
-          lowest: lowest.map((u) => ({ ...u, programmeName: programmeName.get(u.programmeId) ?? "" })),
-        },
-        freshness,
-      });
+      return ok(await view(q));
     },
 
     /** Every voucher account's usage rate (consumed / granted), lowest first, a page at a time. */

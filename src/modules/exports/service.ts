@@ -76,6 +76,8 @@ export function exportService(deps: ExportDeps) {
   const registry = new Map<string, AnySource>();
   for (const s of deps.sources) {
     if (registry.has(s.key)) throw new Error(`two exports named ${s.key}`);
+    // The key is stored in export_jobs.source (migration 0032 checks the same pattern).
+    if (!/^[a-z][a-z0-9_]{0,39}$/.test(s.key)) throw new Error(`export key ${s.key} is not lower_snake_case`);
     registry.set(s.key, s);
   }
   const settings = deps.settings;

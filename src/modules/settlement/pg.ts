@@ -1,6 +1,8 @@
 import { camelRow, pgArray } from "../../lib/rows.ts";
 import type { Db } from "../../ports/db.ts";
 import type {
+  PayoutBatchRow,
+  PayoutLineRow,
   PublicityRow,
   Settlement,
   SettlementEvent,
@@ -207,6 +209,39 @@ export function pgSettlements(db: Db): SettlementRepository {
         [b.number, b.createdBy, b.at, b.count, b.totalFen],
       );
       return r!;
+    },
+    async batches(limit, offset) {
+      const [count] = await db.query<{ n: number }>("select count(*)::int as n from payout_batches");
+      const rows = await db.query(
+        `select b.id, b.number, b.created_at, b.settlement_count, b.total_fen::float8 as total_fen,
+                count(s.id) filter (where s.status = 'paid')::int as paid, count(s.id) filter (where s.status = 'paying')::int as paying
+           from payout_batches b left join settlements s on s.batch_id = b.id
+          group by b.id order by b.created_at desc, b.number desc limit $1 offset $2`,
+        [limit, offset],
+      );
+      return {
+        total: count!.n,
+        rows: rows.map((r) => {
+          const b = camelRow<Omit<PayoutBatchRow, "other">>(r);
+          return { ...b, other: b.settlementCount - b.paid - b.paying };
+        }),
+      };
+    },
+    async payoutLines(batchNumber, limit, offset) {
+      const where = batchNumber ? "where b.number = $3" : "";
+      const params: unknown[] = [limit, offset, ...(batchNumber ? [batchNumber] : [])];
+      const [count] = await db.query<{ n: number }>(
+        `select count(*)::int as n from settlements s join payout_batches b on b.id = s.batch_id ${batchNumber ? "where b.number = $1" : ""}`,
+        batchNumber ? [batchNumber] : [],
+      );
+      const rows = await db.query(
+        `select b.number as batch_number, b.created_at as batch_at, s.number, coalesce(v.name, '') as provider_name, s.amount_fen::float8 as amount_fen,
+                s.payee_name, s.payee_bank, s.payee_last4, s.payout_no, s.status, s.paid_at, s.payout_failure
+           from settlements s join payout_batches b on b.id = s.batch_id left join provider_directory v on v.id = s.provider_id
+           ${where} order by b.created_at desc, b.number desc, s.number limit $1 offset $2`,
+        params,
+      );
+      return { total: count!.n, rows: rows.map((r) => camelRow<PayoutLineRow>(r)) };
     },
     async publicity(limit, offset) {
       const base = `from settlements s join settlement_orders o on o.settlement_id = s.id and o.live

@@ -95,6 +95,33 @@ export type SettlementPatch = Partial<
 
 export type SettlementFilter = { status?: SettlementStatus; providerId?: string; providerName?: string; number?: string };
 export type SettlementRow = Settlement & { providerName: string; orderCount: number };
+/** A payout batch (拨付批次) with how its applications stand now. */
+export type PayoutBatchRow = {
+  id: string;
+  number: string;
+  createdAt: Date;
+  settlementCount: number;
+  totalFen: number;
+  paid: number;
+  paying: number;
+  /** Applications sent in it that are back to 待拨付 (refused by the bank) or were paid in a later batch. */
+  other: number;
+};
+/** One application of a payout batch (拨付明细). */
+export type PayoutLineRow = {
+  batchNumber: string;
+  batchAt: Date;
+  number: string;
+  providerName: string;
+  amountFen: number;
+  payeeName: string | null;
+  payeeBank: string | null;
+  payeeLast4: string | null;
+  payoutNo: string | null;
+  status: SettlementStatus;
+  paidAt: Date | null;
+  payoutFailure: string | null;
+};
 export type PublicityRow = {
   number: string;
   providerName: string;
@@ -144,6 +171,10 @@ export interface SettlementRepository {
   /** Applications in 拨付中 since before `cutoff` (the payout reconciler). */
   payingBefore(cutoff: Date, limit: number): Promise<Settlement[]>;
   insertBatch(b: { number: string; createdBy: string; at: Date; count: number; totalFen: number }): Promise<{ id: string; number: string }>;
+  /** 拨付批次, newest first. */
+  batches(limit: number, offset: number): Promise<{ rows: PayoutBatchRow[]; total: number }>;
+  /** 拨付明细: the applications paid in batches (one batch by its number, or all), newest batch first. */
+  payoutLines(batchNumber: string | undefined, limit: number, offset: number): Promise<{ rows: PayoutLineRow[]; total: number }>;
   /** The public 兑付公示: one row per order of applications in 公示中 (and those paid in the last `paidDays` days). */
   publicity(limit: number, offset: number): Promise<{ rows: PublicityRow[]; total: number }>;
 }

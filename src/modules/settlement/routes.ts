@@ -191,11 +191,22 @@ export function settlementRoutes() {
   });
 
   const payoutPage = async (c: Ctx, errors: Record<string, string> = {}, status: Status = 200) => {
-    const res = await c.var.deps.settlement.awaitingPayout(c.var.viewer.admin!, 1);
+    const staff = c.var.viewer.admin!;
+    const res = await c.var.deps.settlement.awaitingPayout(staff, 1);
     if (!res.ok) return forbidden(c, res.errors._form);
-    const canPay = (SETTLEMENT_REVIEWERS as readonly string[]).includes(c.var.viewer.admin!.role);
-    return render(c, "admin/settlement-payouts", { title: "兑付拨付", ...res.value, canPay, errors, labels }, status);
+    const batches = await c.var.deps.settlement.batches(staff, c.req.query("page"));
+    if (!batches.ok) return forbidden(c, batches.errors._form);
+    const canPay = (SETTLEMENT_REVIEWERS as readonly string[]).includes(staff.role);
+    return render(c, "admin/settlement-payouts", { title: "兑付拨付", ...res.value, batches: batches.value, canPay, errors, labels }, status);
   };
+  // 导出 of 拨付明细 (all batches, or one by its number).
+  listExport(r, {
+    path: "/admin/settlements/payouts/export",
+    source: "payout_batches",
+    roles: SETTLEMENT_READERS,
+    schema: z.object({ batch: z.string().max(40).optional() }),
+    toQuery: (q) => ({ batch: q.batch ?? "" }),
+  });
   r.get("/admin/settlements/payouts", requireAdmin(...SETTLEMENT_READERS), (c) => payoutPage(c));
   r.post(
     "/admin/settlements/payouts",

@@ -35,7 +35,7 @@ import {
   settlementTransition,
   withinCap,
 } from "./domain.ts";
-import type { Settlement, SettlementPatch, SettlementRepositoryFactory, SettlementRow } from "./ports.ts";
+import type { PayoutLineRow, Settlement, SettlementPatch, SettlementRepositoryFactory, SettlementRow } from "./ports.ts";
 import { defineExport } from "../exports/domain.ts";
 
 export const SETTLEMENT_PAGE_SIZE = 20;
@@ -259,8 +259,48 @@ export function settlementService(deps: SettlementDeps) {
     },
   });
 
+  /** 导出 of 拨付明细: the applications of the payout batches (one batch, or all), newest batch first. */
+  const batchQuery = (q: { batch?: string }) => {
+    const number = q.batch?.replace(/\s+/g, "").toUpperCase();
+    return number && /^PC[0-9]{14,20}$/.test(number) ? number : undefined;
+  };
+  const batchExport = defineExport<{ batch?: string }, PayoutLineRow>({
+    key: "payout_batches",
+    title: "拨付明细",
+    listPath: "/admin/settlements/payouts",
+    readers: SETTLEMENT_READERS,
+    columns: [
+      { header: "拨付批次", kind: "text", value: (r) => r.batchNumber, width: 20 },
+      { header: "批次时间", kind: "time", value: (r) => r.batchAt },
+      { header: "申请编号", kind: "text", value: (r) => r.number, width: 20 },
+      { header: "服务机构", kind: "text", value: (r) => r.providerName, width: 30 },
+      { header: "兑付金额（元）", kind: "money", value: (r) => r.amountFen },
+      { header: "收款户名", kind: "text", value: (r) => r.payeeName, width: 30 },
+      { header: "开户银行", kind: "text", value: (r) => r.payeeBank, width: 24 },
+      { header: "账号尾号", kind: "text", value: (r) => r.payeeLast4, width: 8 },
+      { header: "拨付单号", kind: "text", value: (r) => r.payoutNo, width: 24 },
+      { header: "状态", kind: "text", value: (r) => SETTLEMENT_STATUS_TEXT[r.status], width: 10 },
+      { header: "到账时间", kind: "time", value: (r) => r.paidAt },
+      { header: "失败原因", kind: "text", value: (r) => r.payoutFailure, width: 30 },
+    ],
+    count: async (q) => (await repo().payoutLines(batchQuery(q), 1, 0)).total,
+    async rows(q, _asOf, limit, cursor) {
+      const offset = cursor ? Number(cursor) : 0;
+      const { rows } = await repo().payoutLines(batchQuery(q), limit, offset);
+      return { rows, cursor: rows.length === limit ? String(offset + limit) : undefined };
+    },
+  });
+
   const service = {
     exportSource,
+    batchExport,
+    /** 拨付批次 (the payout page): newest first, a page of them. */
+    async batches(staff: Staff, page: unknown) {
+      if (!has(SETTLEMENT_READERS, staff.role)) return fail({ _form: "您的角色无权查看兑付拨付" }, 403);
+      const pageNo = pageOf(page);
+      const { rows, total } = await repo().batches(SETTLEMENT_PAGE_SIZE, (pageNo - 1) * SETTLEMENT_PAGE_SIZE);
+      return ok({ rows, total, pageNo, pages: pagesOf(total, SETTLEMENT_PAGE_SIZE) });
+    },
     eligible: async (accountId: string) => {
       const provider = await providerOf(accountId);
       if (!provider) return fail({ _form: "仅入库服务商可以申请兑付" }, 403);
