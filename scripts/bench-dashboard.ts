@@ -33,6 +33,8 @@ import { buildApp } from "../src/app.ts";
 import { buildDeps, closeDeps } from "../src/compose.ts";
 import { loadConfig } from "../src/config.ts";
 import { pgDashboard } from "../src/modules/dashboard/pg.ts";
+import { pgSettlements } from "../src/modules/settlement/pg.ts";
+import type { Db } from "../src/ports/db.ts";
 import { seedScale } from "./lib/seed-scale.ts";
 
 const { values } = parseArgs({
@@ -194,12 +196,19 @@ try {
     ...(thisYear ? [{ name: `数据看板, one programme (${thisYear.year})`, path: `/admin/dashboard?programme=${thisYear.id}` }] : []),
     ...(lastYear ? [{ name: `数据看板, year ${lastYear.year}`, path: `/admin/dashboard?year=${lastYear.year}` }] : []),
     { name: "使用率 list, page 50", path: "/admin/dashboard/usage?page=50" },
+    // 兑付审核: the queue (all, 待审核, a provider's name, a deep page), 兑付拨付, the public 兑付公示.
+    { name: "兑付审核 queue", path: "/admin/settlements" },
+    { name: "兑付审核, 待审核", path: "/admin/settlements?status=pending" },
+    { name: "兑付审核, provider name", path: `/admin/settlements?provider=${encodeURIComponent("科技")}` },
+    { name: "兑付审核, page 200", path: "/admin/settlements?page=200" },
+    { name: "兑付拨付 (待拨付 and batches)", path: "/admin/settlements/payouts" },
+    { name: "兑付公示 (public)", path: "/settlements/publicity", anonymous: true },
   ];
   // Each page answers 200 with its heading before it is measured.
   for (const s of scenarios) {
     const r = await fetch(`http://127.0.0.1:${app.port}${s.path}`, { headers: { cookie: cookie() } });
     const html = await r.text();
-    if (r.status !== 200 || !/<h1>(数据看板|服务券使用率)<\/h1>/.test(html)) throw new Error(`${s.path}: ${r.status}`);
+    if (r.status !== 200 || !/<h1>(数据看板|服务券使用率|兑付审核|兑付拨付|兑付公示)<\/h1>/.test(html)) throw new Error(`${s.path}: ${r.status}`);
   }
 
   const measure = async (port: number, path: string, c = "") => {
@@ -224,7 +233,7 @@ try {
     );
   row("hello-world (bare Hono)", "/", await measure(hello.port, "/"));
   for (const s of scenarios) {
-    row(s.name, s.path, await measure(app.port, s.path, cookie()));
+    row(s.name, s.path, await measure(app.port, s.path, "anonymous" in s ? "" : cookie()));
     console.log(`  ${s.name} done`);
   }
   console.log("");
@@ -243,6 +252,34 @@ try {
     for (const q of repo.pageQueries([...list], [...keys])) {
       const plan = await db.query<{ "QUERY PLAN": string }>(`explain (analyze, buffers, costs off) ${q.sql}`, q.params);
       console.log(`\n-- ${q.name} (${label})`);
+      console.log(plan.map((p) => p["QUERY PLAN"]).join("\n"));
+    }
+  }
+
+  // The plans of the 兑付 pages' statements: the settlement repository's own SQL, recorded as it runs.
+  const recorded: { sql: string; params: readonly unknown[] }[] = [];
+  const spy: Db = {
+    ...db,
+    kind: db.kind,
+    query: (sql, params = []) => {
+      recorded.push({ sql, params });
+      return db.query(sql, params);
+    },
+  };
+  const settlements = pgSettlements(spy);
+  for (const [label, run] of [
+    ["兑付审核 queue, first page", () => settlements.list({}, 20, 0)],
+    ["兑付审核, 待审核", () => settlements.list({ status: "pending" }, 20, 0)],
+    ["兑付审核, page 200", () => settlements.list({}, 20, 199 * 20)],
+    ["兑付拨付, 待拨付", () => settlements.list({ status: "awaiting_payout" }, 100, 0)],
+    ["拨付批次", () => settlements.batches(20, 0)],
+    ["兑付公示, first page", () => settlements.publicity(20, 0)],
+  ] as const) {
+    recorded.length = 0;
+    await run();
+    for (const q of [...recorded]) {
+      const plan = await db.query<{ "QUERY PLAN": string }>(`explain (analyze, buffers, costs off) ${q.sql}`, q.params);
+      console.log(`\n-- ${label}: ${q.sql.replace(/\s+/g, " ").slice(0, 90)}…`);
       console.log(plan.map((p) => p["QUERY PLAN"]).join("\n"));
     }
   }

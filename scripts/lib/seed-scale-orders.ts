@@ -50,6 +50,8 @@ export type SeedOrdersResult = {
   enterprisesMs: number;
   ordersMs: number;
   rebuildMs: number;
+  /** 兑付 (scripts/lib/seed-scale-settlements.ts), once written. */
+  settlements?: { settlements: number; orders: number; batches: number; ms: number };
 };
 
 const DAY = 86_400_000;

@@ -12,6 +12,7 @@ import type { Db } from "../../src/ports/db.ts";
 import { searchTerms } from "../../src/modules/products/domain.ts";
 import regions from "../../src/reference/guangxi-regions.json" with { type: "json" };
 import { type ScaleProduct, type SeedOrdersResult, seedScaleOrders } from "./seed-scale-orders.ts";
+import { seedScaleSettlements } from "./seed-scale-settlements.ts";
 
 export type SeedScaleOptions = {
   providers?: number;
@@ -470,6 +471,11 @@ export async function seedScale(db: Db, opts: SeedScaleOptions = {}): Promise<Se
     } finally {
       await db.exec("alter table voucher_ledger enable trigger dashboard_ledger_delta; alter table orders enable trigger dashboard_order_delta");
     }
+    // 兑付 of the settled and the waiting completed orders (the dashboard reads none of it).
+    orders.settlements = await seedScaleSettlements(db, tag);
+    log(
+      `${orders.settlements.settlements} settlements of ${orders.settlements.orders} orders, ${orders.settlements.batches} payout batches in ${(orders.settlements.ms / 1000).toFixed(1)} s`,
+    );
     const r0 = performance.now();
     await db.transaction(async (tx) => {
       await tx.query("select dashboard_rebuild()");
@@ -484,7 +490,7 @@ export async function seedScale(db: Db, opts: SeedScaleOptions = {}): Promise<Se
   await db.exec(
     `vacuum (analyze) accounts, enterprises, provider_applications, providers, products, product_revisions, product_listings${
       nEnterprises > 0
-        ? ", quota_applications, voucher_programmes, voucher_accounts, voucher_ledger, orders, dashboard_rollup, dashboard_account_usage, dashboard_order_counts"
+        ? ", quota_applications, voucher_programmes, voucher_accounts, voucher_ledger, orders, dashboard_rollup, dashboard_account_usage, dashboard_order_counts, settlements, settlement_orders, payout_batches"
         : ""
     }`,
   );

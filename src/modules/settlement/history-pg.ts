@@ -28,9 +28,9 @@ export function pgSettlementHistory(db: Db): SettlementHistoryRepository {
         const [s] = await db.query<{ id: string; number: string }>(
           `insert into settlements (number, provider_id, status, amount_fen, general_fen, contract_fen, invoice_amount_fen, invoice_file_id,
              acceptance_file_id, service_year, payee_name, payee_bank, payee_last4, payee_fingerprint, publicity_until, paused_remaining_ms,
-             decided_by, decided_at, reason, spot_check_note, batch_id, paid_at, payout_attempts, submitted_at, updated_at, version)
+             decided_by, decided_at, reason, spot_check_note, batch_id, paid_at, payout_attempts, submitted_at, updated_at, version, order_count)
            values ('DF' || to_char($20::timestamptz at time zone 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('settlement_number_seq')::text, 6, '0'),
-                   $1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $21, $22, $20, $23, $24)
+                   $1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $21, $22, $20, $23, $24, $25)
            returning id, number`,
           [
             r.providerId,
@@ -57,6 +57,7 @@ export function pgSettlementHistory(db: Db): SettlementHistoryRepository {
             paid ? 1 : 0,
             last?.at ?? r.submittedAt,
             1 + r.events.length,
+            r.orders.length,
           ],
         );
         if (paid) await db.query("update settlements set payout_no = 'S' || substr(number, 3) || 'P1' where id = $1", [s!.id]);

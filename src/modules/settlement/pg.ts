@@ -57,9 +57,21 @@ export function pgSettlements(db: Db): SettlementRepository {
     async insert(s, orders, e) {
       const [row] = await db.query(
         `insert into settlements (number, provider_id, amount_fen, general_fen, contract_fen, invoice_amount_fen, invoice_file_id,
-           acceptance_file_id, service_year, submitted_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning id`,
-        [s.number, s.providerId, s.amountFen, s.generalFen, s.contractFen, s.invoiceAmountFen, s.invoiceFileId, s.acceptanceFileId, s.serviceYear, s.at],
+           acceptance_file_id, service_year, submitted_at, updated_at, order_count)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) returning id`,
+        [
+          s.number,
+          s.providerId,
+          s.amountFen,
+          s.generalFen,
+          s.contractFen,
+          s.invoiceAmountFen,
+          s.invoiceFileId,
+          s.acceptanceFileId,
+          s.serviceYear,
+          s.at,
+          orders.length,
+        ],
       );
       const id = String(row!.id);
       for (const o of orders) {
@@ -166,8 +178,7 @@ export function pgSettlements(db: Db): SettlementRepository {
         params,
       );
       const rows = await db.query(
-        `select ${COLUMNS}, coalesce(v.name, '') as provider_name,
-           (select count(*)::int from settlement_orders o where o.settlement_id = s.id) as order_count
+        `select ${COLUMNS}, coalesce(v.name, '') as provider_name, s.order_count
          from settlements s left join provider_directory v on v.id = s.provider_id ${w}
          order by s.submitted_at desc, s.id desc limit $${params.length + 1} offset $${params.length + 2}`,
         [...params, limit, offset],
@@ -212,11 +223,13 @@ export function pgSettlements(db: Db): SettlementRepository {
     },
     async batches(limit, offset) {
       const [count] = await db.query<{ n: number }>("select count(*)::int as n from payout_batches");
+      // The page of batches first, then the statuses of each one's applications (by the batch index).
       const rows = await db.query(
-        `select b.id, b.number, b.created_at, b.settlement_count, b.total_fen::float8 as total_fen,
-                count(s.id) filter (where s.status = 'paid')::int as paid, count(s.id) filter (where s.status = 'paying')::int as paying
-           from payout_batches b left join settlements s on s.batch_id = b.id
-          group by b.id order by b.created_at desc, b.number desc limit $1 offset $2`,
+        `select b.id, b.number, b.created_at, b.settlement_count, b.total_fen::float8 as total_fen, c.paid, c.paying
+           from (select * from payout_batches order by created_at desc, number desc limit $1 offset $2) b
+           cross join lateral (select count(*) filter (where s.status = 'paid')::int as paid, count(*) filter (where s.status = 'paying')::int as paying
+                                 from settlements s where s.batch_id = b.id) c
+          order by b.created_at desc, b.number desc`,
         [limit, offset],
       );
       return {
@@ -244,14 +257,20 @@ export function pgSettlements(db: Db): SettlementRepository {
       return { total: count!.n, rows: rows.map((r) => camelRow<PayoutLineRow>(r)) };
     },
     async publicity(limit, offset) {
-      const base = `from settlements s join settlement_orders o on o.settlement_id = s.id and o.live
-        left join provider_directory v on v.id = s.provider_id left join enterprise_directory d on d.id = o.enterprise_id
-        where s.status in ('publicising', 'awaiting_payout', 'paying', 'paid')`;
-      const [count] = await db.query<{ n: number }>(`select count(*)::int as n ${base}`);
+      // Each public application holds at least one live order, so the page's rows come from the first
+      // (offset + limit) applications in the page's order, read by settlements_public_idx.
+      const [count] = await db.query<{ n: number }>(
+        `select coalesce(sum(order_count), 0)::int as n from settlements where status in ('publicising', 'awaiting_payout', 'paying', 'paid')`,
+      );
       const rows = await db.query(
         `select s.number, coalesce(v.name, '') as provider_name, coalesce(d.name, '') as enterprise_name, o.programme_name,
            o.voucher_fen::float8 as voucher_fen, o.order_number, s.status, s.publicity_until, s.decided_at
-         ${base} order by s.decided_at desc nulls last, s.number desc, o.order_number limit $1 offset $2`,
+         from (select id, number, provider_id, status, publicity_until, decided_at from settlements
+                where status in ('publicising', 'awaiting_payout', 'paying', 'paid')
+                order by decided_at desc nulls last, number desc limit $1::int + $2::int) s
+         join settlement_orders o on o.settlement_id = s.id and o.live
+         left join provider_directory v on v.id = s.provider_id left join enterprise_directory d on d.id = o.enterprise_id
+         order by s.decided_at desc nulls last, s.number desc, o.order_number limit $1 offset $2`,
         [limit, offset],
       );
       return { rows: rows.map((r) => camelRow<PublicityRow>(r)), total: count!.n };
