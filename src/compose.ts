@@ -23,6 +23,7 @@ import { pgBankAccounts, pgCertifications, pgEnterprises, pgFieldSealing } from 
 import { pgFiles } from "./modules/files/pg.ts";
 import { fileService } from "./modules/files/service.ts";
 import { fsFiles } from "./adapters/fs-files.ts";
+import { pgFileStore } from "./adapters/pg-files.ts";
 import { embeddedKeys } from "./adapters/key-file.ts";
 import { webCryptoCipher } from "./adapters/webcrypto-cipher.ts";
 import { mockEsign } from "./adapters/mock-esign/mock-esign.ts";
@@ -100,6 +101,19 @@ export async function openDatabase(config: Pick<Config, "databaseUrl" | "dataDir
 
 export async function openCache(config: Pick<Config, "redisUrl" | "memoryCache">): Promise<Cache> {
   return config.redisUrl ? redisCache(config.redisUrl) : memoryCache(Date.now, config.memoryCache);
+}
+
+/**
+ * The file store FILE_STORE names: files on disk under DATA_DIR/files (one instance), or in the
+ * PostgreSQL database (table file_store_chunks), which every instance on it shares. The database
+ * store has a small pool of its own: the files service writes an upload's bytes while the caller's
+ * transaction holds a connection of the app's pool, so sharing that pool could exhaust it.
+ */
+export async function openFileStore(config: Pick<Config, "fileStore" | "databaseUrl" | "dataDir">): Promise<FileStore> {
+  if (config.fileStore === "disk") return fsFiles(join(resolve(config.dataDir), "files"));
+  if (!config.databaseUrl) throw new Error("FILE_STORE=postgres needs DATABASE_URL");
+  const pool = await openPostgres(config.databaseUrl, { max: 4 });
+  return { ...pgFileStore(pool), close: () => pool.close() };
 }
 
 /**
@@ -233,7 +247,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   } else {
     sms = unavailableSms(log);
   }
-  const fileStore = overrides.files ?? fsFiles(join(resolve(config.dataDir), "files"));
+  const fileStore = overrides.files ?? (await openFileStore(config));
   const cipher = overrides.cipher ?? (await openCipher(config, log));
   const files = fileService({ db, store: fileStore, fileRepo: pgFiles, audit });
   const enterprises = enterpriseService({
@@ -414,6 +428,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     log,
     db,
     cache,
+    fileStore,
     jobs,
     esign,
     pay,
@@ -452,8 +467,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   };
 }
 
-export async function closeDeps(deps: Pick<Deps, "db" | "cache" | "jobs">): Promise<void> {
+export async function closeDeps(deps: Pick<Deps, "db" | "cache" | "jobs"> & Partial<Pick<Deps, "fileStore">>): Promise<void> {
   // The job engine first: on PGlite it runs on the same instance.
   await deps.jobs.stop().catch((err) => console.error(err));
-  await Promise.allSettled([deps.db.close(), deps.cache.close()]);
+  await Promise.allSettled([deps.db.close(), deps.cache.close(), deps.fileStore?.close?.()]);
 }

@@ -11,6 +11,8 @@ const schema = z.object({
   DATA_DIR: z.string().default("./data"),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  /** Where uploaded and generated files live: "disk" (DATA_DIR/files) or "postgres" (the database of DATABASE_URL, shared by every instance). */
+  FILE_STORE: z.enum(["disk", "postgres"]).default("disk"),
   /** Origin the platform is reached at (used for CSRF origin checks behind proxies). */
   PUBLIC_ORIGIN: z.string().optional(),
   CAPTCHA_TEST_ANSWER: z.string().optional(),
@@ -94,6 +96,8 @@ export type Config = {
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** The FileStore adapter: files on disk under DATA_DIR/files, or in the PostgreSQL database (several instances). */
+  fileStore: "disk" | "postgres";
   publicOrigin?: string;
   captchaTestAnswer?: string;
   demoData: boolean;
@@ -172,6 +176,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (mockNotify && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(mockNotify)) {
     throw new ConfigError("MOCK_PAY_NOTIFY_URL must be an http(s) URL (e.g. http://127.0.0.1:3000/callbacks/pay)");
   }
+  if (e.FILE_STORE === "postgres" && !e.DATABASE_URL) {
+    throw new ConfigError("FILE_STORE=postgres needs DATABASE_URL (the embedded database serves one instance, whose files stay on disk)");
+  }
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
   if (typeof trustProxy === "string") throw new ConfigError(`Invalid configuration: ${trustProxy}`);
   // Fail closed: public demo passwords and the live SMS outbox stay on this machine unless HOST says otherwise.
@@ -184,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL || undefined,
     redisUrl: e.REDIS_URL || undefined,
+    fileStore: e.FILE_STORE,
     publicOrigin: e.PUBLIC_ORIGIN,
     captchaTestAnswer,
     demoData,

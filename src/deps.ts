@@ -6,6 +6,7 @@ import type { FieldCipher } from "./ports/crypto.ts";
 import type { Db } from "./ports/db.ts";
 import type { PaymentGateway } from "./ports/payments.ts";
 import type { ESignature } from "./ports/esignature.ts";
+import type { FileStore } from "./ports/files.ts";
 import type { Jobs } from "./ports/jobs.ts";
 import type { PasswordHasher } from "./ports/passwords.ts";
 import type { SmsOutbox, SmsSender } from "./ports/sms.ts";
@@ -40,6 +41,8 @@ export type Deps = {
   log: Logger;
   db: Db;
   cache: Cache;
+  /** The bytes behind the files service (reached only through it); closed by closeDeps. */
+  fileStore: FileStore;
   /** The job engine; started only by the server process (start.ts startJobs). */
   jobs: Jobs;
   /** The e-signature provider (the mock outside production; unavailable in production until a real adapter is configured). */

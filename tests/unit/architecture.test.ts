@@ -309,9 +309,10 @@ const TABLES: Record<string, Ownership> = {
   exports: { owns: ["export_jobs"] },
 };
 /**
- * Tables owned by an adapter rather than a module: the state of a provider we do not run, kept in
- * our database only so that several app instances see one provider. Each is named by its prefix,
- * and only the adapter's own folder may name it (no module reads it); the adapter names no other table.
+ * Tables owned by an adapter rather than a module: the state of a provider we do not run, or the
+ * storage behind a port, kept in our database only so that several app instances see one provider
+ * (one file store). Each is named by its prefix, and only the adapter's own folder (or file) may name
+ * it (no module reads it); the adapter names no other table.
  */
 type AdapterTables = { prefix: string; reason: string };
 const ADAPTER_TABLES: Record<string, AdapterTables> = {
@@ -322,6 +323,11 @@ const ADAPTER_TABLES: Record<string, AdapterTables> = {
   "adapters/mock-pay/": {
     prefix: "mock_pay_",
     reason: "the mock payment gateway's own state (cashier sessions, refunds, payouts, notification outbox), as a bank gateway keeps it on its side",
+  },
+  "adapters/pg-files.ts": {
+    prefix: "file_store_",
+    reason:
+      "the bytes behind the FileStore port (FILE_STORE=postgres), as an object store keeps them; the files module keeps its rows in `files` and reaches the bytes through the port",
   },
 };
 const adapterOwnerOf = (table: string) => Object.entries(ADAPTER_TABLES).find(([, a]) => table.startsWith(a.prefix))?.[0];

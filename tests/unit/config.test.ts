@@ -32,6 +32,13 @@ describe("configuration", () => {
     expect(() => loadConfig({ NODE_ENV: "production", DEV_SMS_OUTBOX: "true" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "production", DEMO_DATA: "true" })).toThrow(ConfigError);
   });
+  it("keeps files on disk unless FILE_STORE=postgres, which needs DATABASE_URL", () => {
+    expect(loadConfig({}).fileStore).toBe("disk");
+    expect(loadConfig({ DATABASE_URL: "postgres://x/y" }).fileStore).toBe("disk");
+    expect(loadConfig({ DATABASE_URL: "postgres://x/y", FILE_STORE: "postgres" }).fileStore).toBe("postgres");
+    expect(() => loadConfig({ FILE_STORE: "postgres" })).toThrow(/FILE_STORE=postgres needs DATABASE_URL/);
+    expect(() => loadConfig({ FILE_STORE: "s3" })).toThrow(ConfigError);
+  });
   it("production refuses to start without a field encryption key", () => {
     expect(() => loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://x/y" })).toThrow(/ENCRYPTION_KEYS must be set/);
     expect(() => loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://x/y", ENCRYPTION_KEYS: " " })).toThrow(ConfigError);
