@@ -1,3 +1,5 @@
+import { DatabaseUnavailable } from "./ports/db.ts";
+import { CacheUnavailable } from "./ports/cache.ts";
 import { Hono } from "hono";
 import { compress } from "hono/compress";
 import { csrf } from "hono/csrf";
@@ -275,6 +277,18 @@ export function buildApp(deps: Deps) {
     }
     if (err instanceof HTTPException && err.status < 500) {
       return render(c, "errors/error", { title: "请求有误", message: "请求格式不正确，请返回上一页重试。" }, 400);
+    }
+    // The database or the shared cache is down (restarting, failing over): 503 with a Chinese page
+    // and Retry-After, never a 500; the adapters reconnect by themselves.
+    if (err instanceof DatabaseUnavailable || err instanceof CacheUnavailable) {
+      deps.log.warn({ reqId: c.var.requestId, err: { message: err.message } }, "dependency unavailable");
+      c.header("Retry-After", "5");
+      c.header("Cache-Control", "no-store");
+      try {
+        return render(c, "errors/503", { title: "服务暂时不可用" }, 503);
+      } catch {
+        return c.text("服务暂时不可用，请稍后刷新重试", 503);
+      }
     }
     deps.log.error({ reqId: c.var.requestId, err: { message: err.message, stack: err.stack } }, "unhandled error");
     try {

@@ -1,11 +1,35 @@
 import postgres from "postgres";
-import { type Db, type Row, type TxHooks, UniqueViolation, hookMethods, withTxHooks } from "../ports/db.ts";
+import { DatabaseUnavailable, type Db, type Row, type TxHooks, UniqueViolation, hookMethods, withTxHooks } from "../ports/db.ts";
 
 type Sql = postgres.Sql | postgres.TransactionSql;
+
+/**
+ * postgres.js's own codes for a connection that could not be made or was lost, the socket's, and
+ * PostgreSQL's class 08 (connection exception) and 57P01-57P03 (shutting down, starting up).
+ */
+const UNAVAILABLE = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "57P01",
+  "57P02",
+  "57P03",
+]);
+export const isConnectionError = (err: unknown) => {
+  const code = (err as { code?: string } | null)?.code;
+  return !!code && (UNAVAILABLE.has(code) || code.startsWith("08"));
+};
 
 function mapError(err: unknown): unknown {
   const e = err as { code?: string; constraint_name?: string };
   if (e && e.code === "23505") return new UniqueViolation(e.constraint_name);
+  if (isConnectionError(err)) return new DatabaseUnavailable(err);
   return err;
 }
 
@@ -31,7 +55,11 @@ function wrap(sql: Sql, root: postgres.Sql, hooks: TxHooks | null): Db {
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       if (inTx) return fn(db);
       // Every query inside must use the tx handle (postgres.js hangs when the outer pool is mixed in).
-      return withTxHooks(async (h) => (await root.begin((tx) => fn(wrap(tx, root, h)))) as T);
+      try {
+        return await withTxHooks(async (h) => (await root.begin((tx) => fn(wrap(tx, root, h)))) as T);
+      } catch (err) {
+        throw mapError(err);
+      }
     },
     async close() {
       if (!inTx) await root.end({ timeout: 5 });
@@ -52,6 +80,9 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   const sql = postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
+    // Reconnect soon after the server is back: postgres.js's default backoff grows with every failed
+    // connection of the pool to 20 s, so after a restart pages would wait that long (docs/scaling.md).
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     connection,
     // int8 (counts, fen amounts) as JS numbers, the same as PGlite returns them.
     types: {

@@ -1,5 +1,5 @@
 import { createClient } from "redis";
-import type { Cache } from "../ports/cache.ts";
+import { type Cache, CacheUnavailable } from "../ports/cache.ts";
 
 const INCR_WITH_TTL = `local v = redis.call('INCR', KEYS[1])
 if v == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
@@ -15,13 +15,15 @@ return 1`;
 
 /** Redis-backed cache shared by every app instance. keyPrefix isolates tenants and test runs. */
 export async function redisCache(url: string, keyPrefix = "gxv:"): Promise<Cache> {
-  const client = createClient({ url });
+  // Without the offline queue a command fails at once while the connection is down (the request
+  // answers 503) instead of waiting for Redis to come back; the client reconnects by itself.
+  const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) } });
   client.on("error", () => {
     // Connection errors surface on the next command (and in /readyz); the client reconnects by itself.
   });
   await client.connect();
   const k = (key: string) => keyPrefix + key;
-  return {
+  const cache: Cache = {
     kind: "redis",
     async get(key) {
       return (await client.get(k(key))) ?? null;
@@ -70,4 +72,31 @@ export async function redisCache(url: string, keyPrefix = "gxv:"): Promise<Cache
       await client.close();
     },
   };
+  // Every command that fails for want of a connection throws CacheUnavailable.
+  const guarded = { ...cache };
+  for (const name of Object.keys(cache) as (keyof Cache)[]) {
+    const f = cache[name];
+    if (typeof f !== "function" || name === "close") continue;
+    (guarded as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      try {
+        return await (f as (...a: unknown[]) => Promise<unknown>).apply(cache, args);
+      } catch (err) {
+        if (!client.isReady || isConnectionError(err)) throw new CacheUnavailable(err);
+        throw err;
+      }
+    };
+  }
+  return guarded;
 }
+
+const isConnectionError = (err: unknown) => {
+  const e = err as { name?: string; code?: string } | null;
+  return (
+    !!e &&
+    (e.name === "ClientClosedError" ||
+      e.name === "ClientOfflineError" ||
+      e.name === "SocketClosedUnexpectedlyError" ||
+      e.name === "ConnectionTimeoutError" ||
+      ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"].includes(e.code ?? ""))
+  );
+};

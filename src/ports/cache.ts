@@ -33,3 +33,10 @@ export interface Cache {
   close(): Promise<void>;
   readonly kind: "memory" | "redis";
 }
+
+/** Thrown by adapters when the shared cache cannot be reached: the request answers 503, not 500. */
+export class CacheUnavailable extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`cache unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}

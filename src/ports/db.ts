@@ -30,6 +30,16 @@ export async function one<T extends Row>(db: Db, sql: string, params?: readonly 
   return rows[0];
 }
 
+/**
+ * Thrown by adapters when the database cannot be reached (refused, closed, shutting down or
+ * starting up): the request answers 503 with a Chinese page instead of 500, and retrying later works.
+ */
+export class DatabaseUnavailable extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`database unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
 /** Thrown by adapters for a unique-constraint violation, so services can map it to a user message. */
 export class UniqueViolation extends Error {
   constructor(public readonly constraint: string | undefined) {

@@ -11,7 +11,8 @@ import { buildDeps } from "../../src/compose.ts";
 import type { Deps } from "../../src/deps.ts";
 import { seedDemo } from "../../src/demo.ts";
 import type { Clock } from "../../src/ports/clock.ts";
-import { freshCache, freshDb } from "./db.ts";
+import { freshCache, freshDb, freshPostgres } from "./db.ts";
+import { redisCache } from "../../src/adapters/redis-cache.ts";
 import { memoryCache } from "../../src/adapters/memory-cache.ts";
 import { pgliteInstance } from "../../src/adapters/pglite.ts";
 import { pgBossJobs } from "../../src/adapters/pgboss-jobs.ts";
@@ -94,6 +95,8 @@ export async function makeTestApp(
      * engine they are sent when the test calls `deliverDue()`; with it, once the test starts the workers.
      */
     mockCallbacks?: boolean;
+    /** A PostgreSQL server and a Redis server of the test's own (tests that stop and restart them), instead of the shared ones. */
+    own?: { postgresUrl: string; redisUrl: string };
   } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), "gxv-test-"));
@@ -108,13 +111,17 @@ export async function makeTestApp(
     ...(opts.env?.NODE_ENV === "production" ? {} : { MOCK_PAY_PRIVATE_KEY: payKey() }),
     ...opts.env,
   });
-  const { db, cleanup } = await freshDb();
+  const { db, cleanup } = opts.own ? await freshPostgres(opts.own.postgresUrl) : await freshDb();
   // Time-travel tests need the cache's expiry on the same clock, so they use the memory cache;
   // the cache contract tests prove Redis keeps the same semantics in real time.
   const clock = opts.clock;
-  const cache = clock ? memoryCache(() => clock.now().getTime()) : await freshCache(opts.cache ?? "auto");
+  const cache = clock
+    ? memoryCache(() => clock.now().getTime())
+    : opts.own
+      ? await redisCache(opts.own.redisUrl, `test:${randomToken(9)}:`)
+      : await freshCache(opts.cache ?? "auto");
   const sms = outboxSms();
-  const engine = opts.jobs === "engine" ? testJobs(db) : undefined;
+  const engine = opts.jobs === "engine" ? testJobs(db, opts.own?.postgresUrl ?? DATABASE_URL) : undefined;
   let appRef: ReturnType<typeof buildApp> | undefined;
   const esignClock = opts.clock ?? { now: () => new Date() };
   const mockSecret = `test-mock-esign-secret-${randomToken(24)}`;
@@ -169,7 +176,7 @@ export async function makeTestApp(
 }
 
 /** A job engine on a test database: the PGlite instance itself, or PostgreSQL in a schema of its own (dropped on close). */
-function testJobs(db: Db): { jobs: Jobs; close: () => Promise<void> } {
+function testJobs(db: Db, url: string | undefined): { jobs: Jobs; close: () => Promise<void> } {
   const pglite = pgliteInstance(db);
   if (pglite) {
     const jobs = pgBossJobs({ pglite }, { pollingIntervalSeconds: 0.5 });
@@ -178,12 +185,12 @@ function testJobs(db: Db): { jobs: Jobs; close: () => Promise<void> } {
   const schema = `jobs_${randomToken(9)
     .toLowerCase()
     .replace(/[^a-z0-9]/g, "")}`;
-  const jobs = pgBossJobs({ connectionString: DATABASE_URL! }, { schema, pollingIntervalSeconds: 0.5 });
+  const jobs = pgBossJobs({ connectionString: url! }, { schema, pollingIntervalSeconds: 0.5 });
   return {
     jobs,
     close: async () => {
       await jobs.stop();
-      const admin = await openPostgres(DATABASE_URL!, { max: 1 });
+      const admin = await openPostgres(url!, { max: 1 });
       await admin.exec(`drop schema if exists ${schema} cascade`);
       await admin.close();
     },
