@@ -11,4 +11,9 @@ alter table settlements add constraint settlements_order_count_check check (orde
 create index settlements_queue_idx on settlements (submitted_at desc, id desc);
 create index settlements_public_idx on settlements (decided_at desc nulls last, number desc) include (order_count)
   where status in ('publicising', 'awaiting_payout', 'paying', 'paid');
+-- 拨付批次: how many of a batch's applications arrived (kept with the payout's confirmation), so the
+-- list does not count every batch's applications; those still 拨付中 are few (an index on them).
+alter table payout_batches add column paid_count integer not null default 0 check (paid_count >= 0);
+update payout_batches b set paid_count = (select count(*) from settlements s where s.batch_id = b.id and s.status = 'paid');
+create index settlements_paying_idx on settlements (batch_id) where status = 'paying';
 create index settlements_batch_idx on settlements (batch_id) where batch_id is not null;

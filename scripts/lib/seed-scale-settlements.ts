@@ -68,8 +68,8 @@ export async function seedScaleSettlements(db: Db, tag: string): Promise<SeedSet
       `create temp table scale_batches on commit drop as
        select gen_random_uuid() as id, month, min(paid_at) - interval '1 day' as at, count(*) as n, sum(amount_fen) as total
          from scale_groups where status = 'paid' group by month;
-       insert into payout_batches (id, number, created_by, created_at, settlement_count, total_fen)
-       select id, 'PC' || to_char(at at time zone 'Asia/Shanghai', 'YYYYMMDD') || ${SEQ}, $1, at, n, total from scale_batches order by at;
+       insert into payout_batches (id, number, created_by, created_at, settlement_count, total_fen, paid_count)
+       select id, 'PC' || to_char(at at time zone 'Asia/Shanghai', 'YYYYMMDD') || ${SEQ}, $1, at, n, total, n from scale_batches order by at;
        update scale_groups g set batch_id = b.id from scale_batches b where g.status = 'paid' and g.month = b.month`.replace("$1", `'${admin!.id}'::uuid`),
     );
     const [batches] = await tx.query<{ n: number }>("select count(*)::int as n from scale_batches");

@@ -187,6 +187,9 @@ describe("兑付", () => {
     await finance.get("/admin/settlements/payouts");
     expect(finance.lastHtml).toContain('<h2 id="h-batches">拨付批次</h2>');
     expect(finance.lastHtml).toContain(batch!.number);
+    const batchRow = finance.lastHtml.slice(finance.lastHtml.indexOf(`<td class="nowrap row-title">${batch!.number}</td>`)).split("</tr>")[0]!;
+    expect(batchRow).toContain('<td class="num" data-label="已到账">1</td>');
+    expect(batchRow).toContain('<td class="num" data-label="拨付中">0</td>');
     expect(finance.lastHtml).toContain(`href="/admin/settlements/payouts/export?format=csv&amp;batch=${batch!.number}"`);
     const detail = await op.get(`/admin/settlements/payouts/export?format=csv&batch=${batch!.number}`);
     expect(detail.status).toBe(200);

@@ -15,8 +15,8 @@ export function pgSettlementHistory(db: Db): SettlementHistoryRepository {
         if (!members.length) continue;
         const total = members.reduce((n, r) => n + r.amountFen, 0);
         const [row] = await db.query<{ id: string }>(
-          `insert into payout_batches (number, created_by, created_at, settlement_count, total_fen)
-           values ('PC' || to_char($2::timestamptz at time zone 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('settlement_number_seq')::text, 6, '0'), $1, $2, $3, $4)
+          `insert into payout_batches (number, created_by, created_at, settlement_count, total_fen, paid_count)
+           values ('PC' || to_char($2::timestamptz at time zone 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('settlement_number_seq')::text, 6, '0'), $1, $2, $3, $4, $3)
            returning id`,
           [b.createdBy, b.at, members.length, total],
         );

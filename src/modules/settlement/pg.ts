@@ -173,8 +173,9 @@ export function pgSettlements(db: Db): SettlementRepository {
       if (f.providerName) add("v.name ilike ?", `%${f.providerName.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
       if (f.number) add("s.number like ?", `${f.number.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
       const w = where.length ? `where ${where.join(" and ")}` : "";
+      // The provider's name is joined only when the filter needs it (the count is the page's other cost).
       const [count] = await db.query<{ n: number }>(
-        `select count(*)::int as n from settlements s left join provider_directory v on v.id = s.provider_id ${w}`,
+        `select count(*)::int as n from settlements s ${f.providerName ? "left join provider_directory v on v.id = s.provider_id" : ""} ${w}`,
         params,
       );
       const rows = await db.query(
@@ -214,6 +215,9 @@ export function pgSettlements(db: Db): SettlementRepository {
       ]);
       return rows.map(toSettlement);
     },
+    async batchPaid(batchId) {
+      await db.query("update payout_batches set paid_count = paid_count + 1 where id = $1", [batchId]);
+    },
     async insertBatch(b) {
       const [r] = await db.query<{ id: string; number: string }>(
         "insert into payout_batches (number, created_by, created_at, settlement_count, total_fen) values ($1, $2, $3, $4, $5) returning id, number",
@@ -225,10 +229,9 @@ export function pgSettlements(db: Db): SettlementRepository {
       const [count] = await db.query<{ n: number }>("select count(*)::int as n from payout_batches");
       // The page of batches first, then the statuses of each one's applications (by the batch index).
       const rows = await db.query(
-        `select b.id, b.number, b.created_at, b.settlement_count, b.total_fen::float8 as total_fen, c.paid, c.paying
+        `select b.id, b.number, b.created_at, b.settlement_count, b.total_fen::float8 as total_fen, b.paid_count as paid,
+                (select count(*)::int from settlements s where s.batch_id = b.id and s.status = 'paying') as paying
            from (select * from payout_batches order by created_at desc, number desc limit $1 offset $2) b
-           cross join lateral (select count(*) filter (where s.status = 'paid')::int as paid, count(*) filter (where s.status = 'paying')::int as paying
-                                 from settlements s where s.batch_id = b.id) c
           order by b.created_at desc, b.number desc`,
         [limit, offset],
       );

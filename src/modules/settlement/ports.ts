@@ -171,6 +171,8 @@ export interface SettlementRepository {
   /** Applications in 拨付中 since before `cutoff` (the payout reconciler). */
   payingBefore(cutoff: Date, limit: number): Promise<Settlement[]>;
   insertBatch(b: { number: string; createdBy: string; at: Date; count: number; totalFen: number }): Promise<{ id: string; number: string }>;
+  /** One more application of the batch arrived (in the payout confirmation's transaction). */
+  batchPaid(batchId: string): Promise<void>;
   /** 拨付批次, newest first. */
   batches(limit: number, offset: number): Promise<{ rows: PayoutBatchRow[]; total: number }>;
   /** 拨付明细: the applications paid in batches (one batch by its number, or all), newest batch first. */

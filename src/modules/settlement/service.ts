@@ -771,6 +771,7 @@ export function settlementService(deps: SettlementDeps) {
         await deps.orders.markSettled(tx, o.orderId, { amountFen: entry.amountFen, ref: r.payoutNo });
       }
       await move(tx, s, "payout_succeeded", "system", null, null, { paidAt: now() });
+      if (s.batchId) await repo(tx).batchPaid(s.batchId);
       return "settlement paid";
     },
 
