@@ -1,0 +1,260 @@
+/**
+ * npm run bench:faults [-- --orders 80]
+ *
+ * Faults with nothing lost (issue 15, item 4), bounded in time and on loopback only. It starts its
+ * own PostgreSQL cluster and its own Redis on other ports (scripts/lib/own-services.ts; the
+ * machine's shared ones are never touched) and two app instances (`tsx src/main.ts`, demo data,
+ * sessions in that Redis, one data directory) and then:
+ *
+ * 1. kill -9 of instance B in the middle of order submissions: enterprises 1 and 2 submit
+ *    `--orders` orders (提交订单 of 金属材料力学性能检测 with 使用补贴券 while money is left), each
+ *    through A or B in turn; when half are confirmed, B's whole process tree gets SIGKILL. A
+ *    submission B did not answer is posted again, with the same form (its submission key), to A, as
+ *    a person pressing 提交 again behind a balancer that took B out. Checks: every order the client
+ *    saw confirmed (a 303 to its page) exists once, one order per submission key, no voucher
+ *    reservation doubled (scripts/lib/order-ledger-checks.ts), A carried on;
+ * 2. Redis killed and started again empty: while down, pages that need it answer 503 (never 500);
+ *    after, the sessions are gone (a signed-in page sends to 登录), signing in works, and the login
+ *    back-off counts again;
+ * 3. PostgreSQL stopped and started: /readyz 503 and pages the Chinese 503 page while it is down,
+ *    then everything answers again without restarting the app, and the job engine runs its
+ *    recurring jobs again (数据看板's fold time moves on).
+ *
+ * Prints what was checked with the counts; exits 1 when a check fails.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { openPostgres } from "../src/adapters/postgres.ts";
+import { submissionKey } from "../src/modules/orders/domain.ts";
+import { type Server, childEnv, freePort, processTree, startServer } from "../tests/support/processes.ts";
+import { type Answer, Client, formOf } from "./lib/bench-http.ts";
+import { checkOrdersAgainstLedger } from "./lib/order-ledger-checks.ts";
+import { startOwnPostgres, startOwnRedis } from "./lib/own-services.ts";
+
+const { values } = parseArgs({ options: { orders: { type: "string", default: "80" } } });
+const ORDERS = Number(values.orders);
+if (!Number.isInteger(ORDERS) || ORDERS < 4 || ORDERS > 2000) throw new Error("--orders must be an integer between 4 and 2000");
+const CAPTCHA = "FAULTS";
+const PASSWORD = "Demo#2026";
+const TSX = join(process.cwd(), "node_modules/.bin/tsx");
+const PRODUCT = "金属材料力学性能检测";
+
+const failures: string[] = [];
+const check = (ok: boolean, what: string) => {
+  console.log(`  ${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures.push(what);
+};
+const cleanups: (() => Promise<unknown>)[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends the request; a refused or reset connection (the instance is gone) answers null. */
+async function attempt(p: Promise<Answer>): Promise<Answer | null> {
+  try {
+    return await p;
+  } catch {
+    return null;
+  }
+}
+
+async function signIn(base: string, phone: string): Promise<Client> {
+  const c = new Client(base);
+  const page = await c.get("/login");
+  const f = formOf(page.html, "/login/password");
+  if (!f) throw new Error(`no login form on ${base}`);
+  const res = await c.post("/login/password", { ...f, phone, password: PASSWORD, captcha: CAPTCHA });
+  if (res.status !== 303) throw new Error(`sign-in of ${phone}: ${res.status}`);
+  return c;
+}
+
+/** A client on the other instance with the same cookies (the session is in the shared Redis). */
+function twin(c: Client, base: string): Client {
+  const t = new Client(base);
+  t.cookies = c.cookies;
+  return t;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const started = performance.now();
+try {
+  const [pg, redis] = await Promise.all([startOwnPostgres(), startOwnRedis()]);
+  cleanups.push(
+    () => pg.close(),
+    () => redis.close(),
+  );
+  const dataDir = await mkdtemp(join(tmpdir(), "gxv-bench-faults-"));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  console.log(`Own PostgreSQL on port ${pg.port}, own Redis on port ${redis.port}`);
+  const env = (port: number) =>
+    childEnv({
+      NODE_ENV: "development",
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      DEMO_DATA: "true",
+      DEMO_HISTORY: "false",
+      DEV_SMS_OUTBOX: "true",
+      CAPTCHA_TEST_ANSWER: CAPTCHA,
+      LOG_LEVEL: "warn",
+    });
+  const start = async () => {
+    const port = await freePort();
+    const s = await startServer(TSX, ["src/main.ts"], { port, env: env(port), timeoutMs: 120_000 });
+    cleanups.push(() => s.stop());
+    return s;
+  };
+  // A first (migrations, demo data, generated keys in the shared data directory), then B.
+  const A: Server = await start();
+  const B: Server = await start();
+  console.log(`Two instances: A ${A.url}, B ${B.url}`);
+  const db = await openPostgres(pg.url, { max: 2 });
+  cleanups.push(() => db.close());
+
+  // ---- 1. kill -9 of B in the middle of order submissions ----
+  console.log(`\n1. ${ORDERS} submissions through A and B in turn; kill -9 of B when half are confirmed`);
+  const [product] = await db.query<{ product_id: string }>("select product_id from product_listings where title = $1", [PRODUCT]);
+  const phones = ["13800000001", "13800000002"];
+  const enterprises = await Promise.all(phones.map((p) => signIn(A.url, p)));
+  const confirmed = new Map<string, string>(); // phone/submission key -> order id
+  let retriedOnA = 0;
+  let killedAt = -1;
+  const seenStatuses: number[] = [];
+  const submit = async (k: number) => {
+    const ent = enterprises[k % 2]!;
+    const via = k % 2 === 0 || killedAt >= 0 ? ent : twin(ent, B.url);
+    const page =
+      (await attempt(via.get(`/me/orders/new?product=${product!.product_id}`))) ?? (await ent.get(`/me/orders/new?product=${product!.product_id}`));
+    const form = formOf(page.html, "/me/orders");
+    if (!form) throw new Error(`no 提交订单 form (${page.status})`);
+    // Each submission its own form key (one person's one form; parallel page loads would share one).
+    form.submissionKey = submissionKey(product!.product_id, 1_000 + k);
+    let res = await attempt(via.post("/me/orders", form));
+    if (!res || res.status >= 500) {
+      if (res) seenStatuses.push(res.status);
+      retriedOnA++;
+      res = await ent.post("/me/orders", form);
+    }
+    seenStatuses.push(res.status);
+    const id = res.status === 303 ? res.location?.match(/\/me\/orders\/([0-9a-f-]{36})$/)?.[1] : undefined;
+    if (id) confirmed.set(`${phones[k % 2]}/${form.submissionKey}`, id);
+  };
+  const inFlight = 8;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < ORDERS) {
+        const k = next++;
+        if (killedAt < 0 && confirmed.size >= ORDERS / 2) {
+          killedAt = confirmed.size;
+          for (const pid of processTree(B.child.pid)) {
+            try {
+              process.kill(pid, "SIGKILL");
+            } catch {
+              // gone already
+            }
+          }
+        }
+        await submit(k);
+      }
+    }),
+  );
+  // Every order of the two enterprises (the demo gives them none), keyed as the client keyed them.
+  const orders = (
+    await db.query<{ id: string; phone: string; submission_key: string }>(
+      `select o.id, a.phone, o.submission_key from orders o join enterprises e on e.id = o.enterprise_id join accounts a on a.id = e.account_id
+        where a.phone = any($1::text[])`,
+      [`{${phones.join(",")}}`],
+    )
+  ).map((o) => ({ id: o.id, key: `${o.phone}/${o.submission_key}` }));
+  const byKey = new Map<string, number>();
+  for (const o of orders) byKey.set(o.key, (byKey.get(o.key) ?? 0) + 1);
+  check(killedAt >= 0, `B killed (SIGKILL of its process tree) after ${killedAt} confirmed submissions`);
+  check(
+    confirmed.size === ORDERS,
+    `every submission confirmed in the end: ${confirmed.size} of ${ORDERS} (${retriedOnA} posted again to A after B was gone)`,
+  );
+  check(
+    [...confirmed].every(([key, id]) => orders.some((o) => o.id === id && o.key === key)) && orders.length === confirmed.size,
+    `every confirmed order exists, and no other: ${orders.length} orders for ${confirmed.size} confirmations`,
+  );
+  check(
+    [...byKey.values()].every((n) => n === 1),
+    "one order per submission key (no duplicate from a resubmission)",
+  );
+  check(!seenStatuses.some((s) => s === 500), `no 500 answer (statuses seen: ${[...new Set(seenStatuses)].sort().join(", ")})`);
+  for (const c of await checkOrdersAgainstLedger(db)) check(c.failures.length === 0, `ledger: ${c.name}`);
+  const after = await enterprises[0]!.get("/me/orders");
+  check(after.status === 200, "A carries on: 我购买的服务 answers 200");
+
+  // ---- 2. Redis killed, started again empty ----
+  console.log("\n2. Redis killed (SIGKILL) and started again empty");
+  const signedIn = enterprises[1]!;
+  await redis.kill();
+  const down = await signedIn.get("/me/vouchers");
+  const anon = await new Client(A.url).get("/");
+  check(down.status === 503 && down.html.includes("服务暂时不可用"), `a signed-in page while Redis is down: ${down.status} 服务暂时不可用`);
+  check(anon.status === 200 || anon.status === 503, `首页 while Redis is down: ${anon.status} (not 500)`);
+  const ready = await fetch(`${A.url}/readyz`);
+  check(ready.status === 503, `/readyz while Redis is down: ${ready.status} ${JSON.stringify(await ready.json())}`);
+  await redis.start();
+  const back = await until("the signed-in page after Redis is back", async () => {
+    const r = await signedIn.get("/me/vouchers");
+    return r.status === 503 ? undefined : r;
+  });
+  check(back.status === 303 && (back.location ?? "").includes("/login"), `after the restart the session is gone: ${back.status} to ${back.location}`);
+  const again = await signIn(A.url, "13800000002");
+  check((await again.get("/me/vouchers")).status === 200, "signing in again works: 我的服务券 200");
+  const guess = new Client(A.url);
+  const login = await guess.get("/login");
+  const statuses: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const f = formOf((i ? await guess.get("/login") : login).html, "/login/password")!;
+    statuses.push((await guess.post("/login/password", { ...f, phone: "13800000003", password: `wrong-${i}-x`, captcha: CAPTCHA })).status);
+  }
+  check(statuses.slice(5).includes(429), `the login back-off counts again in the new Redis: ${statuses.join(", ")}`);
+
+  // ---- 3. PostgreSQL stopped and started ----
+  console.log("\n3. PostgreSQL stopped (pg_ctl stop -m fast) and started again");
+  const [before] = await db.query<{ folded_at: Date }>("select folded_at from dashboard_state");
+  await pg.stop();
+  const r1 = await fetch(`${A.url}/readyz`);
+  const page = await new Client(A.url).get("/services");
+  check(r1.status === 503, `/readyz while PostgreSQL is down: ${r1.status} ${JSON.stringify(await r1.json())}`);
+  check(page.status === 503 && page.html.includes("服务暂时不可用"), `服务产品 while PostgreSQL is down: ${page.status}, the Chinese 503 page`);
+  await pg.start();
+  const t0 = performance.now();
+  const home = await until("首页 after PostgreSQL is back", async () => {
+    const r = await new Client(A.url).get("/");
+    return r.status === 200 ? r : undefined;
+  });
+  check(
+    home.status === 200,
+    `首页 answers 200 again ${((performance.now() - t0) / 1000).toFixed(1)} s after the server was back, without restarting the app`,
+  );
+  check((await again.get("/me/vouchers")).status === 200, "the session (in Redis) survived PostgreSQL's restart");
+  const folded = await until(
+    "数据看板's fold after the restart",
+    async () => {
+      const [s] = await db.query<{ folded_at: Date }>("select folded_at from dashboard_state");
+      return s && before && s.folded_at > before.folded_at ? s : undefined;
+    },
+    150_000,
+  );
+  check(!!folded, `the job engine runs its recurring jobs again (数据看板 folded at ${folded.folded_at.toISOString()})`);
+} finally {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+}
+console.log(`\n${failures.length ? `${failures.length} check(s) failed` : "All checks passed"} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+process.exit(failures.length ? 1 : 0);
