@@ -22,7 +22,7 @@ import {
  * demo enterprise 1 finds it in 通用券服务 and sees what its 通用券 would deduct; an anonymous
  * visitor sees the rate and is asked to 登录. Then a product that fails the pre-review and is
  * rejected, and the filters of the list page with and without JavaScript. Layout and screenshots
- * of these pages are in layout.test.ts.
+ * of these pages are in layout-suite.ts.
  */
 
 const e2e = browserSuite({ demo: true });

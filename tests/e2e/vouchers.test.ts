@@ -19,7 +19,7 @@ import {
  * enterprise applies for the 通用券 (the dialog opens in the page with JavaScript, as a page of its
  * own without) and for the 设备更新专项券 with an amount and a contract, the demo reviewer approves
  * both, and the enterprise sees 去使用 and its balance in 我的服务券. The super admin runs the
- * annual allocation twice. Layout and screenshots of these pages are in layout.test.ts.
+ * annual allocation twice. Layout and screenshots of these pages are in layout-suite.ts.
  */
 
 const e2e = browserSuite({ demo: true });

@@ -1,0 +1,3 @@
+import { layoutAt } from "./layout-suite.ts";
+
+layoutAt(360);
