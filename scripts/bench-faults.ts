@@ -29,7 +29,7 @@ import { parseArgs } from "node:util";
 import { openPostgres } from "../src/adapters/postgres.ts";
 import { submissionKey } from "../src/modules/orders/domain.ts";
 import { type Server, childEnv, freePort, processTree, startServer } from "../tests/support/processes.ts";
-import { type Answer, Client, formOf } from "./lib/bench-http.ts";
+import { type Answer, Client, formOf, signIn as signInAs } from "./lib/bench-http.ts";
 import { checkOrdersAgainstLedger } from "./lib/order-ledger-checks.ts";
 import { startOwnPostgres, startOwnRedis } from "./lib/own-services.ts";
 
@@ -58,15 +58,7 @@ async function attempt(p: Promise<Answer>): Promise<Answer | null> {
   }
 }
 
-async function signIn(base: string, phone: string): Promise<Client> {
-  const c = new Client(base);
-  const page = await c.get("/login");
-  const f = formOf(page.html, "/login/password");
-  if (!f) throw new Error(`no login form on ${base}`);
-  const res = await c.post("/login/password", { ...f, phone, password: PASSWORD, captcha: CAPTCHA });
-  if (res.status !== 303) throw new Error(`sign-in of ${phone}: ${res.status}`);
-  return c;
-}
+const signIn = (base: string, phone: string) => signInAs(base, phone, PASSWORD, CAPTCHA);
 
 /** A client on the other instance with the same cookies (the session is in the shared Redis). */
 function twin(c: Client, base: string): Client {

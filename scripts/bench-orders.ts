@@ -61,11 +61,12 @@ import { scryptPasswords } from "../src/adapters/scrypt-passwords.ts";
 import { buildDeps, closeDeps } from "../src/compose.ts";
 import { loadConfig } from "../src/config.ts";
 import { DEMO_PASSWORD, demoCodes, seedDemo } from "../src/demo.ts";
+import { textPdf } from "../src/lib/text-pdf.ts";
 import { creditCodeCheckChar, idNumberCheckChar } from "../src/modules/enterprises/codes.ts";
 import { submissionKey } from "../src/modules/orders/domain.ts";
 import type { Db } from "../src/ports/db.ts";
 import { ROOT, type Server, childEnv, freePort, freshDatabase, startServer } from "../tests/support/processes.ts";
-import { type Answer, Client, formOf, linkWithClass, pageErrors } from "./lib/bench-http.ts";
+import { type Answer, Client, formOf, linkWithClass, pageErrors, signIn as signInAs } from "./lib/bench-http.ts";
 import { checkOrderPayments, checkOrdersAgainstLedger } from "./lib/order-ledger-checks.ts";
 
 const { values } = parseArgs({
@@ -132,35 +133,9 @@ const LICENCE = new TextEncoder().encode(
 /** The first bytes of a JPEG photo (what the mock's face step checks), as a phone's camera would send. */
 const SELFIE = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, ...new Array(2048).fill(7), 0xff, 0xd9]);
 /** 服务成果: a well-formed one-page PDF report of about 40 KB, unique per order. */
-function reportPdf(note: string): Uint8Array {
-  const text = `BT /F1 12 Tf 72 760 Td (${note}) Tj ET\n${"% measurement data ".repeat(2000)}\n`;
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-    `<< /Length ${text.length} >>\nstream\n${text}endstream`,
-  ];
-  let out = "%PDF-1.4\n";
-  const offsets: number[] = [];
-  for (const [i, o] of objects.entries()) {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  }
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return new TextEncoder().encode(out);
-}
+const reportPdf = (note: string) => textPdf([note], { filler: 38_000 });
 
-async function signIn(base: string, phone: string): Promise<Client> {
-  const c = new Client(base);
-  const page = await c.get("/login");
-  const f = formOf(page.html, "/login/password");
-  if (!f) throw new Error(`no 账号密码登录 form on ${base}/login`);
-  const res = await c.post("/login/password", { ...f, phone, password: DEMO_PASSWORD, captcha: CAPTCHA });
-  if (res.status !== 303) throw new Error(`sign-in of ${phone} on ${base}: ${res.status} ${pageErrors(res.html)}`);
-  return c;
-}
+const signIn = (base: string, phone: string) => signInAs(base, phone, DEMO_PASSWORD, CAPTCHA);
 
 /** Runs the tasks with at most `limit` in flight; answers their results in order and the wall time. */
 async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<{ results: T[]; ms: number }> {

@@ -1,5 +1,6 @@
 import type { Deps } from "./deps.ts";
 import { shanghaiYear } from "./lib/shanghai.ts";
+import { textPdf } from "./lib/text-pdf.ts";
 import { CITIES } from "./modules/enterprises/domain.ts";
 import type { HistoryOrder } from "./modules/orders/history-service.ts";
 import type { OrderStatus, ProductSnapshot } from "./modules/orders/domain.ts";
@@ -472,26 +473,4 @@ function demoDocuments(s: HistorySettlement) {
       `Contract amount CNY ${yuanText(s.contractFen)}`,
     ]);
   return { invoice: { name: "发票（演示）.pdf", bytes: pdf("INVOICE") }, acceptance: { name: "验收报告（演示）.pdf", bytes: pdf("ACCEPTANCE REPORT") } };
-}
-
-/** A minimal valid one-page PDF with lines of ASCII text in Helvetica. */
-export function textPdf(lines: string[]): Uint8Array {
-  const text = lines.map((l, i) => `BT /F1 ${i ? 12 : 18} Tf 72 ${770 - i * 28} Td (${l.replace(/[()\\]/g, "\\$&")}) Tj ET`).join("\n");
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
-    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-  ];
-  let out = "%PDF-1.4\n";
-  const offsets: number[] = [];
-  objects.forEach((o, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((n) => `${String(n).padStart(10, "0")} 00000 n \n`).join("")}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return new TextEncoder().encode(out);
 }

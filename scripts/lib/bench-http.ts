@@ -128,3 +128,18 @@ export function pageErrors(html: string): string {
   const title = html.match(/<h1[^>]*>([\s\S]*?)<\/h1>/)?.[1];
   return [title && decode(title.replace(/<[^>]+>/g, "")).trim(), ...found].filter(Boolean).join(" | ").slice(0, 300);
 }
+
+/**
+ * Signs in through 账号密码登录 as a person would: GET /login for the form (CSRF token, captcha
+ * id), POST it with the phone, the password and the captcha answer (the server runs with the test
+ * captcha, CAPTCHA_TEST_ANSWER). Throws unless the server answers 303.
+ */
+export async function signIn(base: string, phone: string, password: string, captcha: string): Promise<Client> {
+  const c = new Client(base);
+  const page = await c.get("/login");
+  const f = formOf(page.html, "/login/password");
+  if (!f) throw new Error(`no 账号密码登录 form on ${base}/login`);
+  const res = await c.post("/login/password", { ...f, phone, password, captcha });
+  if (res.status !== 303) throw new Error(`sign-in of ${phone} on ${base}: ${res.status} ${pageErrors(res.html)}`);
+  return c;
+}

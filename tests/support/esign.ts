@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type IncomingHttpHeaders, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { textPdf } from "../../src/lib/text-pdf.ts";
 
 /** Helpers for the e-signature tests: a callback receiver over real HTTP, test PDFs, parties' data. */
 
@@ -73,24 +74,7 @@ export async function until<T>(cond: () => T | Promise<T>, timeoutMs = 20_000, w
 }
 
 /** A small well-formed one-page PDF (cross-reference table and startxref), unique by `note`. */
-export function testPdf(note: string): Uint8Array {
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-    `<< /Length ${`BT /F1 12 Tf 72 760 Td (${note}) Tj ET`.length} >>\nstream\nBT /F1 12 Tf 72 760 Td (${note}) Tj ET\nendstream`,
-  ];
-  let out = "%PDF-1.4\n";
-  const offsets: number[] = [];
-  objects.forEach((o, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return new TextEncoder().encode(out);
-}
+export const testPdf = (note: string): Uint8Array => textPdf([note]);
 
 export const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
