@@ -21,7 +21,7 @@ const UNAVAILABLE = new Set([
   "57P02",
   "57P03",
 ]);
-export const isConnectionError = (err: unknown) => {
+const isConnectionError = (err: unknown) => {
   const code = (err as { code?: string } | null)?.code;
   return !!code && (UNAVAILABLE.has(code) || code.startsWith("08"));
 };
