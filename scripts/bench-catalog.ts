@@ -33,6 +33,7 @@ import { buildApp } from "../src/app.ts";
 import { buildDeps, closeDeps } from "../src/compose.ts";
 import { loadConfig } from "../src/config.ts";
 import { seedScale } from "./lib/seed-scale.ts";
+import { benchKey, numberOption } from "./lib/bench-args.ts";
 
 const { values } = parseArgs({
   options: {
@@ -43,21 +44,11 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
   },
 });
-const num = (name: string, v: string | undefined, min: number, max: number) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    console.error(`--${name} must be a number between ${min} and ${max}`);
-    process.exit(2);
-  }
-  return n;
-};
-const DURATION_MS = num("duration", values.duration, 1, 60) * 1000;
-const CONCURRENCY = Math.floor(num("concurrency", values.concurrency, 1, 200));
-const PROVIDERS = Math.floor(num("providers", values.providers, 1, 100_000));
-const PRODUCTS = Math.floor(num("products", values.products, 1, 1_000_000));
+const DURATION_MS = numberOption("duration", values.duration, 1, 60) * 1000;
+const CONCURRENCY = Math.floor(numberOption("concurrency", values.concurrency, 1, 200));
+const PROVIDERS = Math.floor(numberOption("providers", values.providers, 1, 100_000));
+const PRODUCTS = Math.floor(numberOption("products", values.products, 1, 1_000_000));
 const WARMUP_MS = 1000;
-/** A throw-away field encryption key: production refuses to start without one. */
-const benchKey = () => `bench:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
 const MAX_REQUESTS = 500_000;
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 

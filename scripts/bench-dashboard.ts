@@ -36,6 +36,7 @@ import { pgDashboard } from "../src/modules/dashboard/pg.ts";
 import { pgSettlements } from "../src/modules/settlement/pg.ts";
 import type { Db } from "../src/ports/db.ts";
 import { seedScale } from "./lib/seed-scale.ts";
+import { benchKey, intOption } from "./lib/bench-args.ts";
 
 const { values } = parseArgs({
   options: {
@@ -49,15 +50,7 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
   },
 });
-const int = (name: string, v: string | undefined, min: number, max: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer between ${min} and ${max}`);
-    process.exit(2);
-  }
-  return n;
-};
-const REQUESTS = int("requests", values.requests, 10, 100_000);
+const REQUESTS = intOption("requests", values.requests, 10, 100_000);
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const given = values.schema;
 if (given && !/^[a-z_][a-z0-9_]{0,62}$/.test(given)) {
@@ -65,7 +58,6 @@ if (given && !/^[a-z_][a-z0-9_]{0,62}$/.test(given)) {
   process.exit(2);
 }
 const schema = given ?? `bench_dashboard_${Date.now()}`;
-const benchKey = () => `bench:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
 const machine = `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const load = () =>
   loadavg()
@@ -129,11 +121,11 @@ try {
     try {
       await migrate(seedDb);
       const r = await seedScale(seedDb, {
-        providers: int("providers", values.providers, 1, 1_000_000),
-        products: int("products", values.products, 1, 10_000_000),
-        enterprises: int("enterprises", values.enterprises, 1, 10_000_000),
-        orders: int("orders", values.orders, 0, 100_000_000),
-        ledger: int("ledger", values.ledger, 0, 1_000_000_000),
+        providers: intOption("providers", values.providers, 1, 1_000_000),
+        products: intOption("products", values.products, 1, 10_000_000),
+        enterprises: intOption("enterprises", values.enterprises, 1, 10_000_000),
+        orders: intOption("orders", values.orders, 0, 100_000_000),
+        ledger: intOption("ledger", values.ledger, 0, 1_000_000_000),
         log: (l) => console.log(`  ${l}`),
       });
       console.log(`Seeded ${schema} in ${(r.ms / 1000).toFixed(1)} s`);

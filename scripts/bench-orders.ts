@@ -68,6 +68,7 @@ import type { Db } from "../src/ports/db.ts";
 import { ROOT, type Server, childEnv, freePort, freshDatabase, startServer } from "../tests/support/processes.ts";
 import { type Answer, Client, formOf, linkWithClass, pageErrors, signIn as signInAs } from "./lib/bench-http.ts";
 import { checkOrderPayments, checkOrdersAgainstLedger } from "./lib/order-ledger-checks.ts";
+import { benchKey, intOption, quantile } from "./lib/bench-args.ts";
 
 const { values } = parseArgs({
   options: {
@@ -79,18 +80,10 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
   },
 });
-const int = (name: string, v: string | undefined, min: number, max: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer between ${min} and ${max}`);
-    process.exit(2);
-  }
-  return n;
-};
-const ORDERS = int("orders", values.orders, 1, 100_000);
-const RACE = int("race", values.race, 0, 10_000);
-const CONCURRENCY = int("concurrency", values.concurrency, 1, 1000);
-const WAIT_MS = int("wait-timeout", values["wait-timeout"], 5, 3600) * 1000;
+const ORDERS = intOption("orders", values.orders, 1, 100_000);
+const RACE = intOption("race", values.race, 0, 10_000);
+const CONCURRENCY = intOption("concurrency", values.concurrency, 1, 1000);
+const WAIT_MS = intOption("wait-timeout", values["wait-timeout"], 5, 3600) * 1000;
 const SUBMIT_ONLY = values["submit-only"];
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -105,7 +98,6 @@ const RACE_BALANCE_FEN = Math.min(LARGE_QUOTA_FEN, Math.floor(RACE / 3) * DEDUCT
 const RACE_FITS = RACE ? Math.floor(RACE_BALANCE_FEN / DEDUCTION_FEN) + (RACE_BALANCE_FEN % DEDUCTION_FEN ? 1 : 0) : 0;
 const CAPTCHA = "BENCH";
 const TSX = join(ROOT, "node_modules/.bin/tsx");
-const benchKey = () => `bench:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
 const phoneOf = (i: number) => String(15_100_000_000 + i); // i = 1..ORDERS; the race enterprise is ORDERS + 1
 const LEGAL_NAMES = ["张伟", "王芳", "李娜", "刘强", "陈静", "杨洋", "黄磊", "赵敏", "周杰"];
 /** Enterprise i's codes: a well-formed 统一社会信用代码 and its legal representative's ID number. */
@@ -153,7 +145,6 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<{ re
   return { results, ms: performance.now() - t0 };
 }
 
-const quantile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : Number.NaN);
 const ms1 = (x: number) => (Number.isNaN(x) ? "" : x.toFixed(1));
 
 // ---- waiting for what a callback or a job does: one poller for every waiting order ----

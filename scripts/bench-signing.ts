@@ -23,6 +23,7 @@ import { makeTestApp } from "../tests/support/app.ts";
 import { asMockEsign } from "../src/adapters/mock-esign/mock-esign.ts";
 import { accountOf, productBy } from "../tests/support/orders.ts";
 import { type SigningWorld, makeSeal, sign, signingOrder } from "../tests/support/signing.ts";
+import { intOption } from "./lib/bench-args.ts";
 
 const { values } = parseArgs({
   options: {
@@ -31,17 +32,9 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "20" },
   },
 });
-const int = (name: string, v: string | undefined, min: number, max: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer between ${min} and ${max}`);
-    process.exit(2);
-  }
-  return n;
-};
-const ORDERS = int("orders", values.orders, 1, 2000);
-const REPLAYS = int("replays", values.replays, 1, 100_000);
-const CONCURRENCY = int("concurrency", values.concurrency, 1, 500);
+const ORDERS = intOption("orders", values.orders, 1, 2000);
+const REPLAYS = intOption("replays", values.replays, 1, 100_000);
+const CONCURRENCY = intOption("concurrency", values.concurrency, 1, 500);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -23,6 +23,7 @@ import { openPglite } from "../src/adapters/pglite.ts";
 import { openPostgres } from "../src/adapters/postgres.ts";
 import type { Db } from "../src/ports/db.ts";
 import { seedScale } from "./lib/seed-scale.ts";
+import { intOption } from "./lib/bench-args.ts";
 
 const { values } = parseArgs({
   options: {
@@ -36,20 +37,12 @@ const { values } = parseArgs({
     seed: { type: "string", default: "20261128" },
   },
 });
-const int = (name: string, v: string | undefined, min: number, max: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer between ${min} and ${max}`);
-    process.exit(2);
-  }
-  return n;
-};
-const providers = int("providers", values.providers, 1, 1_000_000);
-const products = int("products", values.products, 0, 10_000_000);
-const seed = int("seed", values.seed, 0, 2 ** 31);
-const enterprises = int("enterprises", values.enterprises, 0, 10_000_000);
-const orders = int("orders", values.orders, 0, 100_000_000);
-const ledger = int("ledger", values.ledger, 0, 1_000_000_000);
+const providers = intOption("providers", values.providers, 1, 1_000_000);
+const products = intOption("products", values.products, 0, 10_000_000);
+const seed = intOption("seed", values.seed, 0, 2 ** 31);
+const enterprises = intOption("enterprises", values.enterprises, 0, 10_000_000);
+const orders = intOption("orders", values.orders, 0, 100_000_000);
+const ledger = intOption("ledger", values.ledger, 0, 1_000_000_000);
 if (orders > 0 && (enterprises === 0 || products === 0)) {
   console.error("--orders needs --enterprises and --products");
   process.exit(2);
