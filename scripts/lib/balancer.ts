@@ -5,7 +5,8 @@
  *
  * - requests go round-robin to the backends whose `/readyz` answered 200 at the last check
  *   (checked every `checkMs`); a backend that starts draining (SIGTERM -> /readyz 503) or dies
- *   gets no new requests after the next check;
+ *   gets no new requests after the next check; a check answered too late (over 1 s, a busy
+ *   backend) leaves the backend as it was;
  * - a request whose connection to a backend fails before any byte of the answer came back
  *   (refused, reset, the backend gone) is sent once more to another ready backend — whatever the
  *   method, since the backend never answered it. The request body is buffered for that;
@@ -51,8 +52,11 @@ export async function startBalancer(opts: { port?: number; backends: string[]; c
       const res = await fetch(`${b.url}/readyz`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
       b.ready = res.status === 200;
-    } catch {
-      b.ready = false;
+    } catch (err) {
+      // A busy backend answers its check late (its pool is queued behind the load): that is no
+      // refusal, it keeps its state, as nginx keeps an upstream that is slow but answering. A
+      // refused or reset connection takes it out.
+      if ((err as Error).name !== "TimeoutError") b.ready = false;
     }
   };
   const check = async () => {
