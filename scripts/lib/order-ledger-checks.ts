@@ -1,8 +1,9 @@
 /**
  * Consistency checks of orders against the voucher ledger, and of paid orders' money lines against
  * their payments, read with SQL straight from the tables (not through the services whose work they
- * check). Used by scripts/bench-orders.ts after its load and by tests/integration/orders-race.test.ts
- * after its races. Each check answers the rows that break it (empty: it holds). See docs/vouchers.md
+ * check). Used by scripts/bench-orders.ts after its load, by tests/integration/orders-race.test.ts
+ * after its races, and by scripts/bench-faults.ts and scripts/bench-rush.ts (with the confirmed-orders
+ * and quota application checks below). Each check answers the rows that break it (empty: it holds). See docs/vouchers.md
  * (the ledger), docs/orders.md (the guarantees) and docs/payments.md (money lines and payments).
  */
 import type { Db } from "../../src/ports/db.ts";
