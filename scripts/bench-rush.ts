@@ -150,6 +150,7 @@ console.log(
 );
 console.log(`bench:rush --enterprises ${ENTERPRISES} --orders ${ORDERS} --concurrency ${CONCURRENCY}`);
 const started = performance.now();
+let stats: { requests: number; failed: number; checkFailures: Record<string, number> } | undefined;
 try {
   // ---- 1. setup ----
   let t = performance.now();
@@ -187,6 +188,7 @@ try {
   const B: Server = await start();
   const lb = await startBalancer({ backends: [A.url, B.url] });
   cleanups.push(() => lb.close());
+  stats = lb.stats;
   const db = await openPostgres(pg.url, { max: 4, statementTimeoutMs: 300_000 });
   cleanups.push(() => db.close());
   console.log(
@@ -398,7 +400,7 @@ try {
     `The rush: ${applied} applications in ${secs(rushMs)} (goal: ${ENTERPRISES} within 60 s ${rushMs <= 60_000 ? "met" : "MISSED"}); the race: ${submissions} submissions in ${secs(raceMs)}`,
   );
   console.log(
-    `Balancer: ${lb.stats.requests} requests, ${lb.stats.retried} retried, ${lb.stats.failed} failed; per instance ${Object.values(lb.stats.perBackend).join(" / ")}`,
+    `Balancer: ${lb.stats.requests} requests, ${lb.stats.retried} retried, ${lb.stats.failed} failed; per instance ${Object.values(lb.stats.perBackend).join(" / ")}; health checks not answered 200 in time: ${JSON.stringify(lb.stats.checkFailures)}`,
   );
 
   // ---- 7. the checks ----
@@ -449,6 +451,7 @@ try {
   check(`no unexpected answer${surprises.length ? `: ${surprises.slice(0, 5).join(" | ")}` : ""}`, surprises.length === 0);
 } catch (err) {
   console.error(err);
+  if (stats) console.error(`balancer so far: ${JSON.stringify(stats)}`);
   failures.push(String(err));
 } finally {
   for (const c of cleanups.reverse()) await c().catch((err) => console.error("cleanup:", err));
