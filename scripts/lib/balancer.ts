@@ -5,7 +5,8 @@
  *
  * - requests go round-robin to the backends whose `/readyz` answered 200 at the last check
  *   (checked every `checkMs`); a backend that starts draining (SIGTERM -> /readyz 503) or dies
- *   gets no new requests after the next check;
+ *   gets no new requests after the next check; a check answered too late (over 1 s, a busy
+ *   backend) leaves the backend as it was;
  * - a request whose connection to a backend fails before any byte of the answer came back
  *   (refused, reset, the backend gone) is sent once more to another ready backend — whatever the
  *   method, since the backend never answered it. The request body is buffered for that;
@@ -17,7 +18,14 @@
 import { Agent, type IncomingMessage, request, type Server, type ServerResponse, createServer } from "node:http";
 
 export type Backend = { url: string; ready: boolean };
-export type BalancerStats = { requests: number; retried: number; failed: number; perBackend: Record<string, number> };
+export type BalancerStats = {
+  requests: number;
+  retried: number;
+  failed: number;
+  perBackend: Record<string, number>;
+  /** Health checks that did not answer 200 in time, by what happened (a status, or the error's code or name). */
+  checkFailures: Record<string, number>;
+};
 export type Balancer = {
   url: string;
   backends: Backend[];
@@ -36,7 +44,7 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
 export async function startBalancer(opts: { port?: number; backends: string[]; checkMs?: number }): Promise<Balancer> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const backends: Backend[] = opts.backends.map((url) => ({ url, ready: false }));
-  const stats: BalancerStats = { requests: 0, retried: 0, failed: 0, perBackend: {} };
+  const stats: BalancerStats = { requests: 0, retried: 0, failed: 0, perBackend: {}, checkFailures: {} };
   let next = 0;
 
   const pick = (skip?: Backend): Backend | undefined => {
@@ -51,8 +59,15 @@ export async function startBalancer(opts: { port?: number; backends: string[]; c
       const res = await fetch(`${b.url}/readyz`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
       b.ready = res.status === 200;
-    } catch {
-      b.ready = false;
+      if (!b.ready) stats.checkFailures[String(res.status)] = (stats.checkFailures[String(res.status)] ?? 0) + 1;
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      const why = e.cause?.code ?? e.name;
+      stats.checkFailures[why] = (stats.checkFailures[why] ?? 0) + 1;
+      // A busy backend answers its check late (its pool is queued behind the load): that is no
+      // refusal, it keeps its state, as nginx keeps an upstream that is slow but answering. A
+      // refused or reset connection takes it out.
+      if ((err as Error).name !== "TimeoutError") b.ready = false;
     }
   };
   const check = async () => {

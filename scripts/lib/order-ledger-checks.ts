@@ -1,8 +1,9 @@
 /**
  * Consistency checks of orders against the voucher ledger, and of paid orders' money lines against
  * their payments, read with SQL straight from the tables (not through the services whose work they
- * check). Used by scripts/bench-orders.ts after its load and by tests/integration/orders-race.test.ts
- * after its races. Each check answers the rows that break it (empty: it holds). See docs/vouchers.md
+ * check). Used by scripts/bench-orders.ts after its load, by tests/integration/orders-race.test.ts
+ * after its races, and by scripts/bench-faults.ts and scripts/bench-rush.ts (with the confirmed-orders
+ * and quota application checks below). Each check answers the rows that break it (empty: it holds). See docs/vouchers.md
  * (the ledger), docs/orders.md (the guarantees) and docs/payments.md (money lines and payments).
  */
 import type { Db } from "../../src/ports/db.ts";
@@ -222,5 +223,81 @@ export async function checkOrderPayments(db: Db, opts: { mockDeliveries?: boolea
     const [found] = await db.query<{ n: number }>("select count(*)::int as n from orders where id = any($1::uuid[])", [opts.completed]);
     if (found!.n !== opts.completed.length) out.at(-1)!.failures.push({ expected: opts.completed.length, found: found!.n });
   }
+  return out;
+}
+
+/**
+ * What clients saw confirmed against the orders table: `confirmed` lists each confirmation (a 303
+ * to the order's page) as the client keyed it, `${phone}/${submission key}`, with the order id it
+ * was sent to (a double click answers the same order twice). Checks: every confirmed order exists
+ * once with that key, these enterprises have no other order, and no submission key has two orders.
+ */
+export async function checkConfirmedOrders(db: Db, confirmed: { key: string; id: string }[], phones: string[]): Promise<CheckResult[]> {
+  const orders = await db.query<{ id: string; key: string }>(
+    `select o.id, a.phone || '/' || o.submission_key as key
+       from orders o join enterprises e on e.id = o.enterprise_id join accounts a on a.id = e.account_id
+      where a.phone = any($1::text[])`,
+    [phones],
+  );
+  const byId = new Map(orders.map((o) => [o.id, o.key]));
+  const confirmedIds = new Set(confirmed.map((c) => c.id));
+  const perKey = new Map<string, string[]>();
+  for (const o of orders) perKey.set(o.key, [...(perKey.get(o.key) ?? []), o.id]);
+  return [
+    {
+      name: `every order a client saw confirmed exists, with the submission key it posted (${confirmed.length} confirmations of ${confirmedIds.size} orders)`,
+      failures: confirmed.filter((c) => byId.get(c.id) !== c.key),
+    },
+    {
+      name: `no other order of these enterprises (${orders.length} in the database)`,
+      failures: orders.filter((o) => !confirmedIds.has(o.id)),
+    },
+    {
+      name: "one order per submission key (no duplicate from a resubmission or a double click)",
+      failures: [...perKey].filter(([, ids]) => ids.length > 1).map(([key, ids]) => ({ key, ids })),
+    },
+  ];
+}
+
+/**
+ * Quota applications (服务券配额申请) and the voucher accounts their approvals opened, straight from
+ * the tables: no enterprise applied twice, every approval granted once, and each programme's
+ * totals hold (nothing reserved or used beyond what it granted). Used by scripts/bench-rush.ts.
+ */
+export const QUOTA_APPLICATION_CHECKS: { name: string; sql: string }[] = [
+  {
+    name: "no enterprise has two live (pending or approved) applications for one programme",
+    sql: `select programme_id, enterprise_id, count(*)::int as n from quota_applications
+           where status in ('pending', 'approved') group by programme_id, enterprise_id having count(*) > 1`,
+  },
+  {
+    name: "every approved application opened exactly one voucher account, granted its approved amount",
+    sql: `select q.id, q.approved_fen, count(a.id)::int as accounts, min(a.granted_fen) as granted_fen
+            from quota_applications q left join voucher_accounts a on a.application_id = q.id
+           where q.status = 'approved' group by q.id, q.approved_fen
+          having count(a.id) <> 1 or min(a.granted_fen) <> q.approved_fen`,
+  },
+  {
+    name: "every voucher account belongs to an approved application of its enterprise and programme",
+    sql: `select a.id, q.status from voucher_accounts a left join quota_applications q on q.id = a.application_id
+           where q.id is null or q.status <> 'approved' or q.enterprise_id <> a.enterprise_id or q.programme_id <> a.programme_id`,
+  },
+  {
+    name: "per programme: granted = the approved amounts, and reserved + consumed + expired + recalled <= granted",
+    sql: `select p.id, p.name, q.approved, a.granted, a.used
+            from voucher_programmes p
+            left join (select programme_id, sum(approved_fen)::bigint as approved from quota_applications where status = 'approved' group by programme_id) q
+                   on q.programme_id = p.id
+            left join (select programme_id, sum(granted_fen)::bigint as granted,
+                              sum(reserved_fen + consumed_fen + expired_fen + recalled_fen)::bigint as used
+                         from voucher_accounts group by programme_id) a on a.programme_id = p.id
+           where coalesce(q.approved, 0) <> coalesce(a.granted, 0) or coalesce(a.used, 0) > coalesce(a.granted, 0)`,
+  },
+];
+
+/** Runs the quota application checks; the results in the order above. */
+export async function checkQuotaApplications(db: Db): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const c of QUOTA_APPLICATION_CHECKS) out.push({ name: c.name, failures: await db.query(c.sql) });
   return out;
 }

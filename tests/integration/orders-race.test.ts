@@ -171,6 +171,30 @@ describe(`orders raced from two app instances (${process.env.DATABASE_URL ? "Pos
     await expectLedgerConsistent();
   });
 
+  it("a double click of 提交订单 (one submission key twice at once, one per instance) when the voucher has room for one order answers that order twice, never 额度已用完", async () => {
+    const account = await accountOf("13800000002");
+    for (let round = 0; round < 4; round++) {
+      // Free exactly one deduction: cancel one of the orders the first race made.
+      const [held] = await a.deps.db.query<{ id: string }>(
+        `select o.id from orders o join enterprises e on e.id = o.enterprise_id
+          where e.account_id = $1 and o.status = 'pending_acceptance' and o.deduction_fen = $2 order by o.id limit 1`,
+        [account, DEDUCTION],
+      );
+      expect((await a.deps.orders.cancel(account, held!.id, "重新下单")).ok).toBe(true);
+      const v = await voucherOf(account);
+      expect(v.availableFen).toBe(DEDUCTION);
+      const input = { productId: product, useVoucher: true, voucherAccountId: v.accountId, submissionKey: submissionKey(product, 500 + round) };
+      const results = await Promise.all([a.deps.orders.submit(account, input), b.deps.orders.submit(account, input)]);
+      expect(results.map((r) => r.ok)).toEqual([true, true]);
+      const [x, y] = results.map((r) => (r.ok ? r.value : undefined));
+      expect(x!.order.id).toBe(y!.order.id);
+      expect([x!.replayed, y!.replayed].sort()).toEqual([false, true]);
+      expect(x!.order.deductionFen).toBe(DEDUCTION);
+      expect((await voucherOf(account)).availableFen).toBe(0);
+    }
+    await expectLedgerConsistent();
+  });
+
   it("the consistency checks catch a reservation without its order and an order whose deduction the ledger does not hold", async () => {
     const ent = await accountOf("13800000001");
     const v = await voucherOf(ent);

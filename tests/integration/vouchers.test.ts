@@ -53,9 +53,9 @@ describe("服务券配额申请: 通用券", () => {
 
     // Applying twice is refused and changes nothing.
     await b.get("/me/quota");
-    await b.post(`/me/quota/${generalId}/apply`, {});
-    await b.get("/me/quota");
+    expect((await b.post(`/me/quota/${generalId}/apply`, {})).status).toBe(409);
     expect(b.lastHtml).toContain("请勿重复申请");
+    expect(b.lastHtml).toContain('class="state state-pending">待审核<');
     expect(await apps(phone)).toHaveLength(1);
 
     const r = await signInAdmin(t, "reviewer");

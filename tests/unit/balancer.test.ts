@@ -3,13 +3,18 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Balancer, startBalancer } from "../../scripts/lib/balancer.ts";
 
 /** A backend that answers /readyz with `ready` and everything else with its name and the body it got. */
-async function backend(name: string, state = { ready: true }): Promise<{ url: string; server: Server; state: { ready: boolean } }> {
+async function backend(
+  name: string,
+  state: { ready: boolean; slow?: boolean } = { ready: true },
+): Promise<{ url: string; server: Server; state: { ready: boolean; slow?: boolean } }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       if (req.url === "/readyz") {
-        res.writeHead(state.ready ? 200 : 503).end();
+        // A busy backend: its check answers after the balancer's 1 s.
+        if (state.slow) setTimeout(() => res.writeHead(200).end(), 1500).unref();
+        else res.writeHead(state.ready ? 200 : 503).end();
         return;
       }
       res.writeHead(200, { "content-type": "text/plain", "x-forwarded-for-seen": String(req.headers["x-forwarded-for"] ?? "") });
@@ -46,6 +51,21 @@ describe("the benchmarks' load balancer", () => {
       seen.add(text[0]!);
     }
     expect([...seen].sort()).toEqual(["a", "b"]);
+  });
+
+  it("keeps a backend whose /readyz answers late (busy, not refusing) and counts the late checks", async () => {
+    const a = await backend("a");
+    closers.push(() => close(a.server));
+    const lb = await startBalancer({ backends: [a.url], checkMs: 50 });
+    closers.push(() => lb.close());
+    expect(lb.backends[0]!.ready).toBe(true);
+    a.state.slow = true;
+    const end = Date.now() + 10_000;
+    while (!lb.stats.checkFailures.TimeoutError && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(lb.stats.checkFailures.TimeoutError).toBeGreaterThan(0);
+    expect(lb.backends[0]!.ready).toBe(true);
+    const res = await fetch(`${lb.url}/x`, { method: "POST", body: "n=1" });
+    expect(await res.text()).toBe("a:POST:n=1");
   });
 
   it("sends no new requests to a backend whose /readyz says 503", async () => {

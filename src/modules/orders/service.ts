@@ -289,7 +289,13 @@ export function orderService(deps: OrderDeps) {
             if (hasExpired(programme, now())) return refuse({ voucherAccountId: "服务券已过期，不能使用" });
             if (!isValidOn(programme, now())) return refuse({ voucherAccountId: "服务券尚未到使用期，不能使用" });
             const available = availableFen(account);
-            if (available <= 0) return refuse({ voucherAccountId: "服务券可用额度已用完" });
+            if (available <= 0) {
+              // The lock may have waited for a racing submission of this very key (a double click) that
+              // took what was left: its order, committed now, is the answer, not "used up".
+              const raced = await repo.bySubmissionKey(enterprise.id, keyText);
+              if (raced) return ok({ order: raced, replayed: true });
+              return refuse({ voucherAccountId: "服务券可用额度已用完" });
+            }
             voucher = { accountId: account.id, rateBp: programme.subsidyRateBp, capFen: programme.perOrderCapFen, availableFen: available };
           }
           const amounts = orderAmounts({ unitPriceFen: revision.priceFen, quantity: q.quantity, voucher });

@@ -197,7 +197,14 @@ export function voucherRoutes() {
       const documents = await formUploads(c, "documents");
       const res = await c.var.deps.vouchers.apply(c.var.viewer.account!.id, c.req.valid("param").id, { amountFen: amount, documents }, c.var.requestId);
       if (!res.ok) {
-        if (res.status === 403 || res.status === 404 || (res.status === 409 && res.errors._form)) {
+        if (res.status === 409 && res.errors._form) {
+          // 已申请过 / 不在申请期内: refused with a 409 (a second application in a rush must not look like a success),
+          // the message on 服务券配额申请 as it is now.
+          flash(c, res.errors._form, "error");
+          const data = await c.var.deps.vouchers.quotaCards(c.var.viewer.account!.id);
+          return render(c, "me/quota", { title: "服务券配额申请", menu: "quota", ...data, labels }, 409);
+        }
+        if (res.status === 403 || res.status === 404) {
           flash(c, res.errors._form ?? "无法申请", "error");
           return c.redirect("/me/quota", 303);
         }
