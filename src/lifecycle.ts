@@ -84,6 +84,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       const left = jobs.running?.() ?? [];
       if (left.length) log.warn({ jobs: left }, "jobs still running when the job engine stopped: failed by the engine, to be retried");
       phase = "dependencies";
+      log.info({}, "shutting down: closing the pools and the cache");
       await opts.closeDeps();
       phase = "done";
       log.info({ ms: Date.now() - startedAt }, "shut down");

@@ -264,4 +264,36 @@ describe("graceful stop on SIGTERM", () => {
       await where.remove();
     }
   }, 180_000);
+
+  it("Deno (npm run start:deno): drains, answers the request in flight with 200, then stops accepting and exits 0", async () => {
+    const where = await place();
+    const port = await freePort();
+    const server = await startServer(join(ROOT, "node_modules/.bin/deno"), ["run", "-A", "--node-modules-dir=manual", "src/main.deno.ts"], {
+      env: common(port, { ...where.env, SHUTDOWN_GRACE_MS: "1500" }),
+      port,
+      readyPath: "/readyz",
+      timeoutMs: 120_000,
+    });
+    try {
+      const slow = await slowLookup(server.url);
+      const code = exitCode(server);
+      server.child.kill("SIGTERM");
+      const draining = await until("/readyz 503", async () => {
+        const r = await readyz(server.url);
+        return r.status === 503 ? r : undefined;
+      });
+      expect(draining.body).toEqual({ status: "draining" });
+      // On Deno the server stops accepting once the requests in flight are answered (src/main.deno.ts).
+      slow.finish();
+      const answer = await slow.answer;
+      expect(answer.status, answer.html).toBe(200);
+      expect(answer.html).toContain(slow.reference);
+      await until("new connections refused", async () => ((await refused(port)) ? true : undefined));
+      expect(await code).toBe(0);
+      expect(server.output()).toContain('"msg":"shut down"');
+    } finally {
+      await server.stop();
+      await where.remove();
+    }
+  }, 180_000);
 });
