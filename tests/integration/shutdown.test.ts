@@ -14,7 +14,9 @@ import { ROOT, type Server, childEnv, freePort, freshDatabase, startServer, temp
  * `lifecycle-probe`, held by this test). On the embedded default, or with DATABASE_URL on a fresh
  * database of that server and a Redis of this test's own.
  */
-const TSX = join(ROOT, "node_modules/.bin/tsx");
+/** As `npm start` and the Dockerfile run the server: one node process with tsx as its loader. */
+const NODE = process.execPath;
+const viaNode = (entry: string) => ["--import", "tsx", entry];
 const CAPTCHA = "SHUTDOWN";
 const PHONE = "13912345678";
 const SHARED_PG = process.env.DATABASE_URL;
@@ -109,7 +111,7 @@ const readyz = async (base: string) => {
   return { status: res.status, body: (await res.json()) as { status: string }, connection: res.headers.get("connection") };
 };
 
-/** The exit code of the server's process (tsx passes its child's on). */
+/** The exit code of the server's process. */
 const exitCode = (s: Server) =>
   s.child.exitCode !== null ? Promise.resolve(s.child.exitCode) : new Promise<number | null>((r) => s.child.once("exit", (code) => r(code)));
 
@@ -164,7 +166,7 @@ describe("graceful stop on SIGTERM", () => {
     const where = await place();
     const probe = await probeReceiver();
     const port = await freePort();
-    const server = await startServer(TSX, ["tests/support/probe-server.ts"], {
+    const server = await startServer(NODE, viaNode("tests/support/probe-server.ts"), {
       env: common(port, { ...where.env, SHUTDOWN_GRACE_MS: "1500", PROBE_JOB_URL: probe.url }),
       port,
       readyPath: "/readyz",
@@ -211,7 +213,7 @@ describe("graceful stop on SIGTERM", () => {
     const where = await place();
     const probe = await probeReceiver();
     const port = await freePort();
-    const server = await startServer(TSX, ["tests/support/probe-server.ts"], {
+    const server = await startServer(NODE, viaNode("tests/support/probe-server.ts"), {
       env: common(port, { ...where.env, SHUTDOWN_TIMEOUT_MS: "3000", PROBE_JOB_URL: probe.url }),
       port,
       readyPath: "/readyz",
@@ -242,7 +244,7 @@ describe("graceful stop on SIGTERM", () => {
   it("npm start: a second signal exits at once, without waiting for the request in flight", async () => {
     const where = await place();
     const port = await freePort();
-    const server = await startServer(TSX, ["src/main.ts"], {
+    const server = await startServer(NODE, viaNode("src/main.ts"), {
       env: common(port, { ...where.env, SHUTDOWN_GRACE_MS: "20000", SHUTDOWN_TIMEOUT_MS: "60000" }),
       port,
       readyPath: "/readyz",
