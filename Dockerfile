@@ -46,5 +46,7 @@ EXPOSE 3000
 # Liveness only (/readyz also checks the database and the cache). Uses Node's fetch: the slim image has no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# tsx forwards SIGTERM/SIGINT to the app, which closes the server and the database before exiting.
-CMD ["node_modules/.bin/tsx", "src/main.ts"]
+# One process: node with tsx as its loader gets SIGTERM itself and drains (src/lifecycle.ts). Not the
+# tsx wrapper: it SIGKILLs its child when the child has not acknowledged a relayed signal within 30 ms,
+# which a busy server may not.
+CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -29,6 +29,7 @@ import { parseArgs } from "node:util";
 import { openPostgres } from "../src/adapters/postgres.ts";
 import { submissionKey } from "../src/modules/orders/domain.ts";
 import { type Server, childEnv, freePort, processTree, startServer } from "../tests/support/processes.ts";
+import { until } from "./lib/bench-args.ts";
 import { type Answer, Client, formOf, signIn as signInAs } from "./lib/bench-http.ts";
 import { checkConfirmedOrders, checkOrdersAgainstLedger } from "./lib/order-ledger-checks.ts";
 import { startOwnPostgres, startOwnRedis } from "./lib/own-services.ts";
@@ -47,7 +48,6 @@ const check = (ok: boolean, what: string) => {
   if (!ok) failures.push(what);
 };
 const cleanups: (() => Promise<unknown>)[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends the request; a refused or reset connection (the instance is gone) answers null. */
 async function attempt(p: Promise<Answer>): Promise<Answer | null> {
@@ -65,16 +65,6 @@ function twin(c: Client, base: string): Client {
   const t = new Client(base);
   t.cookies = c.cookies;
   return t;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 const started = performance.now();

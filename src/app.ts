@@ -91,8 +91,14 @@ const CSRF_OWN_TOKEN_PREFIXES = ["/mock-esign/", "/mock-pay/", "/callbacks/"];
 /** Masks mainland mobile numbers wherever they appear in a logged string. */
 export const maskPhonesIn = (s: string) => s.replace(/(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g, "$1****$2");
 
+/** What the process entry point tells the app about its own lifecycle (src/lifecycle.ts). */
+export type AppLifecycle = {
+  /** True once the process got SIGTERM: /readyz answers 503 draining and every answer ends its connection. */
+  draining: () => boolean;
+};
+
 /** Builds the whole HTTP application from its dependencies. Tests call this with their own adapters. */
-export function buildApp(deps: Deps) {
+export function buildApp(deps: Deps, lifecycle?: AppLifecycle) {
   const app = new Hono<AppEnv>();
   const production = deps.config.env === "production";
 
@@ -111,6 +117,9 @@ export function buildApp(deps: Deps) {
     // An answer given before the body was read (a refusal: 413, 403, 400) ends the connection, so
     // the client does not send its next request into the unread rest of this one.
     if (body.present && !body.finished) c.header("Connection", "close");
+    // Draining: no keep-alive, so the client (or balancer) opens its next request elsewhere and the
+    // server's connections end as their last answers go out.
+    else if (lifecycle?.draining()) c.header("Connection", "close");
     const url = new URL(c.req.url);
     deps.log.info(
       {
@@ -171,6 +180,8 @@ export function buildApp(deps: Deps) {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
+    // Shutting down: the balancer takes this instance out while it still serves what it was sent.
+    if (lifecycle?.draining()) return c.json({ status: "draining" }, 503);
     const checks = await Promise.allSettled([deps.db.query("select 1"), deps.cache.ping()]);
     const [db, cache] = checks.map((r) => (r.status === "fulfilled" ? "ok" : "down"));
     const ready = db === "ok" && cache === "ok";

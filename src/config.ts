@@ -22,6 +22,10 @@ const schema = z.object({
   DEMO_HISTORY: z.enum(["true", "false"]).default("true"),
   /** "true" mounts /dev/sms (default outside production). */
   DEV_SMS_OUTBOX: z.enum(["true", "false"]).optional(),
+  /** After SIGTERM: ms the server keeps serving while /readyz says draining (the balancer takes it out) before it stops accepting. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
+  /** The most ms a shutdown may take (grace, in-flight requests, running jobs, pools); then it exits 1, logging what still ran. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Trusted reverse proxies in front of the app: a number of hops, or a comma list of addresses / CIDR networks. */
   TRUST_PROXY: z.string().default("0"),
@@ -105,6 +109,8 @@ export type Config = {
   demoHistory: boolean;
   devSmsOutbox: boolean;
   logLevel: string;
+  /** Graceful stop (src/lifecycle.ts): the draining grace period after SIGTERM and the hard limit of the whole shutdown. */
+  shutdown: { graceMs: number; timeoutMs: number };
   trustProxy: TrustProxy;
   memoryCache: { maxEntries: number; maxBytes: number };
   session: { idleSeconds: number; absoluteSeconds: number };
@@ -179,6 +185,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.FILE_STORE === "postgres" && !e.DATABASE_URL) {
     throw new ConfigError("FILE_STORE=postgres needs DATABASE_URL (the embedded database serves one instance, whose files stay on disk)");
   }
+  if (e.SHUTDOWN_GRACE_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+    throw new ConfigError("SHUTDOWN_GRACE_MS must be less than SHUTDOWN_TIMEOUT_MS (the hard limit of the whole shutdown includes the grace period)");
+  }
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
   if (typeof trustProxy === "string") throw new ConfigError(`Invalid configuration: ${trustProxy}`);
   // Fail closed: public demo passwords and the live SMS outbox stay on this machine unless HOST says otherwise.
@@ -198,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demoHistory: e.DEMO_HISTORY === "true",
     devSmsOutbox,
     logLevel: e.LOG_LEVEL,
+    shutdown: { graceMs: e.SHUTDOWN_GRACE_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     trustProxy,
     memoryCache: { maxEntries: e.CACHE_MAX_ENTRIES, maxBytes: e.CACHE_MAX_MB * 1024 * 1024 },
     session: { idleSeconds: e.SESSION_IDLE_MINUTES * 60, absoluteSeconds: e.SESSION_ABSOLUTE_HOURS * 3600 },

@@ -1,10 +1,12 @@
 import { buildApp } from "./app.ts";
 import { closeDeps } from "./compose.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { createLifecycle } from "./lifecycle.ts";
 import { start, startJobs, welcomeText } from "./start.ts";
 
 /**
- * Deno entry point, the twin of src/main.ts: configuration -> adapters -> app -> Deno.serve.
+ * Deno entry point, the twin of src/main.ts: configuration -> adapters -> app -> Deno.serve, and the
+ * graceful stop of src/lifecycle.ts on SIGTERM / SIGINT.
  *
  *   node_modules/.bin/deno run -A --node-modules-dir=manual src/main.deno.ts   (npm run start:deno)
  *
@@ -34,7 +36,18 @@ async function main() {
   }
   const deps = await start(config);
   await startJobs(deps);
-  const app = buildApp(deps);
+  const lifecycle = createLifecycle({
+    graceMs: config.shutdown.graceMs,
+    timeoutMs: config.shutdown.timeoutMs,
+    log: deps.log,
+    jobs: deps.jobs,
+    closeDeps: () => closeDeps(deps),
+    // Deno.exit drops what pino has not written yet: a moment for its last lines first.
+    exit: (code) => setTimeout(() => Deno.exit(code), 100),
+  });
+  const app = buildApp(deps, { draining: lifecycle.draining });
+  // The requests in flight (until the app's Response is made), for the shutdown's log.
+  const active = new Map<object, { method: string; path: string; since: number }>();
   const server = Deno.serve(
     {
       port: config.port,
@@ -54,18 +67,31 @@ async function main() {
       },
     },
     // The app reads the client address from c.env.remoteAddr.hostname (src/web/http.ts clientIp).
-    (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr }),
+    async (req, info) => {
+      const key = {};
+      active.set(key, { method: req.method, path: new URL(req.url).pathname, since: Date.now() });
+      try {
+        return await app.fetch(req, { remoteAddr: info.remoteAddr });
+      } finally {
+        active.delete(key);
+        if (!active.size) quiet?.();
+      }
+    },
   );
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await server.shutdown();
-    await closeDeps(deps);
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  // Deno's shutdown() stops accepting, closes idle connections and waits for the requests in flight,
+  // but on Deno 2.9 it also makes the body of a request still being received unreadable
+  // (denoland/deno#36809): the app's requests in flight are let finish first (bounded by
+  // SHUTDOWN_TIMEOUT_MS), while the draining answers end their connections.
+  let quiet: (() => void) | undefined;
+  lifecycle.attach({
+    close: async () => {
+      while (active.size) await new Promise<void>((resolve) => (quiet = resolve));
+      await server.shutdown();
+    },
+    inFlight: () => [...active.values()].map((a) => `${a.method} ${a.path} ${Date.now() - a.since} ms`),
+  });
+  Deno.addSignalListener("SIGINT", () => lifecycle.signal("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => lifecycle.signal("SIGTERM"));
 }
 
 main().catch((err) => {

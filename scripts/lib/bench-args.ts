@@ -1,5 +1,6 @@
 /**
- * What every benchmark script needs besides HTTP: its numeric options checked (a wrong value
+ * What every benchmark script needs besides HTTP: its numeric options checked, waiting for a
+ * condition (a wrong value
  * stops the script with exit code 2 and says the range), a throw-away field encryption key (a
  * production-mode child refuses to start without one) and a quantile of sorted samples.
  */
@@ -30,3 +31,19 @@ export const benchKey = () => `bench:${btoa(String.fromCharCode(...crypto.getRan
 /** The p-quantile (0..1) of ascending samples; NaN when there are none. */
 export const quantile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : Number.NaN;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `fn` every 50 ms until it answers something other than undefined (a throw counts as not
+ * yet) and answers that; throws after `timeoutMs`, naming `what`.
+ */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}

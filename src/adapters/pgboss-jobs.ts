@@ -27,6 +27,7 @@ export const BATCH_SIZE = 5;
 export function pgBossJobs(target: PgBossTarget, opts: { schema?: string; log?: Logger; pollingIntervalSeconds?: number } = {}): Jobs {
   let boss: PgBoss | undefined;
   const queues = new Set<string>();
+  const active = new Map<string, { id: string; name: string; since: number }>();
   const listen = !("pglite" in target);
   const interval = opts.pollingIntervalSeconds ?? 2;
   const engine = () => {
@@ -83,23 +84,33 @@ export function pgBossJobs(target: PgBossTarget, opts: { schema?: string; log?: 
           // The engine's claim answers a batch in no particular order: run it oldest first, as one job per fetch would.
           const ordered = [...jobs].sort((x, y) => x.createdOn.getTime() - y.createdOn.getTime());
           for (const j of ordered) {
+            active.set(j.id, { id: j.id, name, since: Date.now() });
             try {
               await handler({ id: j.id, name: j.name, data: (j.data ?? {}) as Record<string, unknown> });
               results.push({ id: j.id, status: "completed" });
             } catch (err) {
               opts.log?.warn({ err, job: j.id, name }, "job failed");
               results.push({ id: j.id, status: "failed", output: { message: err instanceof Error ? err.message : String(err) } });
+            } finally {
+              active.delete(j.id);
             }
           }
           return results;
         },
       );
     },
-    async stop() {
+    // Graceful: no new fetches; the running handlers get up to timeoutMs (pg-boss's minimum is 1 s),
+    // then pg-boss fails their jobs ("pg-boss shut down while active"), which are retried by the
+    // queue's retry policy, and closes its pool.
+    async stop(o = {}) {
       const b = boss;
       boss = undefined;
       queues.clear();
-      await b?.stop({ graceful: true, timeout: 5000 });
+      await b?.stop({ graceful: true, timeout: o.timeoutMs ?? 5000 });
+    },
+    running() {
+      const now = Date.now();
+      return [...active.values()].map((a) => ({ id: a.id, name: a.name, sinceMs: now - a.since }));
     },
   };
 }

@@ -17,6 +17,11 @@ export interface Jobs {
   schedules(): Promise<{ name: string; cron: string }[]>;
   /** Runs handler for each job of this name; a handler that throws fails the job (the engine retries it). */
   work(name: string, handler: JobHandler): Promise<void>;
-  /** Stops taking jobs, waits briefly for running ones, disconnects. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking jobs, waits for the running ones (up to timeoutMs, default 5 s), disconnects. A job
+   * still running then is failed by the engine and retried later, by whichever instance takes it.
+   */
+  stop(opts?: { timeoutMs?: number }): Promise<void>;
+  /** The jobs this process is running now (for the shutdown's log). */
+  running?(): { id: string; name: string; sinceMs: number }[];
 }

@@ -1,9 +1,11 @@
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { welcomeText } from "../../src/start.ts";
-import { ROOT, childEnv, freePort, startServer, tempDir } from "../support/processes.ts";
+import { childEnv, freePort, startServer, tempDir } from "../support/processes.ts";
 
-const TSX = join(ROOT, "node_modules/.bin/tsx");
+// As npm start runs it. A fresh DATA_DIR creates and seeds the database, which on a busy machine
+// takes longer than the default test timeout: each test waits as long as startServer does.
+const NODE = process.execPath;
+const START = ["--import", "tsx", "src/main.ts"];
 
 /** The child's environment without any HOST of this shell. */
 const env = (set: Record<string, string>) => {
@@ -27,7 +29,7 @@ describe("fail closed: where npm start listens", () => {
   it("on the embedded default with demo data: 127.0.0.1 only, and the banner says so", async () => {
     const port = await freePort();
     const dir = await tempDir();
-    const server = await startServer(TSX, ["src/main.ts"], {
+    const server = await startServer(NODE, START, {
       env: env({ PORT: String(port), DATA_DIR: dir.dir, LOG_LEVEL: "warn" }),
       port,
       timeoutMs: 120_000,
@@ -43,12 +45,12 @@ describe("fail closed: where npm start listens", () => {
       await server.stop();
       await dir.remove();
     }
-  });
+  }, 150_000);
 
   it("HOST=0.0.0.0 opens it to every interface", async () => {
     const port = await freePort();
     const dir = await tempDir();
-    const server = await startServer(TSX, ["src/main.ts"], {
+    const server = await startServer(NODE, START, {
       env: env({ PORT: String(port), DATA_DIR: dir.dir, LOG_LEVEL: "warn", HOST: "0.0.0.0", DEMO_DATA: "false" }),
       port,
       timeoutMs: 120_000,
@@ -60,7 +62,7 @@ describe("fail closed: where npm start listens", () => {
       await server.stop();
       await dir.remove();
     }
-  });
+  }, 150_000);
 
   it("the banner names the interface", () => {
     const local = welcomeText({ host: "127.0.0.1", port: 3000, loopbackOnly: true, demo: true, outbox: true });

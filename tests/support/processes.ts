@@ -42,6 +42,8 @@ export function childEnv(set: Record<string, string | undefined>): NodeJS.Proces
   }
   // vitest marks its workers; the child is not a vitest worker.
   for (const k of Object.keys(env)) if (k.startsWith("VITEST")) delete env[k];
+  // No draining grace period (src/lifecycle.ts) unless the test asks for one: no balancer in front.
+  env.SHUTDOWN_GRACE_MS = "0";
   for (const [k, v] of Object.entries(set)) if (v !== undefined) env[k] = v;
   return env;
 }

@@ -120,6 +120,15 @@ describe("configuration", () => {
     expect(loadConfig({ NODE_ENV: "production", ENCRYPTION_KEYS: KEYS }).mockPay).toBeUndefined();
     expect(() => loadConfig({ NODE_ENV: "production", ENCRYPTION_KEYS: KEYS, MOCK_PAY_PRIVATE_KEY: "x" })).toThrow(/only outside production/);
   });
+  it("shutdown: a 2 s grace period and a 30 s hard limit by default; the grace must end before the limit", () => {
+    expect(loadConfig({}).shutdown).toEqual({ graceMs: 2000, timeoutMs: 30000 });
+    expect(loadConfig({ SHUTDOWN_GRACE_MS: "0", SHUTDOWN_TIMEOUT_MS: "5000" }).shutdown).toEqual({ graceMs: 0, timeoutMs: 5000 });
+    expect(() => loadConfig({ SHUTDOWN_GRACE_MS: "5000", SHUTDOWN_TIMEOUT_MS: "5000" })).toThrow(
+      /SHUTDOWN_GRACE_MS must be less than SHUTDOWN_TIMEOUT_MS/,
+    );
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: "10" })).toThrow(ConfigError);
+    expect(() => loadConfig({ SHUTDOWN_GRACE_MS: "-1" })).toThrow(ConfigError);
+  });
   it("refuses nonsense", () => {
     expect(() => loadConfig({ PORT: "http" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "staging" })).toThrow(ConfigError);

@@ -1,0 +1,28 @@
+import type { Server as HttpServer } from "node:http";
+import { serve } from "@hono/node-server";
+import { buildApp } from "./app.ts";
+import { closeDeps } from "./compose.ts";
+import type { Deps } from "./deps.ts";
+import { type Lifecycle, createLifecycle, nodeListener } from "./lifecycle.ts";
+
+/**
+ * The Node.js server of a started process: the app on @hono/node-server, with the graceful stop of
+ * src/lifecycle.ts on SIGTERM and SIGINT (draining, then closing, the job engine, the pools).
+ */
+export function serveNode(deps: Deps, opts: { onListening?: (port: number) => void } = {}): { lifecycle: Lifecycle; server: HttpServer } {
+  const { config } = deps;
+  const lifecycle = createLifecycle({
+    graceMs: config.shutdown.graceMs,
+    timeoutMs: config.shutdown.timeoutMs,
+    log: deps.log,
+    jobs: deps.jobs,
+    closeDeps: () => closeDeps(deps),
+    exit: (code) => process.exit(code),
+  });
+  const app = buildApp(deps, { draining: lifecycle.draining });
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => opts.onListening?.(info.port)) as HttpServer;
+  lifecycle.attach(nodeListener(server));
+  process.on("SIGTERM", () => lifecycle.signal("SIGTERM"));
+  process.on("SIGINT", () => lifecycle.signal("SIGINT"));
+  return { lifecycle, server };
+}
