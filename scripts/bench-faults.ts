@@ -1,45 +1,17 @@
-/**
- * npm run bench:faults [-- --orders 80]
- *
- * Faults with nothing lost (issue 15, item 4), bounded in time and on loopback only. It starts its
- * own PostgreSQL cluster and its own Redis on other ports (scripts/lib/own-services.ts; the
- * machine's shared ones are never touched) and two app instances (`tsx src/main.ts`, demo data,
- * sessions in that Redis, one data directory) and then:
- *
- * 1. kill -9 of instance B in the middle of order submissions: enterprises 1 and 2 submit
- *    `--orders` orders (提交订单 of 金属材料力学性能检测 with 使用补贴券 while money is left), each
- *    through A or B in turn; when half are confirmed, B's whole process tree gets SIGKILL. A
- *    submission B did not answer is posted again, with the same form (its submission key), to A, as
- *    a person pressing 提交 again behind a balancer that took B out. Checks: every order the client
- *    saw confirmed (a 303 to its page) exists once, one order per submission key, no voucher
- *    reservation doubled (scripts/lib/order-ledger-checks.ts), A carried on;
- * 2. Redis killed and started again empty: while down, pages that need it answer 503 (never 500);
- *    after, the sessions are gone (a signed-in page sends to 登录), signing in works, and the login
- *    back-off counts again;
- * 3. PostgreSQL stopped and started: /readyz 503 and pages the Chinese 503 page while it is down,
- *    then everything answers again without restarting the app, and the job engine runs its
- *    recurring jobs again (数据看板's fold time moves on).
- *
- * Prints what was checked with the counts; exits 1 when a check fails.
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openPostgres } from "../src/adapters/postgres.ts";
 import { submissionKey } from "../src/modules/orders/domain.ts";
-import { type Server, childEnv, freePort, processTree, startServer } from "../tests/support/processes.ts";
+import { type Server, processTree } from "../tests/support/processes.ts";
 import { until } from "./lib/bench-args.ts";
 import { type Answer, Client, formOf, signIn as signInAs } from "./lib/bench-http.ts";
 import { checkConfirmedOrders, checkOrdersAgainstLedger } from "./lib/order-ledger-checks.ts";
-import { startOwnPostgres, startOwnRedis } from "./lib/own-services.ts";
+import { type Cleanups, runCleanups, startCluster } from "./lib/cluster.ts";
 
 const { values } = parseArgs({ options: { orders: { type: "string", default: "80" } } });
 const ORDERS = Number(values.orders);
 if (!Number.isInteger(ORDERS) || ORDERS < 4 || ORDERS > 2000) throw new Error("--orders must be an integer between 4 and 2000");
 const CAPTCHA = "FAULTS";
 const PASSWORD = "Demo#2026";
-const TSX = join(process.cwd(), "node_modules/.bin/tsx");
 const PRODUCT = "金属材料力学性能检测";
 
 const failures: string[] = [];
@@ -47,7 +19,7 @@ const check = (ok: boolean, what: string) => {
   console.log(`  ${ok ? "ok  " : "FAIL"} ${what}`);
   if (!ok) failures.push(what);
 };
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups: Cleanups = [];
 
 /** Sends the request; a refused or reset connection (the instance is gone) answers null. */
 async function attempt(p: Promise<Answer>): Promise<Answer | null> {
@@ -69,34 +41,8 @@ function twin(c: Client, base: string): Client {
 
 const started = performance.now();
 try {
-  const [pg, redis] = await Promise.all([startOwnPostgres(), startOwnRedis()]);
-  cleanups.push(
-    () => pg.close(),
-    () => redis.close(),
-  );
-  const dataDir = await mkdtemp(join(tmpdir(), "gxv-bench-faults-"));
-  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  const { pg, redis, start } = await startCluster("bench-faults", cleanups, { captcha: CAPTCHA, timeoutMs: 120_000 });
   console.log(`Own PostgreSQL on port ${pg.port}, own Redis on port ${redis.port}`);
-  const env = (port: number) =>
-    childEnv({
-      NODE_ENV: "development",
-      DATABASE_URL: pg.url,
-      REDIS_URL: redis.url,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      DEMO_DATA: "true",
-      DEMO_HISTORY: "false",
-      DEV_SMS_OUTBOX: "true",
-      CAPTCHA_TEST_ANSWER: CAPTCHA,
-      LOG_LEVEL: "warn",
-    });
-  const start = async () => {
-    const port = await freePort();
-    const s = await startServer(TSX, ["src/main.ts"], { port, env: env(port), timeoutMs: 120_000 });
-    cleanups.push(() => s.stop());
-    return s;
-  };
   // A first (migrations, demo data, generated keys in the shared data directory), then B.
   const A: Server = await start();
   const B: Server = await start();
@@ -221,7 +167,7 @@ try {
   );
   check(!!folded, `the job engine runs its recurring jobs again (数据看板 folded at ${folded.folded_at.toISOString()})`);
 } finally {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
+  await runCleanups(cleanups);
 }
 console.log(`\n${failures.length ? `${failures.length} check(s) failed` : "All checks passed"} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 process.exit(failures.length ? 1 : 0);

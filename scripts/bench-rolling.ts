@@ -1,37 +1,12 @@
-/**
- * npm run bench:rolling [-- --seconds 60 --rounds 2 --clients 8]
- *
- * A rolling restart loses nothing (issue 15, item 6). It starts its own PostgreSQL cluster and
- * Redis (scripts/lib/own-services.ts; the machine's shared ones are never touched), two app
- * instances A and B (`tsx src/main.ts`, demo data, sessions in that Redis, one data directory,
- * SHUTDOWN_GRACE_MS=1000) behind the benchmarks' balancer (scripts/lib/balancer.ts: round-robin
- * over the backends whose /readyz is 200, checked every 200 ms; one retry elsewhere of a request
- * a backend never answered), and `--clients` clients that send through the balancer, for at least
- * `--seconds`, a mix of:
- *
- * - anonymous GETs (首页, 服务产品, 政策资讯) and signed-in GETs (我的服务券, 我购买的服务);
- * - 提交订单 (enterprises 1-4: the form page, then the POST with its own submission key);
- * - 我要留言 signed in (enterprises 5-9, up to the 10 an account may leave per hour).
- *
- * Meanwhile it restarts A (SIGTERM, waits for the exit, starts it again on its port, waits for
- * /readyz and for the balancer to send to it), then B, `--rounds` times. Reported: requests,
- * failures (no answer, or the balancer's 502), 5xx, each instance's exit codes, how long each
- * drain and start took, and the database checked against what the clients were told: every
- * confirmed order and message exists once and no other, one order per submission key, and the
- * voucher ledger's checks (scripts/lib/order-ledger-checks.ts). Exits 1 when a check fails.
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openPostgres } from "../src/adapters/postgres.ts";
 import { submissionKey } from "../src/modules/orders/domain.ts";
-import { type Server, childEnv, freePort, startServer } from "../tests/support/processes.ts";
+import { type Server, freePort } from "../tests/support/processes.ts";
 import { startBalancer } from "./lib/balancer.ts";
 import { intOption, quantile, until } from "./lib/bench-args.ts";
 import { type Answer, Client, formOf, signIn as signInAs } from "./lib/bench-http.ts";
 import { checkOrdersAgainstLedger } from "./lib/order-ledger-checks.ts";
-import { startOwnPostgres, startOwnRedis } from "./lib/own-services.ts";
+import { type Cleanups, runCleanups, startCluster } from "./lib/cluster.ts";
 
 const { values } = parseArgs({
   options: { seconds: { type: "string", default: "60" }, rounds: { type: "string", default: "2" }, clients: { type: "string", default: "8" } },
@@ -41,9 +16,6 @@ const ROUNDS = intOption("rounds", values.rounds, 1, 20);
 const CLIENTS = intOption("clients", values.clients, 1, 64);
 const CAPTCHA = "ROLLING";
 const PASSWORD = "Demo#2026";
-// As the Dockerfile runs it: one node process with tsx as its loader (the tsx wrapper would SIGKILL a
-// busy child that does not acknowledge the relayed SIGTERM within 30 ms).
-const NODE_ARGS = ["--import", "tsx", "src/main.ts"];
 const PRODUCT = "金属材料力学性能检测";
 const ORDER_PHONES = ["13800000001", "13800000002", "13800000003", "13800000004"];
 const MESSAGE_PHONES = ["13800000005", "13800000006", "13800000007", "13800000008", "13800000009"];
@@ -54,7 +26,7 @@ const check = (ok: boolean, what: string) => {
   console.log(`  ${ok ? "ok  " : "FAIL"} ${what}`);
   if (!ok) failures.push(what);
 };
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups: Cleanups = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const signIn = (base: string, phone: string) => signInAs(base, phone, PASSWORD, CAPTCHA);
@@ -85,41 +57,18 @@ async function send(what: string, p: Promise<Answer>): Promise<Answer | null> {
 
 const started = performance.now();
 try {
-  const [pg, redis] = await Promise.all([startOwnPostgres(), startOwnRedis()]);
-  cleanups.push(
-    () => pg.close(),
-    () => redis.close(),
-  );
-  const dataDir = await mkdtemp(join(tmpdir(), "gxv-bench-rolling-"));
-  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  const cluster = await startCluster("bench-rolling", cleanups, {
+    captcha: CAPTCHA,
+    settings: { TRUST_PROXY: "127.0.0.1", SHUTDOWN_GRACE_MS: "1000", SHUTDOWN_TIMEOUT_MS: "30000" },
+    timeoutMs: 120_000,
+  });
+  const { pg, redis } = cluster;
   console.log(`Own PostgreSQL on port ${pg.port}, own Redis on port ${redis.port}`);
-  const env = (port: number) =>
-    childEnv({
-      NODE_ENV: "development",
-      DATABASE_URL: pg.url,
-      REDIS_URL: redis.url,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      DEMO_DATA: "true",
-      DEMO_HISTORY: "false",
-      DEV_SMS_OUTBOX: "true",
-      CAPTCHA_TEST_ANSWER: CAPTCHA,
-      TRUST_PROXY: "127.0.0.1",
-      SHUTDOWN_GRACE_MS: "1000",
-      SHUTDOWN_TIMEOUT_MS: "30000",
-      LOG_LEVEL: "warn",
-    });
   const instances: { name: string; port: number; server: Server; exits: (number | null)[]; drainMs: number[]; startMs: number[] }[] = [];
-  const boot = async (port: number) => {
-    const s = await startServer(process.execPath, NODE_ARGS, { port, env: env(port), readyPath: "/readyz", timeoutMs: 120_000 });
-    cleanups.push(() => s.stop());
-    return s;
-  };
   // A first (migrations, demo data, generated keys in the shared data directory), then B.
   for (const name of ["A", "B"]) {
     const port = await freePort();
-    instances.push({ name, port, server: await boot(port), exits: [], drainMs: [], startMs: [] });
+    instances.push({ name, port, server: await cluster.start(port), exits: [], drainMs: [], startMs: [] });
   }
   const lb = await startBalancer({ backends: instances.map((i) => i.server.url), checkMs: 200 });
   cleanups.push(() => lb.close());
@@ -219,7 +168,7 @@ try {
       inst.exits.push(code);
       inst.drainMs.push(performance.now() - t0);
       const t1 = performance.now();
-      inst.server = await boot(inst.port);
+      inst.server = await cluster.start(inst.port);
       await until(`the balancer to send to ${inst.name} again`, async () => {
         await lb.check();
         return lb.backends.find((b) => b.url === inst.server.url)?.ready ? true : undefined;
@@ -296,7 +245,7 @@ try {
   const lost = seen.noAnswer.length + seen.fiveXx.length + seen.unexpected.length + postsUnconfirmed.length;
   console.log(`\nLost requests: ${lost}; 5xx: ${seen.fiveXx.length}`);
 } finally {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
+  await runCleanups(cleanups);
 }
 console.log(`\n${failures.length ? `${failures.length} check(s) failed` : "All checks passed"} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 process.exit(failures.length ? 1 : 0);

@@ -1,55 +1,16 @@
-/**
- * npm run bench:rush [-- --enterprises 10000] [-- --orders 5000] [-- --concurrency 128] [-- --window 60]
- *
- * The application rush (issue 15, item 3), production-like and on loopback only: its own
- * PostgreSQL cluster and Redis (scripts/lib/own-services.ts; the machine's shared ones are never
- * touched), two app instances (`tsx src/main.ts` with DATABASE_URL, REDIS_URL, FILE_STORE=postgres,
- * TRUST_PROXY=127.0.0.1, one data directory) behind the small balancer of scripts/lib/balancer.ts.
- * Every request of the run goes through the balancer.
- *
- * 1. Setup (not measured as load): instance A migrates and writes the demo data, B follows;
- *    `--enterprises` certified 小型 enterprises in three SQL statements (accounts with ONE scrypt
- *    hash of a cheap setting reused by all, enterprises, certification facts); every enterprise
- *    signs in through 账号密码登录 with the test captcha (the real path; the sessions are in Redis).
- * 2. The window opens: the super admin creates a 通用券 through 新建券种 with status 开放申请 and
- *    the application window starting today (小型 quota ¥2,400: exactly one ¥2,400 deduction of the
- *    ¥8,000 金属材料力学性能检测 at 30 %).
- * 3. The rush (measured): every enterprise opens 确定配额申请 (GET /me/quota/:id/apply) and posts
- *    it. The enterprises arrive evenly over `--window` seconds (default 60: the scenario's
- *    minute; an open model, arrivals do not wait for earlier answers), at most `--concurrency` in
- *    flight; `--window 0` sends them as fast as `--concurrency` allows (a saturation test). One enterprise in 50 double-clicks (two POSTs at the same
- *    time) and one in 50 applies again after its first answer: each second application must be
- *    refused with 409.
- * 4. Staff approve (outside the window; the admin offers 通过 one application at a time, so the
- *    reviewer posts 通过 for each pending application, 32 at once).
- * 5. The order race (measured): enterprises open 订单详情 with 使用补贴券 and post 提交订单 until
- *    `--orders` submissions are made, arriving over `--window` seconds as in step 3. One enterprise in 10 posts two forms with different
- *    submission keys at the same time (two tabs: one order, the other refused 422 服务券可用额度已用完,
- *    its voucher fits one order); one in 10 double-clicks (the same key twice at once: one order,
- *    both answers on its page); the others submit once.
- * 6. Checks in SQL: the ledger (scripts/lib/order-ledger-checks.ts: nothing overspent, totals equal
- *    the ledger), the quota applications (no duplicate, one account per approval, programme
- *    totals), every order a client saw confirmed exists once and no other, each racing enterprise
- *    has exactly one order with the whole ¥2,400, no 5xx and nothing lost by the balancer. Then a
- *    summary table; the goal is p99 of the writes under 500 ms.
- *
- * Exits 1 when a check fails (a missed latency goal is reported, not a failure).
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { openPostgres } from "../src/adapters/postgres.ts";
 import { scryptPasswords } from "../src/adapters/scrypt-passwords.ts";
 import { creditCodeCheckChar } from "../src/modules/enterprises/codes.ts";
 import { submissionKey } from "../src/modules/orders/domain.ts";
 import { shanghaiDate, shanghaiYear } from "../src/lib/shanghai.ts";
-import { ROOT, type Server, childEnv, freePort, startServer } from "../tests/support/processes.ts";
+import type { Server } from "../tests/support/processes.ts";
 import { type Answer, Client, formOf, pageErrors } from "./lib/bench-http.ts";
 import { startBalancer } from "./lib/balancer.ts";
 import { intOption, quantile } from "./lib/bench-args.ts";
 import { type CheckResult, checkConfirmedOrders, checkOrdersAgainstLedger, checkQuotaApplications } from "./lib/order-ledger-checks.ts";
-import { startOwnPostgres, startOwnRedis } from "./lib/own-services.ts";
+import { type Cleanups, runCleanups, startCluster } from "./lib/cluster.ts";
 
 const { values } = parseArgs({
   options: {
@@ -75,7 +36,6 @@ if (racers > ENTERPRISES) {
 const CAPTCHA = "RUSH";
 const PASSWORD = "Rush#2026";
 const ADMIN_PASSWORD = "Demo#2026";
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 const PRODUCT_TITLE = "金属材料力学性能检测";
 const QUOTA_YUAN = 2400; // 小型: one deduction of 30 % of ¥8,000
 const QUOTA_FEN = QUOTA_YUAN * 100;
@@ -158,11 +118,11 @@ const surprise = (what: string, a: Answer) => {
   if (surprises.length < 20) surprises.push(`${what}: ${a.status} ${a.location ?? ""} ${pageErrors(a.html)}`);
 };
 
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups: Cleanups = [];
 process.once("SIGINT", () => {
   console.error("interrupted: cleaning up");
   void (async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => {});
+    await runCleanups(cleanups);
     process.exit(130);
   })();
 });
@@ -176,35 +136,10 @@ let stats: { requests: number; failed: number; checkFailures: Record<string, num
 try {
   // ---- 1. setup ----
   let t = performance.now();
-  const [pg, redis] = await Promise.all([startOwnPostgres(), startOwnRedis()]);
-  cleanups.push(
-    () => pg.close(),
-    () => redis.close(),
-  );
-  const dataDir = await mkdtemp(join(tmpdir(), "gxv-bench-rush-"));
-  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-  const env = (port: number) =>
-    childEnv({
-      NODE_ENV: "development", // the test captcha answer signs in (production refuses it)
-      DATABASE_URL: pg.url,
-      REDIS_URL: redis.url,
-      FILE_STORE: "postgres",
-      TRUST_PROXY: "127.0.0.1",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      DEMO_DATA: "true",
-      DEMO_HISTORY: "false",
-      DEV_SMS_OUTBOX: "true",
-      CAPTCHA_TEST_ANSWER: CAPTCHA,
-      LOG_LEVEL: "warn",
-    });
-  const start = async () => {
-    const port = await freePort();
-    const s = await startServer(TSX, ["src/main.ts"], { port, env: env(port), timeoutMs: 180_000 });
-    cleanups.push(() => s.stop());
-    return s;
-  };
+  const { pg, redis, start } = await startCluster("bench-rush", cleanups, {
+    captcha: CAPTCHA,
+    settings: { FILE_STORE: "postgres", TRUST_PROXY: "127.0.0.1" },
+  });
   // A first (migrations, demo data, the keys in the shared data directory), then B.
   const A: Server = await start();
   const B: Server = await start();
@@ -482,7 +417,7 @@ try {
   if (stats) console.error(`balancer so far: ${JSON.stringify(stats)}`);
   failures.push(String(err));
 } finally {
-  for (const c of cleanups.reverse()) await c().catch((err) => console.error("cleanup:", err));
+  await runCleanups(cleanups);
 }
 console.log(`\n${failures.length ? `${failures.length} check(s) failed` : "All checks passed"} in ${secs(performance.now() - started)}`);
 process.exit(failures.length ? 1 : 0);

@@ -1,8 +1,6 @@
 import { buildApp } from "./app.ts";
-import { closeDeps } from "./compose.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { createLifecycle } from "./lifecycle.ts";
-import { start, startJobs, welcomeText } from "./start.ts";
+import { lifecycleOf, start, startJobs, welcomeText } from "./start.ts";
 
 /**
  * Deno entry point, the twin of src/main.ts: configuration -> adapters -> app -> Deno.serve, and the
@@ -36,15 +34,8 @@ async function main() {
   }
   const deps = await start(config);
   await startJobs(deps);
-  const lifecycle = createLifecycle({
-    graceMs: config.shutdown.graceMs,
-    timeoutMs: config.shutdown.timeoutMs,
-    log: deps.log,
-    jobs: deps.jobs,
-    closeDeps: () => closeDeps(deps),
-    // Deno.exit drops what pino has not written yet: a moment for its last lines first.
-    exit: (code) => setTimeout(() => Deno.exit(code), 100),
-  });
+  // Deno.exit drops what pino has not written yet: a moment for its last lines first.
+  const lifecycle = lifecycleOf(deps, (code) => setTimeout(() => Deno.exit(code), 100));
   const app = buildApp(deps, { draining: lifecycle.draining });
   // The requests in flight (until the app's Response is made), for the shutdown's log.
   const active = new Map<object, { method: string; path: string; since: number }>();

@@ -1,9 +1,9 @@
 import type { Server as HttpServer } from "node:http";
 import { serve } from "@hono/node-server";
 import { buildApp } from "./app.ts";
-import { closeDeps } from "./compose.ts";
 import type { Deps } from "./deps.ts";
-import { type Lifecycle, createLifecycle, nodeListener } from "./lifecycle.ts";
+import { type Lifecycle, nodeListener } from "./lifecycle.ts";
+import { lifecycleOf } from "./start.ts";
 
 /**
  * The Node.js server of a started process: the app on @hono/node-server, with the graceful stop of
@@ -11,14 +11,7 @@ import { type Lifecycle, createLifecycle, nodeListener } from "./lifecycle.ts";
  */
 export function serveNode(deps: Deps, opts: { onListening?: (port: number) => void } = {}): { lifecycle: Lifecycle; server: HttpServer } {
   const { config } = deps;
-  const lifecycle = createLifecycle({
-    graceMs: config.shutdown.graceMs,
-    timeoutMs: config.shutdown.timeoutMs,
-    log: deps.log,
-    jobs: deps.jobs,
-    closeDeps: () => closeDeps(deps),
-    exit: (code) => process.exit(code),
-  });
+  const lifecycle = lifecycleOf(deps, (code) => process.exit(code));
   const app = buildApp(deps, { draining: lifecycle.draining });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => opts.onListening?.(info.port)) as HttpServer;
   lifecycle.attach(nodeListener(server));

@@ -1,11 +1,27 @@
 import type { Config } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { migrate } from "./adapters/migrate.ts";
-import { buildDeps, type Overrides, sealStoredFields } from "./compose.ts";
+import { buildDeps, closeDeps, type Overrides, sealStoredFields } from "./compose.ts";
+import { type Lifecycle, createLifecycle } from "./lifecycle.ts";
 import { seedDemo } from "./demo.ts";
 import { asMockEsign } from "./adapters/mock-esign/mock-esign.ts";
 import { asMockPay } from "./adapters/mock-pay/mock-pay.ts";
 import { DASHBOARD_FOLD_CRON, DASHBOARD_FOLD_JOB } from "./modules/dashboard/service.ts";
+
+/**
+ * The graceful stop of a started process (src/lifecycle.ts) with its settings, its job engine and
+ * its pools; each entry point says only how its runtime exits.
+ */
+export function lifecycleOf(deps: Deps, exit: (code: number) => void): Lifecycle {
+  return createLifecycle({
+    graceMs: deps.config.shutdown.graceMs,
+    timeoutMs: deps.config.shutdown.timeoutMs,
+    log: deps.log,
+    jobs: deps.jobs,
+    closeDeps: () => closeDeps(deps),
+    exit,
+  });
+}
 
 /** Shared start-up of every entry point: adapters, migrations, demo data. */
 export async function start(config: Config, overrides: Overrides = {}): Promise<Deps> {

@@ -161,17 +161,32 @@ async function slowLookup(base: string) {
 const common = (port: number, set: Record<string, string>) =>
   childEnv({ PORT: String(port), HOST: "127.0.0.1", DEMO_DATA: "false", CAPTCHA_TEST_ANSWER: CAPTCHA, LOG_LEVEL: "info", ...set });
 
+/** probe-server.ts with a probe job of its own that runs until the test releases it. */
+async function startProbeServer(set: Record<string, string>) {
+  const where = await place();
+  const probe = await probeReceiver();
+  const port = await freePort();
+  const server = await startServer(NODE, viaNode("tests/support/probe-server.ts"), {
+    env: common(port, { ...where.env, ...set, PROBE_JOB_URL: probe.url }),
+    port,
+    readyPath: "/readyz",
+    timeoutMs: 120_000,
+  }).catch(async (err) => {
+    await probe.close();
+    await where.remove();
+    throw err;
+  });
+  const close = async () => {
+    await server.stop();
+    await probe.close();
+    await where.remove();
+  };
+  return { where, probe, port, server, close };
+}
+
 describe("graceful stop on SIGTERM", () => {
   it("drains (/readyz 503), stops accepting, answers the request in flight with 200, lets the running job finish, exits 0", async () => {
-    const where = await place();
-    const probe = await probeReceiver();
-    const port = await freePort();
-    const server = await startServer(NODE, viaNode("tests/support/probe-server.ts"), {
-      env: common(port, { ...where.env, SHUTDOWN_GRACE_MS: "1500", PROBE_JOB_URL: probe.url }),
-      port,
-      readyPath: "/readyz",
-      timeoutMs: 120_000,
-    });
+    const { where, probe, port, server, close } = await startProbeServer({ SHUTDOWN_GRACE_MS: "1500" });
     try {
       const slow = await slowLookup(server.url);
       await until("the probe job to be running", () => (probe.started() === 1 ? true : undefined));
@@ -203,22 +218,12 @@ describe("graceful stop on SIGTERM", () => {
       expect(out).not.toContain("timed out");
       expect(await where.probeJobs()).toEqual([{ state: "completed", retry_count: 0 }]);
     } finally {
-      await server.stop();
-      await probe.close();
-      await where.remove();
+      await close();
     }
   }, 180_000);
 
   it("a job still running at SHUTDOWN_TIMEOUT_MS: exits 1, logs it, and the engine leaves it to be retried", async () => {
-    const where = await place();
-    const probe = await probeReceiver();
-    const port = await freePort();
-    const server = await startServer(NODE, viaNode("tests/support/probe-server.ts"), {
-      env: common(port, { ...where.env, SHUTDOWN_TIMEOUT_MS: "3000", PROBE_JOB_URL: probe.url }),
-      port,
-      readyPath: "/readyz",
-      timeoutMs: 120_000,
-    });
+    const { where, probe, server, close } = await startProbeServer({ SHUTDOWN_TIMEOUT_MS: "3000" });
     try {
       await until("the probe job to be running", () => (probe.started() === 1 ? true : undefined));
       const code = exitCode(server);
@@ -235,9 +240,7 @@ describe("graceful stop on SIGTERM", () => {
       expect(job?.state).toBe("retry");
     } finally {
       probe.release();
-      await server.stop();
-      await probe.close();
-      await where.remove();
+      await close();
     }
   }, 180_000);
 
