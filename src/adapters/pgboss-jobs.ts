@@ -81,7 +81,8 @@ export function pgBossJobs(target: PgBossTarget, opts: { schema?: string; log?: 
         },
         async (jobs) => {
           const results: JobResult[] = [];
-          // The engine's claim answers a batch in no particular order: run it oldest first, as one job per fetch would.
+          // The engine's claim answers a batch in no particular order: run it oldest first, as one job per fetch would
+          // (to the millisecond: createdOn is a Date, jobs sent within one millisecond keep no order between them).
           const ordered = [...jobs].sort((x, y) => x.createdOn.getTime() - y.createdOn.getTime());
           for (const j of ordered) {
             active.set(j.id, { id: j.id, name, since: Date.now() });

@@ -103,7 +103,13 @@ describe.each(engines)("Jobs contract (pg-boss): %s", (_name, open) => {
     // A 30 s polling interval: the 12 jobs (sent before the worker starts) can only all run within the
     // wait below if the worker fetches again at once while its fetches come back full.
     const a = await startOne(30);
-    for (let n = 1; n <= 12; n++) await a.send("contract-backlog", { n });
+    // The engine's creation time reaches the adapter as a Date (milliseconds): jobs sent within one
+    // millisecond have no order between them, so each is sent once the clock has moved on.
+    for (let n = 1, last = -1; n <= 12; n++) {
+      while (Date.now() === last) await new Promise((r) => setImmediate(r));
+      last = Date.now();
+      await a.send("contract-backlog", { n });
+    }
     const runs: number[] = [];
     await a.work("contract-backlog", async (job) => void runs.push(job.data.n as number));
     await until(() => runs.length >= 12, 15_000);
