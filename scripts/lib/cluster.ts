@@ -31,12 +31,13 @@ export type Cluster = {
 
 /**
  * Starts the cluster's PostgreSQL and Redis (instances come with `start`). `settings` are added to
- * every instance's environment (TRUST_PROXY, FILE_STORE, SHUTDOWN_GRACE_MS…).
+ * every instance's environment (TRUST_PROXY, FILE_STORE, SHUTDOWN_GRACE_MS…); `discardStdout` sends
+ * the instances' stdout (their request log) nowhere.
  */
 export async function startCluster(
   name: string,
   cleanups: Cleanups,
-  opts: { captcha: string; settings?: Record<string, string>; timeoutMs?: number },
+  opts: { captcha: string; settings?: Record<string, string>; timeoutMs?: number; discardStdout?: boolean },
 ): Promise<Cluster> {
   const [pg, redis] = await Promise.all([startOwnPostgres(), startOwnRedis()]);
   cleanups.push(
@@ -66,7 +67,13 @@ export async function startCluster(
     dataDir,
     async start(given?: number) {
       const port = given ?? (await freePort());
-      const s = await startServer(process.execPath, NPM_START, { port, env: env(port), readyPath: "/readyz", timeoutMs: opts.timeoutMs ?? 180_000 });
+      const s = await startServer(process.execPath, NPM_START, {
+        port,
+        env: env(port),
+        readyPath: "/readyz",
+        timeoutMs: opts.timeoutMs ?? 180_000,
+        discardStdout: opts.discardStdout,
+      });
       cleanups.push(() => s.stop());
       return s;
     },

@@ -150,17 +150,19 @@ export type Server = {
 
 /**
  * Starts a long-running server command and waits until GET {url}{readyPath} answers 200.
- * Fails early (with the output) when the process exits first.
+ * Fails early (with the output) when the process exits first. `output()` holds what it wrote to
+ * stdout and stderr (only stderr with `discardStdout`).
  */
 export async function startServer(
   cmd: string,
   args: string[],
-  opts: { env: NodeJS.ProcessEnv; port: number; readyPath?: string; timeoutMs?: number },
+  opts: { env: NodeJS.ProcessEnv; port: number; readyPath?: string; timeoutMs?: number; discardStdout?: boolean },
 ): Promise<Server> {
-  const child = spawn(cmd, args, { cwd: ROOT, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+  // discardStdout: a server logging every request under load (a benchmark) writes to nowhere instead of this process's memory.
+  const child = spawn(cmd, args, { cwd: ROOT, env: opts.env, stdio: ["ignore", opts.discardStdout ? "ignore" : "pipe", "pipe"] });
   const untrack = track(child);
   let out = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
   const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
   const seen = new Set<number>();
