@@ -498,16 +498,16 @@ for (const r of rows) {
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "");
 console.log("");
 console.log(
-  "| group | target | path | req/s | p50 ms | p99 ms | vs hello-world | goal | result | non-200 / errors | CPU % generator / server / machine |",
+  "| group | target | path | req/s | p50 ms | p99 ms | vs hello-world | goal | result | non-200 / errors | answers per connection | CPU % generator / server / machine |",
 );
-console.log("|---|---|---|---:|---:|---:|---:|---|---|---:|---|");
+console.log("|---|---|---|---:|---:|---:|---:|---|---|---:|---:|---|");
 for (const r of rows) {
   const bad =
     Object.entries(r.result.statuses)
       .filter(([s]) => s !== "200")
       .reduce((a, [, n]) => a + n, 0) + Object.values(r.result.errors).reduce((a, b) => a + b, 0);
   console.log(
-    `| ${r.group} | ${r.name} | \`${r.path.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/, ":id")}\` | ${r.result.rps.toFixed(0)} | ${f1(r.result.latency.p50)} | ${f1(r.result.latency.p99)} | ${(r.ratio! * 100).toFixed(1)}% | ${r.goal ?? ""} | ${r.verdict ?? ""} | ${bad} | ${r.result.generatorCpuPercent.toFixed(0)} / ${r.serverCpuPercent.toFixed(0)} / ${r.machineBusyPercent.toFixed(0)} |`,
+    `| ${r.group} | ${r.name} | \`${r.path.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/, ":id")}\` | ${r.result.rps.toFixed(0)} | ${f1(r.result.latency.p50)} | ${f1(r.result.latency.p99)} | ${(r.ratio! * 100).toFixed(1)}% | ${r.goal ?? ""} | ${r.verdict ?? ""} | ${bad} | ${r.result.answersPerConnection.min}–${r.result.answersPerConnection.max} | ${r.result.generatorCpuPercent.toFixed(0)} / ${r.serverCpuPercent.toFixed(0)} / ${r.machineBusyPercent.toFixed(0)} |`,
   );
 }
 // How much the generator itself costs beside the server it drives: CPU time per answer of the hello-world runs.

@@ -6,11 +6,15 @@
  * encoding, Content-Encoding, Connection: close) to know where one ends, so the generator costs
  * far less per request than node:http or fetch and stays off the critical path of a fast server.
  *
- * Recorded for the measured window: every answer's latency (from writing the request to the
- * answer's last byte), the status counts, socket errors and timeouts. Bodies are kept only when
- * sampled (the first answer of every connection, then every `sampleEvery`th; always for an
- * unexpected status): gunzipped if needed and passed to `check`. A run is `ok` only when every
- * answer had the expected status, no request failed and every sampled body passed its check.
+ * Recorded for the measured window: every answer that arrives in it (also of a request sent during
+ * the warm-up: one the server kept waiting is the window's slowest, not one to drop), its latency
+ * (from writing the request to the answer's last byte) and status, socket errors and timeouts;
+ * after the window no request is sent and those in flight are waited for (at most `timeoutMs`)
+ * and counted; how many answers each connection got shows how fairly the server served them.
+ * Bodies are kept only when sampled (the first answer of every connection, then every
+ * `sampleEvery`th; always for an unexpected status): gunzipped if needed and passed to `check`.
+ * A run is `ok` only when every answer had the expected status, no request failed and every
+ * sampled body passed its check.
  */
 import { type Socket, connect } from "node:net";
 import { gunzipSync } from "node:zlib";
@@ -57,6 +61,8 @@ export type LoadResult = {
   bodyBytesPerAnswer: number;
   /** Connections opened again after the server closed one or a request failed. */
   reconnects: number;
+  /** The fewest and the most answers one connection got in the window (how fairly the server served them). */
+  answersPerConnection: { min: number; max: number };
   /** CPU time of this process during the window, in percent of one core. */
   generatorCpuPercent: number;
   ok: boolean;
@@ -83,6 +89,8 @@ type Conn = {
   keep?: Buffer[];
   bodyBytes: number;
   checkedOnce: boolean;
+  /** Answers of the window. */
+  answers: number;
   /** The socket failed (error or timeout): reopen it after a pause. */
   failed: boolean;
 };
@@ -116,7 +124,9 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions): Promise<Lo
   const fail = (text: string) => {
     if (failures.length < MAX_FAILURE_TEXTS) failures.push(text);
   };
-  const counts = (sentAt: number) => phase !== "warmup" && sentAt >= windowStart;
+  // Every answer (or failure) that comes after the warm-up counts, also of a request sent during it:
+  // a request the server left waiting since the warm-up is the slowest of the window, not one to drop.
+  const counts = () => phase !== "warmup";
 
   const conns: Conn[] = Array.from({ length: opts.connections }, (_, index) => {
     const { path, headers = {} } = target.request(index);
@@ -133,6 +143,7 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions): Promise<Lo
       close: false,
       bodyBytes: 0,
       checkedOnce: false,
+      answers: 0,
       failed: false,
     };
   });
@@ -154,7 +165,7 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions): Promise<Lo
 
   const requestFailed = (c: Conn, cause: string) => {
     if (c.sentAt === undefined) return;
-    if (counts(c.sentAt)) {
+    if (counts()) {
       errors[cause] = (errors[cause] ?? 0) + 1;
       fail(`request of connection ${c.index}: ${cause}`);
     }
@@ -200,13 +211,14 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions): Promise<Lo
     const now = performance.now();
     c.sentAt = undefined;
     inFlight--;
-    if (counts(sentAt)) {
+    if (counts()) {
       if (count === latencies.length) {
         const grown = new Float64Array(latencies.length * 2);
         grown.set(latencies);
         latencies = grown;
       }
       latencies[count++] = now - sentAt;
+      c.answers++;
       lastAnswer = now;
       statuses[c.status] = (statuses[c.status] ?? 0) + 1;
       bodyBytes += c.bodyBytes;
@@ -243,7 +255,7 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions): Promise<Lo
     c.close = /\r\nconnection:\s*close/.test(h);
     c.bodyBytes = 0;
     const sample = c.status !== expected || !c.checkedOnce || (count + 1) % sampleEvery === 0;
-    if (sample && phase !== "warmup" && c.sentAt !== undefined && c.sentAt >= windowStart) {
+    if (sample && counts()) {
       c.keep = [];
       if (c.status === expected) c.checkedOnce = true;
     }
@@ -392,6 +404,7 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions): Promise<Lo
     failures,
     bodyBytesPerAnswer: count ? bodyBytes / count : 0,
     reconnects,
+    answersPerConnection: { min: Math.min(...conns.map((c) => c.answers)), max: Math.max(...conns.map((c) => c.answers)) },
     generatorCpuPercent: ((used.user + used.system) / 1000 / wall) * 100,
     ok: count > 0 && errorCount === 0 && checkFailures === 0 && Object.keys(statuses).every((s) => Number(s) === expected),
   };

@@ -47,6 +47,10 @@ function answer(req: IncomingMessage, res: ServerResponse) {
         res.socket?.destroy();
       } else res.end("marker");
       return;
+    case "/starve":
+      // The very first request waits 400 ms (sent during the warm-up, answered in the window).
+      setTimeout(() => res.end("marker"), n === 1 ? 400 : 1);
+      return;
     case "/hang":
       if (n % 4 !== 0) res.end("marker");
       return;
@@ -81,6 +85,9 @@ describe("the load generator of bench:pages:load", () => {
     expect(r.latency.max).toBeGreaterThanOrEqual(r.latency.p99);
     expect(r.rps).toBeCloseTo((r.requests / r.elapsedMs) * 1000, 6);
     expect(r.checked).toBeGreaterThanOrEqual(4); // each connection's first answer at least
+    expect(r.answersPerConnection.min).toBeGreaterThan(0);
+    expect(r.answersPerConnection.max - r.answersPerConnection.min).toBeLessThanOrEqual(2); // a fair server
+    expect(r.answersPerConnection.max * 4).toBeGreaterThanOrEqual(r.requests);
     expect(r.bodyBytesPerAnswer).toBe("slow marker".length);
     expect(r.ok).toBe(true);
   });
@@ -112,6 +119,14 @@ describe("the load generator of bench:pages:load", () => {
     );
     expect(plain.ok).toBe(true);
     expect(plain.bodyBytesPerAnswer).toBe("conn 0 ".length + 3000);
+  });
+
+  it("counts an answer the server kept waiting since the warm-up as the window's slowest", async () => {
+    handled.delete("/starve");
+    const r = await runLoad({ port, request: () => ({ path: "/starve" }), check: marker }, { connections: 2, durationMs: 500, warmupMs: 100 });
+    expect(r.ok).toBe(true);
+    expect(r.latency.max).toBeGreaterThanOrEqual(399);
+    expect(r.answersPerConnection.min).toBeGreaterThan(0);
   });
 
   it("fails the run on an unexpected status and says which", async () => {
