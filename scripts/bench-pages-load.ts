@@ -407,7 +407,8 @@ try {
     console.log(`\nOwn PostgreSQL on port ${cluster.pg.port}, own Redis on port ${cluster.redis.port} (${secs(performance.now() - t)})`);
     t = performance.now();
     if (!values["no-demo"]) {
-      // The demo data as a development instance would load it (no history), in this process, under the same key.
+      // The demo data as a development instance would load it (no history), in this process, under the same key
+      // (errors only: without a job engine here, the demo order's signing start is left to its page, which says so as a warning).
       const config = loadConfig({
         NODE_ENV: "development",
         DATABASE_URL: cluster.pg.url,
@@ -415,7 +416,7 @@ try {
         DEMO_DATA: "true",
         DEMO_HISTORY: "false",
         ENCRYPTION_KEYS: key,
-        LOG_LEVEL: "warn",
+        LOG_LEVEL: "error",
       });
       const deps = await startPlatform(config);
       await closeDeps(deps);
