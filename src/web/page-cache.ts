@@ -135,8 +135,11 @@ export function publicPage(kinds: readonly DataKind[]): MiddlewareHandler<AppEnv
     const stamp = kinds.map((k) => `${k}${versions[k]}`).join(".");
     const key = `${KEY_PREFIX}${stamp}:${Math.floor(pc.now() / TIME_BUCKET_MS)}:${hx}:${url.pathname}${url.search}`;
     let hit = pc.local.get(key);
-    if (!hit) {
-      const stored = await pc.cache.get(key);
+    // The memory cache lives in this process like `local`: renders are kept only there, so they never crowd out sessions.
+    const shared = pc.cache.kind !== "memory";
+    if (!hit && shared) {
+      // The shared cache unreachable: render as if it had no copy (the page may still be served).
+      const stored = await pc.cache.get(key).catch(() => null);
       const decoded = stored ? decodeRender(stored) : null;
       if (decoded) {
         hit = decoded;
@@ -161,7 +164,7 @@ export function publicPage(kinds: readonly DataKind[]): MiddlewareHandler<AppEnv
     const render: Render = { etag: `"${hashOf(html)}"`, html, gzip: gzipSync(html, { level: 6 }) };
     pc.local.set(key, render);
     // A failed store only costs a later render.
-    await pc.cache.set(key, encodeRender(render), pc.ttlSeconds).catch(() => undefined);
+    if (shared) await pc.cache.set(key, encodeRender(render), pc.ttlSeconds).catch(() => undefined);
     // Replaced, not merged: the render's own headers give way to the cached answer's.
     c.res = undefined;
     c.res = answer(c, render);
