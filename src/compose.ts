@@ -78,6 +78,9 @@ import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
 import { pgExportJobs } from "./modules/exports/pg.ts";
 import { exportService } from "./modules/exports/service.ts";
+import { versionService } from "./modules/versions/service.ts";
+import { pgVersions } from "./modules/versions/pg.ts";
+import { pageCache } from "./web/page-cache.ts";
 import { xlsxSpreadsheets } from "./adapters/xlsx-writer.ts";
 import type { Spreadsheets } from "./ports/spreadsheets.ts";
 import { loadAssets } from "./web/assets.ts";
@@ -247,6 +250,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   } else {
     sms = unavailableSms(log);
   }
+  // Versions of the data public pages show: the page cache's keys and the reference data kept per version.
+  const versions = versionService({ db, versionRepo: pgVersions, reuseMs: config.pageCache.versionsMs, now: () => clock.now().getTime() });
   const fileStore = overrides.files ?? (await openFileStore(config));
   const cipher = overrides.cipher ?? (await openCipher(config, log));
   const files = fileService({ db, store: fileStore, fileRepo: pgFiles, audit });
@@ -264,6 +269,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     clock,
     programmeRepo: pgProgrammes,
     quotaRepo: pgQuota,
+    versions,
     ledgerRepo: pgLedger,
     enterprises,
     files,
@@ -276,6 +282,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     db,
     clock,
     catalogRepo: pgCatalog,
+    versions,
     enterprises,
     files,
     audit,
@@ -428,6 +435,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     log,
     db,
     cache,
+    versions,
+    pageCache: config.pageCache.enabled ? pageCache({ versions, cache, now: () => clock.now().getTime() }) : null,
     fileStore,
     jobs,
     esign,

@@ -32,6 +32,10 @@ const schema = z.object({
   /** Size cap of the in-memory cache (embedded default): entries, and megabytes of keys and values. */
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(100).default(100_000),
   CACHE_MAX_MB: z.coerce.number().int().min(1).default(64),
+  /** "false" turns the anonymous page cache off (docs/page-cache.md). */
+  PAGE_CACHE: z.enum(["true", "false"]).default("true"),
+  /** How long (ms) an instance reuses the data versions it read: a change shows on cached pages within this time (0: read them on every view). */
+  PAGE_CACHE_VERSIONS_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(30),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().positive().default(12),
   ADMIN_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(15),
@@ -113,6 +117,8 @@ export type Config = {
   shutdown: { graceMs: number; timeoutMs: number };
   trustProxy: TrustProxy;
   memoryCache: { maxEntries: number; maxBytes: number };
+  /** The anonymous page cache (src/web/page-cache.ts) and how long versions are reused. */
+  pageCache: { enabled: boolean; versionsMs: number };
   session: { idleSeconds: number; absoluteSeconds: number };
   adminSession: { idleSeconds: number; absoluteSeconds: number };
   sms: { dailyCapPerPhone: number; dailyCapPerIp: number };
@@ -210,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdown: { graceMs: e.SHUTDOWN_GRACE_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     trustProxy,
     memoryCache: { maxEntries: e.CACHE_MAX_ENTRIES, maxBytes: e.CACHE_MAX_MB * 1024 * 1024 },
+    pageCache: { enabled: e.PAGE_CACHE === "true", versionsMs: e.PAGE_CACHE_VERSIONS_MS },
     session: { idleSeconds: e.SESSION_IDLE_MINUTES * 60, absoluteSeconds: e.SESSION_ABSOLUTE_HOURS * 3600 },
     adminSession: {
       idleSeconds: e.ADMIN_SESSION_IDLE_MINUTES * 60,

@@ -34,6 +34,8 @@ import type { Assets } from "./web/assets.ts";
 import type { Views } from "./web/views.ts";
 import type { AuditLogService } from "./modules/audit/service.ts";
 import type { ExportService } from "./modules/exports/service.ts";
+import type { VersionService } from "./modules/versions/service.ts";
+import type { PageCache } from "./web/page-cache.ts";
 
 /** Everything the app needs, built by the composition root (src/compose.ts) and by tests. */
 export type Deps = {
@@ -76,6 +78,10 @@ export type Deps = {
   /** 使用率提醒, 额度收回 and 暂停交易 (docs/monitoring.md). */
   monitoring: MonitoringService;
   portal: PortalService;
+  /** The versions of the data public pages show (migration 0039), and values cached per version of them. */
+  versions: VersionService;
+  /** The anonymous page cache; null when PAGE_CACHE=false. */
+  pageCache: PageCache | null;
   /** 导出 CSV / 导出 Excel of staff lists: direct downloads and background export jobs. */
   exports: ExportService;
   /** 数据看板: figures from the rollups of the ledger and the orders, and the fold job that keeps them up to date. */

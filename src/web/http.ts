@@ -7,6 +7,7 @@ import type { BodyState } from "./body.ts";
 import { type Session, getSession } from "./session.ts";
 import { THEME_COLOR } from "./manifest.ts";
 import { fmt } from "./views.ts";
+import { CSRF_SLOT } from "./page-cache.ts";
 
 export type Viewer = {
   account?: {
@@ -22,7 +23,15 @@ export type Viewer = {
 };
 
 export type AppEnv = {
-  Variables: { session: Session; requestId: string; deps: Deps; viewer: Viewer; body: BodyState };
+  Variables: {
+    session: Session;
+    requestId: string;
+    deps: Deps;
+    viewer: Viewer;
+    body: BodyState;
+    /** Rendering for the anonymous page cache (web/page-cache.ts): forms get CSRF_SLOT, never a visitor's token. */
+    cacheRender?: boolean;
+  };
   Bindings: { incoming?: { socket?: { remoteAddress?: string } }; remoteAddr?: { hostname?: string } };
 };
 export type Ctx = Context<AppEnv>;
@@ -131,7 +140,7 @@ export function render(c: Ctx, view: string, data: PageData = {}, status: 200 | 
       path: c.req.path,
       viewer: c.var.viewer ?? {},
       flash: session?.takeFlash(),
-      csrf: () => session.csrfToken,
+      csrf: () => (c.var.cacheRender ? CSRF_SLOT : session.csrfToken),
       asset: (name: string) => deps.assets.url(name),
       themeColor: THEME_COLOR,
       devSms: deps.config.devSmsOutbox,

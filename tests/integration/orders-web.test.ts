@@ -224,9 +224,15 @@ describe("bad input and other enterprises", () => {
 
   it("signed out: 申请服务 and 订单详情 lead to the login page and back", async () => {
     const anon = new Browser(t);
+    const back = `/login?next=${encodeURIComponent(`/me/orders/new?product=${testingProduct}`)}`;
+    // Signed out, 申请服务 is a link (the page is the same for every anonymous visitor, no token in it).
     await anon.get(`/products/${testingProduct}`);
+    expect(anon.lastHtml).toContain(`<a class="button primary" href="${back}">申请服务</a>`);
+    expect(anon.lastHtml).not.toContain('name="_csrf"');
+    // The form's address still answers a signed-out POST (a page kept from before) the same way.
+    await anon.get("/login");
     const res = await anon.post(`/products/${testingProduct}/apply`, {});
-    expect(res.headers.get("Location")).toBe(`/login?next=${encodeURIComponent(`/me/orders/new?product=${testingProduct}`)}`);
+    expect(res.headers.get("Location")).toBe(back);
     const direct = await anon.get(`/me/orders/new?product=${testingProduct}`);
     expect(direct.headers.get("Location")).toBe(`/login?next=${encodeURIComponent(`/me/orders/new?product=${testingProduct}`)}`);
   });

@@ -108,6 +108,8 @@ export async function makeTestApp(
     DEMO_DATA: "false",
     // The demo's year of history (many past orders with the demo providers) only where a test asks for it.
     DEMO_HISTORY: "false",
+    // A change shows on the next view (production reuses the data versions for a second).
+    PAGE_CACHE_VERSIONS_MS: "0",
     ...(opts.env?.NODE_ENV === "production" ? {} : { MOCK_PAY_PRIVATE_KEY: payKey() }),
     ...opts.env,
   });

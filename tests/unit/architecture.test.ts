@@ -255,6 +255,7 @@ const TABLES: Record<string, Ownership> = {
   messages: { owns: ["messages", "message_replies"] },
   content: { owns: ["articles", "article_attachments"] },
   portal: { owns: [] },
+  versions: { owns: ["data_versions"] },
   orders: {
     owns: [
       "orders",

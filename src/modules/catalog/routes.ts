@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formList, formUploads, render } from "../../web/http.ts";
+import { publicPage } from "../../web/page-cache.ts";
 import { enumFilter, enumFilterOr, enumList, enumOf, form, optionalText, pageNo, params, query, text, textList, uuid } from "../../web/validate.ts";
 import { CITIES } from "../enterprises/domain.ts";
 import { PROVIDER_APPLICATION_STATUS_TEXT, PROVIDER_STATUS_TEXT, categoryNamer, regionName } from "./domain.ts";
@@ -119,7 +120,7 @@ export function catalogRoutes() {
   );
 
   // ---- public provider page ----
-  r.get("/providers/:id", params(idParam, providerNotFound), query(pageQuery), async (c) => {
+  r.get("/providers/:id", publicPage(["catalog", "products", "reviews"]), params(idParam, providerNotFound), query(pageQuery), async (c) => {
     const provider = await c.var.deps.catalog.providerPublic(c.req.valid("param").id);
     if (!provider) return providerNotFound(c);
     const [products, ratings] = await Promise.all([

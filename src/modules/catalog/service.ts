@@ -9,6 +9,7 @@ import type { EnterpriseService } from "../enterprises/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
 import { type ProviderApplicationStatus, type ProviderStatus, validateProviderApplication } from "./domain.ts";
 import type { CatalogRepositoryFactory } from "./ports.ts";
+import type { VersionService } from "../versions/service.ts";
 
 import type { Provider } from "./ports.ts";
 export type { Provider };
@@ -17,6 +18,8 @@ export type CatalogDeps = {
   db: Db;
   clock: Clock;
   catalogRepo: CatalogRepositoryFactory;
+  /** Keeps the active categories per version of the catalog's data (they are on nearly every page). */
+  versions?: VersionService;
   enterprises: EnterpriseService;
   files: FileService;
   audit: Audit;
@@ -46,8 +49,10 @@ export function catalogService(deps: CatalogDeps) {
   }
 
   return {
+    /** The active 服务类别 in their order: reference data, read once per version of the catalog. */
     async categories() {
-      return deps.catalogRepo(db).categories();
+      const load = () => deps.catalogRepo(db).categories();
+      return [...(deps.versions ? await deps.versions.memo("catalog.categories", ["catalog"], load) : await load())];
     },
 
     async settings(staff: Staff) {

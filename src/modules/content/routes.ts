@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formUploads, render, safeNext, sendFile } from "../../web/http.ts";
+import { publicPage } from "../../web/page-cache.ts";
 import { checkbox, enumFilter, enumOf, form, optionalText, pageNo, params, query, searchText, text, textList, uuid } from "../../web/validate.ts";
 import {
   ARTICLE_KIND_TEXT,
@@ -108,7 +109,7 @@ export function contentRoutes() {
   const fileNotFound = (c: Ctx) => render(c, "errors/404", { title: "附件不存在" }, 404);
 
   // ---- 公众端: 政策资讯 ----
-  r.get("/news", query(publicQuery), async (c) => {
+  r.get("/news", publicPage(["content"]), query(publicQuery), async (c) => {
     const data = await c.var.deps.content.publicList(c.req.valid("query"));
     return render(c, "public/news", {
       title: data.kind ? ARTICLE_KIND_TEXT[data.kind] : "政策资讯",
@@ -131,7 +132,7 @@ export function contentRoutes() {
     if (!found) return fileNotFound(c);
     return sendFile(c, found);
   });
-  r.get("/news/:id{[0-9a-f-]{36}}", params(idParam, articleNotFound), async (c) => {
+  r.get("/news/:id{[0-9a-f-]{36}}", publicPage(["content"]), params(idParam, articleNotFound), async (c) => {
     const found = await c.var.deps.content.publicArticle(c.req.valid("param").id);
     if (!found) return articleNotFound(c);
     return render(c, "public/article", { title: found.article.title, ...found, preview: false, fileBase: "/news/files/", labels });

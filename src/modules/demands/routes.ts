@@ -3,6 +3,7 @@ import { z } from "zod";
 import { fenToYuanInput } from "../../lib/money.ts";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, isHtmx, render } from "../../web/http.ts";
+import { publicPage } from "../../web/page-cache.ts";
 import {
   checkbox,
   enumFilter,
@@ -147,7 +148,7 @@ export function demandRoutes() {
   const id = params(idParam, (c: Ctx) => notFound(c));
 
   // ---- 公众端: 企业需求 ----
-  r.get("/demands", query(publicQuery), async (c) => {
+  r.get("/demands", publicPage(["demands", "catalog"]), query(publicQuery), async (c) => {
     const parsed = c.req.valid("query");
     const data = await c.var.deps.demands.publicList(parsed);
     const q = { category: parsed.category, city: parsed.city ?? "", q: parsed.q, status: parsed.status ?? "" };
@@ -170,7 +171,7 @@ export function demandRoutes() {
         : {});
     return render(c, "public/demand", { title: d.demand.title, ...d, form, errors, labels }, status);
   };
-  r.get(`/demands/:id${ID}`, id, (c) => detailPage(c));
+  r.get(`/demands/:id${ID}`, publicPage(["demands", "catalog"]), id, (c) => detailPage(c));
   r.post(
     `/demands/:id${ID}/respond`,
     requireAccount,

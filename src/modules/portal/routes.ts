@@ -4,12 +4,13 @@ import { ARTICLE_KIND_TEXT } from "../content/domain.ts";
 import { categoryNamer } from "../catalog/domain.ts";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, render } from "../../web/http.ts";
+import { publicPage } from "../../web/page-cache.ts";
 
 /** The four portal shells: public home, provider center, admin home, and the development SMS outbox. */
 export function portalRoutes() {
   const r = new Hono<AppEnv>();
 
-  r.get("/", async (c) => {
+  r.get("/", publicPage(["products", "catalog", "programmes", "content", "demands"]), async (c) => {
     const { deps } = c.var;
     const [general, special, categories, featured, figures, programmes, news, demands] = await Promise.all([
       deps.products.latest("general", 4),

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { fenToYuanInput, parseYuanToFen, readYuan } from "../../lib/money.ts";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formList, formUploads, isHtmx, render } from "../../web/http.ts";
+import { publicPage } from "../../web/page-cache.ts";
 import {
   checkbox,
   enumFilter,
@@ -447,10 +448,10 @@ export function productRoutes() {
     ["/services/general", "general"],
     ["/services/special", "special"],
   ] as const) {
-    r.get(path, query(listQuery), (c) => list(kind)(c, c.req.valid("query")));
+    r.get(path, publicPage(["products", "catalog", "programmes"]), query(listQuery), (c) => list(kind)(c, c.req.valid("query")));
   }
 
-  r.get("/products/:id", id, async (c) => {
+  r.get("/products/:id", publicPage(["products", "catalog", "programmes", "reviews"]), id, async (c) => {
     const detail = await c.var.deps.products.productDetail(c.req.valid("param").id, c.var.viewer.account?.id);
     if (!detail) return notFound(c);
     const [categories, ratings] = await Promise.all([c.var.deps.catalog.categories(), c.var.deps.orders.productRatings(detail.listing.productId)]);

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { requireAccount, requireAdmin } from "../../web/guards.ts";
 import { type AppEnv, type Ctx, flash, formUploads, render, sendFile } from "../../web/http.ts";
+import { publicPage } from "../../web/page-cache.ts";
 import { listExport } from "../../web/exports.ts";
 import { form, optionalText, pageNo, params, query, searchText, uuid, uuidList } from "../../web/validate.ts";
 import { ORDER_STATUS_TEXT } from "../orders/domain.ts";
@@ -52,7 +53,7 @@ export function settlementRoutes() {
   const as = (s: number): Status => (s === 403 || s === 404 || s === 409 ? s : 422);
 
   // ---- the public 兑付公示 ----
-  r.get("/settlements/publicity", query(z.object({ page: pageNo })), async (c) => {
+  r.get("/settlements/publicity", publicPage(["settlement"]), query(z.object({ page: pageNo })), async (c) => {
     const data = await c.var.deps.settlement.publicity(c.req.valid("query").page);
     return render(c, "public/settlement-publicity", { title: "兑付公示", ...data, labels });
   });

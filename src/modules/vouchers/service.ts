@@ -4,6 +4,7 @@ import { readDecision } from "../../lib/decision.ts";
 import { type FieldErrors, type Result, fail, ok } from "../../lib/result.ts";
 import { pageOf, pagesOf } from "../../lib/paging.ts";
 import type { Audit } from "../audit/service.ts";
+import type { VersionService } from "../versions/service.ts";
 import type { EnterpriseService } from "../enterprises/service.ts";
 import type { FileService, Upload } from "../files/service.ts";
 import { SIZE_CLASSES } from "../enterprises/domain.ts";
@@ -37,6 +38,8 @@ export type VoucherDeps = {
   programmeRepo: ProgrammeRepositoryFactory;
   quotaRepo: QuotaRepositoryFactory;
   ledgerRepo: LedgerRepositoryFactory;
+  /** Keeps the open 券种 per version of the programmes (they are on the home and product pages). */
+  versions?: VersionService;
   enterprises: EnterpriseService;
   files: FileService;
   audit: Audit;
@@ -137,8 +140,10 @@ export function voucherService(deps: VoucherDeps) {
     async programmes(): Promise<Programme[]> {
       return deps.programmeRepo(db).list();
     },
+    /** The 券种 open for applications: reference data, read once per version of the programmes. */
     async openProgrammes(): Promise<Programme[]> {
-      return deps.programmeRepo(db).list({ status: ["open"] });
+      const load = () => deps.programmeRepo(db).list({ status: ["open"] });
+      return [...(deps.versions ? await deps.versions.memo("vouchers.openProgrammes", ["programmes"], load) : await load())];
     },
     async programme(id: string): Promise<Programme | undefined> {
       return deps.programmeRepo(db).byId(id);
