@@ -446,7 +446,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     clock,
     passwords,
     cipher,
-    views: createViews({ cache: config.env === "production" }),
+    views: createViews({ cache: config.viewCache }),
     assets: await loadAssets(),
     auditLog,
     identity,

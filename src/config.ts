@@ -32,6 +32,8 @@ const schema = z.object({
   /** Size cap of the in-memory cache (embedded default): entries, and megabytes of keys and values. */
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(100).default(100_000),
   CACHE_MAX_MB: z.coerce.number().int().min(1).default(64),
+  /** "false": templates are read and compiled at every render (`npm run dev`, to edit them live); default: compiled once. */
+  VIEW_CACHE: z.enum(["true", "false"]).default("true"),
   /** "false" turns the anonymous page cache off (docs/page-cache.md). */
   PAGE_CACHE: z.enum(["true", "false"]).default("true"),
   /** How long (ms) an instance reuses the data versions it read: a change shows on cached pages within this time (0: read them on every view). */
@@ -119,6 +121,8 @@ export type Config = {
   memoryCache: { maxEntries: number; maxBytes: number };
   /** The anonymous page cache (src/web/page-cache.ts) and how long versions are reused. */
   pageCache: { enabled: boolean; versionsMs: number };
+  /** Eta compiles each template once (false: at every render, for editing templates live). */
+  viewCache: boolean;
   session: { idleSeconds: number; absoluteSeconds: number };
   adminSession: { idleSeconds: number; absoluteSeconds: number };
   sms: { dailyCapPerPhone: number; dailyCapPerIp: number };
@@ -217,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy,
     memoryCache: { maxEntries: e.CACHE_MAX_ENTRIES, maxBytes: e.CACHE_MAX_MB * 1024 * 1024 },
     pageCache: { enabled: e.PAGE_CACHE === "true", versionsMs: e.PAGE_CACHE_VERSIONS_MS },
+    viewCache: e.VIEW_CACHE === "true",
     session: { idleSeconds: e.SESSION_IDLE_MINUTES * 60, absoluteSeconds: e.SESSION_ABSOLUTE_HOURS * 3600 },
     adminSession: {
       idleSeconds: e.ADMIN_SESSION_IDLE_MINUTES * 60,
