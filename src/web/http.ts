@@ -31,6 +31,8 @@ export type AppEnv = {
     body: BodyState;
     /** Rendering for the anonymous page cache (web/page-cache.ts): forms get CSRF_SLOT, never a visitor's token. */
     cacheRender?: boolean;
+    /** Answered by the page cache before the other middleware, with its X-Request-Id (web/page-cache.ts cachedPublicPages). */
+    answeredEarly?: boolean;
   };
   Bindings: { incoming?: { socket?: { remoteAddress?: string } }; remoteAddr?: { hostname?: string } };
 };

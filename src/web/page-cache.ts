@@ -20,6 +20,8 @@ export type PageCache = {
   local: LocalRenders;
   /** Seconds a render is kept in the cache port. */
   ttlSeconds: number;
+  /** The kinds of data of each address rendered lately (htmx headers + path + query), for the early answer (`cachedPublicPages`). */
+  pages: Map<string, readonly DataKind[]>;
   now: () => number;
 };
 
@@ -83,6 +85,7 @@ export function pageCache(opts: {
     cache: opts.cache,
     local: new LocalRenders(opts.localEntries ?? 2_000, (opts.localMb ?? 64) * 1024 * 1024),
     ttlSeconds: opts.ttlSeconds ?? 120,
+    pages: new Map(),
     now: opts.now ?? Date.now,
   };
 }
@@ -129,11 +132,8 @@ export function publicPage(kinds: readonly DataKind[]): MiddlewareHandler<AppEnv
       return next();
     }
     if (!pc || c.req.method !== "GET") return next();
-    const versions = await pc.versions.current();
-    const url = new URL(c.req.url);
-    const hx = `${c.req.header("HX-Request") === "true" ? 1 : 0}${c.req.header("HX-Target") ?? ""}`;
-    const stamp = kinds.map((k) => `${k}${versions[k]}`).join(".");
-    const key = `${KEY_PREFIX}${stamp}:${Math.floor(pc.now() / TIME_BUCKET_MS)}:${hx}:${url.pathname}${url.search}`;
+    const address = addressOf(c);
+    const key = keyOf(pc, kinds, await pc.versions.current(), address);
     let hit = pc.local.get(key);
     // The memory cache lives in this process like `local`: renders are kept only there, so they never crowd out sessions.
     const shared = pc.cache.kind !== "memory";
@@ -163,6 +163,8 @@ export function publicPage(kinds: readonly DataKind[]): MiddlewareHandler<AppEnv
     }
     const render: Render = { etag: `"${hashOf(html)}"`, html, gzip: gzipSync(html, { level: 6 }) };
     pc.local.set(key, render);
+    if (pc.pages.size >= MAX_PAGES) pc.pages.clear();
+    pc.pages.set(address, kinds);
     // A failed store only costs a later render.
     if (shared) await pc.cache.set(key, encodeRender(render), pc.ttlSeconds).catch(() => undefined);
     // Replaced, not merged: the render's own headers give way to the cached answer's.
@@ -171,8 +173,51 @@ export function publicPage(kinds: readonly DataKind[]): MiddlewareHandler<AppEnv
   };
 }
 
-function answer(c: Ctx, r: Render): Response {
+/** The most addresses `pages` remembers (then it starts again: a forgotten one takes the full path once). */
+const MAX_PAGES = 20_000;
+
+/** What a render's key says of the request: the htmx headers, the path and the query as sent. */
+function addressOf(c: Ctx): string {
+  const url = c.req.url;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  return `${c.req.header("HX-Request") === "true" ? 1 : 0}${c.req.header("HX-Target") ?? ""}:${start < 0 ? "/" : url.slice(start)}`;
+}
+
+function keyOf(pc: PageCache, kinds: readonly DataKind[], versions: Record<DataKind, number>, address: string): string {
+  let stamp = "";
+  for (const k of kinds) stamp += `${k}${versions[k]}.`;
+  return `${KEY_PREFIX}${stamp}:${Math.floor(pc.now() / TIME_BUCKET_MS)}:${address}`;
+}
+
+/** A site session cookie (sid, or __Host-sid with secure cookies) in a Cookie header. */
+const SITE_SESSION_COOKIE = /(?:^|;)\s*(?:__Host-)?sid=/;
+
+/**
+ * The early answer, before the other middleware: an anonymous GET (no site session cookie) of an
+ * address whose current render this instance holds is answered here with the headers the full path
+ * would give it (`extraHeaders`: the security headers, made once), skipping the session, CSRF,
+ * body and viewer middleware, which would do nothing for it. Anything else goes the full path,
+ * where `publicPage` decides.
+ */
+export function cachedPublicPages(extraHeaders: () => Promise<Record<string, string>>): MiddlewareHandler<AppEnv> {
+  let extra: Record<string, string> | null = null;
+  return async (c, next) => {
+    const pc = c.var.deps.pageCache;
+    if (!pc || c.req.method !== "GET" || SITE_SESSION_COOKIE.test(c.req.header("Cookie") ?? "")) return next();
+    const address = addressOf(c);
+    const kinds = pc.pages.get(address);
+    if (!kinds) return next();
+    const hit = pc.local.get(keyOf(pc, kinds, await pc.versions.current(), address));
+    if (!hit) return next();
+    extra ??= await extraHeaders();
+    c.set("answeredEarly", true);
+    return answer(c, hit, { ...extra, "X-Request-Id": c.var.requestId });
+  };
+}
+
+function answer(c: Ctx, r: Render, extra?: Record<string, string>): Response {
   const headers: Record<string, string> = {
+    ...extra,
     ETag: r.etag,
     // Anyone may keep it (the same for every visitor without a session), but must ask again each time (a 304 is cheap).
     "Cache-Control": "public, no-cache",

@@ -63,6 +63,10 @@ describe("anonymous page cache", () => {
       const again = await new Browser(t).get(path);
       expect(again.headers.get("ETag"), path).toBe(etag);
       expect(await again.text(), path).toBe(html);
+      // The early answer of a held render carries every header the full path gave (the request id aside).
+      const headers = (r: Response) => [...r.headers].filter(([k]) => k !== "x-request-id");
+      expect(headers(again), path).toEqual(headers(first));
+      expect(first.headers.get("Content-Security-Policy"), path).toContain("default-src 'self'");
     }
   });
 
