@@ -128,7 +128,8 @@ export function publicPage(kinds: readonly DataKind[]): MiddlewareHandler<AppEnv
     if (session.data) {
       // A view of this visitor's own: no shared cache may keep it.
       c.header("Cache-Control", "private, no-store");
-      c.header("Vary", VARY);
+      // Accept-Encoding is added where the answer is compressed.
+      c.header("Vary", "Cookie, HX-Request, HX-Target");
       return next();
     }
     if (!pc || c.req.method !== "GET") return next();
