@@ -95,6 +95,11 @@ describe.each(envs)("order repository: %s", (_name, open) => {
     expect(await repo.bySubmissionKey(s.a, input.submissionKey)).toEqual(order);
     expect(await repo.bySubmissionKey(s.b, input.submissionKey)).toBeUndefined();
     expect(await repo.byId("not-a-uuid")).toBeUndefined();
+    // The provider's order page reads the order and the ordering enterprise's name in one statement.
+    const [{ name }] = (await env.db.query<{ name: string }>("select name from enterprises where id = $1", [s.a])) as [{ name: string }];
+    expect(await repo.byIdWithEnterpriseName(order.id)).toEqual({ order, enterpriseName: name });
+    expect(await repo.byIdWithEnterpriseName(crypto.randomUUID())).toBeUndefined();
+    expect(await repo.byIdWithEnterpriseName("not-a-uuid")).toBeUndefined();
     const events = await repo.events(order.id);
     expect(events).toEqual([expect.objectContaining({ action: "submit", fromStatus: null, toStatus: "pending_acceptance", requestId: "req-1" })]);
     expect(await repo.countForProduct(s.a, s.productId)).toBe(1);
@@ -207,6 +212,9 @@ describe.each(envs)("order repository: %s", (_name, open) => {
     expect(pending).toMatchObject({ total: 3 });
     const cancelled = await repo.list({ enterpriseId: c }, ["cancelled", "declined", "closed", "terminated"], 10, 0);
     expect(cancelled.rows.map((r) => r.id)).toEqual([made[0]]);
+    // listRows is list's page without its count.
+    expect(await repo.listRows({ enterpriseId: c }, null, 3, 3)).toEqual(second.rows);
+    expect(await repo.listRows({ enterpriseId: c }, ["pending_acceptance"], 10, 0)).toEqual(pending.rows);
     expect(await repo.countByStatus({ enterpriseId: c })).toEqual({ pending_acceptance: 3, cancelled: 1, contract_drafting: 1 });
     // The provider's list holds every enterprise's orders of its products; another enterprise sees none of these.
     const provider = await repo.countByStatus({ providerId: s.providerId });

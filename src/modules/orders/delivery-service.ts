@@ -101,7 +101,8 @@ export function deliveryUseCases(deps: OrderDeps & { files: FileService }, core:
     async deliveryOf(orderId: string): Promise<(OrderDelivery & { files: { id: string; name: string }[] }) | undefined> {
       const d = await deps.orderRepo(db).delivery(orderId);
       if (!d) return undefined;
-      const files = await Promise.all(d.fileIds.map(async (id) => ({ id, name: (await deps.files.meta(id))?.originalName ?? "文件" })));
+      const metas = await deps.files.metas(d.fileIds);
+      const files = d.fileIds.map((id) => ({ id, name: metas.get(id)?.originalName ?? "文件" }));
       return { ...d, files };
     },
 

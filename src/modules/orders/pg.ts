@@ -28,6 +28,13 @@ function partyWhere(party: OrderParty): { sql: string; params: unknown[] } {
   return "enterpriseId" in party ? { sql: "enterprise_id = $1", params: [party.enterpriseId] } : { sql: "provider_id = $1", params: [party.providerId] };
 }
 
+/** A party's orders, in these statuses when given. */
+function statusWhere(party: OrderParty, statuses: readonly OrderStatus[] | null): { sql: string; params: unknown[] } {
+  const w = partyWhere(party);
+  if (!statuses) return w;
+  return { sql: `${w.sql} and status = any($${w.params.length + 1}::text[])`, params: [...w.params, pgArray(statuses)] };
+}
+
 export function pgOrders(db: Db): OrderRepository {
   async function insertEvent(orderId: string, at: Date, e: EventInput): Promise<void> {
     await db.query(
@@ -37,7 +44,7 @@ export function pgOrders(db: Db): OrderRepository {
     );
   }
 
-  return {
+  const repo: OrderRepository = {
     async nextSequence(): Promise<number> {
       const [r] = await db.query<{ n: number }>("select nextval('order_number_seq') as n");
       return Number(r!.n);
@@ -77,6 +84,18 @@ export function pgOrders(db: Db): OrderRepository {
       if (!UUID.test(id)) return undefined;
       const [r] = await db.query(`select ${ORDER_COLUMNS} from orders where id = $1${forUpdate ? " for update" : ""}`, [id]);
       return r && toOrder(r);
+    },
+
+    async byIdWithEnterpriseName(id: string) {
+      if (!UUID.test(id)) return undefined;
+      const [r] = await db.query(
+        `select ${ORDER_COLUMNS}, (select d.name from enterprise_directory d where d.id = orders.enterprise_id) as enterprise_name
+           from orders where id = $1`,
+        [id],
+      );
+      if (!r) return undefined;
+      const { enterprise_name, ...order } = r;
+      return { order: toOrder(order), enterpriseName: (enterprise_name as string | null) ?? "" };
     },
 
     async bySubmissionKey(enterpriseId: string, key: string): Promise<Order | undefined> {
@@ -129,13 +148,14 @@ export function pgOrders(db: Db): OrderRepository {
 
     async delivery(orderId) {
       if (!UUID.test(orderId)) return undefined;
-      const [r] = await db.query<{ order_id: string; summary: string; created_by: string; created_at: Date }>(
-        "select order_id, summary, created_by, created_at from order_deliveries where order_id = $1",
+      const [r] = await db.query<{ order_id: string; summary: string; created_by: string; created_at: Date; file_ids: string[] | null }>(
+        `select d.order_id, d.summary, d.created_by, d.created_at,
+                (select array_agg(f.file_id::text order by f.position) from order_delivery_files f where f.order_id = d.order_id) as file_ids
+           from order_deliveries d where d.order_id = $1`,
         [orderId],
       );
       if (!r) return undefined;
-      const files = await db.query<{ file_id: string }>("select file_id from order_delivery_files where order_id = $1 order by position", [orderId]);
-      return { orderId: r.order_id, summary: r.summary, fileIds: files.map((f) => f.file_id), createdBy: r.created_by, createdAt: r.created_at };
+      return { orderId: r.order_id, summary: r.summary, fileIds: r.file_ids ?? [], createdBy: r.created_by, createdAt: r.created_at };
     },
 
     async addReview(r) {
@@ -217,21 +237,21 @@ export function pgOrders(db: Db): OrderRepository {
     },
 
     async list(party, statuses, limit, offset): Promise<{ rows: OrderSummary[]; total: number }> {
-      const w = partyWhere(party);
-      const params = [...w.params];
-      let where = w.sql;
-      if (statuses) {
-        params.push(pgArray(statuses));
-        where += ` and status = any($${params.length}::text[])`;
-      }
+      const w = statusWhere(party, statuses);
       const [rows, [c]] = await Promise.all([
-        db.query(
-          `select ${SUMMARY_COLUMNS} from orders where ${where} order by created_at desc, id desc limit $${params.length + 1} offset $${params.length + 2}`,
-          [...params, limit, offset],
-        ),
-        db.query<{ n: number }>(`select count(*)::int as n from orders where ${where}`, params),
+        repo.listRows(party, statuses, limit, offset),
+        db.query<{ n: number }>(`select count(*)::int as n from orders where ${w.sql}`, w.params),
       ]);
-      return { rows: rows.map((r) => camelRow<OrderSummary>(r)), total: c!.n };
+      return { rows, total: c!.n };
+    },
+
+    async listRows(party, statuses, limit, offset): Promise<OrderSummary[]> {
+      const w = statusWhere(party, statuses);
+      const rows = await db.query(
+        `select ${SUMMARY_COLUMNS} from orders where ${w.sql} order by created_at desc, id desc limit $${w.params.length + 1} offset $${w.params.length + 2}`,
+        [...w.params, limit, offset],
+      );
+      return rows.map((r) => camelRow<OrderSummary>(r));
     },
 
     async countByStatus(party): Promise<Partial<Record<OrderStatus, number>>> {
@@ -308,4 +328,5 @@ export function pgOrders(db: Db): OrderRepository {
       return rows.map((r) => r.id);
     },
   };
+  return repo;
 }

@@ -123,6 +123,8 @@ export interface OrderRepository {
   /** Inserts an order with its first event. A second order with the same (enterprise, submission key) throws UniqueViolation. */
   insert(order: NewOrder, event: EventInput): Promise<Order>;
   byId(id: string, forUpdate?: boolean): Promise<Order | undefined>;
+  /** One order with the ordering enterprise's name (the enterprise_directory view), in one statement. */
+  byIdWithEnterpriseName(id: string): Promise<{ order: Order; enterpriseName: string } | undefined>;
   bySubmissionKey(enterpriseId: string, key: string): Promise<Order | undefined>;
   /** How many orders this enterprise has for this product (the n of the next submission key). */
   countForProduct(enterpriseId: string, productId: string): Promise<number>;
@@ -160,6 +162,8 @@ export interface OrderRepository {
   channelLines(q: { refs: readonly string[]; from?: Date; to?: Date }): Promise<MoneyLine[]>;
   /** One page of a party's orders in these statuses (newest first) and how many there are. Limit and offset are bound as parameters. */
   list(party: OrderParty, statuses: readonly OrderStatus[] | null, limit: number, offset: number): Promise<{ rows: OrderSummary[]; total: number }>;
+  /** The page of `list` alone, without counting (a caller that has the per-status counts adds them up). */
+  listRows(party: OrderParty, statuses: readonly OrderStatus[] | null, limit: number, offset: number): Promise<OrderSummary[]>;
   /** How many of a party's orders are in each status (statuses without orders are absent). */
   countByStatus(party: OrderParty): Promise<Partial<Record<OrderStatus, number>>>;
 

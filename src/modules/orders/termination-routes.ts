@@ -28,7 +28,9 @@ export function terminationRoutes() {
 
   for (const { side, base, view, other } of SIDES) {
     const load = (c: Ctx, id: string) =>
-      side === "enterprise" ? c.var.deps.orders.myOrder(c.var.viewer.account!.id, id) : c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
+      side === "enterprise"
+        ? c.var.deps.orders.myOrder(c.var.viewer.account!.enterpriseId, id)
+        : c.var.deps.orders.providerOrder(c.var.viewer.account!.enterpriseId, id);
 
     /** The 协商终止 page: the form while this party may propose, else what stands (an open proposal, or why not). */
     const page = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
