@@ -1,7 +1,21 @@
 import type { Db } from "../../ports/db.ts";
 import { camelRow, pgArray } from "../../lib/rows.ts";
 import type { ContractContent, OrderStatus, StoredContractVersion } from "./domain.ts";
-import type { EventInput, MoneyLine, NewOrder, Order, OrderEvent, OrderParty, OrderRepository, OrderReview, OrderSummary, PublicReview } from "./ports.ts";
+import type {
+  EventInput,
+  MoneyLine,
+  NewOrder,
+  Order,
+  OrderDelivery,
+  OrderEvent,
+  OrderParty,
+  OrderRepository,
+  OrderReview,
+  OrderSummary,
+  OrderView,
+  PublicReview,
+} from "./ports.ts";
+import { TERMINATION_COLUMNS, toTermination } from "./termination-pg.ts";
 
 const ORDER_COLUMNS = `id, number, enterprise_id, provider_id, product_id, status, quantity, unit_price_fen, order_fen, contract_fen,
   deduction_fen, self_pay_fen, deposit_fen, voucher_account_id, snapshot, submission_key, version, created_at, updated_at`;
@@ -22,6 +36,29 @@ const toVersion = (r: Record<string, unknown>): StoredContractVersion => {
   return typeof v.content === "string" ? { ...v, content: JSON.parse(v.content) } : v;
 };
 const toEvent = (r: Record<string, unknown>): OrderEvent => ({ ...camelRow<OrderEvent>(r), id: Number(r.id) });
+const MONEY_LINE_COLUMNS = "id, order_id, kind, amount_fen, ref, at";
+const toMoneyLine = (r: Record<string, unknown>): MoneyLine => ({ ...camelRow<MoneyLine>(r), id: Number(r.id) });
+const REVIEW_COLUMNS =
+  "order_id, product_id, provider_id, enterprise_id, quality, timeliness, attitude, comment, created_at, reply, replied_at, hidden_at, hidden_reason";
+/** 服务成果 with its files in their order (text ids, the same on both drivers); the caller adds the where clause on `d`. */
+const DELIVERY_SELECT = `select d.order_id, d.summary, d.created_by, d.created_at,
+    (select array_agg(f.file_id::text order by f.position) from order_delivery_files f where f.order_id = d.order_id) as file_ids
+  from order_deliveries d`;
+const toDelivery = (r: Record<string, unknown>): OrderDelivery => ({
+  orderId: r.order_id as string,
+  summary: r.summary as string,
+  fileIds: (r.file_ids as string[] | null) ?? [],
+  createdBy: r.created_by as string,
+  createdAt: r.created_at as Date,
+});
+/** A json value as the drivers return it: parsed already (postgres.js, PGlite), or text (parsed here). */
+const fromJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
+/** A row built by row_to_json / json_agg with its timestamps (ISO text there) as the Dates a plain read gives. */
+const withDates = (r: Record<string, unknown>, keys: string[]): Record<string, unknown> => {
+  const out = { ...r };
+  for (const k of keys) if (typeof out[k] === "string") out[k] = new Date(out[k] as string);
+  return out;
+};
 
 /** The where clause and parameters of one party's orders. */
 function partyWhere(party: OrderParty): { sql: string; params: unknown[] } {
@@ -86,16 +123,37 @@ export function pgOrders(db: Db): OrderRepository {
       return r && toOrder(r);
     },
 
-    async byIdWithEnterpriseName(id: string) {
+    async view(id: string): Promise<OrderView | undefined> {
       if (!UUID.test(id)) return undefined;
+      // Each part is the single read's own SQL as a JSON value (rows come back in the same order).
       const [r] = await db.query(
-        `select ${ORDER_COLUMNS}, (select d.name from enterprise_directory d where d.id = orders.enterprise_id) as enterprise_name
+        `select ${ORDER_COLUMNS},
+                (select d.name from enterprise_directory d where d.id = orders.enterprise_id) as enterprise_name,
+                (select coalesce(json_agg(e order by e.id), '[]'::json)
+                   from (select ${EVENT_COLUMNS} from order_events where order_id = orders.id) e) as view_events,
+                (select coalesce(json_agg(m order by m.id), '[]'::json)
+                   from (select ${MONEY_LINE_COLUMNS} from order_money_lines where order_id = orders.id) m) as view_money_lines,
+                (select row_to_json(d) from (${DELIVERY_SELECT} where d.order_id = orders.id) d) as view_delivery,
+                (select row_to_json(v) from (select ${REVIEW_COLUMNS} from order_reviews where order_id = orders.id) v) as view_review,
+                (select coalesce(json_agg(t order by t.created_at, t.id), '[]'::json)
+                   from (select ${TERMINATION_COLUMNS} from order_terminations where order_id = orders.id) t) as view_terminations
            from orders where id = $1`,
         [id],
       );
       if (!r) return undefined;
-      const { enterprise_name, ...order } = r;
-      return { order: toOrder(order), enterpriseName: (enterprise_name as string | null) ?? "" };
+      const { enterprise_name, view_events, view_money_lines, view_delivery, view_review, view_terminations, ...order } = r;
+      const rows = (v: unknown) => (fromJson(v) ?? []) as Record<string, unknown>[];
+      const delivery = fromJson(view_delivery) as Record<string, unknown> | null;
+      const review = fromJson(view_review) as Record<string, unknown> | null;
+      return {
+        order: toOrder(order),
+        enterpriseName: (enterprise_name as string | null) ?? "",
+        events: rows(view_events).map((e) => toEvent(withDates(e, ["at"]))),
+        moneyLines: rows(view_money_lines).map((m) => toMoneyLine(withDates(m, ["at"]))),
+        delivery: delivery ? toDelivery(withDates(delivery, ["created_at"])) : undefined,
+        review: review ? camelRow<OrderReview>(withDates(review, ["created_at", "replied_at", "hidden_at"])) : undefined,
+        terminations: rows(view_terminations).map((t) => toTermination(withDates(t, ["created_at", "ended_at"]))),
+      };
     },
 
     async bySubmissionKey(enterpriseId: string, key: string): Promise<Order | undefined> {
@@ -148,14 +206,8 @@ export function pgOrders(db: Db): OrderRepository {
 
     async delivery(orderId) {
       if (!UUID.test(orderId)) return undefined;
-      const [r] = await db.query<{ order_id: string; summary: string; created_by: string; created_at: Date; file_ids: string[] | null }>(
-        `select d.order_id, d.summary, d.created_by, d.created_at,
-                (select array_agg(f.file_id::text order by f.position) from order_delivery_files f where f.order_id = d.order_id) as file_ids
-           from order_deliveries d where d.order_id = $1`,
-        [orderId],
-      );
-      if (!r) return undefined;
-      return { orderId: r.order_id, summary: r.summary, fileIds: r.file_ids ?? [], createdBy: r.created_by, createdAt: r.created_at };
+      const [r] = await db.query(`${DELIVERY_SELECT} where d.order_id = $1`, [orderId]);
+      return r ? toDelivery(r) : undefined;
     },
 
     async addReview(r) {
@@ -168,11 +220,7 @@ export function pgOrders(db: Db): OrderRepository {
 
     async review(orderId) {
       if (!UUID.test(orderId)) return undefined;
-      const [r] = await db.query(
-        `select order_id, product_id, provider_id, enterprise_id, quality, timeliness, attitude, comment, created_at, reply, replied_at, hidden_at, hidden_reason
-           from order_reviews where order_id = $1`,
-        [orderId],
-      );
+      const [r] = await db.query(`select ${REVIEW_COLUMNS} from order_reviews where order_id = $1`, [orderId]);
       return r ? camelRow<OrderReview>(r) : undefined;
     },
 
@@ -232,8 +280,8 @@ export function pgOrders(db: Db): OrderRepository {
 
     async moneyLines(orderId: string): Promise<MoneyLine[]> {
       if (!UUID.test(orderId)) return [];
-      const rows = await db.query("select id, order_id, kind, amount_fen, ref, at from order_money_lines where order_id = $1 order by id", [orderId]);
-      return rows.map((r) => ({ ...camelRow<MoneyLine>(r), id: Number(r.id) }));
+      const rows = await db.query(`select ${MONEY_LINE_COLUMNS} from order_money_lines where order_id = $1 order by id`, [orderId]);
+      return rows.map(toMoneyLine);
     },
 
     async list(party, statuses, limit, offset): Promise<{ rows: OrderSummary[]; total: number }> {

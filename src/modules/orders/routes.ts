@@ -221,25 +221,23 @@ export function orderRoutes() {
   });
 
   /**
-   * One order with what the page needs: the voucher used (named from 我的服务券), the timeline, and the
-   * other modules' rows of the order, all read side by side once the order is known to be this enterprise's.
+   * One order with what the page needs: the order's own rows (one read, with 服务成果 and 评价), the
+   * voucher used (named from 我的服务券) and the other modules' rows of the order, read side by side
+   * once the order is known to be this enterprise's.
    */
   const detail = async (c: Ctx, id: string) => {
     const { deps } = c.var;
     const res = await deps.orders.myOrder(c.var.viewer.account!.enterpriseId, id);
     if (!res.ok) return undefined;
     const { order } = res.value;
-    // 支付状态 (the payments module's rows of this order, its reader checked above), 服务成果 and 评价.
-    const [voucher, payments, delivery, review, refunds, terminations, frozen] = await Promise.all([
+    // 支付状态 (the payments module's rows of this order, its reader checked above).
+    const [voucher, payments, refunds, frozen] = await Promise.all([
       order.voucherAccountId ? deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined,
       deps.payments.paymentsOf(order.id),
-      deps.orders.deliveryOf(order.id),
-      deps.orders.reviewOf(order.id),
       deps.payments.refundsOf(order.id),
-      deps.orders.terminationsOf(order.id),
       frozenOf(c, order),
     ]);
-    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review, refunds, terminations, frozen };
+    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), refunds, frozen };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {
@@ -319,22 +317,19 @@ export function orderRoutes() {
     return render(c, "provider/orders", { title: "订单管理", ...res.value, tab, query: `tab=${tab}`, labels });
   });
 
-  /** The provider's view of one order (undefined: none of its own), its events as the timeline partial reads them; the other rows read side by side. */
+  /** The provider's view of one order (undefined: none of its own), its events as the timeline partial reads them; the other modules' rows read side by side. */
   const providerDetail = async (c: Ctx, id: string) => {
     const { deps } = c.var;
     const res = await deps.orders.providerOrder(c.var.viewer.account!.enterpriseId, id);
     if (!res.ok) return res;
     const { order } = res.value;
-    const [delivery, refunds, terminations, review, settlement, frozen] = await Promise.all([
-      deps.orders.deliveryOf(order.id),
+    const [refunds, settlement, frozen] = await Promise.all([
       deps.payments.refundsOf(order.id),
-      deps.orders.terminationsOf(order.id),
-      deps.orders.reviewOf(order.id),
       // 兑付状态 beside 已完成 (the settlement module's application holding the order, if any).
       order.status === "completed" ? deps.settlement.ofOrder(order.id) : undefined,
       frozenOf(c, order),
     ]);
-    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review, settlement, frozen } };
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), refunds, settlement, frozen } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */

@@ -40,7 +40,7 @@ import {
   snapshotOf,
   submissionKey,
 } from "./domain.ts";
-import type { Order, OrderParty, OrderRepositoryFactory } from "./ports.ts";
+import type { Order, OrderParty, OrderRepositoryFactory, OrderView } from "./ports.ts";
 
 export type OrderDeps = {
   db: Db;
@@ -179,6 +179,24 @@ export function orderService(deps: OrderDeps) {
   }
 
   const termination = terminationUseCases(deps, core);
+
+  /**
+   * What both parties' order pages show of an order's own rows (OrderRepository.view): the timeline,
+   * the money lines, 服务成果 with its files' names (one more statement, only when it has files), 评价,
+   * and the open 协商终止 proposal beside every earlier one.
+   */
+  async function orderView(v: OrderView) {
+    const d = v.delivery;
+    const names = d?.fileIds.length ? await deps.files.metas(d.fileIds) : undefined;
+    return {
+      order: v.order,
+      events: v.events,
+      moneyLines: v.moneyLines,
+      delivery: d && { ...d, files: d.fileIds.map((id) => ({ id, name: names?.get(id)?.originalName ?? "文件" })) },
+      review: v.review,
+      terminations: { open: v.terminations.find((t) => t.status === "proposed"), all: v.terminations },
+    };
+  }
   return {
     ...contractUseCases(deps, core),
     // 超时关闭 (the closing job's use case): closeUnaccepted.
@@ -394,30 +412,29 @@ export function orderService(deps: OrderDeps) {
       return ok(await listFor({ enterpriseId }, tab, page));
     },
 
-    /** One of the signed-in enterprise's own orders with its timeline and money lines; another enterprise's order is 404. */
+    /**
+     * One of the signed-in enterprise's own orders as its page shows it (the order, its timeline and
+     * money lines, 服务成果 with its files' names, 评价, 协商终止) and the enterprise's actions; another
+     * enterprise's order is 404.
+     */
     async myOrder(enterpriseId: string, orderId: string) {
-      const repo = deps.orderRepo(db);
-      const order = await repo.byId(orderId);
-      if (!order || order.enterpriseId !== enterpriseId) return fail({ _form: "订单不存在" }, 404);
-      const [events, moneyLines] = await Promise.all([repo.events(order.id), repo.moneyLines(order.id)]);
-      return ok({ order, events, moneyLines, actions: actionsFor(order.status, "enterprise") });
+      const v = await deps.orderRepo(db).view(orderId);
+      if (!v || v.order.enterpriseId !== enterpriseId) return fail({ _form: "订单不存在" }, 404);
+      return ok({ ...(await orderView(v)), actions: actionsFor(v.order.status, "enterprise") });
     },
 
     /**
      * One order of the provider that sells its product (the signed-in enterprise's provider record),
-     * with its timeline, money lines, the ordering enterprise's name and the provider's actions. An
-     * enterprise that is no provider: 403; another provider's order or an unknown id: 404.
+     * as its page shows it (see myOrder), with the ordering enterprise's name and the provider's
+     * actions. An enterprise that is no provider: 403; another provider's order or an unknown id: 404.
      */
     async providerOrder(enterpriseId: string, orderId: string) {
-      const repo = deps.orderRepo(db);
-      const [provider, found] = await Promise.all([deps.catalog.providerOfEnterprise(enterpriseId), repo.byIdWithEnterpriseName(orderId)]);
+      const [provider, v] = await Promise.all([deps.catalog.providerOfEnterprise(enterpriseId), deps.orderRepo(db).view(orderId)]);
       if (!provider) return fail({ _form: "仅入库服务商可以查看订单管理" }, 403);
-      if (!found || found.order.providerId !== provider.id) return fail({ _form: "订单不存在" }, 404);
-      const { order, enterpriseName } = found;
-      const [events, moneyLines] = await Promise.all([repo.events(order.id), repo.moneyLines(order.id)]);
+      if (!v || v.order.providerId !== provider.id) return fail({ _form: "订单不存在" }, 404);
       const suspended = provider.status !== "active";
-      const actions = actionsFor(order.status, "provider").filter((a) => !suspended || a !== "accept");
-      return ok({ order, events, moneyLines, enterpriseName, actions, suspended });
+      const actions = actionsFor(v.order.status, "provider").filter((a) => !suspended || a !== "accept");
+      return ok({ ...(await orderView(v)), enterpriseName: v.enterpriseName, actions, suspended });
     },
 
     /** 接单 by the provider that sells the product, while 待接单 and on the page's version: 待制定合同, one event. */
