@@ -278,13 +278,14 @@ export function buildApp(deps: Deps, lifecycle?: AppLifecycle) {
     await next();
   });
 
-  // Who is signed in (enterprise account and/or staff), loaded once per request.
+  // Who is signed in (enterprise account and/or staff), loaded once per request and passed on: routes
+  // give the use cases the ids and flags they need from it instead of loading them again.
   app.use("*", async (c, next) => {
     const session = getSession(c);
     const data = session.data;
     if (data?.accountId) {
-      const account = await deps.identity.account(data.accountId);
-      const enterprise = account && (await deps.enterprises.ofAccount(account.id));
+      // The account and its enterprise side by side (both keyed by the session's account id).
+      const [account, enterprise] = await Promise.all([deps.identity.account(data.accountId), deps.enterprises.ofAccount(data.accountId)]);
       if (account && enterprise) {
         c.set("viewer", {
           account: {

@@ -322,6 +322,33 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
     await expect(env.db.query("update voucher_ledger set amount_fen = 1 where account_id = $1", [account.id])).rejects.toThrow(/append-only/);
   });
 
+  it("reads for a page in one statement each: the latest entries of several accounts, programmes by id, an account's programme for its own enterprise only", async () => {
+    const v = service(env.db);
+    const a = await seed(env.db, 100_000);
+    const b = await seed(env.db, 70_000);
+    for (let i = 0; i < 4; i++) await v.reserve({ accountId: a.account.id, enterpriseId: a.enterpriseId, orderId: uuid(), amountFen: 1_000 + i });
+    const ledger = pgLedger(env.db);
+    const latest = await ledger.latestEntries([a.account.id, b.account.id, uuid(), "not-an-id"], 3);
+    // Newest first within an account, at most `limit`, as `entries` reads one account; an unknown account has none.
+    expect(latest.get(a.account.id)).toEqual(await ledger.entries(a.account.id, 3));
+    expect(latest.get(a.account.id)!.map((e) => e.amountFen)).toEqual([1_003, 1_002, 1_001]);
+    expect(latest.get(b.account.id)).toEqual(await ledger.entries(b.account.id, 3));
+    expect(latest.get(b.account.id)!.map((e) => e.kind)).toEqual(["grant"]);
+    expect([...latest.values()].filter((x) => x.length === 0)).toHaveLength(2);
+    expect(await ledger.latestEntries([], 3)).toEqual(new Map());
+
+    const programmes = pgProgrammes(env.db);
+    const found = await programmes.byIds([a.account.programmeId, b.account.programmeId, uuid(), "x"]);
+    expect(found.map((p) => p.id).sort()).toEqual([a.account.programmeId, b.account.programmeId].sort());
+    expect(found.find((p) => p.id === a.account.programmeId)).toEqual(await programmes.byId(a.account.programmeId));
+    expect(await programmes.byIds([])).toEqual([]);
+
+    expect(await programmes.ofAccount(a.account.id, a.enterpriseId)).toEqual(await programmes.byId(a.account.programmeId));
+    expect(await programmes.ofAccount(a.account.id, b.enterpriseId)).toBeUndefined();
+    expect(await programmes.ofAccount(uuid(), a.enterpriseId)).toBeUndefined();
+    expect(await programmes.ofAccount("1 or 1=1", a.enterpriseId)).toBeUndefined();
+  });
+
   it("我的服务券 writes nothing while vouchers are valid, and expires what is left once when viewed after validity", async () => {
     const clock = testClock(new Date("2026-11-27T02:00:00Z"));
     const { account, enterpriseId } = await seed(env.db, 40_000, "2026-12-31");
@@ -332,23 +359,23 @@ describe.each(envs)("voucher ledger: %s", (_name, open) => {
       quotaRepo: pgQuota,
       ledgerRepo: pgLedger,
       audit,
-      enterprises: { ofAccount: async () => ({ id: enterpriseId }) } as never,
+      enterprises: {} as never,
       files: {} as never,
     });
     const entries = async () =>
       (await env.db.query<{ n: number }>("select count(*)::int as n from voucher_ledger where account_id = $1", [account.id]))[0]!.n;
     const before = await entries();
-    let [mine] = await v.myVouchers("any-account");
+    let [mine] = await v.myVouchers(enterpriseId);
     expect(mine!.expired).toBe(false);
     expect(mine!.account.expiredFen).toBe(0);
     expect(await entries()).toBe(before);
 
     clock.set(new Date("2027-01-01T00:00:00+08:00"));
-    [mine] = await v.myVouchers("any-account");
+    [mine] = await v.myVouchers(enterpriseId);
     expect(mine!.expired).toBe(true);
     expect(mine!.account.expiredFen).toBe(40_000);
     expect(await entries()).toBe(before + 1);
-    [mine] = await v.myVouchers("any-account");
+    [mine] = await v.myVouchers(enterpriseId);
     expect(mine!.account.expiredFen).toBe(40_000);
     expect(await entries()).toBe(before + 1);
     expect((await v.ledgerSums(account.id)).expire).toBe(40_000);

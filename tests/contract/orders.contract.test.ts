@@ -3,6 +3,7 @@ import { migrate } from "../../src/adapters/migrate.ts";
 import { type Db, UniqueViolation } from "../../src/ports/db.ts";
 import { ORDER_STATUSES, type OrderStatus, formatOrderNumber, parseOrderNumber, snapshotOf, submissionKey } from "../../src/modules/orders/domain.ts";
 import { pgOrders } from "../../src/modules/orders/pg.ts";
+import { pgTerminations } from "../../src/modules/orders/termination-pg.ts";
 import type { EventInput, NewOrder } from "../../src/modules/orders/ports.ts";
 import { certifiedEnterpriseRow, contractDatabases, providerRows } from "../support/db.ts";
 
@@ -95,6 +96,8 @@ describe.each(envs)("order repository: %s", (_name, open) => {
     expect(await repo.bySubmissionKey(s.a, input.submissionKey)).toEqual(order);
     expect(await repo.bySubmissionKey(s.b, input.submissionKey)).toBeUndefined();
     expect(await repo.byId("not-a-uuid")).toBeUndefined();
+    expect(await repo.view(crypto.randomUUID())).toBeUndefined();
+    expect(await repo.view("not-a-uuid")).toBeUndefined();
     const events = await repo.events(order.id);
     expect(events).toEqual([expect.objectContaining({ action: "submit", fromStatus: null, toStatus: "pending_acceptance", requestId: "req-1" })]);
     expect(await repo.countForProduct(s.a, s.productId)).toBe(1);
@@ -207,6 +210,9 @@ describe.each(envs)("order repository: %s", (_name, open) => {
     expect(pending).toMatchObject({ total: 3 });
     const cancelled = await repo.list({ enterpriseId: c }, ["cancelled", "declined", "closed", "terminated"], 10, 0);
     expect(cancelled.rows.map((r) => r.id)).toEqual([made[0]]);
+    // listRows is list's page without its count.
+    expect(await repo.listRows({ enterpriseId: c }, null, 3, 3)).toEqual(second.rows);
+    expect(await repo.listRows({ enterpriseId: c }, ["pending_acceptance"], 10, 0)).toEqual(pending.rows);
     expect(await repo.countByStatus({ enterpriseId: c })).toEqual({ pending_acceptance: 3, cancelled: 1, contract_drafting: 1 });
     // The provider's list holds every enterprise's orders of its products; another enterprise sees none of these.
     const provider = await repo.countByStatus({ providerId: s.providerId });
@@ -246,5 +252,101 @@ describe.each(envs)("order repository: %s", (_name, open) => {
     expect(pages.map((p) => p.length)).toEqual([2, 2, 0]);
     expect(pages.flat()).toEqual(expected);
     expect(await repo.unacceptedBefore(cutoff, "not-a-uuid", 10)).toEqual(expected);
+  });
+
+  it("reads an order's page in one statement (view), each part equal to its single read", async () => {
+    const repo = pgOrders(env.db);
+    const terms = pgTerminations(env.db);
+    const bare = await repo.insert(await newOrder(env.db, s, s.a, `${s.productId}#view-bare`), firstEvent());
+    const [{ name }] = (await env.db.query<{ name: string }>("select name from enterprises where id = $1", [s.a])) as [{ name: string }];
+    // Before anything happens: the order, its one event, nothing else.
+    expect(await repo.view(bare.id)).toEqual({
+      order: bare,
+      enterpriseName: name,
+      events: await repo.events(bare.id),
+      moneyLines: [],
+      delivery: undefined,
+      review: undefined,
+      terminations: [],
+    });
+
+    const order = await repo.insert(await newOrder(env.db, s, s.a, `${s.productId}#view`), firstEvent());
+    const at = (ms: number) => new Date(AT.getTime() + ms);
+    const moved = await repo.transition(order.id, 1, "contract_drafting", at(1_001), {
+      ...firstEvent(),
+      action: "accept",
+      fromStatus: "pending_acceptance",
+      toStatus: "contract_drafting",
+    });
+    await repo.addMoneyLine(order.id, "deposit_paid", 30_000, "PAY-1", at(2_002));
+    await repo.addMoneyLine(order.id, "balance_paid", 70_000, "PAY-2", at(3_003));
+    const [{ account_id: by }] = (await env.db.query<{ account_id: string }>("select account_id from enterprises where id = $1", [s.a])) as [
+      { account_id: string },
+    ];
+    const fileIds: string[] = [];
+    for (const n of ["报告.pdf", "附件.png"]) {
+      const [f] = await env.db.query<{ id: string }>(
+        `insert into files (owner_enterprise_id, purpose, original_name, content_type, size_bytes, sha256, storage_key)
+         values ($1, 'delivery', $2, 'application/pdf', 10, 'x', $3) returning id`,
+        [s.a, n, crypto.randomUUID()],
+      );
+      fileIds.push(f!.id);
+    }
+    await repo.addDelivery(order.id, { summary: "服务成果说明", fileIds: [fileIds[1]!, fileIds[0]!], by, at: at(4_004) });
+    await repo.addReview({
+      orderId: order.id,
+      productId: s.productId,
+      providerId: s.providerId,
+      enterpriseId: s.a,
+      quality: 5,
+      timeliness: 4,
+      attitude: 3,
+      comment: "很好",
+      createdAt: at(5_005),
+    });
+    expect(await repo.replyToReview(order.id, "感谢", by, at(6_006))).toBe(true);
+    const t1 = await terms.insert({
+      orderId: order.id,
+      proposedBy: "enterprise",
+      proposerId: by,
+      reason: "不再需要",
+      paidFen: 30_000,
+      refundFen: 10_000,
+      createdAt: at(7_007),
+    });
+    expect(await terms.end(t1.id, "rejected", { responderId: "provider", response: "不同意", at: at(8_008) })).toBe(true);
+    await terms.insert({
+      orderId: order.id,
+      proposedBy: "provider",
+      proposerId: "p",
+      reason: "再议一下",
+      paidFen: 30_000,
+      refundFen: 0,
+      createdAt: at(9_009),
+    });
+
+    const view = (await repo.view(order.id))!;
+    expect(view).toEqual({
+      order: moved,
+      enterpriseName: name,
+      events: await repo.events(order.id),
+      moneyLines: await repo.moneyLines(order.id),
+      delivery: await repo.delivery(order.id),
+      review: await repo.review(order.id),
+      terminations: await terms.ofOrder(order.id),
+    });
+    // The same types as the single reads: Dates, numbers, the files in their order.
+    expect(view.events).toHaveLength(2);
+    expect(view.events[1]!.at).toEqual(at(1_001));
+    expect(view.moneyLines.map((m) => [m.kind, m.amountFen, m.at.getTime()])).toEqual([
+      ["deposit_paid", 30_000, at(2_002).getTime()],
+      ["balance_paid", 70_000, at(3_003).getTime()],
+    ]);
+    expect(view.delivery).toMatchObject({ summary: "服务成果说明", fileIds: [fileIds[1], fileIds[0]], createdBy: by, createdAt: at(4_004) });
+    expect(view.review).toMatchObject({ quality: 5, comment: "很好", reply: "感谢", repliedAt: at(6_006), hiddenAt: null });
+    expect(view.terminations.map((t) => [t.status, t.refundFen, t.endedAt])).toEqual([
+      ["rejected", 10_000, at(8_008)],
+      ["proposed", 0, null],
+    ]);
   });
 });

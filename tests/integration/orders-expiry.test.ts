@@ -14,6 +14,8 @@ const DAY = 86_400_000;
 const clock = testClock();
 let t: TestApp;
 const ids: Record<string, string> = {};
+/** The enterprise of each of those accounts (the id the viewer carries, which the read use cases take). */
+const ents: Record<string, string> = {};
 let product: string;
 
 const written = async () => {
@@ -26,7 +28,10 @@ const written = async () => {
 
 beforeAll(async () => {
   t = await makeTestApp({ demo: true, clock, jobs: "engine" });
-  for (const i of [1, 2, 8]) ids[i] = await accountOf(t, `1380000000${i}`);
+  for (const i of [1, 2, 8]) {
+    ids[i] = await accountOf(t, `1380000000${i}`);
+    ents[i] = (await t.deps.enterprises.ofAccount(ids[i]!))!.id;
+  }
   product = await productBy(t, "金属材料力学性能检测");
 });
 afterAll(async () => t?.close());
@@ -51,7 +56,7 @@ describe("超时关闭 (orders-close-unaccepted)", () => {
 
     expect(await statusOf(t, old.id)).toBe("closed");
     expect(await voucherLeft(t, ids[1]!)).toBe(before);
-    const detail = await t.deps.orders.myOrder(ids[1]!, old.id);
+    const detail = await t.deps.orders.myOrder(ents[1]!, old.id);
     if (!detail.ok) throw new Error("myOrder");
     expect(detail.value.moneyLines.map((l) => [l.kind, l.amountFen])).toEqual([
       ["voucher_reserved", old.deductionFen],

@@ -11,6 +11,8 @@ import type { Order } from "../../src/modules/orders/ports.ts";
  */
 let t: TestApp;
 const ids: Record<string, string> = {};
+/** The enterprise of each of those accounts (the id the viewer carries, which the read use cases take). */
+const ents: Record<string, string> = {};
 let testingProduct: string; // 金属材料力学性能检测, ¥8,000 per 批 (provider 8)
 let delistProduct: string; // 智能制造能力成熟度诊断服务 (provider 7)
 
@@ -52,7 +54,10 @@ const must = (r: { ok: true; value: { order: Order } } | { ok: false; errors: un
 
 beforeAll(async () => {
   t = await makeTestApp({ demo: true });
-  for (const i of [1, 2, 5, 7, 8]) ids[i] = await accountOf(`1380000000${i}`);
+  for (const i of [1, 2, 5, 7, 8]) {
+    ids[i] = await accountOf(`1380000000${i}`);
+    ents[i] = (await t.deps.enterprises.ofAccount(ids[i]!))!.id;
+  }
   testingProduct = await productBy("金属材料力学性能检测");
   delistProduct = await productBy("智能制造能力成熟度诊断服务");
 });
@@ -91,7 +96,7 @@ describe("订单详情 and 提交订单", () => {
     expect((await voucherOf(ids[1]!)).availableFen).toBe(before.availableFen - 720_000);
     const entries = await t.deps.db.query<{ kind: string; amount_fen: number }>("select kind, amount_fen from voucher_ledger where order_id = $1", [o.id]);
     expect(entries).toEqual([{ kind: "reserve", amount_fen: 720_000 }]);
-    const detail = await t.deps.orders.myOrder(ids[1]!, o.id);
+    const detail = await t.deps.orders.myOrder(ents[1]!, o.id);
     expect(detail.ok && detail.value.moneyLines.map((l) => [l.kind, l.amountFen])).toEqual([["voucher_reserved", 720_000]]);
     expect(detail.ok && detail.value.events.map((e) => [e.action, e.toStatus, e.actorType, e.requestId])).toEqual([
       ["submit", "pending_acceptance", "enterprise", "req-test"],
@@ -247,7 +252,7 @@ describe("取消订单 and 我购买的服务", () => {
     const cancelled = await t.deps.orders.cancel(ids[1]!, o.id, "  计划有变  ", "req-cancel");
     expect(cancelled).toMatchObject({ ok: true, value: { status: "cancelled", version: 2 } });
     expect((await voucherOf(ids[1]!)).availableFen).toBe(before.availableFen + o.deductionFen);
-    const detail = await t.deps.orders.myOrder(ids[1]!, o.id);
+    const detail = await t.deps.orders.myOrder(ents[1]!, o.id);
     if (!detail.ok) throw new Error("detail");
     expect(detail.value.events.map((e) => [e.action, e.fromStatus, e.toStatus, e.reason, e.requestId])).toEqual([
       ["submit", null, "pending_acceptance", null, "req-test"],
@@ -286,17 +291,17 @@ describe("取消订单 and 我购买的服务", () => {
   it("enterprise B can neither read nor cancel A's order (404), and a provider is not a party to cancel", async () => {
     const o = must((await order(ids[1]!, testingProduct)).res);
     const before = await counts();
-    expect(await t.deps.orders.myOrder(ids[2]!, o.id)).toEqual({ ok: false, status: 404, errors: { _form: "订单不存在" } });
+    expect(await t.deps.orders.myOrder(ents[2]!, o.id)).toEqual({ ok: false, status: 404, errors: { _form: "订单不存在" } });
     expect(await t.deps.orders.cancel(ids[2]!, o.id)).toEqual({ ok: false, status: 404, errors: { _form: "订单不存在" } });
     expect(await t.deps.orders.cancel(ids[8]!, o.id)).toMatchObject({ ok: false, status: 404 });
-    expect(await t.deps.orders.myOrder(ids[1]!, crypto.randomUUID())).toMatchObject({ ok: false, status: 404 });
-    expect(await t.deps.orders.myOrder(ids[1]!, "1 or 1=1")).toMatchObject({ ok: false, status: 404 });
+    expect(await t.deps.orders.myOrder(ents[1]!, crypto.randomUUID())).toMatchObject({ ok: false, status: 404 });
+    expect(await t.deps.orders.myOrder(ents[1]!, "1 or 1=1")).toMatchObject({ ok: false, status: 404 });
     expect(await counts()).toEqual(before);
-    expect((await t.deps.orders.myOrder(ids[1]!, o.id)).ok).toBe(true);
+    expect((await t.deps.orders.myOrder(ents[1]!, o.id)).ok).toBe(true);
   });
 
   it("lists my orders per tab with counts and paging; the provider sees its own orders", async () => {
-    const mine = await t.deps.orders.mine(ids[1]!, "all", 1);
+    const mine = await t.deps.orders.mine(ents[1]!, "all", 1);
     if (!mine.ok) throw new Error("mine");
     const [c] = await t.deps.db.query<{ all: number; pending: number; cancelled: number }>(
       `select count(*)::int as all, count(*) filter (where status = 'pending_acceptance')::int as pending,
@@ -309,21 +314,21 @@ describe("取消订单 and 我购买的服务", () => {
     expect(mine.value.rows.length).toBe(Math.min(c!.all, 20));
     const times = mine.value.rows.map((r) => new Date(r.createdAt).getTime());
     expect([...times].sort((a, b) => b - a)).toEqual(times);
-    const pending = await t.deps.orders.mine(ids[1]!, "pending", 1);
+    const pending = await t.deps.orders.mine(ents[1]!, "pending", 1);
     expect(pending.ok && pending.value.rows.every((r) => r.status === "pending_acceptance")).toBe(true);
     expect(pending.ok && pending.value.total).toBe(c!.pending);
-    const cancelled = await t.deps.orders.mine(ids[1]!, "cancelled", "1");
+    const cancelled = await t.deps.orders.mine(ents[1]!, "cancelled", "1");
     expect(cancelled.ok && cancelled.value.rows.every((r) => r.status === "cancelled")).toBe(true);
     // An unknown tab is 全部; an absurd page is clamped and empty.
-    const odd = await t.deps.orders.mine(ids[1]!, "__proto__", 99999);
+    const odd = await t.deps.orders.mine(ents[1]!, "__proto__", 99999);
     expect(odd.ok && [odd.value.tab, odd.value.pageNo, odd.value.rows.length]).toEqual(["all", 1000, 0]);
     // Enterprise 5 has none; the provider of the testing product sees A's and B's orders, provider 7 none of them.
-    const none = await t.deps.orders.mine(ids[5]!, "all", 1);
+    const none = await t.deps.orders.mine(ents[5]!, "all", 1);
     expect(none.ok && none.value.total).toBe(0);
-    const provider = await t.deps.orders.providerOrders(ids[8]!, "all", 1);
+    const provider = await t.deps.orders.providerOrders(ents[8]!, "all", 1);
     expect(provider.ok && provider.value.total).toBeGreaterThanOrEqual(c!.all);
-    const seven = await t.deps.orders.providerOrders(ids[7]!, "all", 1);
+    const seven = await t.deps.orders.providerOrders(ents[7]!, "all", 1);
     expect(seven.ok && seven.value.rows.some((r) => r.productId === testingProduct)).toBe(false);
-    expect(await t.deps.orders.providerOrders(ids[1]!, "all", 1)).toMatchObject({ ok: false, status: 403 });
+    expect(await t.deps.orders.providerOrders(ents[1]!, "all", 1)).toMatchObject({ ok: false, status: 403 });
   });
 });

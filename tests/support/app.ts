@@ -7,7 +7,7 @@ import { loadConfig, type Config } from "../../src/config.ts";
 import { migrate } from "../../src/adapters/migrate.ts";
 import { outboxSms } from "../../src/adapters/outbox-sms.ts";
 import { scryptPasswords } from "../../src/adapters/scrypt-passwords.ts";
-import { buildDeps } from "../../src/compose.ts";
+import { buildDeps, openJobs } from "../../src/compose.ts";
 import type { Deps } from "../../src/deps.ts";
 import { seedDemo } from "../../src/demo.ts";
 import type { Clock } from "../../src/ports/clock.ts";
@@ -22,6 +22,7 @@ import type { Db } from "../../src/ports/db.ts";
 import type { ESignature } from "../../src/ports/esignature.ts";
 import type { Jobs } from "../../src/ports/jobs.ts";
 import { DATABASE_URL } from "./db.ts";
+import { type CountingDb, countingDb } from "./counting-db.ts";
 import { mockEsign } from "../../src/adapters/mock-esign/mock-esign.ts";
 import { keysOf, newMockPayKeys } from "../../src/adapters/mock-pay/key.ts";
 import { mockPay } from "../../src/adapters/mock-pay/mock-pay.ts";
@@ -70,6 +71,8 @@ export type TestApp = {
   sms: ReturnType<typeof outboxSms>;
   /** The mock e-signature provider's secret, with `mockCallbacks` (to sign callbacks of a test's own). */
   mockSecret?: string;
+  /** With `countStatements`: the app's Db, counting what it sends (`reset()` before a request, `count` after). */
+  counter?: CountingDb;
   close: () => Promise<void>;
 };
 
@@ -97,6 +100,8 @@ export async function makeTestApp(
     mockCallbacks?: boolean;
     /** A PostgreSQL server and a Redis server of the test's own (tests that stop and restart them), instead of the shared ones. */
     own?: { postgresUrl: string; redisUrl: string };
+    /** The app's Db wrapped in a statement counter (`counter` on the result), for query budgets per request. */
+    countStatements?: boolean;
   } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), "gxv-test-"));
@@ -113,7 +118,10 @@ export async function makeTestApp(
     ...(opts.env?.NODE_ENV === "production" ? {} : { MOCK_PAY_PRIVATE_KEY: payKey() }),
     ...opts.env,
   });
-  const { db, cleanup } = opts.own ? await freshPostgres(opts.own.postgresUrl) : await freshDb();
+  const { db: rawDb, cleanup } = opts.own ? await freshPostgres(opts.own.postgresUrl) : await freshDb();
+  const counter = opts.countStatements ? countingDb(rawDb) : undefined;
+  // The job engine drives the PGlite instance itself, so it is given the unwrapped handle.
+  const db: Db = counter ?? rawDb;
   // Time-travel tests need the cache's expiry on the same clock, so they use the memory cache;
   // the cache contract tests prove Redis keeps the same semantics in real time.
   const clock = opts.clock;
@@ -123,7 +131,7 @@ export async function makeTestApp(
       ? await redisCache(opts.own.redisUrl, `test:${randomToken(9)}:`)
       : await freshCache(opts.cache ?? "auto");
   const sms = outboxSms();
-  const engine = opts.jobs === "engine" ? testJobs(db, opts.own?.postgresUrl ?? DATABASE_URL) : undefined;
+  const engine = opts.jobs === "engine" ? testJobs(rawDb, opts.own?.postgresUrl ?? DATABASE_URL) : undefined;
   let appRef: ReturnType<typeof buildApp> | undefined;
   const esignClock = opts.clock ?? { now: () => new Date() };
   const mockSecret = `test-mock-esign-secret-${randomToken(24)}`;
@@ -156,7 +164,7 @@ export async function makeTestApp(
     clock: opts.clock,
     passwords: scryptPasswords({ logN: 10, r: 8, p: 1 }),
     log: opts.log ?? pino({ level: "silent" }),
-    jobs: engine?.jobs,
+    jobs: engine?.jobs ?? (counter ? openJobs(config, rawDb) : undefined),
     esign: intoApp ?? (opts.esign && engine ? opts.esign({ db, clock: esignClock, jobs: engine.jobs, config }) : undefined),
     pay: payIntoApp,
   });
@@ -166,6 +174,7 @@ export async function makeTestApp(
   return {
     app: appRef,
     mockSecret: intoApp ? mockSecret : undefined,
+    counter,
     deps,
     sms,
     close: async () => {

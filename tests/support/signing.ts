@@ -25,8 +25,17 @@ export type SigningWorld = {
   product: string;
 };
 
-export async function signingWorld(opts: { jobs?: "engine"; clock?: Clock; env?: Record<string, string> } = {}): Promise<SigningWorld> {
-  const t = await makeTestApp({ demo: true, mockCallbacks: true, jobs: opts.jobs, clock: opts.clock, env: opts.env });
+export async function signingWorld(
+  opts: { jobs?: "engine"; clock?: Clock; env?: Record<string, string>; countStatements?: boolean } = {},
+): Promise<SigningWorld> {
+  const t = await makeTestApp({
+    demo: true,
+    mockCallbacks: true,
+    jobs: opts.jobs,
+    clock: opts.clock,
+    env: opts.env,
+    countStatements: opts.countStatements,
+  });
   const [ent, pro] = await Promise.all([accountOf(t, "13800000001"), accountOf(t, "13800000008")]);
   return { t, mock: asMockEsign(t.deps.esign)!, ent, pro, product: await productBy(t, "金属材料力学性能检测") };
 }

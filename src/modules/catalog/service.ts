@@ -129,10 +129,14 @@ export function catalogService(deps: CatalogDeps) {
     },
 
     /** The provider record of the signed-in enterprise, if it was ever approved. */
-
     async providerOfAccount(accountId: string) {
       const e = await deps.enterprises.ofAccount(accountId);
       return e ? deps.catalogRepo(db).providerOfEnterprise(e.id) : undefined;
+    },
+
+    /** The provider record of an enterprise (the signed-in viewer's, as it was loaded), if it was ever approved: one statement. */
+    async providerOfEnterprise(enterpriseId: string) {
+      return deps.catalogRepo(db).providerOfEnterprise(enterpriseId);
     },
 
     async providerPublic(id: string) {

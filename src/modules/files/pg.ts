@@ -42,6 +42,12 @@ export function pgFiles(db: Db): FileRepository {
       const [row] = await db.query<Row>(`select ${COLUMNS} from files where id = $1`, [id]);
       return row && toFile(row);
     },
+    async byIds(ids) {
+      const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+      if (!valid.length) return [];
+      const rows = await db.query<Row>(`select ${COLUMNS} from files where id = any($1::uuid[])`, [pgArray(valid)]);
+      return rows.map(toFile);
+    },
     async deleteGenerated(id) {
       const [row] = await db.query<{ storage_key: string }>("delete from files where id = $1 and content_type = any($2::text[]) returning storage_key", [
         id,

@@ -16,6 +16,8 @@ export type StoredFile = {
 export interface FileRepository {
   insert(f: Omit<StoredFile, "id" | "createdAt"> & { uploadedByAccount: string | null }): Promise<StoredFile>;
   byId(id: string): Promise<StoredFile | undefined>;
+  /** These files in one statement (unknown ids left out). */
+  byIds(ids: readonly string[]): Promise<StoredFile[]>;
   /** Deletes the row of a generated file (CSV, XLSX); its storage key, or undefined when there was none. */
   deleteGenerated(id: string): Promise<string | undefined>;
   /** Which of these storage keys a file row references. */

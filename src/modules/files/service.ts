@@ -132,6 +132,12 @@ export function fileService(deps: { db: Db; store: FileStore; fileRepo: FileRepo
       return deps.fileRepo(deps.db).byId(id);
     },
 
+    /** The records of several files by id, in one statement (a page listing attachments); unknown ids are absent. */
+    async metas(ids: readonly string[]): Promise<Map<string, StoredFile>> {
+      if (!ids.length) return new Map();
+      return new Map((await deps.fileRepo(deps.db).byIds(ids)).map((f) => [f.id, f]));
+    },
+
     /**
      * The file for a reader allowed to see it: its owner enterprise, or review staff. Otherwise
      * undefined. A staff download (licences, certification and qualification documents) is audited

@@ -2,13 +2,13 @@
  * Service delivery (manual 8.4, docs/payments.md "Flow" step 3): the provider's 开始服务 (待开始服务 ->
  * 服务中) and 完成服务 with 服务成果, a summary and 1-5 files (服务中 -> 待支付尾款; with nothing left to
  * pay, on to 待评价 with the voucher reservation consumed in the same transaction), and the 服务成果 as
- * both parties read it.
+ * both parties read it (OrderRepository.view on their order pages).
  */
 import { type Result, fail, ok } from "../../lib/result.ts";
 import type { Db } from "../../ports/db.ts";
 import type { FileService } from "../files/service.ts";
 import { type OrderCore, inTransaction, refuse } from "./core-service.ts";
-import type { Order, OrderDelivery } from "./ports.ts";
+import type { Order } from "./ports.ts";
 import type { OrderDeps } from "./service.ts";
 
 export const DELIVERY_SUMMARY_MAX = 2000;
@@ -95,14 +95,6 @@ export function deliveryUseCases(deps: OrderDeps & { files: FileService }, core:
         await deps.orderRepo(tx).addDelivery(order.id, { summary, fileIds, by: accountId, at: deps.clock.now() });
         return ok(await settleWithoutBalance(tx, moved, requestId));
       });
-    },
-
-    /** 服务成果 of an order (undefined before 完成服务), with each file's name, for a page that already authorised its reader. */
-    async deliveryOf(orderId: string): Promise<(OrderDelivery & { files: { id: string; name: string }[] }) | undefined> {
-      const d = await deps.orderRepo(db).delivery(orderId);
-      if (!d) return undefined;
-      const files = await Promise.all(d.fileIds.map(async (id) => ({ id, name: (await deps.files.meta(id))?.originalName ?? "文件" })));
-      return { ...d, files };
     },
 
     /** One 服务成果 file for the order's enterprise or its provider (by account); anyone else: undefined. */

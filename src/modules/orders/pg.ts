@@ -1,7 +1,21 @@
 import type { Db } from "../../ports/db.ts";
 import { camelRow, pgArray } from "../../lib/rows.ts";
 import type { ContractContent, OrderStatus, StoredContractVersion } from "./domain.ts";
-import type { EventInput, MoneyLine, NewOrder, Order, OrderEvent, OrderParty, OrderRepository, OrderReview, OrderSummary, PublicReview } from "./ports.ts";
+import type {
+  EventInput,
+  MoneyLine,
+  NewOrder,
+  Order,
+  OrderDelivery,
+  OrderEvent,
+  OrderParty,
+  OrderRepository,
+  OrderReview,
+  OrderSummary,
+  OrderView,
+  PublicReview,
+} from "./ports.ts";
+import { TERMINATION_COLUMNS, toTermination } from "./termination-pg.ts";
 
 const ORDER_COLUMNS = `id, number, enterprise_id, provider_id, product_id, status, quantity, unit_price_fen, order_fen, contract_fen,
   deduction_fen, self_pay_fen, deposit_fen, voucher_account_id, snapshot, submission_key, version, created_at, updated_at`;
@@ -22,10 +36,40 @@ const toVersion = (r: Record<string, unknown>): StoredContractVersion => {
   return typeof v.content === "string" ? { ...v, content: JSON.parse(v.content) } : v;
 };
 const toEvent = (r: Record<string, unknown>): OrderEvent => ({ ...camelRow<OrderEvent>(r), id: Number(r.id) });
+const MONEY_LINE_COLUMNS = "id, order_id, kind, amount_fen, ref, at";
+const toMoneyLine = (r: Record<string, unknown>): MoneyLine => ({ ...camelRow<MoneyLine>(r), id: Number(r.id) });
+const REVIEW_COLUMNS =
+  "order_id, product_id, provider_id, enterprise_id, quality, timeliness, attitude, comment, created_at, reply, replied_at, hidden_at, hidden_reason";
+/** 服务成果 with its files in their order (text ids, the same on both drivers); the caller adds the where clause on `d`. */
+const DELIVERY_SELECT = `select d.order_id, d.summary, d.created_by, d.created_at,
+    (select array_agg(f.file_id::text order by f.position) from order_delivery_files f where f.order_id = d.order_id) as file_ids
+  from order_deliveries d`;
+const toDelivery = (r: Record<string, unknown>): OrderDelivery => ({
+  orderId: r.order_id as string,
+  summary: r.summary as string,
+  fileIds: (r.file_ids as string[] | null) ?? [],
+  createdBy: r.created_by as string,
+  createdAt: r.created_at as Date,
+});
+/** A json value as the drivers return it: parsed already (postgres.js, PGlite), or text (parsed here). */
+const fromJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
+/** A row built by row_to_json / json_agg with its timestamps (ISO text there) as the Dates a plain read gives. */
+const withDates = (r: Record<string, unknown>, keys: string[]): Record<string, unknown> => {
+  const out = { ...r };
+  for (const k of keys) if (typeof out[k] === "string") out[k] = new Date(out[k] as string);
+  return out;
+};
 
 /** The where clause and parameters of one party's orders. */
 function partyWhere(party: OrderParty): { sql: string; params: unknown[] } {
   return "enterpriseId" in party ? { sql: "enterprise_id = $1", params: [party.enterpriseId] } : { sql: "provider_id = $1", params: [party.providerId] };
+}
+
+/** A party's orders, in these statuses when given. */
+function statusWhere(party: OrderParty, statuses: readonly OrderStatus[] | null): { sql: string; params: unknown[] } {
+  const w = partyWhere(party);
+  if (!statuses) return w;
+  return { sql: `${w.sql} and status = any($${w.params.length + 1}::text[])`, params: [...w.params, pgArray(statuses)] };
 }
 
 export function pgOrders(db: Db): OrderRepository {
@@ -37,7 +81,7 @@ export function pgOrders(db: Db): OrderRepository {
     );
   }
 
-  return {
+  const repo: OrderRepository = {
     async nextSequence(): Promise<number> {
       const [r] = await db.query<{ n: number }>("select nextval('order_number_seq') as n");
       return Number(r!.n);
@@ -77,6 +121,39 @@ export function pgOrders(db: Db): OrderRepository {
       if (!UUID.test(id)) return undefined;
       const [r] = await db.query(`select ${ORDER_COLUMNS} from orders where id = $1${forUpdate ? " for update" : ""}`, [id]);
       return r && toOrder(r);
+    },
+
+    async view(id: string): Promise<OrderView | undefined> {
+      if (!UUID.test(id)) return undefined;
+      // Each part is the single read's own SQL as a JSON value (rows come back in the same order).
+      const [r] = await db.query(
+        `select ${ORDER_COLUMNS},
+                (select d.name from enterprise_directory d where d.id = orders.enterprise_id) as enterprise_name,
+                (select coalesce(json_agg(e order by e.id), '[]'::json)
+                   from (select ${EVENT_COLUMNS} from order_events where order_id = orders.id) e) as view_events,
+                (select coalesce(json_agg(m order by m.id), '[]'::json)
+                   from (select ${MONEY_LINE_COLUMNS} from order_money_lines where order_id = orders.id) m) as view_money_lines,
+                (select row_to_json(d) from (${DELIVERY_SELECT} where d.order_id = orders.id) d) as view_delivery,
+                (select row_to_json(v) from (select ${REVIEW_COLUMNS} from order_reviews where order_id = orders.id) v) as view_review,
+                (select coalesce(json_agg(t order by t.created_at, t.id), '[]'::json)
+                   from (select ${TERMINATION_COLUMNS} from order_terminations where order_id = orders.id) t) as view_terminations
+           from orders where id = $1`,
+        [id],
+      );
+      if (!r) return undefined;
+      const { enterprise_name, view_events, view_money_lines, view_delivery, view_review, view_terminations, ...order } = r;
+      const rows = (v: unknown) => (fromJson(v) ?? []) as Record<string, unknown>[];
+      const delivery = fromJson(view_delivery) as Record<string, unknown> | null;
+      const review = fromJson(view_review) as Record<string, unknown> | null;
+      return {
+        order: toOrder(order),
+        enterpriseName: (enterprise_name as string | null) ?? "",
+        events: rows(view_events).map((e) => toEvent(withDates(e, ["at"]))),
+        moneyLines: rows(view_money_lines).map((m) => toMoneyLine(withDates(m, ["at"]))),
+        delivery: delivery ? toDelivery(withDates(delivery, ["created_at"])) : undefined,
+        review: review ? camelRow<OrderReview>(withDates(review, ["created_at", "replied_at", "hidden_at"])) : undefined,
+        terminations: rows(view_terminations).map((t) => toTermination(withDates(t, ["created_at", "ended_at"]))),
+      };
     },
 
     async bySubmissionKey(enterpriseId: string, key: string): Promise<Order | undefined> {
@@ -129,13 +206,8 @@ export function pgOrders(db: Db): OrderRepository {
 
     async delivery(orderId) {
       if (!UUID.test(orderId)) return undefined;
-      const [r] = await db.query<{ order_id: string; summary: string; created_by: string; created_at: Date }>(
-        "select order_id, summary, created_by, created_at from order_deliveries where order_id = $1",
-        [orderId],
-      );
-      if (!r) return undefined;
-      const files = await db.query<{ file_id: string }>("select file_id from order_delivery_files where order_id = $1 order by position", [orderId]);
-      return { orderId: r.order_id, summary: r.summary, fileIds: files.map((f) => f.file_id), createdBy: r.created_by, createdAt: r.created_at };
+      const [r] = await db.query(`${DELIVERY_SELECT} where d.order_id = $1`, [orderId]);
+      return r ? toDelivery(r) : undefined;
     },
 
     async addReview(r) {
@@ -148,11 +220,7 @@ export function pgOrders(db: Db): OrderRepository {
 
     async review(orderId) {
       if (!UUID.test(orderId)) return undefined;
-      const [r] = await db.query(
-        `select order_id, product_id, provider_id, enterprise_id, quality, timeliness, attitude, comment, created_at, reply, replied_at, hidden_at, hidden_reason
-           from order_reviews where order_id = $1`,
-        [orderId],
-      );
+      const [r] = await db.query(`select ${REVIEW_COLUMNS} from order_reviews where order_id = $1`, [orderId]);
       return r ? camelRow<OrderReview>(r) : undefined;
     },
 
@@ -212,26 +280,26 @@ export function pgOrders(db: Db): OrderRepository {
 
     async moneyLines(orderId: string): Promise<MoneyLine[]> {
       if (!UUID.test(orderId)) return [];
-      const rows = await db.query("select id, order_id, kind, amount_fen, ref, at from order_money_lines where order_id = $1 order by id", [orderId]);
-      return rows.map((r) => ({ ...camelRow<MoneyLine>(r), id: Number(r.id) }));
+      const rows = await db.query(`select ${MONEY_LINE_COLUMNS} from order_money_lines where order_id = $1 order by id`, [orderId]);
+      return rows.map(toMoneyLine);
     },
 
     async list(party, statuses, limit, offset): Promise<{ rows: OrderSummary[]; total: number }> {
-      const w = partyWhere(party);
-      const params = [...w.params];
-      let where = w.sql;
-      if (statuses) {
-        params.push(pgArray(statuses));
-        where += ` and status = any($${params.length}::text[])`;
-      }
+      const w = statusWhere(party, statuses);
       const [rows, [c]] = await Promise.all([
-        db.query(
-          `select ${SUMMARY_COLUMNS} from orders where ${where} order by created_at desc, id desc limit $${params.length + 1} offset $${params.length + 2}`,
-          [...params, limit, offset],
-        ),
-        db.query<{ n: number }>(`select count(*)::int as n from orders where ${where}`, params),
+        repo.listRows(party, statuses, limit, offset),
+        db.query<{ n: number }>(`select count(*)::int as n from orders where ${w.sql}`, w.params),
       ]);
-      return { rows: rows.map((r) => camelRow<OrderSummary>(r)), total: c!.n };
+      return { rows, total: c!.n };
+    },
+
+    async listRows(party, statuses, limit, offset): Promise<OrderSummary[]> {
+      const w = statusWhere(party, statuses);
+      const rows = await db.query(
+        `select ${SUMMARY_COLUMNS} from orders where ${w.sql} order by created_at desc, id desc limit $${w.params.length + 1} offset $${w.params.length + 2}`,
+        [...w.params, limit, offset],
+      );
+      return rows.map((r) => camelRow<OrderSummary>(r));
     },
 
     async countByStatus(party): Promise<Partial<Record<OrderStatus, number>>> {
@@ -308,4 +376,5 @@ export function pgOrders(db: Db): OrderRepository {
       return rows.map((r) => r.id);
     },
   };
+  return repo;
 }

@@ -1,5 +1,5 @@
 import type { Db } from "../../ports/db.ts";
-import type { MoneyLineKind } from "./termination-domain.ts";
+import type { MoneyLineKind, OrderTermination } from "./termination-domain.ts";
 import type { Actor, ContractContent, ContractVersionStatus, OrderStatus, ProductSnapshot, StoredContractVersion } from "./domain.ts";
 
 /** One order as stored: the current terms (integer fen), the snapshot, the key it was submitted with. */
@@ -117,12 +117,29 @@ export type RatingScope = { productId: string } | { providerId: string };
 /** The provider's 服务成果 of an order. */
 export type OrderDelivery = { orderId: string; summary: string; fileIds: string[]; createdBy: string; createdAt: Date };
 
+/** An order with what its page shows from the orders module's own tables (OrderRepository.view). */
+export type OrderView = {
+  order: Order;
+  enterpriseName: string;
+  events: OrderEvent[];
+  moneyLines: MoneyLine[];
+  delivery: OrderDelivery | undefined;
+  review: OrderReview | undefined;
+  terminations: OrderTermination[];
+};
+
 export interface OrderRepository {
   /** The next value of the order-number sequence (atomic across instances; a rolled-back one leaves a gap). */
   nextSequence(): Promise<number>;
   /** Inserts an order with its first event. A second order with the same (enterprise, submission key) throws UniqueViolation. */
   insert(order: NewOrder, event: EventInput): Promise<Order>;
   byId(id: string, forUpdate?: boolean): Promise<Order | undefined>;
+  /**
+   * One order as its page shows it, in one statement: the order, the ordering enterprise's name (the
+   * enterprise_directory view), its events and money lines (oldest first), its 服务成果, its 评价 and
+   * its 协商终止 proposals (oldest first); each equal to what the single reads return.
+   */
+  view(id: string): Promise<OrderView | undefined>;
   bySubmissionKey(enterpriseId: string, key: string): Promise<Order | undefined>;
   /** How many orders this enterprise has for this product (the n of the next submission key). */
   countForProduct(enterpriseId: string, productId: string): Promise<number>;
@@ -160,6 +177,8 @@ export interface OrderRepository {
   channelLines(q: { refs: readonly string[]; from?: Date; to?: Date }): Promise<MoneyLine[]>;
   /** One page of a party's orders in these statuses (newest first) and how many there are. Limit and offset are bound as parameters. */
   list(party: OrderParty, statuses: readonly OrderStatus[] | null, limit: number, offset: number): Promise<{ rows: OrderSummary[]; total: number }>;
+  /** The page of `list` alone, without counting (a caller that has the per-status counts adds them up). */
+  listRows(party: OrderParty, statuses: readonly OrderStatus[] | null, limit: number, offset: number): Promise<OrderSummary[]>;
   /** How many of a party's orders are in each status (statuses without orders are absent). */
   countByStatus(party: OrderParty): Promise<Partial<Record<OrderStatus, number>>>;
 

@@ -214,29 +214,30 @@ export function orderRoutes() {
     const account = c.var.viewer.account!;
     if (account.certificationStatus !== "certified") return gate(c, "我购买的服务", "orders");
     const q = c.req.valid("query");
-    const res = await c.var.deps.orders.mine(account.id, q.tab, q.page);
+    const res = await c.var.deps.orders.mine(account.enterpriseId, q.tab, q.page);
     if (!res.ok) return render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
     const tab: OrderTab = res.value.tab;
     return render(c, "me/orders", { title: "我购买的服务", menu: "orders", ...res.value, tab, query: `tab=${tab}`, labels });
   });
 
-  /** One order with what the page needs: the voucher used (named from 我的服务券) and the timeline. */
+  /**
+   * One order with what the page needs: the order's own rows (one read, with 服务成果 and 评价), the
+   * voucher used (named from 我的服务券) and the other modules' rows of the order, read side by side
+   * once the order is known to be this enterprise's.
+   */
   const detail = async (c: Ctx, id: string) => {
-    const account = c.var.viewer.account!;
-    const res = await c.var.deps.orders.myOrder(account.id, id);
+    const { deps } = c.var;
+    const res = await deps.orders.myOrder(c.var.viewer.account!.enterpriseId, id);
     if (!res.ok) return undefined;
     const { order } = res.value;
-    const voucher = order.voucherAccountId ? await c.var.deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined;
-    // 支付状态 (the payments module's rows of this order, its reader checked above), 服务成果 and 评价.
-    const [payments, delivery, review, refunds, terminations] = await Promise.all([
-      c.var.deps.payments.paymentsOf(order.id),
-      c.var.deps.orders.deliveryOf(order.id),
-      c.var.deps.orders.reviewOf(order.id),
-      c.var.deps.payments.refundsOf(order.id),
-      c.var.deps.orders.terminationsOf(order.id),
+    // 支付状态 (the payments module's rows of this order, its reader checked above).
+    const [voucher, payments, refunds, frozen] = await Promise.all([
+      order.voucherAccountId ? deps.vouchers.programmeOfAccount(order.enterpriseId, order.voucherAccountId) : undefined,
+      deps.payments.paymentsOf(order.id),
+      deps.payments.refundsOf(order.id),
+      frozenOf(c, order),
     ]);
-    const frozen = await frozenOf(c, order);
-    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), delivery, review, refunds, terminations, frozen };
+    return { ...res.value, voucher, events: timeline(res.value.events), payments, due: dueOf(order), refunds, frozen };
   };
 
   r.get("/me/orders/:id", requireAccount, params(idParam, noOrder), async (c) => {
@@ -310,27 +311,25 @@ export function orderRoutes() {
 
   r.get("/provider/orders", requireAccount, query(listQuery), async (c) => {
     const q = c.req.valid("query");
-    const res = await c.var.deps.orders.providerOrders(c.var.viewer.account!.id, q.tab, q.page);
+    const res = await c.var.deps.orders.providerOrders(c.var.viewer.account!.enterpriseId, q.tab, q.page);
     if (!res.ok) return notProvider(c, res.errors._form);
     const tab: OrderTab = res.value.tab;
     return render(c, "provider/orders", { title: "订单管理", ...res.value, tab, query: `tab=${tab}`, labels });
   });
 
-  /** The provider's view of one order (undefined: none of its own), its events as the timeline partial reads them. */
+  /** The provider's view of one order (undefined: none of its own), its events as the timeline partial reads them; the other modules' rows read side by side. */
   const providerDetail = async (c: Ctx, id: string) => {
-    const res = await c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
+    const { deps } = c.var;
+    const res = await deps.orders.providerOrder(c.var.viewer.account!.enterpriseId, id);
     if (!res.ok) return res;
-    const orderId = res.value.order.id;
-    const [delivery, refunds, terminations, review, settlement] = await Promise.all([
-      c.var.deps.orders.deliveryOf(orderId),
-      c.var.deps.payments.refundsOf(orderId),
-      c.var.deps.orders.terminationsOf(orderId),
-      c.var.deps.orders.reviewOf(orderId),
+    const { order } = res.value;
+    const [refunds, settlement, frozen] = await Promise.all([
+      deps.payments.refundsOf(order.id),
       // 兑付状态 beside 已完成 (the settlement module's application holding the order, if any).
-      res.value.order.status === "completed" ? c.var.deps.settlement.ofOrder(orderId) : undefined,
+      order.status === "completed" ? deps.settlement.ofOrder(order.id) : undefined,
+      frozenOf(c, order),
     ]);
-    const frozen = await frozenOf(c, res.value.order);
-    return { ...res, value: { ...res.value, events: timeline(res.value.events), delivery, refunds, terminations, review, settlement, frozen } };
+    return { ...res, value: { ...res.value, events: timeline(res.value.events), refunds, settlement, frozen } };
   };
 
   /** The order's page, optionally with the refusal of an action (409 stale, 403) in its error summary. */

@@ -40,7 +40,7 @@ import {
   snapshotOf,
   submissionKey,
 } from "./domain.ts";
-import type { Order, OrderParty, OrderRepositoryFactory } from "./ports.ts";
+import type { Order, OrderParty, OrderRepositoryFactory, OrderView } from "./ports.ts";
 
 export type OrderDeps = {
   db: Db;
@@ -117,15 +117,18 @@ export function orderService(deps: OrderDeps) {
     return out;
   }
 
+  /** A page of a party's orders in one tab, and every tab's count; the tab's total is its count (two statements, side by side). */
   async function listFor(party: OrderParty, tabRaw: unknown, page: unknown) {
     const tab: OrderTab = isOrderTab(tabRaw) ? tabRaw : "all";
     const pageNo = pageOf(page);
     const repo = deps.orderRepo(db);
-    const [{ rows, total }, byStatus] = await Promise.all([
-      repo.list(party, tab === "all" ? null : ORDER_TABS[tab].statuses, ORDER_PAGE_SIZE, (pageNo - 1) * ORDER_PAGE_SIZE),
+    const [rows, byStatus] = await Promise.all([
+      repo.listRows(party, tab === "all" ? null : ORDER_TABS[tab].statuses, ORDER_PAGE_SIZE, (pageNo - 1) * ORDER_PAGE_SIZE),
       repo.countByStatus(party),
     ]);
-    return { tab, rows, total, pageNo, pages: pagesOf(total, ORDER_PAGE_SIZE), counts: tabCounts(byStatus) };
+    const counts = tabCounts(byStatus);
+    const total = counts[tab];
+    return { tab, rows, total, pageNo, pages: pagesOf(total, ORDER_PAGE_SIZE), counts };
   }
 
   /** The voucher accounts of an enterprise that can pay for this listing today, with the order's amounts on each. */
@@ -176,6 +179,24 @@ export function orderService(deps: OrderDeps) {
   }
 
   const termination = terminationUseCases(deps, core);
+
+  /**
+   * What both parties' order pages show of an order's own rows (OrderRepository.view): the timeline,
+   * the money lines, 服务成果 with its files' names (one more statement, only when it has files), 评价,
+   * and the open 协商终止 proposal beside every earlier one.
+   */
+  async function orderView(v: OrderView) {
+    const d = v.delivery;
+    const names = d?.fileIds.length ? await deps.files.metas(d.fileIds) : undefined;
+    return {
+      order: v.order,
+      events: v.events,
+      moneyLines: v.moneyLines,
+      delivery: d && { ...d, files: d.fileIds.map((id) => ({ id, name: names?.get(id)?.originalName ?? "文件" })) },
+      review: v.review,
+      terminations: { open: v.terminations.find((t) => t.status === "proposed"), all: v.terminations },
+    };
+  }
   return {
     ...contractUseCases(deps, core),
     // 超时关闭 (the closing job's use case): closeUnaccepted.
@@ -383,41 +404,37 @@ export function orderService(deps: OrderDeps) {
       return enterpriseAct(accountId, orderId, "dispute", reasonRaw, expectedVersion, requestId);
     },
 
-    /** 我购买的服务: the enterprise's orders in one tab (全部 for an unknown tab), a page of them and every tab's count. */
-    async mine(accountId: string, tab: unknown, page: unknown) {
-      const enterprise = await deps.enterprises.ofAccount(accountId);
-      if (!enterprise) return fail({ _form: "仅企业用户可以查看订单" }, 403);
-      return ok(await listFor({ enterpriseId: enterprise.id }, tab, page));
-    },
-
-    /** One of the enterprise's own orders with its timeline and money lines; another enterprise's order is 404. */
-    async myOrder(accountId: string, orderId: string) {
-      const enterprise = await deps.enterprises.ofAccount(accountId);
-      const order = enterprise ? await deps.orderRepo(db).byId(orderId) : undefined;
-      if (!order || order.enterpriseId !== enterprise!.id) return fail({ _form: "订单不存在" }, 404);
-      const [events, moneyLines] = await Promise.all([deps.orderRepo(db).events(order.id), deps.orderRepo(db).moneyLines(order.id)]);
-      return ok({ order, events, moneyLines, actions: actionsFor(order.status, "enterprise") });
+    /**
+     * 我购买的服务 of the signed-in enterprise (its id as the viewer loaded it): its orders in one tab
+     * (全部 for an unknown tab), a page of them and every tab's count.
+     */
+    async mine(enterpriseId: string, tab: unknown, page: unknown) {
+      return ok(await listFor({ enterpriseId }, tab, page));
     },
 
     /**
-     * One order of the provider that sells its product, with its timeline, money lines, the ordering
-     * enterprise's name and the provider's actions. An enterprise that is no provider: 403; another
-     * provider's order or an unknown id: 404.
+     * One of the signed-in enterprise's own orders as its page shows it (the order, its timeline and
+     * money lines, 服务成果 with its files' names, 评价, 协商终止) and the enterprise's actions; another
+     * enterprise's order is 404.
      */
-    async providerOrder(accountId: string, orderId: string) {
-      const provider = await deps.catalog.providerOfAccount(accountId);
+    async myOrder(enterpriseId: string, orderId: string) {
+      const v = await deps.orderRepo(db).view(orderId);
+      if (!v || v.order.enterpriseId !== enterpriseId) return fail({ _form: "订单不存在" }, 404);
+      return ok({ ...(await orderView(v)), actions: actionsFor(v.order.status, "enterprise") });
+    },
+
+    /**
+     * One order of the provider that sells its product (the signed-in enterprise's provider record),
+     * as its page shows it (see myOrder), with the ordering enterprise's name and the provider's
+     * actions. An enterprise that is no provider: 403; another provider's order or an unknown id: 404.
+     */
+    async providerOrder(enterpriseId: string, orderId: string) {
+      const [provider, v] = await Promise.all([deps.catalog.providerOfEnterprise(enterpriseId), deps.orderRepo(db).view(orderId)]);
       if (!provider) return fail({ _form: "仅入库服务商可以查看订单管理" }, 403);
-      const repo = deps.orderRepo(db);
-      const order = await repo.byId(orderId);
-      if (!order || order.providerId !== provider.id) return fail({ _form: "订单不存在" }, 404);
-      const [events, moneyLines, enterprise] = await Promise.all([
-        repo.events(order.id),
-        repo.moneyLines(order.id),
-        deps.enterprises.byId(order.enterpriseId),
-      ]);
+      if (!v || v.order.providerId !== provider.id) return fail({ _form: "订单不存在" }, 404);
       const suspended = provider.status !== "active";
-      const actions = actionsFor(order.status, "provider").filter((a) => !suspended || a !== "accept");
-      return ok({ order, events, moneyLines, enterpriseName: enterprise?.name ?? "", actions, suspended });
+      const actions = actionsFor(v.order.status, "provider").filter((a) => !suspended || a !== "accept");
+      return ok({ ...(await orderView(v)), enterpriseName: v.enterpriseName, actions, suspended });
     },
 
     /** 接单 by the provider that sells the product, while 待接单 and on the page's version: 待制定合同, one event. */
@@ -438,9 +455,9 @@ export function orderService(deps: OrderDeps) {
       return providerAct(accountId, orderId, "decline", reason.reason, expectedVersion, requestId);
     },
 
-    /** 订单管理 of a provider: its own orders in one tab (with the ordering enterprise's name on each row), with every tab's count. */
-    async providerOrders(accountId: string, tab: unknown, page: unknown) {
-      const provider = await deps.catalog.providerOfAccount(accountId);
+    /** 订单管理 of a provider (the signed-in enterprise's provider record): its own orders in one tab (with the ordering enterprise's name on each row), with every tab's count. */
+    async providerOrders(enterpriseId: string, tab: unknown, page: unknown) {
+      const provider = await deps.catalog.providerOfEnterprise(enterpriseId);
       if (!provider) return fail({ _form: "仅入库服务商可以查看订单管理" }, 403);
       return ok(await listFor({ providerId: provider.id }, tab, page));
     },

@@ -28,14 +28,16 @@ export function terminationRoutes() {
 
   for (const { side, base, view, other } of SIDES) {
     const load = (c: Ctx, id: string) =>
-      side === "enterprise" ? c.var.deps.orders.myOrder(c.var.viewer.account!.id, id) : c.var.deps.orders.providerOrder(c.var.viewer.account!.id, id);
+      side === "enterprise"
+        ? c.var.deps.orders.myOrder(c.var.viewer.account!.enterpriseId, id)
+        : c.var.deps.orders.providerOrder(c.var.viewer.account!.enterpriseId, id);
 
     /** The 协商终止 page: the form while this party may propose, else what stands (an open proposal, or why not). */
     const page = async (c: Ctx, errors: Record<string, string> = {}, values: Record<string, string> = {}, status: Status = 200) => {
       const res = await load(c, c.req.param("id") ?? "");
       if (!res.ok) return res.status === 404 ? noOrder(c) : render(c, "errors/403", { title: "无权访问", message: res.errors._form }, 403);
-      const { order, moneyLines, actions } = res.value;
-      const terminations = await c.var.deps.orders.terminationsOf(order.id);
+      // The order's 协商终止 proposals come with it (one read of the order's page).
+      const { order, moneyLines, actions, terminations } = res.value;
       const paid = paidFen(moneyLines) - refundedFen(moneyLines);
       const allowed = actions.includes("terminate") && !terminations.open;
       const shown =

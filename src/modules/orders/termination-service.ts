@@ -196,12 +196,6 @@ export function terminationUseCases(deps: OrderDeps, core: OrderCore) {
       await deps.orderRepo(tx).addMoneyLine(orderId, "voucher_settled", s.amountFen, s.ref, deps.clock.now());
     },
 
-    /** The order's open proposal and every earlier one (the page's 协商终止 section; the route checked the reader). */
-    async terminationsOf(orderId: string): Promise<{ open: OrderTermination | undefined; all: OrderTermination[] }> {
-      const all = await terms(db).ofOrder(orderId);
-      return { open: all.find((t) => t.status === "proposed"), all };
-    },
-
     /**
      * A refund the channel confirmed, in the payments module's transaction: the money line (退款到账)
      * and the enterprise told. The payments module applies each refund once (its row's state).

@@ -85,6 +85,21 @@ export function pgProgrammes(db: Db): ProgrammeRepository {
       const [row] = await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes where id = $1`, [id]);
       return row && toProgramme(row);
     },
+    async byIds(ids) {
+      const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+      if (!valid.length) return [];
+      const rows = await db.query(`select ${PROGRAMME_COLUMNS} from voucher_programmes where id = any($1::uuid[])`, [pgArray(valid)]);
+      return rows.map(toProgramme);
+    },
+    async ofAccount(voucherAccountId, enterpriseId) {
+      if (!/^[0-9a-f-]{36}$/i.test(voucherAccountId) || !/^[0-9a-f-]{36}$/i.test(enterpriseId)) return undefined;
+      const [row] = await db.query(
+        `select ${PROGRAMME_COLUMNS} from voucher_programmes
+          where id = (select programme_id from voucher_accounts where id = $1 and enterprise_id = $2)`,
+        [voucherAccountId, enterpriseId],
+      );
+      return row && toProgramme(row);
+    },
     async insert(p) {
       const [row] = await db.query(
         `insert into voucher_programmes (year, kind, name, description, subsidy_rate_bp, per_order_cap_fen, quota_large_fen, quota_medium_fen,
@@ -302,6 +317,27 @@ export function pgLedger(db: Db): LedgerRepository {
         [accountId, limit],
       );
       return rows.map((r) => camelRow<LedgerEntry>(r));
+    },
+    async latestEntries(accountIds, limit) {
+      const out = new Map<string, LedgerEntry[]>(accountIds.map((id) => [id, []]));
+      const valid = accountIds.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+      if (!valid.length) return out;
+      // One index range scan per account (voucher_ledger's account_id, id index), not every entry of each.
+      const rows = await db.query(
+        `select e.id, e.account_id, e.kind, e.amount_fen, e.order_id, e.ref, e.created_at
+           from unnest($1::uuid[]) as a(id)
+           cross join lateral (
+             select id, account_id, kind, amount_fen, order_id, ref, created_at from voucher_ledger
+              where account_id = a.id order by id desc limit $2
+           ) e
+          order by e.account_id, e.id desc`,
+        [pgArray(valid), limit],
+      );
+      for (const r of rows) {
+        const entry = camelRow<LedgerEntry>(r);
+        out.get(entry.accountId)?.push(entry);
+      }
+      return out;
     },
     async dueForExpiry(today) {
       const rows = await db.query<{ id: string }>(

@@ -7,6 +7,10 @@ export type ProgrammeInput = Omit<Programme, "id">;
 export interface ProgrammeRepository {
   list(filter?: { status?: Programme["status"][] }): Promise<Programme[]>;
   byId(id: string): Promise<Programme | undefined>;
+  /** These programmes in one statement (unknown ids left out). */
+  byIds(ids: readonly string[]): Promise<Programme[]>;
+  /** The programme of one voucher account, when that account belongs to `enterpriseId`: one statement. */
+  ofAccount(voucherAccountId: string, enterpriseId: string): Promise<Programme | undefined>;
   insert(p: ProgrammeInput): Promise<Programme>;
   update(id: string, p: ProgrammeInput): Promise<void>;
 }
@@ -87,6 +91,8 @@ export interface LedgerRepository {
   /** Appends an entry and moves the running totals in the same statement batch. */
   append(accountId: string, kind: LedgerKind, amountFen: number, orderId: string | null, ref?: string): Promise<LedgerEntry>;
   entries(accountId: string, limit: number): Promise<LedgerEntry[]>;
+  /** The latest `limit` entries of each of these accounts (newest first within an account), in one statement. */
+  latestEntries(accountIds: readonly string[], limit: number): Promise<Map<string, LedgerEntry[]>>;
   /** Accounts with something left whose programme's validity ended before `today` (YYYY-MM-DD, Asia/Shanghai). */
   dueForExpiry(today: string): Promise<string[]>;
   /** Sums of the ledger per kind, to check the running totals. */

@@ -220,7 +220,7 @@ export function voucherRoutes() {
   r.get("/me/vouchers", requireAccount, async (c) => {
     const account = c.var.viewer.account!;
     if (account.certificationStatus !== "certified") return gate(c, "我的服务券", "vouchers");
-    const vouchers = await c.var.deps.vouchers.myVouchers(account.id);
+    const vouchers = await c.var.deps.vouchers.myVouchers(account.enterpriseId);
     return render(c, "me/vouchers", { title: "我的服务券", menu: "vouchers", vouchers, labels });
   });
 
