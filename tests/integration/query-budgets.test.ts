@@ -10,7 +10,7 @@ import { type SigningWorld, signingWorld } from "../support/signing.ts";
  * Statements per view of the signed-in 个人中心 pages (and the provider's order pages), counted by
  * the test app's counting Db, on the demo data: enterprise 13800000001 holds its 通用券 and a 专项券,
  * four orders with provider 13800000008 and one more taken to 已完成 (定金 and 尾款 paid, 服务成果
- * with a file, 评价). Each budget is the count measured after the work of docs/benchmarks/signedin.md;
+ * with a file, 评价). Each budget is the count measured after the work of docs/benchmarks.md, 'Statements per signed-in view';
  * a page that needs more fails here, and each page must still show its content.
  */
 let w: SigningWorld;
@@ -66,7 +66,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 /**
- * Each page's budget: statements per steady view now, and `before` this work (docs/benchmarks/signedin.md).
+ * Each page's budget: statements per steady view now, and `before` this work (docs/benchmarks.md, 'Statements per signed-in view').
  * `marks` are texts the page must still show.
  */
 const PAGES: { name: string; who: "enterprise" | "provider"; path: () => string; budget: number; before: number; marks: () => string[] }[] = [
