@@ -6,9 +6,10 @@ import type { Deps } from "./deps.ts";
 import { memoryCache } from "./adapters/memory-cache.ts";
 import { outboxSms } from "./adapters/outbox-sms.ts";
 import { openPglite, pgliteInstance } from "./adapters/pglite.ts";
+import { defaultImageDir, ensureImage, freshDataDir, openFromImage } from "./adapters/pglite-image.ts";
+import { loadMigrations } from "./adapters/migrate.ts";
 import { pgBossJobs } from "./adapters/pgboss-jobs.ts";
 import { openPostgres } from "./adapters/postgres.ts";
-import { redisCache } from "./adapters/redis-cache.ts";
 import { scryptPasswords } from "./adapters/scrypt-passwords.ts";
 import { unavailableSms } from "./adapters/unavailable-sms.ts";
 import type { Cache } from "./ports/cache.ts";
@@ -74,7 +75,6 @@ import { settlementHistoryService } from "./modules/settlement/history-service.t
 import { pgOrderHistory } from "./modules/orders/history-pg.ts";
 import { orderHistoryService } from "./modules/orders/history-service.ts";
 import { dashboardService } from "./modules/dashboard/service.ts";
-import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
 import { pgExportJobs } from "./modules/exports/pg.ts";
 import { exportService } from "./modules/exports/service.ts";
@@ -91,16 +91,56 @@ export function createLogger(config: Pick<Config, "logLevel">): Logger {
   });
 }
 
-/** Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR. */
-export async function openDatabase(config: Pick<Config, "databaseUrl" | "dataDir">): Promise<Db> {
+/**
+ * Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in
+ * DATA_DIR. With `image`, a fresh DATA_DIR starts from the migrated, empty database image (built
+ * and kept in PGLITE_IMAGE_DIR when missing; src/adapters/pglite-image.ts) instead of a new cluster.
+ */
+export async function openDatabase(
+  config: Pick<Config, "databaseUrl" | "dataDir" | "pgliteImageDir">,
+  opts: { image?: boolean; log?: Logger } = {},
+): Promise<Db> {
   if (config.databaseUrl) return openPostgres(config.databaseUrl);
   const dir = resolve(config.dataDir, "pglite");
+  if (opts.image && (await freshDataDir(dir))) {
+    const t0 = Date.now();
+    const image = await ensureImage({ dir: config.pgliteImageDir ?? defaultImageDir(), migrations: await loadMigrations() });
+    if (image.built) opts.log?.info({ key: image.key, file: image.path }, "built the migrated database image");
+    if (image.saveError)
+      opts.log?.warn({ err: image.saveError, key: image.key }, "the migrated database image could not be saved: the next fresh DATA_DIR builds it again");
+    try {
+      const db = await openFromImage(dir, image.bytes);
+      opts.log?.info({ key: image.key, ms: Date.now() - t0 }, "embedded database restored from the migrated image");
+      return db;
+    } catch (err) {
+      // openFromImage left the folder empty: PGlite creates a new cluster in it.
+      opts.log?.warn({ err, key: image.key }, "the migrated database image did not restore: creating a new database instead");
+    }
+  }
   await mkdir(dir, { recursive: true });
   return openPglite(dir);
 }
 
 export async function openCache(config: Pick<Config, "redisUrl" | "memoryCache">): Promise<Cache> {
-  return config.redisUrl ? redisCache(config.redisUrl) : memoryCache(Date.now, config.memoryCache);
+  if (!config.redisUrl) return memoryCache(Date.now, config.memoryCache);
+  // Loaded only when used: the Redis client is a good part of the embedded default's import time.
+  const { redisCache } = await import("./adapters/redis-cache.ts");
+  return redisCache(config.redisUrl);
+}
+
+/**
+ * The contract documents (pdf-lib, fontkit and the CJK fonts), loaded at their first use: most
+ * starts never render a contract, and these libraries are the heaviest imports of the server.
+ */
+export function lazyContractDocuments(): ContractDocuments {
+  let loading: Promise<ContractDocuments> | undefined;
+  const docs = () => (loading ??= import("./adapters/pdf-contract-documents.ts").then((m) => m.pdfContractDocuments()));
+  return {
+    renderContract: async (input) => (await docs()).renderContract(input),
+    stampSignatures: async (original, signatures, record) => (await docs()).stampSignatures(original, signatures, record),
+    signatureFields: async (pdf) => (await docs()).signatureFields(pdf),
+    unsupportedCharacters: async (texts) => (await docs()).unsupportedCharacters(texts),
+  };
 }
 
 /**
@@ -231,7 +271,7 @@ export type Overrides = Partial<{
 /** The composition root: the one place that decides which adapter serves each port. */
 export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Deps> {
   const log = overrides.log ?? createLogger(config);
-  const db = overrides.db ?? (await openDatabase(config));
+  const db = overrides.db ?? (await openDatabase(config, { image: true, log }));
   const cache = overrides.cache ?? (await openCache(config));
   const clock = overrides.clock ?? systemClock;
   const passwords = overrides.passwords ?? scryptPasswords();
@@ -342,7 +382,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     clock,
     esign,
     signingRepo: pgSigning,
-    documents: overrides.documents ?? pdfContractDocuments(),
+    documents: overrides.documents ?? lazyContractDocuments(),
     files,
     orders,
     enterprises,

@@ -11,7 +11,8 @@ import type { Jobs } from "./ports/jobs.ts";
  * 2. closing: the server stops accepting connections, its idle keep-alive connections are closed,
  *    and it waits until every request in flight has been answered;
  * 3. jobs: the job engine stops taking jobs and waits for the running ones (what is still running
- *    when the time is up is failed by the engine and retried, by whichever instance takes it);
+ *    when the time is up is failed by the engine and retried, by whichever instance takes it); an
+ *    engine still starting (it starts once the server listens) is let finish starting first;
  * 4. dependencies: the pools and the cache are closed; exit 0.
  *
  * SHUTDOWN_TIMEOUT_MS bounds all of it: then the process logs what was still running and exits 1.
@@ -42,6 +43,13 @@ export type LifecycleOptions = {
 
 export type Lifecycle = {
   draining(): boolean;
+  /** Serving and not shutting down, with the job engine started (see `starting`): what /readyz reports. */
+  ready(): boolean;
+  /**
+   * The job engine starts after the server listens: until `work` settles the instance is not ready,
+   * and a shutdown meanwhile waits for it (bounded by the hard limit) before stopping the engine.
+   */
+  starting(work: Promise<unknown>): void;
   phase(): Phase;
   /** The server to close at the end of the grace period (set once it listens). */
   attach(listener: Listener): void;
@@ -59,6 +67,8 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
   let listener: Listener | undefined;
   let running: Promise<number> | undefined;
   let startedAt = 0;
+  let startingWork: Promise<unknown> | undefined;
+  let started = true;
 
   const still = () => ({ phase, afterMs: Date.now() - startedAt, requests: listener?.inFlight() ?? [], jobs: jobs.running?.() ?? [] });
 
@@ -77,6 +87,8 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       log.info({ requests: listener?.inFlight().length ?? 0 }, "shutting down: no new connections, waiting for the requests in flight");
       await listener?.close();
       phase = "jobs";
+      // A job engine still starting is let finish first, so that stopping it leaves nothing running.
+      if (startingWork) await startingWork.catch(() => undefined);
       // What is left of the budget, less a second for the pools, goes to the running jobs.
       const budget = Math.max(1000, deadline - Date.now() - 1000);
       log.info({ jobs: jobs.running?.() ?? [], timeoutMs: budget }, "shutting down: stopping the job engine");
@@ -99,6 +111,13 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
 
   const lifecycle: Lifecycle = {
     draining: () => phase !== "serving",
+    ready: () => phase === "serving" && started,
+    starting(work) {
+      started = false;
+      startingWork = work.then(() => {
+        started = true;
+      });
+    },
     phase: () => phase,
     attach(l) {
       listener = l;
