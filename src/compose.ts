@@ -9,7 +9,6 @@ import { openPglite, pgliteInstance } from "./adapters/pglite.ts";
 import { defaultImageDir, ensureImage, freshDataDir, openFromImage } from "./adapters/pglite-image.ts";
 import { loadMigrations } from "./adapters/migrate.ts";
 import { pgBossJobs } from "./adapters/pgboss-jobs.ts";
-import { openPostgres } from "./adapters/postgres.ts";
 import { scryptPasswords } from "./adapters/scrypt-passwords.ts";
 import { unavailableSms } from "./adapters/unavailable-sms.ts";
 import type { Cache } from "./ports/cache.ts";
@@ -24,7 +23,6 @@ import { pgBankAccounts, pgCertifications, pgEnterprises, pgFieldSealing } from 
 import { pgFiles } from "./modules/files/pg.ts";
 import { fileService } from "./modules/files/service.ts";
 import { fsFiles } from "./adapters/fs-files.ts";
-import { pgFileStore } from "./adapters/pg-files.ts";
 import { embeddedKeys } from "./adapters/key-file.ts";
 import { webCryptoCipher } from "./adapters/webcrypto-cipher.ts";
 import { mockEsign } from "./adapters/mock-esign/mock-esign.ts";
@@ -91,6 +89,9 @@ export function createLogger(config: Pick<Config, "logLevel">): Logger {
   });
 }
 
+/** The PostgreSQL adapter (postgres.js, with TLS), loaded only when DATABASE_URL is set. */
+const postgresAdapter = () => import("./adapters/postgres.ts");
+
 /**
  * Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in
  * DATA_DIR. With `image`, a fresh DATA_DIR starts from the migrated, empty database image (built
@@ -100,7 +101,7 @@ export async function openDatabase(
   config: Pick<Config, "databaseUrl" | "dataDir" | "pgliteImageDir">,
   opts: { image?: boolean; log?: Logger } = {},
 ): Promise<Db> {
-  if (config.databaseUrl) return openPostgres(config.databaseUrl);
+  if (config.databaseUrl) return (await postgresAdapter()).openPostgres(config.databaseUrl);
   const dir = resolve(config.dataDir, "pglite");
   if (opts.image && (await freshDataDir(dir))) {
     const t0 = Date.now();
@@ -152,7 +153,8 @@ export function lazyContractDocuments(): ContractDocuments {
 export async function openFileStore(config: Pick<Config, "fileStore" | "databaseUrl" | "dataDir">): Promise<FileStore> {
   if (config.fileStore === "disk") return fsFiles(join(resolve(config.dataDir), "files"));
   if (!config.databaseUrl) throw new Error("FILE_STORE=postgres needs DATABASE_URL");
-  const pool = await openPostgres(config.databaseUrl, { max: 4 });
+  const pool = await (await postgresAdapter()).openPostgres(config.databaseUrl, { max: 4 });
+  const { pgFileStore } = await import("./adapters/pg-files.ts");
   return { ...pgFileStore(pool), close: () => pool.close() };
 }
 

@@ -134,13 +134,14 @@ const DEMO_LICENCE = new TextEncoder().encode(
 
 /**
  * Loads the demo data once (it checks before creating, so every start may call it).
- * The configuration refuses demo data in production.
+ * The configuration refuses demo data in production. `passwordHash`: the hash of DEMO_PASSWORD.
  */
-export async function seedDemo(deps: Deps): Promise<{ created: number }> {
+export async function seedDemo(deps: Deps, opts: { passwordHash?: Promise<string> } = {}): Promise<{ created: number }> {
   if (deps.config.env === "production") throw new Error("demo data is never loaded in production");
   let created = 0;
-  // One hash for every demo account (the same password; scrypt takes a while), made only when one is created.
-  let hashing: Promise<string> | undefined;
+  // One hash for every demo account (the same password; scrypt takes a while), made only when one
+  // is created, or begun early by the caller (src/start.ts, while the database is restored).
+  let hashing = opts.passwordHash;
   const hash = () => (hashing ??= deps.passwords.hash(DEMO_PASSWORD));
   for (const a of DEMO_ADMINS) {
     const res = await deps.identity.seedAdmin({ ...a, password: DEMO_PASSWORD, passwordHash: hash });

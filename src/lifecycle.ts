@@ -88,7 +88,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       await listener?.close();
       phase = "jobs";
       // A job engine still starting is let finish first, so that stopping it leaves nothing running.
-      if (startingWork) await startingWork.catch(() => undefined);
+      if (startingWork) await startingWork;
       // What is left of the budget, less a second for the pools, goes to the running jobs.
       const budget = Math.max(1000, deadline - Date.now() - 1000);
       log.info({ jobs: jobs.running?.() ?? [], timeoutMs: budget }, "shutting down: stopping the job engine");
@@ -114,9 +114,13 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
     ready: () => phase === "serving" && started,
     starting(work) {
       started = false;
-      startingWork = work.then(() => {
-        started = true;
-      });
+      // A failure is the entry point's to handle (src/start.ts startJobsWhileServing): here it only stays not ready.
+      startingWork = work.then(
+        () => {
+          started = true;
+        },
+        () => undefined,
+      );
     },
     phase: () => phase,
     attach(l) {

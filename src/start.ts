@@ -1,9 +1,12 @@
+import { resolve } from "node:path";
 import type { Config } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { migrate } from "./adapters/migrate.ts";
 import { buildDeps, closeDeps, createLogger, openDatabase, type Overrides, sealStoredFields } from "./compose.ts";
 import { type Lifecycle, createLifecycle } from "./lifecycle.ts";
-import { seedDemo } from "./demo.ts";
+import { DEMO_PASSWORD, seedDemo } from "./demo.ts";
+import { freshDataDir } from "./adapters/pglite-image.ts";
+import { scryptPasswords } from "./adapters/scrypt-passwords.ts";
 import { asMockEsign } from "./adapters/mock-esign/mock-esign.ts";
 import { asMockPay } from "./adapters/mock-pay/mock-pay.ts";
 import { DASHBOARD_FOLD_CRON, DASHBOARD_FOLD_JOB } from "./modules/dashboard/service.ts";
@@ -43,9 +46,15 @@ export function stepTimer(steps: StartSteps, since = performance.now()) {
 export async function start(config: Config, overrides: Overrides = {}, steps: StartSteps = {}): Promise<Deps> {
   const mark = stepTimer(steps);
   const log = overrides.log ?? createLogger(config);
+  const passwords = overrides.passwords ?? scryptPasswords();
+  // A first start with demo data: the demo accounts' one password hash (scrypt, on libuv's thread
+  // pool) is made while the database is restored on the main thread.
+  const fresh = config.demoData && !overrides.db && !config.databaseUrl && (await freshDataDir(resolve(config.dataDir, "pglite")));
+  const demoHash = fresh ? passwords.hash(DEMO_PASSWORD) : undefined;
+  demoHash?.catch(() => undefined); // awaited (and its error thrown) by seedDemo
   const db = overrides.db ?? (await openDatabase(config, { image: true, log }));
   mark("database");
-  const deps = await buildDeps(config, { ...overrides, log, db });
+  const deps = await buildDeps(config, { ...overrides, log, db, passwords });
   mark("adapters");
   const applied = await migrate(deps.db);
   if (applied.length) deps.log.info({ applied }, "migrations applied");
@@ -55,7 +64,7 @@ export async function start(config: Config, overrides: Overrides = {}, steps: St
   if (sealing.unreadable) deps.log.error(sealing, "sensitive fields that do not open with the configured keys were left as they are");
   mark("seal");
   if (config.demoData) {
-    await seedDemo(deps);
+    await seedDemo(deps, { passwordHash: demoHash });
     mark("demo");
   }
   return deps;

@@ -121,9 +121,11 @@ export async function ensureImage(opts: {
   migrations: readonly Migration[];
   version?: string;
   build?: (migrations: readonly Migration[]) => Promise<Uint8Array>;
+  /** False: build it even when it is there (npm run db:image -- --force). */
+  reuse?: boolean;
 }): Promise<EnsuredImage> {
   const key = imageKey(opts.migrations, opts.version);
-  const found = await readImage(opts.dir, key).catch(() => undefined);
+  const found = opts.reuse === false ? undefined : await readImage(opts.dir, key).catch(() => undefined);
   if (found) return { key, bytes: found, built: false, path: imagePath(opts.dir, key) };
   const bytes = await (opts.build ?? buildImage)(opts.migrations);
   try {

@@ -116,6 +116,48 @@ describe("graceful stop", () => {
     });
   });
 
+  it("the job engine starting after the server listens: not ready until it runs", async () => {
+    const h = harness();
+    expect(h.lc.ready()).toBe(true);
+    const engine = gate();
+    h.lc.starting(engine.promise);
+    expect(h.lc.ready()).toBe(false);
+    expect(h.lc.draining()).toBe(false);
+    engine.open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.lc.ready()).toBe(true);
+    h.lc.signal("SIGTERM");
+    expect(h.lc.ready()).toBe(false);
+  });
+
+  it("SIGTERM while the job engine is starting: the engine is let finish starting, then stopped", async () => {
+    const h = harness({ graceMs: 0 });
+    const engine = gate();
+    h.lc.starting(engine.promise);
+    h.lc.signal("SIGTERM");
+    h.connections.open();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.events).toEqual(["close", "closed"]);
+    expect(h.lc.phase()).toBe("jobs");
+    engine.open();
+    h.job.open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.events).toEqual(["close", "closed", `jobs.stop ${30_000 - 1000 - 1000}`, "closeDeps"]);
+    expect(h.exits).toEqual([0]);
+  });
+
+  it("a job engine that failed to start does not hold up the shutdown", async () => {
+    const h = harness({ graceMs: 0 });
+    const failed = Promise.reject(new Error("no engine"));
+    h.lc.starting(failed);
+    expect(h.lc.ready()).toBe(false);
+    const code = h.lc.shutdown({ reason: "test" });
+    h.connections.open();
+    h.job.open();
+    expect(await code).toBe(0);
+    expect(h.events).toEqual(["close", "closed", "jobs.stop 29000", "closeDeps"]);
+  });
+
   it("a job the engine's stop left running (pg-boss failed it, to be retried): logged, exit 1", async () => {
     const h = harness({ graceMs: 0, jobOutlivesStop: true });
     const code = h.lc.shutdown({ reason: "test" });

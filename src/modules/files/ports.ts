@@ -15,6 +15,8 @@ export type StoredFile = {
 
 export interface FileRepository {
   insert(f: Omit<StoredFile, "id" | "createdAt"> & { uploadedByAccount: string | null }): Promise<StoredFile>;
+  /** Several rows in one statement, returned in the order given. */
+  insertMany(fs: readonly (Omit<StoredFile, "id" | "createdAt"> & { uploadedByAccount: string | null })[]): Promise<StoredFile[]>;
   byId(id: string): Promise<StoredFile | undefined>;
   /** Deletes the row of a generated file (CSV, XLSX); its storage key, or undefined when there was none. */
   deleteGenerated(id: string): Promise<string | undefined>;
