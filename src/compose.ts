@@ -238,6 +238,7 @@ export async function openPay(
   clock: Clock,
   jobs: Jobs,
   log: Logger,
+  localKeys?: ReturnType<typeof embeddedMockPayKeys>,
 ): Promise<PaymentGateway> {
   if (!config.mockPay) {
     log.warn("no payment channel is configured: online payment is unavailable");
@@ -246,7 +247,7 @@ export async function openPay(
   let keys: ReturnType<typeof keysOf>;
   if (config.mockPay.privateKey) keys = keysOf(config.mockPay.privateKey);
   else {
-    const local = await embeddedMockPayKeys(config.dataDir);
+    const local = await (localKeys ?? embeddedMockPayKeys(config.dataDir));
     if (local.created) log.info({ file: local.path }, "generated the mock payment gateway's key pair");
     if (local.looseMode) log.warn({ file: local.path }, "the mock payment gateway's key file is readable by others: chmod 600 it");
     keys = local;
@@ -270,8 +271,20 @@ export type Overrides = Partial<{
   spreadsheets: Spreadsheets;
 }>;
 
+/**
+ * Local files a start needs before the adapters, begun early so that their work (an RSA key on the
+ * thread pool) runs while the database opens: the mock payment gateway's key pair in DATA_DIR.
+ */
+export type Prepared = { mockPayKeys?: ReturnType<typeof embeddedMockPayKeys> };
+export function prepareLocalFiles(config: Pick<Config, "mockPay" | "dataDir">, overrides: Pick<Overrides, "pay"> = {}): Prepared {
+  if (overrides.pay || !config.mockPay || config.mockPay.privateKey) return {};
+  const mockPayKeys = embeddedMockPayKeys(config.dataDir);
+  mockPayKeys.catch(() => undefined); // awaited (and its error thrown) by openPay
+  return { mockPayKeys };
+}
+
 /** The composition root: the one place that decides which adapter serves each port. */
-export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Deps> {
+export async function buildDeps(config: Config, overrides: Overrides = {}, prepared: Prepared = {}): Promise<Deps> {
   const log = overrides.log ?? createLogger(config);
   const db = overrides.db ?? (await openDatabase(config, { image: true, log }));
   const cache = overrides.cache ?? (await openCache(config));
@@ -378,7 +391,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   });
   const jobs = overrides.jobs ?? openJobs(config, db, log);
   const esign = overrides.esign ?? (await openEsign(config, db, clock, jobs, log));
-  const pay = overrides.pay ?? (await openPay(config, db, clock, jobs, log));
+  const pay = overrides.pay ?? (await openPay(config, db, clock, jobs, log, prepared.mockPayKeys));
   const signing = signingService({
     db,
     clock,

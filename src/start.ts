@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Config } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { migrate } from "./adapters/migrate.ts";
-import { buildDeps, closeDeps, createLogger, openDatabase, type Overrides, sealStoredFields } from "./compose.ts";
+import { buildDeps, closeDeps, createLogger, openDatabase, type Overrides, prepareLocalFiles, sealStoredFields } from "./compose.ts";
 import { type Lifecycle, createLifecycle } from "./lifecycle.ts";
 import { DEMO_PASSWORD, seedDemo } from "./demo.ts";
 import { freshDataDir } from "./adapters/pglite-image.ts";
@@ -52,9 +52,10 @@ export async function start(config: Config, overrides: Overrides = {}, steps: St
   const fresh = config.demoData && !overrides.db && !config.databaseUrl && (await freshDataDir(resolve(config.dataDir, "pglite")));
   const demoHash = fresh ? passwords.hash(DEMO_PASSWORD) : undefined;
   demoHash?.catch(() => undefined); // awaited (and its error thrown) by seedDemo
+  const prepared = prepareLocalFiles(config, overrides);
   const db = overrides.db ?? (await openDatabase(config, { image: true, log }));
   mark("database");
-  const deps = await buildDeps(config, { ...overrides, log, db, passwords });
+  const deps = await buildDeps(config, { ...overrides, log, db, passwords }, prepared);
   mark("adapters");
   const applied = await migrate(deps.db);
   if (applied.length) deps.log.info({ applied }, "migrations applied");
