@@ -8,8 +8,9 @@
  * none, migrates, loads the demo data). Then stop it and start it again on the same DATA_DIR
  * ("warm": opens the existing database; nothing to migrate or load). Prints each run with the
  * server's own step times (its "listening" log line: boot = Node, tsx and the imports; database;
- * adapters; migrate; seal; demo; listen), then min / median / max of cold and warm and the median
- * of each step. With --deno, the same for `deno run -A --node-modules-dir=manual src/main.deno.ts`.
+ * adapters; migrate; seal; demo; listen; and the process's CPU time until then, which a busy
+ * machine inflates much less than the wall time), then min / median / max of cold and warm and the
+ * median of each step. With --deno, the same for `deno run -A --node-modules-dir=manual src/main.deno.ts`.
  *
  * The image of the migrated database (node_modules/.cache/<package name>/, `npm run db:image`) is
  * used as `npm start` would use it; --no-image points PGLITE_IMAGE_DIR at an empty temporary
@@ -106,20 +107,20 @@ function childEnv(port: number, dataDir: string, imageDir?: string): NodeJS.Proc
   return { ...env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, ...(imageDir ? { PGLITE_IMAGE_DIR: imageDir } : {}) };
 }
 
-type Timing = { ms: number; steps: Record<string, number> };
+type Timing = { ms: number; steps: Record<string, number>; cpuMs?: number };
 
-/** The step times of the server's "listening" log line (pino JSON on stdout). */
-function stepsOf(output: string): Record<string, number> {
+/** The step times (and the CPU time until then) of the server's "listening" log line (pino JSON on stdout). */
+function stepsOf(output: string): { steps: Record<string, number>; cpuMs?: number } {
   for (const line of output.split("\n")) {
     if (!line.includes('"listening"')) continue;
     try {
-      const o = JSON.parse(line) as { msg?: string; steps?: Record<string, number> };
-      if (o.msg === "listening" && o.steps) return o.steps;
+      const o = JSON.parse(line) as { msg?: string; steps?: Record<string, number>; cpuMs?: number };
+      if (o.msg === "listening" && o.steps) return { steps: o.steps, cpuMs: o.cpuMs };
     } catch {
       // not a log line
     }
   }
-  return {};
+  return { steps: {} };
 }
 
 /** Spawns the server and returns the milliseconds until GET / answered 200 (and its steps); the server is stopped again. */
@@ -142,7 +143,7 @@ async function timeStart(rt: Runtime, dataDir: string, imageDir?: string): Promi
         await res.arrayBuffer();
         if (res.status === 200) {
           const ms = Math.round(performance.now() - started);
-          return { ms, steps: stepsOf(output) };
+          return { ms, ...stepsOf(output) };
         }
       } catch {
         // not listening yet
@@ -185,7 +186,8 @@ async function main() {
       const w = await timeStart(rt, join(dir, "data"), imageDir);
       cold.push(c);
       warm.push(w);
-      console.log(`  ${rt.name} run ${i}: cold ${c.ms} ms (${stepLine(c.steps)}), warm ${w.ms} ms (${stepLine(w.steps)})`);
+      const cpu = (t: Timing) => (t.cpuMs === undefined ? "" : `; CPU ${t.cpuMs} ms`);
+      console.log(`  ${rt.name} run ${i}: cold ${c.ms} ms (${stepLine(c.steps)}${cpu(c)}), warm ${w.ms} ms (${stepLine(w.steps)}${cpu(w)})`);
       await rm(dir, { recursive: true, force: true });
       tempDirs.splice(tempDirs.indexOf(dir), 1);
     }
@@ -201,6 +203,10 @@ async function main() {
   }
   // The median of each step the server reported (its own clock, from process start to listening).
   const names = [...new Set(rows.flatMap((r) => r.runs.flatMap((t) => Object.keys(t.steps))))];
+  if (rows.some((r) => r.runs.some((t) => t.cpuMs !== undefined))) {
+    names.push("CPU");
+    for (const r of rows) for (const t of r.runs) if (t.cpuMs !== undefined) t.steps.CPU = t.cpuMs;
+  }
   console.log(`\n| ${"median ms of each step".padEnd(width)} | ${names.join(" | ")} |`);
   console.log(`|${"-".repeat(width + 2)}|${names.map((n) => `${"-".repeat(Math.max(n.length, 3) + 1)}:`).join("|")}|`);
   for (const r of rows) {
