@@ -6,7 +6,17 @@ import type { Deps } from "./deps.ts";
 import { memoryCache } from "./adapters/memory-cache.ts";
 import { outboxSms } from "./adapters/outbox-sms.ts";
 import { openPglite, pgliteInstance } from "./adapters/pglite.ts";
-import { defaultImageDir, ensureImage, freshDataDir, openFromImage } from "./adapters/pglite-image.ts";
+import {
+  clearDataDir,
+  defaultImageDir,
+  ensureImage,
+  freshDataDir,
+  imageKey,
+  makeSpare,
+  openFromImage,
+  readImage,
+  takeSpare,
+} from "./adapters/pglite-image.ts";
 import { loadMigrations } from "./adapters/migrate.ts";
 import { pgBossJobs } from "./adapters/pgboss-jobs.ts";
 import { scryptPasswords } from "./adapters/scrypt-passwords.ts";
@@ -94,24 +104,56 @@ const postgresAdapter = () => import("./adapters/postgres.ts");
 
 /**
  * Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in
- * DATA_DIR. With `image`, a fresh DATA_DIR starts from the migrated, empty database image (built
- * and kept in PGLITE_IMAGE_DIR when missing; src/adapters/pglite-image.ts) instead of a new cluster.
+ * DATA_DIR. With `image`, a fresh DATA_DIR starts from the migrated, empty database image
+ * (src/adapters/pglite-image.ts) instead of a new cluster: its spare moved into place when there is
+ * one, else the image restored (built and kept in PGLITE_IMAGE_DIR first when missing); the next
+ * spare is then made through `later`.
  */
 export async function openDatabase(
   config: Pick<Config, "databaseUrl" | "dataDir" | "pgliteImageDir">,
-  opts: { image?: boolean; log?: Logger } = {},
+  opts: {
+    image?: boolean;
+    log?: Logger;
+    /** Takes work for once the start is over (src/start.ts): the next spare. Without it no spare is made. */
+    later?: (task: () => void) => void;
+  } = {},
 ): Promise<Db> {
   if (config.databaseUrl) return (await postgresAdapter()).openPostgres(config.databaseUrl);
   const dir = resolve(config.dataDir, "pglite");
   if (opts.image && (await freshDataDir(dir))) {
     const t0 = Date.now();
-    const image = await ensureImage({ dir: config.pgliteImageDir ?? defaultImageDir(), migrations: await loadMigrations() });
+    const imageDir = config.pgliteImageDir ?? defaultImageDir();
+    const migrations = await loadMigrations();
+    const key = imageKey(migrations);
+    await clearDataDir(dir);
+    const taken = await takeSpare(imageDir, key, dir).catch((err) => {
+      opts.log?.warn({ err, key }, "the spare of the migrated database image could not be moved into place");
+      return "none" as const;
+    });
+    // The next fresh DATA_DIR's spare, made once this start is over, while the process serves (errors are only logged).
+    const replenish = (bytes?: Uint8Array) => {
+      if (taken === "elsewhere" || !opts.later) return;
+      opts.later(() => {
+        void (async () => {
+          const image = bytes ?? (await readImage(imageDir, key));
+          if (image && (await makeSpare(imageDir, key, image))) opts.log?.debug({ key }, "made the next spare of the migrated database image");
+        })().catch((err) => opts.log?.warn({ err, key }, "the next spare of the migrated database image was not made"));
+      });
+    };
+    if (taken === "taken") {
+      const db = await openPglite(dir);
+      opts.log?.info({ key, ms: Date.now() - t0, spare: true }, "embedded database restored from the migrated image");
+      replenish();
+      return db;
+    }
+    const image = await ensureImage({ dir: imageDir, migrations });
     if (image.built) opts.log?.info({ key: image.key, file: image.path }, "built the migrated database image");
     if (image.saveError)
       opts.log?.warn({ err: image.saveError, key: image.key }, "the migrated database image could not be saved: the next fresh DATA_DIR builds it again");
     try {
       const db = await openFromImage(dir, image.bytes);
-      opts.log?.info({ key: image.key, ms: Date.now() - t0 }, "embedded database restored from the migrated image");
+      opts.log?.info({ key: image.key, ms: Date.now() - t0, spare: false }, "embedded database restored from the migrated image");
+      if (!image.saveError) replenish(image.bytes);
       return db;
     } catch (err) {
       // openFromImage left the folder empty: PGlite creates a new cluster in it.

@@ -53,7 +53,8 @@ export async function start(config: Config, overrides: Overrides = {}, steps: St
   const demoHash = fresh ? passwords.hash(DEMO_PASSWORD) : undefined;
   demoHash?.catch(() => undefined); // awaited (and its error thrown) by seedDemo
   const prepared = prepareLocalFiles(config, overrides);
-  const db = overrides.db ?? (await openDatabase(config, { image: true, log }));
+  const later: (() => void)[] = [];
+  const db = overrides.db ?? (await openDatabase(config, { image: true, log, later: (task) => later.push(task) }));
   mark("database");
   const deps = await buildDeps(config, { ...overrides, log, db, passwords }, prepared);
   mark("adapters");
@@ -68,6 +69,8 @@ export async function start(config: Config, overrides: Overrides = {}, steps: St
     await seedDemo(deps, { passwordHash: demoHash });
     mark("demo");
   }
+  // Background work that would only slow the start down (the database image's next spare): begun as the server starts to listen.
+  for (const task of later) task();
   return deps;
 }
 

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
@@ -21,6 +22,13 @@ import { openPglite, pgliteInstance } from "./pglite.ts";
  * is missing (`ensureImage`) and `npm run db:image` (also run after `npm install`) builds it ahead.
  * Images are written under a temporary name and renamed into place, so a reader sees a whole image
  * or none. The most recent KEEP images stay (branches with other migrations on one checkout).
+ *
+ * Restoring means creating some 1,400 files, which on a busy disk costs more than everything else
+ * of a first start. So beside each image lies a spare: the image already extracted into a folder
+ * (`<key>.spare`), which a fresh DATA_DIR on the same file system takes with one rename; the start
+ * that took it extracts the next spare in the background. Without a spare (none made yet, taken by
+ * another start, or DATA_DIR on another file system) the image is restored with PGlite's
+ * `loadDataDir`.
  */
 
 /** Bumped when the way an image is made changes. */
@@ -86,15 +94,34 @@ export async function writeImage(dir: string, key: string, bytes: Uint8Array): P
   return path;
 }
 
+/** Keeps the KEEP newest images and their spares; removes the rest, and spares left half-made by processes that ended. */
 async function prune(dir: string) {
-  const images: { path: string; mtime: number }[] = [];
-  for (const f of await readdir(dir)) {
+  const entries = await readdir(dir);
+  const images: { key: string; mtime: number }[] = [];
+  for (const f of entries) {
     if (!f.startsWith("pglite-") || !f.endsWith(SUFFIX)) continue;
     const s = await stat(join(dir, f)).catch(() => undefined);
-    if (s) images.push({ path: join(dir, f), mtime: s.mtimeMs });
+    if (s) images.push({ key: f.slice(0, -SUFFIX.length), mtime: s.mtimeMs });
   }
   images.sort((a, b) => b.mtime - a.mtime);
-  for (const old of images.slice(KEEP)) await unlink(old.path).catch(() => undefined);
+  for (const old of images.slice(KEEP)) await unlink(imagePath(dir, old.key)).catch(() => undefined);
+  const kept = new Set(images.slice(0, KEEP).map((i) => i.key));
+  for (const f of entries) {
+    const spare = /^(pglite-.+)\.spare(?:-tmp-(\d+)-.+)?$/.exec(f);
+    if (!spare) continue;
+    const [, key, pid] = spare;
+    if (!kept.has(key!) || (pid && !alive(Number(pid)))) await rm(join(dir, f), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Makes an image: a fresh in-memory cluster, every migration, a checkpoint, then its data directory as a tar. */
@@ -180,4 +207,96 @@ export async function openFromImage(dir: string, image: Uint8Array): Promise<Db>
   }
   await unlink(mark);
   return db;
+}
+
+export const sparePath = (dir: string, key: string) => join(dir, `${key}.spare`);
+
+/**
+ * Extracts an image (a tar of regular files and folders, as PGlite's dumpDataDir writes it) into
+ * `dest`, which must not exist. Several files are written at once (libuv's thread pool).
+ */
+export async function extractImage(image: Uint8Array, dest: string): Promise<void> {
+  const buf = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+  const text = (at: number, len: number) => {
+    const field = buf.subarray(at, at + len);
+    const end = field.indexOf(0);
+    return field.subarray(0, end < 0 ? len : end).toString("utf8");
+  };
+  const dirs: { path: string; mode: number }[] = [];
+  const files: { path: string; mode: number; start: number; size: number }[] = [];
+  for (let at = 0; at + 512 <= buf.length; ) {
+    if (buf.subarray(at, at + 512).every((b) => b === 0)) break;
+    const name = [text(at + 345, 155), text(at, 100)].filter(Boolean).join("/");
+    const mode = Number.parseInt(text(at + 100, 8).trim() || "0", 8) & 0o7777;
+    const size = Number.parseInt(text(at + 124, 12).trim() || "0", 8);
+    const type = String.fromCharCode(buf[at + 156]!);
+    const rel = name.replace(/^\/+/, "").replace(/\/+$/, "");
+    if (!rel || rel.split("/").some((part) => part === ".." || part === "")) throw new Error(`unexpected path in the image: ${name}`);
+    const path = join(dest, rel);
+    if (type === "5") dirs.push({ path, mode });
+    else if (type === "0" || type === "\0") files.push({ path, mode, start: at + 512, size });
+    else throw new Error(`unexpected entry type ${JSON.stringify(type)} in the image: ${name}`);
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  await mkdir(dest, { recursive: false, mode: 0o700 });
+  for (const d of dirs) await mkdir(d.path, { recursive: true, mode: d.mode || 0o700 });
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const f = files[next++]!;
+      await writeFile(f.path, buf.subarray(f.start, f.start + f.size), { flag: "wx", mode: f.mode || 0o600 });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+/**
+ * Makes the spare of this key from its image unless there is one: extracted under a temporary
+ * name (with this process's id, so a half-made one of a process that ended is removed), then
+ * renamed into place. True when this call made it.
+ */
+export async function makeSpare(dir: string, key: string, image: Uint8Array): Promise<boolean> {
+  const spare = sparePath(dir, key);
+  if (await exists(spare)) return false;
+  await prune(dir).catch(() => undefined);
+  const tmp = `${spare}-tmp-${process.pid}-${randomToken(6).replace(/[^A-Za-z0-9]/g, "x")}`;
+  try {
+    await extractImage(image, tmp);
+    await rename(tmp, spare);
+    return true;
+  } catch (err) {
+    // Another process made it meanwhile (rename onto a folder that is not empty).
+    if ((err as NodeJS.ErrnoException).code === "ENOTEMPTY" || (err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves the spare of this key to `target` (missing or empty): "taken", "none" (no spare, or another
+ * start took it first) or "elsewhere" (target is on another file system: spares do not help there).
+ */
+export async function takeSpare(dir: string, key: string, target: string): Promise<"taken" | "none" | "elsewhere"> {
+  await mkdir(dirname(target), { recursive: true });
+  try {
+    await rename(sparePath(dir, key), target);
+    return "taken";
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "none";
+    if (code === "EXDEV") return "elsewhere";
+    throw err;
+  }
+}
+
+/**
+ * Empties a folder that `freshDataDir` called fresh (an interrupted restore's leftovers and mark),
+ * so that a spare can be moved onto it or the image restored into it.
+ */
+export async function clearDataDir(dir: string): Promise<void> {
+  if (await exists(restoringMark(dir))) {
+    await rm(dir, { recursive: true, force: true });
+    await unlink(restoringMark(dir)).catch(() => undefined);
+  }
 }

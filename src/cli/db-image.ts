@@ -1,5 +1,6 @@
 import { loadMigrations } from "../adapters/migrate.ts";
-import { defaultImageDir, ensureImage, imageKey, imagePath, readImage } from "../adapters/pglite-image.ts";
+import { rm } from "node:fs/promises";
+import { defaultImageDir, ensureImage, imageKey, imagePath, makeSpare, readImage, sparePath } from "../adapters/pglite-image.ts";
 import { CliError, runCli } from "./common.ts";
 
 /**
@@ -8,7 +9,8 @@ import { CliError, runCli } from "./common.ts";
  * Builds the migrated, empty embedded database image (src/adapters/pglite-image.ts) for the
  * current migrations and PGlite version, unless it is there: a fresh DATA_DIR then starts from it
  * instead of creating a database cluster. Kept in PGLITE_IMAGE_DIR, by default
- * node_modules/.cache/<package name>/. --force builds it again.
+ * node_modules/.cache/<package name>/, with its spare (the image extracted, which the next fresh
+ * DATA_DIR takes with a rename). --force builds both again.
  *
  * Run after `npm install` (package.json postinstall, with --postinstall: a failure is printed as a
  * warning and the install goes on, since the server builds a missing image on its first start).
@@ -23,17 +25,22 @@ runCli("db:image", async () => {
   try {
     const migrations = await loadMigrations();
     const key = imageKey(migrations);
-    if (!args.has("--force") && (await readImage(dir, key))) {
-      console.log(`Database image ${key} is up to date (${imagePath(dir, key)}).`);
-      return 0;
-    }
+    const force = args.has("--force");
+    const existing = force ? undefined : await readImage(dir, key);
+    if (existing) console.log(`Database image ${key} is up to date (${imagePath(dir, key)}).`);
     const t0 = Date.now();
-    // --force: built again and renamed over the old file (a start reading it meanwhile reads one or the other).
-    const image = await ensureImage({ dir, migrations, reuse: !args.has("--force") });
-    if (image.saveError) throw image.saveError;
-    console.log(
-      `Built database image ${image.key} (${migrations.length} migrations, ${(image.bytes.length / 1048576).toFixed(1)} MB) in ${Date.now() - t0} ms: ${image.path}`,
-    );
+    // --force: built again and renamed over the old file (a start reading it meanwhile reads one or the other), its spare made again.
+    let bytes = existing;
+    if (!bytes) {
+      const image = await ensureImage({ dir, migrations, reuse: false });
+      if (image.saveError) throw image.saveError;
+      bytes = image.bytes;
+      console.log(
+        `Built database image ${key} (${migrations.length} migrations, ${(bytes.length / 1048576).toFixed(1)} MB) in ${Date.now() - t0} ms: ${imagePath(dir, key)}`,
+      );
+    }
+    if (force) await rm(sparePath(dir, key), { recursive: true, force: true });
+    if (await makeSpare(dir, key, bytes)) console.log(`Extracted its spare for the next fresh DATA_DIR: ${sparePath(dir, key)}`);
     return 0;
   } catch (err) {
     if (!postinstall) throw err;

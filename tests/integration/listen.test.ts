@@ -39,6 +39,15 @@ async function until(url: string, status: number, timeoutMs = 60_000): Promise<v
   }
 }
 
+/** Waits until the image folder holds a finished spare. */
+async function untilSpare(dir: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await readdir(dir)).some((f) => f.endsWith(".spare"))) {
+    if (Date.now() > deadline) throw new Error(`no spare in ${dir} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The pino lines of a server's output with this message. */
 const logLines = (output: string, msg: string) =>
   output
@@ -96,7 +105,7 @@ describe("fail closed: where npm start listens", () => {
     }
   }, 150_000);
 
-  it("without a database image (PGLITE_IMAGE_DIR empty): the first start builds and keeps it, the next fresh DATA_DIR only restores it", async () => {
+  it("without a database image (PGLITE_IMAGE_DIR empty): the first start builds and keeps it and its spare, the next fresh DATA_DIR takes the spare", async () => {
     const images = await tempDir("gxv-images-");
     const dirs = [await tempDir(), await tempDir()];
     try {
@@ -110,6 +119,8 @@ describe("fail closed: where npm start listens", () => {
         });
         try {
           await until(`http://127.0.0.1:${port}/readyz`, 200);
+          // The next fresh DATA_DIR's spare is made in the background once the start is over.
+          await untilSpare(images.dir);
           outputs.push(server.output());
         } finally {
           await server.stop();
@@ -118,12 +129,12 @@ describe("fail closed: where npm start listens", () => {
       const [first, second] = outputs as [string, string];
       const [built] = logLines(first, "built the migrated database image");
       expect(built?.file).toMatch(/pglite-[\d.]+-[0-9a-f]{20}\.tar$/);
-      expect(await readdir(images.dir)).toEqual([basename(built!.file as string)]);
+      const image = basename(built!.file as string);
+      expect((await readdir(images.dir)).sort()).toEqual([image.replace(/\.tar$/, ".spare"), image]);
       expect(logLines(second, "built the migrated database image")).toHaveLength(0);
-      for (const out of outputs) {
-        expect(logLines(out, "embedded database restored from the migrated image")).toHaveLength(1);
-        expect(logLines(out, "migrations applied")).toHaveLength(0);
-      }
+      expect(logLines(first, "embedded database restored from the migrated image")).toMatchObject([{ spare: false }]);
+      expect(logLines(second, "embedded database restored from the migrated image")).toMatchObject([{ spare: true }]);
+      for (const out of outputs) expect(logLines(out, "migrations applied")).toHaveLength(0);
     } finally {
       for (const d of [...dirs, images]) await d.remove();
     }

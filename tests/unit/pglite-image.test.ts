@@ -1,8 +1,22 @@
-import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Migration } from "../../src/adapters/migrate.ts";
-import { KEEP, ensureImage, freshDataDir, imageKey, imagePath, pgliteVersion, readImage, writeImage } from "../../src/adapters/pglite-image.ts";
+import {
+  KEEP,
+  clearDataDir,
+  ensureImage,
+  extractImage,
+  freshDataDir,
+  imageKey,
+  imagePath,
+  makeSpare,
+  pgliteVersion,
+  readImage,
+  sparePath,
+  takeSpare,
+  writeImage,
+} from "../../src/adapters/pglite-image.ts";
 import { tempDir } from "../support/processes.ts";
 
 /**
@@ -150,5 +164,93 @@ describe("freshDataDir", () => {
     expect(await freshDataDir(pg)).toBe(false);
     await writeFile(`${pg}.restoring`, "");
     expect(await freshDataDir(pg)).toBe(true);
+  });
+});
+
+/** A ustar archive of these folders and files, laid out as PGlite's dumpDataDir writes it (leading "/"). */
+function tar(entries: { name: string; dir?: boolean; body?: string }[]): Uint8Array {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const h = Buffer.alloc(512);
+    const body = Buffer.from(e.body ?? "");
+    h.write(e.name, 0, 100, "utf8");
+    h.write(`${(e.dir ? 0o755 : 0o600).toString(8).padStart(7, "0")}\0`, 100);
+    h.write(`${(e.dir ? 0 : body.length).toString(8).padStart(11, "0")}\0`, 124);
+    h.write(e.dir ? "5" : "0", 156);
+    h.write("ustar\0", 257);
+    blocks.push(h);
+    if (!e.dir) blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return new Uint8Array(Buffer.concat(blocks));
+}
+
+const IMAGE = tar([
+  { name: "/PG_VERSION", body: "17\n" },
+  { name: "/base", dir: true },
+  { name: "/base/5", dir: true },
+  { name: "/base/5/1259", body: "x".repeat(1000) },
+  { name: "/pg_wal", dir: true },
+  { name: "/pg_wal/000000010000000000000001", body: "" },
+]);
+
+describe("spares: the image extracted ahead, moved into a fresh DATA_DIR", () => {
+  it("extractImage writes every folder and file of the tar", async () => {
+    const out = join(dir.dir, "out");
+    await extractImage(IMAGE, out);
+    expect(await readFile(join(out, "PG_VERSION"), "utf8")).toBe("17\n");
+    expect(await readFile(join(out, "base/5/1259"), "utf8")).toBe("x".repeat(1000));
+    expect((await stat(join(out, "pg_wal/000000010000000000000001"))).size).toBe(0);
+    // Into a new folder only.
+    await expect(extractImage(IMAGE, out)).rejects.toThrow(/EEXIST/);
+  });
+
+  it("extractImage refuses a path that leaves the folder, and entries other than files and folders", async () => {
+    await expect(extractImage(tar([{ name: "/../evil", body: "x" }]), join(dir.dir, "a"))).rejects.toThrow(/unexpected path/);
+    const link = tar([{ name: "/PG_VERSION", body: "17\n" }]);
+    link[156] = "2".charCodeAt(0); // a symbolic link
+    await expect(extractImage(link, join(dir.dir, "b"))).rejects.toThrow(/unexpected entry type/);
+  });
+
+  it("a spare is made once, taken once by a rename, and the folder it went to holds the cluster", async () => {
+    const key = imageKey(MIGRATIONS, "1");
+    const target = join(dir.dir, "data", "pglite");
+    expect(await takeSpare(dir.dir, key, target)).toBe("none");
+    expect(await makeSpare(dir.dir, key, IMAGE)).toBe(true);
+    expect(await makeSpare(dir.dir, key, IMAGE)).toBe(false);
+    expect(await readdir(dir.dir)).toEqual([`${key}.spare`, "data"].sort());
+    // An empty folder (a DATA_DIR made but never started) is taken over too.
+    await mkdir(target, { recursive: true });
+    expect(await takeSpare(dir.dir, key, target)).toBe("taken");
+    expect(await readFile(join(target, "PG_VERSION"), "utf8")).toBe("17\n");
+    expect(await freshDataDir(target)).toBe(false);
+    expect(await takeSpare(dir.dir, key, join(dir.dir, "other"))).toBe("none");
+  });
+
+  it("the spare of another key is not taken", async () => {
+    await makeSpare(dir.dir, imageKey(MIGRATIONS, "1"), IMAGE);
+    expect(await takeSpare(dir.dir, imageKey(changed(0, "create table accounts (id bigint);"), "1"), join(dir.dir, "pglite"))).toBe("none");
+  });
+
+  it("half-made spares of processes that ended are removed; the spares of images no longer kept too", async () => {
+    const key = imageKey(MIGRATIONS, "1");
+    await writeImage(dir.dir, key, IMAGE);
+    // A pid that cannot be running (above the kernel's pid_max).
+    await mkdir(join(dir.dir, `${key}.spare-tmp-99999999-abc`));
+    await mkdir(join(dir.dir, `${imageKey(MIGRATIONS, "0")}.spare`));
+    await makeSpare(dir.dir, key, IMAGE);
+    expect((await readdir(dir.dir)).sort()).toEqual([`${key}.spare`, `${key}.tar`]);
+    expect(sparePath(dir.dir, key)).toBe(join(dir.dir, `${key}.spare`));
+  });
+
+  it("clearDataDir empties the folder of a restore that did not finish, and leaves any other alone", async () => {
+    const pg = join(dir.dir, "pglite");
+    await mkdir(pg);
+    await writeFile(join(pg, "PG_VERSION"), "17\n");
+    await clearDataDir(pg);
+    expect(await readdir(pg)).toEqual(["PG_VERSION"]);
+    await writeFile(`${pg}.restoring`, "");
+    await clearDataDir(pg);
+    expect(await readdir(dir.dir)).toEqual([]);
   });
 });
