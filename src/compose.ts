@@ -115,7 +115,7 @@ export async function openDatabase(
     image?: boolean;
     log?: Logger;
     /** Takes work for once the start is over (src/start.ts): the next spare. Without it no spare is made. */
-    later?: (task: () => void) => void;
+    later?: (task: () => Promise<void>) => void;
   } = {},
 ): Promise<Db> {
   if (config.databaseUrl) return (await postgresAdapter()).openPostgres(config.databaseUrl);
@@ -133,11 +133,13 @@ export async function openDatabase(
     // The next fresh DATA_DIR's spare, made once this start is over, while the process serves (errors are only logged).
     const replenish = (bytes?: Uint8Array) => {
       if (taken === "elsewhere" || !opts.later) return;
-      opts.later(() => {
-        void (async () => {
+      opts.later(async () => {
+        try {
           const image = bytes ?? (await readImage(imageDir, key));
           if (image && (await makeSpare(imageDir, key, image))) opts.log?.debug({ key }, "made the next spare of the migrated database image");
-        })().catch((err) => opts.log?.warn({ err, key }, "the next spare of the migrated database image was not made"));
+        } catch (err) {
+          opts.log?.warn({ err, key }, "the next spare of the migrated database image was not made");
+        }
       });
     };
     if (taken === "taken") {

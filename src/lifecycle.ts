@@ -13,7 +13,8 @@ import type { Jobs } from "./ports/jobs.ts";
  * 3. jobs: the job engine stops taking jobs and waits for the running ones (what is still running
  *    when the time is up is failed by the engine and retried, by whichever instance takes it); an
  *    engine still starting (it starts once the server listens) is let finish starting first;
- * 4. dependencies: the pools and the cache are closed; exit 0.
+ * 4. dependencies: work the start left in the background is let finish (the embedded database
+ *    image's next spare), then the pools and the cache are closed; exit 0.
  *
  * SHUTDOWN_TIMEOUT_MS bounds all of it: then the process logs what was still running and exits 1.
  * A second signal exits 1 at once. SIGINT (Ctrl-C at a terminal, no balancer in front) skips the
@@ -36,6 +37,8 @@ export type LifecycleOptions = {
   timeoutMs: number;
   log: Pick<Logger, "info" | "warn" | "error">;
   jobs: Pick<Jobs, "stop" | "running">;
+  /** Work the start left running (the database image's next spare), let finish before the pools close; it never throws. */
+  background?: () => Promise<unknown>[];
   /** Closes the pools, the cache and the file store (src/compose.ts closeDeps). */
   closeDeps: () => Promise<void>;
   exit: (code: number) => void;
@@ -95,6 +98,14 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       await jobs.stop({ timeoutMs: budget }).catch((err) => log.error({ err }, "the job engine did not stop cleanly"));
       const left = jobs.running?.() ?? [];
       if (left.length) log.warn({ jobs: left }, "jobs still running when the job engine stopped: failed by the engine, to be retried");
+      const unfinished = opts.background?.() ?? [];
+      if (unfinished.length) {
+        log.info({ tasks: unfinished.length }, "shutting down: letting the start's background work finish");
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now() - 1000))));
+        await Promise.race([Promise.allSettled(unfinished), limit]);
+        clearTimeout(timer);
+      }
       phase = "dependencies";
       log.info({}, "shutting down: closing the pools and the cache");
       await opts.closeDeps();

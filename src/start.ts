@@ -21,10 +21,14 @@ export function lifecycleOf(deps: Deps, exit: (code: number) => void): Lifecycle
     timeoutMs: deps.config.shutdown.timeoutMs,
     log: deps.log,
     jobs: deps.jobs,
+    background: () => [...background],
     closeDeps: () => closeDeps(deps),
     exit,
   });
 }
+
+/** Work a start left running in the background (it never throws); a shutdown waits for it before closing the pools. */
+const background = new Set<Promise<void>>();
 
 /** Milliseconds of each start-up step, by name, in order (the entry points log them once listening). */
 export type StartSteps = Record<string, number>;
@@ -53,7 +57,7 @@ export async function start(config: Config, overrides: Overrides = {}, steps: St
   const demoHash = fresh ? passwords.hash(DEMO_PASSWORD) : undefined;
   demoHash?.catch(() => undefined); // awaited (and its error thrown) by seedDemo
   const prepared = prepareLocalFiles(config, overrides);
-  const later: (() => void)[] = [];
+  const later: (() => Promise<void>)[] = [];
   const db = overrides.db ?? (await openDatabase(config, { image: true, log, later: (task) => later.push(task) }));
   mark("database");
   const deps = await buildDeps(config, { ...overrides, log, db, passwords }, prepared);
@@ -69,8 +73,13 @@ export async function start(config: Config, overrides: Overrides = {}, steps: St
     await seedDemo(deps, { passwordHash: demoHash });
     mark("demo");
   }
-  // Background work that would only slow the start down (the database image's next spare): begun as the server starts to listen.
-  for (const task of later) task();
+  // Background work that would only slow the start down (the database image's next spare): begun
+  // as the server starts to listen; a shutdown lets it finish (lifecycleOf).
+  for (const task of later) {
+    const work = task();
+    background.add(work);
+    void work.finally(() => background.delete(work));
+  }
   return deps;
 }
 
