@@ -187,7 +187,8 @@ async function main() {
       cold.push(c);
       warm.push(w);
       const cpu = (t: Timing) => (t.cpuMs === undefined ? "" : `; CPU ${t.cpuMs} ms`);
-      console.log(`  ${rt.name} run ${i}: cold ${c.ms} ms (${stepLine(c.steps)}${cpu(c)}), warm ${w.ms} ms (${stepLine(w.steps)}${cpu(w)})`);
+      const detail = (t: Timing) => (Object.keys(t.steps).length ? ` (${stepLine(t.steps)}${cpu(t)})` : "");
+      console.log(`  ${rt.name} run ${i}: cold ${c.ms} ms${detail(c)}, warm ${w.ms} ms${detail(w)}`);
       await rm(dir, { recursive: true, force: true });
       tempDirs.splice(tempDirs.indexOf(dir), 1);
     }
@@ -207,6 +208,7 @@ async function main() {
     names.push("CPU");
     for (const r of rows) for (const t of r.runs) if (t.cpuMs !== undefined) t.steps.CPU = t.cpuMs;
   }
+  if (!names.length) return;
   console.log(`\n| ${"median ms of each step".padEnd(width)} | ${names.join(" | ")} |`);
   console.log(`|${"-".repeat(width + 2)}|${names.map((n) => `${"-".repeat(Math.max(n.length, 3) + 1)}:`).join("|")}|`);
   for (const r of rows) {
