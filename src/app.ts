@@ -117,6 +117,8 @@ export const maskPhonesIn = (s: string) => s.replace(/(?<!\d)(1[3-9]\d)\d{4}(\d{
 export type AppLifecycle = {
   /** True once the process got SIGTERM: /readyz answers 503 draining and every answer ends its connection. */
   draining: () => boolean;
+  /** False until the process has started everything (the job engine starts once it listens): /readyz answers 503 starting. */
+  ready?: () => boolean;
 };
 
 /** Builds the whole HTTP application from its dependencies. Tests call this with their own adapters. */
@@ -212,6 +214,7 @@ export function buildApp(deps: Deps, lifecycle?: AppLifecycle) {
   app.get("/readyz", async (c) => {
     // Shutting down: the balancer takes this instance out while it still serves what it was sent.
     if (lifecycle?.draining()) return c.json({ status: "draining" }, 503);
+    if (lifecycle?.ready && !lifecycle.ready()) return c.json({ status: "starting" }, 503);
     const checks = await Promise.allSettled([deps.db.query("select 1"), deps.cache.ping()]);
     const [db, cache] = checks.map((r) => (r.status === "fulfilled" ? "ok" : "down"));
     const ready = db === "ok" && cache === "ok";

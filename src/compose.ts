@@ -6,9 +6,19 @@ import type { Deps } from "./deps.ts";
 import { memoryCache } from "./adapters/memory-cache.ts";
 import { outboxSms } from "./adapters/outbox-sms.ts";
 import { openPglite, pgliteInstance } from "./adapters/pglite.ts";
+import {
+  clearDataDir,
+  defaultImageDir,
+  ensureImage,
+  freshDataDir,
+  imageKey,
+  makeSpare,
+  openFromImage,
+  readImage,
+  takeSpare,
+} from "./adapters/pglite-image.ts";
+import { loadMigrations } from "./adapters/migrate.ts";
 import { pgBossJobs } from "./adapters/pgboss-jobs.ts";
-import { openPostgres } from "./adapters/postgres.ts";
-import { redisCache } from "./adapters/redis-cache.ts";
 import { scryptPasswords } from "./adapters/scrypt-passwords.ts";
 import { unavailableSms } from "./adapters/unavailable-sms.ts";
 import type { Cache } from "./ports/cache.ts";
@@ -23,7 +33,6 @@ import { pgBankAccounts, pgCertifications, pgEnterprises, pgFieldSealing } from 
 import { pgFiles } from "./modules/files/pg.ts";
 import { fileService } from "./modules/files/service.ts";
 import { fsFiles } from "./adapters/fs-files.ts";
-import { pgFileStore } from "./adapters/pg-files.ts";
 import { embeddedKeys } from "./adapters/key-file.ts";
 import { webCryptoCipher } from "./adapters/webcrypto-cipher.ts";
 import { mockEsign } from "./adapters/mock-esign/mock-esign.ts";
@@ -74,7 +83,6 @@ import { settlementHistoryService } from "./modules/settlement/history-service.t
 import { pgOrderHistory } from "./modules/orders/history-pg.ts";
 import { orderHistoryService } from "./modules/orders/history-service.ts";
 import { dashboardService } from "./modules/dashboard/service.ts";
-import { pdfContractDocuments } from "./adapters/pdf-contract-documents.ts";
 import type { ContractDocuments } from "./ports/documents.ts";
 import { pgExportJobs } from "./modules/exports/pg.ts";
 import { exportService } from "./modules/exports/service.ts";
@@ -94,16 +102,93 @@ export function createLogger(config: Pick<Config, "logLevel">): Logger {
   });
 }
 
-/** Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR. */
-export async function openDatabase(config: Pick<Config, "databaseUrl" | "dataDir">): Promise<Db> {
-  if (config.databaseUrl) return openPostgres(config.databaseUrl);
+/** The PostgreSQL adapter (postgres.js, with TLS), loaded only when DATABASE_URL is set. */
+const postgresAdapter = () => import("./adapters/postgres.ts");
+
+/**
+ * Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in
+ * DATA_DIR. With `image`, a fresh DATA_DIR starts from the migrated, empty database image
+ * (src/adapters/pglite-image.ts) instead of a new cluster: its spare moved into place when there is
+ * one, else the image restored (built and kept in PGLITE_IMAGE_DIR first when missing); the next
+ * spare is then made through `later`.
+ */
+export async function openDatabase(
+  config: Pick<Config, "databaseUrl" | "dataDir" | "pgliteImageDir">,
+  opts: {
+    image?: boolean;
+    log?: Logger;
+    /** Takes work for once the start is over (src/start.ts): the next spare. Without it no spare is made. */
+    later?: (task: () => Promise<void>) => void;
+  } = {},
+): Promise<Db> {
+  if (config.databaseUrl) return (await postgresAdapter()).openPostgres(config.databaseUrl);
   const dir = resolve(config.dataDir, "pglite");
+  if (opts.image && (await freshDataDir(dir))) {
+    const t0 = Date.now();
+    const imageDir = config.pgliteImageDir ?? defaultImageDir();
+    const migrations = await loadMigrations();
+    const key = imageKey(migrations);
+    await clearDataDir(dir);
+    const taken = await takeSpare(imageDir, key, dir).catch((err) => {
+      opts.log?.warn({ err, key }, "the spare of the migrated database image could not be moved into place");
+      return "none" as const;
+    });
+    // The next fresh DATA_DIR's spare, made once this start is over, while the process serves (errors are only logged).
+    const replenish = (bytes?: Uint8Array) => {
+      if (taken === "elsewhere" || !opts.later) return;
+      opts.later(async () => {
+        try {
+          const image = bytes ?? (await readImage(imageDir, key));
+          if (image && (await makeSpare(imageDir, key, image))) opts.log?.debug({ key }, "made the next spare of the migrated database image");
+        } catch (err) {
+          opts.log?.warn({ err, key }, "the next spare of the migrated database image was not made");
+        }
+      });
+    };
+    if (taken === "taken") {
+      const db = await openPglite(dir);
+      opts.log?.info({ key, ms: Date.now() - t0, spare: true }, "embedded database restored from the migrated image");
+      replenish();
+      return db;
+    }
+    const image = await ensureImage({ dir: imageDir, migrations });
+    if (image.built) opts.log?.info({ key: image.key, file: image.path }, "built the migrated database image");
+    if (image.saveError)
+      opts.log?.warn({ err: image.saveError, key: image.key }, "the migrated database image could not be saved: the next fresh DATA_DIR builds it again");
+    try {
+      const db = await openFromImage(dir, image.bytes);
+      opts.log?.info({ key: image.key, ms: Date.now() - t0, spare: false }, "embedded database restored from the migrated image");
+      if (!image.saveError) replenish(image.bytes);
+      return db;
+    } catch (err) {
+      // openFromImage left the folder empty: PGlite creates a new cluster in it.
+      opts.log?.warn({ err, key: image.key }, "the migrated database image did not restore: creating a new database instead");
+    }
+  }
   await mkdir(dir, { recursive: true });
   return openPglite(dir);
 }
 
 export async function openCache(config: Pick<Config, "redisUrl" | "memoryCache">): Promise<Cache> {
-  return config.redisUrl ? redisCache(config.redisUrl) : memoryCache(Date.now, config.memoryCache);
+  if (!config.redisUrl) return memoryCache(Date.now, config.memoryCache);
+  // Loaded only when used: the Redis client is a good part of the embedded default's import time.
+  const { redisCache } = await import("./adapters/redis-cache.ts");
+  return redisCache(config.redisUrl);
+}
+
+/**
+ * The contract documents (pdf-lib, fontkit and the CJK fonts), loaded at their first use: most
+ * starts never render a contract, and these libraries are the heaviest imports of the server.
+ */
+export function lazyContractDocuments(): ContractDocuments {
+  let loading: Promise<ContractDocuments> | undefined;
+  const docs = () => (loading ??= import("./adapters/pdf-contract-documents.ts").then((m) => m.pdfContractDocuments()));
+  return {
+    renderContract: async (input) => (await docs()).renderContract(input),
+    stampSignatures: async (original, signatures, record) => (await docs()).stampSignatures(original, signatures, record),
+    signatureFields: async (pdf) => (await docs()).signatureFields(pdf),
+    unsupportedCharacters: async (texts) => (await docs()).unsupportedCharacters(texts),
+  };
 }
 
 /**
@@ -115,7 +200,8 @@ export async function openCache(config: Pick<Config, "redisUrl" | "memoryCache">
 export async function openFileStore(config: Pick<Config, "fileStore" | "databaseUrl" | "dataDir">): Promise<FileStore> {
   if (config.fileStore === "disk") return fsFiles(join(resolve(config.dataDir), "files"));
   if (!config.databaseUrl) throw new Error("FILE_STORE=postgres needs DATABASE_URL");
-  const pool = await openPostgres(config.databaseUrl, { max: 4 });
+  const pool = await (await postgresAdapter()).openPostgres(config.databaseUrl, { max: 4 });
+  const { pgFileStore } = await import("./adapters/pg-files.ts");
   return { ...pgFileStore(pool), close: () => pool.close() };
 }
 
@@ -199,6 +285,7 @@ export async function openPay(
   clock: Clock,
   jobs: Jobs,
   log: Logger,
+  localKeys?: ReturnType<typeof embeddedMockPayKeys>,
 ): Promise<PaymentGateway> {
   if (!config.mockPay) {
     log.warn("no payment channel is configured: online payment is unavailable");
@@ -207,7 +294,7 @@ export async function openPay(
   let keys: ReturnType<typeof keysOf>;
   if (config.mockPay.privateKey) keys = keysOf(config.mockPay.privateKey);
   else {
-    const local = await embeddedMockPayKeys(config.dataDir);
+    const local = await (localKeys ?? embeddedMockPayKeys(config.dataDir));
     if (local.created) log.info({ file: local.path }, "generated the mock payment gateway's key pair");
     if (local.looseMode) log.warn({ file: local.path }, "the mock payment gateway's key file is readable by others: chmod 600 it");
     keys = local;
@@ -231,10 +318,22 @@ export type Overrides = Partial<{
   spreadsheets: Spreadsheets;
 }>;
 
+/**
+ * Local files a start needs before the adapters, begun early so that their work (an RSA key on the
+ * thread pool) runs while the database opens: the mock payment gateway's key pair in DATA_DIR.
+ */
+export type Prepared = { mockPayKeys?: ReturnType<typeof embeddedMockPayKeys> };
+export function prepareLocalFiles(config: Pick<Config, "mockPay" | "dataDir">, overrides: Pick<Overrides, "pay"> = {}): Prepared {
+  if (overrides.pay || !config.mockPay || config.mockPay.privateKey) return {};
+  const mockPayKeys = embeddedMockPayKeys(config.dataDir);
+  mockPayKeys.catch(() => undefined); // awaited (and its error thrown) by openPay
+  return { mockPayKeys };
+}
+
 /** The composition root: the one place that decides which adapter serves each port. */
-export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Deps> {
+export async function buildDeps(config: Config, overrides: Overrides = {}, prepared: Prepared = {}): Promise<Deps> {
   const log = overrides.log ?? createLogger(config);
-  const db = overrides.db ?? (await openDatabase(config));
+  const db = overrides.db ?? (await openDatabase(config, { image: true, log }));
   const cache = overrides.cache ?? (await openCache(config));
   const clock = overrides.clock ?? systemClock;
   const passwords = overrides.passwords ?? scryptPasswords();
@@ -343,13 +442,13 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   });
   const jobs = overrides.jobs ?? openJobs(config, db, log);
   const esign = overrides.esign ?? (await openEsign(config, db, clock, jobs, log));
-  const pay = overrides.pay ?? (await openPay(config, db, clock, jobs, log));
+  const pay = overrides.pay ?? (await openPay(config, db, clock, jobs, log, prepared.mockPayKeys));
   const signing = signingService({
     db,
     clock,
     esign,
     signingRepo: pgSigning,
-    documents: overrides.documents ?? pdfContractDocuments(),
+    documents: overrides.documents ?? lazyContractDocuments(),
     files,
     orders,
     enterprises,

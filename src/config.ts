@@ -10,6 +10,8 @@ const schema = z.object({
   HOST: z.string().trim().optional(),
   DATA_DIR: z.string().default("./data"),
   DATABASE_URL: z.string().optional(),
+  /** Where the migrated, empty embedded database image is kept (src/adapters/pglite-image.ts); default node_modules/.cache/<package name>. */
+  PGLITE_IMAGE_DIR: z.string().trim().optional(),
   REDIS_URL: z.string().optional(),
   /** Where uploaded and generated files live: "disk" (DATA_DIR/files) or "postgres" (the database of DATABASE_URL, shared by every instance). */
   FILE_STORE: z.enum(["disk", "postgres"]).default("disk"),
@@ -105,6 +107,8 @@ export type Config = {
   loopbackOnly: boolean;
   dataDir: string;
   databaseUrl?: string;
+  /** The embedded database image's folder (PGLITE_IMAGE_DIR); unset: node_modules/.cache/<package name>. */
+  pgliteImageDir?: string;
   redisUrl?: string;
   /** The FileStore adapter: files on disk under DATA_DIR/files, or in the PostgreSQL database (several instances). */
   fileStore: "disk" | "postgres";
@@ -209,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     loopbackOnly,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL || undefined,
+    pgliteImageDir: e.PGLITE_IMAGE_DIR || undefined,
     redisUrl: e.REDIS_URL || undefined,
     fileStore: e.FILE_STORE,
     publicOrigin: e.PUBLIC_ORIGIN,

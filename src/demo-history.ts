@@ -1,4 +1,5 @@
 import type { Deps } from "./deps.ts";
+import type { SeedHash } from "./modules/identity/service.ts";
 import { shanghaiYear } from "./lib/shanghai.ts";
 import { textPdf } from "./lib/text-pdf.ts";
 import { CITIES } from "./modules/enterprises/domain.ts";
@@ -61,7 +62,7 @@ const CHAIN: [string, HistoryOrder["events"][number]["actorType"], OrderStatus, 
  */
 const IN_PROGRESS: OrderStatus[] = ["pending_acceptance", "contract_drafting", "contract_drafting"];
 
-export async function historyDemo(deps: Deps, passwordHash: string): Promise<{ created: number }> {
+export async function historyDemo(deps: Deps, passwordHash: SeedHash): Promise<{ created: number }> {
   if (deps.config.env === "production") throw new Error("demo data is never loaded in production");
   const [done] = await deps.db.query("select 1 from accounts where phone = $1", [`${PHONE_PREFIX}01`]);
   if (done) return { created: 0 };

@@ -134,19 +134,20 @@ const DEMO_LICENCE = new TextEncoder().encode(
 
 /**
  * Loads the demo data once (it checks before creating, so every start may call it).
- * The configuration refuses demo data in production.
+ * The configuration refuses demo data in production. `passwordHash`: the hash of DEMO_PASSWORD.
  */
-export async function seedDemo(deps: Deps): Promise<{ created: number }> {
+export async function seedDemo(deps: Deps, opts: { passwordHash?: Promise<string> } = {}): Promise<{ created: number }> {
   if (deps.config.env === "production") throw new Error("demo data is never loaded in production");
   let created = 0;
+  // One hash for every demo account (the same password; scrypt takes a while), made only when one
+  // is created, or begun early by the caller (src/start.ts, while the database is restored).
+  let hashing = opts.passwordHash;
+  const hash = () => (hashing ??= deps.passwords.hash(DEMO_PASSWORD));
   for (const a of DEMO_ADMINS) {
-    const res = await deps.identity.createAdmin({ ...a, password: DEMO_PASSWORD, actor: "cli" });
+    const res = await deps.identity.seedAdmin({ ...a, password: DEMO_PASSWORD, passwordHash: hash });
     if (res.ok) created++;
   }
-  // One hash for every demo account: the same password, and start-up stays fast.
-  let hash: string | undefined;
   for (const e of DEMO_ENTERPRISES) {
-    hash ??= await deps.passwords.hash(DEMO_PASSWORD);
     const res = await deps.identity.seedAccount({ phone: e.phone, name: e.name, passwordHash: hash });
     if (res.created) created++;
   }
@@ -160,7 +161,7 @@ export async function seedDemo(deps: Deps): Promise<{ created: number }> {
   await contentDemo(deps);
   await ordersDemo(deps);
   // A year of past enterprises, vouchers and orders for 数据看板 (src/demo-history.ts).
-  if (deps.config.demoHistory && hash) created += (await historyDemo(deps, hash)).created;
+  if (deps.config.demoHistory) created += (await historyDemo(deps, hash)).created;
   if (created) deps.log.info({ created }, "demo data loaded");
   return { created };
 }

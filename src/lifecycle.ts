@@ -11,8 +11,10 @@ import type { Jobs } from "./ports/jobs.ts";
  * 2. closing: the server stops accepting connections, its idle keep-alive connections are closed,
  *    and it waits until every request in flight has been answered;
  * 3. jobs: the job engine stops taking jobs and waits for the running ones (what is still running
- *    when the time is up is failed by the engine and retried, by whichever instance takes it);
- * 4. dependencies: the pools and the cache are closed; exit 0.
+ *    when the time is up is failed by the engine and retried, by whichever instance takes it); an
+ *    engine still starting (it starts once the server listens) is let finish starting first;
+ * 4. dependencies: work the start left in the background is let finish (the embedded database
+ *    image's next spare), then the pools and the cache are closed; exit 0.
  *
  * SHUTDOWN_TIMEOUT_MS bounds all of it: then the process logs what was still running and exits 1.
  * A second signal exits 1 at once. SIGINT (Ctrl-C at a terminal, no balancer in front) skips the
@@ -35,6 +37,8 @@ export type LifecycleOptions = {
   timeoutMs: number;
   log: Pick<Logger, "info" | "warn" | "error">;
   jobs: Pick<Jobs, "stop" | "running">;
+  /** Work the start left running (the database image's next spare), let finish before the pools close; it never throws. */
+  background?: () => Promise<unknown>[];
   /** Closes the pools, the cache and the file store (src/compose.ts closeDeps). */
   closeDeps: () => Promise<void>;
   exit: (code: number) => void;
@@ -42,6 +46,13 @@ export type LifecycleOptions = {
 
 export type Lifecycle = {
   draining(): boolean;
+  /** Serving and not shutting down, with the job engine started (see `starting`): what /readyz reports. */
+  ready(): boolean;
+  /**
+   * The job engine starts after the server listens: until `work` settles the instance is not ready,
+   * and a shutdown meanwhile waits for it (bounded by the hard limit) before stopping the engine.
+   */
+  starting(work: Promise<unknown>): void;
   phase(): Phase;
   /** The server to close at the end of the grace period (set once it listens). */
   attach(listener: Listener): void;
@@ -59,6 +70,8 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
   let listener: Listener | undefined;
   let running: Promise<number> | undefined;
   let startedAt = 0;
+  let startingWork: Promise<unknown> | undefined;
+  let started = true;
 
   const still = () => ({ phase, afterMs: Date.now() - startedAt, requests: listener?.inFlight() ?? [], jobs: jobs.running?.() ?? [] });
 
@@ -77,12 +90,22 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       log.info({ requests: listener?.inFlight().length ?? 0 }, "shutting down: no new connections, waiting for the requests in flight");
       await listener?.close();
       phase = "jobs";
+      // A job engine still starting is let finish first, so that stopping it leaves nothing running.
+      if (startingWork) await startingWork;
       // What is left of the budget, less a second for the pools, goes to the running jobs.
       const budget = Math.max(1000, deadline - Date.now() - 1000);
       log.info({ jobs: jobs.running?.() ?? [], timeoutMs: budget }, "shutting down: stopping the job engine");
       await jobs.stop({ timeoutMs: budget }).catch((err) => log.error({ err }, "the job engine did not stop cleanly"));
       const left = jobs.running?.() ?? [];
       if (left.length) log.warn({ jobs: left }, "jobs still running when the job engine stopped: failed by the engine, to be retried");
+      const unfinished = opts.background?.() ?? [];
+      if (unfinished.length) {
+        log.info({ tasks: unfinished.length }, "shutting down: letting the start's background work finish");
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now() - 1000))));
+        await Promise.race([Promise.allSettled(unfinished), limit]);
+        clearTimeout(timer);
+      }
       phase = "dependencies";
       log.info({}, "shutting down: closing the pools and the cache");
       await opts.closeDeps();
@@ -99,6 +122,17 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
 
   const lifecycle: Lifecycle = {
     draining: () => phase !== "serving",
+    ready: () => phase === "serving" && started,
+    starting(work) {
+      started = false;
+      // A failure is the entry point's to handle (src/start.ts startJobsWhileServing): here it only stays not ready.
+      startingWork = work.then(
+        () => {
+          started = true;
+        },
+        () => undefined,
+      );
+    },
     phase: () => phase,
     attach(l) {
       listener = l;

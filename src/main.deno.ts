@@ -1,10 +1,10 @@
 import { buildApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { lifecycleOf, start, startJobs, welcomeText } from "./start.ts";
+import { type StartSteps, lifecycleOf, start, startJobsWhileServing, stepTimer, welcomeText } from "./start.ts";
 
 /**
- * Deno entry point, the twin of src/main.ts: configuration -> adapters -> app -> Deno.serve, and the
- * graceful stop of src/lifecycle.ts on SIGTERM / SIGINT.
+ * Deno entry point, the twin of src/main.ts: configuration -> adapters -> app -> Deno.serve, then
+ * the job engine, and the graceful stop of src/lifecycle.ts on SIGTERM / SIGINT.
  *
  *   node_modules/.bin/deno run -A --node-modules-dir=manual src/main.deno.ts   (npm run start:deno)
  *
@@ -32,11 +32,12 @@ async function main() {
     }
     throw err;
   }
-  const deps = await start(config);
-  await startJobs(deps);
+  const steps: StartSteps = { boot: Math.round(performance.now()) };
+  const deps = await start(config, {}, steps);
+  const mark = stepTimer(steps);
   // Deno.exit drops what pino has not written yet: a moment for its last lines first.
   const lifecycle = lifecycleOf(deps, (code) => setTimeout(() => Deno.exit(code), 100));
-  const app = buildApp(deps, { draining: lifecycle.draining });
+  const app = buildApp(deps, { draining: lifecycle.draining, ready: lifecycle.ready });
   // The requests in flight (until the app's Response is made), for the shutdown's log.
   const active = new Map<object, { method: string; path: string; since: number }>();
   const server = Deno.serve(
@@ -44,7 +45,9 @@ async function main() {
       port: config.port,
       hostname: config.host,
       onListen: (addr) => {
-        deps.log.info({ host: config.host, port: addr.port, runtime: "deno" }, "listening");
+        mark("listen");
+        const total = Object.values(steps).reduce((a, b) => a + b, 0);
+        deps.log.info({ host: config.host, port: addr.port, runtime: "deno", ms: total, steps }, "listening");
         console.log(
           welcomeText({
             host: config.host,
@@ -55,6 +58,8 @@ async function main() {
             runtime: "Deno",
           }),
         );
+        // The job engine once listening (the first page does not wait for it; /readyz does).
+        void startJobsWhileServing(deps, lifecycle, (code) => setTimeout(() => Deno.exit(code), 100));
       },
     },
     // The app reads the client address from c.env.remoteAddr.hostname (src/web/http.ts clientIp).

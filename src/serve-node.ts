@@ -12,7 +12,7 @@ import { lifecycleOf } from "./start.ts";
 export function serveNode(deps: Deps, opts: { onListening?: (port: number) => void } = {}): { lifecycle: Lifecycle; server: HttpServer } {
   const { config } = deps;
   const lifecycle = lifecycleOf(deps, (code) => process.exit(code));
-  const app = buildApp(deps, { draining: lifecycle.draining });
+  const app = buildApp(deps, { draining: lifecycle.draining, ready: lifecycle.ready });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => opts.onListening?.(info.port)) as HttpServer;
   lifecycle.attach(nodeListener(server));
   process.on("SIGTERM", () => lifecycle.signal("SIGTERM"));

@@ -1,9 +1,12 @@
+import { resolve } from "node:path";
 import type { Config } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { migrate } from "./adapters/migrate.ts";
-import { buildDeps, closeDeps, type Overrides, sealStoredFields } from "./compose.ts";
+import { buildDeps, closeDeps, createLogger, openDatabase, type Overrides, prepareLocalFiles, sealStoredFields } from "./compose.ts";
 import { type Lifecycle, createLifecycle } from "./lifecycle.ts";
-import { seedDemo } from "./demo.ts";
+import { DEMO_PASSWORD, seedDemo } from "./demo.ts";
+import { freshDataDir } from "./adapters/pglite-image.ts";
+import { scryptPasswords } from "./adapters/scrypt-passwords.ts";
 import { asMockEsign } from "./adapters/mock-esign/mock-esign.ts";
 import { asMockPay } from "./adapters/mock-pay/mock-pay.ts";
 import { DASHBOARD_FOLD_CRON, DASHBOARD_FOLD_JOB } from "./modules/dashboard/service.ts";
@@ -18,20 +21,65 @@ export function lifecycleOf(deps: Deps, exit: (code: number) => void): Lifecycle
     timeoutMs: deps.config.shutdown.timeoutMs,
     log: deps.log,
     jobs: deps.jobs,
+    background: () => [...background],
     closeDeps: () => closeDeps(deps),
     exit,
   });
 }
 
-/** Shared start-up of every entry point: adapters, migrations, demo data. */
-export async function start(config: Config, overrides: Overrides = {}): Promise<Deps> {
-  const deps = await buildDeps(config, overrides);
+/** Work a start left running in the background (it never throws); a shutdown waits for it before closing the pools. */
+const background = new Set<Promise<void>>();
+
+/** Milliseconds of each start-up step, by name, in order (the entry points log them once listening). */
+export type StartSteps = Record<string, number>;
+
+/** Records the time since the last mark (or since it was made) under each name. */
+export function stepTimer(steps: StartSteps, since = performance.now()) {
+  let last = since;
+  return (name: string) => {
+    const now = performance.now();
+    steps[name] = Math.round(now - last);
+    last = now;
+  };
+}
+
+/**
+ * Shared start-up of every entry point: the database (a fresh DATA_DIR from the migrated image),
+ * adapters, migrations, demo data. `steps` receives the time each step took.
+ */
+export async function start(config: Config, overrides: Overrides = {}, steps: StartSteps = {}): Promise<Deps> {
+  const mark = stepTimer(steps);
+  const log = overrides.log ?? createLogger(config);
+  const passwords = overrides.passwords ?? scryptPasswords();
+  // A first start with demo data: the demo accounts' one password hash (scrypt, on libuv's thread
+  // pool) is made while the database is restored on the main thread.
+  const fresh = config.demoData && !overrides.db && !config.databaseUrl && (await freshDataDir(resolve(config.dataDir, "pglite")));
+  const demoHash = fresh ? passwords.hash(DEMO_PASSWORD) : undefined;
+  demoHash?.catch(() => undefined); // awaited (and its error thrown) by seedDemo
+  const prepared = prepareLocalFiles(config, overrides);
+  const later: (() => Promise<void>)[] = [];
+  const db = overrides.db ?? (await openDatabase(config, { image: true, log, later: (task) => later.push(task) }));
+  mark("database");
+  const deps = await buildDeps(config, { ...overrides, log, db, passwords }, prepared);
+  mark("adapters");
   const applied = await migrate(deps.db);
   if (applied.length) deps.log.info({ applied }, "migrations applied");
+  mark("migrate");
   const sealing = await sealStoredFields(deps.db, deps.cipher);
   if (sealing.sealed || sealing.resealed) deps.log.info(sealing, "sensitive fields sealed under the current key");
   if (sealing.unreadable) deps.log.error(sealing, "sensitive fields that do not open with the configured keys were left as they are");
-  if (config.demoData) await seedDemo(deps);
+  mark("seal");
+  if (config.demoData) {
+    await seedDemo(deps, { passwordHash: demoHash });
+    mark("demo");
+  }
+  // Background work that would only slow the start down (the database image's next spare): begun
+  // as the server starts to listen; a shutdown lets it finish (lifecycleOf).
+  for (const task of later) {
+    const work = task();
+    background.add(work);
+    void work.finally(() => background.delete(work));
+  }
   return deps;
 }
 
@@ -104,6 +152,33 @@ export async function startJobs(deps: Deps): Promise<void> {
   deps.log.info(
     { schedules: [SWEEP_JOB, ORDER_EXPIRY_JOB, BALANCE_REMINDER_JOB, USAGE_REMINDER_JOB, RECALL_JOB, DASHBOARD_FOLD_JOB] },
     "job engine started",
+  );
+}
+
+/**
+ * Starts the background work of a server that already listens, so the first page does not wait
+ * for the job engine (on the embedded database, pg-boss creates its schema on a first start): the
+ * lifecycle reports the instance not ready (/readyz 503 starting) until `jobs` has finished, and a
+ * shutdown meanwhile lets it finish before stopping the engine. If it fails, the process shuts down
+ * and exits 1, as a failed start did before it listened.
+ */
+export function startJobsWhileServing(
+  deps: Deps,
+  lifecycle: Lifecycle,
+  exit: (code: number) => void,
+  jobs: () => Promise<void> = () => startJobs(deps),
+): Promise<void> {
+  const t0 = performance.now();
+  const work = jobs();
+  lifecycle.starting(work);
+  return work.then(
+    () => deps.log.info({ ms: Math.round(performance.now() - t0) }, "ready: the job engine is running"),
+    async (err) => {
+      if (lifecycle.draining()) return;
+      deps.log.error({ err }, "the job engine did not start: shutting down");
+      const code = await lifecycle.shutdown({ reason: "the job engine did not start", graceMs: 0 });
+      exit(code || 1);
+    },
   );
 }
 

@@ -19,12 +19,27 @@ export function fsFiles(root: string): FileStore {
   const pathOf = (key: string) => join(base, check(key).slice(0, 2), key);
   const tmpOf = (key: string) => join(tmpDir, check(key));
   const missing = (err: unknown) => (err as { code?: string }).code === "ENOENT";
+  // Folders this store made or found: not made again for every file (a demo start stores dozens).
+  const made = new Set<string>();
+  /** Runs `fn` (which writes into `dir`), making `dir` first unless known; made again if it was removed since. */
+  const inDir = async (dir: string, fn: () => Promise<void>) => {
+    if (!made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      made.add(dir);
+    }
+    try {
+      await fn();
+    } catch (err) {
+      if (!missing(err)) throw err;
+      await mkdir(dir, { recursive: true });
+      await fn();
+    }
+  };
   return {
     async put(key, bytes) {
       const p = pathOf(key);
-      await mkdir(join(base, key.slice(0, 2)), { recursive: true });
       const tmp = `${p}.tmp-${process.pid}`;
-      await writeFile(tmp, bytes, { flag: "wx" });
+      await inDir(join(base, key.slice(0, 2)), () => writeFile(tmp, bytes, { flag: "wx" }));
       await rename(tmp, p);
     },
     async get(key) {
@@ -40,17 +55,27 @@ export function fsFiles(root: string): FileStore {
     },
     async putTemporary(key, bytes) {
       const t = tmpOf(key);
-      await mkdir(tmpDir, { recursive: true });
-      await writeFile(t, bytes, { flag: "wx" });
+      await inDir(tmpDir, () => writeFile(t, bytes, { flag: "wx" }));
     },
     async promote(key) {
       const p = pathOf(key);
-      await mkdir(join(base, key.slice(0, 2)), { recursive: true });
+      const dir = join(base, key.slice(0, 2));
+      if (!made.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        made.add(dir);
+      }
       try {
         await rename(tmpOf(key), p);
       } catch (err) {
         if (!missing(err)) throw err;
-        await stat(p); // already in place, or throws ENOENT: neither exists
+        // The fan-out folder removed since it was made: make it again and retry once.
+        await mkdir(dir, { recursive: true });
+        try {
+          await rename(tmpOf(key), p);
+        } catch (again) {
+          if (!missing(again)) throw again;
+          await stat(p); // already in place, or throws ENOENT: neither exists
+        }
       }
     },
     async discard(key) {

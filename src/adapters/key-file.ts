@@ -35,7 +35,7 @@ export async function embeddedKeys(dataDir: string): Promise<{ keys: FieldKey[];
  * temporary name and linked into place, so two processes starting at once end up with the same
  * file. True when this call created it.
  */
-export async function createFileOnce(path: string, content: () => string): Promise<boolean> {
+export async function createFileOnce(path: string, content: () => string | Promise<string>): Promise<boolean> {
   await mkdir(dirname(path), { recursive: true });
   try {
     await stat(path);
@@ -44,7 +44,7 @@ export async function createFileOnce(path: string, content: () => string): Promi
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
   const tmp = `${path}.${randomToken(6)}.tmp`;
-  await writeFile(tmp, content(), { mode: 0o600, flag: "wx" });
+  await writeFile(tmp, await content(), { mode: 0o600, flag: "wx" });
   try {
     await link(tmp, path);
     return true;

@@ -50,9 +50,15 @@ export function pgliteInstance(db: Db): PGlite | undefined {
   return instances.get(db);
 }
 
-/** The embedded database: PostgreSQL compiled to WASM, stored in dataDir (or in memory when omitted). */
-export async function openPglite(dataDir?: string): Promise<Db> {
-  const pg = await PGlite.create(dataDir ? { dataDir } : {});
+/**
+ * The embedded database: PostgreSQL compiled to WASM, stored in dataDir (or in memory when omitted).
+ * `loadDataDir`: a tar of a data directory to start from instead of a new cluster (src/adapters/pglite-image.ts).
+ */
+export async function openPglite(dataDir?: string, opts: { loadDataDir?: Uint8Array } = {}): Promise<Db> {
+  const pg = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(opts.loadDataDir ? { loadDataDir: new Blob([opts.loadDataDir as Uint8Array<ArrayBuffer>]) } : {}),
+  });
   const db = wrap(pg, pg, null);
   instances.set(db, pg);
   return db;

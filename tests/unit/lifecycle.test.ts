@@ -13,7 +13,7 @@ const gate = (): Gate => {
   return { promise, open };
 };
 
-function harness(o: { graceMs?: number; timeoutMs?: number; jobOutlivesStop?: boolean } = {}) {
+function harness(o: { graceMs?: number; timeoutMs?: number; jobOutlivesStop?: boolean; background?: Promise<unknown>[] } = {}) {
   const events: string[] = [];
   const logs: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
   const exits: number[] = [];
@@ -41,6 +41,7 @@ function harness(o: { graceMs?: number; timeoutMs?: number; jobOutlivesStop?: bo
       },
       running: () => running,
     },
+    background: () => o.background ?? [],
     closeDeps: async () => {
       events.push("closeDeps");
     },
@@ -114,6 +115,73 @@ describe("graceful stop", () => {
       msg: "shutdown timed out: exiting with what was still running",
       obj: { phase: "closing", requests: ["POST /me/orders 1200 ms"], jobs: [{ id: "j1", name: "probe" }] },
     });
+  });
+
+  it("the job engine starting after the server listens: not ready until it runs", async () => {
+    const h = harness();
+    expect(h.lc.ready()).toBe(true);
+    const engine = gate();
+    h.lc.starting(engine.promise);
+    expect(h.lc.ready()).toBe(false);
+    expect(h.lc.draining()).toBe(false);
+    engine.open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.lc.ready()).toBe(true);
+    h.lc.signal("SIGTERM");
+    expect(h.lc.ready()).toBe(false);
+  });
+
+  it("SIGTERM while the job engine is starting: the engine is let finish starting, then stopped", async () => {
+    const h = harness({ graceMs: 0 });
+    const engine = gate();
+    h.lc.starting(engine.promise);
+    h.lc.signal("SIGTERM");
+    h.connections.open();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.events).toEqual(["close", "closed"]);
+    expect(h.lc.phase()).toBe("jobs");
+    engine.open();
+    h.job.open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.events).toEqual(["close", "closed", `jobs.stop ${30_000 - 1000 - 1000}`, "closeDeps"]);
+    expect(h.exits).toEqual([0]);
+  });
+
+  it("a job engine that failed to start does not hold up the shutdown", async () => {
+    const h = harness({ graceMs: 0 });
+    const failed = Promise.reject(new Error("no engine"));
+    h.lc.starting(failed);
+    expect(h.lc.ready()).toBe(false);
+    const code = h.lc.shutdown({ reason: "test" });
+    h.connections.open();
+    h.job.open();
+    expect(await code).toBe(0);
+    expect(h.events).toEqual(["close", "closed", "jobs.stop 29000", "closeDeps"]);
+  });
+
+  it("work the start left in the background is let finish before the pools close, within the hard limit", async () => {
+    const spare = gate();
+    const h = harness({ graceMs: 0, timeoutMs: 10_000, background: [spare.promise] });
+    const code = h.lc.shutdown({ reason: "test" });
+    h.connections.open();
+    h.job.open();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(h.events).not.toContain("closeDeps");
+    spare.open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.events.at(-1)).toBe("closeDeps");
+    expect(await code).toBe(0);
+
+    // Never past the hard limit (less a second for the pools).
+    const h2 = harness({ graceMs: 0, timeoutMs: 10_000, background: [new Promise(() => undefined)] });
+    const code2 = h2.lc.shutdown({ reason: "test" });
+    h2.connections.open();
+    h2.job.open();
+    await vi.advanceTimersByTimeAsync(8999);
+    expect(h2.events).not.toContain("closeDeps");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(h2.events.at(-1)).toBe("closeDeps");
+    expect(await code2).toBe(0);
   });
 
   it("a job the engine's stop left running (pg-boss failed it, to be retried): logged, exit 1", async () => {

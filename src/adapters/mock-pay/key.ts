@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createFileOnce, looseMode } from "../key-file.ts";
@@ -33,7 +33,16 @@ export function newMockPayKeys(): MockPayKeys {
  */
 export async function embeddedMockPayKeys(dataDir: string): Promise<MockPayKeys & { path: string; created: boolean; looseMode: boolean }> {
   const path = join(resolve(dataDir), KEY_FILE_NAME);
-  const created = await createFileOnce(path, () => newMockPayKeys().privateKeyPem);
+  // Generated on the thread pool (an RSA key takes a while): a first start goes on meanwhile (src/start.ts).
+  const created = await createFileOnce(
+    path,
+    () =>
+      new Promise<string>((ok, fail) =>
+        generateKeyPair("rsa", { modulusLength: 2048 }, (err, _publicKey, privateKey) =>
+          err ? fail(err) : ok(privateKey.export({ type: "pkcs8", format: "pem" }).toString()),
+        ),
+      ),
+  );
   const keys = keysOf(await readFile(path, "utf8"));
   return { ...keys, path, created, looseMode: await looseMode(path) };
 }

@@ -37,6 +37,33 @@ export function pgFiles(db: Db): FileRepository {
       );
       return toFile(row!);
     },
+    async insertMany(fs) {
+      if (!fs.length) return [];
+      const rows = await db.query<Row>(
+        `insert into files (owner_enterprise_id, purpose, original_name, content_type, size_bytes, sha256, storage_key, uploaded_by_account)
+         select x.o, x.p, x.n, x.t, x.s, x.h, x.k, x.a
+           from jsonb_to_recordset($1::text::jsonb) as x(i int, o uuid, p text, n text, t text, s bigint, h text, k text, a uuid)
+          order by x.i
+         returning ${COLUMNS}`,
+        [
+          JSON.stringify(
+            fs.map((f, i) => ({
+              i,
+              o: f.ownerEnterpriseId,
+              p: f.purpose,
+              n: f.originalName,
+              t: f.contentType,
+              s: f.sizeBytes,
+              h: f.sha256,
+              k: f.storageKey,
+              a: f.uploadedByAccount,
+            })),
+          ),
+        ],
+      );
+      const byKey = new Map(rows.map((r) => [r.storage_key, toFile(r)]));
+      return fs.map((f) => byKey.get(f.storageKey)!);
+    },
     async byId(id) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [row] = await db.query<Row>(`select ${COLUMNS} from files where id = $1`, [id]);

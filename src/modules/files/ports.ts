@@ -15,6 +15,8 @@ export type StoredFile = {
 
 export interface FileRepository {
   insert(f: Omit<StoredFile, "id" | "createdAt"> & { uploadedByAccount: string | null }): Promise<StoredFile>;
+  /** Several rows in one statement, returned in the order given. */
+  insertMany(fs: readonly (Omit<StoredFile, "id" | "createdAt"> & { uploadedByAccount: string | null })[]): Promise<StoredFile[]>;
   byId(id: string): Promise<StoredFile | undefined>;
   /** These files in one statement (unknown ids left out). */
   byIds(ids: readonly string[]): Promise<StoredFile[]>;

@@ -58,6 +58,41 @@ export function fileService(deps: { db: Db; store: FileStore; fileRepo: FileRepo
     },
 
     /**
+     * `store` for several uploads in the caller's transaction: each checked (the first refused one
+     * refuses all, nothing stored), the temporaries written side by side, the rows in one statement.
+     * For bulk writes such as the demo's history (src/demo-history.ts).
+     */
+    async storeAll(
+      tx: Db,
+      inputs: readonly (Upload & { ownerEnterpriseId: string | null; purpose: string; accountId: string | null })[],
+    ): Promise<{ ok: true; files: StoredFile[] } | { ok: false; message: string }> {
+      const checked: { input: (typeof inputs)[number]; type: AllowedType; key: string }[] = [];
+      for (const input of inputs) {
+        const r = checkUpload(input.name, input.bytes);
+        if (!r.ok) return r;
+        checked.push({ input, type: r.type as AllowedType, key: randomToken(24) });
+      }
+      for (const c of checked) {
+        tx.afterRollback(() => deps.store.discard(c.key));
+        tx.afterCommit(() => deps.store.promote(c.key));
+      }
+      await Promise.all(checked.map((c) => deps.store.putTemporary(c.key, c.input.bytes)));
+      const files = await deps.fileRepo(tx).insertMany(
+        checked.map(({ input, type, key }) => ({
+          ownerEnterpriseId: input.ownerEnterpriseId,
+          purpose: input.purpose,
+          originalName: cleanFileName(input.name),
+          contentType: type,
+          sizeBytes: input.bytes.length,
+          sha256: createHash("sha256").update(input.bytes).digest("hex"),
+          storageKey: key,
+          uploadedByAccount: input.accountId,
+        })),
+      );
+      return { ok: true, files };
+    },
+
+    /**
      * Stores a file the platform generated (a CSV or XLSX export) in the caller's transaction. The
      * bytes are written in place first (unlike an upload's temporary), so they are there the moment
      * the row commits and a reader who sees the row finds them; a rollback removes them, and the

@@ -772,12 +772,13 @@ export function identityService(deps: IdentityDeps) {
      * Demo data only: an account with a ready password hash and its enterprise, skipped when the
      * phone exists. Never called in production (the configuration refuses demo data there).
      */
-    async seedAccount(input: { phone: string; name: string; passwordHash: string }): Promise<{ accountId: string; created: boolean }> {
+    async seedAccount(input: { phone: string; name: string; passwordHash: SeedHash }): Promise<{ accountId: string; created: boolean }> {
       const existing = await deps.accountRepo(deps.db).byPhone(input.phone);
       if (existing) return { accountId: existing.id, created: false };
+      const passwordHash = typeof input.passwordHash === "string" ? input.passwordHash : await input.passwordHash();
       const accountId = await deps.db.transaction(async (tx) => {
         const account = await deps.accountRepo(tx).create({ phone: input.phone });
-        await deps.accountRepo(tx).setPasswordHash(account.id, input.passwordHash);
+        await deps.accountRepo(tx).setPasswordHash(account.id, passwordHash);
         const enterprise = await deps.enterprises.createForAccount(tx, { accountId: account.id, name: input.name });
         await deps.audit.record(tx, {
           actorType: "system",
@@ -792,6 +793,14 @@ export function identityService(deps: IdentityDeps) {
       return { accountId, created: true };
     },
 
+    /**
+     * Demo data only: a staff account with a ready password hash (the demo's one hash, made only
+     * when an account is missing), checked and audited as `createAdmin` from the CLI would.
+     */
+    async seedAdmin(input: { username: string; displayName: string; role: string; password: string; passwordHash: SeedHash }) {
+      return addAdmin({ ...input, actor: "cli" }, input.passwordHash);
+    },
+
     /** Creates a staff account (CLI, demo data, or a super admin in the admin portal). */
     async createAdmin(input: {
       username: string;
@@ -801,43 +810,54 @@ export function identityService(deps: IdentityDeps) {
       actor?: StaffActor | "cli";
       requestId?: string;
     }): Promise<Result<{ adminId: string }>> {
-      if (input.actor !== "cli" && input.actor?.role !== "super_admin") {
-        return fail({ _form: "只有超级管理员可以创建管理员账号" }, 403);
-      }
-      const username = input.username.trim();
-      const actor = input.actor;
-      const errors: FieldErrors = {};
-      const e1 = checkUsername(username);
-      if (e1) errors.username = e1;
-      const displayName = normaliseName(input.displayName) || username;
-      if ([...displayName].length > 50) errors.displayName = "姓名不能超过50个字";
-      const e2 = checkNewPassword(input.password);
-      if (e2) errors.password = e2;
-      if (!(ADMIN_ROLES as readonly string[]).includes(input.role)) errors.role = "请选择角色";
-      if (Object.keys(errors).length) return fail(errors);
-      if (await deps.adminRepo(deps.db).byUsername(username)) return fail({ username: "该用户名已存在" }, 409);
-      const passwordHash = await deps.passwords.hash(input.password);
-      try {
-        const admin = await deps.db.transaction(async (tx) => {
-          const a = await deps.adminRepo(tx).create({ username, displayName, passwordHash, role: input.role as AdminRole });
-          await deps.audit.record(tx, {
-            actorType: actor === "cli" ? "system" : "admin",
-            actorId: actor === "cli" ? null : actor!.adminId,
-            entityType: "admin_user",
-            entityId: a.id,
-            action: "created",
-            toStatus: "active",
-            data: { username, role: a.role },
-            requestId: input.requestId,
-          });
-          return a;
-        });
-        return ok({ adminId: admin.id });
-      } catch (err) {
-        if (err instanceof UniqueViolation) return fail({ username: "该用户名已存在" }, 409);
-        throw err;
-      }
+      return addAdmin(input, () => deps.passwords.hash(input.password));
     },
   };
+
+  /** createAdmin and seedAdmin: the checks, then the hash (only once they pass), the row and its audit event. */
+  async function addAdmin(
+    input: { username: string; displayName: string; password: string; role: string; actor?: StaffActor | "cli"; requestId?: string },
+    hash: SeedHash,
+  ): Promise<Result<{ adminId: string }>> {
+    if (input.actor !== "cli" && input.actor?.role !== "super_admin") {
+      return fail({ _form: "只有超级管理员可以创建管理员账号" }, 403);
+    }
+    const username = input.username.trim();
+    const actor = input.actor;
+    const errors: FieldErrors = {};
+    const e1 = checkUsername(username);
+    if (e1) errors.username = e1;
+    const displayName = normaliseName(input.displayName) || username;
+    if ([...displayName].length > 50) errors.displayName = "姓名不能超过50个字";
+    const e2 = checkNewPassword(input.password);
+    if (e2) errors.password = e2;
+    if (!(ADMIN_ROLES as readonly string[]).includes(input.role)) errors.role = "请选择角色";
+    if (Object.keys(errors).length) return fail(errors);
+    if (await deps.adminRepo(deps.db).byUsername(username)) return fail({ username: "该用户名已存在" }, 409);
+    const passwordHash = typeof hash === "string" ? hash : await hash();
+    try {
+      const admin = await deps.db.transaction(async (tx) => {
+        const a = await deps.adminRepo(tx).create({ username, displayName, passwordHash, role: input.role as AdminRole });
+        await deps.audit.record(tx, {
+          actorType: actor === "cli" ? "system" : "admin",
+          actorId: actor === "cli" ? null : actor!.adminId,
+          entityType: "admin_user",
+          entityId: a.id,
+          action: "created",
+          toStatus: "active",
+          data: { username, role: a.role },
+          requestId: input.requestId,
+        });
+        return a;
+      });
+      return ok({ adminId: admin.id });
+    } catch (err) {
+      if (err instanceof UniqueViolation) return fail({ username: "该用户名已存在" }, 409);
+      throw err;
+    }
+  }
 }
 export type IdentityService = ReturnType<typeof identityService>;
+
+/** A ready password hash for the demo's accounts, or how to make it (called only when one is created). */
+export type SeedHash = string | (() => Promise<string>);

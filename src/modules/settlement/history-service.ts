@@ -15,7 +15,7 @@ export type { HistoryBatch, HistorySettlement };
 export function settlementHistoryService(deps: {
   db: Db;
   historyRepo: SettlementHistoryRepositoryFactory;
-  files: Pick<FileService, "store">;
+  files: Pick<FileService, "storeAll">;
   catalog: Pick<CatalogService, "provider">;
   enterprises: Pick<EnterpriseService, "paymentAccount">;
 }) {
@@ -44,19 +44,21 @@ export function settlementHistoryService(deps: {
         });
       }
       await deps.db.transaction(async (tx) => {
-        const full: HistorySettlementRow[] = [];
-        for (const r of rows) {
-          const party = parties.get(r.providerId)!;
-          const docs = documents(r);
-          const ids: string[] = [];
-          for (const f of [docs.invoice, docs.acceptance]) {
-            const stored = await deps.files.store(tx, { ...f, ownerEnterpriseId: party.enterpriseId, purpose: "settlement", accountId: null });
-            if (!stored.ok) throw new Error(`demo settlement document refused: ${stored.message}`);
-            ids.push(stored.file.id);
-          }
+        // Each application's 发票 and 验收报告, in one go (in the order of the applications).
+        const stored = await deps.files.storeAll(
+          tx,
+          rows.flatMap((r) => {
+            const docs = documents(r);
+            const owner = parties.get(r.providerId)!.enterpriseId;
+            return [docs.invoice, docs.acceptance].map((f) => ({ ...f, ownerEnterpriseId: owner, purpose: "settlement", accountId: null }));
+          }),
+        );
+        if (!stored.ok) throw new Error(`demo settlement document refused: ${stored.message}`);
+        const full: HistorySettlementRow[] = rows.map((r, i) => {
           const approved = r.decidedAt !== null && r.status !== "rejected" && r.status !== "pending" && r.status !== "spot_check";
-          full.push({ ...r, payee: approved ? party.payee : null, invoiceFileId: ids[0]!, acceptanceFileId: ids[1]! });
-        }
+          const payee = approved ? parties.get(r.providerId)!.payee : null;
+          return { ...r, payee, invoiceFileId: stored.files[2 * i]!.id, acceptanceFileId: stored.files[2 * i + 1]!.id };
+        });
         await deps.historyRepo(tx).insert(full, batches);
       });
     },

@@ -11,7 +11,6 @@
  * replay or the reconciler's answer for the same change does nothing.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { SignJWT, jwtVerify } from "jose";
 import type { Cache } from "../../ports/cache.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { FieldCipher } from "../../ports/crypto.ts";
@@ -699,6 +698,7 @@ export function signingService(deps: SigningDeps) {
     const expiresAt = new Date(at.getTime() + LINK_MINUTES * 60_000);
     // Compact claims keep the link (and so the QR code) short: the flow id as 22 base64url
     // characters, the party as one letter, a 12-character jti.
+    const { SignJWT } = await jose();
     const token = await new SignJWT({ f: compactId(s.value.flow.id), p: side === "enterprise" ? "e" : "p" })
       .setProtectedHeader({ alg: "HS256" })
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
@@ -714,6 +714,7 @@ export function signingService(deps: SigningDeps) {
    */
   async function openPhoneLink(token: string, returnUrl: string): Promise<Result<{ url: string }>> {
     let claims: { f?: unknown; p?: unknown; jti?: string; exp?: number };
+    const { jwtVerify } = await jose();
     try {
       ({ payload: claims } = await jwtVerify(token, await keyOf(), { algorithms: ["HS256"], currentDate: now() }));
     } catch (err) {
@@ -860,3 +861,7 @@ export function signingService(deps: SigningDeps) {
   };
 }
 export type SigningService = ReturnType<typeof signingService>;
+
+/** jose (46 modules) is loaded at the first phone signing link, not at every start. */
+let joseLoading: Promise<typeof import("jose")> | undefined;
+const jose = () => (joseLoading ??= import("jose"));
