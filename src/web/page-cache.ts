@@ -147,7 +147,11 @@ export function publicPage(kinds: readonly DataKind[]): MiddlewareHandler<AppEnv
         pc.local.set(key, decoded);
       }
     }
-    if (hit) return answer(c, hit);
+    if (hit) {
+      // Held here now (from another instance's render or an earlier start): answered early from here on.
+      remember(pc, address, kinds);
+      return answer(c, hit);
+    }
 
     c.set("cacheRender", true);
     await next();
@@ -164,8 +168,7 @@ export function publicPage(kinds: readonly DataKind[]): MiddlewareHandler<AppEnv
     }
     const render: Render = { etag: `"${hashOf(html)}"`, html, gzip: gzipSync(html, { level: 6 }) };
     pc.local.set(key, render);
-    if (pc.pages.size >= MAX_PAGES) pc.pages.clear();
-    pc.pages.set(address, kinds);
+    remember(pc, address, kinds);
     // A failed store only costs a later render.
     if (shared) await pc.cache.set(key, encodeRender(render), pc.ttlSeconds).catch(() => undefined);
     // Replaced, not merged: the render's own headers give way to the cached answer's.
@@ -176,6 +179,12 @@ export function publicPage(kinds: readonly DataKind[]): MiddlewareHandler<AppEnv
 
 /** The most addresses `pages` remembers (then it starts again: a forgotten one takes the full path once). */
 const MAX_PAGES = 20_000;
+
+function remember(pc: PageCache, address: string, kinds: readonly DataKind[]) {
+  if (pc.pages.get(address) === kinds) return;
+  if (pc.pages.size >= MAX_PAGES) pc.pages.clear();
+  pc.pages.set(address, kinds);
+}
 
 /** What a render's key says of the request: the htmx headers, the path and the query as sent. */
 function addressOf(c: Ctx): string {
