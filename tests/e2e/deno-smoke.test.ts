@@ -46,6 +46,8 @@ describe.each(variants)("Deno: $name", (variant) => {
     server = await startServer(DENO, ARGS, {
       port,
       timeoutMs: BOOT_MS,
+      // Ready once its job engine runs (the server listens before it; /readyz says "starting" till then).
+      readyPath: "/readyz",
       // CAPTCHA_TEST_ANSWER is left unset (childEnv removes it): the real captcha is on.
       env: childEnv({ PORT: String(port), DATA_DIR: data.dir, DEMO_DATA: "false", LOG_LEVEL: "warn", ...extra.env }),
     });
