@@ -23,13 +23,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ROOT, alive, freePort } from "../tests/support/processes.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const TIMEOUT_MS = 120_000;
 
 const { values } = parseArgs({
@@ -55,27 +53,6 @@ if (values.deno) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function signalGroup(pid: number, signal: NodeJS.Signals) {
   try {
     process.kill(-pid, signal);
@@ -93,9 +70,9 @@ async function stop(child: ChildProcess) {
   if (pid === undefined) return;
   signalGroup(pid, "SIGTERM");
   const deadline = Date.now() + 10_000;
-  while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
-  if (groupAlive(pid)) signalGroup(pid, "SIGKILL");
-  while (groupAlive(pid)) await sleep(20);
+  while (alive(-pid) && Date.now() < deadline) await sleep(50);
+  if (alive(-pid)) signalGroup(pid, "SIGKILL");
+  while (alive(-pid)) await sleep(20);
   current = undefined;
 }
 
